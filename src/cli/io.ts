@@ -1,0 +1,31 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** What a command may touch: injectable so tests run commands in-process. */
+export interface CliIo {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** Exit codes: 0 done, 1 the call failed (a NET_API_STATUS), 2 the command line was wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Reads stdin to the end, refusing more than `maxBytes`. */
+export async function readAll(stdin: Readable, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stdin) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    total += buffer.length;
+    if (total > maxBytes) throw new UsageError(`The message on standard input is over ${maxBytes} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

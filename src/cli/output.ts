@@ -1,0 +1,21 @@
+import { NetApiError } from '../messenger/errors.js';
+import { describeStatus, statusMessage } from '../messenger/status.js';
+import { EXIT, type CliIo } from './io.js';
+
+/**
+ * Reports a failed call: the status in words with its name and number (and the daemon's detail
+ * on the next line), or the JSON envelope with --json. Returns the exit code.
+ */
+export function reportFailure(io: CliIo, error: unknown, json: boolean): number {
+  const failure = error instanceof NetApiError ? error : NetApiError.fromStatus(2140, `An internal error occurred: ${String(error)}`);
+  if (json) {
+    io.stdout.write(`${JSON.stringify(failure.toJSON())}\n`);
+  } else {
+    io.stderr.write(`${describeStatus(failure.status)}\n`);
+    const detail = failure.message.startsWith(statusMessage(failure.status))
+      ? failure.message.slice(statusMessage(failure.status).length).trim()
+      : failure.message;
+    if (detail !== '') io.stderr.write(`${detail}\n`);
+  }
+  return EXIT.failed;
+}

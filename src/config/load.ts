@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { dataDirPaths } from './paths.js';
+import { SETTINGS, envName, type SettingName, type Settings } from './settings.js';
+import { canonicalKey, parseSmbConf } from './smbconf.js';
+
+export interface Config extends Settings {
+  readonly dataDir: string;
+  /** Where each value came from, for `netsend config` and error messages. */
+  readonly sources: { readonly [P in SettingName]: 'flag' | 'environment' | 'file' | 'default' };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export interface ConfigSources {
+  dataDir: string;
+  /** Values given as flags, by setting name (already split from argv). */
+  flags?: Partial<Record<SettingName, string>>;
+  env?: NodeJS.ProcessEnv;
+  /** The config file; default `<dataDir>/netsend.conf`, which may be absent. */
+  configFile?: string;
+}
+
+const byFileKey = new Map(Object.entries(SETTINGS).map(([name, s]) => [canonicalKey(s.key), name as SettingName]));
+
+/**
+ * The daemon's configuration: flag > environment > file > default, each value parsed and checked
+ * once, the result frozen. Unknown file keys are an error that names the key.
+ */
+export function loadConfig(sources: ConfigSources): Config {
+  const env = sources.env ?? process.env;
+  const fileValues = readConfigFile(sources.configFile ?? dataDirPaths(sources.dataDir).config, sources.configFile !== undefined);
+  const values: Record<string, unknown> = { dataDir: sources.dataDir };
+  const origin: Record<string, string> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const candidates: Array<[Config['sources'][SettingName], string | undefined, string]> = [
+      ['flag', sources.flags?.[name], `--${SETTINGS[name].key.replace(/ /g, '-')}`],
+      ['environment', env[envName(name)], envName(name)],
+      ['file', fileValues.get(name)?.value, fileValues.get(name)?.where ?? ''],
+    ];
+    const found = candidates.find(([, value]) => value !== undefined);
+    values[name] = found === undefined ? SETTINGS[name].default() : parseValue(name, found[1] as string, found[2]);
+    origin[name] = found?.[0] ?? 'default';
+  }
+  values.sources = Object.freeze(origin);
+  return Object.freeze(values) as unknown as Config;
+}
+
+function readConfigFile(path: string, required: boolean): Map<SettingName, { value: string; where: string }> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw new ConfigError(`Cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  const result = new Map<SettingName, { value: string; where: string }>();
+  for (const entry of parseSmbConf(text, path)) {
+    const name = byFileKey.get(entry.key);
+    if (name === undefined) throw new ConfigError(`${path}:${entry.line}: unknown setting "${entry.key}"`);
+    result.set(name, { value: entry.value, where: `${path}:${entry.line}` });
+  }
+  return result;
+}
+
+function parseValue(name: SettingName, raw: string, where: string): unknown {
+  const spec = SETTINGS[name];
+  const fail = (what: string) => new ConfigError(`${where}: "${spec.key}" = ${JSON.stringify(raw)} ${what}`);
+  let value: unknown;
+  switch (spec.kind) {
+    case 'string':
+      value = raw.trim();
+      break;
+    case 'boolean': {
+      const word = raw.trim().toLowerCase();
+      if (['yes', 'true', '1', 'on'].includes(word)) value = true;
+      else if (['no', 'false', '0', 'off'].includes(word)) value = false;
+      else throw fail('is not yes or no');
+      break;
+    }
+    case 'integer': {
+      const text = raw.trim();
+      if (!/^\d+$/.test(text)) throw fail('is not a whole number');
+      const n = Number(text);
+      if ('min' in spec && n < spec.min) throw fail(`is below the minimum ${spec.min}`);
+      if ('max' in spec && n > spec.max) throw fail(`is above the maximum ${spec.max}`);
+      value = n;
+      break;
+    }
+    case 'list':
+      value = Object.freeze(raw.split(/[\s,]+/).filter((w) => w !== ''));
+      break;
+  }
+  const check = 'check' in spec ? (spec.check as (v: unknown) => string | null) : undefined;
+  const problem = check?.(value);
+  if (problem) throw fail(problem);
+  return value;
+}

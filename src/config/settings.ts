@@ -1,0 +1,114 @@
+import { hostname } from 'node:os';
+import iconv from 'iconv-lite';
+import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
+import { splitCommandLine } from '../sinks/hook.js';
+import { interfaceSpecProblem } from './interfaces.js';
+
+type Kind = 'string' | 'boolean' | 'integer' | 'list';
+type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'boolean' ? boolean : K extends 'integer' ? number : readonly string[];
+
+interface Setting<K extends Kind> {
+  /** The config-file key, Samba's name where Samba has the setting. */
+  readonly key: string;
+  readonly kind: K;
+  readonly default: () => ValueOf<K>;
+  /** Why the default is what it is (shown by `netsend help config`). */
+  readonly why: string;
+  readonly min?: number;
+  readonly max?: number;
+  /** A sentence saying what is wrong with a value, or null. */
+  readonly check?: (value: ValueOf<K>) => string | null;
+}
+
+const setting = <K extends Kind>(s: Setting<K>) => s;
+
+/**
+ * Every setting, declared once. The flag (`--netbios-name`), the environment variable
+ * (`NETSEND_NETBIOS_NAME`) and the file key (`netbios name`) all derive from `key`.
+ */
+export const SETTINGS = {
+  netbiosName: setting({
+    key: 'netbios name',
+    kind: 'string',
+    default: () => computerNameFromHostname(hostname()),
+    why: "The host name's first label, upper-cased and cut to 15 characters, as Samba and Windows derive it.",
+    check: (v) => (aliasProblem(v) === null ? null : 'is not a valid NetBIOS name (1-15 characters, none of \\/:*?"<>|)'),
+  }),
+  workgroup: setting({
+    key: 'workgroup',
+    kind: 'string',
+    default: () => 'WORKGROUP',
+    why: "Windows' and Samba's default workgroup, so a fresh host joins the usual one.",
+    check: (v) => (aliasProblem(v) === null ? null : 'is not a valid NetBIOS name'),
+  }),
+  messageCommand: setting({
+    key: 'message command',
+    kind: 'string',
+    default: () => '',
+    why: 'Off: running programs on received messages is for the administrator to decide.',
+    check: (v) => {
+      try {
+        splitCommandLine(v);
+        return null;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  }),
+  messageCommandTimeout: setting({
+    key: 'message command timeout',
+    kind: 'integer',
+    default: () => 30,
+    min: 1,
+    max: 3600,
+    why: 'Seconds before a message command is killed: long enough for a notifier, short enough that a hung one does not pile up.',
+  }),
+  interfaces: setting({
+    key: 'interfaces',
+    kind: 'list',
+    default: () => ['lo'],
+    why: 'Loopback only: a fresh start never talks to the LAN until the administrator opens it (e.g. "eth0" or "192.168.1.0/24").',
+    check: (v) => v.map(interfaceSpecProblem).find((p) => p !== null) ?? (v.length === 0 ? 'is empty' : null),
+  }),
+  bindInterfacesOnly: setting({
+    key: 'bind interfaces only',
+    kind: 'boolean',
+    default: () => true,
+    why: 'Listen only on the addresses of "interfaces", never on the wildcard address, as Samba does when set.',
+  }),
+  dosCharset: setting({
+    key: 'dos charset',
+    kind: 'string',
+    default: () => 'CP850',
+    why: "Samba's default OEM code page for names and message text on the legacy wire.",
+    check: (v) => (iconv.encodingExists(v) ? null : 'is not a code page netsend knows'),
+  }),
+  maxAliases: setting({
+    key: 'max aliases',
+    kind: 'integer',
+    default: () => 64,
+    min: 0,
+    max: 1000,
+    why: 'Added aliases per host: far more than people use, and it bounds the name table and its network registrations.',
+  }),
+  maxMessageSize: setting({
+    key: 'max message size',
+    kind: 'integer',
+    default: () => 64 * 1024,
+    min: 2,
+    max: 1024 * 1024,
+    why: 'Bytes of UTF-16 text (buflen): 32,767 characters, far past any pop-up, and small enough that a sender cannot fill the disk fast.',
+  }),
+  terminal: setting({
+    key: 'terminal',
+    kind: 'boolean',
+    default: () => true,
+    why: "Show each message on the daemon's terminal, as the Messenger pop-up did.",
+  }),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { readonly [P in SettingName]: ValueOf<(typeof SETTINGS)[P]['kind']> };
+
+export const flagName = (name: SettingName) => SETTINGS[name].key.replace(/ /g, '-');
+export const envName = (name: SettingName) => `NETSEND_${SETTINGS[name].key.replace(/ /g, '_').toUpperCase()}`;

@@ -1,0 +1,84 @@
+/**
+ * The control protocol between clients (CLI, library) and the daemon, over a Unix domain socket:
+ * one JSON object per line. The daemon opens with a hello; each request carries an `id` that its
+ * response echoes, so a client may pipeline requests.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Longest line accepted in either direction. A request carries at most one message text of
+ * `max message size` (≤ 1 MiB of UTF-16, i.e. 512 Ki characters); JSON escaping can make a
+ * character six bytes long, so 4 MiB holds any valid request with room to spare.
+ */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+export interface Hello {
+  hello: 'netsend';
+  version: number;
+  computerName: string;
+}
+
+export type Request =
+  | { id: number; op: 'send'; to: string; from?: string | null; text: string; host?: string }
+  | { id: number; op: 'names.list' }
+  | { id: number; op: 'names.add'; name: string }
+  | { id: number; op: 'names.delete'; name: string }
+  | { id: number; op: 'names.get'; name: string }
+  | { id: number; op: 'inbox.list'; afterId?: number; limit?: number }
+  | { id: number; op: 'status' };
+
+export type Operation = Request['op'];
+export type RequestBody<O extends Operation> = Omit<Extract<Request, { op: O }>, 'id' | 'op'>;
+
+export type Response =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; status: number; message: string };
+
+export class LineTooLongError extends RangeError {
+  override readonly name = 'LineTooLongError';
+  readonly code = 'NETSEND_CONTROL_LINE_TOO_LONG';
+}
+
+/**
+ * Splits a byte stream into lines. The partial line is bounded: past `maxBytes` without a newline
+ * the peer is broken or hostile and the framer throws rather than buffer without end.
+ */
+export class LineFramer {
+  readonly #maxBytes: number;
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
+
+  constructor(maxBytes = MAX_LINE_BYTES) {
+    this.#maxBytes = maxBytes;
+  }
+
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      this.#check(piece.length);
+      lines.push(this.#partialBytes === 0 ? piece.toString('utf8') : Buffer.concat([...this.#partial, piece]).toString('utf8'));
+      this.#partial = [];
+      this.#partialBytes = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.#check(rest.length);
+      this.#partial.push(rest);
+      this.#partialBytes += rest.length;
+    }
+    return lines;
+  }
+
+  #check(more: number): void {
+    if (this.#partialBytes + more > this.#maxBytes) {
+      throw new LineTooLongError(`A control line is longer than ${this.#maxBytes} bytes`);
+    }
+  }
+}
+
+export function encodeLine(value: Hello | Request | Response): string {
+  return `${JSON.stringify(value)}\n`;
+}

@@ -1,0 +1,131 @@
+import { mkdir } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { Config } from '../config/load.js';
+import { dataDirPaths } from '../config/paths.js';
+import { AliasTable } from '../messenger/aliases.js';
+import { NetApiError } from '../messenger/errors.js';
+import { Messenger, type Sink } from '../messenger/messenger.js';
+import { aliasProblem } from '../messenger/names.js';
+import { FanOut } from '../sinks/fanout.js';
+import { HookSink } from '../sinks/hook.js';
+import { TerminalSink } from '../sinks/terminal.js';
+import { SqliteStore, StoreLockedError } from '../store/sqlite.js';
+import { ControlServer } from '../transports/control/server.js';
+import { peerCredentialsAvailable } from '../transports/control/peercred.js';
+import { loggedOnUsers } from './users.js';
+
+export interface DaemonIo {
+  /** Where received messages are shown (the daemon's terminal). */
+  stdout: Writable;
+  /** Operational log lines. */
+  log: (line: string) => void;
+}
+
+/** How long shutdown waits for message commands still running. */
+const HOOK_DRAIN_MS = 5000;
+
+/**
+ * The Messenger service of one data dir: the only place that builds and wires the store, the
+ * alias table, the sinks and the transports, and takes them down in reverse order.
+ */
+export class Daemon {
+  readonly messenger: Messenger;
+  readonly #store: SqliteStore;
+  readonly #control: ControlServer;
+  readonly #hook: HookSink | undefined;
+  readonly #log: (line: string) => void;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(parts: { messenger: Messenger; store: SqliteStore; control: ControlServer; hook: HookSink | undefined; log: (line: string) => void }) {
+    this.messenger = parts.messenger;
+    this.#store = parts.store;
+    this.#control = parts.control;
+    this.#hook = parts.hook;
+    this.#log = parts.log;
+  }
+
+  /** @throws NetApiError NERR_MsgAlreadyStarted when another daemon holds the data dir */
+  static async start(config: Config, io: DaemonIo): Promise<Daemon> {
+    const root = process.getuid?.() === 0;
+    const paths = dataDirPaths(config.dataDir);
+    // Root serves every local user, so they must reach the socket; the database stays private.
+    await mkdir(config.dataDir, { recursive: true, mode: root ? 0o755 : 0o700 });
+    process.umask(0o077);
+
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(paths.database);
+    } catch (error) {
+      if (error instanceof StoreLockedError) {
+        throw new NetApiError('NERR_MsgAlreadyStarted', `Another netsend daemon is running on ${config.dataDir}.`, { cause: error });
+      }
+      throw error;
+    }
+
+    try {
+      const users = loggedOnUsers().filter((user) => {
+        const problem = aliasProblem(user, config.dosCharset);
+        if (problem !== null) io.log(`user "${user}" cannot be a message alias (${problem}); not registered`);
+        return problem === null;
+      });
+      const aliases = new AliasTable({
+        computerName: config.netbiosName,
+        userNames: users,
+        maxAddedAliases: config.maxAliases,
+        store,
+        charset: config.dosCharset,
+      });
+      const hook = config.messageCommand === ''
+        ? undefined
+        : new HookSink({
+            command: config.messageCommand,
+            timeoutMs: config.messageCommandTimeout * 1000,
+            spoolDir: paths.spool,
+            concurrency: 2,
+            maxQueued: 1000,
+            log: io.log,
+          });
+      const sinks: Sink[] = [];
+      if (config.terminal) sinks.push(new TerminalSink(io.stdout));
+      if (hook) sinks.push(hook);
+      const messenger = new Messenger({
+        aliases,
+        store,
+        sink: new FanOut(sinks, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
+        maxMessageBytes: config.maxMessageSize,
+        charset: config.dosCharset,
+      });
+      const control = new ControlServer({
+        path: paths.controlSocket,
+        mode: root ? 0o666 : 0o600,
+        messenger,
+        info: { pid: process.pid, dataDir: config.dataDir, workgroup: config.workgroup, startedAt: new Date().toISOString() },
+        log: io.log,
+      });
+      await control.listen();
+      if (!peerCredentialsAvailable()) io.log('peer credentials are unavailable here: local callers are recorded without a uid');
+      io.log(
+        `Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; ` +
+          `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
+      );
+      return new Daemon({ messenger, store, control, hook, log: io.log });
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
+
+  /** Drains and closes everything; safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#control.close();
+      await this.messenger.aliases.releaseAll();
+      if (this.#hook) {
+        await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
+      }
+      this.#store.close();
+      this.#log('Messenger service stopped');
+    })();
+    return this.#stopping;
+  }
+}

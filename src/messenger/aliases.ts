@@ -1,0 +1,137 @@
+import { NetApiError } from './errors.js';
+import { normalizeAlias } from './names.js';
+
+/**
+ * Where an alias came from. Computer and user names are registered at every start (as the
+ * Messenger service did); only added aliases are persisted.
+ */
+export type AliasKind = 'computer' | 'user' | 'added';
+
+export interface Alias {
+  readonly name: string;
+  readonly kind: AliasKind;
+}
+
+/** Persistence of the aliases added at runtime. */
+export interface AliasStore {
+  loadAliases(): string[];
+  saveAlias(name: string, addedByUid: number | null): void;
+  deleteAlias(name: string): void;
+}
+
+/**
+ * Claims a name on the network before it becomes an alias and gives it back after. The name
+ * service (a later transport) refuses a name another host holds with NERR_DuplicateName.
+ */
+export interface NameRegistrar {
+  register(alias: Alias): Promise<void>;
+  release(alias: Alias): Promise<void>;
+}
+
+export const noNetworkRegistrar: NameRegistrar = {
+  register: async () => {},
+  release: async () => {},
+};
+
+export interface AliasTableOptions {
+  computerName: string;
+  userNames: readonly string[];
+  maxAddedAliases: number;
+  store: AliasStore;
+  registrar?: NameRegistrar;
+  charset?: string;
+}
+
+/** The host's message alias table: the names this Messenger service receives for. */
+export class AliasTable {
+  readonly #byName = new Map<string, Alias>();
+  readonly #store: AliasStore;
+  readonly #registrar: NameRegistrar;
+  readonly #maxAdded: number;
+  readonly #charset: string;
+  readonly computerName: string;
+
+  constructor(options: AliasTableOptions) {
+    this.#store = options.store;
+    this.#registrar = options.registrar ?? noNetworkRegistrar;
+    this.#maxAdded = options.maxAddedAliases;
+    this.#charset = options.charset ?? 'CP850';
+    this.computerName = normalizeAlias(options.computerName, 'computer name', this.#charset);
+    this.#byName.set(this.computerName, { name: this.computerName, kind: 'computer' });
+    for (const user of options.userNames) {
+      const name = tryNormalize(user, this.#charset);
+      if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'user' });
+    }
+    for (const stored of this.#store.loadAliases()) {
+      const name = tryNormalize(stored, this.#charset);
+      if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'added' });
+    }
+  }
+
+  /** Every alias, in registration order: the computer name, user names, then added ones. */
+  list(): Alias[] {
+    return [...this.#byName.values()];
+  }
+
+  /** The alias for `name` (any case), or undefined. Invalid names are simply not found. */
+  find(name: string): Alias | undefined {
+    return typeof name === 'string' ? this.#byName.get(name.toUpperCase()) : undefined;
+  }
+
+  /** The alias for `name`. @throws NetApiError ERROR_INVALID_PARAMETER, NERR_NotLocalName */
+  get(name: unknown): Alias {
+    const canonical = normalizeAlias(name, 'message name', this.#charset);
+    const alias = this.#byName.get(canonical);
+    if (alias === undefined) throw new NetApiError('NERR_NotLocalName', `"${canonical}" is not an alias of this computer.`);
+    return alias;
+  }
+
+  /**
+   * Adds and persists an alias (NetMessageNameAdd).
+   * @throws NetApiError ERROR_INVALID_PARAMETER, NERR_AlreadyExists, NERR_TooManyNames, or the
+   *   registrar's NERR_DuplicateName / NERR_NetworkError
+   */
+  async add(name: unknown, addedByUid: number | null = null): Promise<Alias> {
+    const canonical = normalizeAlias(name, 'message name', this.#charset);
+    if (this.#byName.has(canonical)) throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
+    const added = this.list().filter((a) => a.kind === 'added').length;
+    if (added >= this.#maxAdded) {
+      throw new NetApiError('NERR_TooManyNames', `This host allows ${this.#maxAdded} added aliases ("max aliases").`);
+    }
+    const alias: Alias = { name: canonical, kind: 'added' };
+    await this.#registrar.register(alias);
+    // Another add of the same name may have completed while the registrar was on the network.
+    if (this.#byName.has(canonical)) throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
+    this.#store.saveAlias(canonical, addedByUid);
+    this.#byName.set(canonical, alias);
+    return alias;
+  }
+
+  /**
+   * Deletes an alias (NetMessageNameDel). The computer name stays, as in the original.
+   * @throws NetApiError ERROR_INVALID_PARAMETER, NERR_NotLocalName, NERR_DelComputerName
+   */
+  async delete(name: unknown): Promise<Alias> {
+    const alias = this.get(name);
+    if (alias.kind === 'computer') {
+      throw new NetApiError('NERR_DelComputerName', `"${alias.name}" is this computer's name.`);
+    }
+    this.#byName.delete(alias.name);
+    if (alias.kind === 'added') this.#store.deleteAlias(alias.name);
+    await this.#registrar.release(alias);
+    return alias;
+  }
+
+  /** Gives every name back to the network (at shutdown). */
+  async releaseAll(): Promise<void> {
+    await Promise.allSettled(this.list().map((alias) => this.#registrar.release(alias)));
+  }
+}
+
+function tryNormalize(name: string, charset: string): string | null {
+  try {
+    return normalizeAlias(name, 'name', charset);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,57 @@
+/** How a message reached this host. */
+export const VIA = ['local', 'smb', 'mailslot'] as const;
+export type Via = (typeof VIA)[number];
+
+/** A message as it arrives, before it is stored. */
+export interface IncomingMessage {
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly via: Via;
+  /** The local uid that sent it over the control socket; null when it came from the network. */
+  readonly senderUid: number | null;
+  /** The network peer ("127.0.0.1:40312"); null for local sends. */
+  readonly senderAddress: string | null;
+}
+
+/** A message once committed to the inbox. */
+export interface StoredMessage extends IncomingMessage {
+  readonly id: number;
+  readonly receivedAt: Date;
+}
+
+/** The JSON shape of `netsend inbox --json` and of the control socket. */
+export interface MessageJson {
+  id: number;
+  from: string;
+  to: string;
+  text: string;
+  receivedAt: string;
+  via: Via;
+}
+
+export function messageToJson(message: StoredMessage): MessageJson {
+  const { id, from, to, text, via } = message;
+  return { id, from, to, text, receivedAt: message.receivedAt.toISOString(), via };
+}
+
+/**
+ * The Messenger pop-up's header line, in the local time zone and the US short form Windows used
+ * by default: `Message from BOB to ALICE on 11/25/2026 10:31:05 AM`.
+ */
+export function classicHeader(message: Pick<StoredMessage, 'from' | 'to' | 'receivedAt'>): string {
+  const t = message.receivedAt;
+  const hour12 = t.getHours() % 12 === 0 ? 12 : t.getHours() % 12;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const date = `${t.getMonth() + 1}/${t.getDate()}/${t.getFullYear()}`;
+  const time = `${hour12}:${two(t.getMinutes())}:${two(t.getSeconds())} ${t.getHours() < 12 ? 'AM' : 'PM'}`;
+  return `Message from ${message.from} to ${message.to} on ${date} ${time}`;
+}
+
+/**
+ * Text from the network is shown on terminals: drop control characters (escape sequences could
+ * rewrite the screen or the title) but keep line breaks and tabs.
+ */
+export function printableText(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}

@@ -1,0 +1,153 @@
+import { AliasTable, type Alias } from './aliases.js';
+import { NetApiError } from './errors.js';
+import type { IncomingMessage, StoredMessage } from './message.js';
+import { normalizeAlias } from './names.js';
+
+/** The inbox: a message is acknowledged only once `append` has resolved (committed). */
+export interface MessageStore {
+  append(message: IncomingMessage): Promise<StoredMessage>;
+  list(options: { afterId: number; limit: number }): StoredMessage[];
+}
+
+/** A surface that shows messages (terminal, hook, …). Must not throw and must not block. */
+export interface Sink {
+  deliver(message: StoredMessage): void;
+}
+
+/** A message on its way to another host. */
+export interface OutgoingMessage {
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+}
+
+export interface SendOptions {
+  /** Deliver to this host ("10.0.0.5" or "10.0.0.5:139") instead of resolving the name. */
+  readonly host?: string;
+}
+
+/** What a remote delivery reports back to the caller beside success. */
+export interface SendReport {
+  /** Characters the OEM code page could not hold were replaced (best fit or "?"). */
+  readonly lossy?: boolean;
+}
+
+/**
+ * Delivers to other hosts (the SMB transport, later the name service and mailslots). Throws
+ * NetApiError with the status the original returned (NERR_NameNotFound, NERR_NetworkError, …).
+ */
+export interface RemoteSender {
+  send(message: OutgoingMessage, options: SendOptions): Promise<SendReport>;
+}
+
+/** Who is calling, as the control socket learned it from the kernel. */
+export interface Caller {
+  readonly uid: number | null;
+}
+
+export interface SendRequest {
+  readonly to: unknown;
+  readonly from?: unknown;
+  readonly text: unknown;
+  readonly host?: unknown;
+}
+
+export type SendResult =
+  | { readonly delivered: 'local'; readonly id: number }
+  | ({ readonly delivered: 'remote' } & SendReport);
+
+export interface MessengerOptions {
+  aliases: AliasTable;
+  store: MessageStore;
+  sink: Sink;
+  remote?: RemoteSender | undefined;
+  /** Largest message text accepted, in UTF-16 bytes (the unit of NetMessageBufferSend's buflen). */
+  maxMessageBytes: number;
+  charset: string;
+}
+
+/**
+ * The Messenger service: the alias table, the inbox and the send path. Transports and the
+ * control socket call it; it knows nothing of sockets.
+ */
+export class Messenger {
+  readonly aliases: AliasTable;
+  readonly #store: MessageStore;
+  readonly #sink: Sink;
+  readonly #remote: RemoteSender | undefined;
+  readonly #maxMessageBytes: number;
+  readonly #charset: string;
+
+  constructor(options: MessengerOptions) {
+    this.aliases = options.aliases;
+    this.#store = options.store;
+    this.#sink = options.sink;
+    this.#remote = options.remote;
+    this.#maxMessageBytes = options.maxMessageBytes;
+    this.#charset = options.charset;
+  }
+
+  get computerName(): string {
+    return this.aliases.computerName;
+  }
+
+  /**
+   * NetMessageBufferSend: to a local alias the message is stored (and acknowledged only once
+   * committed), to any other name it goes to the remote sender.
+   */
+  async send(request: SendRequest, caller: Caller): Promise<SendResult> {
+    const to = normalizeAlias(request.to, 'message name', this.#charset);
+    const from =
+      request.from === undefined || request.from === null
+        ? this.computerName
+        : normalizeAlias(request.from, 'from name', this.#charset);
+    const text = this.#checkText(request.text);
+    if (request.host !== undefined && typeof request.host !== 'string') {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', 'The host must be a string.');
+    }
+    const host = request.host;
+
+    if (host === undefined && this.aliases.find(to) !== undefined) {
+      const stored = await this.receive({ from, to, text, via: 'local', senderUid: caller.uid, senderAddress: null });
+      return { delivered: 'local', id: stored.id };
+    }
+    if (this.#remote === undefined) {
+      throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
+    }
+    const report = await this.#remote.send({ from, to, text }, host === undefined ? {} : { host });
+    return { delivered: 'remote', ...report };
+  }
+
+  /**
+   * A message for one of this host's aliases, from any transport: stored first, then shown.
+   * @throws NetApiError NERR_NameNotFound when `to` is not an alias here
+   */
+  async receive(message: IncomingMessage): Promise<StoredMessage> {
+    const alias = this.aliases.find(message.to);
+    if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
+    const stored = await this.#store.append({ ...message, to: alias.name });
+    this.#sink.deliver(stored);
+    return stored;
+  }
+
+  /** Received messages after `afterId`, oldest first. */
+  inbox(afterId: number, limit: number): StoredMessage[] {
+    return this.#store.list({ afterId, limit });
+  }
+
+  listNames(): Alias[] {
+    return this.aliases.list();
+  }
+
+  #checkText(text: unknown): string {
+    if (typeof text !== 'string') throw new NetApiError('ERROR_INVALID_PARAMETER', 'The message text must be a string.');
+    if (text.length * 2 > this.#maxMessageBytes) {
+      throw new NetApiError(
+        'ERROR_INVALID_PARAMETER',
+        `The message is ${text.length * 2} bytes of UTF-16; the limit is ${this.#maxMessageBytes} ("max message size").`,
+      );
+    }
+    if (!text.isWellFormed()) throw new NetApiError('ERROR_INVALID_PARAMETER', 'The message text has an unpaired surrogate.');
+    return text;
+  }
+}

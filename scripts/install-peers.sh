@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the real peers the interop tests talk to (Debian 12): Samba's smbd and smbclient,
+# nmblookup, tshark, iproute2 for network namespaces. Idempotent; needs root.
+# Never installs Debian's package "netsend": it is an unrelated tool.
+set -euo pipefail
+pkgs=(samba smbclient samba-common-bin tshark iproute2)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture: answer no, without a prompt
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# A package script may have started a Samba daemon in the root namespace: stop it, by PID.
+for pid in $(ss -Hlntup 'sport = :137 or sport = :138 or sport = :139 or sport = :445' | grep -oE 'pid=[0-9]+' | cut -d= -f2 | sort -u); do
+  case "$(ps -o comm= -p "$pid")" in smbd|nmbd|winbindd|samba*) kill "$pid" ;; esac
+done

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI entry points (tests run from dist/test/…). */
+export const NETSEND_BIN = fileURLToPath(new URL('../../src/cli/netsend.js', import.meta.url));
+export const SENDNETMSG_BIN = fileURLToPath(new URL('../../src/cli/sendnetmsg.js', import.meta.url));
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a CLI command to the end (bounded by `timeoutMs`), with stdin from `input`. */
+export function run(bin: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 15_000,
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A temp data dir, removed by `cleanup`. Short, so the control socket path stays under 108 bytes. */
+export async function tempDataDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'ns-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A `netsend serve` subprocess on its own data dir. */
+export class DaemonProcess {
+  readonly dataDir: string;
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(dataDir: string, child: ChildProcess) {
+    this.dataDir = dataDir;
+    this.child = child;
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Starts `netsend serve --data-dir DIR …` and waits (at most `timeoutMs`) until it serves. */
+  static async start(dataDir: string, args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<DaemonProcess> {
+    const child = spawn(process.execPath, [NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args], {
+      env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const daemon = new DaemonProcess(dataDir, child);
+    await daemon.waitFor(() => daemon.stderr.includes('Messenger service started'), options.timeoutMs ?? 10_000, 'the daemon to start');
+    return daemon;
+  }
+
+  /** Polls `condition` every 20 ms, failing after `timeoutMs` or if the daemon exits. */
+  async waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`the daemon exited (${this.child.exitCode ?? this.child.signalCode}) while waiting for ${what}:\n${this.stderr}`);
+      }
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Sends `signal` to this daemon's PID and waits for it to exit (SIGKILL after `timeoutMs`). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs `netsend ARGS --data-dir DIR`. */
+  cli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
+    return run(NETSEND_BIN, [...args, '--data-dir', this.dataDir], options);
+  }
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dataDirPaths } from './paths.js';
-import { SETTINGS, envName, type SettingName, type Settings } from './settings.js';
+import { SETTINGS, envName, flagName, type SettingName, type Settings } from './settings.js';
 import { canonicalKey, parseSmbConf } from './smbconf.js';
 
 export interface Config extends Settings {
@@ -35,7 +35,7 @@ export function loadConfig(sources: ConfigSources): Config {
   const origin: Record<string, string> = {};
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     const candidates: Array<[Config['sources'][SettingName], string | undefined, string]> = [
-      ['flag', sources.flags?.[name], `--${SETTINGS[name].key.replace(/ /g, '-')}`],
+      ['flag', sources.flags?.[name], `--${flagName(name)}`],
       ['environment', env[envName(name)], envName(name)],
       ['file', fileValues.get(name)?.value, fileValues.get(name)?.where ?? ''],
     ];
@@ -91,6 +91,13 @@ function parseValue(name: SettingName, raw: string, where: string): unknown {
     case 'list':
       value = Object.freeze(raw.split(/[\s,]+/).filter((w) => w !== ''));
       break;
+    case 'ports': {
+      const words = raw.split(/[\s,]+/).filter((w) => w !== '');
+      if (words.length === 0 || words.some((w) => !/^\d{1,5}$/.test(w) || Number(w) > 65535)) throw fail('is not a list of ports (0-65535)');
+      // 0 turns the listener off, as --smb-port 0 does
+      value = Object.freeze([...new Set(words.map(Number).filter((port) => port !== 0))]);
+      break;
+    }
   }
   const check = 'check' in spec ? (spec.check as (v: unknown) => string | null) : undefined;
   const problem = check?.(value);

@@ -20,5 +20,6 @@ export function dataDirPaths(dataDir: string) {
     config: join(dataDir, 'netsend.conf'),
     controlSocket: join(dataDir, 'control.sock'),
     spool: join(dataDir, 'spool'),
+    lmhosts: join(dataDir, 'lmhosts'),
   } as const;
 }

@@ -4,12 +4,22 @@ import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
 import { splitCommandLine } from '../sinks/hook.js';
 import { interfaceSpecProblem } from './interfaces.js';
 
-type Kind = 'string' | 'boolean' | 'integer' | 'list';
-type ValueOf<K extends Kind> = K extends 'string' ? string : K extends 'boolean' ? boolean : K extends 'integer' ? number : readonly string[];
+type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'ports';
+type ValueOf<K extends Kind> = K extends 'string'
+  ? string
+  : K extends 'boolean'
+    ? boolean
+    : K extends 'integer'
+      ? number
+      : K extends 'ports'
+        ? readonly number[]
+        : readonly string[];
 
 interface Setting<K extends Kind> {
   /** The config-file key, Samba's name where Samba has the setting. */
   readonly key: string;
+  /** The command-line flag when it differs from the key with dashes (Samba's plural keys). */
+  readonly flag?: string;
   readonly kind: K;
   readonly default: () => ValueOf<K>;
   /** Why the default is what it is (shown by `netsend help config`). */
@@ -99,6 +109,13 @@ export const SETTINGS = {
     max: 1024 * 1024,
     why: 'Bytes of UTF-16 text (buflen): 32,767 characters, far past any pop-up, and small enough that a sender cannot fill the disk fast.',
   }),
+  smbPorts: setting({
+    key: 'smb ports',
+    flag: 'smb-port',
+    kind: 'ports',
+    default: () => [139],
+    why: 'The NetBIOS session service port Windows and smbclient -M send messages to; 0 turns the listener off.',
+  }),
   terminal: setting({
     key: 'terminal',
     kind: 'boolean',
@@ -110,5 +127,8 @@ export const SETTINGS = {
 export type SettingName = keyof typeof SETTINGS;
 export type Settings = { readonly [P in SettingName]: ValueOf<(typeof SETTINGS)[P]['kind']> };
 
-export const flagName = (name: SettingName) => SETTINGS[name].key.replace(/ /g, '-');
+export const flagName = (name: SettingName): string => {
+  const spec: { key: string; flag?: string } = SETTINGS[name];
+  return spec.flag ?? spec.key.replace(/ /g, '-');
+};
 export const envName = (name: SettingName) => `NETSEND_${SETTINGS[name].key.replace(/ /g, '_').toUpperCase()}`;

@@ -1,5 +1,5 @@
 import { NetApiError } from '../messenger/errors.js';
-import { describeStatus, statusMessage } from '../messenger/status.js';
+import { NERR, describeStatus, statusMessage } from '../messenger/status.js';
 import { EXIT, type CliIo } from './io.js';
 
 /**
@@ -7,7 +7,7 @@ import { EXIT, type CliIo } from './io.js';
  * on the next line), or the JSON envelope with --json. Returns the exit code.
  */
 export function reportFailure(io: CliIo, error: unknown, json: boolean): number {
-  const failure = error instanceof NetApiError ? error : NetApiError.fromStatus(2140, `An internal error occurred: ${String(error)}`);
+  const failure = error instanceof NetApiError ? error : NetApiError.fromStatus(NERR.NERR_InternalError, `An internal error occurred: ${String(error)}`);
   if (json) {
     io.stdout.write(`${JSON.stringify(failure.toJSON())}\n`);
   } else {

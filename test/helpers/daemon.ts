@@ -57,8 +57,14 @@ export class DaemonProcess {
   }
 
   /** Starts `netsend serve --data-dir DIR …` and waits (at most `timeoutMs`) until it serves. */
-  static async start(dataDir: string, args: readonly string[] = [], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<DaemonProcess> {
-    const child = spawn(process.execPath, [NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args], {
+  static async start(
+    dataDir: string,
+    args: readonly string[] = [],
+    options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: readonly string[] } = {},
+  ): Promise<DaemonProcess> {
+    // `prefix` runs the daemon inside a test namespace ("ip netns exec NAME"): ip execs it, same PID.
+    const argv = [...(options.prefix ?? []), process.execPath, NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
+    const child = spawn(argv[0] as string, argv.slice(1), {
       env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,90 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitUntil, type LoopbackNamespace } from './netns.js';
+
+/** Why Samba interop tests cannot run here, or null. */
+export function sambaUnavailable(): string | null {
+  for (const tool of ['smbd', 'smbclient']) {
+    if (spawnSync('which', [tool]).status !== 0) return `${tool} is not installed (scripts/install-peers.sh installs it)`;
+  }
+  return null;
+}
+
+/**
+ * Samba's smbd as the receiving oracle: 127.0.0.1:139 inside a test's own namespace, SMB1
+ * allowed (`server min protocol = NT1`, without which it drops every message command), and a
+ * `message command` that writes each message to `inbox/`. Runs under `timeout`, stopped by PID.
+ */
+export class SmbdPeer {
+  readonly dir: string;
+  readonly inbox: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+
+  private constructor(dir: string, child: ChildProcess) {
+    this.dir = dir;
+    this.inbox = join(dir, 'inbox');
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  static async start(dir: string, ns: LoopbackNamespace, netbiosName = 'ORACLE'): Promise<SmbdPeer> {
+    for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) {
+      await mkdir(join(dir, sub), { recursive: true });
+    }
+    await chmod(join(dir, 'inbox'), 0o1777); // the message command runs as the guest account
+    const inbox = join(dir, 'inbox');
+    await writeFile(
+      join(dir, 'smb.conf'),
+      `[global]
+   netbios name = ${netbiosName}
+   workgroup = TESTGRP
+   server role = standalone server
+   interfaces = 127.0.0.1
+   bind interfaces only = yes
+   smb ports = 139
+   disable netbios = yes
+   server min protocol = NT1
+   message command = /bin/sh -c 'f=${inbox}/msg-%f-$$; cat %s > $f.tmp && mv $f.tmp $f.txt; rm -f %s' &
+   load printers = no
+   printing = bsd
+   printcap name = /dev/null
+   disable spoolss = yes
+   map to guest = bad user
+   private dir = ${dir}/private
+   lock directory = ${dir}/lock
+   state directory = ${dir}/state
+   cache directory = ${dir}/cache
+   pid directory = ${dir}/pid
+   ncalrpc dir = ${dir}/ncalrpc
+   binddns dir = ${dir}/binddns
+   log file = ${dir}/logs/log.%m
+`,
+    );
+    const child = spawn(
+      ns.prefix[0] as string,
+      [...ns.prefix.slice(1), 'timeout', '120', 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    const peer = new SmbdPeer(dir, child);
+    await waitUntil(() => ns.listening('127.0.0.1', 139), 15_000, 'smbd to listen on 127.0.0.1:139');
+    return peer;
+  }
+
+  /** The messages delivered so far: sender (from the file name) and text (UTF-8, LF). */
+  async messages(): Promise<Array<{ from: string; text: string }>> {
+    const files = (await readdir(this.inbox)).filter((f) => f.endsWith('.txt')).sort();
+    return Promise.all(
+      files.map(async (f) => ({ from: /^msg-(.*)-\d+\.txt$/.exec(f)?.[1] ?? '', text: await readFile(join(this.inbox, f), 'utf8') })),
+    );
+  }
+
+  /** SIGTERM to the `timeout` wrapper (which passes it to smbd), then waits. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,5 +1,7 @@
 import { mkdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import type { Writable } from 'node:stream';
+import { resolveInterfaces } from '../config/interfaces.js';
 import type { Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable } from '../messenger/aliases.js';
@@ -12,6 +14,9 @@ import { TerminalSink } from '../sinks/terminal.js';
 import { SqliteStore, StoreLockedError } from '../store/sqlite.js';
 import { ControlServer } from '../transports/control/server.js';
 import { peerCredentialsAvailable } from '../transports/control/peercred.js';
+import { LmhostsResolver } from '../resolve/resolver.js';
+import { SmbSender } from '../transports/smb/sender.js';
+import { SmbServer } from '../transports/smb/server.js';
 import { loggedOnUsers } from './users.js';
 
 export interface DaemonIo {
@@ -32,14 +37,23 @@ export class Daemon {
   readonly messenger: Messenger;
   readonly #store: SqliteStore;
   readonly #control: ControlServer;
+  readonly #smb: SmbServer[];
   readonly #hook: HookSink | undefined;
   readonly #log: (line: string) => void;
   #stopping: Promise<void> | undefined;
 
-  private constructor(parts: { messenger: Messenger; store: SqliteStore; control: ControlServer; hook: HookSink | undefined; log: (line: string) => void }) {
+  private constructor(parts: {
+    messenger: Messenger;
+    store: SqliteStore;
+    control: ControlServer;
+    smb: SmbServer[];
+    hook: HookSink | undefined;
+    log: (line: string) => void;
+  }) {
     this.messenger = parts.messenger;
     this.#store = parts.store;
     this.#control = parts.control;
+    this.#smb = parts.smb;
     this.#hook = parts.hook;
     this.#log = parts.log;
   }
@@ -92,9 +106,16 @@ export class Daemon {
         aliases,
         store,
         sink: new FanOut(sinks, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
+        remote: new SmbSender({
+          resolvers: [new LmhostsResolver(paths.lmhosts, 139)],
+          callingName: aliases.computerName,
+          charset: config.dosCharset,
+          port: 139,
+        }),
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
       });
+      const smb = await startSmbListeners(config, messenger, io.log);
       const control = new ControlServer({
         path: paths.controlSocket,
         mode: root ? 0o666 : 0o600,
@@ -102,13 +123,18 @@ export class Daemon {
         info: { pid: process.pid, dataDir: config.dataDir, workgroup: config.workgroup, startedAt: new Date().toISOString() },
         log: io.log,
       });
-      await control.listen();
+      try {
+        await control.listen();
+      } catch (error) {
+        await Promise.all(smb.map((server) => server.close()));
+        throw error;
+      }
       if (!peerCredentialsAvailable()) io.log('peer credentials are unavailable here: local callers are recorded without a uid');
       io.log(
         `Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; ` +
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
-      return new Daemon({ messenger, store, control, hook, log: io.log });
+      return new Daemon({ messenger, store, control, smb, hook, log: io.log });
     } catch (error) {
       store.close();
       throw error;
@@ -119,6 +145,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#control.close();
+      await Promise.all(this.#smb.map((server) => server.close()));
       await this.messenger.aliases.releaseAll();
       if (this.#hook) {
         await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
@@ -128,4 +155,43 @@ export class Daemon {
     })();
     return this.#stopping;
   }
+}
+
+/**
+ * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
+ * (every address when `bind interfaces only` is off). Port 139 needs privileges: with the
+ * default ports an unprivileged daemon goes on without the listener and says so; ports the
+ * administrator chose must open or the daemon does not start.
+ */
+async function startSmbListeners(config: Config, messenger: Messenger, log: (line: string) => void): Promise<SmbServer[]> {
+  const { addresses, unmatched } = resolveInterfaces(config.interfaces, networkInterfaces());
+  if (unmatched.length > 0) log(`interfaces: ${unmatched.join(', ')} matched no address of this host`);
+  if (config.smbPorts.length > 0 && addresses.length === 0 && config.bindInterfacesOnly) {
+    throw new NetApiError('NERR_MsgInitFailed', `"interfaces" (${config.interfaces.join(' ')}) selects no address to listen on.`);
+  }
+  const servers: SmbServer[] = [];
+  for (const port of config.smbPorts) {
+    const server = new SmbServer({
+      addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
+      port,
+      messenger: { isAlias: (name) => messenger.aliases.find(name) !== undefined, receive: (m) => messenger.receive(m) },
+      charset: config.dosCharset,
+      maxMessageBytes: config.maxMessageSize,
+      log,
+    });
+    try {
+      await server.listen();
+      log(`receiving SMB messages on ${server.endpoints.join(', ')}`);
+      servers.push(server);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (config.sources.smbPorts === 'default' && (code === 'EACCES' || code === 'EADDRINUSE')) {
+        log(`cannot listen on port ${port} (${code}); SMB messages are not received. Run as root, or choose a port with --smb-port`);
+        continue;
+      }
+      await Promise.all(servers.map((s) => s.close()));
+      throw new NetApiError('NERR_MsgInitFailed', `Cannot listen for SMB messages on port ${port}: ${code ?? String(error)}.`, { cause: error });
+    }
+  }
+  return servers;
 }

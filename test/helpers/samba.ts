@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { waitUntil, type LoopbackNamespace } from './netns.js';
 
 /** Why Samba interop tests cannot run here, or null. */
@@ -33,7 +33,10 @@ export class SmbdPeer {
     for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) {
       await mkdir(join(dir, sub), { recursive: true });
     }
-    await chmod(join(dir, 'inbox'), 0o1777); // the message command runs as the guest account
+    // The message command runs as the guest account (nobody): it must reach and write the inbox.
+    await chmod(dirname(dir), 0o755);
+    await chmod(dir, 0o755);
+    await chmod(join(dir, 'inbox'), 0o1777);
     const inbox = join(dir, 'inbox');
     await writeFile(
       join(dir, 'smb.conf'),

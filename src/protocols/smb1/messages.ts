@@ -1,0 +1,320 @@
+import { ByteReader, ByteWriter, DECODE_ERROR, DecodeError, EncodeError } from '../bytes/index.js';
+import {
+
+  MAX_DIALECTS,
+  MAX_DIALECT_LENGTH,
+  MAX_NAME_FIELD,
+  SMB_COMMAND,
+  SMB_FLAGS2_NT_STATUS,
+  SMB_FLAGS_REPLY,
+  SMB_HEADER_SIZE,
+  type DosError,
+} from './constants.js';
+
+/** [MS-CIFS] §2.2.3.1 */
+export interface SmbHeader {
+  readonly command: number;
+  readonly status: SmbStatus;
+  readonly flags: number;
+  readonly flags2: number;
+  readonly pidHigh: number;
+  readonly securityFeatures: Uint8Array;
+  readonly tid: number;
+  readonly pidLow: number;
+  readonly uid: number;
+  readonly mid: number;
+}
+
+export type SmbStatus =
+  | { readonly kind: 'success' }
+  | { readonly kind: 'dos'; readonly errorClass: number; readonly code: number }
+  | { readonly kind: 'nt'; readonly code: number };
+
+/** The message commands and NEGOTIATE, without their header. Names and text are OEM bytes. */
+export type SmbRequestBody =
+  | { readonly command: typeof SMB_COMMAND.negotiate; readonly dialects: readonly string[] }
+  | { readonly command: typeof SMB_COMMAND.sendMessage; readonly originator: Uint8Array; readonly destination: Uint8Array; readonly text: Uint8Array }
+  | { readonly command: typeof SMB_COMMAND.sendStartMbMessage; readonly originator: Uint8Array; readonly destination: Uint8Array }
+  | { readonly command: typeof SMB_COMMAND.sendTextMbMessage; readonly groupId: number; readonly text: Uint8Array }
+  | { readonly command: typeof SMB_COMMAND.sendEndMbMessage; readonly groupId: number };
+
+export type SmbRequest =
+  | (SmbRequestBody & { readonly header: SmbHeader })
+  | { readonly command: 'unknown'; readonly header: SmbHeader };
+
+/** What a server answers; the header is echoed from the request. */
+export type SmbResponseBody =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'groupId'; readonly groupId: number }
+  | { readonly kind: 'negotiate'; readonly dialectIndex: number }
+  | { readonly kind: 'error'; readonly error: DosError };
+
+/** A reply as a client reads it. */
+export interface SmbResponse {
+  readonly header: SmbHeader;
+  readonly status: SmbStatus;
+  /** SEND_START_MB_MESSAGE: the group id, or undefined when the server sent none (smbd: wc 0). */
+  readonly groupId: number | undefined;
+  /** NEGOTIATE: the chosen dialect's index, 0xFFFF for none. */
+  readonly dialectIndex: number | undefined;
+}
+
+const BUFFER_FORMAT = { dataBlock: 0x01, dialect: 0x02, ascii: 0x04 } as const;
+
+// ---------------------------------------------------------------- header and parameter blocks
+
+function decodeHeader(reader: ByteReader): SmbHeader {
+  const start = reader.offset;
+  const magic = reader.bytes(4, 'the SMB protocol id');
+  if (magic[0] !== 0xff || magic[1] !== 0x53 || magic[2] !== 0x4d || magic[3] !== 0x42) {
+    throw new DecodeError(DECODE_ERROR.badValue, 'the message does not start with 0xFF "SMB"', start);
+  }
+  const command = reader.u8();
+  const statusBytes = reader.bytes(4, 'the status');
+  const flags = reader.u8();
+  const flags2 = reader.u16le();
+  const pidHigh = reader.u16le();
+  const securityFeatures = reader.bytes(8, 'the security features');
+  reader.u16le(); // reserved
+  const tid = reader.u16le();
+  const pidLow = reader.u16le();
+  const uid = reader.u16le();
+  const mid = reader.u16le();
+  const view = new DataView(statusBytes.buffer, statusBytes.byteOffset, 4);
+  let status: SmbStatus;
+  if (flags2 & SMB_FLAGS2_NT_STATUS) {
+    const code = view.getUint32(0, true);
+    status = code === 0 ? { kind: 'success' } : { kind: 'nt', code };
+  } else {
+    const errorClass = view.getUint8(0);
+    const code = view.getUint16(2, true);
+    status = errorClass === 0 && code === 0 ? { kind: 'success' } : { kind: 'dos', errorClass, code };
+  }
+  return { command, status, flags, flags2, pidHigh, securityFeatures, tid, pidLow, uid, mid };
+}
+
+function writeHeader(writer: ByteWriter, header: Omit<SmbHeader, 'securityFeatures'>): void {
+  writer.u8(0xff).u8(0x53).u8(0x4d).u8(0x42).u8(header.command);
+  const { status } = header;
+  if (status.kind === 'nt') writer.u32le(status.code);
+  else if (status.kind === 'dos') writer.u8(status.errorClass).u8(0).u16le(status.code);
+  else writer.u32le(0);
+  writer.u8(header.flags).u16le(header.flags2).u16le(header.pidHigh);
+  for (let i = 0; i < 8; i++) writer.u8(0); // security features: no signing
+  writer.u16le(0).u16le(header.tid).u16le(header.pidLow).u16le(header.uid).u16le(header.mid);
+}
+
+/** WordCount + words, ByteCount + bytes ([MS-CIFS] §2.2.3.2, §2.2.3.3), bounds-checked. */
+function decodeBlocks(reader: ByteReader): { words: number[]; bytes: Uint8Array } {
+  const wordCount = reader.u8();
+  const words: number[] = [];
+  for (let i = 0; i < wordCount; i++) words.push(reader.u16le());
+  const at = reader.offset;
+  const byteCount = reader.u16le();
+  if (byteCount > reader.remaining) {
+    throw new DecodeError(DECODE_ERROR.truncated, `ByteCount ${byteCount} is past the end (${reader.remaining} bytes left)`, at);
+  }
+  return { words, bytes: reader.bytes(byteCount) };
+}
+
+function writeBlocks(writer: ByteWriter, words: readonly number[], bytes: Uint8Array): void {
+  writer.u8(words.length);
+  for (const word of words) writer.u16le(word);
+  if (bytes.byteLength > 0xffff) throw new EncodeError(`ByteCount ${bytes.byteLength} does not fit 16 bits`);
+  writer.u16le(bytes.byteLength).bytes(bytes);
+}
+
+function needWords(words: number[], count: number, command: number, at: number): void {
+  if (words.length !== count) {
+    throw new DecodeError(DECODE_ERROR.badValue, `command 0x${command.toString(16)} has WordCount ${words.length}, expected ${count}`, at);
+  }
+}
+
+// ---------------------------------------------------------------- requests
+
+/**
+ * Decodes a request a client sent. Commands netsend does not speak come back as
+ * `{ command: 'unknown' }` so the server can answer them with an error.
+ */
+export function decodeSmbRequest(payload: Uint8Array): SmbRequest {
+  const reader = new ByteReader(payload);
+  const header = decodeHeader(reader);
+  if (header.flags & SMB_FLAGS_REPLY) throw new DecodeError(DECODE_ERROR.badValue, 'a reply was sent where a request belongs', 9);
+  const blocksAt = reader.offset;
+  const { words, bytes } = decodeBlocks(reader);
+  const data = new ByteReader(bytes);
+  const at = (offset: number) => blocksAt + offset;
+  switch (header.command) {
+    case SMB_COMMAND.negotiate: {
+      needWords(words, 0, header.command, blocksAt);
+      const dialects: string[] = [];
+      while (data.remaining > 0) {
+        if (dialects.length >= MAX_DIALECTS) throw new DecodeError(DECODE_ERROR.tooLong, `more than ${MAX_DIALECTS} dialects`, at(data.offset));
+        data.expect(BUFFER_FORMAT.dialect, data.u8(), 'a dialect buffer format');
+        dialects.push(Buffer.from(data.cstring(MAX_DIALECT_LENGTH, 'a dialect name')).toString('latin1'));
+      }
+      return { command: SMB_COMMAND.negotiate, dialects, header };
+    }
+    case SMB_COMMAND.sendMessage: {
+      needWords(words, 0, header.command, blocksAt);
+      const { originator, destination } = readNames(data);
+      const text = readDataBlock(data);
+      return { command: SMB_COMMAND.sendMessage, originator, destination, text, header };
+    }
+    case SMB_COMMAND.sendStartMbMessage: {
+      needWords(words, 0, header.command, blocksAt);
+      return { command: SMB_COMMAND.sendStartMbMessage, ...readNames(data), header };
+    }
+    case SMB_COMMAND.sendTextMbMessage: {
+      needWords(words, 1, header.command, blocksAt);
+      return { command: SMB_COMMAND.sendTextMbMessage, groupId: words[0] as number, text: readDataBlock(data), header };
+    }
+    case SMB_COMMAND.sendEndMbMessage: {
+      needWords(words, 1, header.command, blocksAt);
+      return { command: SMB_COMMAND.sendEndMbMessage, groupId: words[0] as number, header };
+    }
+    default:
+      return { command: 'unknown', header };
+  }
+}
+
+function readNames(data: ByteReader): { originator: Uint8Array; destination: Uint8Array } {
+  data.expect(BUFFER_FORMAT.ascii, data.u8(), 'the originator buffer format');
+  const originator = data.cstring(MAX_NAME_FIELD, 'the originator name');
+  data.expect(BUFFER_FORMAT.ascii, data.u8(), 'the destination buffer format');
+  const destination = data.cstring(MAX_NAME_FIELD, 'the destination name');
+  return { originator, destination };
+}
+
+function readDataBlock(data: ByteReader): Uint8Array {
+  data.expect(BUFFER_FORMAT.dataBlock, data.u8(), 'the text buffer format');
+  const length = data.u16le();
+  return data.bytes(length, 'the message text');
+}
+
+/** A client's request, with a fresh header: no flags, tid and uid 0, as smbclient sends them. */
+export function encodeSmbRequest(request: SmbRequestBody, ids: { mid: number; pid: number }): Uint8Array {
+  const writer = new ByteWriter();
+  writeHeader(writer, {
+    command: request.command,
+    status: { kind: 'success' },
+    flags: 0,
+    flags2: 0,
+    pidHigh: (ids.pid >>> 16) & 0xffff,
+    tid: 0,
+    pidLow: ids.pid & 0xffff,
+    uid: 0,
+    mid: ids.mid & 0xffff,
+  });
+  const data = new ByteWriter();
+  const names = (originator: Uint8Array, destination: Uint8Array) => {
+    checkName(originator, 'originator');
+    checkName(destination, 'destination');
+    data.u8(BUFFER_FORMAT.ascii).bytes(originator).u8(0).u8(BUFFER_FORMAT.ascii).bytes(destination).u8(0);
+  };
+  const text = (bytes: Uint8Array) => {
+    if (bytes.byteLength > 0xffff) throw new EncodeError(`A text block of ${bytes.byteLength} bytes does not fit 16 bits`);
+    data.u8(BUFFER_FORMAT.dataBlock).u16le(bytes.byteLength).bytes(bytes);
+  };
+  let words: number[] = [];
+  switch (request.command) {
+    case SMB_COMMAND.negotiate:
+      for (const dialect of request.dialects) data.u8(BUFFER_FORMAT.dialect).bytes(Buffer.from(dialect, 'latin1')).u8(0);
+      break;
+    case SMB_COMMAND.sendMessage:
+      names(request.originator, request.destination);
+      text(request.text);
+      break;
+    case SMB_COMMAND.sendStartMbMessage:
+      names(request.originator, request.destination);
+      break;
+    case SMB_COMMAND.sendTextMbMessage:
+      words = [request.groupId];
+      text(request.text);
+      break;
+    case SMB_COMMAND.sendEndMbMessage:
+      words = [request.groupId];
+      break;
+  }
+  writeBlocks(writer, words, data.toBytes());
+  return writer.toBytes();
+}
+
+function checkName(name: Uint8Array, what: string): void {
+  if (name.byteLength > MAX_NAME_FIELD || name.includes(0)) throw new EncodeError(`The ${what} name is not 0-${MAX_NAME_FIELD} bytes without NUL`);
+}
+
+// ---------------------------------------------------------------- responses
+
+/**
+ * A server's answer to `request`: its header echoed (tid, pid, uid, mid) with the reply flag,
+ * DOS-style status, and the body.
+ */
+export function encodeSmbResponse(request: SmbRequest, body: SmbResponseBody): Uint8Array {
+  const { header } = request;
+  const writer = new ByteWriter();
+  writeHeader(writer, {
+    ...header,
+    status: body.kind === 'error' ? { kind: 'dos', ...body.error } : { kind: 'success' },
+    flags: SMB_FLAGS_REPLY,
+    flags2: 0,
+  });
+  switch (body.kind) {
+    case 'ok':
+    case 'error':
+      writeBlocks(writer, [], new Uint8Array(0));
+      break;
+    case 'groupId':
+      writeBlocks(writer, [body.groupId], new Uint8Array(0));
+      break;
+    case 'negotiate':
+      if (body.dialectIndex === 0xffff) writeBlocks(writer, [0xffff], new Uint8Array(0));
+      else writeNegotiateResponse(writer, body.dialectIndex);
+      break;
+  }
+  return writer.toBytes();
+}
+
+/**
+ * The NT LM 0.12 NEGOTIATE response ([MS-CIFS] §2.2.4.52.2, WordCount 17) with what a message
+ * server needs: share-level security, no challenge, no capabilities (so DOS errors and OEM text).
+ */
+function writeNegotiateResponse(writer: ByteWriter, dialectIndex: number): void {
+  const parameters = new ByteWriter()
+    .u16le(dialectIndex)
+    .u8(0) // SecurityMode: share level, plaintext
+    .u16le(1) // MaxMpxCount
+    .u16le(1) // MaxNumberVcs
+    .u32le(0x10000) // MaxBufferSize
+    .u32le(0) // MaxRawSize
+    .u32le(0) // SessionKey
+    .u32le(0); // Capabilities
+  const filetime = BigInt(Date.now()) * 10_000n + 116_444_736_000_000_000n;
+  parameters.u32le(Number(filetime & 0xffffffffn)).u32le(Number(filetime >> 32n));
+  parameters.u16le(0).u8(0); // ServerTimeZone, ChallengeLength
+  const bytes = parameters.toBytes();
+  writer.u8(17).bytes(bytes);
+  // Bytes: no challenge, an empty OEM domain name
+  writer.u16le(1).u8(0);
+}
+
+/**
+ * Decodes a server's reply to a request of command `expected`.
+ * @throws DecodeError when it is not a reply, or not to that command
+ */
+export function decodeSmbResponse(payload: Uint8Array, expected: number): SmbResponse {
+  const reader = new ByteReader(payload);
+  const header = decodeHeader(reader);
+  if (!(header.flags & SMB_FLAGS_REPLY)) throw new DecodeError(DECODE_ERROR.badValue, 'a request came where a reply belongs', 9);
+  if (header.command !== expected) {
+    throw new DecodeError(DECODE_ERROR.badValue, `a reply to command 0x${header.command.toString(16)} came for 0x${expected.toString(16)}`, 4);
+  }
+  // Error replies may carry no parameter block at all.
+  const { words } = reader.remaining === 0 ? { words: [] as number[] } : decodeBlocks(reader);
+  return {
+    header,
+    status: header.status,
+    groupId: expected === SMB_COMMAND.sendStartMbMessage ? words[0] : undefined,
+    dialectIndex: expected === SMB_COMMAND.negotiate ? words[0] : undefined,
+  };
+}

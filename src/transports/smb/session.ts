@@ -1,0 +1,197 @@
+import type { Duplex } from 'node:stream';
+import { NetApiError } from '../../messenger/errors.js';
+import type { IncomingMessage, StoredMessage } from '../../messenger/message.js';
+import { SUFFIX } from '../../protocols/netbios-name/index.js';
+import { NEGATIVE_RESPONSE, NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
+import {
+  SMB_COMMAND,
+  decodeSmbRequest,
+  encodeSmbResponse,
+  type SmbRequest,
+  type SmbResponseBody,
+  DOS_ERROR,
+} from '../../protocols/smb1/index.js';
+import { decodeReceivedText, decodeOemName } from './text.js';
+import { SMB_LIMITS } from './limits.js';
+
+/** What a session needs of the Messenger service. */
+export interface SessionMessenger {
+  isAlias(name: string): boolean;
+  receive(message: IncomingMessage): Promise<StoredMessage>;
+}
+
+export interface SessionOptions {
+  messenger: SessionMessenger;
+  charset: string;
+  /** "ip:port" of the peer, recorded with each message. */
+  remoteAddress: string;
+  /** Largest reassembled text, in bytes (the daemon's "max message size"). */
+  maxMessageBytes: number;
+  idleMs?: number;
+  messageMs?: number;
+  log: (line: string) => void;
+}
+
+interface OpenGroup {
+  from: string;
+  to: string;
+  blocks: Uint8Array[];
+  bytes: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One NetBIOS session carrying SMB message commands ([MS-CIFS] §2.2.4.*), from the session
+ * request to the close. Frames are handled in order, one at a time: a message is stored before
+ * its success reply is written, and the stream is not read while that happens (back-pressure).
+ *
+ * Resolves when the session ends, for whatever reason; never rejects.
+ */
+export async function serveSmbSession(stream: Duplex, options: SessionOptions): Promise<void> {
+  const framer = new NbssFramer();
+  const groups = new Map<number, OpenGroup>();
+  let nextGroupId = 1;
+  /** The alias named in the session request; direct-TCP clients (smbclient -p N) send none. */
+  let calledAlias: string | undefined;
+  let established = false;
+
+  const idleMs = options.idleMs ?? SMB_LIMITS.idleMs;
+  let idle = setTimeout(() => stream.destroy(), idleMs);
+  const write = (packet: NbssPacket) => {
+    if (!stream.destroyed) stream.write(encodeNbssPacket(packet));
+  };
+
+  const recipientFor = (destination: Uint8Array): string | undefined => {
+    const named = decodeOemName(destination, options.charset).toUpperCase();
+    if (options.messenger.isAlias(named)) return named;
+    // smbclient sends the -M argument as typed; the session request already named the alias.
+    return calledAlias;
+  };
+
+  const deliver = async (from: string, to: string, text: Uint8Array): Promise<SmbResponseBody> => {
+    try {
+      await options.messenger.receive({
+        from,
+        to,
+        text: decodeReceivedText(text, options.charset),
+        via: 'smb',
+        senderUid: null,
+        senderAddress: options.remoteAddress,
+      });
+      return { kind: 'ok' };
+    } catch (error) {
+      if (error instanceof NetApiError && error.statusName === 'NERR_NameNotFound') return { kind: 'error', error: DOS_ERROR.messageServerOff };
+      options.log(`smb: storing a message from ${options.remoteAddress} failed: ${String(error)}`);
+      return { kind: 'error', error: DOS_ERROR.serverError };
+    }
+  };
+
+  const handleSmb = async (request: SmbRequest): Promise<SmbResponseBody> => {
+    switch (request.command) {
+      case SMB_COMMAND.negotiate: {
+        // [MS-CIFS] §2.2.4.52: answer the one dialect that carries the message commands
+        const index = request.dialects.indexOf('NT LM 0.12');
+        return index < 0 ? { kind: 'negotiate', dialectIndex: 0xffff } : { kind: 'negotiate', dialectIndex: index };
+      }
+      case SMB_COMMAND.sendMessage: {
+        const to = recipientFor(request.destination);
+        if (to === undefined) return { kind: 'error', error: DOS_ERROR.messageServerOff };
+        if (request.text.length > options.maxMessageBytes) return { kind: 'error', error: DOS_ERROR.noRoom };
+        return deliver(decodeOemName(request.originator, options.charset).toUpperCase(), to, request.text);
+      }
+      case SMB_COMMAND.sendStartMbMessage: {
+        const to = recipientFor(request.destination);
+        if (to === undefined) return { kind: 'error', error: DOS_ERROR.messageServerOff };
+        if (groups.size >= SMB_LIMITS.maxOpenGroups) return { kind: 'error', error: DOS_ERROR.noResources };
+        const id = nextGroupId;
+        nextGroupId = nextGroupId >= 0xffff ? 1 : nextGroupId + 1;
+        const timer = setTimeout(() => groups.delete(id), options.messageMs ?? SMB_LIMITS.messageMs);
+        groups.set(id, { from: decodeOemName(request.originator, options.charset).toUpperCase(), to, blocks: [], bytes: 0, timer });
+        return { kind: 'groupId', groupId: id };
+      }
+      case SMB_COMMAND.sendTextMbMessage: {
+        const group = groups.get(request.groupId);
+        if (group === undefined) return { kind: 'error', error: DOS_ERROR.invalidParameter };
+        group.bytes += request.text.length;
+        if (group.bytes > options.maxMessageBytes) {
+          clearTimeout(group.timer);
+          groups.delete(request.groupId);
+          return { kind: 'error', error: DOS_ERROR.noRoom };
+        }
+        group.blocks.push(request.text);
+        return { kind: 'ok' };
+      }
+      case SMB_COMMAND.sendEndMbMessage: {
+        const group = groups.get(request.groupId);
+        if (group === undefined) return { kind: 'error', error: DOS_ERROR.invalidParameter };
+        clearTimeout(group.timer);
+        groups.delete(request.groupId);
+        return deliver(group.from, group.to, Buffer.concat(group.blocks));
+      }
+      default:
+        return { kind: 'error', error: DOS_ERROR.unknownCommand };
+    }
+  };
+
+  const handleFrame = async (packet: NbssPacket): Promise<boolean> => {
+    switch (packet.type) {
+      case 'keepalive':
+        return true;
+      case 'sessionRequest': {
+        // RFC 1002 §4.3.2: the called name must be one this node listens on
+        if (established) return false;
+        const { called } = packet;
+        const name = decodeOemName(Buffer.from(called.name, 'latin1'), options.charset).toUpperCase();
+        if (called.suffix !== SUFFIX.messenger || !options.messenger.isAlias(name)) {
+          write({ type: 'negativeResponse', error: NEGATIVE_RESPONSE.calledNameNotPresent });
+          return false;
+        }
+        calledAlias = name;
+        established = true;
+        write({ type: 'positiveResponse' });
+        return true;
+      }
+      case 'message': {
+        established = true;
+        let request: SmbRequest;
+        try {
+          request = decodeSmbRequest(packet.payload);
+        } catch (error) {
+          options.log(`smb: malformed request from ${options.remoteAddress}: ${(error as Error).message}`);
+          return false;
+        }
+        const body = await handleSmb(request);
+        write({ type: 'message', payload: encodeSmbResponse(request, body) });
+        return true;
+      }
+      default:
+        // responses, retargets: nothing a client sends to a server
+        return false;
+    }
+  };
+
+  try {
+    for await (const chunk of stream) {
+      clearTimeout(idle);
+      for (const packet of framer.push(chunk as Uint8Array)) {
+        if (!(await handleFrame(packet))) {
+          stream.end();
+          return;
+        }
+      }
+      idle = setTimeout(() => stream.destroy(), idleMs);
+    }
+  } catch (error) {
+    // a framing error (oversized or malformed frame) or a reset: the session is over
+    if (!(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
+      options.log(`smb: closing the session from ${options.remoteAddress}: ${(error as Error).message}`);
+    }
+  } finally {
+    clearTimeout(idle);
+    for (const group of groups.values()) clearTimeout(group.timer);
+    // After end() the last reply (a negative response, say) must still reach the peer: give it
+    // a moment to flush and close before the socket is torn down.
+    if (stream.writableEnded) setTimeout(() => stream.destroy(), 1000).unref();
+    else stream.destroy();
+  }
+}

@@ -38,7 +38,7 @@ export async function handleRequest(
     case 'inbox.list': {
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
-      return messenger.inbox(afterId, limit).map(messageToJson);
+      return (await messenger.inbox(afterId, limit)).map(messageToJson);
     }
     case 'status':
       return { computerName: messenger.computerName, ...info, aliases: messenger.listNames().length };

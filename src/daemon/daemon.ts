@@ -68,7 +68,7 @@ export class Daemon {
 
     let store: SqliteStore;
     try {
-      store = new SqliteStore(paths.database);
+      store = await SqliteStore.open(paths.database);
     } catch (error) {
       if (error instanceof StoreLockedError) {
         throw new NetApiError('NERR_MsgAlreadyStarted', `Another netsend daemon is running on ${config.dataDir}.`, { cause: error });
@@ -85,6 +85,7 @@ export class Daemon {
       const aliases = new AliasTable({
         computerName: config.netbiosName,
         userNames: users,
+        addedAliases: store.addedAliases,
         maxAddedAliases: config.maxAliases,
         store,
         charset: config.dosCharset,
@@ -136,7 +137,7 @@ export class Daemon {
       );
       return new Daemon({ messenger, store, control, smb, hook, log: io.log });
     } catch (error) {
-      store.close();
+      await store.close();
       throw error;
     }
   }
@@ -150,7 +151,7 @@ export class Daemon {
       if (this.#hook) {
         await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
       }
-      this.#store.close();
+      await this.#store.close();
       this.#log('Messenger service stopped');
     })();
     return this.#stopping;

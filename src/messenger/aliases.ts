@@ -14,9 +14,8 @@ export interface Alias {
 
 /** Persistence of the aliases added at runtime. */
 export interface AliasStore {
-  loadAliases(): string[];
-  saveAlias(name: string, addedByUid: number | null): void;
-  deleteAlias(name: string): void;
+  saveAlias(name: string, addedByUid: number | null): Promise<void>;
+  deleteAlias(name: string): Promise<void>;
 }
 
 /**
@@ -36,6 +35,8 @@ export const noNetworkRegistrar: NameRegistrar = {
 export interface AliasTableOptions {
   computerName: string;
   userNames: readonly string[];
+  /** Aliases added in earlier runs, as the store kept them. */
+  addedAliases: readonly string[];
   maxAddedAliases: number;
   store: AliasStore;
   registrar?: NameRegistrar;
@@ -62,7 +63,7 @@ export class AliasTable {
       const name = tryNormalize(user, this.#charset);
       if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'user' });
     }
-    for (const stored of this.#store.loadAliases()) {
+    for (const stored of options.addedAliases) {
       const name = tryNormalize(stored, this.#charset);
       if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'added' });
     }
@@ -102,7 +103,7 @@ export class AliasTable {
     await this.#registrar.register(alias);
     // Another add of the same name may have completed while the registrar was on the network.
     if (this.#byName.has(canonical)) throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
-    this.#store.saveAlias(canonical, addedByUid);
+    await this.#store.saveAlias(canonical, addedByUid);
     this.#byName.set(canonical, alias);
     return alias;
   }
@@ -117,7 +118,7 @@ export class AliasTable {
       throw new NetApiError('NERR_DelComputerName', `"${alias.name}" is this computer's name.`);
     }
     this.#byName.delete(alias.name);
-    if (alias.kind === 'added') this.#store.deleteAlias(alias.name);
+    if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
     await this.#registrar.release(alias);
     return alias;
   }

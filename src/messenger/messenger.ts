@@ -6,7 +6,7 @@ import { normalizeAlias } from './names.js';
 /** The inbox: a message is acknowledged only once `append` has resolved (committed). */
 export interface MessageStore {
   append(message: IncomingMessage): Promise<StoredMessage>;
-  list(options: { afterId: number; limit: number }): StoredMessage[];
+  list(options: { afterId: number; limit: number }): Promise<StoredMessage[]>;
 }
 
 /** A surface that shows messages (terminal, hook, …). Must not throw and must not block. */
@@ -131,7 +131,7 @@ export class Messenger {
   }
 
   /** Received messages after `afterId`, oldest first. */
-  inbox(afterId: number, limit: number): StoredMessage[] {
+  inbox(afterId: number, limit: number): Promise<StoredMessage[]> {
     return this.#store.list({ afterId, limit });
   }
 

@@ -1,170 +1,109 @@
-import Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
 import type { AliasStore } from '../messenger/aliases.js';
-import type { IncomingMessage, StoredMessage, Via } from '../messenger/message.js';
+import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import type { MessageStore } from '../messenger/messenger.js';
-import { MIGRATIONS } from './migrations.js';
+import { StoreLockedError } from './database.js';
+import type { StoreReply, StoreRequest } from './protocol.js';
 
-/** The database is held by another process: another daemon runs on this data dir. */
-export class StoreLockedError extends Error {
-  override readonly name = 'StoreLockedError';
-  readonly code = 'NETSEND_STORE_LOCKED';
-}
+export { StoreLockedError } from './database.js';
 
-/** Most messages committed in one transaction; bounds the time one commit holds the event loop. */
-export const MAX_BATCH = 1024;
-
-interface MessageRow {
-  id: number;
-  from_name: string;
-  to_name: string;
-  text: string;
-  received_at: number;
-  via: string;
-  sender_uid: number | null;
-  sender_address: string | null;
-}
-
-interface Pending {
-  message: IncomingMessage;
-  receivedAt: Date;
-  resolve: (stored: StoredMessage) => void;
-  reject: (error: unknown) => void;
-}
+type Waiter = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 /**
- * The inbox and alias table in SQLite.
- *
- * Durability: WAL with `synchronous = FULL`, so a commit is on disk when it returns, and a
- * message is acknowledged only after its commit. Appends are group-committed: everything that
- * arrives while the event loop is busy is written in one transaction on the next turn, so one
- * fsync serves many senders and an idle daemon adds no delay.
- *
- * Exclusive locking mode keeps the database locked for the life of the connection: a second
- * daemon on the same data dir cannot open it, and the kernel drops the lock if this one dies.
+ * The durable inbox and alias table. SQLite runs in a worker thread (src/store/worker.ts): a
+ * commit waits for its fsync there while the daemon's event loop goes on serving sessions.
+ * `append` resolves once the message's transaction is on disk.
  */
 export class SqliteStore implements MessageStore, AliasStore {
-  readonly #db: Database.Database;
-  readonly #insertMessage: Database.Statement;
-  readonly #selectMessages: Database.Statement<[number, number], MessageRow>;
-  readonly #insertAlias: Database.Statement;
-  readonly #deleteAlias: Database.Statement;
-  readonly #selectAliases: Database.Statement<[], { name: string }>;
-  readonly #commitBatch: (batch: Pending[]) => number[];
-  #pending: Pending[] = [];
-  #flushScheduled = false;
-  #closed = false;
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, Waiter>();
+  /** The aliases added at runtime, as stored when the database opened. */
+  readonly addedAliases: readonly string[];
+  #nextId = 1;
+  #closed: Promise<void> | undefined;
 
-  constructor(path: string) {
-    this.#db = new Database(path, { timeout: 0 });
-    try {
-      this.#db.pragma('locking_mode = EXCLUSIVE');
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
-      this.#migrate();
-    } catch (error) {
-      this.#db.close();
-      if (error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') {
-        throw new StoreLockedError(`The database ${path} is in use by another process.`, { cause: error });
-      }
-      throw error;
-    }
-    this.#insertMessage = this.#db.prepare(
-      `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.#selectMessages = this.#db.prepare(`SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?`);
-    this.#insertAlias = this.#db.prepare(`INSERT OR REPLACE INTO aliases (name, added_at, added_by_uid) VALUES (?, ?, ?)`);
-    this.#deleteAlias = this.#db.prepare(`DELETE FROM aliases WHERE name = ?`);
-    this.#selectAliases = this.#db.prepare(`SELECT name FROM aliases ORDER BY added_at, name`);
-    this.#commitBatch = this.#db.transaction((batch: Pending[]) =>
-      batch.map(({ message: m, receivedAt }) =>
-        Number(
-          this.#insertMessage.run(m.from, m.to, m.text, receivedAt.getTime(), m.via, m.senderUid, m.senderAddress)
-            .lastInsertRowid,
-        ),
-      ),
-    );
+  private constructor(worker: Worker, addedAliases: string[]) {
+    this.#worker = worker;
+    this.addedAliases = Object.freeze(addedAliases);
+    worker.on('message', (reply: StoreReply) => this.#settle(reply));
+    worker.on('error', (error) => this.#failAll(error));
+    worker.on('exit', () => this.#failAll(new Error('The store worker exited')));
   }
 
-  append(message: IncomingMessage): Promise<StoredMessage> {
-    if (this.#closed) return Promise.reject(new Error('The store is closed'));
+  /** Opens the database. @throws StoreLockedError when another process holds it */
+  static open(path: string): Promise<SqliteStore> {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { path } });
     return new Promise((resolve, reject) => {
-      this.#pending.push({ message, receivedAt: new Date(), resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      const onError = (error: Error) => reject(error);
+      worker.once('error', onError);
+      worker.once('message', (reply: StoreReply) => {
+        worker.off('error', onError);
+        if (reply.kind === 'ready') resolve(new SqliteStore(worker, reply.aliases));
+        else if (reply.kind === 'failed') reject(reply.locked ? new StoreLockedError(reply.message) : new Error(reply.message));
+        else reject(new Error(`The store worker answered ${reply.kind} before it was ready`));
+      });
     });
   }
 
-  list({ afterId, limit }: { afterId: number; limit: number }): StoredMessage[] {
-    return this.#selectMessages.all(afterId, limit).map(rowToMessage);
+  append(message: IncomingMessage): Promise<StoredMessage> {
+    const receivedAt = new Date();
+    return this.#request<number>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((rowId) => ({ ...message, id: rowId, receivedAt }));
   }
 
-  loadAliases(): string[] {
-    return this.#selectAliases.all().map((row) => row.name);
+  list({ afterId, limit }: { afterId: number; limit: number }): Promise<StoredMessage[]> {
+    return this.#request<StoredMessage[]>((id) => ({ kind: 'list', id, afterId, limit }));
   }
 
-  saveAlias(name: string, addedByUid: number | null): void {
-    this.#insertAlias.run(name, Date.now(), addedByUid);
+  async saveAlias(name: string, addedByUid: number | null): Promise<void> {
+    await this.#request((id) => ({ kind: 'saveAlias', id, name, addedByUid }));
   }
 
-  deleteAlias(name: string): void {
-    this.#deleteAlias.run(name);
+  async deleteAlias(name: string): Promise<void> {
+    await this.#request((id) => ({ kind: 'deleteAlias', id, name }));
   }
 
-  /** Commits what is pending, then closes the database. */
-  close(): void {
-    if (this.#closed) return;
-    this.#flush();
-    this.#closed = true;
-    this.#db.close();
+  /** Commits what is pending, closes the database and ends the worker. */
+  close(): Promise<void> {
+    this.#closed ??= this.#request((id) => ({ kind: 'close', id })).then(
+      () => this.#worker.terminate().then(() => undefined),
+      () => undefined,
+    );
+    return this.#closed;
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, MAX_BATCH);
-      let ids: number[];
-      try {
-        ids = this.#commitBatch(batch);
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-        continue;
-      }
-      batch.forEach((p, i) => p.resolve({ ...p.message, id: ids[i] ?? 0, receivedAt: p.receivedAt }));
+  #request<T>(build: (id: number) => StoreRequest): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('The store is closed'));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#worker.postMessage(build(id));
+    });
+  }
+
+  #settle(reply: StoreReply): void {
+    switch (reply.kind) {
+      case 'appended':
+        reply.ids.forEach((id, i) => this.#take(id)?.resolve(reply.rowIds[i]));
+        return;
+      case 'result':
+        this.#take(reply.id)?.resolve(reply.value);
+        return;
+      case 'error':
+        for (const id of reply.ids) this.#take(id)?.reject(new Error(reply.message));
+        return;
+      default:
+        return;
     }
   }
 
-  #migrate(): void {
-    // BEGIN IMMEDIATE takes the write lock now, so a second daemon fails here, before doing anything.
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const applied = this.#db.pragma('user_version', { simple: true }) as number;
-      if (applied > MIGRATIONS.length) {
-        throw new Error(`The database schema (version ${applied}) is newer than this netsend (${MIGRATIONS.length})`);
-      }
-      for (let version = applied; version < MIGRATIONS.length; version++) {
-        this.#db.exec(MIGRATIONS[version] ?? '');
-      }
-      this.#db.pragma(`user_version = ${MIGRATIONS.length}`);
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
-      throw error;
-    }
+  #take(id: number): Waiter | undefined {
+    const waiter = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    return waiter;
   }
-}
 
-function rowToMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    from: row.from_name,
-    to: row.to_name,
-    text: row.text,
-    receivedAt: new Date(row.received_at),
-    via: row.via as Via,
-    senderUid: row.sender_uid,
-    senderAddress: row.sender_address,
-  };
+  #failAll(error: Error): void {
+    for (const waiter of this.#waiting.values()) waiter.reject(error);
+    this.#waiting.clear();
+  }
 }

@@ -1,0 +1,18 @@
+import type { StoredMessage } from '../messenger/message.js';
+import type { PendingMessage } from './database.js';
+
+/** Main thread → store worker. */
+export type StoreRequest =
+  | { kind: 'append'; id: number; entry: PendingMessage }
+  | { kind: 'list'; id: number; afterId: number; limit: number }
+  | { kind: 'saveAlias'; id: number; name: string; addedByUid: number | null }
+  | { kind: 'deleteAlias'; id: number; name: string }
+  | { kind: 'close'; id: number };
+
+/** Store worker → main thread. */
+export type StoreReply =
+  | { kind: 'ready'; aliases: string[] }
+  | { kind: 'failed'; locked: boolean; message: string }
+  | { kind: 'appended'; ids: number[]; rowIds: number[] }
+  | { kind: 'result'; id: number; value: StoredMessage[] | null }
+  | { kind: 'error'; ids: number[]; message: string };

@@ -124,6 +124,9 @@ async function send(args: string[], io: CliIo): Promise<number> {
   return withClient(values, io, async (client) => {
     const input = { to, text, ...(values.from === undefined ? {} : { from: values.from }), ...(values.host === undefined ? {} : { host: values.host }) };
     const result = await client.send(input);
+    if (result.delivered === 'remote' && result.lossy) {
+      io.stderr.write(`netsend: some characters have no equivalent in ${result.charset ?? 'the OEM code page'}; they were sent as their closest letter or "?".\n`);
+    }
     if (values.json) io.stdout.write(`${JSON.stringify({ status: 0, ...result })}\n`);
     else io.stdout.write(`The message was successfully sent to ${to.toUpperCase()}.\n`);
   });

@@ -30,6 +30,8 @@ export interface SendOptions {
 export interface SendReport {
   /** Characters the OEM code page could not hold were replaced (best fit or "?"). */
   readonly lossy?: boolean;
+  /** The code page the text went out in. */
+  readonly charset?: string;
 }
 
 /**

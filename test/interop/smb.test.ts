@@ -163,6 +163,23 @@ describe('the NetBIOS session service on port 139, in a private namespace', { sk
     assert.ok(messages.some((m) => m.text === text), 'smbd received the whole text, intact');
   });
 
+  test('characters CP850 lacks are sent as their closest letter or "?", and the CLI says so', async () => {
+    const count = (await smbd.messages()).length;
+    const result = await daemon.cli(['send', 'ORACLE', '--host', '127.0.0.1', '--from', 'NSUSER', 'Māori costs 5 €']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /some characters have no equivalent in CP850/);
+    await waitUntil(() => spawnSync('sh', ['-c', `ls ${smbd.inbox}/*.txt | wc -l`]).stdout.toString().trim() === String(count + 1), 10_000, 'smbd to deliver');
+    assert.ok((await smbd.messages()).some((m) => m.text === 'Maori costs 5 ?'));
+  });
+
+  test('a text past the legacy 1,600 bytes is refused with a clear error, never cut', async () => {
+    const result = await daemon.cli(['send', 'ORACLE', '--host', '127.0.0.1', 'x'.repeat(1700), '--json']);
+    assert.equal(result.code, 1);
+    const body = JSON.parse(result.stdout);
+    assert.equal(body.status, 87);
+    assert.match(body.message, /1700 bytes in CP850; the legacy message service carries at most 1600/);
+  });
+
   test('smbclient -M to netsend on port 139 goes through a session request to ALIAS<03>', async () => {
     // smbd holds 127.0.0.1:139 here; a second netsend listens on 139 of its own namespace.
     const ns2 = LoopbackNamespace.create();

@@ -99,7 +99,7 @@ export class SmbSender implements RemoteSender {
         await exchange({ command: SMB_COMMAND.sendMessage, originator: from, destination: to, text });
         return true;
       });
-      if (sent) return { lossy };
+      if (sent) return { lossy, charset };
       // The peer does not negotiate NT LM 0.12: every messenger takes the multi-block commands.
     }
     await this.#withSession(endpoint, message.to, async (exchange) => {
@@ -111,7 +111,7 @@ export class SmbSender implements RemoteSender {
       }
       await exchange({ command: SMB_COMMAND.sendEndMbMessage, groupId });
     });
-    return { lossy };
+    return { lossy, charset };
   }
 
   /** A NetBIOS name's OEM bytes, one latin1 character each, as the name codec carries them. */

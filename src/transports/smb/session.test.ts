@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { Duplex, PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import type { IncomingMessage, StoredMessage } from '../../messenger/message.js';
+import { NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
+import { SMB_COMMAND, decodeSmbResponse, encodeSmbRequest, type SmbRequestBody, type SmbResponse } from '../../protocols/smb1/index.js';
+import { serveSmbSession } from './session.js';
+
+const oem = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
+
+/** A session served over an in-memory stream pair, with a client that speaks frames. */
+function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number } = {}) {
+  const toServer = new PassThrough();
+  const toClient = new PassThrough();
+  const stored: IncomingMessage[] = [];
+  const logs: string[] = [];
+  const served = serveSmbSession(Duplex.from({ readable: toServer, writable: toClient }), {
+    messenger: {
+      isAlias: (name) => name === 'ALICE',
+      receive: async (message): Promise<StoredMessage> => {
+        stored.push(message);
+        return { ...message, id: stored.length, receivedAt: new Date() };
+      },
+    },
+    charset: 'CP850',
+    remoteAddress: '192.0.2.7:4000',
+    maxMessageBytes: options.maxMessageBytes ?? 1000,
+    messageMs: options.messageMs ?? 30_000,
+    idleMs: options.idleMs ?? 30_000,
+    log: (line) => logs.push(line),
+  });
+  const framer = new NbssFramer();
+  const inbox: NbssPacket[] = [];
+  toClient.on('data', (chunk: Buffer) => inbox.push(...framer.push(chunk)));
+  const next = async (): Promise<NbssPacket> => {
+    for (let i = 0; i < 200 && inbox.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const packet = inbox.shift();
+    assert.ok(packet, 'the server answered');
+    return packet;
+  };
+  let mid = 0;
+  const smb = async (body: SmbRequestBody): Promise<SmbResponse> => {
+    toServer.write(encodeNbssPacket({ type: 'message', payload: encodeSmbRequest(body, { mid: mid++, pid: 42 }) }));
+    const reply = await next();
+    assert.equal(reply.type, 'message');
+    return decodeSmbResponse((reply as { payload: Uint8Array }).payload, body.command);
+  };
+  const sessionRequest = async (name: string, suffix = 0x03) => {
+    toServer.write(encodeNbssPacket({ type: 'sessionRequest', called: { name, suffix, scope: '' }, calling: { name: 'CLIENT', suffix: 0, scope: '' } }));
+    return next();
+  };
+  return { toServer, stored, logs, served, smb, sessionRequest, end: () => toServer.end() };
+}
+
+const dos = (errorClass: number, code: number) => ({ kind: 'dos', errorClass, code });
+
+describe('serveSmbSession', () => {
+  test('accepts a session request to ALIAS<03> and refuses any other called name with 0x82', async () => {
+    let h = harness();
+    assert.deepEqual(await h.sessionRequest('alice'), { type: 'positiveResponse' });
+    h.end();
+    await h.served;
+    for (const [name, suffix] of [['NOBODY', 0x03], ['ALICE', 0x20]] as const) {
+      h = harness();
+      assert.deepEqual(await h.sessionRequest(name, suffix), { type: 'negativeResponse', error: 0x82 });
+      await h.served;
+    }
+  });
+
+  test('stores a multi-block message, then answers the end block; several messages share a session', async () => {
+    const h = harness();
+    await h.sessionRequest('ALICE');
+    for (const text of ['first\r\nmessage', 'second']) {
+      const start = await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('bob'), destination: oem('alice') });
+      assert.deepEqual(start.status, { kind: 'success' });
+      const groupId = start.groupId as number;
+      for (let i = 0; i < text.length; i += 3) {
+        assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendTextMbMessage, groupId, text: oem(text.slice(i, i + 3)) })).status, { kind: 'success' });
+      }
+      assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId })).status, { kind: 'success' });
+    }
+    assert.deepEqual(
+      h.stored.map(({ from, to, text, via, senderAddress }) => ({ from, to, text, via, senderAddress })),
+      [
+        { from: 'BOB', to: 'ALICE', text: 'first\nmessage', via: 'smb', senderAddress: '192.0.2.7:4000' },
+        { from: 'BOB', to: 'ALICE', text: 'second', via: 'smb', senderAddress: '192.0.2.7:4000' },
+      ],
+    );
+    h.end();
+    await h.served;
+  });
+
+  test('answers NEGOTIATE with NT LM 0.12, then takes a single-block message (CP850 text)', async () => {
+    const h = harness();
+    const negotiated = await h.smb({ command: SMB_COMMAND.negotiate, dialects: ['PC NETWORK PROGRAM 1.0', 'NT LM 0.12'] });
+    assert.equal(negotiated.dialectIndex, 1);
+    assert.equal((await h.smb({ command: SMB_COMMAND.negotiate, dialects: ['LANMAN1.0'] })).dialectIndex, 0xffff);
+    const sent = await h.smb({ command: SMB_COMMAND.sendMessage, originator: oem('bob'), destination: oem('ALICE'), text: Uint8Array.of(0x63, 0x61, 0x66, 0x82) });
+    assert.deepEqual(sent.status, { kind: 'success' });
+    assert.equal(h.stored[0]?.text, 'café');
+    h.end();
+    await h.served;
+  });
+
+  test('refuses what it cannot take with DOS errors, and keeps the session usable', async () => {
+    const h = harness({ maxMessageBytes: 10 });
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('bob'), destination: oem('nobody') })).status, dos(2, 82));
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendTextMbMessage, groupId: 77, text: oem('x') })).status, dos(1, 87));
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId: 77 })).status, dos(1, 87));
+    const start = await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('bob'), destination: oem('alice') });
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendTextMbMessage, groupId: start.groupId as number, text: oem('0123456789AB') })).status, dos(2, 83));
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId: start.groupId as number })).status, dos(1, 87), 'an oversized group is dropped');
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendMessage, originator: oem('bob'), destination: oem('alice'), text: oem('fits') })).status, { kind: 'success' });
+    assert.equal(h.stored.length, 1);
+    h.end();
+    await h.served;
+  });
+
+  test('limits open multi-block messages per session and drops one that takes too long', async () => {
+    const h = harness({ messageMs: 50 });
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('b'), destination: oem('alice') })).groupId as number);
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('b'), destination: oem('alice') })).status, dos(2, 89));
+    await new Promise((r) => setTimeout(r, 80));
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId: ids[0] as number })).status, dos(1, 87), 'timed-out group is gone');
+    h.end();
+    await h.served;
+  });
+
+  test('closes the session on a malformed SMB message, an oversized frame, or when idle', async () => {
+    let h = harness();
+    h.toServer.write(encodeNbssPacket({ type: 'message', payload: oem('not smb at all') }));
+    await h.served;
+    assert.match(h.logs.join('\n'), /malformed request/);
+
+    h = harness();
+    h.toServer.write(Uint8Array.of(0x00, 0x01, 0xff, 0xff));
+    await h.served;
+    assert.match(h.logs.join('\n'), /over the .*-byte limit/);
+
+    h = harness({ idleMs: 30 });
+    await h.served; // ends by itself
+  });
+});

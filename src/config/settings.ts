@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import iconv from 'iconv-lite';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
+import { oemCharsetKnown } from '../protocols/smb1/oem.js';
 import { splitCommandLine } from '../sinks/hook.js';
 import { interfaceSpecProblem } from './interfaces.js';
 
@@ -91,7 +91,7 @@ export const SETTINGS = {
     kind: 'string',
     default: () => 'CP850',
     why: "Samba's default OEM code page for names and message text on the legacy wire.",
-    check: (v) => (iconv.encodingExists(v) ? null : 'is not a code page netsend knows'),
+    check: (v) => (oemCharsetKnown(v) ? null : 'is not a code page netsend knows'),
   }),
   maxAliases: setting({
     key: 'max aliases',

@@ -1,4 +1,4 @@
-import iconv from 'iconv-lite';
+import { encodeOem } from '../protocols/smb1/oem.js';
 import { NetApiError } from './errors.js';
 
 /**
@@ -27,8 +27,8 @@ export function aliasProblem(name: string, charset = 'CP850'): AliasProblem | nu
   // NetBIOS pads names with spaces, so "BOB " and "BOB" would be the same name on the wire.
   if (upper.trim() !== upper) return 'surrounding-space';
   if (upper.startsWith('.')) return 'leading-period';
-  const bytes = iconv.encode(upper, charset);
-  if (iconv.decode(bytes, charset) !== upper) return 'not-in-code-page';
+  const { bytes, lossy } = encodeOem(upper, charset);
+  if (lossy) return 'not-in-code-page';
   if (bytes.length > MAX_ALIAS_LENGTH) return 'too-long';
   return null;
 }

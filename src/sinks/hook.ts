@@ -86,10 +86,10 @@ export class HookSink implements Sink {
     const [program, ...args] = this.#argv.map((word) => word.replace(/%([sfti%])/g, (_, key: string) => values[key] ?? ''));
     try {
       await new Promise<void>((resolve, reject) => {
+        // Its own process group, so the timeout also ends what the command started (sh -c '…').
         const child = spawn(program as string, args, {
           stdio: ['pipe', 'ignore', 'pipe'],
-          timeout: timeoutMs,
-          killSignal: 'SIGKILL',
+          detached: true,
           env: {
             ...process.env,
             NETSEND_FROM: message.from,
@@ -100,16 +100,29 @@ export class HookSink implements Sink {
             NETSEND_MESSAGE_FILE: file,
           },
         });
+        let killed = false;
+        const timer = setTimeout(() => {
+          killed = true;
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        }, timeoutMs);
         let stderr = '';
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
           if (stderr.length < 2000) stderr += chunk;
         });
         child.stdin.on('error', () => {}); // a command that does not read its stdin is fine
         child.stdin.end(message.text);
-        child.on('error', reject);
+        child.on('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
         child.on('close', (code, signal) => {
-          if (code === 0) resolve();
-          else if (signal === 'SIGKILL') reject(new Error(`killed after ${timeoutMs} ms`));
+          clearTimeout(timer);
+          if (code === 0 && !killed) resolve();
+          else if (killed) reject(new Error(`killed after ${timeoutMs} ms`));
           else reject(new Error(`exited with ${code ?? signal}${stderr ? `: ${stderr.trim()}` : ''}`));
         });
       });

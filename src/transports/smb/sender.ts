@@ -89,8 +89,8 @@ export class SmbSender implements RemoteSender {
       );
     }
     const endpoint = options.host === undefined ? await this.#resolve(message.to) : parseHost(options.host, this.#options.port);
-    const from = encodeTextForWire(message.from, charset).bytes;
-    const to = encodeTextForWire(message.to, charset).bytes;
+    const from = encodeOem(message.from, charset).bytes;
+    const to = encodeOem(message.to, charset).bytes;
 
     if (text.length <= MAX_SINGLE_BLOCK_TEXT) {
       const sent = await this.#withSession(endpoint, message.to, async (exchange) => {

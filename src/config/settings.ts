@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
+import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { oemCharsetKnown } from '../protocols/smb1/oem.js';
 import { splitCommandLine } from '../sinks/hook.js';
 import { interfaceSpecProblem } from './interfaces.js';
@@ -113,7 +114,7 @@ export const SETTINGS = {
     key: 'smb ports',
     flag: 'smb-port',
     kind: 'ports',
-    default: () => [139],
+    default: () => [NBSS_PORT],
     why: 'The NetBIOS session service port Windows and smbclient -M send messages to; 0 turns the listener off.',
   }),
   terminal: setting({

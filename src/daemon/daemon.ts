@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Writable } from 'node:stream';
 import { resolveInterfaces } from '../config/interfaces.js';
+import { NBSS_PORT } from '../protocols/nbss/index.js';
 import type { Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable } from '../messenger/aliases.js';
@@ -108,10 +109,10 @@ export class Daemon {
         store,
         sink: new FanOut(sinks, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
         remote: new SmbSender({
-          resolvers: [new LmhostsResolver(paths.lmhosts, 139)],
+          resolvers: [new LmhostsResolver(paths.lmhosts, NBSS_PORT)],
           callingName: aliases.computerName,
           charset: config.dosCharset,
-          port: 139,
+          port: NBSS_PORT,
         }),
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,

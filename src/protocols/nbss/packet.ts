@@ -28,6 +28,9 @@ export type NbssPacket =
   | { readonly type: 'retargetResponse'; readonly address: string; readonly port: number }
   | { readonly type: 'keepalive' };
 
+/** The NetBIOS session service's well-known TCP port (RFC 1002 §4.3). */
+export const NBSS_PORT = 139;
+
 export const NBSS_HEADER = 4;
 /** RFC 1002 §4.3.1: 16 length bits plus the E (extension) bit: 131,071 bytes of body at most. */
 export const MAX_NBSS_BODY = 0x1ffff;

@@ -46,6 +46,13 @@ export class ByteReader {
     return value;
   }
 
+  u32be(): number {
+    this.#need(4, 'a 32-bit field');
+    const value = this.#view.getUint32(this.#offset, false);
+    this.#offset += 4;
+    return value;
+  }
+
   /** `n` bytes as a view into the input (no copy). */
   bytes(n: number, what = 'a field'): Uint8Array {
     this.#need(n, what);

@@ -37,6 +37,13 @@ export class ByteWriter {
     return this;
   }
 
+  u32be(value: number): this {
+    this.#room(4);
+    this.#view.setUint32(this.#length, checked(value, 0xffffffff), false);
+    this.#length += 4;
+    return this;
+  }
+
   bytes(bytes: Uint8Array): this {
     this.#room(bytes.byteLength);
     this.#bytes.set(bytes, this.#length);

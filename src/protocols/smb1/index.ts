@@ -3,6 +3,6 @@ export {
   MB_TEXT_BLOCK, MAX_NAME_FIELD, MAX_DIALECT_LENGTH, MAX_DIALECTS,
 } from './constants.js';
 export type { SmbCommand, DosError } from './constants.js';
-export { decodeSmbRequest, encodeSmbRequest, encodeSmbResponse, decodeSmbResponse } from './messages.js';
-export type { SmbHeader, SmbStatus, SmbRequestBody, SmbRequest, SmbResponseBody, SmbResponse } from './messages.js';
+export { decodeSmbRequest, encodeSmbRequest, encodeSmbResponse, decodeSmbResponse, decodeSmbMessage, encodeSmbMessage } from './messages.js';
+export type { SmbHeader, SmbMessage, SmbStatus, SmbRequestBody, SmbRequest, SmbResponseBody, SmbResponse } from './messages.js';
 export { decodeOem, encodeOem, oemCharsetKnown } from './oem.js';

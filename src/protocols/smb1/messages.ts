@@ -130,6 +130,29 @@ function needWords(words: number[], count: number, command: number, at: number):
   }
 }
 
+/** Any SMB1 message: its header, parameter words and data bytes (for commands beyond messaging). */
+export interface SmbMessage {
+  readonly header: SmbHeader;
+  readonly words: readonly number[];
+  readonly bytes: Uint8Array;
+  /** Where `bytes` starts, counted from the header's first byte (SMB offsets are counted so). */
+  readonly bytesOffset: number;
+}
+
+export function decodeSmbMessage(payload: Uint8Array): SmbMessage {
+  const reader = new ByteReader(payload);
+  const header = decodeHeader(reader);
+  const { words, bytes } = decodeBlocks(reader);
+  return { header, words, bytes, bytesOffset: reader.offset - bytes.length };
+}
+
+export function encodeSmbMessage(header: Omit<SmbHeader, 'securityFeatures'>, words: readonly number[], bytes: Uint8Array): Uint8Array {
+  const writer = new ByteWriter();
+  writeHeader(writer, header);
+  writeBlocks(writer, words, bytes);
+  return writer.toBytes();
+}
+
 // ---------------------------------------------------------------- requests
 
 /**

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
+import { NBNS_PORT } from '../protocols/nbns/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { oemCharsetKnown } from '../protocols/smb1/oem.js';
 import { splitCommandLine } from '../sinks/hook.js';
@@ -116,6 +117,13 @@ export const SETTINGS = {
     kind: 'ports',
     default: () => [NBSS_PORT],
     why: 'The NetBIOS session service port Windows and smbclient -M send messages to; 0 turns the listener off.',
+  }),
+  nbtPort: setting({
+    key: 'nbt port',
+    flag: 'nbns-port',
+    kind: 'ports',
+    default: () => [NBNS_PORT],
+    why: 'The NetBIOS name service port (UDP) where nmblookup and Windows look names up; 0 turns the name service off.',
   }),
   terminal: setting({
     key: 'terminal',

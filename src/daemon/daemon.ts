@@ -18,6 +18,9 @@ import { peerCredentialsAvailable } from '../transports/control/peercred.js';
 import { LmhostsResolver } from '../resolve/resolver.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
+import { NameService, type OwnedName } from '../transports/nbns/service.js';
+import { SUFFIX } from '../protocols/netbios-name/index.js';
+import { encodeOem } from '../protocols/smb1/index.js';
 import { loggedOnUsers } from './users.js';
 
 export interface DaemonIo {
@@ -39,6 +42,7 @@ export class Daemon {
   readonly #store: SqliteStore;
   readonly #control: ControlServer;
   readonly #smb: SmbServer[];
+  readonly #names: NameService[];
   readonly #hook: HookSink | undefined;
   readonly #log: (line: string) => void;
   #stopping: Promise<void> | undefined;
@@ -48,6 +52,7 @@ export class Daemon {
     store: SqliteStore;
     control: ControlServer;
     smb: SmbServer[];
+    names: NameService[];
     hook: HookSink | undefined;
     log: (line: string) => void;
   }) {
@@ -55,6 +60,7 @@ export class Daemon {
     this.#store = parts.store;
     this.#control = parts.control;
     this.#smb = parts.smb;
+    this.#names = parts.names;
     this.#hook = parts.hook;
     this.#log = parts.log;
   }
@@ -118,6 +124,7 @@ export class Daemon {
         charset: config.dosCharset,
       });
       const smb = await startSmbListeners(config, messenger, io.log);
+      const names = await startNameService(config, messenger, io.log);
       const control = new ControlServer({
         path: paths.controlSocket,
         mode: root ? 0o666 : 0o600,
@@ -129,6 +136,7 @@ export class Daemon {
         await control.listen();
       } catch (error) {
         await Promise.all(smb.map((server) => server.close()));
+        for (const service of names) service.stop();
         throw error;
       }
       if (!peerCredentialsAvailable()) io.log('peer credentials are unavailable here: local callers are recorded without a uid');
@@ -136,7 +144,7 @@ export class Daemon {
         `Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; ` +
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
-      return new Daemon({ messenger, store, control, smb, hook, log: io.log });
+      return new Daemon({ messenger, store, control, smb, names, hook, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -148,6 +156,7 @@ export class Daemon {
     this.#stopping ??= (async () => {
       await this.#control.close();
       await Promise.all(this.#smb.map((server) => server.close()));
+      for (const service of this.#names) service.stop();
       await this.messenger.aliases.releaseAll();
       if (this.#hook) {
         await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
@@ -160,10 +169,56 @@ export class Daemon {
 }
 
 /**
+ * The names this host holds on the network, as Windows registers them: the computer name as
+ * workstation <00>, messenger <03> and server <20>, every other alias as <03>, and the workgroup
+ * as a group name <00>.
+ */
+function ownedNames(config: Config, messenger: Messenger): OwnedName[] {
+  const wire = (name: string) => Buffer.from(encodeOem(name.toUpperCase(), config.dosCharset).bytes).toString('latin1');
+  const computer = wire(messenger.computerName);
+  const names: OwnedName[] = [SUFFIX.workstation, SUFFIX.messenger, SUFFIX.server].map((suffix) => ({ name: computer, suffix, group: false }));
+  for (const alias of messenger.listNames()) {
+    if (alias.kind !== 'computer') names.push({ name: wire(alias.name), suffix: SUFFIX.messenger, group: false });
+  }
+  names.push({ name: wire(config.workgroup), suffix: SUFFIX.workstation, group: true });
+  return names;
+}
+
+/**
+ * Whether a listener that could not open may be skipped: only on the default ports, and only
+ * for want of privilege or because something else holds the port. Ports the administrator chose
+ * must open or the daemon does not start.
+ */
+function skippable(error: unknown, source: string): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return source === 'default' && (code === 'EACCES' || code === 'EADDRINUSE');
+}
+
+/** The name service (UDP 137 by default) on the addresses of `interfaces`. */
+async function startNameService(config: Config, messenger: Messenger, log: (line: string) => void): Promise<NameService[]> {
+  const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
+  const services: NameService[] = [];
+  for (const port of config.nbtPort) {
+    const service = new NameService({ addresses, port, names: () => ownedNames(config, messenger), log });
+    try {
+      await service.start();
+      log(`answering NetBIOS name queries on ${service.endpoints.join(', ')}`);
+      services.push(service);
+    } catch (error) {
+      if (skippable(error, config.sources.nbtPort)) {
+        log(`cannot use UDP port ${port} (${(error as NodeJS.ErrnoException).code}); the name service is off. Run as root, or choose a port with --nbns-port`);
+        continue;
+      }
+      for (const s of services) s.stop();
+      throw new NetApiError('NERR_MsgInitFailed', `Cannot start the name service on port ${port}: ${(error as Error).message}.`, { cause: error });
+    }
+  }
+  return services;
+}
+
+/**
  * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
- * (every address when `bind interfaces only` is off). Port 139 needs privileges: with the
- * default ports an unprivileged daemon goes on without the listener and says so; ports the
- * administrator chose must open or the daemon does not start.
+ * (every address when `bind interfaces only` is off). Port 139 needs privileges; see `skippable`.
  */
 async function startSmbListeners(config: Config, messenger: Messenger, log: (line: string) => void): Promise<SmbServer[]> {
   const { addresses, unmatched } = resolveInterfaces(config.interfaces, networkInterfaces());
@@ -187,7 +242,7 @@ async function startSmbListeners(config: Config, messenger: Messenger, log: (lin
       servers.push(server);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (config.sources.smbPorts === 'default' && (code === 'EACCES' || code === 'EADDRINUSE')) {
+      if (skippable(error, config.sources.smbPorts)) {
         log(`cannot listen on port ${port} (${code}); SMB messages are not received. Run as root, or choose a port with --smb-port`);
         continue;
       }

@@ -1,0 +1,168 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { ipv4ToInt, type BindAddress } from '../../config/interfaces.js';
+import { DecodeError } from '../../protocols/bytes/index.js';
+import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
+import type { NetbiosName } from '../../protocols/netbios-name/index.js';
+
+/** A name this node holds on the network. */
+export interface OwnedName {
+  /** Upper-case, as NetBIOS names go on the wire (OEM bytes as latin1). */
+  readonly name: string;
+  readonly suffix: number;
+  readonly group: boolean;
+}
+
+export interface NameServiceOptions {
+  /** IPv4 addresses from `interfaces`; each gets a socket, and off loopback its broadcast address too. */
+  addresses: readonly BindAddress[];
+  port: number;
+  /** The names held right now (the alias table changes while the daemon runs). */
+  names: () => readonly OwnedName[];
+  log: (line: string) => void;
+}
+
+/** RFC 1002 §4.2.2: the TTL netsend gives its names; Samba uses three days too. */
+export const NAME_TTL_SECONDS = 3 * 24 * 3600;
+/** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
+const NODE_STATUS_ACTIVE = 0x0400;
+const NODE_STATUS_GROUP = 0x8000;
+
+/**
+ * The NetBIOS name service of a B-node (RFC 1001 §15.1, RFC 1002 §4.2): answers name queries and
+ * node status requests for this host's names, and defends its unique names by answering anyone
+ * who registers one with ACT_ERR. Replies go from the address of the interface the request came in
+ * on. Registration, release, WINS and resolution build on this.
+ */
+export class NameService {
+  readonly #options: NameServiceOptions;
+  readonly #sockets: Socket[] = [];
+
+  constructor(options: NameServiceOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (const address of this.#options.addresses) {
+        if (address.family !== 'IPv4') continue;
+        const unicast = await this.#bind(address.address, address.address);
+        const broadcast = broadcastAddress(address);
+        if (broadcast !== undefined) await this.#bind(broadcast, address.address, unicast);
+      }
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+  }
+
+  /** "address:port" of every socket. */
+  get endpoints(): string[] {
+    return this.#sockets.map((s) => `${s.address().address}:${s.address().port}`);
+  }
+
+  stop(): void {
+    for (const socket of this.#sockets.splice(0)) socket.close();
+  }
+
+  /** A socket on `bindTo`; replies leave through `replyVia` (the interface's own address). */
+  async #bind(bindTo: string, interfaceAddress: string, replyVia?: Socket): Promise<Socket> {
+    const socket = createSocket({ type: 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address: bindTo, port: this.#options.port }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (error) => this.#options.log(`name service on ${bindTo}: ${error.message}`));
+    const out = replyVia ?? socket;
+    socket.on('message', (message, remote) => this.#handle(message, remote, interfaceAddress, out));
+    this.#sockets.push(socket);
+    return socket;
+  }
+
+  #handle(message: Buffer, remote: RemoteInfo, interfaceAddress: string, out: Socket): void {
+    let request: NbnsPacket;
+    try {
+      request = decodeNbnsPacket(message);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      return; // hostile or broken input is dropped; the network is noisy
+    }
+    if (request.response) return;
+    const reply = this.#answer(request, interfaceAddress);
+    if (reply !== undefined) out.send(encodeNbnsPacket(reply), remote.port, remote.address);
+  }
+
+  #answer(request: NbnsPacket, interfaceAddress: string): NbnsPacket | undefined {
+    const [question] = request.questions;
+    switch (request.opcode) {
+      case NBNS_OPCODE.query: {
+        if (question === undefined) return undefined;
+        if (question.type === RR_TYPE.NBSTAT) return this.#nodeStatus(request, question);
+        if (question.type !== RR_TYPE.NB) return undefined;
+        const owned = this.#find(question.name);
+        if (owned !== undefined) {
+          return reply(request, NBNS_RCODE.noError, {
+            name: question.name, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: NAME_TTL_SECONDS,
+            data: { kind: 'nb', entries: [{ group: owned.group, nodeType: 'B', address: interfaceAddress }] },
+          });
+        }
+        // RFC 1002 §4.2.14: a node asked directly for a name it lacks says so; broadcasts get silence.
+        if (request.flags.broadcast) return undefined;
+        return reply(request, NBNS_RCODE.nameError, { name: question.name, type: RR_TYPE.NULL, class: RR_CLASS_IN, ttl: 0, data: { kind: 'raw', bytes: new Uint8Array(0) } });
+      }
+      case NBNS_OPCODE.registration:
+      case NBNS_OPCODE.multihomedRegistration: {
+        // RFC 1002 §4.2.6 / RFC 1001 §15.2.2.2: the owner of a unique name defends it with ACT_ERR.
+        const [record] = request.additionals;
+        const owned = question === undefined ? undefined : this.#find(question.name);
+        if (question === undefined || record === undefined || owned === undefined || owned.group) return undefined;
+        if (record.data.kind === 'nb' && record.data.entries.some((e) => e.group)) return undefined;
+        this.#options.log(`name service: defended ${owned.name}<${hex(owned.suffix)}> against a registration`);
+        return reply(request, NBNS_RCODE.active, { ...record, ttl: 0 });
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  #nodeStatus(request: NbnsPacket, question: NbnsQuestion): NbnsPacket | undefined {
+    const wildcard = question.name.name.startsWith('*');
+    if (!wildcard && this.#find(question.name) === undefined) return undefined;
+    const names = this.#options.names().map((n) => ({ name: n.name, suffix: n.suffix, flags: NODE_STATUS_ACTIVE | (n.group ? NODE_STATUS_GROUP : 0) }));
+    // STATISTICS (RFC 1002 §4.2.18): 46 bytes, starting with the unit id; netsend keeps no counters.
+    return reply(request, NBNS_RCODE.noError, {
+      name: question.name, type: RR_TYPE.NBSTAT, class: RR_CLASS_IN, ttl: 0,
+      data: { kind: 'nodeStatus', names, statistics: new Uint8Array(46) },
+    });
+  }
+
+  #find(name: NetbiosName): OwnedName | undefined {
+    const wanted = name.name.toUpperCase();
+    return this.#options.names().find((n) => n.name === wanted && n.suffix === name.suffix);
+  }
+}
+
+function reply(request: NbnsPacket, rcode: number, answer: NbnsRecord): NbnsPacket {
+  return {
+    id: request.id,
+    response: true,
+    opcode: request.opcode,
+    flags: { authoritative: true, truncated: false, recursionDesired: request.flags.recursionDesired, recursionAvailable: false, broadcast: false },
+    rcode,
+    questions: [],
+    answers: [answer],
+    authorities: [],
+    additionals: [],
+  };
+}
+
+/** The subnet broadcast address of an interface address, or undefined on loopback. */
+export function broadcastAddress(address: BindAddress): string | undefined {
+  if (address.family !== 'IPv4' || address.address.startsWith('127.')) return undefined;
+  const value = (ipv4ToInt(address.address) | ~ipv4ToInt(address.netmask)) >>> 0;
+  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
+}
+
+const hex = (n: number) => n.toString(16).padStart(2, '0');

@@ -5,7 +5,7 @@ import { resolveInterfaces } from '../config/interfaces.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import type { Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
-import { AliasTable } from '../messenger/aliases.js';
+import { AliasTable, type Alias, type NameRegistrar } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
 import { Messenger, type Sink } from '../messenger/messenger.js';
 import { aliasProblem } from '../messenger/names.js';
@@ -15,7 +15,7 @@ import { TerminalSink } from '../sinks/terminal.js';
 import { SqliteStore, StoreLockedError } from '../store/sqlite.js';
 import { ControlServer } from '../transports/control/server.js';
 import { peerCredentialsAvailable } from '../transports/control/peercred.js';
-import { LmhostsResolver } from '../resolve/resolver.js';
+import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
@@ -44,6 +44,7 @@ export class Daemon {
   readonly #smb: SmbServer[];
   readonly #names: NameService[];
   readonly #hook: HookSink | undefined;
+  readonly #config: Config;
   readonly #log: (line: string) => void;
   #stopping: Promise<void> | undefined;
 
@@ -54,8 +55,10 @@ export class Daemon {
     smb: SmbServer[];
     names: NameService[];
     hook: HookSink | undefined;
+    config: Config;
     log: (line: string) => void;
   }) {
+    this.#config = parts.config;
     this.messenger = parts.messenger;
     this.#store = parts.store;
     this.#control = parts.control;
@@ -89,7 +92,29 @@ export class Daemon {
         if (problem !== null) io.log(`user "${user}" cannot be a message alias (${problem}); not registered`);
         return problem === null;
       });
+      // The name services start after the messenger (they answer for its names); the registrar and
+      // resolver reach them through this list, filled once they run.
+      const network: NameService[] = [];
+      const wire = (name: string) => wireName(name, config.dosCharset);
+      const registrar: NameRegistrar = {
+        register: async (alias: Alias) => {
+          for (const service of network) await service.register({ name: wire(alias.name), suffix: SUFFIX.messenger, group: false });
+        },
+        release: async (alias: Alias) => {
+          for (const service of network) await service.release({ name: wire(alias.name), suffix: SUFFIX.messenger, group: false });
+        },
+      };
+      const broadcastResolver: NameResolver = {
+        resolve: async (name, suffix) => {
+          for (const service of network) {
+            const address = await service.resolve(wire(name), suffix);
+            if (address !== null) return { address, port: NBSS_PORT };
+          }
+          return null;
+        },
+      };
       const aliases = new AliasTable({
+        registrar,
         computerName: config.netbiosName,
         userNames: users,
         addedAliases: store.addedAliases,
@@ -115,7 +140,7 @@ export class Daemon {
         store,
         sink: new FanOut(sinks, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
         remote: new SmbSender({
-          resolvers: [new LmhostsResolver(paths.lmhosts, NBSS_PORT)],
+          resolvers: [new LmhostsResolver(paths.lmhosts, NBSS_PORT), broadcastResolver],
           callingName: aliases.computerName,
           charset: config.dosCharset,
           port: NBSS_PORT,
@@ -125,6 +150,7 @@ export class Daemon {
       });
       const smb = await startSmbListeners(config, messenger, io.log);
       const names = await startNameService(config, messenger, io.log);
+      network.push(...names);
       const control = new ControlServer({
         path: paths.controlSocket,
         mode: root ? 0o666 : 0o600,
@@ -144,7 +170,7 @@ export class Daemon {
         `Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; ` +
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
-      return new Daemon({ messenger, store, control, smb, names, hook, log: io.log });
+      return new Daemon({ messenger, store, control, smb, names, hook, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -156,8 +182,10 @@ export class Daemon {
     this.#stopping ??= (async () => {
       await this.#control.close();
       await Promise.all(this.#smb.map((server) => server.close()));
-      for (const service of this.#names) service.stop();
-      await this.messenger.aliases.releaseAll();
+      for (const service of this.#names) {
+        for (const name of ownedNames(this.#config, this.messenger)) await service.release(name);
+        service.stop();
+      }
       if (this.#hook) {
         await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
       }
@@ -174,7 +202,7 @@ export class Daemon {
  * as a group name <00>.
  */
 function ownedNames(config: Config, messenger: Messenger): OwnedName[] {
-  const wire = (name: string) => Buffer.from(encodeOem(name.toUpperCase(), config.dosCharset).bytes).toString('latin1');
+  const wire = (name: string) => wireName(name, config.dosCharset);
   const computer = wire(messenger.computerName);
   const names: OwnedName[] = [SUFFIX.workstation, SUFFIX.messenger, SUFFIX.server].map((suffix) => ({ name: computer, suffix, group: false }));
   for (const alias of messenger.listNames()) {
@@ -182,6 +210,11 @@ function ownedNames(config: Config, messenger: Messenger): OwnedName[] {
   }
   names.push({ name: wire(config.workgroup), suffix: SUFFIX.workstation, group: true });
   return names;
+}
+
+/** A name as the name service carries it: upper-case OEM bytes, one latin1 character each. */
+function wireName(name: string, charset: string): string {
+  return Buffer.from(encodeOem(name.toUpperCase(), charset).bytes).toString('latin1');
 }
 
 /**
@@ -202,7 +235,6 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
     const service = new NameService({ addresses, port, names: () => ownedNames(config, messenger), log });
     try {
       await service.start();
-      log(`answering NetBIOS name queries on ${service.endpoints.join(', ')}`);
       services.push(service);
     } catch (error) {
       if (skippable(error, config.sources.nbtPort)) {
@@ -212,6 +244,28 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
       for (const s of services) s.stop();
       throw new NetApiError('NERR_MsgInitFailed', `Cannot start the name service on port ${port}: ${(error as Error).message}.`, { cause: error });
     }
+  }
+  // Claim every name on the broadcast segments (RFC 1001 §15.2.2.1). An alias another host holds
+  // is reported; the computer name must be ours, as the Messenger service required.
+  for (const service of services) {
+    const claims = ownedNames(config, messenger).map(async (name) => {
+      try {
+        await service.register(name);
+      } catch (error) {
+        if (!(error instanceof NetApiError)) throw error;
+        if (name.name === wireName(messenger.computerName, config.dosCharset)) {
+          throw new NetApiError('NERR_NoComputerName', error.message, { cause: error });
+        }
+        log(`name service: ${error.message} This host does not answer for it.`);
+      }
+    });
+    try {
+      await Promise.all(claims);
+    } catch (error) {
+      for (const s of services) s.stop();
+      throw error;
+    }
+    log(`answering NetBIOS name queries on ${service.endpoints.join(', ')}`);
   }
   return services;
 }

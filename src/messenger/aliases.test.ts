@@ -52,7 +52,7 @@ test('AliasTable delete refuses the computer name (2278) and names not here (228
   assert.equal(aliases.find('ALICE'), undefined, 'a user name can be deleted');
 });
 
-test('a registrar that finds the name on the network makes add fail and persists nothing', async () => {
+test('a registrar that finds the name on the network makes add fail (2297) and persists nothing; delete releases', async () => {
   const store = new MemoryAliasStore();
   const released: string[] = [];
   const registrar: NameRegistrar = {
@@ -64,6 +64,8 @@ test('a registrar that finds the name on the network makes add fail and persists
   const aliases = table(store, registrar);
   await assert.rejects(aliases.add('taken'), status(2297));
   assert.equal(store.names.size, 0);
-  await aliases.releaseAll();
-  assert.deepEqual(released, ['PC1', 'ALICE']);
+  assert.equal(aliases.find('TAKEN'), undefined);
+  await aliases.add('free');
+  await aliases.delete('free');
+  assert.deepEqual(released, ['FREE'], 'a deleted alias is given back to the network');
 });

@@ -122,11 +122,6 @@ export class AliasTable {
     await this.#registrar.release(alias);
     return alias;
   }
-
-  /** Gives every name back to the network (at shutdown). */
-  async releaseAll(): Promise<void> {
-    await Promise.allSettled(this.list().map((alias) => this.#registrar.release(alias)));
-  }
 }
 
 function tryNormalize(name: string, charset: string): string | null {

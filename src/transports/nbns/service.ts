@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { ipv4ToInt, type BindAddress } from '../../config/interfaces.js';
+import { NetApiError } from '../../messenger/errors.js';
 import { DecodeError } from '../../protocols/bytes/index.js';
 import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
 import type { NetbiosName } from '../../protocols/netbios-name/index.js';
@@ -23,6 +24,9 @@ export interface NameServiceOptions {
 
 /** RFC 1002 §4.2.2: the TTL netsend gives its names; Samba uses three days too. */
 export const NAME_TTL_SECONDS = 3 * 24 * 3600;
+/** RFC 1002 §6: BCAST_REQ_RETRY_TIMEOUT and BCAST_REQ_RETRY_COUNT. */
+export const BCAST_RETRY_MS = 250;
+export const BCAST_RETRY_COUNT = 3;
 /** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
 const NODE_STATUS_ACTIVE = 0x0400;
 const NODE_STATUS_GROUP = 0x8000;
@@ -36,6 +40,13 @@ const NODE_STATUS_GROUP = 0x8000;
 export class NameService {
   readonly #options: NameServiceOptions;
   readonly #sockets: Socket[] = [];
+  /** Per interface with a broadcast address: its own socket, address and broadcast address. */
+  readonly #segments: Array<{ socket: Socket; address: string; broadcast: string }> = [];
+  /** Answers awaited for our own requests, by transaction id. */
+  readonly #awaiting = new Map<number, (answer: NbnsPacket, from: RemoteInfo) => void>();
+  /** Names another node defended when we claimed them: held locally, never answered for. */
+  readonly #refused = new Set<string>();
+  #nextId = Math.floor(Math.random() * 0xffff);
 
   constructor(options: NameServiceOptions) {
     this.#options = options;
@@ -47,7 +58,12 @@ export class NameService {
         if (address.family !== 'IPv4') continue;
         const unicast = await this.#bind(address.address, address.address);
         const broadcast = broadcastAddress(address);
-        if (broadcast !== undefined) await this.#bind(broadcast, address.address, unicast);
+        if (broadcast !== undefined) {
+          await this.#bind(broadcast, address.address, unicast);
+          // Broadcasts go only to segments the administrator named in `interfaces`.
+          unicast.setBroadcast(true);
+          this.#segments.push({ socket: unicast, address: address.address, broadcast });
+        }
       }
     } catch (error) {
       this.stop();
@@ -61,7 +77,90 @@ export class NameService {
   }
 
   stop(): void {
+    this.#segments.length = 0;
     for (const socket of this.#sockets.splice(0)) socket.close();
+  }
+
+  /**
+   * Claims a unique name on every broadcast segment (RFC 1001 §15.2.2.1, B-node): the request is
+   * broadcast BCAST_RETRY_COUNT times, BCAST_RETRY_MS apart; an objection from the owner ends it.
+   * @throws NetApiError NERR_DuplicateName when another node holds the name
+   */
+  async register(name: OwnedName): Promise<void> {
+    this.#refused.delete(key(name));
+    await Promise.all(
+      this.#segments.map(async (segment) => {
+        const objections = await this.#broadcast(segment, NBNS_OPCODE.registration, name, (answer) => answer.rcode !== NBNS_RCODE.noError);
+        const [objection] = objections;
+        if (objection !== undefined) {
+          this.#refused.add(key(name));
+          throw new NetApiError('NERR_DuplicateName', `${objection.address} holds ${name.name}<${hex(name.suffix)}> on ${segment.broadcast}.`);
+        }
+      }),
+    );
+  }
+
+  /** Gives a name back (RFC 1001 §15.2.4): one broadcast release per segment. */
+  async release(name: OwnedName): Promise<void> {
+    for (const segment of this.#segments) segment.socket.send(encodeNbnsPacket(this.#request(NBNS_OPCODE.release, name, segment.address)), this.#options.port, segment.broadcast);
+  }
+
+  /** Finds the address holding `name<suffix>` by broadcast query (RFC 1001 §15.2.3), or null. */
+  async resolve(name: string, suffix: number): Promise<string | null> {
+    for (const segment of this.#segments) {
+      const [found] = await this.#broadcast(segment, NBNS_OPCODE.query, { name, suffix, group: false }, (answer) => answer.rcode === NBNS_RCODE.noError, true);
+      const entry = found?.answer.answers[0]?.data;
+      if (entry?.kind === 'nb' && entry.entries[0] !== undefined) return entry.entries[0].address;
+    }
+    return null;
+  }
+
+  /**
+   * Broadcasts a request up to BCAST_RETRY_COUNT times and collects the answers `wanted` selects;
+   * stops early at the first when `firstWins`.
+   */
+  async #broadcast(
+    segment: { socket: Socket; address: string; broadcast: string },
+    opcode: number,
+    name: OwnedName,
+    wanted: (answer: NbnsPacket) => boolean,
+    firstWins = false,
+  ): Promise<Array<{ answer: NbnsPacket; address: string }>> {
+    const request = this.#request(opcode, name, segment.address);
+    const found: Array<{ answer: NbnsPacket; address: string }> = [];
+    this.#awaiting.set(request.id, (answer, from) => {
+      if (wanted(answer)) found.push({ answer, address: from.address });
+    });
+    try {
+      for (let attempt = 0; attempt < BCAST_RETRY_COUNT && found.length === 0; attempt++) {
+        segment.socket.send(encodeNbnsPacket(request), this.#options.port, segment.broadcast);
+        await new Promise((resolve) => setTimeout(resolve, BCAST_RETRY_MS));
+        if (firstWins && found.length > 0) break;
+      }
+    } finally {
+      this.#awaiting.delete(request.id);
+    }
+    return found;
+  }
+
+  /** A broadcast request for `name`; registrations and releases carry our address (RFC 1002 §4.2.2). */
+  #request(opcode: number, name: OwnedName, address: string): NbnsPacket {
+    this.#nextId = (this.#nextId + 1) & 0xffff;
+    const nbName = { name: name.name, suffix: name.suffix, scope: '' };
+    const claims = opcode !== NBNS_OPCODE.query;
+    return {
+      id: this.#nextId,
+      response: false,
+      opcode,
+      flags: { authoritative: false, truncated: false, recursionDesired: opcode !== NBNS_OPCODE.release, recursionAvailable: false, broadcast: true },
+      rcode: 0,
+      questions: [{ name: nbName, type: RR_TYPE.NB, class: RR_CLASS_IN }],
+      answers: [],
+      authorities: [],
+      additionals: claims
+        ? [{ name: nbName, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: opcode === NBNS_OPCODE.release ? 0 : NAME_TTL_SECONDS, data: { kind: 'nb', entries: [{ group: name.group, nodeType: 'B', address }] } }]
+        : [],
+    };
   }
 
   /** A socket on `bindTo`; replies leave through `replyVia` (the interface's own address). */
@@ -89,7 +188,12 @@ export class NameService {
       if (!(error instanceof DecodeError)) throw error;
       return; // hostile or broken input is dropped; the network is noisy
     }
-    if (request.response) return;
+    if (request.response) {
+      this.#awaiting.get(request.id)?.(request, remote);
+      return;
+    }
+    // Our own broadcasts come back to the broadcast socket: not a question for us.
+    if (this.#segments.some((segment) => segment.address === remote.address)) return;
     const reply = this.#answer(request, interfaceAddress);
     if (reply !== undefined) out.send(encodeNbnsPacket(reply), remote.port, remote.address);
   }
@@ -130,7 +234,7 @@ export class NameService {
   #nodeStatus(request: NbnsPacket, question: NbnsQuestion): NbnsPacket | undefined {
     const wildcard = question.name.name.startsWith('*');
     if (!wildcard && this.#find(question.name) === undefined) return undefined;
-    const names = this.#options.names().map((n) => ({ name: n.name, suffix: n.suffix, flags: NODE_STATUS_ACTIVE | (n.group ? NODE_STATUS_GROUP : 0) }));
+    const names = this.#held().map((n) => ({ name: n.name, suffix: n.suffix, flags: NODE_STATUS_ACTIVE | (n.group ? NODE_STATUS_GROUP : 0) }));
     // STATISTICS (RFC 1002 §4.2.18): 46 bytes, starting with the unit id; netsend keeps no counters.
     return reply(request, NBNS_RCODE.noError, {
       name: question.name, type: RR_TYPE.NBSTAT, class: RR_CLASS_IN, ttl: 0,
@@ -140,7 +244,11 @@ export class NameService {
 
   #find(name: NetbiosName): OwnedName | undefined {
     const wanted = name.name.toUpperCase();
-    return this.#options.names().find((n) => n.name === wanted && n.suffix === name.suffix);
+    return this.#held().find((n) => n.name === wanted && n.suffix === name.suffix);
+  }
+
+  #held(): OwnedName[] {
+    return this.#options.names().filter((n) => !this.#refused.has(key(n)));
   }
 }
 
@@ -166,3 +274,4 @@ export function broadcastAddress(address: BindAddress): string | undefined {
 }
 
 const hex = (n: number) => n.toString(16).padStart(2, '0');
+const key = (n: Pick<OwnedName, 'name' | 'suffix'>) => `${n.name}<${hex(n.suffix)}>`;

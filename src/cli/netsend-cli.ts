@@ -14,7 +14,7 @@ const USAGE = `usage: netsend <command> [options]
 
   netsend serve [--data-dir DIR] [--config FILE] [--<setting> VALUE …]
                                     run the Messenger service (settings: netsend help config)
-  netsend send NAME [--from NAME] [--host IP[:PORT]] [TEXT …]
+  netsend send {NAME | * | /domain[:NAME]} [--from NAME] [--host IP[:PORT]] [TEXT …]
                                     NET SEND: the text from the arguments, or standard input
   netsend name [NAME [/add | /delete]]  (also --add, --delete)
                                     NET NAME: list, add or delete this host's message aliases
@@ -111,8 +111,9 @@ async function send(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io);
   const [to, ...words] = positionals;
   if (to === undefined) throw new UsageError('send needs a recipient: netsend send NAME [TEXT …]');
-  if (to === '*' || /^\/(domain|users)\b/i.test(to)) {
-    throw new NetApiError('ERROR_NOT_SUPPORTED', `Broadcast messages (${to}) need the mailslot transport, which this netsend does not have yet.`);
+  const domainTarget = /^\/domain(?::(.*))?$/i.exec(to);
+  if (/^\/users$/i.test(to)) {
+    throw new NetApiError('ERROR_NOT_SUPPORTED', '/USERS (every user with a session on this server) is not built yet.');
   }
   let text: string;
   if (words.length > 0) {
@@ -122,13 +123,16 @@ async function send(args: string[], io: CliIo): Promise<number> {
     text = (await readAll(io.stdin, MAX_STDIN_BYTES)).replace(/\r?\n$/, '');
   }
   return withClient(values, io, async (client) => {
-    const input = { to, text, ...(values.from === undefined ? {} : { from: values.from }), ...(values.host === undefined ? {} : { host: values.host }) };
-    const result = await client.send(input);
+    const from = values.from === undefined ? {} : { from: values.from };
+    const result =
+      to === '*' || domainTarget !== null
+        ? await client.broadcast({ text, ...from, domain: domainTarget?.[1] || null })
+        : await client.send({ to, text, ...from, ...(values.host === undefined ? {} : { host: values.host }) });
     if (result.delivered === 'remote' && result.lossy) {
       io.stderr.write(`netsend: some characters have no equivalent in ${result.charset ?? 'the OEM code page'}; they were sent as their closest letter or "?".\n`);
     }
     if (values.json) io.stdout.write(`${JSON.stringify({ status: 0, ...result })}\n`);
-    else io.stdout.write(`The message was successfully sent to ${to.toUpperCase()}.\n`);
+    else io.stdout.write(`The message was successfully sent to ${to === '*' ? 'all users of the workgroup' : domainTarget ? `the domain ${domainTarget[1] || 'of this host'}` : to.toUpperCase()}.\n`);
   });
 }
 

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
+import { DATAGRAM_PORT } from '../protocols/mailslot/index.js';
 import { NBNS_PORT } from '../protocols/nbns/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { oemCharsetKnown } from '../protocols/smb1/oem.js';
@@ -124,6 +125,13 @@ export const SETTINGS = {
     kind: 'ports',
     default: () => [NBNS_PORT],
     why: 'The NetBIOS name service port (UDP) where nmblookup and Windows look names up; 0 turns the name service off.',
+  }),
+  dgramPort: setting({
+    key: 'dgram port',
+    flag: 'dgm-port',
+    kind: 'ports',
+    default: () => [DATAGRAM_PORT],
+    why: 'The NetBIOS datagram port (UDP) of broadcast messages (NET SEND *, \\MAILSLOT\\MESSNGR); 0 turns it off.',
   }),
   terminal: setting({
     key: 'terminal',

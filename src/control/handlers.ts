@@ -27,6 +27,8 @@ export async function handleRequest(
       const { to, from, text, host } = request;
       return messenger.send(host === undefined ? { to, from, text } : { to, from, text, host }, caller);
     }
+    case 'broadcast':
+      return messenger.broadcast({ from: request.from, text: request.text, domain: request.domain }, caller);
     case 'names.list':
       return messenger.listNames();
     case 'names.get':

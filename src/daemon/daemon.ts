@@ -7,7 +7,7 @@ import type { Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable, type Alias, type NameRegistrar } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
-import { Messenger, type Sink } from '../messenger/messenger.js';
+import { Messenger, type BroadcastSender, type Sink } from '../messenger/messenger.js';
 import { aliasProblem } from '../messenger/names.js';
 import { FanOut } from '../sinks/fanout.js';
 import { HookSink } from '../sinks/hook.js';
@@ -19,6 +19,7 @@ import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
+import { MailslotService } from '../transports/mailslot/service.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import { encodeOem } from '../protocols/smb1/index.js';
 import { loggedOnUsers } from './users.js';
@@ -43,6 +44,7 @@ export class Daemon {
   readonly #control: ControlServer;
   readonly #smb: SmbServer[];
   readonly #names: NameService[];
+  readonly #mailslots: MailslotService[];
   readonly #hook: HookSink | undefined;
   readonly #config: Config;
   readonly #log: (line: string) => void;
@@ -54,6 +56,7 @@ export class Daemon {
     control: ControlServer;
     smb: SmbServer[];
     names: NameService[];
+    mailslots: MailslotService[];
     hook: HookSink | undefined;
     config: Config;
     log: (line: string) => void;
@@ -64,6 +67,7 @@ export class Daemon {
     this.#control = parts.control;
     this.#smb = parts.smb;
     this.#names = parts.names;
+    this.#mailslots = parts.mailslots;
     this.#hook = parts.hook;
     this.#log = parts.log;
   }
@@ -102,6 +106,14 @@ export class Daemon {
         },
         release: async (alias: Alias) => {
           for (const service of network) await service.release({ name: wire(alias.name), suffix: SUFFIX.messenger, group: false });
+        },
+      };
+      const mailslots: MailslotService[] = [];
+      const broadcaster: BroadcastSender = {
+        broadcast: async (message, scope) => {
+          let report = {};
+          for (const service of mailslots) report = await service.broadcast(message, scope);
+          return report;
         },
       };
       const broadcastResolver: NameResolver = {
@@ -145,12 +157,15 @@ export class Daemon {
           charset: config.dosCharset,
           port: NBSS_PORT,
         }),
+        broadcaster,
+        workgroup: config.workgroup,
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
       });
       const smb = await startSmbListeners(config, messenger, io.log);
       const names = await startNameService(config, messenger, io.log);
       network.push(...names);
+      mailslots.push(...(await startMailslots(config, messenger, io.log)));
       const control = new ControlServer({
         path: paths.controlSocket,
         mode: root ? 0o666 : 0o600,
@@ -163,6 +178,7 @@ export class Daemon {
       } catch (error) {
         await Promise.all(smb.map((server) => server.close()));
         for (const service of names) service.stop();
+        for (const service of mailslots) service.stop();
         throw error;
       }
       if (!peerCredentialsAvailable()) io.log('peer credentials are unavailable here: local callers are recorded without a uid');
@@ -170,7 +186,7 @@ export class Daemon {
         `Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; ` +
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
-      return new Daemon({ messenger, store, control, smb, names, hook, config, log: io.log });
+      return new Daemon({ messenger, store, control, smb, names, mailslots, hook, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -182,6 +198,7 @@ export class Daemon {
     this.#stopping ??= (async () => {
       await this.#control.close();
       await Promise.all(this.#smb.map((server) => server.close()));
+      for (const service of this.#mailslots) service.stop();
       for (const service of this.#names) {
         for (const name of ownedNames(this.#config, this.messenger)) await service.release(name);
         service.stop();
@@ -266,6 +283,39 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
       throw error;
     }
     log(`answering NetBIOS name queries on ${service.endpoints.join(', ')}`);
+  }
+  return services;
+}
+
+/** The MESSNGR mailslot (UDP 138 by default): broadcast messages in and out. */
+async function startMailslots(config: Config, messenger: Messenger, log: (line: string) => void): Promise<MailslotService[]> {
+  const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
+  const workgroup = config.workgroup.toUpperCase();
+  const services: MailslotService[] = [];
+  for (const port of config.dgramPort) {
+    const service = new MailslotService({
+      addresses,
+      port,
+      charset: config.dosCharset,
+      computerName: messenger.computerName,
+      isForUs: (name, suffix) =>
+        (name === workgroup && (suffix === SUFFIX.messenger || suffix === SUFFIX.workstation)) ||
+        (suffix === SUFFIX.messenger && messenger.aliases.find(name) !== undefined),
+      deliver: (message) => (message.to === workgroup ? messenger.receiveBroadcast(message) : messenger.receive(message)),
+      log,
+    });
+    try {
+      await service.start();
+      log(`receiving broadcast messages on ${service.endpoints.join(', ')}`);
+      services.push(service);
+    } catch (error) {
+      if (skippable(error, config.sources.dgramPort)) {
+        log(`cannot use UDP port ${port} (${(error as NodeJS.ErrnoException).code}); broadcast messages are off. Run as root, or choose a port with --dgm-port`);
+        continue;
+      }
+      for (const s of services) s.stop();
+      throw new NetApiError('NERR_MsgInitFailed', `Cannot open the datagram port ${port}: ${(error as Error).message}.`, { cause: error });
+    }
   }
   return services;
 }

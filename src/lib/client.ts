@@ -83,6 +83,11 @@ export class Client {
     return this.#call('send', message) as Promise<SendResult>;
   }
 
+  /** NET SEND * (`domain` omitted: this host's workgroup) or NET SEND /DOMAIN:name. */
+  broadcast(message: { from?: string | null; text: string; domain?: string | null }): Promise<SendResult> {
+    return this.#call('broadcast', message) as Promise<SendResult>;
+  }
+
   status(): Promise<DaemonStatus> {
     return this.#call('status', {}) as Promise<DaemonStatus>;
   }

@@ -9,8 +9,8 @@ export { VIA, messageToJson, classicHeader, printableText } from './message.js';
 export type { Via, IncomingMessage, StoredMessage, MessageJson } from './message.js';
 export { AliasTable, noNetworkRegistrar } from './aliases.js';
 export type { Alias, AliasKind, AliasStore, NameRegistrar, AliasTableOptions } from './aliases.js';
-export { Messenger } from './messenger.js';
+export { Messenger, MAX_BROADCAST_CHARACTERS } from './messenger.js';
 export type {
-  MessageStore, Sink, OutgoingMessage, SendOptions, SendReport, RemoteSender, Caller, SendRequest,
+  MessageStore, Sink, OutgoingMessage, BroadcastSender, BroadcastScope, SendOptions, SendReport, RemoteSender, Caller, SendRequest,
   SendResult, MessengerOptions,
 } from './messenger.js';

@@ -42,6 +42,19 @@ export interface RemoteSender {
   send(message: OutgoingMessage, options: SendOptions): Promise<SendReport>;
 }
 
+/** Where a broadcast goes: `*` (this host's workgroup) or `/DOMAIN:NAME`. */
+export interface BroadcastScope {
+  readonly workgroup: string;
+}
+
+/** Sends a message to every Messenger of a workgroup (the MESSNGR mailslot). */
+export interface BroadcastSender {
+  broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport>;
+}
+
+/** NET SEND's limit for broadcast messages, in characters. */
+export const MAX_BROADCAST_CHARACTERS = 128;
+
 /** Who is calling, as the control socket learned it from the kernel. */
 export interface Caller {
   readonly uid: number | null;
@@ -63,6 +76,9 @@ export interface MessengerOptions {
   store: MessageStore;
   sink: Sink;
   remote?: RemoteSender | undefined;
+  broadcaster?: BroadcastSender | undefined;
+  /** This host's workgroup: the scope of `NET SEND *`. */
+  workgroup?: string;
   /** Largest message text accepted, in UTF-16 bytes (the unit of NetMessageBufferSend's buflen). */
   maxMessageBytes: number;
   charset: string;
@@ -77,6 +93,8 @@ export class Messenger {
   readonly #store: MessageStore;
   readonly #sink: Sink;
   readonly #remote: RemoteSender | undefined;
+  readonly #broadcaster: BroadcastSender | undefined;
+  readonly #workgroup: string | undefined;
   readonly #maxMessageBytes: number;
   readonly #charset: string;
 
@@ -85,6 +103,8 @@ export class Messenger {
     this.#store = options.store;
     this.#sink = options.sink;
     this.#remote = options.remote;
+    this.#broadcaster = options.broadcaster;
+    this.#workgroup = options.workgroup;
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#charset = options.charset;
   }
@@ -118,6 +138,39 @@ export class Messenger {
     }
     const report = await this.#remote.send({ from, to, text }, host === undefined ? {} : { host });
     return { delivered: 'remote', ...report };
+  }
+
+  /**
+   * NET SEND * and NET SEND /DOMAIN[:name]: one datagram to every Messenger of the workgroup
+   * (`domain` null means this host's own). Limited to 128 characters, as the original was;
+   * longer texts are refused, never cut.
+   */
+  async broadcast(request: { from?: unknown; text: unknown; domain: unknown }, caller: Caller): Promise<SendResult> {
+    const from = request.from === undefined || request.from === null ? this.computerName : normalizeAlias(request.from, 'from name', this.#charset);
+    const text = this.#checkText(request.text);
+    if (text.length > MAX_BROADCAST_CHARACTERS) {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', `Broadcast messages are limited to ${MAX_BROADCAST_CHARACTERS} characters; this one has ${text.length}.`);
+    }
+    const workgroup = request.domain === undefined || request.domain === null ? this.#workgroup : normalizeAlias(request.domain, 'domain', this.#charset);
+    if (this.#broadcaster === undefined || workgroup === undefined) {
+      throw new NetApiError('ERROR_NOT_SUPPORTED', 'Broadcast messages need the mailslot transport, which is off here.');
+    }
+    const report = await this.#broadcaster.broadcast({ from, to: workgroup, text }, { workgroup });
+    // The sender's own host is part of the workgroup too, as on Windows.
+    if (workgroup === this.#workgroup) {
+      await this.#store.append({ from, to: workgroup, text, via: 'mailslot', senderUid: caller.uid, senderAddress: null }).then((m) => this.#sink.deliver(m));
+    }
+    return { delivered: 'remote', ...report };
+  }
+
+  /**
+   * A broadcast for this host's workgroup (or one of its aliases) from the network: stored and
+   * shown like any message, with the workgroup as recipient.
+   */
+  async receiveBroadcast(message: IncomingMessage): Promise<StoredMessage> {
+    const stored = await this.#store.append(message);
+    this.#sink.deliver(stored);
+    return stored;
   }
 
   /**

@@ -4,12 +4,25 @@
  * the session service. No lmhosts, no --host: the way NET SEND works on a LAN.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TestLan } from '../helpers/bridge.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
 import { netnsUnavailable } from '../helpers/netns.js';
+
+/** The newest message of a host's inbox once `arrived` accepts it (polled, at most 2.5 s). */
+async function newest(host: DaemonProcess, arrived: (m: { to: string; text: string }) => boolean) {
+  let last: { from: string; to: string; text: string; via: string } | null = null;
+  for (let i = 0; i < 50; i++) {
+    last = JSON.parse((await host.cli(['inbox', '--json', '--limit', '1'])).stdout || 'null');
+    if (last !== null && arrived(last)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return last && { from: last.from, to: last.to, text: last.text, via: last.via };
+}
 
 describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }, () => {
   let lan: TestLan;
@@ -66,6 +79,38 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
     const sent = await a.cli(['send', 'ALICE', 'now on host B']);
     assert.equal(sent.code, 0, sent.stderr);
     assert.match((await b.cli(['inbox'])).stdout, /now on host B/);
+  });
+
+  test('NET SEND * reaches every host of the workgroup by mailslot broadcast, the sender included', async () => {
+    const [a, b, c] = hosts as [DaemonProcess, DaemonProcess, DaemonProcess];
+    const sent = await a.cli(['send', '*', 'fire', 'drill', 'at', '3']);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal(sent.stdout, 'The message was successfully sent to all users of the workgroup.\n');
+    for (const host of [a, b, c]) {
+      assert.deepEqual(await newest(host, (m) => m.text === 'fire drill at 3'), { from: 'HOSTA', to: 'WORKGROUP', text: 'fire drill at 3', via: 'mailslot' });
+    }
+  });
+
+  test('/DOMAIN:NAME reaches only that workgroup, and broadcasts over 128 characters are refused, not cut', async () => {
+    const [a, b] = hosts as [DaemonProcess, DaemonProcess];
+    const before = (await b.cli(['inbox', '--json'])).stdout;
+    assert.equal((await a.cli(['send', '/domain:ELSEWHERE', 'not for you'])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await b.cli(['inbox', '--json'])).stdout, before);
+    const long = await a.cli(['send', '*', 'x'.repeat(129), '--json']);
+    assert.equal(long.code, 1);
+    assert.match(JSON.parse(long.stdout).message, /limited to 128 characters; this one has 129/);
+  });
+
+  test('a \\MAILSLOT\\MESSNGR datagram built by Samba\'s NDR encoder is delivered to the alias it names', async () => {
+    const [a] = hosts as [DaemonProcess];
+    assert.equal((await a.cli(['name', 'TESTA', '/add'])).code, 0);
+    const fixtures = JSON.parse(readFileSync(new URL('../../../test/fixtures/mailslot/samba-ndr.json', import.meta.url), 'utf8')) as Array<{ hex: string; type: string }>;
+    const datagram = fixtures.find((f) => f.type === 'directUnique')?.hex as string;
+    const script = `const s=require('dgram').createSocket('udp4');s.bind(0,'10.77.0.2',()=>s.send(Buffer.from('${datagram}','hex'),138,'10.77.0.1',()=>s.close()))`;
+    const sender = spawnSync(lan.hosts[1]!.prefix[0] as string, [...lan.hosts[1]!.prefix.slice(1), process.execPath, '-e', script]);
+    assert.equal(sender.status, 0);
+    assert.deepEqual(await newest(a, (m) => m.to === 'TESTA'), { from: 'BOB', to: 'TESTA', text: 'café à midi', via: 'mailslot' });
   });
 
   test('the same user on three hosts: at most one holds the user name on the LAN, the others say so', () => {

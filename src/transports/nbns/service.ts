@@ -1,9 +1,10 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { ipv4ToInt, type BindAddress } from '../../config/interfaces.js';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { BindAddress } from '../../config/interfaces.js';
 import { NetApiError } from '../../messenger/errors.js';
 import { DecodeError } from '../../protocols/bytes/index.js';
 import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
 import type { NetbiosName } from '../../protocols/netbios-name/index.js';
+import { openUdpEndpoints, type Segment } from '../udp.js';
 
 /** A name this node holds on the network. */
 export interface OwnedName {
@@ -39,9 +40,8 @@ const NODE_STATUS_GROUP = 0x8000;
  */
 export class NameService {
   readonly #options: NameServiceOptions;
-  readonly #sockets: Socket[] = [];
-  /** Per interface with a broadcast address: its own socket, address and broadcast address. */
-  readonly #segments: Array<{ socket: Socket; address: string; broadcast: string }> = [];
+  #sockets: Socket[] = [];
+  #segments: Segment[] = [];
   /** Answers awaited for our own requests, by transaction id. */
   readonly #awaiting = new Map<number, (answer: NbnsPacket, from: RemoteInfo) => void>();
   /** Names another node defended when we claimed them: held locally, never answered for. */
@@ -53,22 +53,9 @@ export class NameService {
   }
 
   async start(): Promise<void> {
-    try {
-      for (const address of this.#options.addresses) {
-        if (address.family !== 'IPv4') continue;
-        const unicast = await this.#bind(address.address, address.address);
-        const broadcast = broadcastAddress(address);
-        if (broadcast !== undefined) {
-          await this.#bind(broadcast, address.address, unicast);
-          // Broadcasts go only to segments the administrator named in `interfaces`.
-          unicast.setBroadcast(true);
-          this.#segments.push({ socket: unicast, address: address.address, broadcast });
-        }
-      }
-    } catch (error) {
-      this.stop();
-      throw error;
-    }
+    const { sockets, segments } = await openUdpEndpoints(this.#options.addresses, this.#options.port, (m, r, a, out) => this.#handle(m, r, a, out), this.#options.log);
+    this.#sockets = sockets;
+    this.#segments = segments;
   }
 
   /** "address:port" of every socket. */
@@ -77,7 +64,7 @@ export class NameService {
   }
 
   stop(): void {
-    this.#segments.length = 0;
+    this.#segments = [];
     for (const socket of this.#sockets.splice(0)) socket.close();
   }
 
@@ -120,7 +107,7 @@ export class NameService {
    * stops early at the first when `firstWins`.
    */
   async #broadcast(
-    segment: { socket: Socket; address: string; broadcast: string },
+    segment: Segment,
     opcode: number,
     name: OwnedName,
     wanted: (answer: NbnsPacket) => boolean,
@@ -161,23 +148,6 @@ export class NameService {
         ? [{ name: nbName, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: opcode === NBNS_OPCODE.release ? 0 : NAME_TTL_SECONDS, data: { kind: 'nb', entries: [{ group: name.group, nodeType: 'B', address }] } }]
         : [],
     };
-  }
-
-  /** A socket on `bindTo`; replies leave through `replyVia` (the interface's own address). */
-  async #bind(bindTo: string, interfaceAddress: string, replyVia?: Socket): Promise<Socket> {
-    const socket = createSocket({ type: 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: bindTo, port: this.#options.port }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    socket.on('error', (error) => this.#options.log(`name service on ${bindTo}: ${error.message}`));
-    const out = replyVia ?? socket;
-    socket.on('message', (message, remote) => this.#handle(message, remote, interfaceAddress, out));
-    this.#sockets.push(socket);
-    return socket;
   }
 
   #handle(message: Buffer, remote: RemoteInfo, interfaceAddress: string, out: Socket): void {
@@ -264,13 +234,6 @@ function reply(request: NbnsPacket, rcode: number, answer: NbnsRecord): NbnsPack
     authorities: [],
     additionals: [],
   };
-}
-
-/** The subnet broadcast address of an interface address, or undefined on loopback. */
-export function broadcastAddress(address: BindAddress): string | undefined {
-  if (address.family !== 'IPv4' || address.address.startsWith('127.')) return undefined;
-  const value = (ipv4ToInt(address.address) | ~ipv4ToInt(address.netmask)) >>> 0;
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
 }
 
 const hex = (n: number) => n.toString(16).padStart(2, '0');

@@ -1,0 +1,107 @@
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { BindAddress } from '../../config/interfaces.js';
+import { NetApiError } from '../../messenger/errors.js';
+import type { IncomingMessage } from '../../messenger/message.js';
+import type { BroadcastScope, BroadcastSender, OutgoingMessage, SendReport } from '../../messenger/messenger.js';
+import { DecodeError } from '../../protocols/bytes/index.js';
+import {
+  MAILSLOT_CLASS_UNRELIABLE, MESSENGER_MAILSLOT, decodeDatagram, decodeMailslotWrite, decodeMessengerPayload, encodeDatagram,
+  encodeMailslotWrite, encodeMessengerPayload,
+} from '../../protocols/mailslot/index.js';
+import { SUFFIX } from '../../protocols/netbios-name/index.js';
+import { decodeOem, encodeOem } from '../../protocols/smb1/index.js';
+import { openUdpEndpoints, type Segment } from '../udp.js';
+
+export interface MailslotServiceOptions {
+  addresses: readonly BindAddress[];
+  port: number;
+  charset: string;
+  /** This host's computer name: the source of the datagrams it sends. */
+  computerName: string;
+  /** Whether a datagram to `name<suffix>` is for this host (an alias <03>, or its workgroup). */
+  isForUs: (name: string, suffix: number) => boolean;
+  /** Stores and shows a received message; for a workgroup broadcast `to` is the workgroup. */
+  deliver: (message: IncomingMessage) => Promise<unknown>;
+  log: (line: string) => void;
+}
+
+/**
+ * The Messenger's datagram side (RFC 1002 §4.4, [MS-MAIL]): `\MAILSLOT\MESSNGR` writes in NetBIOS
+ * datagrams on UDP 138. Sends NET SEND * / /DOMAIN as a direct-group datagram to WORKGROUP<03>
+ * on every broadcast segment; receives those and datagrams for this host's aliases.
+ */
+export class MailslotService implements BroadcastSender {
+  readonly #options: MailslotServiceOptions;
+  #sockets: Socket[] = [];
+  #segments: Segment[] = [];
+  #nextId = Math.floor(Math.random() * 0xffff);
+
+  constructor(options: MailslotServiceOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const { sockets, segments } = await openUdpEndpoints(this.#options.addresses, this.#options.port, (m, r) => this.#handle(m, r), this.#options.log);
+    this.#sockets = sockets;
+    this.#segments = segments;
+  }
+
+  get endpoints(): string[] {
+    return this.#sockets.map((s) => `${s.address().address}:${s.address().port}`);
+  }
+
+  stop(): void {
+    this.#segments = [];
+    for (const socket of this.#sockets.splice(0)) socket.close();
+  }
+
+  async broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport> {
+    const { charset } = this.#options;
+    const text = encodeOem(message.text.replace(/\r?\n/g, '\r\n'), charset);
+    const payload = encodeMessengerPayload({ from: encodeOem(message.from, charset).bytes, to: encodeOem(message.to, charset).bytes, text: text.bytes });
+    const userData = encodeMailslotWrite({ mailslot: MESSENGER_MAILSLOT, priority: 1, mailslotClass: MAILSLOT_CLASS_UNRELIABLE, data: payload });
+    const wire = (name: string) => Buffer.from(encodeOem(name.toUpperCase(), charset).bytes).toString('latin1');
+    for (const segment of this.#segments) {
+      this.#nextId = (this.#nextId + 1) & 0xffff;
+      const datagram = encodeDatagram({
+        type: 'directGroup', id: this.#nextId, nodeType: 0, first: true, more: false, sourceIp: segment.address, sourcePort: this.#options.port, offset: 0,
+        source: { name: wire(this.#options.computerName), suffix: SUFFIX.workstation, scope: '' },
+        destination: { name: wire(scope.workgroup), suffix: SUFFIX.messenger, scope: '' },
+        userData,
+      });
+      await new Promise<void>((resolve, reject) => segment.socket.send(datagram, this.#options.port, segment.broadcast, (error) => (error ? reject(new NetApiError('NERR_NetworkError', error.message)) : resolve())));
+    }
+    return { lossy: text.lossy, charset };
+  }
+
+  #handle(message: Buffer, remote: RemoteInfo): void {
+    // Our own broadcasts come back on the broadcast socket; the sender already kept a copy.
+    if (this.#segments.some((segment) => segment.address === remote.address)) return;
+    let delivery: IncomingMessage;
+    try {
+      const datagram = decodeDatagram(message);
+      if (!('userData' in datagram)) return;
+      // Fragmented datagrams (RFC 1002 §4.4.1 M bit, offset) are never used for messenger text.
+      if (!datagram.first || datagram.more || datagram.offset !== 0) return;
+      const destination = decodeOem(Buffer.from(datagram.destination.name, 'latin1'), this.#options.charset).toUpperCase();
+      if (!this.#options.isForUs(destination, datagram.destination.suffix)) return;
+      const write = decodeMailslotWrite(datagram.userData);
+      if (write.mailslot.toUpperCase() !== MESSENGER_MAILSLOT) return;
+      const payload = decodeMessengerPayload(write.data);
+      const oem = (bytes: Uint8Array) => decodeOem(bytes, this.#options.charset);
+      delivery = {
+        from: oem(payload.from).toUpperCase(),
+        to: destination,
+        // Longer than NET SEND's 128 characters is tolerated: the datagram size bounds it.
+        text: oem(payload.text).replace(/\r\n/g, '\n'),
+        via: 'mailslot',
+        senderUid: null,
+        senderAddress: `${remote.address}:${remote.port}`,
+      };
+    } catch (error) {
+      if (error instanceof DecodeError) return;
+      throw error;
+    }
+    this.#options.deliver(delivery).catch((error: unknown) => this.#options.log(`mailslot: storing a message from ${remote.address} failed: ${String(error)}`));
+  }
+}

@@ -91,3 +91,92 @@ export class SmbdPeer {
     clearTimeout(timer);
   }
 }
+
+export interface SambaHostOptions {
+  netbiosName: string;
+  workgroup?: string;
+  /** Extra names nmbd registers (`netbios aliases`). */
+  aliases?: readonly string[];
+  /** Serve as WINS server (`wins support = yes`). */
+  winsSupport?: boolean;
+}
+
+/**
+ * nmbd and smbd as one host on a test LAN (its namespace's `eth0` only): nmbd registers and
+ * defends its names by broadcast, smbd takes SMB1 messages into `inbox/`. Both under `timeout`,
+ * stopped by PID. nmbd answers broadcast queries only once its own registration is done (three
+ * tries two seconds apart), so `start` waits for that.
+ */
+export class SambaHost {
+  readonly dir: string;
+  readonly inbox: string;
+  readonly #children: ChildProcess[];
+
+  private constructor(dir: string, children: ChildProcess[]) {
+    this.dir = dir;
+    this.inbox = join(dir, 'inbox');
+    this.#children = children;
+  }
+
+  static async start(dir: string, prefix: readonly string[], options: SambaHostOptions): Promise<SambaHost> {
+    for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) await mkdir(join(dir, sub), { recursive: true });
+    await chmod(dirname(dir), 0o755);
+    await chmod(dir, 0o755);
+    await chmod(join(dir, 'inbox'), 0o1777);
+    const inbox = join(dir, 'inbox');
+    await writeFile(
+      join(dir, 'smb.conf'),
+      `[global]
+   netbios name = ${options.netbiosName}
+   ${options.aliases?.length ? `netbios aliases = ${options.aliases.join(' ')}` : ''}
+   workgroup = ${options.workgroup ?? 'WORKGROUP'}
+   server role = standalone server
+   interfaces = eth0
+   bind interfaces only = yes
+   smb ports = 139
+   server min protocol = NT1
+   wins support = ${options.winsSupport ? 'yes' : 'no'}
+   local master = no
+   preferred master = no
+   domain master = no
+   message command = /bin/sh -c 'f=${inbox}/msg-%f-$$; cat %s > $f.tmp && mv $f.tmp $f.txt; rm -f %s' &
+   load printers = no
+   printing = bsd
+   printcap name = /dev/null
+   disable spoolss = yes
+   map to guest = bad user
+   private dir = ${dir}/private
+   lock directory = ${dir}/lock
+   state directory = ${dir}/state
+   cache directory = ${dir}/cache
+   pid directory = ${dir}/pid
+   ncalrpc dir = ${dir}/ncalrpc
+   binddns dir = ${dir}/binddns
+   log file = ${dir}/logs/log.%m
+`,
+    );
+    const daemon = (name: string) =>
+      spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+    return new SambaHost(dir, [daemon('nmbd'), daemon('smbd')]);
+  }
+
+  async messages(): Promise<Array<{ from: string; text: string }>> {
+    const files = (await readdir(this.inbox)).filter((f) => f.endsWith('.txt')).sort();
+    return Promise.all(files.map(async (f) => ({ from: /^msg-(.*)-\d+\.txt$/.exec(f)?.[1] ?? '', text: await readFile(join(this.inbox, f), 'utf8') })));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.#children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
 import { DATAGRAM_PORT } from '../protocols/mailslot/index.js';
@@ -132,6 +133,20 @@ export const SETTINGS = {
     kind: 'ports',
     default: () => [DATAGRAM_PORT],
     why: 'The NetBIOS datagram port (UDP) of broadcast messages (NET SEND *, \\MAILSLOT\\MESSNGR); 0 turns it off.',
+  }),
+  winsServer: setting({
+    key: 'wins server',
+    kind: 'string',
+    default: () => '',
+    why: 'None: names are claimed and found by broadcast (B-node) until the administrator names a WINS server (an IPv4 address).',
+    check: (v) => (v === '' || isIP(v) === 4 ? null : 'is not an IPv4 address'),
+  }),
+  nameResolveOrder: setting({
+    key: 'name resolve order',
+    kind: 'list',
+    default: () => ['lmhosts', 'wins', 'bcast'],
+    why: "Samba's order without DNS: the administrator's table first, then the WINS server, then broadcast.",
+    check: (v) => v.find((w) => !['lmhosts', 'wins', 'bcast'].includes(w.toLowerCase())) === undefined ? null : 'may hold only lmhosts, wins and bcast',
   }),
   terminal: setting({
     key: 'terminal',

@@ -116,15 +116,22 @@ export class Daemon {
           return report;
         },
       };
-      const broadcastResolver: NameResolver = {
+      // `name resolve order`: each source asked in turn (RFC 1001 §15.1.3 for WINS, §15.2.3 for bcast).
+      const viaNameService = (ask: (service: NameService, name: string, suffix: number) => Promise<string | null>): NameResolver => ({
         resolve: async (name, suffix) => {
           for (const service of network) {
-            const address = await service.resolve(wire(name), suffix);
+            const address = await ask(service, wire(name), suffix);
             if (address !== null) return { address, port: NBSS_PORT };
           }
           return null;
         },
+      });
+      const sources: Record<string, NameResolver> = {
+        lmhosts: new LmhostsResolver(paths.lmhosts, NBSS_PORT),
+        wins: viaNameService((service, name, suffix) => service.resolveWins(name, suffix)),
+        bcast: viaNameService((service, name, suffix) => service.resolve(name, suffix)),
       };
+      const resolvers = config.nameResolveOrder.map((source) => sources[source.toLowerCase()] as NameResolver);
       const aliases = new AliasTable({
         registrar,
         computerName: config.netbiosName,
@@ -152,7 +159,7 @@ export class Daemon {
         store,
         sink: new FanOut(sinks, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
         remote: new SmbSender({
-          resolvers: [new LmhostsResolver(paths.lmhosts, NBSS_PORT), broadcastResolver],
+          resolvers,
           callingName: aliases.computerName,
           charset: config.dosCharset,
           port: NBSS_PORT,
@@ -249,7 +256,13 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
   const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
   const services: NameService[] = [];
   for (const port of config.nbtPort) {
-    const service = new NameService({ addresses, port, names: () => ownedNames(config, messenger), log });
+    const service = new NameService({
+      addresses,
+      port,
+      names: () => ownedNames(config, messenger),
+      winsServer: config.winsServer === '' ? undefined : config.winsServer,
+      log,
+    });
     try {
       await service.start();
       services.push(service);

@@ -65,3 +65,52 @@ describe('netsend and Samba nmbd on one LAN', { skip: skip ?? false }, () => {
     assert.match(netsend.stderr, /defended ALICE<03> against a registration/);
   });
 });
+
+describe('nmbd as the WINS server of netsend hosts', { skip: skip ?? false }, () => {
+  let lan: TestLan;
+  let a: DaemonProcess;
+  let c: DaemonProcess;
+  let wins: SambaHost;
+  let cleanup: () => Promise<void>;
+  let clientConf: string;
+
+  before(async () => {
+    const temp = await tempDataDir();
+    cleanup = temp.cleanup;
+    lan = TestLan.create(3);
+    clientConf = join(temp.dir, 'client.conf');
+    await writeFile(clientConf, '[global]\n  netbios name = LOOKER\n  interfaces = eth0\n');
+    wins = await SambaHost.start(join(temp.dir, 'samba'), lan.hosts[1]!.prefix, { netbiosName: 'WINSSRV', winsSupport: true });
+    await waitUntil(() => lan.udpBound(lan.hosts[1]!, '10.77.0.2', 137), 15_000, 'nmbd to listen');
+    const options = (i: number) => ({ prefix: lan.hosts[i]!.prefix, env: { NETSEND_NETBIOS_NAME: `NSHOST${i}` } });
+    a = await DaemonProcess.start(join(temp.dir, 'a'), ['--interfaces', 'eth0', '--terminal', 'no', '--wins-server', '10.77.0.2'], options(0));
+    c = await DaemonProcess.start(join(temp.dir, 'c'), ['--interfaces', 'eth0', '--terminal', 'no', '--wins-server', '10.77.0.2', '--name-resolve-order', 'wins'], options(2));
+  });
+  after(async () => {
+    await a?.stop();
+    await c?.stop();
+    await wins?.stop();
+    lan?.destroy();
+    await cleanup?.();
+  });
+
+  test('an alias added on a netsend host is registered with the WINS server', async () => {
+    assert.equal((await a.cli(['name', 'WINSALIAS', '/add'])).code, 0);
+    const lookup = spawnSync(lan.hosts[2]!.prefix[0] as string, [...lan.hosts[2]!.prefix.slice(1), 'nmblookup', '-s', clientConf, '-U', '10.77.0.2', '--recursion', 'WINSALIAS#03'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(lookup.status, 0, lookup.stdout + lookup.stderr);
+    assert.match(lookup.stdout, /10\.77\.0\.1 WINSALIAS<03>/);
+  });
+
+  test('a host resolving through WINS only finds the alias and delivers the message', async () => {
+    const sent = await c.cli(['send', 'WINSALIAS', '--from', 'CAROL', 'via wins']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const [last] = (await a.cli(['inbox', '--json', '--limit', '1'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual({ from: last.from, to: last.to, text: last.text }, { from: 'CAROL', to: 'WINSALIAS', text: 'via wins' });
+  });
+
+  test('the WINS server refuses the alias to a second host while its owner still answers (NERR_DuplicateName)', async () => {
+    const claim = await c.cli(['name', 'WINSALIAS', '/add', '--json']);
+    assert.equal(claim.code, 1);
+    assert.equal(JSON.parse(claim.stdout).status, 2297);
+  });
+});

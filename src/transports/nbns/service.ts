@@ -20,6 +20,8 @@ export interface NameServiceOptions {
   port: number;
   /** The names held right now (the alias table changes while the daemon runs). */
   names: () => readonly OwnedName[];
+  /** A WINS server ("wins server"): names are then registered with it and resolved through it. */
+  winsServer?: string | undefined;
   log: (line: string) => void;
 }
 
@@ -28,6 +30,11 @@ export const NAME_TTL_SECONDS = 3 * 24 * 3600;
 /** RFC 1002 §6: BCAST_REQ_RETRY_TIMEOUT and BCAST_REQ_RETRY_COUNT. */
 export const BCAST_RETRY_MS = 250;
 export const BCAST_RETRY_COUNT = 3;
+/** RFC 1002 §6 gives UCAST_REQ_RETRY_TIMEOUT 5 s; a LAN's WINS answers in milliseconds, so 1 s. */
+export const UCAST_RETRY_MS = 1000;
+export const UCAST_RETRY_COUNT = 3;
+/** Longest wait a WACK may ask for (RFC 1002 §4.2.16: its TTL), bounded so a call cannot hang. */
+export const MAX_WACK_WAIT_MS = 10_000;
 /** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
 const NODE_STATUS_ACTIVE = 0x0400;
 const NODE_STATUS_GROUP = 0x8000;
@@ -75,6 +82,15 @@ export class NameService {
    */
   async register(name: OwnedName): Promise<void> {
     this.#refused.delete(key(name));
+    const wins = this.#options.winsServer;
+    if (wins !== undefined && !name.group) {
+      const answer = await this.#unicast(wins, NBNS_OPCODE.registration, name);
+      if (answer === undefined) throw new NetApiError('NERR_NetworkError', `The WINS server ${wins} did not answer the registration of ${name.name}<${hex(name.suffix)}>.`);
+      if (answer.rcode !== NBNS_RCODE.noError) {
+        this.#refused.add(key(name));
+        throw new NetApiError('NERR_DuplicateName', `The WINS server ${wins} refused ${name.name}<${hex(name.suffix)}> (rcode ${answer.rcode}).`);
+      }
+    }
     await Promise.all(
       this.#segments.map(async (segment) => {
         const objections = await this.#broadcast(segment, NBNS_OPCODE.registration, name, (answer) => answer.rcode !== NBNS_RCODE.noError);
@@ -89,7 +105,54 @@ export class NameService {
 
   /** Gives a name back (RFC 1001 §15.2.4): one broadcast release per segment. */
   async release(name: OwnedName): Promise<void> {
+    const wins = this.#options.winsServer;
+    if (wins !== undefined && !name.group) await this.#unicast(wins, NBNS_OPCODE.release, name);
     for (const segment of this.#segments) segment.socket.send(encodeNbnsPacket(this.#request(NBNS_OPCODE.release, name, segment.address)), this.#options.port, segment.broadcast);
+  }
+
+  /** Asks the WINS server where `name<suffix>` is (RFC 1001 §15.1.3, P-node), or null. */
+  async resolveWins(name: string, suffix: number): Promise<string | null> {
+    const wins = this.#options.winsServer;
+    if (wins === undefined) return null;
+    const answer = await this.#unicast(wins, NBNS_OPCODE.query, { name, suffix, group: false });
+    const data = answer?.rcode === NBNS_RCODE.noError ? answer.answers[0]?.data : undefined;
+    return data?.kind === 'nb' && data.entries[0] !== undefined ? data.entries[0].address : null;
+  }
+
+  /**
+   * A request to one server, retried UCAST_RETRY_COUNT times; a WACK (the server is checking
+   * the current owner) extends the wait by its TTL, up to MAX_WACK_WAIT_MS.
+   */
+  async #unicast(server: string, opcode: number, name: OwnedName): Promise<NbnsPacket | undefined> {
+    const socket = this.#sockets[0];
+    const address = this.#options.addresses.find((a) => a.family === 'IPv4')?.address;
+    if (socket === undefined || address === undefined) return undefined;
+    const request = this.#request(opcode, name, address, false);
+    let settle: (answer: NbnsPacket | undefined) => void = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<NbnsPacket | undefined>((resolve) => (settle = resolve));
+    let attempts = 0;
+    const attempt = () => {
+      if (attempts++ >= UCAST_RETRY_COUNT) return settle(undefined);
+      socket.send(encodeNbnsPacket(request), this.#options.port, server);
+      timer = setTimeout(attempt, UCAST_RETRY_MS);
+    };
+    this.#awaiting.set(request.id, (answer) => {
+      clearTimeout(timer);
+      if (answer.opcode === NBNS_OPCODE.wack) {
+        const ttl = answer.answers[0]?.ttl ?? 1;
+        timer = setTimeout(() => settle(undefined), Math.min(ttl * 1000, MAX_WACK_WAIT_MS));
+        return;
+      }
+      settle(answer);
+    });
+    try {
+      attempt();
+      return await answered;
+    } finally {
+      clearTimeout(timer);
+      this.#awaiting.delete(request.id);
+    }
   }
 
   /** Finds the address holding `name<suffix>` by broadcast query (RFC 1001 §15.2.3), or null. */
@@ -130,8 +193,8 @@ export class NameService {
     return found;
   }
 
-  /** A broadcast request for `name`; registrations and releases carry our address (RFC 1002 §4.2.2). */
-  #request(opcode: number, name: OwnedName, address: string): NbnsPacket {
+  /** A request for `name`; registrations and releases carry our address (RFC 1002 §4.2.2). */
+  #request(opcode: number, name: OwnedName, address: string, broadcast = true): NbnsPacket {
     this.#nextId = (this.#nextId + 1) & 0xffff;
     const nbName = { name: name.name, suffix: name.suffix, scope: '' };
     const claims = opcode !== NBNS_OPCODE.query;
@@ -139,13 +202,13 @@ export class NameService {
       id: this.#nextId,
       response: false,
       opcode,
-      flags: { authoritative: false, truncated: false, recursionDesired: opcode !== NBNS_OPCODE.release, recursionAvailable: false, broadcast: true },
+      flags: { authoritative: false, truncated: false, recursionDesired: opcode !== NBNS_OPCODE.release || !broadcast, recursionAvailable: false, broadcast },
       rcode: 0,
       questions: [{ name: nbName, type: RR_TYPE.NB, class: RR_CLASS_IN }],
       answers: [],
       authorities: [],
       additionals: claims
-        ? [{ name: nbName, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: opcode === NBNS_OPCODE.release ? 0 : NAME_TTL_SECONDS, data: { kind: 'nb', entries: [{ group: name.group, nodeType: 'B', address }] } }]
+        ? [{ name: nbName, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: opcode === NBNS_OPCODE.release ? 0 : NAME_TTL_SECONDS, data: { kind: 'nb', entries: [{ group: name.group, nodeType: broadcast ? 'B' : 'P', address }] } }]
         : [],
     };
   }

@@ -124,7 +124,7 @@ export class SmbSender implements RemoteSender {
       const found = await resolver.resolve(name, SUFFIX.messenger);
       if (found !== null) return found;
     }
-    throw new NetApiError('NERR_NameNotFound', `"${name}" is not an alias here and no name source (lmhosts, --host) knows its host.`);
+    throw new NetApiError('NERR_NameNotFound', `"${name}" is not an alias here, and none of the name sources ("name resolve order") knows its host.`);
   }
 
   /**

@@ -148,6 +148,14 @@ export const SETTINGS = {
     why: "Samba's order without DNS: the administrator's table first, then the WINS server, then broadcast.",
     check: (v) => v.find((w) => !['lmhosts', 'wins', 'bcast'].includes(w.toLowerCase())) === undefined ? null : 'may hold only lmhosts, wins and bcast',
   }),
+  nameCacheTimeout: setting({
+    key: 'name cache timeout',
+    kind: 'integer',
+    default: () => 660,
+    min: 0,
+    max: 86_400,
+    why: "Samba's default: seconds a resolved name is reused before it is looked up again; 0 turns the cache off.",
+  }),
   terminal: setting({
     key: 'terminal',
     kind: 'boolean',

@@ -15,6 +15,7 @@ import { TerminalSink } from '../sinks/terminal.js';
 import { SqliteStore, StoreLockedError } from '../store/sqlite.js';
 import { ControlServer } from '../transports/control/server.js';
 import { peerCredentialsAvailable } from '../transports/control/peercred.js';
+import { NameCache } from '../resolve/cache.js';
 import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
@@ -131,7 +132,7 @@ export class Daemon {
         wins: viaNameService((service, name, suffix) => service.resolveWins(name, suffix)),
         bcast: viaNameService((service, name, suffix) => service.resolve(name, suffix)),
       };
-      const resolvers = config.nameResolveOrder.map((source) => sources[source.toLowerCase()] as NameResolver);
+      const cache = new NameCache(config.nameResolveOrder.map((source) => sources[source.toLowerCase()] as NameResolver), config.nameCacheTimeout);
       const aliases = new AliasTable({
         registrar,
         computerName: config.netbiosName,
@@ -159,7 +160,7 @@ export class Daemon {
         store,
         sink: new FanOut(sinks, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
         remote: new SmbSender({
-          resolvers,
+          resolver: cache,
           callingName: aliases.computerName,
           charset: config.dosCharset,
           port: NBSS_PORT,

@@ -15,13 +15,14 @@ import {
   type SmbResponse,
   type SmbStatus,
 } from '../../protocols/smb1/index.js';
-import { parseHost, type NameResolver } from '../../resolve/resolver.js';
+import type { NameCache } from '../../resolve/cache.js';
+import { parseHost } from '../../resolve/resolver.js';
 import { LEGACY_MAX_TEXT_BYTES, SMB_LIMITS } from './limits.js';
 import { encodeTextForWire } from './text.js';
 
 export interface SmbSenderOptions {
-  /** Sources asked in order for the host holding NAME<03>. */
-  resolvers: readonly NameResolver[];
+  /** Finds the host holding NAME<03> (the name cache in front of `name resolve order`). */
+  resolver: NameCache;
   /** This host's NetBIOS name: the calling name of each session. */
   callingName: string;
   charset: string;
@@ -88,7 +89,26 @@ export class SmbSender implements RemoteSender {
         `The message is ${text.length} bytes in ${charset}; the legacy message service carries at most ${LEGACY_MAX_TEXT_BYTES}.`,
       );
     }
-    const endpoint = options.host === undefined ? await this.#resolve(message.to) : parseHost(options.host, this.#options.port);
+    const report = { lossy, charset };
+    if (options.host !== undefined) {
+      await this.#deliver(message, text, parseHost(options.host, this.#options.port));
+      return report;
+    }
+    const cached = this.#options.resolver.has(message.to, SUFFIX.messenger);
+    try {
+      await this.#deliver(message, text, await this.#resolve(message.to));
+    } catch (error) {
+      // A cached address may be stale (the name moved): forget it and look the name up once more.
+      if (!cached || !(error instanceof NetApiError) || !['NERR_NetworkError', 'NERR_NameNotFound'].includes(error.statusName ?? '')) throw error;
+      this.#options.resolver.forget(message.to, SUFFIX.messenger);
+      await this.#deliver(message, text, await this.#resolve(message.to));
+    }
+    return report;
+  }
+
+  /** Sends the encoded `text` to NAME<03> at `endpoint`: single-block when it fits, else multi-block. */
+  async #deliver(message: OutgoingMessage, text: Uint8Array, endpoint: { address: string; port: number }): Promise<void> {
+    const { charset } = this.#options;
     const from = encodeOem(message.from, charset).bytes;
     const to = encodeOem(message.to, charset).bytes;
 
@@ -99,7 +119,7 @@ export class SmbSender implements RemoteSender {
         await exchange({ command: SMB_COMMAND.sendMessage, originator: from, destination: to, text });
         return true;
       });
-      if (sent) return { lossy, charset };
+      if (sent) return;
       // The peer does not negotiate NT LM 0.12: every messenger takes the multi-block commands.
     }
     await this.#withSession(endpoint, message.to, async (exchange) => {
@@ -111,7 +131,6 @@ export class SmbSender implements RemoteSender {
       }
       await exchange({ command: SMB_COMMAND.sendEndMbMessage, groupId });
     });
-    return { lossy, charset };
   }
 
   /** A NetBIOS name's OEM bytes, one latin1 character each, as the name codec carries them. */
@@ -120,10 +139,8 @@ export class SmbSender implements RemoteSender {
   }
 
   async #resolve(name: string): Promise<{ address: string; port: number }> {
-    for (const resolver of this.#options.resolvers) {
-      const found = await resolver.resolve(name, SUFFIX.messenger);
-      if (found !== null) return found;
-    }
+    const found = await this.#options.resolver.resolve(name, SUFFIX.messenger);
+    if (found !== null) return found;
     throw new NetApiError('NERR_NameNotFound', `"${name}" is not an alias here, and none of the name sources ("name resolve order") knows its host.`);
   }
 

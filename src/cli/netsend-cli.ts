@@ -5,7 +5,6 @@ import { SETTINGS, flagName, type SettingName } from '../config/settings.js';
 import { ConfSyntaxError } from '../config/smbconf.js';
 import { Daemon } from '../daemon/daemon.js';
 import { connect, type Client } from '../lib/client.js';
-import { NetApiError } from '../messenger/errors.js';
 import { classicHeader, printableText, type MessageJson } from '../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from './io.js';
 import { reportFailure } from './output.js';
@@ -14,7 +13,7 @@ const USAGE = `usage: netsend <command> [options]
 
   netsend serve [--data-dir DIR] [--config FILE] [--<setting> VALUE …]
                                     run the Messenger service (settings: netsend help config)
-  netsend send {NAME | * | /domain[:NAME]} [--from NAME] [--host IP[:PORT]] [TEXT …]
+  netsend send {NAME | * | /domain[:NAME] | /users} [--from NAME] [--host IP[:PORT]] [TEXT …]
                                     NET SEND: the text from the arguments, or standard input
   netsend name [NAME [/add | /delete]]  (also --add, --delete)
                                     NET NAME: list, add or delete this host's message aliases
@@ -112,9 +111,7 @@ async function send(args: string[], io: CliIo): Promise<number> {
   const [to, ...words] = positionals;
   if (to === undefined) throw new UsageError('send needs a recipient: netsend send NAME [TEXT …]');
   const domainTarget = /^\/domain(?::(.*))?$/i.exec(to);
-  if (/^\/users$/i.test(to)) {
-    throw new NetApiError('ERROR_NOT_SUPPORTED', '/USERS (every user with a session on this server) is not built yet.');
-  }
+  const toUsers = /^\/users$/i.test(to);
   let text: string;
   if (words.length > 0) {
     text = words.join(' ');
@@ -124,15 +121,25 @@ async function send(args: string[], io: CliIo): Promise<number> {
   }
   return withClient(values, io, async (client) => {
     const from = values.from === undefined ? {} : { from: values.from };
-    const result =
-      to === '*' || domainTarget !== null
+    const result = toUsers
+      ? await client.sendToUsers({ text, ...from })
+      : to === '*' || domainTarget !== null
         ? await client.broadcast({ text, ...from, domain: domainTarget?.[1] || null })
         : await client.send({ to, text, ...from, ...(values.host === undefined ? {} : { host: values.host }) });
     if (result.delivered === 'remote' && result.lossy) {
       io.stderr.write(`netsend: some characters have no equivalent in ${result.charset ?? 'the OEM code page'}; they were sent as their closest letter or "?".\n`);
     }
     if (values.json) io.stdout.write(`${JSON.stringify({ status: 0, ...result })}\n`);
-    else io.stdout.write(`The message was successfully sent to ${to === '*' ? 'all users of the workgroup' : domainTarget ? `the domain ${domainTarget[1] || 'of this host'}` : to.toUpperCase()}.\n`);
+    else {
+      const whom = toUsers
+        ? `${result.delivered === 'remote' ? (result.recipients ?? 0) : 0} user(s) with a session on this server`
+        : to === '*'
+          ? 'all users of the workgroup'
+          : domainTarget
+            ? `the domain ${domainTarget[1] || 'of this host'}`
+            : to.toUpperCase();
+      io.stdout.write(`The message was successfully sent to ${whom}.\n`);
+    }
   });
 }
 

@@ -29,6 +29,8 @@ export async function handleRequest(
     }
     case 'broadcast':
       return messenger.broadcast({ from: request.from, text: request.text, domain: request.domain }, caller);
+    case 'sendUsers':
+      return messenger.sendToSessionUsers({ from: request.from, text: request.text }, caller);
     case 'names.list':
       return messenger.listNames();
     case 'names.get':

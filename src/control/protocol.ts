@@ -21,6 +21,7 @@ export interface Hello {
 export type Request =
   | { id: number; op: 'send'; to: string; from?: string | null; text: string; host?: string }
   | { id: number; op: 'broadcast'; from?: string | null; text: string; domain?: string | null }
+  | { id: number; op: 'sendUsers'; from?: string | null; text: string }
   | { id: number; op: 'names.list' }
   | { id: number; op: 'names.add'; name: string }
   | { id: number; op: 'names.delete'; name: string }

@@ -110,6 +110,7 @@ export class Daemon {
         },
       };
       const mailslots: MailslotService[] = [];
+      const smbServers: SmbServer[] = [];
       const broadcaster: BroadcastSender = {
         broadcast: async (message, scope) => {
           let report = {};
@@ -167,10 +168,12 @@ export class Daemon {
         }),
         broadcaster,
         workgroup: config.workgroup,
+        sessionUsers: () => smbServers.flatMap((server) => server.sessionUsers()),
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
       });
       const smb = await startSmbListeners(config, messenger, io.log);
+      smbServers.push(...smb);
       const names = await startNameService(config, messenger, io.log);
       network.push(...names);
       mailslots.push(...(await startMailslots(config, messenger, io.log)));

@@ -88,6 +88,11 @@ export class Client {
     return this.#call('broadcast', message) as Promise<SendResult>;
   }
 
+  /** NET SEND /USERS: to every name with a session on this server. */
+  sendToUsers(message: { from?: string | null; text: string }): Promise<SendResult> {
+    return this.#call('sendUsers', message) as Promise<SendResult>;
+  }
+
   status(): Promise<DaemonStatus> {
     return this.#call('status', {}) as Promise<DaemonStatus>;
   }

@@ -1,7 +1,7 @@
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
 import type { IncomingMessage, StoredMessage } from './message.js';
-import { normalizeAlias } from './names.js';
+import { aliasProblem, normalizeAlias } from './names.js';
 
 /** The inbox: a message is acknowledged only once `append` has resolved (committed). */
 export interface MessageStore {
@@ -69,7 +69,7 @@ export interface SendRequest {
 
 export type SendResult =
   | { readonly delivered: 'local'; readonly id: number }
-  | ({ readonly delivered: 'remote' } & SendReport);
+  | ({ readonly delivered: 'remote'; readonly recipients?: number } & SendReport);
 
 export interface MessengerOptions {
   aliases: AliasTable;
@@ -79,6 +79,8 @@ export interface MessengerOptions {
   broadcaster?: BroadcastSender | undefined;
   /** This host's workgroup: the scope of `NET SEND *`. */
   workgroup?: string;
+  /** Who has a session on this server (NET SEND /USERS): names and their hosts. */
+  sessionUsers?: () => ReadonlyArray<{ name: string; address: string }>;
   /** Largest message text accepted, in UTF-16 bytes (the unit of NetMessageBufferSend's buflen). */
   maxMessageBytes: number;
   charset: string;
@@ -95,6 +97,7 @@ export class Messenger {
   readonly #remote: RemoteSender | undefined;
   readonly #broadcaster: BroadcastSender | undefined;
   readonly #workgroup: string | undefined;
+  readonly #sessionUsers: () => ReadonlyArray<{ name: string; address: string }>;
   readonly #maxMessageBytes: number;
   readonly #charset: string;
 
@@ -105,6 +108,7 @@ export class Messenger {
     this.#remote = options.remote;
     this.#broadcaster = options.broadcaster;
     this.#workgroup = options.workgroup;
+    this.#sessionUsers = options.sessionUsers ?? (() => []);
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#charset = options.charset;
   }
@@ -161,6 +165,21 @@ export class Messenger {
       await this.#store.append({ from, to: workgroup, text, via: 'mailslot', senderUid: caller.uid, senderAddress: null }).then((m) => this.#sink.deliver(m));
     }
     return { delivered: 'remote', ...report };
+  }
+
+  /**
+   * NET SEND /USERS: the message to every name with a session on this server, at the address the
+   * session came from. Succeeds when it reached at least one; else the first failure is thrown.
+   */
+  async sendToSessionUsers(request: { from?: unknown; text: unknown }, caller: Caller): Promise<SendResult> {
+    const users = new Map<string, string>();
+    for (const { name, address } of this.#sessionUsers()) if (aliasProblem(name, this.#charset) === null) users.set(name, address);
+    if (users.size === 0) throw new NetApiError('NERR_NameNotFound', 'No user has a session on this server.');
+    const outcomes = await Promise.allSettled([...users].map(([to, host]) => this.send({ to, from: request.from, text: request.text, host }, caller)));
+    const reached = outcomes.filter((o) => o.status === 'fulfilled').length;
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (reached === 0 && failed !== undefined) throw failed.reason;
+    return { delivered: 'remote', recipients: reached };
   }
 
   /**

@@ -4,10 +4,11 @@
  * the session service. No lmhosts, no --host: the way NET SEND works on a LAN.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { TestLan } from '../helpers/bridge.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
@@ -111,6 +112,33 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
     const sender = spawnSync(lan.hosts[1]!.prefix[0] as string, [...lan.hosts[1]!.prefix.slice(1), process.execPath, '-e', script]);
     assert.equal(sender.status, 0);
     assert.deepEqual(await newest(a, (m) => m.to === 'TESTA'), { from: 'BOB', to: 'TESTA', text: 'café à midi', via: 'mailslot' });
+  });
+
+  test('NET SEND /USERS reaches every name with a session on this server, at its host', async () => {
+    const [a, b] = hosts as [DaemonProcess, DaemonProcess];
+    assert.equal((await b.cli(['name', 'CAROL', '/add'])).code, 0);
+    const none = await a.cli(['send', '/users', 'anyone?', '--json']);
+    assert.equal(JSON.parse(none.stdout).status, 2273, 'nobody has a session yet');
+    // CAROL on host B holds a NetBIOS session open to host A, as a connected user would.
+    const nbss = fileURLToPath(new URL('../../src/protocols/nbss/index.js', import.meta.url));
+    const script = `const { encodeNbssPacket } = await import(${JSON.stringify(nbss)});
+      const s = (await import('node:net')).connect(139, '10.77.0.1', () => s.write(encodeNbssPacket({ type: 'sessionRequest',
+        called: { name: 'HOSTA', suffix: 3, scope: '' }, calling: { name: 'CAROL', suffix: 0, scope: '' } })));
+      s.on('data', (d) => { if (d[0] === 0x82) console.log('ready'); });
+      setTimeout(() => process.exit(0), 8000);`;
+    const holder = spawn(lan.hosts[1]!.prefix[0] as string, [...lan.hosts[1]!.prefix.slice(1), process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        holder.on('exit', () => reject(new Error('the session holder exited')));
+      });
+      const sent = await a.cli(['send', '/users', 'hello', 'users']);
+      assert.equal(sent.code, 0, sent.stderr);
+      assert.equal(sent.stdout, 'The message was successfully sent to 1 user(s) with a session on this server.\n');
+      assert.deepEqual(await newest(b, (m) => m.to === 'CAROL'), { from: 'HOSTA', to: 'CAROL', text: 'hello users', via: 'smb' });
+    } finally {
+      holder.kill();
+    }
   });
 
   test('the same user on three hosts: at most one holds the user name on the LAN, the others say so', () => {

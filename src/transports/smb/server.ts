@@ -15,6 +15,8 @@ export class SmbServer {
   readonly #options: SmbServerOptions;
   readonly #servers: Server[] = [];
   readonly #sessions = new Set<Socket>();
+  /** The calling name of each session that opened with a session request. */
+  readonly #callers = new Map<Socket, string>();
   readonly #running = new Set<Promise<void>>();
 
   constructor(options: SmbServerOptions) {
@@ -49,6 +51,11 @@ export class SmbServer {
     }
   }
 
+  /** Who has a session on this server now: calling names with their addresses (NET SEND /USERS). */
+  sessionUsers(): Array<{ name: string; address: string }> {
+    return [...this.#callers].map(([socket, name]) => ({ name, address: socket.remoteAddress ?? '' }));
+  }
+
   async close(): Promise<void> {
     const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     this.#servers.length = 0;
@@ -66,8 +73,13 @@ export class SmbServer {
     }
     this.#sessions.add(socket);
     socket.setNoDelay(true);
-    const session = serveSmbSession(socket, { ...this.#options, remoteAddress: `${socket.remoteAddress}:${socket.remotePort}` }).finally(() => {
+    const session = serveSmbSession(socket, {
+      ...this.#options,
+      remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      onCaller: (name) => this.#callers.set(socket, name),
+    }).finally(() => {
       this.#sessions.delete(socket);
+      this.#callers.delete(socket);
       this.#running.delete(session);
     });
     this.#running.add(session);

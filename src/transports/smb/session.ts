@@ -29,6 +29,8 @@ export interface SessionOptions {
   maxMessageBytes: number;
   idleMs?: number;
   messageMs?: number;
+  /** Told the calling name (OEM-decoded, upper-case) once a session request is accepted. */
+  onCaller?: (callingName: string) => void;
   log: (line: string) => void;
 }
 
@@ -149,6 +151,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         calledAlias = name;
         established = true;
         write({ type: 'positiveResponse' });
+        options.onCaller?.(decodeOemName(Buffer.from(packet.calling.name, 'latin1'), options.charset).toUpperCase());
         return true;
       }
       case 'message': {

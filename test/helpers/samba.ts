@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { waitUntil, type LoopbackNamespace } from './netns.js';
@@ -179,4 +180,18 @@ export class SambaHost {
       }),
     );
   }
+}
+
+/**
+ * `[global]` lines that keep a Samba client tool's state (name cache, locks, messaging sockets)
+ * in `dir`, so concurrent tests never share what one of them learned about 10.77.0.x.
+ */
+export function clientStateLines(dir: string): string {
+  return ['lock directory', 'state directory', 'cache directory', 'private dir', 'ncalrpc dir']
+    .map((key) => {
+      const path = join(dir, key.split(' ')[0] as string);
+      mkdirSync(path, { recursive: true }); // the tools create their state folders, not the parents
+      return `  ${key} = ${path}\n`;
+    })
+    .join('');
 }

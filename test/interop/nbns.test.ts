@@ -12,7 +12,7 @@ import { NBNS_OPCODE, NBNS_RCODE, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket } 
 import { TestLan } from '../helpers/bridge.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
 import { netnsUnavailable, waitUntil } from '../helpers/netns.js';
-import { sambaUnavailable } from '../helpers/samba.js';
+import { clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 
 const skip = netnsUnavailable() ?? sambaUnavailable();
 
@@ -42,7 +42,7 @@ describe('the name service on a private LAN of namespaces', { skip: skip ?? fals
     lan = TestLan.create(2);
     const [server, client] = lan.hosts as [(typeof lan.hosts)[0], (typeof lan.hosts)[0]];
     clientConf = join(dir, 'client.conf');
-    await writeFile(clientConf, `[global]\n  netbios name = CLIENTHOST\n  workgroup = TESTGRP\n  interfaces = eth0\n  name resolve order = bcast\n  log level = 1\n`);
+    await writeFile(clientConf, `[global]\n  netbios name = CLIENTHOST\n  workgroup = TESTGRP\n  interfaces = eth0\n  name resolve order = bcast\n  log level = 1\n${clientStateLines(join(dir, 'client-state'))}`);
     capture = await startCapture(client.prefix, join(dir, 'nbns.pcapng'));
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--interfaces', 'eth0', '--terminal', 'no', '--workgroup', 'TESTGRP'], {
       prefix: server.prefix,
@@ -50,6 +50,9 @@ describe('the name service on a private LAN of namespaces', { skip: skip ?? fals
     });
     await daemon.waitFor(() => daemon.stderr.includes('answering NetBIOS name queries on'), 5000, 'the name service');
     assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
+    // A fresh LAN: wait (bounded) until the responder is reachable from the client host, as the
+    // nmbd suite waits for nmbd, so the tests below measure answers, not the LAN coming up.
+    await waitUntil(() => spawnSync(client.prefix[0] as string, [...client.prefix.slice(1), 'nmblookup', '-s', clientConf, '-U', server.address, 'NSHOST#20']).status === 0, 20_000, 'the name service to answer');
   });
   after(async () => {
     await daemon?.stop();
@@ -61,7 +64,7 @@ describe('the name service on a private LAN of namespaces', { skip: skip ?? fals
   test('nmblookup finds an alias by broadcast, and is told "no" for a name nobody holds', async () => {
     const client = lan.hosts[1]!;
     const found = await run(client.prefix, ['nmblookup', '-s', clientConf, '-B', lan.broadcast, 'ALICE#03']);
-    assert.equal(found.code, 0, found.stdout + found.stderr);
+    assert.equal(found.code, 0, `${found.stdout}${found.stderr}\ndaemon:\n${daemon.stderr}`);
     assert.match(found.stdout, /10\.77\.0\.1 ALICE<03>/);
     const unicast = await run(client.prefix, ['nmblookup', '-s', clientConf, '-U', '10.77.0.1', 'NSHOST#20']);
     assert.match(unicast.stdout, /10\.77\.0\.1 NSHOST<20>/);
@@ -72,7 +75,7 @@ describe('the name service on a private LAN of namespaces', { skip: skip ?? fals
 
   test('nmblookup -A lists the node\'s names: computer name, aliases, workgroup', async () => {
     const status = await run(lan.hosts[1]!.prefix, ['nmblookup', '-s', clientConf, '-A', '10.77.0.1']);
-    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.equal(status.code, 0, `${status.stdout}${status.stderr}\ndaemon:\n${daemon.stderr}`);
     for (const line of [/NSHOST\s+<00> -\s+B <ACTIVE>/, /NSHOST\s+<03> -\s+B <ACTIVE>/, /NSHOST\s+<20> -\s+B <ACTIVE>/, /ALICE\s+<03> -\s+B <ACTIVE>/, /TESTGRP\s+<00> - <GROUP> B <ACTIVE>/]) {
       assert.match(status.stdout, line);
     }

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { TestLan } from '../helpers/bridge.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
 import { netnsUnavailable, waitUntil } from '../helpers/netns.js';
-import { SambaHost, sambaUnavailable } from '../helpers/samba.js';
+import { SambaHost, clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 
 const skip = netnsUnavailable() ?? sambaUnavailable() ?? (spawnSync('which', ['nmbd']).status === 0 ? null : 'nmbd is not installed');
 
@@ -29,7 +29,7 @@ describe('netsend and Samba nmbd on one LAN', { skip: skip ?? false }, () => {
     cleanup = temp.cleanup;
     lan = TestLan.create(3);
     clientConf = join(temp.dir, 'client.conf');
-    await writeFile(clientConf, '[global]\n  netbios name = LOOKER\n  interfaces = eth0\n  name resolve order = bcast\n');
+    await writeFile(clientConf, `[global]\n  netbios name = LOOKER\n  interfaces = eth0\n  name resolve order = bcast\n${clientStateLines(join(temp.dir, 'client-state'))}`);
     netsend = await DaemonProcess.start(join(temp.dir, 'netsend'), ['--interfaces', 'eth0', '--terminal', 'no'], { prefix: lan.hosts[0]!.prefix, env: { NETSEND_NETBIOS_NAME: 'NSHOST' } });
     // netsend holds ALICE<03> before Samba, whose `netbios aliases = ALICE` will try to claim it.
     assert.equal((await netsend.cli(['name', 'ALICE', '/add'])).code, 0);
@@ -79,7 +79,7 @@ describe('nmbd as the WINS server of netsend hosts', { skip: skip ?? false }, ()
     cleanup = temp.cleanup;
     lan = TestLan.create(3);
     clientConf = join(temp.dir, 'client.conf');
-    await writeFile(clientConf, '[global]\n  netbios name = LOOKER\n  interfaces = eth0\n');
+    await writeFile(clientConf, `[global]\n  netbios name = LOOKER\n  interfaces = eth0\n${clientStateLines(join(temp.dir, 'client-state'))}`);
     wins = await SambaHost.start(join(temp.dir, 'samba'), lan.hosts[1]!.prefix, { netbiosName: 'WINSSRV', winsSupport: true });
     await waitUntil(() => lan.udpBound(lan.hosts[1]!, '10.77.0.2', 137), 15_000, 'nmbd to listen');
     const options = (i: number) => ({ prefix: lan.hosts[i]!.prefix, env: { NETSEND_NETBIOS_NAME: `NSHOST${i}` } });

@@ -11,17 +11,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess, run, NETSEND_BIN, tempDataDir } from '../helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../helpers/netns.js';
-import { SmbdPeer, sambaUnavailable } from '../helpers/samba.js';
+import { SmbdPeer, clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 
 const skip = netnsUnavailable() ?? sambaUnavailable();
 
-/** A client config that never resolves by broadcast: smbclient goes where -I says. */
-const CLIENT_CONF = `[global]
+/** A client config that never resolves by broadcast (smbclient goes where -I says), with its own state. */
+const clientConf = (dir: string) => `[global]
    name resolve order = lmhosts host
    netbios name = SENDERHOST
    workgroup = TESTGRP
    log level = 1
-`;
+${clientStateLines(join(dir, 'client-state'))}`;
 
 interface Smbclient {
   stdout: string;
@@ -72,7 +72,7 @@ describe('smbclient -M sends to netsend (direct TCP on a loopback port)', { skip
   before(async () => {
     ({ dir, cleanup } = await tempDataDir());
     conf = join(dir, 'client.conf');
-    await writeFile(conf, CLIENT_CONF);
+    await writeFile(conf, clientConf(dir));
     port = await freePort();
     daemon = await DaemonProcess.start(dir, ['--smb-port', String(port), '--terminal', 'no']);
     assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
@@ -129,7 +129,7 @@ describe('the NetBIOS session service on port 139, in a private namespace', { sk
   before(async () => {
     ({ dir, cleanup } = await tempDataDir());
     conf = join(dir, 'client.conf');
-    await writeFile(conf, CLIENT_CONF);
+    await writeFile(conf, clientConf(dir));
     ns = LoopbackNamespace.create();
     capture = await startCapture(ns, join(dir, 'capture.pcapng'));
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no'], { prefix: ns.prefix });

@@ -224,12 +224,23 @@ export class Daemon {
   }
 }
 
+const ownedNamesCache = new WeakMap<Messenger, { version: number; names: OwnedName[] }>();
+
+/** The names this host holds, rebuilt only when the alias table changes: every name query asks. */
+function ownedNames(config: Config, messenger: Messenger): OwnedName[] {
+  const cached = ownedNamesCache.get(messenger);
+  if (cached?.version === messenger.aliases.version) return cached.names;
+  const names = computeOwnedNames(config, messenger);
+  ownedNamesCache.set(messenger, { version: messenger.aliases.version, names });
+  return names;
+}
+
 /**
  * The names this host holds on the network, as Windows registers them: the computer name as
  * workstation <00>, messenger <03> and server <20>, every other alias as <03>, and the workgroup
  * as a group name <00>.
  */
-function ownedNames(config: Config, messenger: Messenger): OwnedName[] {
+function computeOwnedNames(config: Config, messenger: Messenger): OwnedName[] {
   const wire = (name: string) => wireName(name, config.dosCharset);
   const computer = wire(messenger.computerName);
   const names: OwnedName[] = [SUFFIX.workstation, SUFFIX.messenger, SUFFIX.server].map((suffix) => ({ name: computer, suffix, group: false }));

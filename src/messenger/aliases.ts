@@ -51,6 +51,7 @@ export class AliasTable {
   readonly #maxAdded: number;
   readonly #charset: string;
   readonly computerName: string;
+  #version = 0;
 
   constructor(options: AliasTableOptions) {
     this.#store = options.store;
@@ -67,6 +68,11 @@ export class AliasTable {
       const name = tryNormalize(stored, this.#charset);
       if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'added' });
     }
+  }
+
+  /** Changes whenever an alias is added or deleted, so derived tables know when to rebuild. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Every alias, in registration order: the computer name, user names, then added ones. */
@@ -105,6 +111,7 @@ export class AliasTable {
     if (this.#byName.has(canonical)) throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
     await this.#store.saveAlias(canonical, addedByUid);
     this.#byName.set(canonical, alias);
+    this.#version++;
     return alias;
   }
 
@@ -118,6 +125,7 @@ export class AliasTable {
       throw new NetApiError('NERR_DelComputerName', `"${alias.name}" is this computer's name.`);
     }
     this.#byName.delete(alias.name);
+    this.#version++;
     if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
     await this.#registrar.release(alias);
     return alias;

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { TestLan } from '../helpers/bridge.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
 import { netnsUnavailable } from '../helpers/netns.js';
+import { startCapture } from '../helpers/capture.js';
 
 /** The newest message of a host's inbox once `arrived` accepts it (polled, at most 2.5 s). */
 async function newest(host: DaemonProcess, arrived: (m: { to: string; text: string }) => boolean) {
@@ -29,11 +30,13 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
   let lan: TestLan;
   let hosts: DaemonProcess[] = [];
   let cleanup: () => Promise<void>;
+  let capture: Awaited<ReturnType<typeof startCapture>> | undefined;
 
   before(async () => {
     const temp = await tempDataDir();
     cleanup = temp.cleanup;
     lan = TestLan.create(3);
+    capture = await startCapture(lan.hosts[1]!.prefix, 'eth0', 'udp port 137 or udp port 138', join(temp.dir, 'lan.pcapng'));
     hosts = await Promise.all(
       lan.hosts.map((host, i) =>
         DaemonProcess.start(join(temp.dir, `host${i}`), ['--interfaces', 'eth0', '--terminal', 'no'], {
@@ -45,6 +48,7 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
   });
   after(async () => {
     await Promise.all(hosts.map((h) => h.stop()));
+    await capture?.stop('nbns || nbdgm').catch(() => undefined);
     lan?.destroy();
     await cleanup?.();
   });
@@ -145,5 +149,14 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
     const user = userInfo().username.toUpperCase();
     const refusals = hosts.filter((h) => new RegExp(`name service: .*10\\.77\\.0\\.\\d holds ${user}<03>`).test(h.stderr));
     assert.ok(refusals.length >= 2, hosts.map((h) => h.stderr).join('\n'));
+  });
+
+  test('tshark reads every name service packet and datagram of these exchanges with no malformed field', async () => {
+    const report = await capture!.stop('nbns || nbdgm');
+    capture = undefined;
+    assert.ok(report.count('nbns.flags.opcode == 5') > 0, 'registrations were captured');
+    assert.ok(report.count('nbns.flags.response == 1') > 0, 'name service answers were captured');
+    assert.ok(report.count('mailslot.name == "\\\\MAILSLOT\\\\MESSNGR"') > 0, 'MESSNGR datagrams were captured');
+    assert.deepEqual(report.bad, []);
   });
 });

@@ -22,6 +22,8 @@ export interface NameServiceOptions {
   names: () => readonly OwnedName[];
   /** A WINS server ("wins server"): names are then registered with it and resolved through it. */
   winsServer?: string | undefined;
+  /** Shortest interval between WINS refreshes; default MIN_REFRESH_MS (tests shorten it). */
+  minRefreshMs?: number;
   log: (line: string) => void;
 }
 
@@ -35,6 +37,8 @@ export const UCAST_RETRY_MS = 1000;
 export const UCAST_RETRY_COUNT = 3;
 /** Longest wait a WACK may ask for (RFC 1002 §4.2.16: its TTL), bounded so a call cannot hang. */
 export const MAX_WACK_WAIT_MS = 10_000;
+/** A WINS name is refreshed at half its TTL (RFC 1001 §15.1.7), at least this often apart. */
+export const MIN_REFRESH_MS = 60_000;
 /** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
 const NODE_STATUS_ACTIVE = 0x0400;
 const NODE_STATUS_GROUP = 0x8000;
@@ -53,6 +57,8 @@ export class NameService {
   readonly #awaiting = new Map<number, (answer: NbnsPacket, from: RemoteInfo) => void>();
   /** Names another node defended when we claimed them: held locally, never answered for. */
   readonly #refused = new Set<string>();
+  /** Refresh timers of the names registered with the WINS server. */
+  readonly #refreshes = new Map<string, NodeJS.Timeout>();
   #nextId = Math.floor(Math.random() * 0xffff);
 
   constructor(options: NameServiceOptions) {
@@ -71,6 +77,8 @@ export class NameService {
   }
 
   stop(): void {
+    for (const timer of this.#refreshes.values()) clearTimeout(timer);
+    this.#refreshes.clear();
     this.#segments = [];
     for (const socket of this.#sockets.splice(0)) socket.close();
   }
@@ -90,6 +98,7 @@ export class NameService {
         this.#refused.add(key(name));
         throw new NetApiError('NERR_DuplicateName', `The WINS server ${wins} refused ${name.name}<${hex(name.suffix)}> (rcode ${answer.rcode}).`);
       }
+      this.#scheduleRefresh(name, answer.answers[0]?.ttl ?? NAME_TTL_SECONDS);
     }
     await Promise.all(
       this.#segments.map(async (segment) => {
@@ -105,9 +114,37 @@ export class NameService {
 
   /** Gives a name back (RFC 1001 §15.2.4): one broadcast release per segment. */
   async release(name: OwnedName): Promise<void> {
+    clearTimeout(this.#refreshes.get(key(name)));
+    this.#refreshes.delete(key(name));
     const wins = this.#options.winsServer;
     if (wins !== undefined && !name.group) await this.#unicast(wins, NBNS_OPCODE.release, name);
     for (const segment of this.#segments) segment.socket.send(encodeNbnsPacket(this.#request(NBNS_OPCODE.release, name, segment.address)), this.#options.port, segment.broadcast);
+  }
+
+  /**
+   * Keeps a WINS registration alive (RFC 1001 §15.1.7): a refresh at half the TTL the server
+   * granted; no answer is retried after MIN_REFRESH_MS, a refusal means the name is lost.
+   */
+  #scheduleRefresh(name: OwnedName, ttlSeconds: number): void {
+    const wins = this.#options.winsServer;
+    if (wins === undefined) return;
+    const minimum = this.#options.minRefreshMs ?? MIN_REFRESH_MS;
+    const delay = Math.min(Math.max((ttlSeconds * 1000) / 2, minimum), 2 ** 31 - 1);
+    clearTimeout(this.#refreshes.get(key(name)));
+    const timer = setTimeout(() => {
+      void this.#unicast(wins, NBNS_OPCODE.refresh, name).then((answer) => {
+        if (!this.#refreshes.has(key(name))) return; // released meanwhile
+        if (answer === undefined) return this.#scheduleRefresh(name, (2 * minimum) / 1000);
+        if (answer.rcode !== NBNS_RCODE.noError) {
+          this.#refreshes.delete(key(name));
+          this.#options.log(`name service: the WINS server ${wins} refused to refresh ${key(name)} (rcode ${answer.rcode}); the name is lost there`);
+          return;
+        }
+        this.#scheduleRefresh(name, answer.answers[0]?.ttl ?? ttlSeconds);
+      });
+    }, delay);
+    timer.unref();
+    this.#refreshes.set(key(name), timer);
   }
 
   /** Asks the WINS server where `name<suffix>` is (RFC 1001 §15.1.3, P-node), or null. */

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { test } from 'node:test';
+import { NetApiError } from '../../messenger/errors.js';
+import { NBNS_OPCODE, NBNS_RCODE, decodeNbnsPacket, encodeNbnsPacket, type NbnsPacket } from '../../protocols/nbns/index.js';
+import { NameService } from './service.js';
+
+/** A fake WINS server on 127.0.0.2: answers each request with what `answer` returns (or nothing). */
+async function fakeWins(port: number, answer: (request: NbnsPacket, nth: number) => Array<Partial<NbnsPacket>>) {
+  const socket = createSocket('udp4');
+  const seen: NbnsPacket[] = [];
+  socket.on('message', (message, remote) => {
+    const request = decodeNbnsPacket(message);
+    seen.push(request);
+    for (const [i, part] of answer(request, seen.length).entries()) {
+      const reply: NbnsPacket = { ...request, response: true, questions: [], additionals: [], answers: request.additionals.map((r) => ({ ...r, ttl: 1 })), ...part };
+      setTimeout(() => socket.send(encodeNbnsPacket(reply), remote.port, remote.address), i * 300);
+    }
+  });
+  await new Promise<void>((resolve) => socket.bind(port, '127.0.0.2', resolve));
+  return { seen, close: () => socket.close() };
+}
+
+const PORT = 40_137;
+const name = { name: 'ALICE', suffix: 0x03, group: false };
+const loopback = [{ interfaceName: 'lo', address: '127.0.0.1', family: 'IPv4' as const, netmask: '255.0.0.0' }];
+
+test('WINS registration follows a WACK to the final answer, then refreshes at half the granted TTL', async () => {
+  const wins = await fakeWins(PORT, (request) =>
+    request.opcode === NBNS_OPCODE.registration ? [{ opcode: NBNS_OPCODE.wack }, { rcode: NBNS_RCODE.noError }] : [{ rcode: NBNS_RCODE.noError }],
+  );
+  const service = new NameService({ addresses: loopback, port: PORT, names: () => [name], winsServer: '127.0.0.2', minRefreshMs: 100, log: () => {} });
+  await service.start();
+  try {
+    await service.register(name);
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const opcodes = wins.seen.map((r) => r.opcode);
+    assert.equal(opcodes[0], NBNS_OPCODE.registration);
+    assert.ok(opcodes.filter((o) => o === NBNS_OPCODE.refresh).length >= 1, `refreshes were sent: ${opcodes.join(',')}`);
+    assert.equal(wins.seen[0]?.flags.broadcast, false, 'WINS requests are unicast');
+    assert.equal(wins.seen[0]?.additionals[0]?.data.kind === 'nb' && wins.seen[0].additionals[0].data.entries[0]?.nodeType, 'P');
+    await service.release(name);
+    const afterRelease = wins.seen.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(wins.seen.at(-1)?.opcode, NBNS_OPCODE.release);
+    assert.equal(wins.seen.length, afterRelease, 'no refresh after the release');
+  } finally {
+    service.stop();
+    wins.close();
+  }
+});
+
+test('a WINS server that refuses the name gives NERR_DuplicateName; one that is silent, NERR_NetworkError', async () => {
+  const refusing = await fakeWins(PORT, () => [{ rcode: NBNS_RCODE.active }]);
+  const service = new NameService({ addresses: loopback, port: PORT, names: () => [name], winsServer: '127.0.0.2', log: () => {} });
+  await service.start();
+  try {
+    await assert.rejects(service.register(name), (e: unknown) => e instanceof NetApiError && e.status === 2297);
+  } finally {
+    refusing.close();
+  }
+  const silent = await fakeWins(PORT, () => []);
+  try {
+    await assert.rejects(service.register(name), (e: unknown) => e instanceof NetApiError && e.status === 2136);
+    assert.equal(silent.seen.length, 3, 'three tries');
+  } finally {
+    service.stop();
+    silent.close();
+  }
+});

@@ -211,7 +211,7 @@ export class Daemon {
       await Promise.all(this.#smb.map((server) => server.close()));
       for (const service of this.#mailslots) service.stop();
       for (const service of this.#names) {
-        for (const name of ownedNames(this.#config, this.messenger)) await service.release(name);
+        await Promise.all(ownedNames(this.#config, this.messenger).map((name) => service.release(name)));
         service.stop();
       }
       if (this.#hook) {

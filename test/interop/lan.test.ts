@@ -151,9 +151,12 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
     assert.ok(refusals.length >= 2, hosts.map((h) => h.stderr).join('\n'));
   });
 
-  test('tshark reads every name service packet and datagram of these exchanges with no malformed field', async () => {
+  test('tshark reads every name service packet and datagram of these exchanges with no malformed field; a stopped host released its names', async () => {
+    const stopped = hosts[2] as DaemonProcess;
+    assert.equal((await stopped.stop('SIGTERM')).code, 0);
     const report = await capture!.stop('nbns || nbdgm');
     capture = undefined;
+    assert.ok(report.count('nbns.flags.opcode == 6 && ip.src == 10.77.0.3') >= 3, 'host C released its computer name <00> <03> <20> (and more) on the way out');
     assert.ok(report.count('nbns.flags.opcode == 5') > 0, 'registrations were captured');
     assert.ok(report.count('nbns.flags.response == 1') > 0, 'name service answers were captured');
     assert.ok(report.count('mailslot.name == "\\\\MAILSLOT\\\\MESSNGR"') > 0, 'MESSNGR datagrams were captured');

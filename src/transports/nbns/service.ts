@@ -118,7 +118,15 @@ export class NameService {
     this.#refreshes.delete(key(name));
     const wins = this.#options.winsServer;
     if (wins !== undefined && !name.group) await this.#unicast(wins, NBNS_OPCODE.release, name);
-    for (const segment of this.#segments) segment.socket.send(encodeNbnsPacket(this.#request(NBNS_OPCODE.release, name, segment.address)), this.#options.port, segment.broadcast);
+    // Awaited, so that a release at shutdown leaves before the sockets close.
+    await Promise.all(
+      this.#segments.map(
+        (segment) =>
+          new Promise<void>((resolve) =>
+            segment.socket.send(encodeNbnsPacket(this.#request(NBNS_OPCODE.release, name, segment.address)), this.#options.port, segment.broadcast, () => resolve()),
+          ),
+      ),
+    );
   }
 
   /**

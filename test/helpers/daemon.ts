@@ -15,13 +15,13 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs a CLI command to the end (bounded by `timeoutMs`), with stdin from `input`. */
-export function run(bin: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+/** Runs `argv` to the end (bounded by `timeoutMs`, then SIGKILL), with stdin from `input`. */
+export function runCommand(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(argv[0] as string, argv.slice(1), {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? 15_000,
+      timeout: options.timeoutMs ?? 20_000,
       killSignal: 'SIGKILL',
     });
     let stdout = '';
@@ -32,6 +32,11 @@ export function run(bin: string, args: readonly string[], options: { env?: NodeJ
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs one of our CLI entry points with this Node. */
+export function run(bin: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  return runCommand([process.execPath, bin, ...args], { timeoutMs: 15_000, ...options });
 }
 
 /** A temp data dir, removed by `cleanup`. Short, so the control socket path stays under 108 bytes. */

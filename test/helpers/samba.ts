@@ -31,41 +31,7 @@ export class SmbdPeer {
   }
 
   static async start(dir: string, ns: LoopbackNamespace, netbiosName = 'ORACLE'): Promise<SmbdPeer> {
-    for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) {
-      await mkdir(join(dir, sub), { recursive: true });
-    }
-    // The message command runs as the guest account (nobody): it must reach and write the inbox.
-    await chmod(dirname(dir), 0o755);
-    await chmod(dir, 0o755);
-    await chmod(join(dir, 'inbox'), 0o1777);
-    const inbox = join(dir, 'inbox');
-    await writeFile(
-      join(dir, 'smb.conf'),
-      `[global]
-   netbios name = ${netbiosName}
-   workgroup = TESTGRP
-   server role = standalone server
-   interfaces = 127.0.0.1
-   bind interfaces only = yes
-   smb ports = 139
-   disable netbios = yes
-   server min protocol = NT1
-   message command = /bin/sh -c 'f=${inbox}/msg-%f-$$; cat %s > $f.tmp && mv $f.tmp $f.txt; rm -f %s' &
-   load printers = no
-   printing = bsd
-   printcap name = /dev/null
-   disable spoolss = yes
-   map to guest = bad user
-   private dir = ${dir}/private
-   lock directory = ${dir}/lock
-   state directory = ${dir}/state
-   cache directory = ${dir}/cache
-   pid directory = ${dir}/pid
-   ncalrpc dir = ${dir}/ncalrpc
-   binddns dir = ${dir}/binddns
-   log file = ${dir}/logs/log.%m
-`,
-    );
+    await writeSambaConf(dir, `   netbios name = ${netbiosName}\n   workgroup = TESTGRP\n   interfaces = 127.0.0.1\n   disable netbios = yes\n`);
     const child = spawn(
       ns.prefix[0] as string,
       [...ns.prefix.slice(1), 'timeout', '120', 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
@@ -76,12 +42,9 @@ export class SmbdPeer {
     return peer;
   }
 
-  /** The messages delivered so far: sender (from the file name) and text (UTF-8, LF). */
-  async messages(): Promise<Array<{ from: string; text: string }>> {
-    const files = (await readdir(this.inbox)).filter((f) => f.endsWith('.txt')).sort();
-    return Promise.all(
-      files.map(async (f) => ({ from: /^msg-(.*)-\d+\.txt$/.exec(f)?.[1] ?? '', text: await readFile(join(this.inbox, f), 'utf8') })),
-    );
+  /** The messages delivered so far. */
+  messages(): Promise<Array<{ from: string; text: string }>> {
+    return inboxMessages(this.inbox);
   }
 
   /** SIGTERM to the `timeout` wrapper (which passes it to smbd), then waits. */
@@ -120,41 +83,12 @@ export class SambaHost {
   }
 
   static async start(dir: string, prefix: readonly string[], options: SambaHostOptions): Promise<SambaHost> {
-    for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) await mkdir(join(dir, sub), { recursive: true });
-    await chmod(dirname(dir), 0o755);
-    await chmod(dir, 0o755);
-    await chmod(join(dir, 'inbox'), 0o1777);
-    const inbox = join(dir, 'inbox');
-    await writeFile(
-      join(dir, 'smb.conf'),
-      `[global]
-   netbios name = ${options.netbiosName}
-   ${options.aliases?.length ? `netbios aliases = ${options.aliases.join(' ')}` : ''}
-   workgroup = ${options.workgroup ?? 'WORKGROUP'}
-   server role = standalone server
-   interfaces = eth0
-   bind interfaces only = yes
-   smb ports = 139
-   server min protocol = NT1
-   wins support = ${options.winsSupport ? 'yes' : 'no'}
-   local master = no
-   preferred master = no
-   domain master = no
-   message command = /bin/sh -c 'f=${inbox}/msg-%f-$$; cat %s > $f.tmp && mv $f.tmp $f.txt; rm -f %s' &
-   load printers = no
-   printing = bsd
-   printcap name = /dev/null
-   disable spoolss = yes
-   map to guest = bad user
-   private dir = ${dir}/private
-   lock directory = ${dir}/lock
-   state directory = ${dir}/state
-   cache directory = ${dir}/cache
-   pid directory = ${dir}/pid
-   ncalrpc dir = ${dir}/ncalrpc
-   binddns dir = ${dir}/binddns
-   log file = ${dir}/logs/log.%m
-`,
+    await writeSambaConf(
+      dir,
+      `   netbios name = ${options.netbiosName}\n` +
+        (options.aliases?.length ? `   netbios aliases = ${options.aliases.join(' ')}\n` : '') +
+        `   workgroup = ${options.workgroup ?? 'WORKGROUP'}\n   interfaces = eth0\n   wins support = ${options.winsSupport ? 'yes' : 'no'}\n` +
+        '   local master = no\n   preferred master = no\n   domain master = no\n',
     );
     const daemon = (name: string) =>
       spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
@@ -163,9 +97,8 @@ export class SambaHost {
     return new SambaHost(dir, [daemon('nmbd'), daemon('smbd')]);
   }
 
-  async messages(): Promise<Array<{ from: string; text: string }>> {
-    const files = (await readdir(this.inbox)).filter((f) => f.endsWith('.txt')).sort();
-    return Promise.all(files.map(async (f) => ({ from: /^msg-(.*)-\d+\.txt$/.exec(f)?.[1] ?? '', text: await readFile(join(this.inbox, f), 'utf8') })));
+  messages(): Promise<Array<{ from: string; text: string }>> {
+    return inboxMessages(this.inbox);
   }
 
   async stop(): Promise<void> {
@@ -194,4 +127,43 @@ export function clientStateLines(dir: string): string {
       return `  ${key} = ${path}\n`;
     })
     .join('');
+}
+
+/** Folders and settings every test Samba needs; `specific` adds the role's own lines. */
+async function writeSambaConf(dir: string, specific: string): Promise<void> {
+  for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) await mkdir(join(dir, sub), { recursive: true });
+  // The message command runs as the guest account (nobody): it must reach and write the inbox.
+  await chmod(dirname(dir), 0o755);
+  await chmod(dir, 0o755);
+  await chmod(join(dir, 'inbox'), 0o1777);
+  const inbox = join(dir, 'inbox');
+  await writeFile(
+    join(dir, 'smb.conf'),
+    `[global]
+${specific}   server role = standalone server
+   bind interfaces only = yes
+   smb ports = 139
+   server min protocol = NT1
+   message command = /bin/sh -c 'f=${inbox}/msg-%f-$$; cat %s > $f.tmp && mv $f.tmp $f.txt; rm -f %s' &
+   load printers = no
+   printing = bsd
+   printcap name = /dev/null
+   disable spoolss = yes
+   map to guest = bad user
+   private dir = ${dir}/private
+   lock directory = ${dir}/lock
+   state directory = ${dir}/state
+   cache directory = ${dir}/cache
+   pid directory = ${dir}/pid
+   ncalrpc dir = ${dir}/ncalrpc
+   binddns dir = ${dir}/binddns
+   log file = ${dir}/logs/log.%m
+`,
+  );
+}
+
+/** The messages smbd delivered to `inbox`: sender (from the file name) and text (UTF-8, LF). */
+async function inboxMessages(inbox: string): Promise<Array<{ from: string; text: string }>> {
+  const files = (await readdir(inbox)).filter((f) => f.endsWith('.txt')).sort();
+  return Promise.all(files.map(async (f) => ({ from: /^msg-(.*)-\d+\.txt$/.exec(f)?.[1] ?? '', text: await readFile(join(inbox, f), 'utf8') })));
 }

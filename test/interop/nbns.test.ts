@@ -4,31 +4,20 @@
  * by broadcast, as `net send ALICE hi` does on a real LAN with no configuration.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NBNS_OPCODE, NBNS_RCODE, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket } from '../../src/protocols/nbns/index.js';
 import { TestLan } from '../helpers/bridge.js';
-import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { DaemonProcess, runCommand, tempDataDir } from '../helpers/daemon.js';
 import { netnsUnavailable, waitUntil } from '../helpers/netns.js';
 import { clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 import { startCapture } from '../helpers/capture.js';
 
 const skip = netnsUnavailable() ?? sambaUnavailable();
 
-function run(prefix: readonly string[], argv: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(prefix[0] as string, [...prefix.slice(1), ...argv], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const run = (prefix: readonly string[], argv: string[], input = '') => runCommand([...prefix, ...argv], { input });
 
 describe('the name service on a private LAN of namespaces', { skip: skip ?? false }, () => {
   let lan: TestLan;

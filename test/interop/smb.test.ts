@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DaemonProcess, run, NETSEND_BIN, tempDataDir } from '../helpers/daemon.js';
+import { DaemonProcess, run, runCommand, NETSEND_BIN, tempDataDir } from '../helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../helpers/netns.js';
 import { SmbdPeer, clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 import { startCapture } from '../helpers/capture.js';
@@ -24,29 +24,16 @@ const clientConf = (dir: string) => `[global]
    log level = 1
 ${clientStateLines(join(dir, 'client-state'))}`;
 
-interface Smbclient {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
-
 /** `smbclient -M NAME -I 127.0.0.1 [-p PORT] -U sender -N` with `text` on stdin, bounded. */
-function smbclient(conf: string, name: string, text: string | Buffer, options: { port?: number; prefix?: string[]; user?: string } = {}): Promise<Smbclient> {
-  const argv = [
-    ...(options.prefix ?? []),
-    'smbclient', '-s', conf, '-M', name, '-I', '127.0.0.1', ...(options.port ? ['-p', String(options.port)] : []),
-    '-U', options.user ?? 'alice', '-N', '-t', '5',
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code }));
-    child.stdin.end(text);
-  });
+function smbclient(conf: string, name: string, text: string | Buffer, options: { port?: number; prefix?: string[]; user?: string } = {}) {
+  return runCommand(
+    [
+      ...(options.prefix ?? []),
+      'smbclient', '-s', conf, '-M', name, '-I', '127.0.0.1', ...(options.port ? ['-p', String(options.port)] : []),
+      '-U', options.user ?? 'alice', '-N', '-t', '5',
+    ],
+    { input: text },
+  );
 }
 
 async function freePort(): Promise<number> {

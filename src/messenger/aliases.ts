@@ -20,7 +20,7 @@ export interface AliasStore {
 
 /**
  * Claims a name on the network before it becomes an alias and gives it back after. The name
- * service (a later transport) refuses a name another host holds with NERR_DuplicateName.
+ * service refuses a name another host holds with NERR_DuplicateName.
  */
 export interface NameRegistrar {
   register(alias: Alias): Promise<void>;

@@ -35,7 +35,7 @@ export interface SendReport {
 }
 
 /**
- * Delivers to other hosts (the SMB transport, later the name service and mailslots). Throws
+ * Delivers to other hosts (the SMB transport, names resolved through the name service). Throws
  * NetApiError with the status the original returned (NERR_NameNotFound, NERR_NetworkError, …).
  */
 export interface RemoteSender {

@@ -107,6 +107,23 @@ describe('three netsend hosts on one LAN', { skip: netnsUnavailable() ?? false }
     assert.match(JSON.parse(long.stdout).message, /limited to 128 characters; this one has 129/);
   });
 
+  test('a received broadcast longer than NET SEND\'s 128 characters is tolerated and stored whole', async () => {
+    const [a] = hosts as [DaemonProcess];
+    const text = 'long broadcast '.repeat(20).trim();
+    const mailslot = fileURLToPath(new URL('../../src/protocols/mailslot/index.js', import.meta.url));
+    const script = `const m = await import(${JSON.stringify(mailslot)});
+      const data = m.encodeMessengerPayload({ from: Buffer.from('BOB'), to: Buffer.from('WORKGROUP'), text: Buffer.from(${JSON.stringify(text)}) });
+      const datagram = m.encodeDatagram({ type: 'directGroup', id: 7, nodeType: 0, first: true, more: false, sourceIp: '10.77.0.2', sourcePort: 138, offset: 0,
+        source: { name: 'HOSTB', suffix: 0, scope: '' }, destination: { name: 'WORKGROUP', suffix: 3, scope: '' },
+        userData: m.encodeMailslotWrite({ mailslot: m.MESSENGER_MAILSLOT, priority: 1, mailslotClass: 2, data }) });
+      const s = (await import('node:dgram')).createSocket('udp4');
+      s.bind(0, '10.77.0.2', () => s.send(datagram, 138, '10.77.0.1', () => s.close()));`;
+    const sender = spawnSync(lan.hosts[1]!.prefix[0] as string, [...lan.hosts[1]!.prefix.slice(1), process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(sender.status, 0, sender.stderr);
+    assert.ok(text.length > 128);
+    assert.deepEqual(await newest(a, (m) => m.text === text), { from: 'BOB', to: 'WORKGROUP', text, via: 'mailslot' });
+  });
+
   test('a \\MAILSLOT\\MESSNGR datagram built by Samba\'s NDR encoder is delivered to the alias it names', async () => {
     const [a] = hosts as [DaemonProcess];
     assert.equal((await a.cli(['name', 'TESTA', '/add'])).code, 0);

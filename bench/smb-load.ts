@@ -1,19 +1,22 @@
 /**
  * The sending client of `npm run bench:smb`: speaks the bytes smbclient -M sends (session
  * request to NAME<03>, SEND_START_MB, SEND_TEXT_MB, SEND_END_MB), built here by hand so the same
- * client measures every server, and a bare echo server as the floor.
+ * client measures every server; against an echo target it makes the same turns with no
+ * messaging behind them (the floor).
  *
  *   node smb-load.js '{"targets":[{"label":"netsend","port":1139}],"seconds":5,"clients":4}'
  *
  * Prints one JSON line per target and mode: { label, mode, messagesPerSecond, p50, p99 }.
  */
-import { createServer, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 interface Target {
   label: string;
   host?: string;
   port: number;
   name?: string;
+  /** A bare echo server: the same four request/answer turns, no messaging work. */
+  echo?: boolean;
 }
 
 const MESSAGE_TEXT = Buffer.from('benchmark message from the smb load client\r\n', 'latin1');
@@ -143,9 +146,6 @@ async function measure(
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number };
-  const echo = createServer((socket) => socket.pipe(socket)).listen(0, '127.0.0.1');
-  await new Promise((resolve) => echo.once('listening', resolve));
-  const echoPort = (echo.address() as { port: number }).port;
   const echoFrames = [
     nbss(0x81, Buffer.concat([netbiosName('X', 3), netbiosName('Y', 0)])),
     smb(0xd5, [], Buffer.concat([asciiz('bench'), asciiz('X')])),
@@ -154,10 +154,10 @@ async function main(): Promise<void> {
   ];
 
   for (const mode of ['one message per connection', 'many messages per session'] as const) {
-    for (const target of [...config.targets, { label: 'TCP echo (floor)', port: echoPort }]) {
+    for (const target of config.targets) {
       const host = target.host ?? '127.0.0.1';
-      const name = 'name' in target && target.name ? target.name : 'BENCH';
-      const isEcho = target.port === echoPort;
+      const name = target.name ?? 'BENCH';
+      const isEcho = target.echo === true;
       let result;
       if (mode === 'one message per connection') {
         result = await measure(config.seconds, config.clients, async (record) => {
@@ -192,7 +192,6 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ label: target.label, mode, ...result }));
     }
   }
-  echo.close();
 }
 
 await main();

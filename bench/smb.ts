@@ -6,13 +6,13 @@
  *
  *   BENCH_SECONDS=5 BENCH_CLIENTS=4 npm run bench:smb
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
-import { LoopbackNamespace, netnsUnavailable } from '../test/helpers/netns.js';
+import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -38,12 +38,16 @@ async function main(): Promise<void> {
   const ns = LoopbackNamespace.create();
   let daemon: DaemonProcess | undefined;
   let smbd: SmbdPeer | undefined;
+  let echo: ReturnType<typeof spawn> | undefined;
   try {
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no', '--netbios-name', 'BENCH'], { prefix: ns.prefix });
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH');
+    echo = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', '300', process.execPath, '-e', "require('net').createServer((s) => s.pipe(s)).listen(1140, '127.0.0.1')"], { stdio: 'ignore' });
+    await waitUntil(() => ns.listening('127.0.0.1', 1140), 10_000, 'the echo server');
     const targets = [
       { label: 'netsend', port: 1139 },
       { label: 'Samba smbd', port: 139 },
+      { label: 'TCP echo (floor)', port: 1140, echo: true },
     ];
     const load = spawnSync(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets, seconds: SECONDS, clients: CLIENTS })], {
       encoding: 'utf8',
@@ -72,6 +76,11 @@ async function main(): Promise<void> {
   } finally {
     await daemon?.stop();
     await smbd?.stop();
+    if (echo) {
+      const exited = new Promise((resolve) => echo?.once('exit', resolve));
+      echo.kill('SIGTERM');
+      await exited;
+    }
     ns.destroy();
     await rm(dir, { recursive: true, force: true });
   }

@@ -156,6 +156,22 @@ export const SETTINGS = {
     max: 86_400,
     why: "Samba's default: seconds a resolved name is reused before it is looked up again; 0 turns the cache off.",
   }),
+  sourceMessageRate: setting({
+    key: 'source message rate',
+    kind: 'integer',
+    default: () => 5,
+    min: 1,
+    max: 100_000,
+    why: 'Messages per second one network address may deliver (SMB and mailslot) once its burst is spent: more than a person types, less than a spammer wants.',
+  }),
+  sourceMessageBurst: setting({
+    key: 'source message burst',
+    kind: 'integer',
+    default: () => 20,
+    min: 1,
+    max: 1_000_000,
+    why: 'Messages one network address may deliver at once before its rate applies: a burst of alerts from a monitoring host gets through.',
+  }),
   terminal: setting({
     key: 'terminal',
     kind: 'boolean',

@@ -17,6 +17,7 @@ import { ControlServer } from '../transports/control/server.js';
 import { peerCredentialsAvailable } from '../transports/control/peercred.js';
 import { NameCache } from '../resolve/cache.js';
 import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
+import { RateLimiter } from '../policy/rate-limit.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
@@ -172,11 +173,13 @@ export class Daemon {
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
       });
-      const smb = await startSmbListeners(config, messenger, io.log);
+      // One budget per source address across the legacy transports (SMB and mailslot).
+      const limiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
+      const smb = await startSmbListeners(config, messenger, limiter, io.log);
       smbServers.push(...smb);
       const names = await startNameService(config, messenger, io.log);
       network.push(...names);
-      mailslots.push(...(await startMailslots(config, messenger, io.log)));
+      mailslots.push(...(await startMailslots(config, messenger, limiter, io.log)));
       const control = new ControlServer({
         path: paths.controlSocket,
         mode: root ? 0o666 : 0o600,
@@ -316,7 +319,7 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
 }
 
 /** The MESSNGR mailslot (UDP 138 by default): broadcast messages in and out. */
-async function startMailslots(config: Config, messenger: Messenger, log: (line: string) => void): Promise<MailslotService[]> {
+async function startMailslots(config: Config, messenger: Messenger, limiter: RateLimiter, log: (line: string) => void): Promise<MailslotService[]> {
   const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
   const workgroup = config.workgroup.toUpperCase();
   const services: MailslotService[] = [];
@@ -330,6 +333,7 @@ async function startMailslots(config: Config, messenger: Messenger, log: (line: 
         (name === workgroup && (suffix === SUFFIX.messenger || suffix === SUFFIX.workstation)) ||
         (suffix === SUFFIX.messenger && messenger.aliases.find(name) !== undefined),
       deliver: (message) => (message.to === workgroup ? messenger.receiveBroadcast(message) : messenger.receive(message)),
+      admit: (source) => limiter.take(source),
       log,
     });
     try {
@@ -352,7 +356,7 @@ async function startMailslots(config: Config, messenger: Messenger, log: (line: 
  * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
  * (every address when `bind interfaces only` is off). Port 139 needs privileges; see `skippable`.
  */
-async function startSmbListeners(config: Config, messenger: Messenger, log: (line: string) => void): Promise<SmbServer[]> {
+async function startSmbListeners(config: Config, messenger: Messenger, limiter: RateLimiter, log: (line: string) => void): Promise<SmbServer[]> {
   const { addresses, unmatched } = resolveInterfaces(config.interfaces, networkInterfaces());
   if (unmatched.length > 0) log(`interfaces: ${unmatched.join(', ')} matched no address of this host`);
   if (config.smbPorts.length > 0 && addresses.length === 0 && config.bindInterfacesOnly) {
@@ -366,6 +370,7 @@ async function startSmbListeners(config: Config, messenger: Messenger, log: (lin
       messenger: { isAlias: (name) => messenger.aliases.find(name) !== undefined, receive: (m) => messenger.receive(m) },
       charset: config.dosCharset,
       maxMessageBytes: config.maxMessageSize,
+      admit: (source) => limiter.take(source),
       log,
     });
     try {

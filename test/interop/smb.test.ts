@@ -124,6 +124,17 @@ describe('the NetBIOS session service on port 139, in a private namespace', { sk
     assert.equal((await daemon.cli(['name', 'CAROL', '/add'])).code, 0);
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns);
   });
+  /** The first message smbd delivered that `wanted` accepts, waiting (bounded: 20 s) for it. */
+  const delivered = async (wanted: (m: { from: string; text: string }) => boolean) => {
+    let found: { from: string; text: string } | undefined;
+    await waitUntil(() => spawnSync('sh', ['-c', `ls ${smbd.inbox}`]).stdout.toString().includes('.txt'), 20_000, 'smbd to deliver');
+    for (let i = 0; i < 200 && found === undefined; i++) {
+      found = (await smbd.messages()).find(wanted);
+      if (found === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return found;
+  };
+
   after(async () => {
     await daemon?.stop();
     await smbd?.stop();
@@ -134,35 +145,28 @@ describe('the NetBIOS session service on port 139, in a private namespace', { sk
 
   test('netsend sends a short (single-block) message to smbd', async () => {
     const result = await daemon.cli(['send', 'ORACLE', '--host', '127.0.0.1', '--from', 'NSUSER', 'short hello to samba']);
-    assert.equal(result.code, 0, result.stderr);
-    await waitUntil(() => spawnSync('ls', [smbd.inbox]).stdout.toString().includes('.txt'), 10_000, 'smbd to deliver');
-    const messages = await smbd.messages();
-    assert.deepEqual(messages.at(-1), { from: 'NSUSER', text: 'short hello to samba' });
+    assert.equal(result.code, 0, `${result.stderr}\ndaemon:\n${daemon.stderr}`);
+    assert.deepEqual(await delivered((m) => m.text === 'short hello to samba'), { from: 'NSUSER', text: 'short hello to samba' });
   });
 
   test('netsend sends a long multi-block message with non-ASCII text to smbd, found through lmhosts', async () => {
     await writeFile(join(dir, 'netsend', 'lmhosts'), '# test table\n127.0.0.1   ORACLE   #PRE\n');
     const text = `Grüße aus netsend: ${'multi-block text, '.repeat(40)}end`;
-    const count = (await smbd.messages()).length;
     const result = await daemon.cli(['send', 'oracle', '--from', 'NSUSER', text]);
-    assert.equal(result.code, 0, result.stderr);
-    await waitUntil(() => spawnSync('sh', ['-c', `ls ${smbd.inbox}/*.txt | wc -l`]).stdout.toString().trim() === String(count + 1), 10_000, 'smbd to deliver');
-    const messages = await smbd.messages();
-    assert.ok(messages.some((m) => m.text === text), 'smbd received the whole text, intact');
+    assert.equal(result.code, 0, `${result.stderr}\ndaemon:\n${daemon.stderr}`);
+    assert.deepEqual(await delivered((m) => m.text === text), { from: 'NSUSER', text }, 'smbd received the whole text, intact');
   });
 
   test('characters CP850 lacks are sent as their closest letter or "?", and the CLI says so', async () => {
-    const count = (await smbd.messages()).length;
     const result = await daemon.cli(['send', 'ORACLE', '--host', '127.0.0.1', '--from', 'NSUSER', 'Māori costs 5 €']);
-    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.code, 0, `${result.stderr}\ndaemon:\n${daemon.stderr}`);
     assert.match(result.stderr, /some characters have no equivalent in CP850/);
-    await waitUntil(() => spawnSync('sh', ['-c', `ls ${smbd.inbox}/*.txt | wc -l`]).stdout.toString().trim() === String(count + 1), 10_000, 'smbd to deliver');
-    assert.ok((await smbd.messages()).some((m) => m.text === 'Maori costs 5 ?'));
+    assert.deepEqual(await delivered((m) => m.text === 'Maori costs 5 ?'), { from: 'NSUSER', text: 'Maori costs 5 ?' });
   });
 
   test('a text past the legacy 1,600 bytes is refused with a clear error, never cut', async () => {
     const result = await daemon.cli(['send', 'ORACLE', '--host', '127.0.0.1', 'x'.repeat(1700), '--json']);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 1, `${result.stdout}${result.stderr}\ndaemon:\n${daemon.stderr}`);
     const body = JSON.parse(result.stdout);
     assert.equal(body.status, 87);
     assert.match(body.message, /1700 bytes in CP850; the legacy message service carries at most 1600/);

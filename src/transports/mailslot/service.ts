@@ -22,6 +22,8 @@ export interface MailslotServiceOptions {
   isForUs: (name: string, suffix: number) => boolean;
   /** Stores and shows a received message; for a workgroup broadcast `to` is the workgroup. */
   deliver: (message: IncomingMessage) => Promise<unknown>;
+  /** Per-source admission (rate limits), by the sender's IP address. */
+  admit?: (source: string) => boolean;
   log: (line: string) => void;
 }
 
@@ -102,6 +104,7 @@ export class MailslotService implements BroadcastSender {
       if (error instanceof DecodeError) return;
       throw error;
     }
+    if (this.#options.admit && !this.#options.admit(remote.address)) return;
     this.#options.deliver(delivery).catch((error: unknown) => this.#options.log(`mailslot: storing a message from ${remote.address} failed: ${String(error)}`));
   }
 }

@@ -3,7 +3,9 @@ import { NEGATIVE_RESPONSE, encodeNbssPacket } from '../../protocols/nbss/index.
 import { SMB_LIMITS } from './limits.js';
 import { serveSmbSession, type SessionOptions } from './session.js';
 
-export interface SmbServerOptions extends Omit<SessionOptions, 'remoteAddress'> {
+export interface SmbServerOptions extends Omit<SessionOptions, 'remoteAddress' | 'admit'> {
+  /** Per-source admission (rate limits), by the peer's IP address. */
+  admit?: (source: string) => boolean;
   /** Addresses to listen on (from `interfaces`); undefined means every address. */
   addresses: readonly string[] | undefined;
   port: number;
@@ -73,8 +75,11 @@ export class SmbServer {
     }
     this.#sessions.add(socket);
     socket.setNoDelay(true);
+    const { admit, ...options } = this.#options;
+    const source = socket.remoteAddress ?? '';
     const session = serveSmbSession(socket, {
-      ...this.#options,
+      ...options,
+      ...(admit ? { admit: () => admit(source) } : {}),
       remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
       onCaller: (name) => this.#callers.set(socket, name),
     }).finally(() => {

@@ -29,6 +29,8 @@ export interface SessionOptions {
   maxMessageBytes: number;
   idleMs?: number;
   messageMs?: number;
+  /** Whether this session's source may deliver one more message now (per-source rate limits). */
+  admit?: () => boolean;
   /** Told the calling name (OEM-decoded, upper-case) once a session request is accepted. */
   onCaller?: (callingName: string) => void;
   log: (line: string) => void;
@@ -71,6 +73,8 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
   };
 
   const deliver = async (from: string, to: string, text: Uint8Array): Promise<SmbResponseBody> => {
+    // Over its rate the source is refused before anything is stored: a flood costs it, not us.
+    if (options.admit && !options.admit()) return { kind: 'error', error: DOS_ERROR.noResources };
     try {
       await options.messenger.receive({
         from,

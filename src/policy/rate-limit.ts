@@ -1,0 +1,48 @@
+/**
+ * Per-source token buckets: each source (an IP address, later a user or host key) may burst
+ * `burst` messages, then `ratePerSecond`. Used on the unauthenticated legacy transports, where a
+ * single sender could otherwise fill every screen and the disk.
+ */
+export interface RateLimitOptions {
+  ratePerSecond: number;
+  burst: number;
+  /** Sources tracked at once; the least recently seen are forgotten past it (memory stays bounded). */
+  maxSources?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_MAX_SOURCES = 10_000;
+
+export class RateLimiter {
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #maxSources: number;
+  readonly #now: () => number;
+  /** Insertion order is recency order: a source is re-inserted whenever it is seen. */
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(options: RateLimitOptions) {
+    this.#rate = options.ratePerSecond;
+    this.#burst = options.burst;
+    this.#maxSources = options.maxSources ?? DEFAULT_MAX_SOURCES;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Takes one token for `source`; false when its bucket is empty (the message is refused). */
+  take(source: string): boolean {
+    const now = this.#now();
+    const bucket = this.#buckets.get(source) ?? { tokens: this.#burst, at: now };
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + ((now - bucket.at) / 1000) * this.#rate);
+    bucket.at = now;
+    this.#buckets.delete(source);
+    this.#buckets.set(source, bucket);
+    if (this.#buckets.size > this.#maxSources) this.#buckets.delete(this.#buckets.keys().next().value as string);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  get trackedSources(): number {
+    return this.#buckets.size;
+  }
+}

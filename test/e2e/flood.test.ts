@@ -1,0 +1,87 @@
+/**
+ * A flood from one address never crowds out another sender: per-source token buckets refuse
+ * the flood before anything is stored. Loopback only; the two senders are told apart by their
+ * source addresses, 127.0.0.2 and 127.0.0.3 (the whole 127/8 is loopback).
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { NbssFramer, encodeNbssPacket, type NbssPacket } from '../../src/protocols/nbss/index.js';
+import { SMB_COMMAND, decodeSmbResponse, encodeSmbRequest } from '../../src/protocols/smb1/index.js';
+import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** An SMB session from `localAddress` that sends single-block messages one after another. */
+async function session(port: number, localAddress: string) {
+  const socket: Socket = connect({ port, host: '127.0.0.1', localAddress });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const framer = new NbssFramer();
+  const frames: NbssPacket[] = [];
+  let waiting: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    frames.push(...framer.push(chunk));
+    waiting?.();
+  });
+  let mid = 0;
+  return {
+    /** true when the message was accepted, false when refused */
+    send: async (from: string, text: string): Promise<boolean> => {
+      const payload = encodeSmbRequest(
+        { command: SMB_COMMAND.sendMessage, originator: Buffer.from(from), destination: Buffer.from('TESTHOST'), text: Buffer.from(text) },
+        { mid: mid++, pid: 1 },
+      );
+      socket.write(encodeNbssPacket({ type: 'message', payload }));
+      while (frames.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
+      const frame = frames.shift() as NbssPacket;
+      return frame.type === 'message' && decodeSmbResponse(frame.payload, SMB_COMMAND.sendMessage).status.kind === 'success';
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+test('a flood from one address is held to its budget while another sender\'s 100 messages all arrive', async () => {
+  const { dir, cleanup } = await tempDataDir();
+  const port = await freePort();
+  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(port), '--nbns-port', '0', '--dgm-port', '0', '--source-message-rate', '50', '--source-message-burst', '100']);
+  try {
+    const rssBefore = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${daemon.child.pid}/status`, 'utf8'))?.[1]) / 1024;
+    const deadline = Date.now() + 3000;
+    let floodAccepted = 0;
+    let floodRefused = 0;
+    // Two sessions sending as fast as answers come: thousands a second, on a two-core machine
+    // that the other test files share.
+    const flood = Promise.all(
+      Array.from({ length: 2 }, async () => {
+        const s = await session(port, '127.0.0.2');
+        while (Date.now() < deadline) (await s.send('FLOODER', 'spam')) ? floodAccepted++ : floodRefused++;
+        s.close();
+      }),
+    );
+    const victim = await session(port, '127.0.0.3');
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 100; i++) outcomes.push(await victim.send('VICTIM', `message ${i}`));
+    victim.close();
+    await flood;
+
+    assert.equal(outcomes.filter(Boolean).length, 100, 'every one of the victim\'s messages was accepted');
+    const stored = (await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { from: string; text: string });
+    assert.equal(stored.filter((m) => m.from === 'VICTIM').length, 100, 'and stored');
+    // 100 at once, then 50 per second for about 3 s (with some slack for timing)
+    assert.ok(floodAccepted <= 100 + 50 * 4, `the flood got ${floodAccepted} messages through`);
+    assert.ok(floodRefused > floodAccepted, `the flood was refused ${floodRefused} times`);
+    assert.equal(stored.filter((m) => m.from === 'FLOODER').length, floodAccepted);
+    const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${daemon.child.pid}/status`, 'utf8'))?.[1]) / 1024;
+    assert.ok(rssAfter < rssBefore + 100, `the daemon's memory grew from ${rssBefore} to ${rssAfter} MiB`);
+  } finally {
+    await daemon.stop();
+    await cleanup();
+  }
+});

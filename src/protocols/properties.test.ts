@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ByteReader, DecodeError } from './bytes/index.js';
-import { NbssFramer, decodeNbssPacket, encodeNbssPacket, type NbssPacket } from './nbss/index.js';
+import { NEGATIVE_RESPONSE, NbssFramer, decodeNbssPacket, encodeNbssPacket, readNbssHeader, type NbssPacket } from './nbss/index.js';
 import { decodeNetbiosName, encodeNetbiosName, type NetbiosName } from './netbios-name/index.js';
-import { SMB_COMMAND, decodeOem, decodeSmbRequest, decodeSmbResponse, encodeOem, encodeSmbRequest, type SmbRequestBody } from './smb1/index.js';
+import { DOS_ERROR, SMB_COMMAND, decodeOem, decodeSmbRequest, decodeSmbResponse, encodeOem, encodeSmbRequest, encodeSmbResponse, type SmbRequestBody, type SmbResponseBody } from './smb1/index.js';
 
 const LIMITS = { numRuns: 1000, interruptAfterTimeLimit: 4000 } as const;
 
@@ -38,8 +38,8 @@ const nbssPacket: fc.Arbitrary<NbssPacket> = fc.oneof(
   bytesUpTo(300).map((payload) => ({ type: 'message' as const, payload })),
   fc.record({ called: netbiosName, calling: netbiosName }).map(({ called, calling }) => ({ type: 'sessionRequest' as const, called, calling })),
   fc.constant({ type: 'positiveResponse' as const }),
-  fc.integer({ min: 0, max: 255 }).map((error) => ({ type: 'negativeResponse' as const, error })),
-  fc.record({ address: fc.ipV4(), port: fc.integer({ min: 0, max: 65535 }) }).map((r) => ({ type: 'retargetResponse' as const, ...r })),
+  fc.constantFrom(...Object.values(NEGATIVE_RESPONSE)).map((error) => ({ type: 'negativeResponse' as const, error })),
+  fc.record({ ip: fc.ipV4(), port: fc.integer({ min: 0, max: 65535 }) }).map((r) => ({ type: 'retargetResponse' as const, ...r })),
   fc.constant({ type: 'keepalive' as const }),
 );
 
@@ -69,12 +69,45 @@ test('NetBIOS session packets survive encode → decode', () => {
   fc.assert(fc.property(nbssPacket, (packet) => assert.deepEqual(decodeNbssPacket(encodeNbssPacket(packet)), packet)), LIMITS);
 });
 
+test('NbssFramer yields the same packets from any stream of them, cut anywhere', () => {
+  fc.assert(
+    fc.property(fc.array(nbssPacket, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (packets, cuts) => {
+      const stream = new Uint8Array(Buffer.concat(packets.map(encodeNbssPacket)));
+      const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+      const chunks = [0, ...at].map((start, i) => stream.subarray(start, at[i] ?? stream.length));
+      const framer = new NbssFramer();
+      assert.deepEqual(chunks.flatMap((chunk) => framer.push(chunk)), packets.map((p) => decodeNbssPacket(encodeNbssPacket(p))));
+      assert.equal(framer.buffered, 0);
+    }),
+    LIMITS,
+  );
+});
+
 test('SMB message requests survive encode → decode', () => {
   fc.assert(
     fc.property(smbRequest, fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffffffff }), (body, mid, pid) => {
       const { header, ...decoded } = decodeSmbRequest(encodeSmbRequest(body, { mid, pid })) as SmbRequestBody & { header: { mid: number } };
       assert.equal(header.mid, mid);
       assert.deepEqual(decoded, body);
+    }),
+    LIMITS,
+  );
+});
+
+test('SMB replies survive encode → decode: status, group id and the echoed header', () => {
+  const body: fc.Arbitrary<SmbResponseBody> = fc.oneof(
+    fc.constant({ kind: 'ok' as const }),
+    fc.integer({ min: 0, max: 0xffff }).map((groupId) => ({ kind: 'groupId' as const, groupId })),
+    fc.constantFrom(...Object.values(DOS_ERROR)).map((error) => ({ kind: 'error' as const, error })),
+  );
+  fc.assert(
+    fc.property(smbRequest, body, fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffffffff }), (requestBody, answer, mid, pid) => {
+      const request = decodeSmbRequest(encodeSmbRequest(requestBody, { mid, pid }));
+      const response = decodeSmbResponse(encodeSmbResponse(request, answer), requestBody.command);
+      assert.deepEqual(response.status, answer.kind === 'error' ? { kind: 'dos', ...answer.error } : { kind: 'success' });
+      assert.equal(response.header.mid, mid);
+      assert.equal(((response.header.pidHigh << 16) | response.header.pidLow) >>> 0, pid);
+      if (requestBody.command === SMB_COMMAND.sendStartMbMessage) assert.equal(response.groupId, answer.kind === 'groupId' ? answer.groupId : undefined);
     }),
     LIMITS,
   );
@@ -98,6 +131,7 @@ test('random bytes give every decoder a value or a DecodeError, never another ex
     fc.property(bytesUpTo(400), fc.nat(10), (bytes, offset) => {
       valueOrDecodeError(() => decodeNetbiosName(bytes, Math.min(offset, bytes.length)));
       valueOrDecodeError(() => decodeNbssPacket(bytes));
+      valueOrDecodeError(() => readNbssHeader(bytes));
       valueOrDecodeError(() => decodeSmbRequest(bytes));
       valueOrDecodeError(() => decodeSmbResponse(bytes, SMB_COMMAND.sendStartMbMessage));
       valueOrDecodeError(() => new NbssFramer(512).push(bytes));

@@ -10,6 +10,16 @@ export const DECODE_ERROR = {
 
 export type DecodeErrorCode = (typeof DECODE_ERROR)[keyof typeof DECODE_ERROR];
 
+/** Stable codes of the encoders' refusals. */
+export const ENCODE_ERROR = {
+  /** A field is out of its range or holds a character the format cannot carry. */
+  badValue: 'NETSEND_ENCODE_BAD_VALUE',
+  /** A value is longer than its length field or the format's limit allows. */
+  tooLong: 'NETSEND_ENCODE_TOO_LONG',
+} as const;
+
+export type EncodeErrorCode = (typeof ENCODE_ERROR)[keyof typeof ENCODE_ERROR];
+
 /** Hostile or broken input: every decoder throws this, and only this. */
 export class DecodeError extends RangeError {
   override readonly name = 'DecodeError';
@@ -27,5 +37,10 @@ export class DecodeError extends RangeError {
 /** A value that cannot be put on the wire (a name too long, a field out of range). */
 export class EncodeError extends TypeError {
   override readonly name = 'EncodeError';
-  readonly code = 'NETSEND_ENCODE_BAD_VALUE';
+  readonly code: EncodeErrorCode;
+
+  constructor(message: string, code: EncodeErrorCode = ENCODE_ERROR.badValue) {
+    super(message);
+    this.code = code;
+  }
 }

@@ -7,6 +7,9 @@ export class ByteReader {
   #offset: number;
 
   constructor(bytes: Uint8Array, offset = 0) {
+    if (!Number.isInteger(offset) || offset < 0 || offset > bytes.byteLength) {
+      throw new DecodeError(DECODE_ERROR.truncated, `offset ${offset} is outside the ${bytes.byteLength}-byte input`, Math.max(0, Math.trunc(offset) || 0));
+    }
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#offset = offset;

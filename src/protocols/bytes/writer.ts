@@ -1,6 +1,9 @@
-import { EncodeError } from './errors.js';
+import { ENCODE_ERROR, EncodeError } from './errors.js';
 
-/** A growable byte buffer; only bytes actually written are ever returned (zero-filled growth). */
+/**
+ * A growable byte buffer. Growth is zero-filled and `toBytes()` returns only the bytes written,
+ * so no stale memory ever reaches the wire (dns-packet's CVE-2021-23386 came from the opposite).
+ */
 export class ByteWriter {
   #bytes = new Uint8Array(256);
   #view = new DataView(this.#bytes.buffer);
@@ -11,8 +14,9 @@ export class ByteWriter {
   }
 
   u8(value: number): this {
+    const byte = checked(value, 0xff);
     this.#room(1);
-    this.#view.setUint8(this.#length++, checked(value, 0xff));
+    this.#view.setUint8(this.#length++, byte);
     return this;
   }
 
@@ -51,14 +55,37 @@ export class ByteWriter {
     return this;
   }
 
-  /** Overwrites a 16-bit little-endian field written earlier (a length known only later). */
+  /**
+   * Writes `size` zero bytes for a field known only later (a length) and returns where they
+   * start; fill them in with the `patch` methods.
+   */
+  reserve(size: number): number {
+    if (!Number.isInteger(size) || size < 0) throw new EncodeError(`Cannot reserve ${size} bytes`);
+    const at = this.#length;
+    this.#room(size);
+    this.#length += size; // nothing past #length was ever written: these bytes are zero
+    return at;
+  }
+
+  patchU8(at: number, value: number): void {
+    this.#patchable(at, 1).setUint8(at, checked(value, 0xff));
+  }
+
   patchU16le(at: number, value: number): void {
-    if (at < 0 || at + 2 > this.#length) throw new EncodeError(`Cannot patch offset ${at} of ${this.#length} bytes`);
-    this.#view.setUint16(at, checked(value, 0xffff), true);
+    this.#patchable(at, 2).setUint16(at, checked(value, 0xffff), true);
+  }
+
+  patchU16be(at: number, value: number): void {
+    this.#patchable(at, 2).setUint16(at, checked(value, 0xffff), false);
   }
 
   toBytes(): Uint8Array {
     return this.#bytes.slice(0, this.#length);
+  }
+
+  #patchable(at: number, size: number): DataView {
+    if (!Number.isInteger(at) || at < 0 || at + size > this.#length) throw new EncodeError(`Cannot patch ${size} bytes at ${at} of ${this.#length} written`);
+    return this.#view;
   }
 
   #room(n: number): void {
@@ -71,6 +98,6 @@ export class ByteWriter {
 }
 
 function checked(value: number, max: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new EncodeError(`${value} does not fit a field of at most ${max}`);
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new EncodeError(`${value} does not fit a field of at most ${max}`, ENCODE_ERROR.badValue);
   return value;
 }

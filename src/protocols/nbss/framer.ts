@@ -1,53 +1,98 @@
 import { DECODE_ERROR, DecodeError } from '../bytes/index.js';
-import { MAX_NBSS_BODY, NBSS_HEADER, declaredBodyLength, decodeNbssPacket, type NbssPacket } from './packet.js';
+import { MAX_NBSS_BODY, NBSS_HEADER, decodeNbssPacket, readNbssHeader, type NbssPacket } from './packet.js';
 
 /**
- * The largest session packet netsend accepts by default: an SMB message command carries at most
- * a 64 KiB text block plus headers, so anything near the protocol's 128 KiB is not a message.
+ * The largest SMB1 message there can be: the 32-byte header ([MS-CIFS] §2.2.3.1), WordCount and
+ * at most 255 words (§2.2.3.2), ByteCount and at most 65,535 bytes (§2.2.3.3).
  */
-export const DEFAULT_MAX_FRAME = 0xffff + 512;
+const LARGEST_SMB1_MESSAGE = 32 + 1 + 2 * 255 + 2 + 0xffff;
 
 /**
- * Cuts a TCP byte stream into whole session packets. The declared length is checked against
- * `maxFrame` as soon as the 4-byte header is in, before the body is buffered.
+ * The largest session packet netsend accepts by default, 66,084 bytes with its header: any SMB1
+ * message fits, so every message command does, while the protocol's 128 KiB (E bit) is refused
+ * since nothing netsend speaks needs it.
+ */
+export const DEFAULT_MAX_FRAME = NBSS_HEADER + LARGEST_SMB1_MESSAGE;
+
+/**
+ * Cuts a TCP byte stream into whole session packets, however it is split. Each header is
+ * checked (type, flags, size against `maxFrameSize`) as soon as its 4 bytes are in, before any
+ * of the body is buffered. After a DecodeError the stream is out of step: drop the connection.
+ *
+ * Frames that lie whole inside a chunk are decoded in place, so their payloads are views into
+ * that chunk; a frame that spans chunks is copied once, into a buffer of its declared size.
  */
 export class NbssFramer {
-  readonly #maxFrame: number;
-  #pending: Uint8Array = new Uint8Array(0);
+  readonly #maxFrameSize: number;
+  /** The start of a header that arrived in pieces. */
+  readonly #header = new Uint8Array(NBSS_HEADER);
+  #headerFilled = 0;
+  /** A frame that spans chunks, allocated at its size once its header passed the checks. */
+  #frame: Uint8Array | undefined;
+  #frameFilled = 0;
 
-  constructor(maxFrame = DEFAULT_MAX_FRAME) {
-    this.#maxFrame = Math.min(maxFrame, NBSS_HEADER + MAX_NBSS_BODY);
+  constructor(maxFrameSize = DEFAULT_MAX_FRAME) {
+    if (!Number.isInteger(maxFrameSize) || maxFrameSize < NBSS_HEADER) throw new RangeError(`maxFrameSize ${maxFrameSize} is not a frame size`);
+    this.#maxFrameSize = Math.min(maxFrameSize, NBSS_HEADER + MAX_NBSS_BODY);
   }
 
   /** Bytes received so far that do not yet make a whole packet. */
   get buffered(): number {
-    return this.#pending.byteLength;
+    return this.#frame === undefined ? this.#headerFilled : this.#frameFilled;
   }
 
-  /** @throws DecodeError for an oversized or malformed packet; the stream is then unusable */
+  /** @throws DecodeError for an oversized or malformed packet */
   push(chunk: Uint8Array): NbssPacket[] {
-    // No copy when nothing is pending: the chunk is decoded where it is.
-    const data = this.#pending.byteLength === 0 ? chunk : concat(this.#pending, chunk);
     const packets: NbssPacket[] = [];
     let offset = 0;
-    while (data.byteLength - offset >= NBSS_HEADER) {
-      const size = NBSS_HEADER + declaredBodyLength(data.subarray(offset, offset + NBSS_HEADER));
-      if (size > this.#maxFrame) {
-        throw new DecodeError(DECODE_ERROR.tooLong, `a session packet of ${size} bytes is over the ${this.#maxFrame}-byte limit`, offset);
-      }
-      if (data.byteLength - offset < size) break;
-      packets.push(decodeNbssPacket(data.subarray(offset, offset + size)));
+    if (this.buffered > 0) {
+      offset = this.#fill(chunk, 0);
+      const finished = this.#takeFinished();
+      if (finished === undefined) return packets; // the whole chunk went into the pending frame
+      packets.push(finished);
+    }
+    while (chunk.byteLength - offset >= NBSS_HEADER) {
+      const size = this.#frameSize(chunk.subarray(offset, offset + NBSS_HEADER));
+      if (chunk.byteLength - offset < size) break;
+      packets.push(decodeNbssPacket(chunk.subarray(offset, offset + size)));
       offset += size;
     }
-    // Keep only the unfinished tail, copied so the caller's chunk is not pinned.
-    this.#pending = offset === data.byteLength ? new Uint8Array(0) : data.slice(offset);
+    // What is left is shorter than its frame, so it only starts one.
+    if (offset < chunk.byteLength) this.#fill(chunk, offset);
     return packets;
   }
-}
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
+  /** Copies from `chunk` into the pending header, then the pending frame; returns the new offset. */
+  #fill(chunk: Uint8Array, offset: number): number {
+    if (this.#frame === undefined) {
+      const take = Math.min(NBSS_HEADER - this.#headerFilled, chunk.byteLength - offset);
+      this.#header.set(chunk.subarray(offset, offset + take), this.#headerFilled);
+      this.#headerFilled += take;
+      offset += take;
+      if (this.#headerFilled < NBSS_HEADER) return offset;
+      this.#frame = new Uint8Array(this.#frameSize(this.#header));
+      this.#frame.set(this.#header);
+      this.#frameFilled = NBSS_HEADER;
+    }
+    const take = Math.min(this.#frame.byteLength - this.#frameFilled, chunk.byteLength - offset);
+    this.#frame.set(chunk.subarray(offset, offset + take), this.#frameFilled);
+    this.#frameFilled += take;
+    return offset + take;
+  }
+
+  #takeFinished(): NbssPacket | undefined {
+    const frame = this.#frame;
+    if (frame === undefined || this.#frameFilled < frame.byteLength) return undefined;
+    this.#frame = undefined;
+    this.#headerFilled = this.#frameFilled = 0;
+    return decodeNbssPacket(frame);
+  }
+
+  #frameSize(header: Uint8Array): number {
+    const size = NBSS_HEADER + readNbssHeader(header).bodyLength;
+    if (size > this.#maxFrameSize) {
+      throw new DecodeError(DECODE_ERROR.tooLong, `a session packet of ${size} bytes is over the ${this.#maxFrameSize}-byte limit`, 2);
+    }
+    return size;
+  }
 }

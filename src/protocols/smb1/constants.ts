@@ -18,24 +18,35 @@ export const SMB_FLAGS2_NT_STATUS = 0x4000;
 export const ERROR_CLASS = { dos: 0x01, server: 0x02 } as const;
 
 /**
- * The DOS errors netsend answers with ([MS-CIFS] §2.2.2.4). Without a session setup no NT status
- * was negotiated, so replies carry class/code pairs, as smbd's do.
+ * The DOS errors netsend sends or expects ([MS-CIFS] §2.2.2.4). Without a session setup no NT
+ * status is negotiated, so replies carry class/code pairs, as smbd's do (PEERS.md §3).
+ *
+ * | name | class/code | meaning here |
+ * | --- | --- | --- |
+ * | badFunction | ERRDOS/1 ERRbadfunc | a command this server knows but does not serve |
+ * | accessDenied | ERRDOS/5 ERRnoaccess | the sender may not send here |
+ * | notEnoughMemory | ERRDOS/8 ERRnomem | smbd's answer to an empty first text block |
+ * | requestNotAccepted | ERRDOS/71 ERROR_REQ_NOT_ACCEP | smbd's answer to D5 and D0 when messaging is off; smbclient shows NT_STATUS_REQUEST_NOT_ACCEPTED |
+ * | invalidParameter | ERRDOS/87 ERROR_INVALID_PARAMETER | a text or end block for a group that is not open (smbd's answer too) |
+ * | serverError | ERRSRV/1 ERRerror | the server failed (storing the message did not work) |
+ * | unknownCommand | ERRSRV/64 ERRsmbcmd | a command this server does not recognise |
+ * | paused | ERRSRV/81 ERRpaused | the message server is paused |
+ * | messageServerOff | ERRSRV/82 ERRmsgoff | no message server for that name: the recipient is not an alias here |
+ * | noRoom | ERRSRV/83 ERRnoroom | no room to buffer the message (over the size limit) |
+ * | noResources | ERRSRV/89 ERRnoresource | too many messages in progress on the session |
  */
 export const DOS_ERROR = {
-  /** ERRSRV/ERRerror: the server failed (storing the message did not work). */
-  serverError: { errorClass: ERROR_CLASS.server, code: 1 },
-  /** ERRSRV/ERRsmbcmd: a command this server does not recognise. */
-  unknownCommand: { errorClass: ERROR_CLASS.server, code: 64 },
-  /** ERRSRV/ERRpaused: the message server is paused. */
-  paused: { errorClass: ERROR_CLASS.server, code: 81 },
-  /** ERRSRV/ERRmsgoff: no message server for that name (the recipient is not an alias here). */
-  messageServerOff: { errorClass: ERROR_CLASS.server, code: 82 },
-  /** ERRSRV/ERRnoroom: no room to buffer the message (over the size limit). */
-  noRoom: { errorClass: ERROR_CLASS.server, code: 83 },
-  /** ERRSRV/ERRnoresource: too many messages in progress on the session. */
-  noResources: { errorClass: ERROR_CLASS.server, code: 89 },
-  /** ERRDOS/ERROR_INVALID_PARAMETER: a text or end block for a group that is not open (smbd's answer too). */
+  badFunction: { errorClass: ERROR_CLASS.dos, code: 1 },
+  accessDenied: { errorClass: ERROR_CLASS.dos, code: 5 },
+  notEnoughMemory: { errorClass: ERROR_CLASS.dos, code: 8 },
+  requestNotAccepted: { errorClass: ERROR_CLASS.dos, code: 71 },
   invalidParameter: { errorClass: ERROR_CLASS.dos, code: 87 },
+  serverError: { errorClass: ERROR_CLASS.server, code: 1 },
+  unknownCommand: { errorClass: ERROR_CLASS.server, code: 64 },
+  paused: { errorClass: ERROR_CLASS.server, code: 81 },
+  messageServerOff: { errorClass: ERROR_CLASS.server, code: 82 },
+  noRoom: { errorClass: ERROR_CLASS.server, code: 83 },
+  noResources: { errorClass: ERROR_CLASS.server, code: 89 },
 } as const;
 
 export interface DosError {
@@ -44,14 +55,21 @@ export interface DosError {
 }
 
 /**
- * [MS-CIFS] §2.2.4.34.1 (SMB_COM_SEND_MESSAGE): the text of a single-block message is at most
- * 128 bytes; longer texts go as a multi-block message.
+ * [MS-MSRP] §2.2.3.1.1 and §3.2.4.4: a text of at most 128 bytes goes as one SEND_MESSAGE,
+ * a longer one as a multi-block message. A sending rule: receivers take longer single blocks
+ * (smbd took 4,000 bytes, PEERS.md §3), bounded by ByteCount and the frame limit.
  */
 export const MAX_SINGLE_BLOCK_TEXT = 128;
-/** The text block size of SMB_COM_SEND_TEXT_MB_MESSAGE that Windows and smbclient use. */
+/**
+ * The text block size of SMB_COM_SEND_TEXT_MB_MESSAGE that smbclient uses (PEERS.md
+ * §2: 12 × 127 + 74 for a 1,598-byte text). Larger blocks are valid: smbd took 1,000-byte ones.
+ */
 export const MB_TEXT_BLOCK = 127;
-/** Originator and destination fields: NetBIOS names are 15 bytes; allow user names, bound hostile input. */
+/**
+ * Originator and destination fields: NetBIOS names are 15 bytes and smbclient sends the user
+ * name here (PEERS.md §2); 128 leaves room for both and bounds hostile input.
+ */
 export const MAX_NAME_FIELD = 128;
-/** Dialect strings of a NEGOTIATE request, and how many. */
+/** Dialect strings of a NEGOTIATE request, and how many: bounds on hostile input. */
 export const MAX_DIALECT_LENGTH = 64;
 export const MAX_DIALECTS = 32;

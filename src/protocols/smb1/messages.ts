@@ -1,6 +1,5 @@
-import { ByteReader, ByteWriter, DECODE_ERROR, DecodeError, EncodeError } from '../bytes/index.js';
+import { ByteReader, ByteWriter, DECODE_ERROR, DecodeError, ENCODE_ERROR, EncodeError } from '../bytes/index.js';
 import {
-
   MAX_DIALECTS,
   MAX_DIALECT_LENGTH,
   MAX_NAME_FIELD,
@@ -46,7 +45,8 @@ export type SmbRequest =
 export type SmbResponseBody =
   | { readonly kind: 'ok' }
   | { readonly kind: 'groupId'; readonly groupId: number }
-  | { readonly kind: 'negotiate'; readonly dialectIndex: number }
+  /** `systemTime` goes in the NT LM 0.12 reply (the clock when left out). */
+  | { readonly kind: 'negotiate'; readonly dialectIndex: number; readonly systemTime?: Date }
   | { readonly kind: 'error'; readonly error: DosError };
 
 /** A reply as a client reads it. */
@@ -107,6 +107,10 @@ function writeHeader(writer: ByteWriter, header: Omit<SmbHeader, 'securityFeatur
 /** WordCount + words, ByteCount + bytes ([MS-CIFS] §2.2.3.2, §2.2.3.3), bounds-checked. */
 function decodeBlocks(reader: ByteReader): { words: number[]; bytes: Uint8Array } {
   const wordCount = reader.u8();
+  // The words and the ByteCount after them must fit before any is read
+  if (2 * wordCount + 2 > reader.remaining) {
+    throw new DecodeError(DECODE_ERROR.truncated, `WordCount ${wordCount} needs ${2 * wordCount + 2} bytes, ${reader.remaining} left`, reader.offset - 1);
+  }
   const words: number[] = [];
   for (let i = 0; i < wordCount; i++) words.push(reader.u16le());
   const at = reader.offset;
@@ -118,10 +122,23 @@ function decodeBlocks(reader: ByteReader): { words: number[]; bytes: Uint8Array 
 }
 
 function writeBlocks(writer: ByteWriter, words: readonly number[], bytes: Uint8Array): void {
+  writeWords(writer, words);
+  writeData(writer, () => writer.bytes(bytes));
+}
+
+function writeWords(writer: ByteWriter, words: readonly number[]): void {
+  if (words.length > 0xff) throw new EncodeError(`WordCount ${words.length} does not fit a byte`, ENCODE_ERROR.tooLong);
   writer.u8(words.length);
   for (const word of words) writer.u16le(word);
-  if (bytes.byteLength > 0xffff) throw new EncodeError(`ByteCount ${bytes.byteLength} does not fit 16 bits`);
-  writer.u16le(bytes.byteLength).bytes(bytes);
+}
+
+/** ByteCount and the data bytes `write` puts after it; the count is filled in afterwards. */
+function writeData(writer: ByteWriter, write: () => void): void {
+  const countAt = writer.reserve(2);
+  write();
+  const count = writer.length - countAt - 2;
+  if (count > 0xffff) throw new EncodeError(`ByteCount ${count} does not fit 16 bits`, ENCODE_ERROR.tooLong);
+  writer.patchU16le(countAt, count);
 }
 
 function needWords(words: number[], count: number, command: number, at: number): void {
@@ -165,14 +182,15 @@ export function decodeSmbRequest(payload: Uint8Array): SmbRequest {
   if (header.flags & SMB_FLAGS_REPLY) throw new DecodeError(DECODE_ERROR.badValue, 'a reply was sent where a request belongs', 9);
   const blocksAt = reader.offset;
   const { words, bytes } = decodeBlocks(reader);
-  const data = new ByteReader(bytes);
-  const at = (offset: number) => blocksAt + offset;
+  // The data bytes read in place, so that error offsets count from the header's first byte
+  const data = new ByteReader(payload.subarray(0, reader.offset), reader.offset - bytes.length);
+  // WordCount per command: [MS-CIFS] §2.2.4.52.1, [MS-MSRP] §2.2.3.1.1-§2.2.3.4.1
   switch (header.command) {
     case SMB_COMMAND.negotiate: {
       needWords(words, 0, header.command, blocksAt);
       const dialects: string[] = [];
       while (data.remaining > 0) {
-        if (dialects.length >= MAX_DIALECTS) throw new DecodeError(DECODE_ERROR.tooLong, `more than ${MAX_DIALECTS} dialects`, at(data.offset));
+        if (dialects.length >= MAX_DIALECTS) throw new DecodeError(DECODE_ERROR.tooLong, `more than ${MAX_DIALECTS} dialects`, data.offset);
         data.expect(BUFFER_FORMAT.dialect, data.u8(), 'a dialect buffer format');
         dialects.push(Buffer.from(data.cstring(MAX_DIALECT_LENGTH, 'a dialect name')).toString('latin1'));
       }
@@ -201,6 +219,7 @@ export function decodeSmbRequest(payload: Uint8Array): SmbRequest {
   }
 }
 
+/** [MS-MSRP] §2.2.3.1.1, §2.2.3.2.1: 0x04 and a NUL-terminated name, twice. */
 function readNames(data: ByteReader): { originator: Uint8Array; destination: Uint8Array } {
   data.expect(BUFFER_FORMAT.ascii, data.u8(), 'the originator buffer format');
   const originator = data.cstring(MAX_NAME_FIELD, 'the originator name');
@@ -209,6 +228,7 @@ function readNames(data: ByteReader): { originator: Uint8Array; destination: Uin
   return { originator, destination };
 }
 
+/** [MS-MSRP] §2.2.3.1.1, §2.2.3.3.1: 0x01, a 16-bit length, that many bytes within ByteCount. */
 function readDataBlock(data: ByteReader): Uint8Array {
   data.expect(BUFFER_FORMAT.dataBlock, data.u8(), 'the text buffer format');
   const length = data.u16le();
@@ -229,37 +249,39 @@ export function encodeSmbRequest(request: SmbRequestBody, ids: { mid: number; pi
     uid: 0,
     mid: ids.mid & 0xffff,
   });
-  const data = new ByteWriter();
   const names = (originator: Uint8Array, destination: Uint8Array) => {
     checkName(originator, 'originator');
     checkName(destination, 'destination');
-    data.u8(BUFFER_FORMAT.ascii).bytes(originator).u8(0).u8(BUFFER_FORMAT.ascii).bytes(destination).u8(0);
+    writer.u8(BUFFER_FORMAT.ascii).bytes(originator).u8(0).u8(BUFFER_FORMAT.ascii).bytes(destination).u8(0);
   };
   const text = (bytes: Uint8Array) => {
-    if (bytes.byteLength > 0xffff) throw new EncodeError(`A text block of ${bytes.byteLength} bytes does not fit 16 bits`);
-    data.u8(BUFFER_FORMAT.dataBlock).u16le(bytes.byteLength).bytes(bytes);
+    if (bytes.byteLength > 0xffff) throw new EncodeError(`A text block of ${bytes.byteLength} bytes does not fit 16 bits`, ENCODE_ERROR.tooLong);
+    writer.u8(BUFFER_FORMAT.dataBlock).u16le(bytes.byteLength).bytes(bytes);
   };
-  let words: number[] = [];
-  switch (request.command) {
-    case SMB_COMMAND.negotiate:
-      for (const dialect of request.dialects) data.u8(BUFFER_FORMAT.dialect).bytes(Buffer.from(dialect, 'latin1')).u8(0);
-      break;
-    case SMB_COMMAND.sendMessage:
-      names(request.originator, request.destination);
-      text(request.text);
-      break;
-    case SMB_COMMAND.sendStartMbMessage:
-      names(request.originator, request.destination);
-      break;
-    case SMB_COMMAND.sendTextMbMessage:
-      words = [request.groupId];
-      text(request.text);
-      break;
-    case SMB_COMMAND.sendEndMbMessage:
-      words = [request.groupId];
-      break;
-  }
-  writeBlocks(writer, words, data.toBytes());
+  // [MS-MSRP] §2.2.3.3.1, §2.2.3.4.1: text and end blocks carry the group id as their one word
+  writeWords(writer, 'groupId' in request ? [request.groupId] : []);
+  writeData(writer, () => {
+    switch (request.command) {
+      case SMB_COMMAND.negotiate:
+        for (const dialect of request.dialects) {
+          if (dialect.length > MAX_DIALECT_LENGTH || /[^\u0001-\u00ff]/.test(dialect)) throw new EncodeError(`Dialect ${JSON.stringify(dialect)} is not 0-${MAX_DIALECT_LENGTH} bytes without NUL`);
+          writer.u8(BUFFER_FORMAT.dialect).bytes(Buffer.from(dialect, 'latin1')).u8(0);
+        }
+        break;
+      case SMB_COMMAND.sendMessage:
+        names(request.originator, request.destination);
+        text(request.text);
+        break;
+      case SMB_COMMAND.sendStartMbMessage:
+        names(request.originator, request.destination);
+        break;
+      case SMB_COMMAND.sendTextMbMessage:
+        text(request.text);
+        break;
+      case SMB_COMMAND.sendEndMbMessage:
+        break;
+    }
+  });
   return writer.toBytes();
 }
 
@@ -292,33 +314,40 @@ export function encodeSmbResponse(request: SmbRequest, body: SmbResponseBody): U
       break;
     case 'negotiate':
       if (body.dialectIndex === 0xffff) writeBlocks(writer, [0xffff], new Uint8Array(0));
-      else writeNegotiateResponse(writer, body.dialectIndex);
+      else writeNegotiateResponse(writer, body.dialectIndex, body.systemTime ?? new Date());
       break;
   }
   return writer.toBytes();
 }
 
+/** 1970-01-01 in FILETIME units (100 ns since 1601-01-01), and 1601-01-01 in Unix milliseconds. */
+const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
+const FILETIME_START_MS = -11_644_473_600_000;
+
 /**
  * The NT LM 0.12 NEGOTIATE response ([MS-CIFS] §2.2.4.52.2, WordCount 17) with what a message
  * server needs: share-level security, no challenge, no capabilities (so DOS errors and OEM text).
  */
-function writeNegotiateResponse(writer: ByteWriter, dialectIndex: number): void {
-  const parameters = new ByteWriter()
+function writeNegotiateResponse(writer: ByteWriter, dialectIndex: number, systemTime: Date): void {
+  const ms = systemTime.getTime();
+  if (!Number.isFinite(ms) || ms < FILETIME_START_MS) throw new EncodeError(`The system time ${ms} is not a FILETIME (1601 on)`);
+  const filetime = BigInt(ms) * 10_000n + FILETIME_UNIX_EPOCH;
+  writer
+    .u8(17) // WordCount
     .u16le(dialectIndex)
     .u8(0) // SecurityMode: share level, plaintext
     .u16le(1) // MaxMpxCount
     .u16le(1) // MaxNumberVcs
-    .u32le(0x10000) // MaxBufferSize
+    .u32le(0x10000) // MaxBufferSize: 64 KiB, under the framer's limit
     .u32le(0) // MaxRawSize
     .u32le(0) // SessionKey
-    .u32le(0); // Capabilities
-  const filetime = BigInt(Date.now()) * 10_000n + 116_444_736_000_000_000n;
-  parameters.u32le(Number(filetime & 0xffffffffn)).u32le(Number(filetime >> 32n));
-  parameters.u16le(0).u8(0); // ServerTimeZone, ChallengeLength
-  const bytes = parameters.toBytes();
-  writer.u8(17).bytes(bytes);
+    .u32le(0) // Capabilities
+    .u32le(Number(filetime & 0xffffffffn)) // SystemTime, low then high
+    .u32le(Number(filetime >> 32n))
+    .u16le(0) // ServerTimeZone
+    .u8(0); // ChallengeLength
   // Bytes: no challenge, an empty OEM domain name
-  writer.u16le(1).u8(0);
+  writeData(writer, () => writer.u8(0));
 }
 
 /**

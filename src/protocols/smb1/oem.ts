@@ -28,3 +28,13 @@ export function encodeOem(text: string, charset = 'CP850'): { bytes: Uint8Array;
 export function oemCharsetKnown(charset: string): boolean {
   return iconv.encodingExists(charset);
 }
+
+/** Line ends for the wire: every LF becomes CRLF (one already there stays single). */
+export function toCrlf(text: string): string {
+  return text.replace(/\r?\n/g, '\r\n');
+}
+
+/** Line ends from the wire: every CRLF becomes LF; a lone CR is left alone. */
+export function fromCrlf(text: string): string {
+  return text.replace(/\r\n/g, '\n');
+}

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { encodeNbssPacket, type NbssPacket } from '../nbss/index.js';
+import { NEGATIVE_RESPONSE, encodeNbssPacket, type NbssPacket } from '../nbss/index.js';
 import { DOS_ERROR, SMB_COMMAND, decodeSmbRequest, encodeSmbRequest, encodeSmbResponse, type SmbRequestBody, type SmbResponseBody } from './index.js';
 
 const missing = ['tshark', 'text2pcap'].find((tool) => spawnSync('which', [tool]).status !== 0);
@@ -29,14 +29,18 @@ function exchange(): Array<{ reply: boolean; bytes: Uint8Array }> {
   };
   nbss(false, { type: 'sessionRequest', called: { name: 'ALICE', suffix: 0x03, scope: '' }, calling: { name: 'NETSEND', suffix: 0x00, scope: '' } });
   nbss(true, { type: 'positiveResponse' });
-  turn({ command: SMB_COMMAND.negotiate, dialects: ['NT LM 0.12'] }, { kind: 'negotiate', dialectIndex: 0 });
+  turn({ command: SMB_COMMAND.negotiate, dialects: ['PC NETWORK PROGRAM 1.0', 'NT LM 0.12'] }, { kind: 'negotiate', dialectIndex: 1, systemTime: new Date(Date.UTC(2024, 0, 2)) });
   turn({ command: SMB_COMMAND.sendMessage, originator: oem('BOB'), destination: oem('ALICE'), text: oem('single block\r\n') }, { kind: 'ok' });
   turn({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('BOB'), destination: oem('ALICE') }, { kind: 'groupId', groupId: 7 });
   turn({ command: SMB_COMMAND.sendTextMbMessage, groupId: 7, text: oem('a text block') }, { kind: 'ok' });
   turn({ command: SMB_COMMAND.sendEndMbMessage, groupId: 7 }, { kind: 'ok' });
-  turn({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('BOB'), destination: oem('NOBODY') }, { kind: 'error', error: DOS_ERROR.messageServerOff });
+  turn({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('BOB'), destination: oem('ALICE') }, { kind: 'ok' }); // smbd's wc 0 form
+  for (const error of Object.values(DOS_ERROR)) {
+    turn({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('BOB'), destination: oem('NOBODY') }, { kind: 'error', error });
+  }
   turn({ command: SMB_COMMAND.negotiate, dialects: ['LANMAN1.0'] }, { kind: 'negotiate', dialectIndex: 0xffff });
-  nbss(true, { type: 'negativeResponse', error: 0x82 });
+  for (const error of Object.values(NEGATIVE_RESPONSE)) nbss(true, { type: 'negativeResponse', error });
+  nbss(true, { type: 'retargetResponse', ip: '192.0.2.9', port: 139 });
   nbss(false, { type: 'keepalive' });
   return out;
 }
@@ -81,6 +85,10 @@ test('tshark finds no malformed field in any packet our encoders produce', { ski
   assert.match(fields, /BOB\tALICE\tsingle block/);
   assert.match(dissect(packets, 'nbss.type == 0x81', ['nbss.called_name', 'nbss.calling_name']), /ALICE<03>\tNETSEND<00>/);
   assert.match(dissect(packets, 'nbss.type == 0x83', ['nbss.error_code']), /0x82/);
+  assert.match(dissect(packets, 'smb.cmd == 0x72 && smb.flags.response == 1', ['smb.dialect.index', 'smb.wct']), /^1\t17$/m);
+  const errors = dissect(packets, 'smb.error_class > 0', ['smb.error_class', 'smb.error_code']).trim().split('\n');
+  assert.deepEqual(errors, Object.values(DOS_ERROR).map((e) => `0x${e.errorClass.toString(16).padStart(2, '0')}\t0x${e.code.toString(16).padStart(4, '0')}`));
+  assert.match(dissect(packets, 'nbss.type == 0x84', ['nbss.retarget_ip_address', 'nbss.retarget_port']), /192\.0\.2\.9\t139/);
 });
 
 test('tshark finds no malformed field in the captured fixtures either', { skip: missing ? `${missing} is not installed` : false }, () => {

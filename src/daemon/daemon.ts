@@ -20,10 +20,10 @@ import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { RateLimiter } from '../policy/rate-limit.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
+import { wireName } from '../transports/smb/text.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
-import { encodeOem } from '../protocols/smb1/index.js';
 import { loggedOnUsers } from './users.js';
 
 export interface DaemonIo {
@@ -252,11 +252,6 @@ function computeOwnedNames(config: Config, messenger: Messenger): OwnedName[] {
   }
   names.push({ name: wire(config.workgroup), suffix: SUFFIX.workstation, group: true });
   return names;
-}
-
-/** A name as the name service carries it: upper-case OEM bytes, one latin1 character each. */
-function wireName(name: string, charset: string): string {
-  return Buffer.from(encodeOem(name.toUpperCase(), charset).bytes).toString('latin1');
 }
 
 /**

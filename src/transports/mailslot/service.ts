@@ -9,7 +9,8 @@ import {
   encodeMailslotWrite, encodeMessengerPayload,
 } from '../../protocols/mailslot/index.js';
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
-import { decodeOem, encodeOem } from '../../protocols/smb1/index.js';
+import { decodeOem, encodeOem, fromCrlf, toCrlf } from '../../protocols/smb1/index.js';
+import { wireName } from '../smb/text.js';
 import { openUdpEndpoints, type Segment } from '../udp.js';
 
 export interface MailslotServiceOptions {
@@ -59,10 +60,10 @@ export class MailslotService implements BroadcastSender {
 
   async broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport> {
     const { charset } = this.#options;
-    const text = encodeOem(message.text.replace(/\r?\n/g, '\r\n'), charset);
+    const text = encodeOem(toCrlf(message.text), charset);
     const payload = encodeMessengerPayload({ from: encodeOem(message.from, charset).bytes, to: encodeOem(message.to, charset).bytes, text: text.bytes });
     const userData = encodeMailslotWrite({ mailslot: MESSENGER_MAILSLOT, priority: 1, mailslotClass: MAILSLOT_CLASS_UNRELIABLE, data: payload });
-    const wire = (name: string) => Buffer.from(encodeOem(name.toUpperCase(), charset).bytes).toString('latin1');
+    const wire = (name: string) => wireName(name, charset);
     for (const segment of this.#segments) {
       this.#nextId = (this.#nextId + 1) & 0xffff;
       const datagram = encodeDatagram({
@@ -95,7 +96,7 @@ export class MailslotService implements BroadcastSender {
         from: oem(payload.from).toUpperCase(),
         to: destination,
         // Longer than NET SEND's 128 characters is tolerated: the datagram size bounds it.
-        text: oem(payload.text).replace(/\r\n/g, '\n'),
+        text: fromCrlf(oem(payload.text)),
         via: 'mailslot',
         senderUid: null,
         senderAddress: `${remote.address}:${remote.port}`,

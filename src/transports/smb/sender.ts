@@ -18,7 +18,7 @@ import {
 import type { NameCache } from '../../resolve/cache.js';
 import { parseHost } from '../../resolve/resolver.js';
 import { LEGACY_MAX_TEXT_BYTES, SMB_LIMITS } from './limits.js';
-import { encodeTextForWire } from './text.js';
+import { encodeTextForWire, wireName } from './text.js';
 
 export interface SmbSenderOptions {
   /** Finds the host holding NAME<03> (the name cache in front of `name resolve order`). */
@@ -133,11 +133,6 @@ export class SmbSender implements RemoteSender {
     });
   }
 
-  /** A NetBIOS name's OEM bytes, one latin1 character each, as the name codec carries them. */
-  #wireName(name: string): string {
-    return Buffer.from(encodeOem(name.toUpperCase(), this.#options.charset).bytes).toString('latin1');
-  }
-
   async #resolve(name: string): Promise<{ address: string; port: number }> {
     const found = await this.#options.resolver.resolve(name, SUFFIX.messenger);
     if (found !== null) return found;
@@ -158,8 +153,8 @@ export class SmbSender implements RemoteSender {
     try {
       const answer = await connection.exchange({
         type: 'sessionRequest',
-        called: { name: this.#wireName(name), suffix: SUFFIX.messenger, scope: '' },
-        calling: { name: this.#wireName(this.#options.callingName), suffix: SUFFIX.workstation, scope: '' },
+        called: { name: wireName(name, this.#options.charset), suffix: SUFFIX.messenger, scope: '' },
+        calling: { name: wireName(this.#options.callingName, this.#options.charset), suffix: SUFFIX.workstation, scope: '' },
       });
       if (answer.type === 'negativeResponse') {
         const status = NEGATIVE_SESSION_STATUS[answer.error] ?? 'NERR_NetworkError';

@@ -1,4 +1,4 @@
-import { decodeOem, encodeOem } from '../../protocols/smb1/index.js';
+import { decodeOem, encodeOem, fromCrlf, toCrlf } from '../../protocols/smb1/index.js';
 
 /**
  * Text on the legacy wire is in the OEM code page with CRLF line ends. One exception from the
@@ -10,7 +10,15 @@ import { decodeOem, encodeOem } from '../../protocols/smb1/index.js';
 export function decodeReceivedText(bytes: Uint8Array, charset: string): string {
   const text = looksLikeUtf8(bytes) ? Buffer.from(bytes).toString('utf8') : decodeOem(bytes, charset);
   // Clients end the text with a NUL or send an empty message as a lone NUL.
-  return text.replace(/\0+$/, '').replace(/\r\n/g, '\n');
+  return fromCrlf(text.replace(/\0+$/, ''));
+}
+
+/**
+ * A name as the NetBIOS codecs carry it: upper-cased, in the OEM code page, one byte per
+ * character (latin1), so "josé" becomes "JOSÉ" as CP850 byte 0x90.
+ */
+export function wireName(name: string, charset: string): string {
+  return Buffer.from(encodeOem(name.toUpperCase(), charset).bytes).toString('latin1');
 }
 
 export function decodeOemName(bytes: Uint8Array, charset: string): string {
@@ -19,7 +27,7 @@ export function decodeOemName(bytes: Uint8Array, charset: string): string {
 
 /** The text as it goes on the wire, and whether a character had to be replaced. */
 export function encodeTextForWire(text: string, charset: string): { bytes: Uint8Array; lossy: boolean } {
-  return encodeOem(text.replace(/\r?\n/g, '\r\n'), charset);
+  return encodeOem(toCrlf(text), charset);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

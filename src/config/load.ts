@@ -40,7 +40,8 @@ export function loadConfig(sources: ConfigSources): Config {
       ['file', fileValues.get(name)?.value, fileValues.get(name)?.where ?? ''],
     ];
     const found = candidates.find(([, value]) => value !== undefined);
-    values[name] = found === undefined ? SETTINGS[name].default() : parseValue(name, found[1] as string, found[2]);
+    const value = found === undefined ? SETTINGS[name].default() : parseValue(name, found[1] as string, found[2]);
+    values[name] = Array.isArray(value) ? Object.freeze([...value]) : value;
     origin[name] = found?.[0] ?? 'default';
   }
   values.sources = Object.freeze(origin);

@@ -168,7 +168,7 @@ export class Daemon {
           port: NBSS_PORT,
         }),
         broadcaster,
-        workgroup: config.workgroup,
+        workgroup: config.workgroup.toUpperCase(),
         sessionUsers: () => smbServers.flatMap((server) => server.sessionUsers()),
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,

@@ -1,5 +1,5 @@
 import { NetApiError } from './errors.js';
-import { normalizeAlias } from './names.js';
+import { normalizeAlias, oemUpperCase } from './names.js';
 
 /**
  * Where an alias came from. Computer and user names are registered at every start (as the
@@ -52,6 +52,8 @@ export class AliasTable {
   readonly #charset: string;
   readonly computerName: string;
   #version = 0;
+  /** Names being added right now (registering, storing): they count as taken. */
+  readonly #adding = new Set<string>();
 
   constructor(options: AliasTableOptions) {
     this.#store = options.store;
@@ -82,7 +84,7 @@ export class AliasTable {
 
   /** The alias for `name` (any case), or undefined. Invalid names are simply not found. */
   find(name: string): Alias | undefined {
-    return typeof name === 'string' ? this.#byName.get(name.toUpperCase()) : undefined;
+    return typeof name === 'string' ? this.#byName.get(oemUpperCase(name, this.#charset)) : undefined;
   }
 
   /** The alias for `name`. @throws NetApiError ERROR_INVALID_PARAMETER, NERR_NotLocalName */
@@ -100,19 +102,31 @@ export class AliasTable {
    */
   async add(name: unknown, addedByUid: number | null = null): Promise<Alias> {
     const canonical = normalizeAlias(name, 'message name', this.#charset);
-    if (this.#byName.has(canonical)) throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
-    const added = this.list().filter((a) => a.kind === 'added').length;
+    // Checked and reserved before the first await, so concurrent adds see each other.
+    if (this.#byName.has(canonical) || this.#adding.has(canonical)) {
+      throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
+    }
+    const added = this.list().filter((a) => a.kind === 'added').length + this.#adding.size;
     if (added >= this.#maxAdded) {
       throw new NetApiError('NERR_TooManyNames', `This host allows ${this.#maxAdded} added aliases ("max aliases").`);
     }
     const alias: Alias = { name: canonical, kind: 'added' };
-    await this.#registrar.register(alias);
-    // Another add of the same name may have completed while the registrar was on the network.
-    if (this.#byName.has(canonical)) throw new NetApiError('NERR_AlreadyExists', `"${canonical}" is already an alias here.`);
-    await this.#store.saveAlias(canonical, addedByUid);
-    this.#byName.set(canonical, alias);
-    this.#version++;
-    return alias;
+    this.#adding.add(canonical);
+    try {
+      await this.#registrar.register(alias);
+      try {
+        await this.#store.saveAlias(canonical, addedByUid);
+      } catch (error) {
+        // Not an alias after all: give the name back to the network.
+        await this.#registrar.release(alias).catch(() => {});
+        throw error;
+      }
+      this.#byName.set(canonical, alias);
+      this.#version++;
+      return alias;
+    } finally {
+      this.#adding.delete(canonical);
+    }
   }
 
   /**
@@ -124,9 +138,10 @@ export class AliasTable {
     if (alias.kind === 'computer') {
       throw new NetApiError('NERR_DelComputerName', `"${alias.name}" is this computer's name.`);
     }
+    // Stored state first: if the store fails, the alias stays, in memory and after a restart alike.
+    if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
     this.#byName.delete(alias.name);
     this.#version++;
-    if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
     await this.#registrar.release(alias);
     return alias;
   }

@@ -53,5 +53,9 @@ export function classicHeader(message: Pick<StoredMessage, 'from' | 'to' | 'rece
  * rewrite the screen or the title) but keep line breaks and tabs.
  */
 export function printableText(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '') // CSI sequences (colours, cursor moves), whole
+    .replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?/g, '') // OSC sequences (window titles)
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ''); // controls, bidi overrides
 }

@@ -19,10 +19,20 @@ export type AliasProblem =
   | 'leading-period'
   | 'not-in-code-page';
 
+/**
+ * Upper case as the OEM code page can hold it: a letter whose capital the code page lacks
+ * (CP850 has ÿ, µ, ƒ but not Ÿ, Μ, Ƒ) stays as it is.
+ */
+export function oemUpperCase(name: string, charset = 'CP850'): string {
+  const upper = name.toUpperCase();
+  if (!encodeOem(upper, charset).lossy) return upper;
+  return [...name].map((c) => (encodeOem(c.toUpperCase(), charset).lossy ? c : c.toUpperCase())).join('');
+}
+
 /** Why `name` cannot be an alias, or `null` when it can. `charset` is the OEM code page. */
 export function aliasProblem(name: string, charset = 'CP850'): AliasProblem | null {
   if (name.length === 0) return 'empty';
-  const upper = name.toUpperCase();
+  const upper = oemUpperCase(name, charset);
   if (FORBIDDEN.test(upper)) return 'forbidden-character';
   // NetBIOS pads names with spaces, so "BOB " and "BOB" would be the same name on the wire.
   if (upper.trim() !== upper) return 'surrounding-space';
@@ -54,7 +64,7 @@ export function normalizeAlias(name: unknown, what = 'name', charset = 'CP850'):
   if (problem !== null) {
     throw new NetApiError('ERROR_INVALID_PARAMETER', `The ${what} "${name}" ${PROBLEM_WORDS[problem]}.`);
   }
-  return name.toUpperCase();
+  return oemUpperCase(name, charset);
 }
 
 /**

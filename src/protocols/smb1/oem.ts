@@ -26,7 +26,9 @@ export function encodeOem(text: string, charset = 'CP850'): { bytes: Uint8Array;
 }
 
 export function oemCharsetKnown(charset: string): boolean {
-  return iconv.encodingExists(charset);
+  // A DOS code page is one byte per character: iconv also knows base64, hex and UTF-16, which are not.
+  if (!iconv.encodingExists(charset) || !/^(cp|ibm|windows-?|iso-?8859|koi8|mac)/i.test(charset)) return false;
+  return iconv.encode('A', charset).length === 1;
 }
 
 /** Line ends for the wire: every LF becomes CRLF (one already there stays single). */

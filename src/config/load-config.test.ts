@@ -1,0 +1,204 @@
+/**
+ * loadConfig (load.ts): precedence, provenance, validation and freezing. Every test uses a temp
+ * data dir and its own env object, never process.env. (load.test.ts beside it predates this file.)
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { computerNameFromHostname } from '../messenger/names.js';
+import { ConfigError, loadConfig, type Config } from './load.js';
+import { SETTINGS, type SettingName } from './settings.js';
+import { ConfSyntaxError } from './smbconf.js';
+
+async function withDataDir(conf: string | null, run: (dir: string) => void | Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ns-loadconf-'));
+  try {
+    if (conf !== null) await writeFile(join(dir, 'netsend.conf'), conf);
+    await run(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const configError = (words: RegExp) => (e: unknown) => {
+  assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+  assert.equal(e.name, 'ConfigError');
+  assert.match(e.message, words);
+  return true;
+};
+
+test('loadConfig takes the flag over the environment, the file and the default, and records each source', async () => {
+  await withDataDir('[global]\nnetbios name = FILEPC\n', (dataDir) => {
+    const levels: Array<[Parameters<typeof loadConfig>[0], string, Config['sources'][SettingName]]> = [
+      [{ dataDir, env: { NETSEND_NETBIOS_NAME: 'ENVPC' }, flags: { netbiosName: 'FLAGPC' } }, 'FLAGPC', 'flag'],
+      [{ dataDir, env: { NETSEND_NETBIOS_NAME: 'ENVPC' } }, 'ENVPC', 'environment'],
+      [{ dataDir, env: {} }, 'FILEPC', 'file'],
+    ];
+    for (const [sources, value, source] of levels) {
+      const config = loadConfig(sources);
+      assert.equal(config.netbiosName, value);
+      assert.equal(config.sources.netbiosName, source);
+    }
+  });
+  await withDataDir(null, (dataDir) => {
+    const config = loadConfig({ dataDir, env: {} });
+    assert.equal(config.netbiosName, computerNameFromHostname(hostname()));
+    assert.equal(config.sources.netbiosName, 'default');
+  });
+});
+
+test('loadConfig reads the environment object it is given, not process.env', async () => {
+  const saved = process.env.NETSEND_WORKGROUP;
+  process.env.NETSEND_WORKGROUP = 'PROCESSWG';
+  try {
+    await withDataDir(null, (dataDir) => {
+      assert.equal(loadConfig({ dataDir, env: {} }).workgroup, 'WORKGROUP');
+      assert.equal(loadConfig({ dataDir, env: { NETSEND_WORKGROUP: 'GIVENWG' } }).workgroup, 'GIVENWG');
+    });
+  } finally {
+    if (saved === undefined) delete process.env.NETSEND_WORKGROUP;
+    else process.env.NETSEND_WORKGROUP = saved;
+  }
+});
+
+test('loadConfig gives the documented defaults when there is no file, flag or environment', async () => {
+  await withDataDir(null, (dataDir) => {
+    const config = loadConfig({ dataDir, env: {} });
+    assert.equal(config.dataDir, dataDir);
+    assert.equal(config.workgroup, 'WORKGROUP');
+    assert.deepEqual(config.interfaces, ['lo']);
+    assert.equal(config.bindInterfacesOnly, true);
+    assert.equal(config.dosCharset, 'CP850');
+    assert.equal(config.maxAliases, 64);
+    assert.equal(config.maxMessageSize, 65536);
+    assert.deepEqual(config.smbPorts, [139]);
+    assert.deepEqual(config.nbtPort, [137]);
+    assert.deepEqual(config.dgramPort, [138]);
+    assert.equal(config.messageCommand, '');
+    assert.equal(config.messageCommandTimeout, 30);
+    assert.deepEqual(config.nameResolveOrder, ['lmhosts', 'wins', 'bcast']);
+    assert.deepEqual(Object.keys(config.sources).sort(), Object.keys(SETTINGS).sort(), 'sources names every setting');
+    assert.ok(Object.values(config.sources).every((s) => s === 'default'));
+  });
+});
+
+test('loadConfig reads <dataDir>/netsend.conf with Samba key spellings; the last of a repeated key wins', async () => {
+  await withDataDir('[global]\n  Netbios  Name = pc7\nWORKGROUP = office\nmax_aliases = 3\nmax-aliases = 4\ninterfaces = eth0, 10.0.0.0/8  lo\nterminal = Off\n', (dataDir) => {
+    const config = loadConfig({ dataDir, env: {} });
+    assert.equal(config.netbiosName, 'pc7');
+    assert.equal(config.workgroup, 'office');
+    assert.equal(config.maxAliases, 4);
+    assert.deepEqual(config.interfaces, ['eth0', '10.0.0.0/8', 'lo']);
+    assert.equal(config.terminal, false);
+    for (const name of ['netbiosName', 'workgroup', 'maxAliases', 'interfaces', 'terminal'] as const) assert.equal(config.sources[name], 'file', name);
+    assert.equal(config.sources.smbPorts, 'default');
+  });
+});
+
+test('loadConfig reads an explicit configFile, and refuses one that does not exist with ConfigError', async () => {
+  await withDataDir(null, async (dataDir) => {
+    const path = join(dataDir, 'other.conf');
+    await writeFile(path, 'workgroup = ELSEWHERE\n');
+    assert.equal(loadConfig({ dataDir, env: {}, configFile: path }).workgroup, 'ELSEWHERE');
+    assert.throws(() => loadConfig({ dataDir, env: {}, configFile: join(dataDir, 'missing.conf') }), configError(/^Cannot read the config file .*missing\.conf: ENOENT/));
+  });
+});
+
+test('loadConfig refuses an unknown key in the file with ConfigError naming the key, file and line', async () => {
+  await withDataDir('[global]\n# comment\nworkgroup = A\ncolour = blue\n', (dataDir) => {
+    assert.throws(() => loadConfig({ dataDir, env: {} }), configError(new RegExp(`^${join(dataDir, 'netsend.conf').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4: unknown setting "colour"$`)));
+  });
+});
+
+test('loadConfig passes a file syntax error on as ConfSyntaxError with file:line', async () => {
+  await withDataDir('[global]\nworkgroup OFFICE\n', (dataDir) => {
+    assert.throws(() => loadConfig({ dataDir, env: {} }), (e: unknown) => e instanceof ConfSyntaxError && /netsend\.conf:2: expected "key = value"/.test(e.message));
+  });
+});
+
+test('loadConfig refuses integers out of range or not whole, naming the setting, the value and where it came from', async () => {
+  await withDataDir('[global]\nmax aliases = 5000\n', (dataDir) => {
+    assert.throws(() => loadConfig({ dataDir, env: {} }), configError(/netsend\.conf:2: "max aliases" = "5000" is above the maximum 1000$/));
+  });
+  await withDataDir(null, (dataDir) => {
+    const cases: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
+      [{ dataDir, env: { NETSEND_MESSAGE_COMMAND_TIMEOUT: '0' } }, /^NETSEND_MESSAGE_COMMAND_TIMEOUT: "message command timeout" = "0" is below the minimum 1$/],
+      [{ dataDir, env: {}, flags: { maxMessageSize: '2000000' } }, /^--max-message-size: "max message size" = "2000000" is above the maximum 1048576$/],
+      [{ dataDir, env: {}, flags: { maxAliases: '-1' } }, /"max aliases" = "-1" is not a whole number$/],
+      [{ dataDir, env: {}, flags: { maxAliases: '2.5' } }, /"max aliases" = "2.5" is not a whole number$/],
+      [{ dataDir, env: {}, flags: { maxAliases: '' } }, /"max aliases" = "" is not a whole number$/],
+      [{ dataDir, env: {}, flags: { smbPorts: '139 65536' } }, /^--smb-port: "smb ports" = "139 65536" is not a list of ports/],
+    ];
+    for (const [sources, words] of cases) assert.throws(() => loadConfig(sources), configError(words), JSON.stringify(sources.flags ?? sources.env));
+    assert.equal(loadConfig({ dataDir, env: {}, flags: { maxAliases: '1000' } }).maxAliases, 1000, 'the maximum itself is allowed');
+    assert.equal(loadConfig({ dataDir, env: {}, flags: { maxAliases: ' 0 ' } }).maxAliases, 0, 'the minimum, with spaces');
+  });
+});
+
+test("loadConfig reads yes/no/true/false/on/off/1/0 as booleans and refuses 'maybe' naming the setting", async () => {
+  await withDataDir(null, (dataDir) => {
+    for (const [word, value] of [['yes', true], ['No', false], ['TRUE', true], ['false', false], ['on', true], ['Off', false], ['1', true], ['0', false]] as const) {
+      assert.equal(loadConfig({ dataDir, env: {}, flags: { terminal: word } }).terminal, value, word);
+    }
+    assert.throws(() => loadConfig({ dataDir, env: { NETSEND_BIND_INTERFACES_ONLY: 'maybe' } }), configError(/^NETSEND_BIND_INTERFACES_ONLY: "bind interfaces only" = "maybe" is not yes or no$/));
+  });
+});
+
+test('loadConfig refuses an invalid netbios name or workgroup and an unknown dos charset, naming the setting', async () => {
+  await withDataDir(null, (dataDir) => {
+    const cases: Array<[Partial<Record<SettingName, string>>, RegExp]> = [
+      [{ netbiosName: 'BAD*NAME' }, /^--netbios-name: "netbios name" = "BAD\*NAME" is not a valid NetBIOS name/],
+      [{ netbiosName: 'ABCDEFGHIJKLMNOP' }, /"netbios name" = "ABCDEFGHIJKLMNOP" is not a valid NetBIOS name/],
+      [{ netbiosName: '' }, /"netbios name" = "" is not a valid NetBIOS name/],
+      [{ workgroup: '.hidden' }, /^--workgroup: "workgroup" = ".hidden" is not a valid NetBIOS name$/],
+      [{ dosCharset: 'CP9999' }, /^--dos-charset: "dos charset" = "CP9999" is not a code page netsend knows$/],
+      [{ winsServer: 'wins.example' }, /"wins server" = "wins.example" is not an IPv4 address/],
+      [{ nameResolveOrder: 'lmhosts dns' }, /"name resolve order" = "lmhosts dns" may hold only lmhosts, wins and bcast/],
+      [{ interfaces: 'eth0 10.0.0.0/33' }, /"interfaces" = "eth0 10.0.0.0\/33" "10.0.0.0\/33" is not a valid IPv4 subnet/],
+      [{ interfaces: ' , ' }, /"interfaces" = " , " is empty/],
+      [{ messageCommand: "notify 'x" }, /"message command" = "notify 'x" Unterminated '/],
+    ];
+    for (const [flags, words] of cases) assert.throws(() => loadConfig({ dataDir, env: {}, flags }), configError(words), JSON.stringify(flags));
+    assert.equal(loadConfig({ dataDir, env: {}, flags: { dosCharset: 'cp437' } }).dosCharset, 'cp437');
+  });
+});
+
+test(
+  'loadConfig refuses a dos charset that is not a code page, such as base64 or hex',
+  async () => {
+    await withDataDir(null, (dataDir) => {
+      for (const charset of ['base64', 'hex']) {
+        assert.throws(() => loadConfig({ dataDir, env: {}, flags: { dosCharset: charset } }), configError(/"dos charset"/), charset);
+      }
+    });
+  },
+);
+
+test('loadConfig freezes the result and its sources', async () => {
+  await withDataDir(null, (dataDir) => {
+    const config = loadConfig({ dataDir, env: {}, flags: { interfaces: 'eth0' } });
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.sources));
+    assert.throws(() => {
+      (config as { workgroup: string }).workgroup = 'X';
+    }, TypeError);
+    assert.throws(() => {
+      (config.sources as { workgroup: string }).workgroup = 'flag';
+    }, TypeError);
+    assert.throws(() => (config.interfaces as string[]).push('lo'), TypeError, 'a list from a flag is frozen');
+  });
+});
+
+test(
+  'loadConfig freezes list values that come from the default too',
+  async () => {
+    await withDataDir(null, (dataDir) => {
+      const config = loadConfig({ dataDir, env: {} });
+      for (const name of ['interfaces', 'nameResolveOrder', 'smbPorts', 'nbtPort', 'dgramPort'] as const) {
+        assert.ok(Object.isFrozen(config[name]), `${name} (default) is frozen`);
+      }
+    });
+  },
+);

@@ -1,0 +1,99 @@
+/** Logged-on users from utmp bytes (users.ts), on hand-built glibc 384-byte records. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { usersFromUtmp } from './users.js';
+
+const RECORD = 384;
+const USER_PROCESS = 7;
+const DEAD_PROCESS = 8;
+const LOGIN_PROCESS = 6;
+const BOOT_TIME = 2;
+const RUN_LVL = 1;
+
+/** One utmp record: ut_type (int16 LE) at 0, ut_user (32 bytes, NUL-padded) at 44, the rest filled. */
+function record(type: number, user: string | Uint8Array, fill = 0): Uint8Array {
+  const bytes = new Uint8Array(RECORD).fill(fill);
+  new DataView(bytes.buffer).setInt16(0, type, true);
+  bytes.fill(0, 44, 44 + 32);
+  bytes.set(typeof user === 'string' ? Buffer.from(user, 'utf8') : user, 44);
+  return bytes;
+}
+
+const file = (...records: Uint8Array[]) => new Uint8Array(Buffer.concat(records));
+
+test('usersFromUtmp returns the name of each USER_PROCESS record once, in order of first login', () => {
+  const utmp = file(record(USER_PROCESS, 'alice'), record(USER_PROCESS, 'bob'), record(USER_PROCESS, 'alice'), record(USER_PROCESS, 'carol'));
+  assert.deepEqual(usersFromUtmp(utmp), ['alice', 'bob', 'carol']);
+});
+
+test('usersFromUtmp ignores records of other types: dead, login, boot and run level', () => {
+  const utmp = file(
+    record(BOOT_TIME, 'reboot'),
+    record(RUN_LVL, 'runlevel'),
+    record(LOGIN_PROCESS, 'LOGIN'),
+    record(DEAD_PROCESS, 'gone'),
+    record(USER_PROCESS, 'here'),
+    record(0x0107, 'notseven'), // 263: the low byte alone is 7, the int16 is not
+    record(-1, 'negative'),
+  );
+  assert.deepEqual(usersFromUtmp(utmp), ['here']);
+});
+
+test('usersFromUtmp ignores a trailing partial record, even one that looks like a user', () => {
+  const partial = record(USER_PROCESS, 'dave').subarray(0, 200);
+  assert.deepEqual(usersFromUtmp(file(record(USER_PROCESS, 'alice'), partial)), ['alice']);
+  assert.deepEqual(usersFromUtmp(record(USER_PROCESS, 'dave').subarray(0, RECORD - 1)), []);
+  assert.deepEqual(usersFromUtmp(new Uint8Array(0)), []);
+});
+
+test('usersFromUtmp reads a 32-byte name without NUL whole, stops at the first NUL, and skips an empty name', () => {
+  const long = 'a'.repeat(30) + 'yz';
+  const utmp = file(
+    record(USER_PROCESS, long, 0x55),
+    record(USER_PROCESS, new Uint8Array([0x65, 0x76, 0x65, 0x00, 0x78, 0x78])),
+    record(USER_PROCESS, ''),
+    record(USER_PROCESS, 'jörg'),
+  );
+  assert.deepEqual(usersFromUtmp(utmp), [long, 'eve', 'jörg']);
+});
+
+test('usersFromUtmp reads records relative to the view it is given, not its underlying buffer', () => {
+  const backing = new Uint8Array(3 + 2 * RECORD);
+  backing.set(file(record(USER_PROCESS, 'alice'), record(USER_PROCESS, 'bob')), 3);
+  assert.deepEqual(usersFromUtmp(backing.subarray(3)), ['alice', 'bob']);
+});
+
+test('usersFromUtmp reads at most 4096 records', () => {
+  const records = Array.from({ length: 4096 }, () => record(DEAD_PROCESS, 'x'));
+  assert.deepEqual(usersFromUtmp(file(...records, record(USER_PROCESS, 'late'))), []);
+  records[4095] = record(USER_PROCESS, 'last');
+  assert.deepEqual(usersFromUtmp(file(...records)), ['last']);
+});
+
+test('usersFromUtmp never throws on random bytes and returns distinct non-empty names without NUL', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 3 * RECORD + 50 }), fc.nat(7), (bytes, offset) => {
+      const view = bytes.subarray(Math.min(offset, bytes.length));
+      const users = usersFromUtmp(view);
+      assert.equal(new Set(users).size, users.length);
+      for (const name of users) assert.ok(name.length > 0 && !name.includes('\u0000'), JSON.stringify(name));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('usersFromUtmp on random records of any type gives exactly the distinct USER_PROCESS names', () => {
+  const anyRecord = fc.record({
+    type: fc.oneof(fc.constantFrom(USER_PROCESS, DEAD_PROCESS, LOGIN_PROCESS, BOOT_TIME), fc.integer({ min: -32768, max: 32767 })),
+    user: fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789._-'), maxLength: 32 }),
+    fill: fc.nat(255),
+  });
+  fc.assert(
+    fc.property(fc.array(anyRecord, { maxLength: 12 }), (records) => {
+      const expected = [...new Set(records.filter((r) => r.type === USER_PROCESS && r.user !== '').map((r) => r.user))];
+      assert.deepEqual(usersFromUtmp(file(...records.map((r) => record(r.type, r.user, r.fill)))), expected);
+    }),
+    { numRuns: 500 },
+  );
+});

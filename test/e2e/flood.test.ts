@@ -5,19 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { NbssFramer, encodeNbssPacket, type NbssPacket } from '../../src/protocols/nbss/index.js';
 import { SMB_COMMAND, decodeSmbResponse, encodeSmbRequest } from '../../src/protocols/smb1/index.js';
-import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { DaemonProcess, freePort, tempDataDir } from '../helpers/daemon.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** An SMB session from `localAddress` that sends single-block messages one after another. */
 async function session(port: number, localAddress: string) {

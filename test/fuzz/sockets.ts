@@ -5,17 +5,10 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
-import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { connect } from 'node:net';
+import { DaemonProcess, freePort, tempDataDir } from '../helpers/daemon.js';
 import { mutate, random, seeds } from './harness.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');

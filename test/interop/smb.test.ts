@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DaemonProcess, run, runCommand, NETSEND_BIN, tempDataDir } from '../helpers/daemon.js';
+import { DaemonProcess, freePort, run, runCommand, NETSEND_BIN, tempDataDir } from '../helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../helpers/netns.js';
 import { SmbdPeer, clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 import { startCapture } from '../helpers/capture.js';
@@ -36,13 +35,6 @@ function smbclient(conf: string, name: string, text: string | Buffer, options: {
   );
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function lastMessage(daemon: DaemonProcess): Promise<{ from: string; to: string; text: string; via: string }> {
   const lines = (await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout.trim();

@@ -21,5 +21,6 @@ export function dataDirPaths(dataDir: string) {
     controlSocket: join(dataDir, 'control.sock'),
     spool: join(dataDir, 'spool'),
     lmhosts: join(dataDir, 'lmhosts'),
+    knownHosts: join(dataDir, 'known-hosts'),
   } as const;
 }

@@ -7,6 +7,10 @@ import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { oemCharsetKnown } from '../protocols/smb1/oem.js';
 import { splitCommandLine } from '../sinks/hook.js';
 import { interfaceSpecProblem } from './interfaces.js';
+import { SERVER_ROLES, accountNameProblem } from '../security/access.js';
+import { LEGACY_INPUT } from '../security/inbound-policy.js';
+import { SECURE_TRUST } from '../transports/secure/client.js';
+import { SECURE_PORT } from '../transports/secure/protocol.js';
 
 type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'ports';
 type ValueOf<K extends Kind> = K extends 'string'
@@ -171,6 +175,67 @@ export const SETTINGS = {
     min: 1,
     max: 1_000_000,
     why: 'Messages one network address may deliver at once before its rate applies: a burst of alerts from a monitoring host gets through.',
+  }),
+  securePort: setting({
+    key: 'secure port',
+    flag: 'secure-port',
+    kind: 'ports',
+    default: () => [SECURE_PORT],
+    why: "netsend's own TLS 1.3 channel (no IANA port; 4139 echoes 139): remote calls and verified host-to-host messages. 0 turns it off, both ways.",
+  }),
+  secureTrust: setting({
+    key: 'secure trust',
+    kind: 'string',
+    default: () => 'tofu',
+    why: 'Pin a host key the first time it is seen, as SSH does: no setup, and a changed key is refused. "known" takes only keys the administrator listed in known-hosts; "ca" takes keys a site CA signed.',
+    check: (v) => (SECURE_TRUST.includes(v as never) ? null : `must be one of ${SECURE_TRUST.join(', ')}`),
+  }),
+  secureCaFile: setting({
+    key: 'secure ca file',
+    kind: 'string',
+    default: () => '',
+    why: 'No site CA: host keys are pinned instead. A PEM file here is the CA that "secure trust = ca" checks host certificates against.',
+  }),
+  secureCertFile: setting({
+    key: 'secure cert file',
+    kind: 'string',
+    default: () => '',
+    why: "None: the host's own Ed25519 key and self-signed certificate, made at first start in the data dir. A PEM file here (a certificate the site CA signed) replaces it.",
+  }),
+  secureKeyFile: setting({
+    key: 'secure key file',
+    kind: 'string',
+    default: () => '',
+    why: 'The private key of "secure cert file" (PEM); empty when the certificate file holds the key too.',
+  }),
+  serverRole: setting({
+    key: 'server role',
+    kind: 'string',
+    default: () => 'standalone server',
+    why: "Samba's default role. It picks the original's default groups for remote calls: Administrators and Server Operators, or Domain Admins and Account Operators on a domain controller.",
+    check: (v) => (SERVER_ROLES.includes(v as never) ? null : `must be one of ${SERVER_ROLES.join(', ')}`),
+  }),
+  remoteCallGroups: setting({
+    key: 'remote call groups',
+    kind: 'list',
+    default: () => [],
+    why: "Empty: the original's groups for the server role. Listing groups here replaces them (the configurable ACL).",
+    check: (v) => v.map((g) => accountNameProblem(g, 'group name')).find((p) => p !== null) ?? null,
+  }),
+  legacyInput: setting({
+    key: 'legacy input',
+    kind: 'string',
+    default: () => 'subnets',
+    why: 'The legacy wire (SMB, mailslot) proves nothing about the sender: take it only from "legacy subnets" (the local network by default), not from anywhere. "all" is the original; "none" takes only verified messages.',
+    check: (v) => (LEGACY_INPUT.includes(v as never) ? null : `must be one of ${LEGACY_INPUT.join(', ')}`),
+  }),
+  legacySubnets: setting({
+    key: 'legacy subnets',
+    kind: 'list',
+    default: () => ['local'],
+    why: '"local": loopback and the subnets of "interfaces", the broadcast segment the NetBIOS wire was made for. Add CIDR subnets ("10.0.0.0/8") to widen it.',
+    check: (v) =>
+      v.find((s) => s !== 'local' && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(s)) === undefined ? null : 'may hold only "local" and CIDR subnets (10.0.0.0/8, fd00::/8)',
   }),
   terminal: setting({
     key: 'terminal',

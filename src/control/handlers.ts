@@ -1,8 +1,14 @@
 import { NetApiError } from '../messenger/errors.js';
 import { messageToJson } from '../messenger/message.js';
 import type { Caller, Messenger } from '../messenger/messenger.js';
+import { normalizeAlias } from '../messenger/names.js';
+import { NERR } from '../messenger/status.js';
+import { describePrincipal, isRemote, type AccessPolicy, type Action, type Principal } from '../security/access.js';
+import type { Accounts } from '../security/accounts.js';
+import type { AuditLog } from '../security/audit.js';
+import { parsePolicy, type AliasPolicy } from '../security/inbound-policy.js';
 
-/** Most messages one `inbox.list` returns; clients page with `afterId`. */
+/** Most messages (or audit records) one list call returns; clients page with `afterId`. */
 export const MAX_INBOX_PAGE = 1000;
 
 export interface DaemonInfo {
@@ -10,19 +16,91 @@ export interface DaemonInfo {
   readonly dataDir: string;
   readonly workgroup: string;
   readonly startedAt: string;
+  /** The secure channel's port and this host's key fingerprint, when the channel is on. */
+  readonly securePort?: number;
+  readonly hostKey?: string;
 }
 
+/** Each alias's allow/deny lists and legacy-input override, kept in the store. */
+export interface AliasPolicies {
+  get(alias: string): AliasPolicy;
+  set(alias: string, policy: AliasPolicy | null): Promise<void>;
+}
+
+/** What the control socket and the secure channel reach in the daemon. */
+export interface ControlServices {
+  readonly messenger: Messenger;
+  readonly info: DaemonInfo;
+  readonly access: AccessPolicy;
+  readonly accounts: Accounts;
+  readonly aliasPolicies: AliasPolicies;
+  readonly audit: AuditLog;
+  /** Who a local uid is: its login name and, for root and the daemon's own user, Administrators. */
+  localPrincipal(uid: number | null): Promise<Principal>;
+  /** A NetBIOS name's address, for clients that call another host's daemon by name. */
+  resolveHost?(name: string): Promise<string>;
+}
+
+/** The access rule each operation falls under. */
+const ACTION: Readonly<Record<string, Action>> = {
+  send: 'send',
+  broadcast: 'send',
+  sendUsers: 'send',
+  'names.list': 'names.read',
+  'names.get': 'names.read',
+  'names.add': 'names.add',
+  'names.delete': 'names.delete',
+  'names.policy': 'names.read',
+  'names.setPolicy': 'names.add',
+  'inbox.list': 'inbox.read',
+  status: 'names.read',
+  resolve: 'names.read',
+  'users.list': 'administer',
+  'users.add': 'administer',
+  'users.delete': 'administer',
+  'users.password': 'administer',
+  'users.token': 'administer',
+  'users.groups': 'administer',
+  'audit.list': 'administer',
+};
+
 /**
- * Runs one control request against the Messenger service. The request is untrusted JSON: the
- * domain validates every field and answers with NetApiError.
+ * Runs one request from the control socket or the secure channel, for `principal`, under the
+ * original's access rules. Remote calls are written to the audit log with their outcome.
  */
-export async function handleRequest(
-  messenger: Messenger,
-  info: DaemonInfo,
-  request: Record<string, unknown>,
-  caller: Caller,
-): Promise<unknown> {
-  switch (request.op) {
+export async function handleRequest(services: ControlServices, request: Record<string, unknown>, principal: Principal): Promise<unknown> {
+  const op = String(request.op);
+  const action = ACTION[op];
+  if (action === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', `Unknown control operation ${JSON.stringify(request.op)}.`);
+  const remote = isRemote(principal);
+  try {
+    services.access.check(principal, action);
+    const result = await run(services, op, request, principal);
+    if (remote && action !== 'names.read') audit(services, principal, op, request, NERR.NERR_Success);
+    return result;
+  } catch (error) {
+    if (remote || (error instanceof NetApiError && error.statusName === 'ERROR_ACCESS_DENIED')) {
+      audit(services, principal, op, request, error instanceof NetApiError ? error.status : NERR.NERR_InternalError);
+    }
+    throw error;
+  }
+}
+
+function audit(services: ControlServices, principal: Principal, op: string, request: Record<string, unknown>, status: number): void {
+  const target = ['to', 'name', 'user'].map((key) => request[key]).find((v) => typeof v === 'string');
+  services.audit.record({
+    event: status === NERR.ERROR_ACCESS_DENIED ? 'refused-call' : 'remote-call',
+    principal: describePrincipal(principal),
+    source: principal.source,
+    detail: target === undefined ? op : `${op} ${String(target)}`,
+    status,
+  });
+}
+
+async function run(services: ControlServices, op: string, request: Record<string, unknown>, principal: Principal): Promise<unknown> {
+  const { messenger } = services;
+  const caller: Caller = { uid: principal.uid, name: principal.kind === 'host' ? null : principal.name || null };
+  switch (op) {
     case 'send': {
       const { to, from, text, host } = request;
       return messenger.send(host === undefined ? { to, from, text } : { to, from, text, host }, caller);
@@ -36,18 +114,72 @@ export async function handleRequest(
     case 'names.get':
       return messenger.aliases.get(request.name);
     case 'names.add':
-      return messenger.aliases.add(request.name, caller.uid);
-    case 'names.delete':
-      return messenger.aliases.delete(request.name);
+      return messenger.aliases.add(request.name, principal.uid);
+    case 'names.delete': {
+      // "for others": a local caller who is not an administrator deletes only names it added
+      const name = normalizeAlias(request.name, 'message name', messenger.charset);
+      const owner = messenger.aliases.ownerOf(name);
+      if (!isRemote(principal) && !services.access.isAdmin(principal) && owner !== undefined && owner !== principal.uid) {
+        throw new NetApiError('ERROR_ACCESS_DENIED', `${name} was added by another user; only an administrator may delete it.`);
+      }
+      const deleted = await messenger.aliases.delete(name);
+      await services.aliasPolicies.set(deleted.name, null);
+      return deleted;
+    }
+    case 'names.policy':
+      return services.aliasPolicies.get(messenger.aliases.get(request.name).name);
+    case 'names.setPolicy': {
+      const alias = messenger.aliases.get(request.name);
+      const owner = messenger.aliases.ownerOf(alias.name);
+      const own = owner !== undefined ? owner === principal.uid : alias.kind === 'user' && alias.name === principal.name?.toUpperCase();
+      if (!own && !services.access.isAdmin(principal) && !isRemote(principal)) {
+        throw new NetApiError('ERROR_ACCESS_DENIED', `Only ${alias.name}'s owner or an administrator may set who can message it.`);
+      }
+      const policy = request.policy === null ? null : parsePolicy(request.policy);
+      await services.aliasPolicies.set(alias.name, policy);
+      return services.aliasPolicies.get(alias.name);
+    }
     case 'inbox.list': {
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
       return (await messenger.inbox(afterId, limit)).map(messageToJson);
     }
     case 'status':
-      return { computerName: messenger.computerName, ...info, aliases: messenger.listNames().length };
+      return { computerName: messenger.computerName, ...services.info, aliases: messenger.listNames().length, role: services.access.role };
+    case 'resolve': {
+      if (services.resolveHost === undefined) throw new NetApiError('NERR_NameNotFound', 'Name resolution is off on this daemon.');
+      return { address: await services.resolveHost(normalizeAlias(request.name, 'server name', messenger.charset)) };
+    }
+    case 'users.list':
+      return services.accounts.list();
+    case 'users.add': {
+      const groups = request.groups ?? [];
+      if (!Array.isArray(groups) || groups.length > 64) throw new NetApiError('ERROR_INVALID_PARAMETER', 'groups must be a list of group names.');
+      await services.accounts.add(request.user, optionalString(request.password, 'password'), groups as string[]);
+      return { user: request.user, groups };
+    }
+    case 'users.delete':
+      await services.accounts.delete(request.user);
+      return { user: request.user };
+    case 'users.password':
+      await services.accounts.setPassword(request.user, String(optionalString(request.password, 'password') ?? ''));
+      return { user: request.user };
+    case 'users.token':
+      return { user: request.user, token: await services.accounts.issueToken(request.user) };
+    case 'users.groups': {
+      const add = stringList(request.add, 'add');
+      const remove = stringList(request.remove, 'remove');
+      for (const group of add) await services.accounts.setMembership(request.user, group, true);
+      for (const group of remove) await services.accounts.setMembership(request.user, group, false);
+      return { user: request.user, groups: await services.accounts.groupsOf(String(request.user)) };
+    }
+    case 'audit.list': {
+      const afterId = wholeNumber(request.afterId, 0, 'afterId');
+      const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
+      return services.audit.list(afterId, limit);
+    }
     default:
-      throw new NetApiError('ERROR_NOT_SUPPORTED', `Unknown control operation ${JSON.stringify(request.op)}.`);
+      throw new NetApiError('ERROR_NOT_SUPPORTED', `Unknown control operation ${JSON.stringify(op)}.`);
   }
 }
 
@@ -57,4 +189,18 @@ function wholeNumber(value: unknown, fallback: number, what: string): number {
     throw new NetApiError('ERROR_INVALID_PARAMETER', `${what} must be a whole number.`);
   }
   return value;
+}
+
+function optionalString(value: unknown, what: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new NetApiError('ERROR_INVALID_PARAMETER', `${what} must be a string.`);
+  return value;
+}
+
+function stringList(value: unknown, what: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 64 || !value.every((v) => typeof v === 'string')) {
+    throw new NetApiError('ERROR_INVALID_PARAMETER', `${what} must be a list of names.`);
+  }
+  return value as string[];
 }

@@ -27,6 +27,18 @@ export type Request =
   | { id: number; op: 'names.delete'; name: string }
   | { id: number; op: 'names.get'; name: string }
   | { id: number; op: 'inbox.list'; afterId?: number; limit?: number }
+  | { id: number; op: 'names.policy'; name: string }
+  | { id: number; op: 'names.setPolicy'; name: string; policy: { legacy?: string; allow?: string[]; deny?: string[] } | null }
+  | { id: number; op: 'resolve'; name: string }
+  | { id: number; op: 'auth'; user?: string; password?: string; token?: string }
+  | { id: number; op: 'users.list' }
+  | { id: number; op: 'users.add'; user: string; password: string | null; groups: string[] }
+  | { id: number; op: 'users.delete'; user: string }
+  | { id: number; op: 'users.password'; user: string; password: string }
+  | { id: number; op: 'users.token'; user: string }
+  | { id: number; op: 'users.groups'; user: string; add?: string[]; remove?: string[] }
+  | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
+  | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; signature: string }
   | { id: number; op: 'status' };
 
 export type Operation = Request['op'];

@@ -25,6 +25,13 @@ import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import { loggedOnUsers } from './users.js';
+import { createSecurity, type DaemonSecurity } from './security.js';
+import type { ControlServices } from '../control/handlers.js';
+import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
+import { KnownHosts } from '../security/known-hosts.js';
+import { SecureServer } from '../transports/secure/server.js';
+import { SecureSender } from '../transports/secure/sender.js';
+import type { SecureTrust } from '../transports/secure/client.js';
 
 export interface DaemonIo {
   /** Where received messages are shown (the daemon's terminal). */
@@ -45,6 +52,7 @@ export class Daemon {
   readonly #store: SqliteStore;
   readonly #control: ControlServer;
   readonly #smb: SmbServer[];
+  readonly #secure: SecureServer[];
   readonly #names: NameService[];
   readonly #mailslots: MailslotService[];
   readonly #hook: HookSink | undefined;
@@ -57,6 +65,7 @@ export class Daemon {
     store: SqliteStore;
     control: ControlServer;
     smb: SmbServer[];
+    secure: SecureServer[];
     names: NameService[];
     mailslots: MailslotService[];
     hook: HookSink | undefined;
@@ -68,6 +77,7 @@ export class Daemon {
     this.#store = parts.store;
     this.#control = parts.control;
     this.#smb = parts.smb;
+    this.#secure = parts.secure;
     this.#names = parts.names;
     this.#mailslots = parts.mailslots;
     this.#hook = parts.hook;
@@ -134,6 +144,12 @@ export class Daemon {
         wins: viaNameService((service, name, suffix) => service.resolveWins(name, suffix)),
         bcast: viaNameService((service, name, suffix) => service.resolve(name, suffix)),
       };
+      const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
+      const security = await createSecurity(config, store, addresses, io.log);
+      const secureOn = config.securePort.length > 0;
+      const identity = secureOn
+        ? await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile })
+        : undefined;
       const cache = new NameCache(config.nameResolveOrder.map((source) => sources[source.toLowerCase()] as NameResolver), config.nameCacheTimeout);
       const aliases = new AliasTable({
         registrar,
@@ -166,12 +182,25 @@ export class Daemon {
           callingName: aliases.computerName,
           charset: config.dosCharset,
           port: NBSS_PORT,
+          ...(identity === undefined
+            ? {}
+            : {
+                secure: new SecureSender({
+                  identity,
+                  knownHosts: new KnownHosts(paths.knownHosts),
+                  trust: config.secureTrust as SecureTrust,
+                  ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
+                  port: config.securePort[0] as number,
+                  log: io.log,
+                }),
+              }),
         }),
         broadcaster,
         workgroup: config.workgroup.toUpperCase(),
         sessionUsers: () => smbServers.flatMap((server) => server.sessionUsers()),
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
+        admission: security.admission,
       });
       // One budget per source address across the legacy transports (SMB and mailslot).
       const limiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
@@ -180,17 +209,34 @@ export class Daemon {
       const names = await startNameService(config, messenger, io.log);
       network.push(...names);
       mailslots.push(...(await startMailslots(config, messenger, limiter, io.log)));
-      const control = new ControlServer({
-        path: paths.controlSocket,
-        mode: root ? 0o666 : 0o600,
+      const services: ControlServices = {
         messenger,
-        info: { pid: process.pid, dataDir: config.dataDir, workgroup: config.workgroup, startedAt: new Date().toISOString() },
-        log: io.log,
-      });
+        info: {
+          pid: process.pid,
+          dataDir: config.dataDir,
+          workgroup: config.workgroup,
+          startedAt: new Date().toISOString(),
+          ...(identity === undefined ? {} : { hostKey: identity.fingerprint }),
+        },
+        access: security.access,
+        accounts: security.accounts,
+        aliasPolicies: security.aliasPolicies,
+        audit: security.audit,
+        localPrincipal: (uid) => security.localPrincipal(uid),
+        resolveHost: async (name) => {
+          const endpoint = await cache.resolve(name, SUFFIX.messenger);
+          if (endpoint === null) throw new NetApiError('NERR_NameNotFound', `No host answers for ${name}.`);
+          return endpoint.address;
+        },
+      };
+      // Hosts' messages over the secure channel have a budget per host key, like addresses on the legacy wire.
+      const hostLimiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
+      const secure = identity === undefined ? [] : await startSecureListeners(config, services, security, identity, hostLimiter, io.log);
+      const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log: io.log });
       try {
         await control.listen();
       } catch (error) {
-        await Promise.all(smb.map((server) => server.close()));
+        await Promise.all([...smb, ...secure].map((server) => server.close()));
         for (const service of names) service.stop();
         for (const service of mailslots) service.stop();
         throw error;
@@ -200,7 +246,8 @@ export class Daemon {
         `Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; ` +
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
-      return new Daemon({ messenger, store, control, smb, names, mailslots, hook, config, log: io.log });
+      if (identity !== undefined) io.log(`host key ${identity.fingerprint}`);
+      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -211,7 +258,7 @@ export class Daemon {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#control.close();
-      await Promise.all(this.#smb.map((server) => server.close()));
+      await Promise.all([...this.#smb, ...this.#secure].map((server) => server.close()));
       for (const service of this.#mailslots) service.stop();
       for (const service of this.#names) {
         await Promise.all(ownedNames(this.#config, this.messenger).map((name) => service.release(name)));
@@ -380,6 +427,44 @@ async function startSmbListeners(config: Config, messenger: Messenger, limiter: 
       }
       await Promise.all(servers.map((s) => s.close()));
       throw new NetApiError('NERR_MsgInitFailed', `Cannot listen for SMB messages on port ${port}: ${code ?? String(error)}.`, { cause: error });
+    }
+  }
+  return servers;
+}
+
+/** The secure channel's TLS listeners, on the same addresses as the SMB listeners. */
+async function startSecureListeners(
+  config: Config,
+  services: ControlServices,
+  security: DaemonSecurity,
+  identity: HostIdentity,
+  limiter: RateLimiter,
+  log: (line: string) => void,
+): Promise<SecureServer[]> {
+  const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
+  const servers: SecureServer[] = [];
+  for (const port of config.securePort) {
+    const server = new SecureServer({
+      identity,
+      services,
+      addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
+      port,
+      admit: (source) => limiter.take(source),
+      ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
+      log,
+    });
+    try {
+      await server.listen();
+      log(`secure channel (TLS 1.3) on ${server.endpoints.join(', ')}`);
+      servers.push(server);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (skippable(error, config.sources.securePort)) {
+        log(`cannot listen on port ${port} (${code}); the secure channel is off. Choose a port with --secure-port`);
+        continue;
+      }
+      await Promise.all(servers.map((s) => s.close()));
+      throw new NetApiError('NERR_MsgInitFailed', `Cannot open the secure channel on port ${port}: ${code ?? String(error)}.`, { cause: error });
     }
   }
   return servers;

@@ -1,16 +1,32 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { resolveDataDir, dataDirPaths } from '../config/paths.js';
 import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Operation, type RequestBody, type Response } from '../control/protocol.js';
 import type { Alias } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
 import type { MessageJson } from '../messenger/message.js';
 import type { SendResult } from '../messenger/messenger.js';
+import { KnownHosts } from '../security/known-hosts.js';
+import { SECURE_PORT } from '../transports/secure/protocol.js';
+import { SECURE_TRUST, SecureChannelError, openSecureChannel, type SecureTrust } from '../transports/secure/client.js';
 
 export interface ConnectOptions {
   /** The daemon's data dir; default: NETSEND_DATA_DIR, else the per-user or system default. */
   dataDir?: string;
   /** How long to wait for the daemon's hello, in ms. Default 5000. */
   timeoutMs?: number;
+}
+
+export interface RemoteConnectOptions extends ConnectOptions {
+  /** The other host: "HOST", "HOST:PORT", "\\\\HOST", an address or a NetBIOS name (resolved by the local daemon). */
+  server: string;
+  /** An account on that host, with `password`; or `token`. Default: NETSEND_USER, NETSEND_PASSWORD, NETSEND_TOKEN. */
+  user?: string;
+  password?: string;
+  token?: string;
+  /** How to trust the host's key; default NETSEND_SECURE_TRUST, else "tofu" (pinned on first use). */
+  trust?: SecureTrust;
+  /** Told when the host's key is pinned for the first time. */
+  onPinned?: (host: string, fingerprint: string) => void;
 }
 
 export interface SendInput {
@@ -48,6 +64,28 @@ export class Client {
     get: (name: string): Promise<Alias> => this.#call('names.get', { name }) as Promise<Alias>,
     add: (name: string): Promise<Alias> => this.#call('names.add', { name }) as Promise<Alias>,
     delete: (name: string): Promise<Alias> => this.#call('names.delete', { name }) as Promise<Alias>,
+  };
+
+  /** Who may message an alias: its allow and deny lists and its legacy-input override. */
+  readonly policies = {
+    get: (name: string): Promise<unknown> => this.#call('names.policy', { name }),
+    set: (name: string, policy: { legacy?: string; allow?: string[]; deny?: string[] } | null): Promise<unknown> =>
+      this.#call('names.setPolicy', { name, policy }),
+  };
+
+  /** netsend's accounts for remote callers (administrators only). */
+  readonly users = {
+    list: (): Promise<unknown> => this.#call('users.list', {}),
+    add: (user: string, password: string | null, groups: string[] = []): Promise<unknown> => this.#call('users.add', { user, password, groups }),
+    delete: (user: string): Promise<unknown> => this.#call('users.delete', { user }),
+    setPassword: (user: string, password: string): Promise<unknown> => this.#call('users.password', { user, password }),
+    issueToken: (user: string): Promise<{ user: string; token: string }> => this.#call('users.token', { user }) as Promise<{ user: string; token: string }>,
+    setGroups: (user: string, change: { add?: string[]; remove?: string[] }): Promise<unknown> => this.#call('users.groups', { user, ...change }),
+  };
+
+  /** The audit log: remote calls and refused messages (administrators only). */
+  readonly audit = {
+    list: (options: { afterId?: number; limit?: number } = {}): Promise<unknown[]> => this.#call('audit.list', options) as Promise<unknown[]>,
   };
 
   /** Received messages, oldest first. */
@@ -93,6 +131,16 @@ export class Client {
     return this.#call('sendUsers', message) as Promise<SendResult>;
   }
 
+  /** A NetBIOS name's address, as the daemon's resolvers find it. */
+  resolve(name: string): Promise<{ address: string }> {
+    return this.#call('resolve', { name }) as Promise<{ address: string }>;
+  }
+
+  /** Logs on to a remote daemon over the secure channel. @throws NetApiError ERROR_LOGON_FAILURE */
+  logon(credentials: { user: string; password: string } | { token: string }): Promise<{ user: string; groups: string[] }> {
+    return this.#call('auth', credentials) as Promise<{ user: string; groups: string[] }>;
+  }
+
   status(): Promise<DaemonStatus> {
     return this.#call('status', {}) as Promise<DaemonStatus>;
   }
@@ -134,32 +182,97 @@ export class Client {
 export async function connect(options: ConnectOptions = {}): Promise<Client> {
   const dataDir = resolveDataDir(options.dataDir);
   const path = dataDirPaths(dataDir).controlSocket;
-  const socket = netConnect(path);
-  const framer = new LineFramer();
   const notStarted = (why: string) =>
     new NetApiError('NERR_MsgNotStarted', `No netsend daemon answers on ${path} (${why}); start one with "netsend serve".`);
+  return over(netConnect(path), options.timeoutMs ?? 5000, notStarted);
+}
+
+/**
+ * Connects to another host's daemon over the secure channel and logs on, for remote calls
+ * (`servername`, `--server`). Needs membership in that host's remote-call groups for most calls.
+ * @throws NetApiError NERR_NetworkError (unreachable, or its host key changed), ERROR_LOGON_FAILURE
+ */
+export async function connectRemote(options: RemoteConnectOptions): Promise<Client> {
+  const { host, port } = await locateServer(options);
+  const env = process.env;
+  const trust = options.trust ?? (SECURE_TRUST.includes(env.NETSEND_SECURE_TRUST as SecureTrust) ? (env.NETSEND_SECURE_TRUST as SecureTrust) : 'tofu');
+  const dataDir = resolveDataDir(options.dataDir);
+  let socket: Socket;
+  try {
+    socket = await openSecureChannel({
+      host,
+      port,
+      trust,
+      knownHosts: new KnownHosts(dataDirPaths(dataDir).knownHosts),
+      timeoutMs: options.timeoutMs ?? 5000,
+      ...(options.onPinned ? { onPinned: options.onPinned } : {}),
+    });
+  } catch (error) {
+    if (error instanceof SecureChannelError) throw new NetApiError('NERR_NetworkError', error.message);
+    throw error;
+  }
+  const client = await over(socket, options.timeoutMs ?? 5000, (why) => new NetApiError('NERR_NetworkError', `${host}:${port} is not a netsend daemon (${why}).`));
+  const token = options.token ?? env.NETSEND_TOKEN;
+  const user = options.user ?? env.NETSEND_USER;
+  const password = options.password ?? env.NETSEND_PASSWORD;
+  try {
+    if (token) await client.logon({ token });
+    else if (user && password !== undefined) await client.logon({ user, password });
+    else throw new NetApiError('ERROR_ACCESS_DENIED', 'Remote calls need an account: a user and password (NETSEND_USER, NETSEND_PASSWORD) or a token (NETSEND_TOKEN).');
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return client;
+}
+
+/** "HOST", "HOST:PORT", "[v6]:PORT", "\\\\NAME": where the secure channel of a server is. */
+async function locateServer(options: RemoteConnectOptions): Promise<{ host: string; port: number }> {
+  const bare = options.server.replace(/^\\\\/, '');
+  const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(bare) ?? /^([^:]+)(?::(\d+))?$/.exec(bare) ?? [bare, bare, undefined];
+  const host = match[1] ?? bare;
+  const port = match[2] === undefined ? SECURE_PORT : Number(match[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NetApiError('ERROR_INVALID_PARAMETER', `"${options.server}" has no valid port.`);
+  // A NetBIOS name (no dots): the local daemon's resolvers (lmhosts, WINS, broadcast) know where it is.
+  if (isIP(host) === 0 && !host.includes('.') && host.toLowerCase() !== 'localhost') {
+    const local = await connect(options).catch(() => null);
+    if (local !== null) {
+      try {
+        return { host: (await local.resolve(host)).address, port };
+      } catch {
+        // not a NetBIOS name the daemon can find: let DNS try
+      } finally {
+        await local.close();
+      }
+    }
+  }
+  return { host, port };
+}
+
+async function over(socket: Socket, timeoutMs: number, fail: (why: string) => NetApiError): Promise<Client> {
+  const framer = new LineFramer();
   const hello = await new Promise<Hello>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(notStarted('no hello'));
-    }, options.timeoutMs ?? 5000);
-    const fail = (error: NodeJS.ErrnoException) => {
+      reject(fail('no hello'));
+    }, timeoutMs);
+    const onError = (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(notStarted(error.code ?? error.message));
+      reject(fail(error.code ?? error.message));
     };
-    socket.once('error', fail);
+    socket.once('error', onError);
     const onData = (chunk: Buffer) => {
       const [first] = framer.push(chunk);
       if (first === undefined) return;
       clearTimeout(timer);
       socket.off('data', onData);
-      socket.off('error', fail);
+      socket.off('error', onError);
       let hello: Hello;
       try {
         hello = JSON.parse(first) as Hello;
       } catch {
         socket.destroy();
-        reject(notStarted('not a netsend control socket'));
+        reject(fail('not a netsend control socket'));
         return;
       }
       if (hello.hello !== 'netsend' || hello.version !== PROTOCOL_VERSION) {

@@ -12,6 +12,11 @@ export interface Alias {
   readonly kind: AliasKind;
 }
 
+export interface StoredAlias {
+  readonly name: string;
+  readonly addedByUid: number | null;
+}
+
 /** Persistence of the aliases added at runtime. */
 export interface AliasStore {
   saveAlias(name: string, addedByUid: number | null): Promise<void>;
@@ -35,8 +40,8 @@ export const noNetworkRegistrar: NameRegistrar = {
 export interface AliasTableOptions {
   computerName: string;
   userNames: readonly string[];
-  /** Aliases added in earlier runs, as the store kept them. */
-  addedAliases: readonly string[];
+  /** Aliases added in earlier runs, as the store kept them (with the uid that added each). */
+  addedAliases: ReadonlyArray<string | StoredAlias>;
   maxAddedAliases: number;
   store: AliasStore;
   registrar?: NameRegistrar;
@@ -54,6 +59,8 @@ export class AliasTable {
   #version = 0;
   /** Names being added right now (registering, storing): they count as taken. */
   readonly #adding = new Set<string>();
+  /** Who added each added alias (a local uid; null for remote callers and unknown). */
+  readonly #owners = new Map<string, number | null>();
 
   constructor(options: AliasTableOptions) {
     this.#store = options.store;
@@ -67,14 +74,23 @@ export class AliasTable {
       if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'user' });
     }
     for (const stored of options.addedAliases) {
-      const name = tryNormalize(stored, this.#charset);
-      if (name !== null && !this.#byName.has(name)) this.#byName.set(name, { name, kind: 'added' });
+      const { name: raw, addedByUid } = typeof stored === 'string' ? { name: stored, addedByUid: null } : stored;
+      const name = tryNormalize(raw, this.#charset);
+      if (name !== null && !this.#byName.has(name)) {
+        this.#byName.set(name, { name, kind: 'added' });
+        this.#owners.set(name, addedByUid);
+      }
     }
   }
 
   /** Changes whenever an alias is added or deleted, so derived tables know when to rebuild. */
   get version(): number {
     return this.#version;
+  }
+
+  /** The uid that added an added alias (null: a remote caller, or not known); undefined for other aliases. */
+  ownerOf(name: string): number | null | undefined {
+    return this.#owners.get(name);
   }
 
   /** Every alias, in registration order: the computer name, user names, then added ones. */
@@ -122,6 +138,7 @@ export class AliasTable {
         throw error;
       }
       this.#byName.set(canonical, alias);
+      this.#owners.set(canonical, addedByUid);
       this.#version++;
       return alias;
     } finally {
@@ -141,6 +158,7 @@ export class AliasTable {
     // Stored state first: if the store fails, the alias stays, in memory and after a restart alike.
     if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
     this.#byName.delete(alias.name);
+    this.#owners.delete(alias.name);
     this.#version++;
     await this.#registrar.release(alias);
     return alias;

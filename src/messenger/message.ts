@@ -1,5 +1,10 @@
 /** How a message reached this host. */
-export const VIA = ['local', 'smb', 'mailslot'] as const;
+export const VIA = ['local', 'netsend', 'smb', 'mailslot'] as const;
+
+/** The legacy wire carries names anyone can claim: its messages are shown as unverified. */
+export function isVerified(via: Via): boolean {
+  return via === 'local' || via === 'netsend';
+}
 export type Via = (typeof VIA)[number];
 
 /** A message as it arrives, before it is stored. */
@@ -12,6 +17,10 @@ export interface IncomingMessage {
   readonly senderUid: number | null;
   /** The network peer ("127.0.0.1:40312"); null for local sends. */
   readonly senderAddress: string | null;
+  /** Over the secure channel: the sending host's account that sent it (signed by the host). */
+  readonly senderUser?: string | null;
+  /** Over the secure channel: the sending host, verified by its key ("HOSTB sha256:…"). */
+  readonly senderHost?: string | null;
 }
 
 /** A message once committed to the inbox. */
@@ -28,11 +37,25 @@ export interface MessageJson {
   text: string;
   receivedAt: string;
   via: Via;
+  /** False for the legacy wire (SMB, mailslot), where the sender's name is only a claim. */
+  verified: boolean;
+  senderUser?: string;
+  senderHost?: string;
 }
 
 export function messageToJson(message: StoredMessage): MessageJson {
   const { id, from, to, text, via } = message;
-  return { id, from, to, text, receivedAt: message.receivedAt.toISOString(), via };
+  return {
+    id,
+    from,
+    to,
+    text,
+    receivedAt: message.receivedAt.toISOString(),
+    via,
+    verified: isVerified(via),
+    ...(message.senderUser ? { senderUser: message.senderUser } : {}),
+    ...(message.senderHost ? { senderHost: message.senderHost } : {}),
+  };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface OutgoingMessage {
   readonly from: string;
   readonly to: string;
   readonly text: string;
+  /** The sending user's login name, where known: netsend peers show it, verified by the host key. */
+  readonly user?: string | null;
 }
 
 export interface SendOptions {
@@ -32,6 +34,8 @@ export interface SendReport {
   readonly lossy?: boolean;
   /** The code page the text went out in. */
   readonly charset?: string;
+  /** It went over netsend's secure channel (the recipient verified this host), not the legacy wire. */
+  readonly secure?: boolean;
 }
 
 /**
@@ -55,10 +59,17 @@ export interface BroadcastSender {
 /** NET SEND's limit for broadcast messages, in characters. */
 export const MAX_BROADCAST_CHARACTERS = 128;
 
-/** Who is calling, as the control socket learned it from the kernel. */
+/** Who is calling: the uid the kernel reported on the control socket, and the login or account name. */
 export interface Caller {
   readonly uid: number | null;
+  readonly name?: string | null;
 }
+
+/**
+ * The recipient's rules (legacy input, per-alias allow and deny lists): why `alias` refuses the
+ * message, or null. Refusals are the daemon's to log.
+ */
+export type Admission = (message: IncomingMessage, alias: string) => Promise<string | null> | string | null;
 
 export interface SendRequest {
   readonly to: unknown;
@@ -84,6 +95,7 @@ export interface MessengerOptions {
   /** Largest message text accepted, in UTF-16 bytes (the unit of NetMessageBufferSend's buflen). */
   maxMessageBytes: number;
   charset: string;
+  admission?: Admission;
 }
 
 /**
@@ -100,6 +112,7 @@ export class Messenger {
   readonly #sessionUsers: () => ReadonlyArray<{ name: string; address: string }>;
   readonly #maxMessageBytes: number;
   readonly #charset: string;
+  readonly #admission: Admission | undefined;
 
   constructor(options: MessengerOptions) {
     this.aliases = options.aliases;
@@ -111,6 +124,12 @@ export class Messenger {
     this.#sessionUsers = options.sessionUsers ?? (() => []);
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#charset = options.charset;
+    this.#admission = options.admission;
+  }
+
+  /** The OEM code page of names ("dos charset"). */
+  get charset(): string {
+    return this.#charset;
   }
 
   get computerName(): string {
@@ -140,7 +159,7 @@ export class Messenger {
     if (this.#remote === undefined) {
       throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
     }
-    const report = await this.#remote.send({ from, to, text }, host === undefined ? {} : { host });
+    const report = await this.#remote.send({ from, to, text, ...(caller.name ? { user: caller.name } : {}) }, host === undefined ? {} : { host });
     return { delivered: 'remote', ...report };
   }
 
@@ -187,6 +206,8 @@ export class Messenger {
    * shown like any message, with the workgroup as recipient.
    */
   async receiveBroadcast(message: IncomingMessage): Promise<StoredMessage> {
+    const refused = this.#admission === undefined ? null : await this.#admission(message, message.to);
+    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
     const stored = await this.#store.append(message);
     this.#sink.deliver(stored);
     return stored;
@@ -199,6 +220,8 @@ export class Messenger {
   async receive(message: IncomingMessage): Promise<StoredMessage> {
     const alias = this.aliases.find(message.to);
     if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
+    const refused = this.#admission === undefined ? null : await this.#admission(message, alias.name);
+    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
     const stored = await this.#store.append({ ...message, to: alias.name });
     this.#sink.deliver(stored);
     return stored;

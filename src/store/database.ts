@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3';
+import type { StoredAlias } from '../messenger/aliases.js';
 import type { IncomingMessage, StoredMessage, Via } from '../messenger/message.js';
+import type { UserRecord, UserSummary } from '../security/accounts.js';
+import type { AuditEntry, AuditRecord } from '../security/audit.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** The database is held by another process: another daemon runs on this data dir. */
@@ -17,7 +20,26 @@ interface MessageRow {
   via: string;
   sender_uid: number | null;
   sender_address: string | null;
+  sender_user: string | null;
+  sender_host: string | null;
 }
+
+
+/** The methods the store worker runs on request (beyond appends, which it batches). */
+export const STORE_CALLS = [
+  'getUser',
+  'putUser',
+  'deleteUser',
+  'listUsers',
+  'setMembership',
+  'addToken',
+  'userForToken',
+  'appendAudit',
+  'listAudit',
+  'loadAliasPolicies',
+  'putAliasPolicy',
+] as const;
+export type StoreCall = (typeof STORE_CALLS)[number];
 
 export interface PendingMessage {
   readonly message: IncomingMessage;
@@ -39,7 +61,7 @@ export class SqliteDatabase {
   readonly #selectMessages: Database.Statement<[number, number], MessageRow>;
   readonly #insertAlias: Database.Statement;
   readonly #deleteAlias: Database.Statement;
-  readonly #selectAliases: Database.Statement<[], { name: string }>;
+  readonly #selectAliases: Database.Statement<[], { name: string; added_by_uid: number | null }>;
   readonly #insertBatch: (batch: readonly PendingMessage[]) => number[];
 
   constructor(path: string) {
@@ -57,16 +79,17 @@ export class SqliteDatabase {
       throw error;
     }
     this.#insertMessage = this.#db.prepare(
-      `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#selectMessages = this.#db.prepare(`SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?`);
     this.#insertAlias = this.#db.prepare(`INSERT OR REPLACE INTO aliases (name, added_at, added_by_uid) VALUES (?, ?, ?)`);
     this.#deleteAlias = this.#db.prepare(`DELETE FROM aliases WHERE name = ?`);
-    this.#selectAliases = this.#db.prepare(`SELECT name FROM aliases ORDER BY added_at, name`);
+    this.#selectAliases = this.#db.prepare(`SELECT name, added_by_uid FROM aliases ORDER BY added_at, name`);
     this.#insertBatch = this.#db.transaction((batch: readonly PendingMessage[]) =>
       batch.map(({ message: m, receivedAt }) =>
-        Number(this.#insertMessage.run(m.from, m.to, m.text, receivedAt, m.via, m.senderUid, m.senderAddress).lastInsertRowid),
+        Number(this.#insertMessage.run(m.from, m.to, m.text, receivedAt, m.via, m.senderUid, m.senderAddress, m.senderUser ?? null, m.senderHost ?? null)
+            .lastInsertRowid),
       ),
     );
   }
@@ -80,8 +103,8 @@ export class SqliteDatabase {
     return this.#selectMessages.all(afterId, limit).map(rowToMessage);
   }
 
-  loadAliases(): string[] {
-    return this.#selectAliases.all().map((row) => row.name);
+  loadAliases(): StoredAlias[] {
+    return this.#selectAliases.all().map((row) => ({ name: row.name, addedByUid: row.added_by_uid }));
   }
 
   saveAlias(name: string, addedByUid: number | null): void {
@@ -92,8 +115,80 @@ export class SqliteDatabase {
     this.#deleteAlias.run(name);
   }
 
+  getUser(name: string): UserRecord | null {
+    const row = this.#db.prepare(`SELECT name, password_hash FROM users WHERE name = ?`).get(name) as { name: string; password_hash: string | null } | undefined;
+    if (row === undefined) return null;
+    return { name: row.name, passwordHash: row.password_hash, groups: this.#groupsOf(row.name) };
+  }
+
+  /** Creates the account, or sets its password when it exists. */
+  putUser(name: string, passwordHash: string | null): void {
+    this.#db
+      .prepare(`INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash`)
+      .run(name, passwordHash, Date.now());
+  }
+
+  /** Deletes the account with its memberships and tokens; false when there was none. */
+  deleteUser(name: string): boolean {
+    return this.#db.transaction(() => {
+      this.#db.prepare(`DELETE FROM memberships WHERE user_name = ?`).run(name);
+      this.#db.prepare(`DELETE FROM tokens WHERE user_name = ?`).run(name);
+      return this.#db.prepare(`DELETE FROM users WHERE name = ?`).run(name).changes > 0;
+    })();
+  }
+
+  listUsers(): UserSummary[] {
+    const rows = this.#db
+      .prepare(`SELECT name, password_hash IS NOT NULL AS has_password, (SELECT count(*) FROM tokens t WHERE t.user_name = u.name) AS tokens FROM users u ORDER BY name`)
+      .all() as Array<{ name: string; has_password: number; tokens: number }>;
+    return rows.map((row) => ({ name: row.name, groups: this.#groupsOf(row.name), tokens: row.tokens, hasPassword: row.has_password === 1 }));
+  }
+
+  setMembership(user: string, group: string, member: boolean): void {
+    if (member) this.#db.prepare(`INSERT OR IGNORE INTO memberships (user_name, group_name) VALUES (?, ?)`).run(user, group);
+    else this.#db.prepare(`DELETE FROM memberships WHERE user_name = ? AND group_name = ?`).run(user, group);
+  }
+
+  addToken(hash: string, user: string): void {
+    this.#db.prepare(`INSERT INTO tokens (hash, user_name, created_at) VALUES (?, ?, ?)`).run(hash, user, Date.now());
+  }
+
+  userForToken(hash: string): string | null {
+    const row = this.#db.prepare(`SELECT user_name FROM tokens WHERE hash = ?`).get(hash) as { user_name: string } | undefined;
+    return row?.user_name ?? null;
+  }
+
+  appendAudit(entry: AuditEntry): number {
+    return Number(
+      this.#db
+        .prepare(`INSERT INTO audit (at, event, principal, source, detail, status) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(Date.now(), entry.event, entry.principal, entry.source, entry.detail, entry.status).lastInsertRowid,
+    );
+  }
+
+  listAudit(afterId: number, limit: number): AuditRecord[] {
+    return this.#db.prepare(`SELECT id, at, event, principal, source, detail, status FROM audit WHERE id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as AuditRecord[];
+  }
+
+  /** Every alias's policy as the JSON text it was stored as. */
+  loadAliasPolicies(): Array<{ name: string; policy: string }> {
+    return this.#db.prepare(`SELECT name, policy FROM alias_policies ORDER BY name`).all() as Array<{ name: string; policy: string }>;
+  }
+
+  /** Stores an alias's policy; null removes it. */
+  putAliasPolicy(name: string, policy: string | null): void {
+    if (policy === null) this.#db.prepare(`DELETE FROM alias_policies WHERE name = ?`).run(name);
+    else this.#db.prepare(`INSERT OR REPLACE INTO alias_policies (name, policy) VALUES (?, ?)`).run(name, policy);
+  }
+
   close(): void {
     this.#db.close();
+  }
+
+  #groupsOf(user: string): string[] {
+    return (this.#db.prepare(`SELECT group_name FROM memberships WHERE user_name = ? ORDER BY group_name`).all(user) as Array<{ group_name: string }>).map(
+      (row) => row.group_name,
+    );
   }
 
   #migrate(): void {
@@ -124,5 +219,7 @@ function rowToMessage(row: MessageRow): StoredMessage {
     via: row.via as Via,
     senderUid: row.sender_uid,
     senderAddress: row.sender_address,
+    ...(row.sender_user === null ? {} : { senderUser: row.sender_user }),
+    ...(row.sender_host === null ? {} : { senderHost: row.sender_host }),
   };
 }

@@ -19,4 +19,36 @@ export const MIGRATIONS: readonly string[] = [
      added_at     INTEGER NOT NULL,
      added_by_uid INTEGER
    ) WITHOUT ROWID;`,
+  // 2: accounts and groups for remote calls, API tokens, the audit log, per-alias policies,
+  // and the verified sender of messages that came over the secure channel
+  `CREATE TABLE users (
+     name          TEXT    PRIMARY KEY COLLATE NOCASE,
+     password_hash TEXT,                       -- "scrypt$N$r$p$salt$hash"; NULL: token-only account
+     created_at    INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE memberships (
+     user_name  TEXT NOT NULL COLLATE NOCASE,
+     group_name TEXT NOT NULL COLLATE NOCASE,
+     PRIMARY KEY (user_name, group_name)
+   ) WITHOUT ROWID;
+   CREATE TABLE tokens (
+     hash       TEXT    PRIMARY KEY,           -- SHA-256 of the token: tokens are random, 256 bits
+     user_name  TEXT    NOT NULL COLLATE NOCASE,
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE audit (
+     id        INTEGER PRIMARY KEY,
+     at        INTEGER NOT NULL,
+     event     TEXT    NOT NULL,               -- "remote-call", "refused-send", …
+     principal TEXT    NOT NULL,
+     source    TEXT,
+     detail    TEXT    NOT NULL,
+     status    INTEGER NOT NULL
+   );
+   CREATE TABLE alias_policies (
+     name   TEXT PRIMARY KEY,
+     policy TEXT NOT NULL                      -- JSON: { legacy, allow, deny }
+   ) WITHOUT ROWID;
+   ALTER TABLE messages ADD COLUMN sender_user TEXT;             -- the sending host's account
+   ALTER TABLE messages ADD COLUMN sender_host TEXT;             -- "NAME sha256:…", verified`,
 ];

@@ -155,7 +155,7 @@ test('a file SqliteStore keeps messages and aliases across close and reopen', ()
 
     const second = await SqliteStore.open(path);
     try {
-      assert.deepEqual([...second.addedAliases].sort(), ['ADAM', 'CAROL']);
+      assert.deepEqual([...second.addedAliases].map((a) => a.name).sort(), ['ADAM', 'CAROL']);
       assert.ok(Object.isFrozen(second.addedAliases));
       assert.deepEqual(await second.list({ afterId: 0, limit: 10 }), kept);
       const next = await second.append(incoming('after reopen'));

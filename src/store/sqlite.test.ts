@@ -34,7 +34,7 @@ test('SqliteStore: a second open of the same database is refused while the first
     await assert.rejects(SqliteStore.open(path), (e: unknown) => e instanceof StoreLockedError && e.code === 'NETSEND_STORE_LOCKED');
     await first.close();
     const second = await SqliteStore.open(path);
-    assert.deepEqual(second.addedAliases, ['CAROL']);
+    assert.deepEqual(second.addedAliases.map((a) => a.name), ['CAROL']);
     assert.deepEqual((await second.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['kept']);
     await second.deleteAlias('CAROL');
     await second.close();

@@ -1,8 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { AliasStore } from '../messenger/aliases.js';
+import type { AliasStore, StoredAlias } from '../messenger/aliases.js';
+import type { AccountStore } from '../security/accounts.js';
+import type { AuditEntry, AuditStore } from '../security/audit.js';
 import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import type { MessageStore } from '../messenger/messenger.js';
-import { StoreLockedError } from './database.js';
+import { StoreLockedError, type SqliteDatabase, type StoreCall } from './database.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
 export { StoreLockedError } from './database.js';
@@ -14,15 +16,15 @@ type Waiter = { resolve: (value: unknown) => void; reject: (error: Error) => voi
  * commit waits for its fsync there while the daemon's event loop goes on serving sessions.
  * `append` resolves once the message's transaction is on disk.
  */
-export class SqliteStore implements MessageStore, AliasStore {
+export class SqliteStore implements MessageStore, AliasStore, AccountStore, AuditStore {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiter>();
   /** The aliases added at runtime, as stored when the database opened. */
-  readonly addedAliases: readonly string[];
+  readonly addedAliases: readonly StoredAlias[];
   #nextId = 1;
   #closed: Promise<void> | undefined;
 
-  private constructor(worker: Worker, addedAliases: string[]) {
+  private constructor(worker: Worker, addedAliases: StoredAlias[]) {
     this.#worker = worker;
     this.addedAliases = Object.freeze(addedAliases);
     worker.on('message', (reply: StoreReply) => this.#settle(reply));
@@ -61,6 +63,21 @@ export class SqliteStore implements MessageStore, AliasStore {
   async deleteAlias(name: string): Promise<void> {
     await this.#request((id) => ({ kind: 'deleteAlias', id, name }));
   }
+
+  /** Runs one of the database's account, audit or policy methods in the worker. */
+  call<M extends StoreCall>(method: M, ...args: Parameters<SqliteDatabase[M]>): Promise<ReturnType<SqliteDatabase[M]>> {
+    return this.#request((id) => ({ kind: 'call', id, method, args }));
+  }
+
+  getUser = (name: string) => this.call('getUser', name);
+  putUser = (name: string, passwordHash: string | null) => this.call('putUser', name, passwordHash);
+  deleteUser = (name: string) => this.call('deleteUser', name);
+  listUsers = () => this.call('listUsers');
+  setMembership = (user: string, group: string, member: boolean) => this.call('setMembership', user, group, member);
+  addToken = (hash: string, user: string) => this.call('addToken', hash, user);
+  userForToken = (hash: string) => this.call('userForToken', hash);
+  appendAudit = (entry: AuditEntry) => this.call('appendAudit', entry);
+  listAudit = (afterId: number, limit: number) => this.call('listAudit', afterId, limit);
 
   /** Commits what is pending, closes the database and ends the worker. */
   close(): Promise<void> {

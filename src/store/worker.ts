@@ -4,7 +4,7 @@
  * many senders and an idle store adds no delay.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteDatabase, type PendingMessage } from './database.js';
+import { STORE_CALLS, SqliteDatabase, type PendingMessage } from './database.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
 /** Most messages committed in one transaction. */
@@ -59,6 +59,13 @@ port.on('message', (request: StoreRequest) => {
         db.deleteAlias(request.name);
         port.postMessage({ kind: 'result', id: request.id, value: null } satisfies StoreReply);
         return;
+      case 'call': {
+        // only the listed methods: the request names one, it must not reach anything else
+        if (!STORE_CALLS.includes(request.method)) throw new Error(`No store call ${String(request.method)}`);
+        const method = db[request.method] as (...args: unknown[]) => unknown;
+        port.postMessage({ kind: 'result', id: request.id, value: method.apply(db, request.args) } satisfies StoreReply);
+        return;
+      }
       case 'close':
         flush();
         db.close();

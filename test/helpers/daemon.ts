@@ -71,7 +71,8 @@ export class DaemonProcess {
     // `prefix` runs the daemon inside a test namespace ("ip netns exec NAME"): ip execs it, same PID.
     const argv = [...(options.prefix ?? []), process.execPath, NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
     const child = spawn(argv[0] as string, argv.slice(1), {
-      env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', ...options.env },
+      // the secure channel is off unless a test turns it on: concurrent daemons would contend for its port
+      env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', NETSEND_SECURE_PORT: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const daemon = new DaemonProcess(dataDir, child);

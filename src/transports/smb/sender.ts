@@ -29,6 +29,8 @@ export interface SmbSenderOptions {
   /** Port used when neither --host nor the resolver names one. */
   port: number;
   timeoutMs?: number;
+  /** Tried first at each resolved address: netsend hosts get the message verified and in full Unicode. */
+  secure?: { tryDeliver(message: OutgoingMessage, address: string): Promise<SendReport | null> };
 }
 
 /**
@@ -78,9 +80,25 @@ export class SmbSender implements RemoteSender {
   }
 
   async send(message: OutgoingMessage, options: SendOptions): Promise<SendReport> {
+    if (options.host !== undefined) return this.#deliverAny(message, parseHost(options.host, this.#options.port));
+    const cached = this.#options.resolver.has(message.to, SUFFIX.messenger);
+    try {
+      return await this.#deliverAny(message, await this.#resolve(message.to));
+    } catch (error) {
+      // A cached address may be stale (the name moved): forget it and look the name up once more.
+      if (!cached || !(error instanceof NetApiError) || !['NERR_NetworkError', 'NERR_NameNotFound'].includes(error.statusName ?? '')) throw error;
+      this.#options.resolver.forget(message.to, SUFFIX.messenger);
+      return this.#deliverAny(message, await this.#resolve(message.to));
+    }
+  }
+
+  /** The secure channel where the host has one, else the legacy wire. */
+  async #deliverAny(message: OutgoingMessage, endpoint: { address: string; port: number }): Promise<SendReport> {
+    // A legacy endpoint named with its own port (--host IP:PORT, lmhosts) is taken as given.
+    const secure = endpoint.port === this.#options.port ? await this.#options.secure?.tryDeliver(message, endpoint.address) : null;
+    if (secure) return secure;
     const { charset } = this.#options;
     const encoded = encodeTextForWire(message.text, charset);
-    const { lossy } = encoded;
     // An empty text goes as one NUL byte, as smbclient sends it: smbd refuses an empty block.
     const text = encoded.bytes.length === 0 ? Uint8Array.of(0) : encoded.bytes;
     if (text.length > LEGACY_MAX_TEXT_BYTES) {
@@ -89,21 +107,8 @@ export class SmbSender implements RemoteSender {
         `The message is ${text.length} bytes in ${charset}; the legacy message service carries at most ${LEGACY_MAX_TEXT_BYTES}.`,
       );
     }
-    const report = { lossy, charset };
-    if (options.host !== undefined) {
-      await this.#deliver(message, text, parseHost(options.host, this.#options.port));
-      return report;
-    }
-    const cached = this.#options.resolver.has(message.to, SUFFIX.messenger);
-    try {
-      await this.#deliver(message, text, await this.#resolve(message.to));
-    } catch (error) {
-      // A cached address may be stale (the name moved): forget it and look the name up once more.
-      if (!cached || !(error instanceof NetApiError) || !['NERR_NetworkError', 'NERR_NameNotFound'].includes(error.statusName ?? '')) throw error;
-      this.#options.resolver.forget(message.to, SUFFIX.messenger);
-      await this.#deliver(message, text, await this.#resolve(message.to));
-    }
-    return report;
+    await this.#deliver(message, text, endpoint);
+    return { lossy: encoded.lossy, charset };
   }
 
   /** Sends the encoded `text` to NAME<03> at `endpoint`: single-block when it fits, else multi-block. */

@@ -87,6 +87,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
       return { kind: 'ok' };
     } catch (error) {
       if (error instanceof NetApiError && error.statusName === 'NERR_NameNotFound') return { kind: 'error', error: DOS_ERROR.messageServerOff };
+      if (error instanceof NetApiError && error.statusName === 'ERROR_ACCESS_DENIED') return { kind: 'error', error: DOS_ERROR.accessDenied };
       options.log(`smb: storing a message from ${options.remoteAddress} failed: ${String(error)}`);
       return { kind: 'error', error: DOS_ERROR.serverError };
     }

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import type { BindAddress } from '../config/interfaces.js';
+import type { Config } from '../config/load.js';
+import type { AliasPolicies } from '../control/handlers.js';
+import type { IncomingMessage } from '../messenger/message.js';
+import { AccessPolicy, GROUP, type Principal, type ServerRole } from '../security/access.js';
+import { Accounts } from '../security/accounts.js';
+import { AuditLog } from '../security/audit.js';
+import { InboundPolicy, SubnetSet, parsePolicy, subnetOf, type AliasPolicy, type LegacyInput } from '../security/inbound-policy.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import { LocalUsers } from './local-users.js';
+
+/** The daemon's security state: accounts, access rules, the audit log, who may message whom. */
+export interface DaemonSecurity {
+  readonly accounts: Accounts;
+  readonly access: AccessPolicy;
+  readonly audit: AuditLog;
+  readonly aliasPolicies: AliasPolicies;
+  readonly caPem: string | undefined;
+  localPrincipal(uid: number | null): Promise<Principal>;
+  /** The Messenger's admission check: the recipient's rules for each arriving message. */
+  admission(message: IncomingMessage, alias: string): Promise<string | null>;
+}
+
+export async function createSecurity(config: Config, store: SqliteStore, addresses: readonly BindAddress[], log: (line: string) => void): Promise<DaemonSecurity> {
+  const accounts = new Accounts(store);
+  const access = new AccessPolicy({ role: config.serverRole as ServerRole, remoteCallGroups: config.remoteCallGroups });
+  const audit = new AuditLog(store, log);
+  const localUsers = new LocalUsers();
+  const daemonUid = process.getuid?.() ?? null;
+
+  const legacySubnets = new SubnetSet(
+    config.legacySubnets.flatMap((spec) => (spec === 'local' ? ['127.0.0.0/8', '::1/128', ...addresses.map((a) => subnetOf(a.address, a.netmask))] : [spec])),
+  );
+  const stored = new Map<string, AliasPolicy>();
+  for (const { name, policy } of await store.call('loadAliasPolicies')) {
+    try {
+      stored.set(name, parsePolicy(JSON.parse(policy)));
+    } catch {
+      log(`the stored policy of ${name} is not valid; ignoring it`);
+    }
+  }
+  const inbound = new InboundPolicy({ legacy: config.legacyInput as LegacyInput, legacySubnets, policies: stored });
+  const caPem = config.secureCaFile ? await readFile(config.secureCaFile, 'utf8') : undefined;
+
+  return {
+    accounts,
+    access,
+    audit,
+    caPem,
+    aliasPolicies: {
+      get: (alias) => inbound.policy(alias),
+      set: async (alias, policy) => {
+        const empty = policy === null || (policy.legacy === undefined && policy.allow.length === 0 && policy.deny.length === 0);
+        await store.call('putAliasPolicy', alias, empty ? null : JSON.stringify(policy));
+        inbound.set(alias, policy);
+      },
+    },
+    async localPrincipal(uid) {
+      const name = localUsers.nameOf(uid);
+      const groups = name === null ? [] : await accounts.groupsOf(name).catch(() => []);
+      // root and the daemon's own user administer this daemon, as local Administrators did
+      if (uid !== null && (uid === 0 || uid === daemonUid)) groups.push(GROUP.administrators);
+      return { kind: 'local', name: name ?? '', uid, groups, source: null };
+    },
+    async admission(message, alias) {
+      const user = message.senderUser ?? (message.via === 'local' ? localUsers.nameOf(message.senderUid) : null);
+      const groups = user === null || message.via !== 'local' ? [] : await accounts.groupsOf(user).catch(() => []);
+      const address = message.senderAddress === null ? null : message.senderAddress.slice(0, message.senderAddress.lastIndexOf(':'));
+      const host = message.senderHost?.split(' ')[0] ?? null;
+      const problem = inbound.problem(message, alias, { address, user, groups, host });
+      if (problem !== null) {
+        audit.record({
+          event: 'refused-message',
+          principal: `${message.from}${user ? ` (user ${user})` : ''}${host ? ` on ${host}` : ''}`,
+          source: message.senderAddress,
+          detail: `to ${alias} via ${message.via}: ${problem}`,
+          status: 5,
+        });
+      }
+      return problem;
+    },
+  };
+}

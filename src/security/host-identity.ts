@@ -1,0 +1,77 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { keyFingerprint, selfSignedCertificate } from './certificate.js';
+
+/** A host's key pair and the certificate that carries it in TLS. */
+export interface HostIdentity {
+  readonly name: string;
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly privateKey: KeyObject;
+  readonly fingerprint: string;
+}
+
+export const HOST_KEY_FILE = 'host-key.pem';
+export const HOST_CERT_FILE = 'host-cert.pem';
+
+/**
+ * The host key pair, made at first start (Ed25519, mode 0600) and kept in the data dir; or the
+ * administrator's key and certificate (a site CA's) when `secure cert file` names them.
+ */
+export async function loadHostIdentity(options: { dataDir: string; computerName: string; certFile?: string; keyFile?: string }): Promise<HostIdentity> {
+  if (options.certFile) {
+    const certPem = await readFile(options.certFile, 'utf8');
+    const keyPem = await readFile(options.keyFile || options.certFile, 'utf8');
+    return identity(options.computerName, keyPem, certPem);
+  }
+  const keyPath = join(options.dataDir, HOST_KEY_FILE);
+  const certPath = join(options.dataDir, HOST_CERT_FILE);
+  let keyPem: string;
+  try {
+    keyPem = await readFile(keyPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    keyPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    await writeFile(keyPath, keyPem, { mode: 0o600, flag: 'wx' });
+  }
+  const privateKey = createPrivateKey(keyPem);
+  let certPem = await readFile(certPath, 'utf8').catch(() => '');
+  // A new certificate when there is none, or when the computer name or the key changed.
+  const current = certPem === '' ? null : new X509Certificate(certPem);
+  if (current === null || current.subject !== `CN=${options.computerName}` || keyFingerprint(current) !== keyFingerprint(createPublicKey(privateKey))) {
+    certPem = selfSignedCertificate(options.computerName, createPublicKey(privateKey), privateKey);
+    await writeFile(certPath, certPem, { mode: 0o644 });
+  }
+  return identity(options.computerName, keyPem, certPem);
+}
+
+function identity(name: string, keyPem: string, certPem: string): HostIdentity {
+  const privateKey = createPrivateKey(keyPem);
+  return { name, keyPem, certPem, privateKey, fingerprint: keyFingerprint(createPublicKey(privateKey)) };
+}
+
+/** The fields a netsend-to-netsend message signature covers, in a fixed order. */
+export interface SignedFields {
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly user: string | null;
+  readonly host: string;
+  readonly sentAt: string;
+}
+
+const signedBytes = (m: SignedFields) => Buffer.from(JSON.stringify(['netsend-message-v1', m.host, m.user, m.from, m.to, m.sentAt, m.text]), 'utf8');
+
+/** The sending host's signature over a message (base64). Ed25519 keys sign raw; others with SHA-256. */
+export function signMessage(fields: SignedFields, privateKey: KeyObject): string {
+  return sign(privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', signedBytes(fields), privateKey).toString('base64');
+}
+
+export function verifyMessage(fields: SignedFields, signature: string, publicKey: KeyObject): boolean {
+  try {
+    return verify(publicKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', signedBytes(fields), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,104 @@
+import type { TLSSocket } from 'node:tls';
+import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Response } from '../../control/protocol.js';
+import { NetApiError } from '../../messenger/errors.js';
+import type { OutgoingMessage, SendReport } from '../../messenger/messenger.js';
+import { signMessage, type HostIdentity } from '../../security/host-identity.js';
+import type { KnownHosts } from '../../security/known-hosts.js';
+import { SecureChannelError, endpointKey, openSecureChannel, type SecureTrust } from './client.js';
+
+export interface SecureSenderOptions {
+  identity: HostIdentity;
+  knownHosts: KnownHosts;
+  trust: SecureTrust;
+  caPem?: string;
+  /** The secure port of peers (netsend hosts use the same one, as they share the SMB port). */
+  port: number;
+  timeoutMs?: number;
+  log: (line: string) => void;
+}
+
+/**
+ * Delivers to netsend hosts over the secure channel, signed with this host's key, so the
+ * recipient shows a verified sender. Hosts that do not answer there are legacy peers: the
+ * caller falls back to SMB, unless the host's key is pinned (a known netsend host must not be
+ * downgraded to the unauthenticated wire by blocking its port).
+ */
+export class SecureSender {
+  readonly #options: SecureSenderOptions;
+
+  constructor(options: SecureSenderOptions) {
+    this.#options = options;
+  }
+
+  /** The delivery's report, or null when `address` runs no netsend secure channel. */
+  async tryDeliver(message: OutgoingMessage, address: string): Promise<SendReport | null> {
+    const { identity, knownHosts, port } = this.#options;
+    let socket: TLSSocket;
+    try {
+      socket = await openSecureChannel({
+        host: address,
+        port,
+        knownHosts,
+        trust: this.#options.trust,
+        identity,
+        timeoutMs: this.#options.timeoutMs ?? 2000,
+        ...(this.#options.caPem ? { caPem: this.#options.caPem } : {}),
+        onPinned: (host, fingerprint) => this.#options.log(`secure: pinned the host key of ${host}: ${fingerprint}`),
+      });
+    } catch (error) {
+      if (!(error instanceof SecureChannelError)) throw error;
+      if (error.reason === 'changed') throw new NetApiError('NERR_NetworkError', error.message);
+      if ((await knownHosts.lookup(endpointKey(address, port))).length > 0) {
+        throw new NetApiError('NERR_NetworkError', `${error.message} It is a known netsend host; not falling back to the unauthenticated wire.`);
+      }
+      return null; // a legacy peer (or one this host does not trust): the legacy wire it is
+    }
+    try {
+      const sentAt = new Date().toISOString();
+      const user = message.user ?? null;
+      const fields = { from: message.from, to: message.to, text: message.text, user, sentAt, host: identity.name };
+      const response = await exchange(socket, { id: 1, op: 'deliver', from: message.from, to: message.to, text: message.text, user, sentAt, signature: signMessage(fields, identity.privateKey) }, this.#options.timeoutMs ?? 10_000);
+      if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);
+      return { secure: true };
+    } finally {
+      socket.destroy();
+    }
+  }
+}
+
+/** Reads the hello, sends one request and reads its answer. */
+function exchange(socket: TLSSocket, request: Parameters<typeof encodeLine>[0], timeoutMs: number): Promise<Response> {
+  const framer = new LineFramer();
+  return new Promise<Response>((resolve, reject) => {
+    let hello: Hello | undefined;
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new NetApiError('NERR_NetworkError', why));
+    };
+    const timer = setTimeout(() => fail('The netsend host did not answer in time.'), timeoutMs);
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(`The secure channel failed: ${error.code ?? error.message}`));
+    socket.on('close', () => fail('The netsend host closed the secure channel.'));
+    socket.on('data', (chunk: Buffer) => {
+      let lines: string[];
+      try {
+        lines = framer.push(chunk);
+      } catch {
+        return fail('The netsend host sent an over-long line.');
+      }
+      for (const line of lines) {
+        try {
+          if (hello === undefined) {
+            hello = JSON.parse(line) as Hello;
+            if (hello.hello !== 'netsend' || hello.version !== PROTOCOL_VERSION) return fail('The peer is not a compatible netsend daemon.');
+            socket.write(encodeLine(request));
+          } else {
+            clearTimeout(timer);
+            return resolve(JSON.parse(line) as Response);
+          }
+        } catch {
+          return fail('The netsend host sent something that is not JSON.');
+        }
+      }
+    });
+  });
+}

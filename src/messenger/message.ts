@@ -52,6 +52,11 @@ export function classicDateTime(t: Date): string {
   return `${date} ${time}`;
 }
 
+/** A name from the network shown inside a line (a header, a summary): printable, on one line. */
+export function printableName(name: string): string {
+  return printableText(name).replace(/[\n\t]/g, ' ');
+}
+
 /**
  * Text from the network is shown on terminals: drop control characters (escape sequences could
  * rewrite the screen or the title) but keep line breaks and tabs.

@@ -25,6 +25,7 @@ test('notificationFor: "Message from X to Y", and the time then the text, contro
     body: '11/25/2026 10:31:05 AM\na &lt;b&gt;bold&lt;/b&gt; &amp; red\nline',
   });
   assert.equal(escapeMarkup('&amp; <a href="x">'), '&amp;amp; &lt;a href="x"&gt;');
+  assert.equal(notificationFor(message(2, { from: 'EVIL\u001b]0;x\u0007\nFAKE' })).summary, 'Message from EVIL FAKE to ALICE');
 });
 
 test('sessionBusTarget finds the daemon\'s own user by its name in any case, through DBUS_SESSION_BUS_ADDRESS', async () => {
@@ -146,12 +147,12 @@ describe('on a real session bus', { skip: dbusUnavailable() ?? false }, () => {
     const b = await bus();
     const notifications = await server(b.address);
     notifications.silent = true;
-    const { sink: s, logs } = sink({ user: 'alice', busAddress: b.address }, { timeoutMs: 700 });
+    const { sink: s, logs } = sink({ user: 'alice', busAddress: b.address }, { timeoutMs: 1500 }); // the next message's helper must start within it, also on a busy machine
     const started = Date.now();
     s.deliver(message(50));
     await s.drain();
-    assert.ok(Date.now() - started < 2000);
-    assert.match(logs[0] ?? '', /^desktop: message 50 to ALICE: Error: no answer from the notification server within 700 ms$/);
+    assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+    assert.match(logs[0] ?? '', /^desktop: message 50 to ALICE: Error: no answer from the notification server within 1500 ms$/);
     notifications.silent = false;
     s.deliver(message(51));
     await s.drain();

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { classicDateTime, printableText, type StoredMessage } from '../messenger/message.js';
+import { classicDateTime, printableName, printableText, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 import { loggedOnUsers } from '../daemon/users.js';
 
@@ -54,7 +54,7 @@ const DEFAULT_HELPER = fileURLToPath(new URL('./desktop-helper.js', import.meta.
 /** The notification for a message: summary, and body in the notification markup (& < > escaped). */
 export function notificationFor(message: StoredMessage): { summary: string; body: string } {
   return {
-    summary: `Message from ${message.from} to ${message.to}`,
+    summary: `Message from ${printableName(message.from)} to ${printableName(message.to)}`,
     body: `${classicDateTime(message.receivedAt)}\n${escapeMarkup(printableText(message.text))}`,
   };
 }

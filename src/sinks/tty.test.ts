@@ -22,6 +22,11 @@ test('renderForTty is the pop-up header, a blank line and the text, every line e
   );
 });
 
+test('renderForTty keeps control characters and line breaks in the names out of the header', () => {
+  const rendered = renderForTty(message(2, { from: 'EVIL\u001b[2J\r\nFAKE', to: 'ALICE\u0007', text: 'hi' }));
+  assert.equal(rendered, '\r\n\u0007Message from EVIL FAKE to ALICE on 11/25/2026 10:31:05 AM\r\n\r\nhi\r\n\r\n');
+});
+
 test('a lookup that fails or throws is logged; deliver itself never throws', async () => {
   const logs: string[] = [];
   const failing = new TtySink({ ttysOf: () => Promise.reject(new Error('utmp unreadable')), timeoutMs: 100, log: (l) => logs.push(l) });
@@ -38,9 +43,10 @@ test('a tty path that does not exist or is not a terminal is logged and skipped'
   const s = sink({ ALICE: ['/dev/pts/does-not-exist', '/etc/hostname'] }, logs);
   s.deliver(message(3));
   await s.drain();
+  logs.sort(); // the two terminals are tried at once
   assert.equal(logs.length, 2, logs.join('\n'));
-  assert.match(logs[0] ?? '', /cannot write message 3 to \/dev\/pts\/does-not-exist: .*ENOENT/);
-  assert.equal(logs[1], 'tty: /etc/hostname is not a terminal; message 3 skips it');
+  assert.equal(logs[0], 'tty: /etc/hostname is not a terminal; message 3 skips it');
+  assert.match(logs[1] ?? '', /cannot write message 3 to \/dev\/pts\/does-not-exist: .*ENOENT/);
 });
 
 describe('on real pseudo-terminals', { skip: ptyUnavailable() ?? false }, () => {

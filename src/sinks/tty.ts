@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { classicHeader, printableText, type StoredMessage } from '../messenger/message.js';
+import { classicHeader, printableName, printableText, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 export interface TtyOptions {
@@ -83,7 +83,9 @@ export class TtySink implements Sink {
 /** The message as write(1) users know it: a bell, the pop-up header, the text; CRLF for raw-mode terminals. */
 export function renderForTty(message: StoredMessage): string {
   const text = printableText(message.text).replace(/\n/g, '\r\n');
-  return `\r\n\u0007${classicHeader(message)}\r\n\r\n${text}\r\n\r\n`;
+  // Names from the network are not trusted to be clean either: this is someone else's terminal.
+  const header = classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: message.receivedAt });
+  return `\r\n\u0007${header}\r\n\r\n${text}\r\n\r\n`;
 }
 
 const acceptsMessages = (mode: number) => (mode & constants.S_IWGRP) !== 0;

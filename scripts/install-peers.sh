@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests talk to (Debian 12): Samba's smbd and smbclient,
-# nmblookup, tshark, iproute2 for network namespaces. Idempotent; needs root.
+# nmblookup, tshark, iproute2 for network namespaces; dbus-daemon (a private session bus for the
+# desktop notification tests) and python3 (real pseudo-terminals for the tty tests). Idempotent; needs root.
 # Never installs Debian's package "netsend": it is an unrelated tool.
 set -euo pipefail
-pkgs=(samba smbclient samba-common-bin tshark iproute2)
+pkgs=(samba smbclient samba-common-bin tshark iproute2 dbus-daemon python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

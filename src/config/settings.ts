@@ -243,6 +243,18 @@ export const SETTINGS = {
     default: () => true,
     why: "Show each message on the daemon's terminal, as the Messenger pop-up did.",
   }),
+  ttyMessages: setting({
+    key: 'tty messages',
+    kind: 'boolean',
+    default: () => true,
+    why: "Write each message to the terminals of the user it is for, as write(1) does: only where that user allows it (mesg y), so the person sees it wherever they are logged on.",
+  }),
+  desktopNotifications: setting({
+    key: 'desktop notifications',
+    kind: 'boolean',
+    default: () => true,
+    why: "Show each message as a desktop notification to the user it is for, with an Acknowledge button, as the pop-up appeared on the Windows desktop; without a session bus nothing happens.",
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

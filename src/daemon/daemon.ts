@@ -12,6 +12,8 @@ import { aliasProblem } from '../messenger/names.js';
 import { FanOut } from '../sinks/fanout.js';
 import { HookSink } from '../sinks/hook.js';
 import { TerminalSink } from '../sinks/terminal.js';
+import { DesktopSink, sessionBusTarget } from '../sinks/desktop.js';
+import { TtySink } from '../sinks/tty.js';
 import { SqliteStore, StoreLockedError } from '../store/sqlite.js';
 import { ControlServer } from '../transports/control/server.js';
 import { peerCredentialsAvailable } from '../transports/control/peercred.js';
@@ -24,7 +26,7 @@ import { wireName } from '../transports/smb/text.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
-import { loggedOnUsers } from './users.js';
+import { loggedOnTtys, loggedOnUsers } from './users.js';
 import { createSecurity, type DaemonSecurity } from './security.js';
 import type { ControlServices } from '../control/handlers.js';
 import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
@@ -42,6 +44,10 @@ export interface DaemonIo {
 
 /** How long shutdown waits for message commands still running. */
 const HOOK_DRAIN_MS = 5000;
+/** How long one message may take to reach one terminal: a terminal that takes nothing for this long is not being read. */
+const TTY_TIMEOUT_MS = 2000;
+/** How long a desktop notification may take, starting the helper process and connecting included. */
+const DESKTOP_TIMEOUT_MS = 10_000;
 
 /**
  * The Messenger service of one data dir: the only place that builds and wires the store, the
@@ -56,6 +62,8 @@ export class Daemon {
   readonly #names: NameService[];
   readonly #mailslots: MailslotService[];
   readonly #hook: HookSink | undefined;
+  readonly #tty: TtySink | undefined;
+  readonly #desktop: DesktopSink | undefined;
   readonly #config: Config;
   readonly #log: (line: string) => void;
   #stopping: Promise<void> | undefined;
@@ -69,6 +77,8 @@ export class Daemon {
     names: NameService[];
     mailslots: MailslotService[];
     hook: HookSink | undefined;
+    tty: TtySink | undefined;
+    desktop: DesktopSink | undefined;
     config: Config;
     log: (line: string) => void;
   }) {
@@ -81,6 +91,8 @@ export class Daemon {
     this.#names = parts.names;
     this.#mailslots = parts.mailslots;
     this.#hook = parts.hook;
+    this.#tty = parts.tty;
+    this.#desktop = parts.desktop;
     this.#log = parts.log;
   }
 
@@ -170,8 +182,20 @@ export class Daemon {
             maxQueued: 1000,
             log: io.log,
           });
+      // The person a message is for, wherever they are: their terminals (write(1)) and their desktop.
+      const tty = config.ttyMessages ? new TtySink({ ttysOf: (alias) => loggedOnTtys(alias), timeoutMs: TTY_TIMEOUT_MS, log: io.log }) : undefined;
+      const desktop = config.desktopNotifications
+        ? new DesktopSink({
+            targetFor: (alias) => sessionBusTarget(alias),
+            onAcknowledge: (id, where) => io.log(`message ${id} acknowledged on ${where}`),
+            timeoutMs: DESKTOP_TIMEOUT_MS,
+            log: io.log,
+          })
+        : undefined;
       const sinks: Sink[] = [];
       if (config.terminal) sinks.push(new TerminalSink(io.stdout));
+      if (tty) sinks.push(tty);
+      if (desktop) sinks.push(desktop);
       if (hook) sinks.push(hook);
       const messenger = new Messenger({
         aliases,
@@ -236,6 +260,7 @@ export class Daemon {
       try {
         await control.listen();
       } catch (error) {
+        await desktop?.close();
         await Promise.all([...smb, ...secure].map((server) => server.close()));
         for (const service of names) service.stop();
         for (const service of mailslots) service.stop();
@@ -247,7 +272,7 @@ export class Daemon {
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
       if (identity !== undefined) io.log(`host key ${identity.fingerprint}`);
-      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, config, log: io.log });
+      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, tty, desktop, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -267,6 +292,10 @@ export class Daemon {
       if (this.#hook) {
         await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
       }
+      if (this.#tty) {
+        await Promise.race([this.#tty.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
+      }
+      await this.#desktop?.close();
       await this.#store.close();
       this.#log('Messenger service stopped');
     })();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { usersFromUtmp } from './users.js';
+import { sessionsFromUtmp, ttysFromUtmp, usersFromUtmp } from './users.js';
 
 const RECORD = 384;
 const USER_PROCESS = 7;
@@ -21,6 +21,14 @@ function record(type: number, user: string | Uint8Array, fill = 0): Uint8Array {
 }
 
 const file = (...records: Uint8Array[]) => new Uint8Array(Buffer.concat(records));
+
+/** A record with ut_line (32 bytes, NUL-padded, at 8) set too. */
+function login(user: string, line: string | Uint8Array, type = USER_PROCESS): Uint8Array {
+  const bytes = record(type, user, 0x41);
+  bytes.fill(0, 8, 8 + 32);
+  bytes.set(typeof line === 'string' ? Buffer.from(line, 'utf8') : line, 8);
+  return bytes;
+}
 
 test('usersFromUtmp returns the name of each USER_PROCESS record once, in order of first login', () => {
   const utmp = file(record(USER_PROCESS, 'alice'), record(USER_PROCESS, 'bob'), record(USER_PROCESS, 'alice'), record(USER_PROCESS, 'carol'));
@@ -96,4 +104,28 @@ test('usersFromUtmp on random records of any type gives exactly the distinct USE
     }),
     { numRuns: 500 },
   );
+});
+
+test('sessionsFromUtmp pairs each USER_PROCESS user with its terminal line, every login kept', () => {
+  const utmp = file(login('alice', 'pts/0'), login('bob', 'tty1'), login('gone', 'pts/7', DEAD_PROCESS), login('alice', 'pts/3'), login('', 'pts/9'));
+  assert.deepEqual(sessionsFromUtmp(utmp), [
+    { user: 'alice', line: 'pts/0' },
+    { user: 'bob', line: 'tty1' },
+    { user: 'alice', line: 'pts/3' },
+  ]);
+  const full = 'p'.repeat(32); // a 32-byte line has no NUL: read whole, not into ut_id/ut_user
+  assert.deepEqual(sessionsFromUtmp(login('carol', full)), [{ user: 'carol', line: full }]);
+});
+
+test('ttysFromUtmp finds the /dev ttys of the user an alias names, case-insensitively, each once', () => {
+  const utmp = file(login('alice', 'pts/0'), login('bob', 'pts/1'), login('Alice', 'tty2'), login('alice', 'pts/0'), login('alice', 'pts/4', DEAD_PROCESS));
+  assert.deepEqual(ttysFromUtmp(utmp, 'ALICE'), ['/dev/pts/0', '/dev/tty2']);
+  assert.deepEqual(ttysFromUtmp(utmp, 'bob'), ['/dev/pts/1']);
+  assert.deepEqual(ttysFromUtmp(utmp, 'CAROL'), []);
+});
+
+test('ttysFromUtmp skips lines that are empty or could leave /dev', () => {
+  const lines = ['', '../etc/passwd', 'pts/../../etc/shadow', '/etc/passwd', 'pts//1', 'pts/1 x', '.', ':0'];
+  const utmp = file(...lines.map((line) => login('alice', line)), login('alice', 'pts/5'));
+  assert.deepEqual(ttysFromUtmp(utmp, 'alice'), ['/dev/pts/5']);
 });

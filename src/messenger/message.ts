@@ -63,12 +63,21 @@ export function messageToJson(message: StoredMessage): MessageJson {
  * by default: `Message from BOB to ALICE on 11/25/2026 10:31:05 AM`.
  */
 export function classicHeader(message: Pick<StoredMessage, 'from' | 'to' | 'receivedAt'>): string {
-  const t = message.receivedAt;
+  return `Message from ${message.from} to ${message.to} on ${classicDateTime(message.receivedAt)}`;
+}
+
+/** The header's date and time alone: `11/25/2026 10:31:05 AM` (local time). */
+export function classicDateTime(t: Date): string {
   const hour12 = t.getHours() % 12 === 0 ? 12 : t.getHours() % 12;
   const two = (n: number) => String(n).padStart(2, '0');
   const date = `${t.getMonth() + 1}/${t.getDate()}/${t.getFullYear()}`;
   const time = `${hour12}:${two(t.getMinutes())}:${two(t.getSeconds())} ${t.getHours() < 12 ? 'AM' : 'PM'}`;
-  return `Message from ${message.from} to ${message.to} on ${date} ${time}`;
+  return `${date} ${time}`;
+}
+
+/** A name from the network shown inside a line (a header, a summary): printable, on one line. */
+export function printableName(name: string): string {
+  return printableText(name).replace(/[\n\t]/g, ' ');
 }
 
 /**

@@ -1,0 +1,56 @@
+/**
+ * A running daemon shows messages for its own user on that user's desktop (the session bus of
+ * DBUS_SESSION_BUS_ADDRESS), and hears the Acknowledge click; `desktop notifications = no` turns it off.
+ */
+import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
+import { after, describe, test } from 'node:test';
+import { FakeNotificationServer, SessionBus, dbusUnavailable } from '../helpers/dbus.js';
+import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { waitUntil } from '../helpers/netns.js';
+
+const ME = userInfo().username.toUpperCase();
+
+describe('desktop notifications from a running daemon', { skip: dbusUnavailable() ?? false }, () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  async function setUp(args: readonly string[] = []) {
+    const bus = await SessionBus.start();
+    cleanups.push(() => bus.stop());
+    const notifications = await FakeNotificationServer.start(bus.address);
+    cleanups.push(async () => notifications.stop());
+    const temp = await tempDataDir();
+    cleanups.push(temp.cleanup);
+    const daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', ...args], {
+      env: { DBUS_SESSION_BUS_ADDRESS: bus.address },
+    });
+    cleanups.push(() => daemon.stop());
+    return { notifications, daemon };
+  }
+
+  test(`a message to ${ME} pops up on the desktop, and clicking Acknowledge is reported`, async () => {
+    const { notifications, daemon } = await setUp();
+    const sent = await daemon.cli(['send', ME, 'lunch is here']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitUntil(() => notifications.calls.length > 0, 10_000, 'the notification');
+    const call = notifications.calls[0]!;
+    assert.equal(call.summary, `Message from TESTHOST to ${ME}`);
+    assert.match(call.body, /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d\d:\d\d [AP]M\nlunch is here$/);
+    assert.deepEqual(call.actions, ['ack', 'Acknowledge']);
+    const [stored] = JSON.parse(`[${(await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').join(',')}]`) as Array<{ id: number }>;
+    notifications.actionInvoked(call.id, 'ack');
+    await daemon.waitFor(() => daemon.stderr.includes(`message ${stored!.id} acknowledged on desktop:${userInfo().username}`), 5000, 'the acknowledgement');
+  });
+
+  test('with --desktop-notifications no, nothing is shown', async () => {
+    const { notifications, daemon } = await setUp(['--desktop-notifications', 'no']);
+    const sent = await daemon.cli(['send', ME, 'quiet please']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await daemon.waitFor(() => daemon.stdout.includes('quiet please'), 5000, 'the message on the terminal');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(notifications.calls, []);
+  });
+});

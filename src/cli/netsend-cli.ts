@@ -4,7 +4,11 @@ import { resolveDataDir } from '../config/paths.js';
 import { SETTINGS, flagName, type SettingName } from '../config/settings.js';
 import { ConfSyntaxError } from '../config/smbconf.js';
 import { Daemon } from '../daemon/daemon.js';
-import { connect, type Client } from '../lib/client.js';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { dataDirPaths } from '../config/paths.js';
+import { connect, connectRemote, type Client } from '../lib/client.js';
+import { NetApiError } from '../messenger/errors.js';
 import { classicHeader, printableText, type MessageJson } from '../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from './io.js';
 import { reportFailure } from './output.js';
@@ -17,17 +21,34 @@ const USAGE = `usage: netsend <command> [options]
                                     NET SEND: the text from the arguments, or standard input
   netsend name [NAME [/add | /delete]]  (also --add, --delete)
                                     NET NAME: list, add or delete this host's message aliases
+  netsend name NAME [--allow RULE …] [--deny RULE …] [--legacy all|subnets|none] [--clear-policy] [--policy]
+                                    who may message NAME (RULE: user:X group:X host:X subnet:CIDR address:IP)
   netsend inbox [--json] [--limit N]
                                     received messages, newest last
+  netsend user list | add NAME [--group G …] [--no-password] | delete NAME | password NAME
+             | token NAME | groups NAME [--add G …] [--remove G …]
+                                    netsend's accounts for remote callers (passwords on stdin)
+  netsend group list | add GROUP USER | remove GROUP USER
+  netsend audit [--json] [--limit N]
+                                    remote calls and refused messages
+  netsend host key | trust HOST:PORT FINGERPRINT
+                                    this host's key; pin another host's key in known-hosts
   netsend help [config]
 
-Every command takes --data-dir DIR (or NETSEND_DATA_DIR); send, name and inbox take --json.`;
+Every command takes --data-dir DIR (or NETSEND_DATA_DIR) and --json. send, name, user, group and
+audit take --server HOST[:PORT] to run on another host's daemon over the secure channel, with
+--user NAME (password from NETSEND_PASSWORD, or asked on a terminal) or --token (NETSEND_TOKEN).`;
 
 const common = {
   'data-dir': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  server: { type: 'string' },
+  user: { type: 'string' },
+  token: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
+
+type CommonValues = { 'data-dir'?: string | undefined; json?: boolean | undefined; server?: string | undefined; user?: string | undefined; token?: string | undefined };
 
 /** Runs `netsend …` and resolves to the exit code. */
 export async function runNetsend(argv: readonly string[], io: CliIo): Promise<number> {
@@ -42,6 +63,14 @@ export async function runNetsend(argv: readonly string[], io: CliIo): Promise<nu
         return await name(rest, io);
       case 'inbox':
         return await inbox(rest, io);
+      case 'user':
+        return await user(rest, io);
+      case 'group':
+        return await group(rest, io);
+      case 'audit':
+        return await audit(rest, io);
+      case 'host':
+        return await host(rest, io);
       case 'help':
       case '--help':
       case '-h':
@@ -146,7 +175,16 @@ async function send(args: string[], io: CliIo): Promise<number> {
 async function name(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...common, add: { type: 'boolean', default: false }, delete: { type: 'boolean', default: false } },
+    options: {
+      ...common,
+      add: { type: 'boolean', default: false },
+      delete: { type: 'boolean', default: false },
+      allow: { type: 'string', multiple: true },
+      deny: { type: 'string', multiple: true },
+      legacy: { type: 'string' },
+      policy: { type: 'boolean', default: false },
+      'clear-policy': { type: 'boolean', default: false },
+    },
     strict: true,
     allowPositionals: true,
   });
@@ -163,6 +201,26 @@ async function name(args: string[], io: CliIo): Promise<number> {
   if (names.length > 1) throw new UsageError(`one name at a time, got ${names.length}`);
   const [alias] = names;
   if ((add || del) && alias === undefined) throw new UsageError(`/${add ? 'add' : 'delete'} needs a name`);
+  const setsPolicy = values.allow !== undefined || values.deny !== undefined || values.legacy !== undefined || values['clear-policy'];
+  if ((setsPolicy || values.policy) && (alias === undefined || add || del)) throw new UsageError('policy options take one existing name, without /add or /delete');
+  if (alias !== undefined && (setsPolicy || values.policy)) {
+    return withClient(values, io, async (client) => {
+      let policy = await client.policies.get(alias);
+      if (setsPolicy) {
+        const current = values['clear-policy'] ? { allow: [], deny: [] } : (policy as { legacy?: string; allow: string[]; deny: string[] });
+        policy = await client.policies.set(alias, {
+          ...(values.legacy !== undefined ? { legacy: values.legacy } : 'legacy' in current && current.legacy !== undefined ? { legacy: current.legacy } : {}),
+          allow: [...current.allow, ...(values.allow ?? [])],
+          deny: [...current.deny, ...(values.deny ?? [])],
+        });
+      }
+      if (values.json) io.stdout.write(`${JSON.stringify(policy)}\n`);
+      else {
+        const p = policy as { legacy?: string; allow: string[]; deny: string[] };
+        io.stdout.write(`${alias.toUpperCase()}\n  legacy input: ${p.legacy ?? '(the host setting)'}\n  allow: ${p.allow.join(' ') || '(anyone)'}\n  deny: ${p.deny.join(' ') || '(no one)'}\n`);
+      }
+    });
+  }
 
   return withClient(values, io, async (client) => {
     if (alias === undefined) {
@@ -200,8 +258,172 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
   });
 }
 
-async function withClient(values: { 'data-dir'?: string | undefined; json?: boolean | undefined }, io: CliIo, work: (client: Client) => Promise<void>): Promise<number> {
-  const client = await connect({ dataDir: resolveDataDir(values['data-dir'], io.env) });
+async function user(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...common, group: { type: 'string', multiple: true }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true }, 'no-password': { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return help(io);
+  const [action = 'list', account, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected "${extra.join(' ')}"`);
+  if (action !== 'list' && account === undefined) throw new UsageError(`user ${action} needs a user name`);
+  const name = account as string;
+  const password = async () => {
+    if (io.stdin.isTTY) io.stderr.write(`Password for ${name}, then Control-D: `);
+    const text = (await readAll(io.stdin, 4096)).replace(/\r?\n$/, '');
+    if (text === '') throw new UsageError('the password comes on standard input, and must not be empty');
+    return text;
+  };
+  return withClient(values, io, async (client) => {
+    let result: unknown;
+    switch (action) {
+      case 'list':
+        result = await client.users.list();
+        if (!values.json) {
+          for (const u of result as Array<{ name: string; groups: string[]; tokens: number; hasPassword: boolean }>) {
+            io.stdout.write(`${u.name}  groups: ${u.groups.join(', ') || '-'}  password: ${u.hasPassword ? 'yes' : 'no'}  tokens: ${u.tokens}\n`);
+          }
+          return;
+        }
+        break;
+      case 'add':
+        result = await client.users.add(name, values['no-password'] ? null : await password(), values.group ?? []);
+        break;
+      case 'delete':
+        result = await client.users.delete(name);
+        break;
+      case 'password':
+        result = await client.users.setPassword(name, await password());
+        break;
+      case 'token': {
+        const issued = await client.users.issueToken(name);
+        // the token is shown once: only its hash is kept
+        io.stdout.write(values.json ? `${JSON.stringify(issued)}\n` : `${issued.token}\n`);
+        return;
+      }
+      case 'groups':
+        result = await client.users.setGroups(name, { add: values.add ?? [], remove: values.remove ?? [] });
+        break;
+      default:
+        throw new UsageError(`unknown user action "${action}"`);
+    }
+    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : 'The command completed successfully.\n');
+  });
+}
+
+async function group(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  if (values.help) return help(io);
+  const [action = 'list', groupName, member, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected "${extra.join(' ')}"`);
+  return withClient(values, io, async (client) => {
+    if (action === 'list') {
+      const users = (await client.users.list()) as Array<{ name: string; groups: string[] }>;
+      const groups = new Map<string, string[]>();
+      for (const u of users) for (const g of u.groups) groups.set(g, [...(groups.get(g) ?? []), u.name]);
+      if (values.json) io.stdout.write(`${JSON.stringify(Object.fromEntries(groups))}\n`);
+      else for (const [g, members] of [...groups].sort()) io.stdout.write(`${g}: ${members.join(', ')}\n`);
+      return;
+    }
+    if ((action !== 'add' && action !== 'remove') || groupName === undefined || member === undefined) {
+      throw new UsageError('netsend group add|remove GROUP USER');
+    }
+    const result = await client.users.setGroups(member, action === 'add' ? { add: [groupName] } : { remove: [groupName] });
+    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : 'The command completed successfully.\n');
+  });
+}
+
+async function audit(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, limit: { type: 'string' } }, strict: true });
+  if (values.help) return help(io);
+  const limit = values.limit === undefined ? 1000 : Number(values.limit);
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new UsageError('--limit takes a whole number');
+  return withClient(values, io, async (client) => {
+    type Record = { id: number; at: number; event: string; principal: string; source: string | null; detail: string; status: number };
+    let records: Record[] = [];
+    for (let afterId = 0; ; ) {
+      const page = (await client.audit.list({ afterId, limit: 1000 })) as Record[];
+      if (page.length === 0) break;
+      records = records.concat(page).slice(-limit);
+      afterId = (page.at(-1) as Record).id;
+    }
+    for (const r of records) {
+      io.stdout.write(
+        values.json
+          ? `${JSON.stringify(r)}\n`
+          : `${new Date(r.at).toISOString()}  ${r.event}  ${r.principal}${r.source ? ` from ${r.source}` : ''}  ${r.detail}  status ${r.status}\n`,
+      );
+    }
+  });
+}
+
+async function host(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  if (values.help) return help(io);
+  const [action, endpoint, fingerprint, ...extra] = positionals;
+  if (action === 'key' && endpoint === undefined) {
+    return withClient(values, io, async (client) => {
+      const status = (await client.status()) as { hostKey?: string; computerName: string };
+      if (status.hostKey === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'The secure channel is off on this daemon (secure port = 0).');
+      io.stdout.write(values.json ? `${JSON.stringify({ computerName: status.computerName, hostKey: status.hostKey })}\n` : `${status.computerName} ${status.hostKey}\n`);
+    });
+  }
+  if (action !== 'trust' || endpoint === undefined || fingerprint === undefined || extra.length > 0 || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) {
+    throw new UsageError('netsend host key | netsend host trust HOST:PORT SHA256:… (the other host\'s "netsend host key")');
+  }
+  const path = dataDirPaths(resolveDataDir(values['data-dir'], io.env)).knownHosts;
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await appendFile(path, `${endpoint} ${fingerprint}\n`, { mode: 0o600 });
+  io.stdout.write(`${endpoint} ${fingerprint} added to ${path}\n`);
+  return EXIT.ok;
+}
+
+/** A password typed on a terminal, not echoed. */
+async function promptPassword(io: CliIo, prompt: string): Promise<string> {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  io.stderr.write(prompt);
+  stdin.setRawMode?.(true);
+  try {
+    let typed = '';
+    for await (const chunk of stdin) {
+      for (const ch of String(chunk)) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return typed;
+        if (ch === '\u0003') throw new UsageError('interrupted');
+        if (ch === '\u007f') typed = typed.slice(0, -1);
+        else if (typed.length < 1024) typed += ch;
+      }
+    }
+    return typed;
+  } finally {
+    stdin.setRawMode?.(false);
+    io.stderr.write('\n');
+  }
+}
+
+async function withClient(values: CommonValues, io: CliIo, work: (client: Client) => Promise<void>): Promise<number> {
+  const dataDir = resolveDataDir(values['data-dir'], io.env);
+  let client: Client;
+  if (values.server !== undefined) {
+    const token = values.token ?? io.env.NETSEND_TOKEN;
+    const account = values.user ?? io.env.NETSEND_USER;
+    let password = io.env.NETSEND_PASSWORD;
+    if (token === undefined && account !== undefined && password === undefined && io.stdin.isTTY) {
+      password = await promptPassword(io, `Password for ${account} on ${values.server}: `);
+    }
+    client = await connectRemote({
+      server: values.server,
+      dataDir,
+      ...(token !== undefined ? { token } : {}),
+      ...(account !== undefined ? { user: account } : {}),
+      ...(password !== undefined ? { password } : {}),
+      onPinned: (endpoint, fingerprint) => io.stderr.write(`netsend: first connection to ${endpoint}; its host key ${fingerprint} is now pinned.\n`),
+    });
+  } else {
+    if (values.user !== undefined || values.token !== undefined) throw new UsageError('--user and --token go with --server');
+    client = await connect({ dataDir });
+  }
   try {
     await work(client);
     return EXIT.ok;

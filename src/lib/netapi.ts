@@ -7,7 +7,7 @@ import { decodeMessageBuffer, type MessageBuffer } from '../messenger/buffer.js'
 import type { Alias } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
 import { NERR } from '../messenger/status.js';
-import { connect, type Client } from './client.js';
+import { connect, connectRemote, type Client } from './client.js';
 
 /** A C out parameter: the function sets `value`. */
 export interface Ref<T> {
@@ -132,13 +132,23 @@ function checkLevel(level: number): void {
   if (level !== 0 && level !== 1) throw new NetApiError('ERROR_INVALID_LEVEL', `Level ${String(level)} is not 0 or 1.`);
 }
 
-/** Connects, runs `call` on the named server, and turns the outcome into a status number. */
+/**
+ * Connects, runs `call` on the named server, and turns the outcome into a status number. Another
+ * server is reached over netsend's secure channel, logged on with NETSEND_USER and
+ * NETSEND_PASSWORD, or NETSEND_TOKEN (the original used the caller's Windows logon).
+ */
 async function run(servername: string | null, call: (client: Client) => Promise<unknown>): Promise<number> {
   let client: Client | undefined;
   try {
-    client = await connect();
-    if (!isThisComputer(servername, client.computerName)) {
-      throw new NetApiError('ERROR_NOT_SUPPORTED', `Running calls on another server ("${servername}") needs netsend's secure channel.`);
+    if (servername === null || servername === '') {
+      client = await connect();
+    } else {
+      const local = await connect().catch(() => undefined);
+      if (local !== undefined && isThisComputer(servername, local.computerName)) client = local;
+      else {
+        await local?.close();
+        client = await connectRemote({ server: servername });
+      }
     }
     await call(client);
     return NERR.NERR_Success;
@@ -149,8 +159,7 @@ async function run(servername: string | null, call: (client: Client) => Promise<
   }
 }
 
-function isThisComputer(servername: string | null, computerName: string): boolean {
-  if (servername === null || servername === '') return true;
+function isThisComputer(servername: string, computerName: string): boolean {
   const bare = servername.replace(/^\\\\/, '').toUpperCase();
   return bare === computerName || bare === 'LOCALHOST' || bare === '127.0.0.1' || bare === '::1';
 }

@@ -17,5 +17,5 @@ export function reportFailure(io: CliIo, error: unknown, json: boolean): number 
       : failure.message;
     if (detail !== '') io.stderr.write(`${detail}\n`);
   }
-  return failure.status === NERR.ERROR_ACCESS_DENIED || failure.status === NERR.ERROR_LOGON_FAILURE ? EXIT.denied : EXIT.failed;
+  return failure.status === NERR.ERROR_ACCESS_DENIED ? EXIT.denied : EXIT.failed;
 }

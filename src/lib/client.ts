@@ -136,7 +136,7 @@ export class Client {
     return this.#call('resolve', { name }) as Promise<{ address: string }>;
   }
 
-  /** Logs on to a remote daemon over the secure channel. @throws NetApiError ERROR_LOGON_FAILURE */
+  /** Logs on to a remote daemon over the secure channel. @throws NetApiError ERROR_ACCESS_DENIED */
   logon(credentials: { user: string; password: string } | { token: string }): Promise<{ user: string; groups: string[] }> {
     return this.#call('auth', credentials) as Promise<{ user: string; groups: string[] }>;
   }
@@ -190,7 +190,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
 /**
  * Connects to another host's daemon over the secure channel and logs on, for remote calls
  * (`servername`, `--server`). Needs membership in that host's remote-call groups for most calls.
- * @throws NetApiError NERR_NetworkError (unreachable, or its host key changed), ERROR_LOGON_FAILURE
+ * @throws NetApiError NERR_NetworkError (unreachable, or its host key changed), ERROR_ACCESS_DENIED (logon refused)
  */
 export async function connectRemote(options: RemoteConnectOptions): Promise<Client> {
   const { host, port } = await locateServer(options);

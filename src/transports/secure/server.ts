@@ -143,8 +143,9 @@ export class SecureServer {
     const { services } = this.#options;
     const who = typeof request.user === 'string' ? `user ${request.user.slice(0, 64)}` : 'token';
     const refuse = (why: string) => {
-      services.audit.record({ event: 'refused-logon', principal: who, source, detail: why, status: 1326 });
-      return new NetApiError('ERROR_LOGON_FAILURE', why === 'rate' ? 'Too many logon attempts from this address; wait and try again.' : undefined);
+      services.audit.record({ event: 'refused-logon', principal: who, source, detail: why, status: 5 });
+      // Status 5, as the original answered a caller it could not authenticate; the words say why.
+      return new NetApiError('ERROR_ACCESS_DENIED', why === 'rate' ? 'Too many logon attempts from this address; wait and try again.' : 'The user name, password or token is incorrect.');
     };
     if (!this.#logons.take(address)) throw refuse('rate');
     const credentials: Credentials | null =

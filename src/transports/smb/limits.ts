@@ -5,6 +5,8 @@
 export const SMB_LIMITS = {
   /** A session with no frame for this long is closed (a client sends a whole message in ms). */
   idleMs: 60_000,
+  /** A frame, once its first byte is in, must be whole within this (a slowloris trickle is cut). */
+  frameMs: 10_000,
   /** From SEND_START_MB to SEND_END_MB; a slower multi-block message is dropped. */
   messageMs: 30_000,
   /** Sessions at once; past it new ones get "insufficient resources" (0x83). */

@@ -29,6 +29,7 @@ export interface SessionOptions {
   maxMessageBytes: number;
   idleMs?: number;
   messageMs?: number;
+  frameMs?: number;
   /** Whether this session's source may deliver one more message now (per-source rate limits). */
   admit?: () => boolean;
   /** Told the calling name (OEM-decoded, upper-case) once a session request is accepted. */
@@ -178,15 +179,25 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     }
   };
 
+  // The idle timer restarts with every chunk, so a peer trickling one byte at a time would keep a
+  // session forever: a frame also has a deadline from its first byte.
+  let frameDeadline: NodeJS.Timeout | undefined;
   try {
     for await (const chunk of stream) {
       clearTimeout(idle);
-      for (const packet of framer.push(chunk as Uint8Array)) {
+      const packets = framer.push(chunk as Uint8Array);
+      for (const packet of packets) {
         if (!(await handleFrame(packet))) {
           stream.end();
           return;
         }
       }
+      // the deadline runs from the first byte of the frame now pending
+      if (framer.buffered === 0 || packets.length > 0) {
+        clearTimeout(frameDeadline);
+        frameDeadline = undefined;
+      }
+      if (framer.buffered > 0) frameDeadline ??= setTimeout(() => stream.destroy(), options.frameMs ?? SMB_LIMITS.frameMs);
       idle = setTimeout(() => stream.destroy(), idleMs);
     }
   } catch (error) {
@@ -196,6 +207,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     }
   } finally {
     clearTimeout(idle);
+    clearTimeout(frameDeadline);
     for (const group of groups.values()) clearTimeout(group.timer);
     // After end() the last reply (a negative response, say) must still reach the peer: give it
     // a moment to flush and close before the socket is torn down.

@@ -18,3 +18,15 @@ test('RateLimiter forgets the least recently seen sources past its bound', () =>
   for (let i = 0; i < 1000; i++) limiter.take(`10.0.${i >> 8}.${i & 255}`);
   assert.equal(limiter.trackedSources, 100);
 });
+
+test('RateLimiter.available looks without taking, so only failures need to be charged', () => {
+  let now = 0;
+  const limiter = new RateLimiter({ ratePerSecond: 1, burst: 2, now: () => now });
+  assert.equal(limiter.available('a'), true);
+  assert.equal(limiter.available('a'), true, 'looking is free');
+  limiter.take('a');
+  limiter.take('a');
+  assert.equal(limiter.available('a'), false);
+  now += 1000;
+  assert.equal(limiter.available('a'), true);
+});

@@ -28,6 +28,12 @@ export class RateLimiter {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Whether `source` has a token now, without taking it (to charge only failures, say). */
+  available(source: string): boolean {
+    const bucket = this.#buckets.get(source);
+    return bucket === undefined || Math.min(this.#burst, bucket.tokens + ((this.#now() - bucket.at) / 1000) * this.#rate) >= 1;
+  }
+
   /** Takes one token for `source`; false when its bucket is empty (the message is refused). */
   take(source: string): boolean {
     const now = this.#now();

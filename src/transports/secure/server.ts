@@ -147,11 +147,15 @@ export class SecureServer {
       // Status 5, as the original answered a caller it could not authenticate; the words say why.
       return new NetApiError('ERROR_ACCESS_DENIED', why === 'rate' ? 'Too many logon attempts from this address; wait and try again.' : 'The user name, password or token is incorrect.');
     };
-    if (!this.#logons.take(address)) throw refuse('rate');
+    // Only failures are charged: a guesser is slowed down, people who know their password are not.
+    if (!this.#logons.available(address)) throw refuse('rate');
     const credentials: Credentials | null =
       typeof request.token === 'string' ? { token: request.token } : typeof request.user === 'string' && typeof request.password === 'string' ? { user: request.user, password: request.password } : null;
     const principal = credentials === null ? null : await services.accounts.authenticate(credentials, source);
-    if (principal === null) throw refuse('bad credentials');
+    if (principal === null) {
+      this.#logons.take(address);
+      throw refuse('bad credentials');
+    }
     return principal;
   }
 

@@ -1,0 +1,188 @@
+/**
+ * Remote calls over the secure channel (TLS 1.3 on loopback), with the original's access rules:
+ * who may call, who may delete names, how a host key is pinned and a changed one refused, and
+ * what the audit log keeps. The daemon and the CLI are real processes.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { NetMessageBufferSend, NetMessageNameDel } from '../../src/lib/netapi.js';
+import { connectRemote } from '../../src/lib/client.js';
+import { NetApiError } from '../../src/messenger/errors.js';
+import { DaemonProcess, NETSEND_BIN, freePort, run, tempDataDir } from '../helpers/daemon.js';
+
+/** The password of every test account: on stdin for `user add`, in NETSEND_PASSWORD for callers. */
+const PASSWORD = 'correct horse battery';
+const utf16 = (text: string) => Buffer.from(text, 'utf16le');
+
+describe('remote calls over the secure channel', () => {
+  let daemon: DaemonProcess;
+  let port: number;
+  let server: string;
+  let client: { dir: string; cleanup: () => Promise<void> };
+  let cleanupDaemon: () => Promise<void>;
+  let adminToken: string;
+
+  /** `netsend ARGS --server 127.0.0.1:PORT` from a client with its own data dir (its known-hosts). */
+  const remote = (args: string[], env: NodeJS.ProcessEnv = {}, dataDir = client.dir) =>
+    run(NETSEND_BIN, [...args, '--server', server, '--data-dir', dataDir], { env: { NETSEND_PASSWORD: undefined, NETSEND_TOKEN: undefined, NETSEND_USER: undefined, ...env } });
+  const as = (user: string) => ({ NETSEND_USER: user, NETSEND_PASSWORD: PASSWORD });
+
+  before(async () => {
+    let dir: string;
+    ({ dir, cleanup: cleanupDaemon } = await tempDataDir());
+    client = await tempDataDir();
+    port = await freePort();
+    server = `127.0.0.1:${port}`;
+    daemon = await DaemonProcess.start(dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--terminal', 'no']);
+    assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
+    for (const [user, groups] of [['plain', []], ['ops', ['Server Operators']], ['admin', ['Administrators']]] as const) {
+      const added = await daemon.cli(['user', 'add', user, ...groups.flatMap((g) => ['--group', g])], { input: `${PASSWORD}\n` });
+      assert.equal(added.code, 0, added.stderr);
+    }
+    const token = await daemon.cli(['user', 'token', 'admin']);
+    adminToken = token.stdout.trim();
+    assert.match(adminToken, /^nst_/);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await cleanupDaemon?.();
+    await client?.cleanup();
+  });
+
+  test('the first connection pins the host key, and a caller without an account is refused with status 5', async () => {
+    const result = await remote(['send', 'ALICE', 'hello']);
+    assert.equal(result.code, 5, result.stderr);
+    assert.match(result.stderr, /first connection to 127\.0\.0\.1:\d+; its host key SHA256:\S+ is now pinned/);
+    assert.match(result.stderr, /Access is denied\. \(ERROR_ACCESS_DENIED 5\)/);
+    const key = (await daemon.cli(['host', 'key'])).stdout.trim().split(' ')[1];
+    assert.equal((await readFile(join(client.dir, 'known-hosts'), 'utf8')).trim(), `${server} ${key}`);
+  });
+
+  test('a wrong password is refused with status 5 and audited; the reply does not say which part was wrong', async () => {
+    const result = await remote(['send', 'ALICE', 'hello'], { NETSEND_USER: 'ops', NETSEND_PASSWORD: 'guess' });
+    assert.equal(result.code, 5);
+    assert.match(result.stderr, /user name, password or token is incorrect/);
+    const unknown = await remote(['send', 'ALICE', 'hello'], { NETSEND_USER: 'nobody', NETSEND_PASSWORD: 'guess' });
+    assert.equal(unknown.stderr, result.stderr.replace(/^.*pinned.*\n/m, ''));
+    const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((r) => r.event === 'refused-logon' && r.principal === 'user ops' && r.status === 5));
+  });
+
+  test('a user in no group may not send remotely; Server Operators may, and the message lands', async () => {
+    const refused = await remote(['send', 'ALICE', 'from plain'], as('plain'));
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, /need membership in Administrators or Server Operators/);
+    const sent = await remote(['send', 'ALICE', 'from ops', '--from', 'OPSDESK'], as('ops'));
+    assert.equal(sent.code, 0, sent.stderr);
+    const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout);
+    assert.deepEqual({ from: last.from, to: last.to, text: last.text }, { from: 'OPSDESK', to: 'ALICE', text: 'from ops' });
+  });
+
+  test('Server Operators may add a name remotely but only Administrators may delete one (here by token)', async () => {
+    assert.equal((await remote(['name', 'REMOTEX', '/add'], as('ops'))).code, 0);
+    const notAdmin = await remote(['name', 'REMOTEX', '/delete'], as('ops'));
+    assert.equal(notAdmin.code, 5);
+    assert.match(notAdmin.stderr, /needs Administrators/);
+    const admin = await remote(['name', 'REMOTEX', '/delete'], { NETSEND_TOKEN: adminToken });
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.doesNotMatch((await daemon.cli(['name'])).stdout, /REMOTEX/);
+  });
+
+  test('the inbox is not readable remotely, even by an administrator; accounts are for administrators only', async () => {
+    assert.equal((await remote(['inbox'], { NETSEND_TOKEN: adminToken })).code, 5);
+    assert.equal((await remote(['user', 'list'], as('ops'))).code, 5);
+    const listed = await remote(['user', 'list', '--json'], { NETSEND_TOKEN: adminToken });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout).map((u: { name: string }) => u.name), ['admin', 'ops', 'plain']);
+  });
+
+  test('the audit log keeps remote calls and refusals, with who, from where and the status', async () => {
+    const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((r) => r.event === 'remote-call' && r.principal === 'user ops' && r.detail === 'send ALICE' && r.status === 0 && /^127\.0\.0\.1:\d+$/.test(r.source)));
+    assert.ok(audit.some((r) => r.event === 'refused-call' && r.principal === 'user plain' && r.status === 5));
+    assert.ok(audit.some((r) => r.event === 'remote-call' && r.principal === 'user admin' && r.detail === 'names.delete REMOTEX'));
+    const human = (await daemon.cli(['audit'])).stdout;
+    assert.match(human, /refused-call {2}user plain from 127\.0\.0\.1:\d+ {2}send ALICE {2}status 5/);
+  });
+
+  test('a changed host key is refused (NERR_NetworkError) before any credentials are sent', async () => {
+    const other = await tempDataDir();
+    try {
+      await writeFile(join(other.dir, 'known-hosts'), `${server} SHA256:${'A'.repeat(43)}\n`);
+      const result = await remote(['send', 'ALICE', 'hi'], as('ops'), other.dir);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /\(NERR_NetworkError 2136\)/);
+      assert.match(result.stderr, /host key of 127\.0\.0\.1:\d+ has changed/);
+      const audit = (await daemon.cli(['audit', '--json'])).stdout;
+      assert.doesNotMatch(audit, /"send ALICE".*"status":0.*\n.*$/, 'nothing ran');
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  test('with "secure trust = known" an unlisted host is refused until its key is added with netsend host trust', async () => {
+    const other = await tempDataDir();
+    try {
+      const strict = { ...as('ops'), NETSEND_SECURE_TRUST: 'known' };
+      const refused = await remote(['send', 'ALICE', 'hi'], strict, other.dir);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /is not in .*known-hosts/);
+      const key = (await daemon.cli(['host', 'key'])).stdout.trim().split(' ')[1] as string;
+      assert.equal((await run(NETSEND_BIN, ['host', 'trust', server, key, '--data-dir', other.dir])).code, 0);
+      const sent = await remote(['send', 'ALICE', 'trusted now'], strict, other.dir);
+      assert.equal(sent.code, 0, sent.stderr);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  test('NetMessageBufferSend and NetMessageNameDel with a servername run there, with the statuses the rules give', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { NETSEND_DATA_DIR: client.dir, NETSEND_USER: 'ops', NETSEND_PASSWORD: PASSWORD });
+    try {
+      const text = 'via the library';
+      assert.equal(await NetMessageBufferSend(server, 'alice', null, utf16(text), text.length * 2), 0);
+      assert.equal(await NetMessageNameDel(`\\\\${server}`, 'ALICE'), 5);
+      process.env.NETSEND_PASSWORD = 'wrong';
+      assert.equal(await NetMessageBufferSend(server, 'alice', null, utf16(text), text.length * 2), 5);
+    } finally {
+      process.env = saved;
+    }
+    const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout);
+    assert.equal(last.text, 'via the library');
+  });
+
+  test('failed logons from one address are limited: past the burst even the right password waits', async () => {
+    const attempt = (password: string) => connectRemote({ server, dataDir: client.dir, user: 'ops', password }).then((c) => c.close());
+    const denied = (pattern: RegExp) => (e: unknown) => e instanceof NetApiError && e.status === 5 && pattern.test(e.message);
+    for (let i = 0; i < 12; i++) await attempt('wrong').catch(() => {});
+    await assert.rejects(attempt(PASSWORD), denied(/Too many logon attempts/));
+    await assert.rejects(attempt('wrong'), denied(/Too many logon attempts/));
+  });
+});
+
+describe('remote calls on a domain controller', () => {
+  test('the default ACL is Domain Admins and Account Operators: Administrators are refused', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    const client = await tempDataDir();
+    const port = await freePort();
+    const daemon = await DaemonProcess.start(dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--terminal', 'no', '--server-role', 'domain controller']);
+    try {
+      for (const [user, group] of [['admin', 'Administrators'], ['accounts', 'Account Operators']]) {
+        assert.equal((await daemon.cli(['user', 'add', user as string, '--group', group as string], { input: PASSWORD })).code, 0);
+      }
+      const call = (user: string) =>
+        run(NETSEND_BIN, ['send', 'TESTHOST', 'hi', '--server', `127.0.0.1:${port}`, '--data-dir', client.dir], { env: { NETSEND_USER: user, NETSEND_PASSWORD: PASSWORD } });
+      const admin = await call('admin');
+      assert.equal(admin.code, 5);
+      assert.match(admin.stderr, /on a domain controller need membership in Domain Admins or Account Operators/);
+      assert.equal((await call('accounts')).code, 0);
+    } finally {
+      await daemon.stop();
+      await cleanup();
+      await client.cleanup();
+    }
+  });
+});

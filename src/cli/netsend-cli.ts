@@ -253,7 +253,7 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
     }
     for (const message of shown) {
       if (values.json) io.stdout.write(`${JSON.stringify(message)}\n`);
-      else io.stdout.write(`${classicHeader({ ...message, receivedAt: new Date(message.receivedAt) })}\n\n${printableText(message.text)}\n\n`);
+      else io.stdout.write(`${classicHeader({ ...message, receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
     }
   });
 }
@@ -400,6 +400,16 @@ async function promptPassword(io: CliIo, prompt: string): Promise<string> {
     stdin.setRawMode?.(false);
     io.stderr.write('\n');
   }
+}
+
+/** What the inbox knows of a message's sender: verified by a host key or the kernel, or only claimed. */
+function provenance(message: MessageJson): string {
+  if (message.via === 'netsend') {
+    const [host, key] = (message.senderHost ?? '').split(' ');
+    return `(verified: sent by ${message.senderUser ? `${printableText(message.senderUser)} on ` : ''}${host ?? '?'}, host key ${key ?? '?'})\n`;
+  }
+  if (!message.verified) return `(unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven)\n`;
+  return '';
 }
 
 async function withClient(values: CommonValues, io: CliIo, work: (client: Client) => Promise<void>): Promise<number> {

@@ -255,7 +255,7 @@ export class Daemon {
       };
       // Hosts' messages over the secure channel have a budget per host key, like addresses on the legacy wire.
       const hostLimiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
-      const secure = identity === undefined ? [] : await startSecureListeners(config, services, security, identity, hostLimiter, io.log);
+      const secure = identity === undefined ? [] : await startSecureListeners(config, services, security, identity, (key, address) => hostLimiter.take(key) && limiter.take(address), io.log);
       const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log: io.log });
       try {
         await control.listen();
@@ -467,7 +467,7 @@ async function startSecureListeners(
   services: ControlServices,
   security: DaemonSecurity,
   identity: HostIdentity,
-  limiter: RateLimiter,
+  admit: (hostKey: string, address: string) => boolean,
   log: (line: string) => void,
 ): Promise<SecureServer[]> {
   const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
@@ -478,7 +478,7 @@ async function startSecureListeners(
       services,
       addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
       port,
-      admit: (source) => limiter.take(source),
+      admit,
       ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
       log,
     });

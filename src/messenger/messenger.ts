@@ -127,6 +127,11 @@ export class Messenger {
     this.#admission = options.admission;
   }
 
+  /** Largest message text accepted, in UTF-16 bytes ("max message size"). */
+  get maxMessageBytes(): number {
+    return this.#maxMessageBytes;
+  }
+
   /** The OEM code page of names ("dos charset"). */
   get charset(): string {
     return this.#charset;

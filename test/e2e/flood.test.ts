@@ -1,5 +1,5 @@
 /**
- * A flood from one address never crowds out another sender: per-source token buckets refuse
+ * A flood from one address (or host key) never crowds out another sender: per-source token buckets refuse
  * the flood before anything is stored. Loopback only; the two senders are told apart by their
  * source addresses, 127.0.0.2 and 127.0.0.3 (the whole 127/8 is loopback).
  */
@@ -7,6 +7,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
+import { LineFramer } from '../../src/control/protocol.js';
+import { selfSignedCertificate } from '../../src/security/certificate.js';
+import { signMessage } from '../../src/security/host-identity.js';
 import { NbssFramer, encodeNbssPacket, type NbssPacket } from '../../src/protocols/nbss/index.js';
 import { SMB_COMMAND, decodeSmbResponse, encodeSmbRequest } from '../../src/protocols/smb1/index.js';
 import { DaemonProcess, freePort, tempDataDir } from '../helpers/daemon.js';
@@ -73,6 +78,76 @@ test('a flood from one address is held to its budget while another sender\'s 100
     assert.equal(stored.filter((m) => m.from === 'FLOODER').length, floodAccepted);
     const rssAfter = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${daemon.child.pid}/status`, 'utf8'))?.[1]) / 1024;
     assert.ok(rssAfter < rssBefore + 100, `the daemon's memory grew from ${rssBefore} to ${rssAfter} MiB`);
+  } finally {
+    await daemon.stop();
+    await cleanup();
+  }
+});
+
+/** A netsend host of the test's own (a fresh Ed25519 key) delivering messages over the secure channel from `localAddress`. */
+async function secureSession(port: number, localAddress: string, hostName: string) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const tcp = connect({ port, host: '127.0.0.1', localAddress });
+  const socket = tlsConnect({
+    socket: tcp,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.3',
+    key: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    cert: selfSignedCertificate(hostName, publicKey, privateKey),
+  });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const framer = new LineFramer();
+  const lines: string[] = [];
+  let waiting: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    lines.push(...framer.push(chunk));
+    waiting?.();
+  });
+  const next = async () => {
+    while (lines.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
+    return JSON.parse(lines.shift() as string) as { ok?: boolean; status?: number };
+  };
+  await next(); // hello
+  let id = 0;
+  return {
+    send: async (from: string, text: string): Promise<boolean> => {
+      const fields = { from, to: 'TESTHOST', text, user: null, sentAt: new Date().toISOString(), host: hostName };
+      socket.write(`${JSON.stringify({ id: ++id, op: 'deliver', ...fields, signature: signMessage(fields, privateKey) })}\n`);
+      return (await next()).ok === true;
+    },
+    close: () => socket.destroy(),
+  };
+}
+
+test('over the secure channel too, a flooding host is held to its budget while another host\'s 100 messages all arrive', async () => {
+  const { dir, cleanup } = await tempDataDir();
+  const port = await freePort();
+  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--source-message-rate', '50', '--source-message-burst', '100']);
+  try {
+    const deadline = Date.now() + 3000;
+    let floodAccepted = 0;
+    let floodRefused = 0;
+    const flood = Promise.all(
+      Array.from({ length: 2 }, async () => {
+        const s = await secureSession(port, '127.0.0.2', 'FLOODHOST');
+        while (Date.now() < deadline) (await s.send('FLOODER', 'spam')) ? floodAccepted++ : floodRefused++;
+        s.close();
+      }),
+    );
+    const victim = await secureSession(port, '127.0.0.3', 'GOODHOST');
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 100; i++) outcomes.push(await victim.send('VICTIM', `message ${i}`));
+    victim.close();
+    await flood;
+
+    assert.equal(outcomes.filter(Boolean).length, 100, 'every one of the other host\'s messages was accepted');
+    const stored = (await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { from: string; verified: boolean; senderHost: string });
+    const victims = stored.filter((m) => m.from === 'VICTIM');
+    assert.equal(victims.length, 100);
+    assert.ok(victims.every((m) => m.verified && m.senderHost.startsWith('GOODHOST SHA256:')));
+    // the flooder's two connections share one address budget: 100 at once, then 50 per second
+    assert.ok(floodAccepted <= 100 + 50 * 4, `the flood got ${floodAccepted} messages through`);
+    assert.ok(floodRefused > floodAccepted, `the flood was refused ${floodRefused} times`);
   } finally {
     await daemon.stop();
     await cleanup();

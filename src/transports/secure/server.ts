@@ -19,8 +19,11 @@ export interface SecureServerOptions {
   /** Addresses to listen on (from `interfaces`); undefined means every address. */
   addresses: readonly string[] | undefined;
   port: number;
-  /** Per-source admission of messages (host key fingerprint), like the legacy transports' limits. */
-  admit?: (source: string) => boolean;
+  /**
+   * Per-source admission of messages: by host key, and by address too, since a flooder can make
+   * a new key for every connection.
+   */
+  admit?: (hostKey: string, address: string) => boolean;
   /** PEM of a site CA: when set, a host certificate must chain to it to count as a host. */
   caPem?: string;
   log: (line: string) => void;
@@ -122,7 +125,7 @@ export class SecureServer {
         if (principal === null) throw new NetApiError('ERROR_ACCESS_DENIED', 'Log on first (auth with a user and password, or a token).');
         if (request.op === 'deliver') {
           if (host === null || principal.kind !== 'host') throw new NetApiError('ERROR_ACCESS_DENIED', 'Only netsend hosts deliver messages; send with "send".');
-          return this.#deliver(request, host, source);
+          return this.#deliver(request, host, source, address);
         }
         return handleRequest(services, request, principal);
       },
@@ -159,7 +162,12 @@ export class SecureServer {
     return principal;
   }
 
-  async #deliver(request: Record<string, unknown>, host: { name: string; fingerprint: string; certificate: X509Certificate }, source: string): Promise<unknown> {
+  async #deliver(
+    request: Record<string, unknown>,
+    host: { name: string; fingerprint: string; certificate: X509Certificate },
+    source: string,
+    address: string,
+  ): Promise<unknown> {
     const { services } = this.#options;
     const { from, to, text, user, sentAt, signature } = request;
     if (typeof text !== 'string' || typeof sentAt !== 'string' || typeof signature !== 'string' || (user !== null && typeof user !== 'string')) {
@@ -171,8 +179,11 @@ export class SecureServer {
       services.audit.record({ event: 'refused-message', principal: `host ${host.name}`, source, detail: 'bad signature', status: 5 });
       throw new NetApiError('ERROR_ACCESS_DENIED', 'The message signature does not match the host key.');
     }
-    if (this.#options.admit && !this.#options.admit(host.fingerprint)) {
+    if (this.#options.admit && !this.#options.admit(host.fingerprint, address)) {
       throw new NetApiError('NERR_NameInUse', 'This host sends too fast; try again later.');
+    }
+    if (text.length * 2 > services.messenger.maxMessageBytes || !text.isWellFormed()) {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is over this host's limit of ${services.messenger.maxMessageBytes} bytes, or not valid text.`);
     }
     const stored = await services.messenger.receive({
       from: fields.from,

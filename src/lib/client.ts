@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { resolveDataDir, dataDirPaths } from '../config/paths.js';
 import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Operation, type RequestBody, type Response } from '../control/protocol.js';
@@ -25,6 +26,8 @@ export interface RemoteConnectOptions extends ConnectOptions {
   token?: string;
   /** How to trust the host's key; default NETSEND_SECURE_TRUST, else "tofu" (pinned on first use). */
   trust?: SecureTrust;
+  /** The site CA's certificate file (PEM) for trust "ca"; default NETSEND_SECURE_CA_FILE. */
+  caFile?: string;
   /** Told when the host's key is pinned for the first time. */
   onPinned?: (host: string, fingerprint: string) => void;
 }
@@ -197,12 +200,15 @@ export async function connectRemote(options: RemoteConnectOptions): Promise<Clie
   const env = process.env;
   const trust = options.trust ?? (SECURE_TRUST.includes(env.NETSEND_SECURE_TRUST as SecureTrust) ? (env.NETSEND_SECURE_TRUST as SecureTrust) : 'tofu');
   const dataDir = resolveDataDir(options.dataDir);
+  const caFile = options.caFile ?? env.NETSEND_SECURE_CA_FILE;
+  if (trust === 'ca' && !caFile) throw new NetApiError('ERROR_INVALID_PARAMETER', 'Trust "ca" needs the site CA certificate (NETSEND_SECURE_CA_FILE).');
   let socket: Socket;
   try {
     socket = await openSecureChannel({
       host,
       port,
       trust,
+      ...(caFile ? { caPem: await readFile(caFile, 'utf8') } : {}),
       knownHosts: new KnownHosts(dataDirPaths(dataDir).knownHosts),
       timeoutMs: options.timeoutMs ?? 5000,
       ...(options.onPinned ? { onPinned: options.onPinned } : {}),

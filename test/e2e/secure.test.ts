@@ -4,7 +4,8 @@
  * what the audit log keeps. The daemon and the CLI are real processes.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NetMessageBufferSend, NetMessageNameDel } from '../../src/lib/netapi.js';
@@ -181,6 +182,43 @@ describe('remote calls on a domain controller', () => {
       assert.equal((await call('accounts')).code, 0);
     } finally {
       await daemon.stop();
+      await cleanup();
+      await client.cleanup();
+    }
+  });
+});
+
+describe('a site CA instead of pinned keys', () => {
+  test('with trust = ca a host certificate the CA signed is accepted, a self-signed one refused', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    const client = await tempDataDir();
+    const pki = join(client.dir, 'pki');
+    const openssl = (...args: string[]) => {
+      const result = spawnSync('openssl', args, { cwd: pki, encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+    };
+    await mkdir(pki);
+    openssl('genpkey', '-algorithm', 'ed25519', '-out', 'ca.key');
+    openssl('req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=Site CA', '-days', '30', '-out', 'ca.pem', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=keyCertSign');
+    openssl('genpkey', '-algorithm', 'ed25519', '-out', 'host.key');
+    openssl('req', '-new', '-key', 'host.key', '-subj', '/CN=TESTHOST', '-out', 'host.csr');
+    openssl('x509', '-req', '-in', 'host.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-out', 'host.pem');
+    const signedPort = await freePort();
+    const selfPort = await freePort();
+    const common = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
+    const signed = await DaemonProcess.start(join(dir, 'signed'), [...common, '--secure-port', String(signedPort), '--secure-cert-file', join(pki, 'host.pem'), '--secure-key-file', join(pki, 'host.key')]);
+    const selfSigned = await DaemonProcess.start(join(dir, 'self'), [...common, '--secure-port', String(selfPort)]);
+    try {
+      assert.equal((await signed.cli(['user', 'add', 'ops', '--group', 'Server Operators'], { input: PASSWORD })).code, 0);
+      const env = { NETSEND_SECURE_TRUST: 'ca', NETSEND_SECURE_CA_FILE: join(pki, 'ca.pem'), NETSEND_USER: 'ops', NETSEND_PASSWORD: PASSWORD };
+      const ok = await run(NETSEND_BIN, ['send', 'TESTHOST', 'signed by the site', '--server', `127.0.0.1:${signedPort}`, '--data-dir', client.dir], { env });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.doesNotMatch(ok.stderr, /pinned/, 'a CA-signed key needs no pinning');
+      const refused = await run(NETSEND_BIN, ['send', 'TESTHOST', 'hi', '--server', `127.0.0.1:${selfPort}`, '--data-dir', client.dir], { env });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /not signed by the site CA/);
+    } finally {
+      await Promise.all([signed.stop(), selfSigned.stop()]);
       await cleanup();
       await client.cleanup();
     }

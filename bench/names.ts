@@ -27,7 +27,7 @@ async function queries(dir: string): Promise<void> {
   let daemon: DaemonProcess | undefined;
   let samba: SambaHost | undefined;
   try {
-    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--interfaces', 'eth0', '--terminal', 'no'], { prefix: ours.prefix, env: { NETSEND_NETBIOS_NAME: 'NSHOST' } });
+    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--interfaces', 'eth0', '--terminal', 'no', '--source-query-rate', '1000000', '--source-query-burst', '1000000'], { prefix: ours.prefix, env: { NETSEND_NETBIOS_NAME: 'NSHOST' } });
     samba = await SambaHost.start(join(dir, 'samba'), theirs.prefix, { netbiosName: 'SAMBAHOST' });
     await waitUntil(() => lan.udpBound(theirs, theirs.address, 137), 20_000, 'nmbd to listen');
     await new Promise((resolve) => setTimeout(resolve, 7000)); // nmbd registers its names (3 × 2 s) before it answers for them

@@ -176,6 +176,22 @@ export const SETTINGS = {
     max: 1_000_000,
     why: 'Messages one network address may deliver at once before its rate applies: a burst of alerts from a monitoring host gets through.',
   }),
+  sourceQueryRate: setting({
+    key: 'source query rate',
+    kind: 'integer',
+    default: () => 50,
+    min: 1,
+    max: 1_000_000,
+    why: 'Name service answers per second to one address once its burst is spent: plenty for resolving names, too few to make this host a reflector for spoofed queries.',
+  }),
+  sourceQueryBurst: setting({
+    key: 'source query burst',
+    kind: 'integer',
+    default: () => 200,
+    min: 1,
+    max: 1_000_000,
+    why: 'Name service answers one address may get at once (a host resolving many names at start).',
+  }),
   securePort: setting({
     key: 'secure port',
     flag: 'secure-port',

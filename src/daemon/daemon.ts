@@ -350,6 +350,7 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
       port,
       names: () => ownedNames(config, messenger),
       winsServer: config.winsServer === '' ? undefined : config.winsServer,
+      answerLimit: { ratePerSecond: config.sourceQueryRate, burst: config.sourceQueryBurst },
       log,
     });
     try {

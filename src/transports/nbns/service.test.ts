@@ -68,3 +68,38 @@ test('a WINS server that refuses the name gives NERR_DuplicateName; one that is 
     silent.close();
   }
 });
+
+test('answers are rate limited per source address, so spoofed queries cannot make this host a reflector', async () => {
+  const port = PORT + 7;
+  const service = new NameService({ addresses: loopback, port, names: () => [name], log: () => {}, answerLimit: { burst: 10, ratePerSecond: 0.001 } });
+  await service.start();
+  const ask = async (from: string, count: number) => {
+    const socket = createSocket('udp4');
+    let answers = 0;
+    socket.on('message', () => answers++);
+    await new Promise<void>((resolve) => socket.bind(0, from, resolve));
+    for (let id = 1; id <= count; id++) {
+      const query: NbnsPacket = {
+        id,
+        response: false,
+        opcode: NBNS_OPCODE.query,
+        flags: { authoritative: false, truncated: false, recursionDesired: false, recursionAvailable: false, broadcast: false },
+        rcode: 0,
+        questions: [{ name: { name: 'ALICE', suffix: 0x03, scope: '' }, type: 0x20, class: 1 }],
+        answers: [],
+        authorities: [],
+        additionals: [],
+      };
+      socket.send(encodeNbnsPacket(query), port, '127.0.0.1');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.close();
+    return answers;
+  };
+  try {
+    assert.equal(await ask('127.0.0.3', 30), 10, 'the burst, then nothing');
+    assert.equal(await ask('127.0.0.4', 5), 5, 'another address has its own budget');
+  } finally {
+    service.stop();
+  }
+});

@@ -5,6 +5,7 @@ import { DecodeError } from '../../protocols/bytes/index.js';
 import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
 import type { NetbiosName } from '../../protocols/netbios-name/index.js';
 import { openUdpEndpoints, type Segment } from '../udp.js';
+import { RateLimiter } from '../../policy/rate-limit.js';
 
 /** A name this node holds on the network. */
 export interface OwnedName {
@@ -24,6 +25,8 @@ export interface NameServiceOptions {
   winsServer?: string | undefined;
   /** Shortest interval between WINS refreshes; default MIN_REFRESH_MS (tests shorten it). */
   minRefreshMs?: number;
+  /** Answers per source address: a burst, then a rate (default ANSWER_LIMIT). */
+  answerLimit?: { burst: number; ratePerSecond: number };
   log: (line: string) => void;
 }
 
@@ -39,6 +42,12 @@ export const UCAST_RETRY_COUNT = 3;
 export const MAX_WACK_WAIT_MS = 10_000;
 /** A WINS name is refreshed at half its TTL (RFC 1001 §15.1.7), at least this often apart. */
 export const MIN_REFRESH_MS = 60_000;
+/**
+ * Answers one address gets: far more than a host resolving names needs, few enough that a
+ * spoofed flood cannot turn this host into a reflector (a node status answer is several times
+ * the size of its question).
+ */
+export const ANSWER_LIMIT = { burst: 200, ratePerSecond: 50 } as const;
 /** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
 const NODE_STATUS_ACTIVE = 0x0400;
 const NODE_STATUS_GROUP = 0x8000;
@@ -60,9 +69,11 @@ export class NameService {
   /** Refresh timers of the names registered with the WINS server. */
   readonly #refreshes = new Map<string, NodeJS.Timeout>();
   #nextId = Math.floor(Math.random() * 0xffff);
+  readonly #answers: RateLimiter;
 
   constructor(options: NameServiceOptions) {
     this.#options = options;
+    this.#answers = new RateLimiter(options.answerLimit ?? ANSWER_LIMIT);
   }
 
   async start(): Promise<void> {
@@ -273,6 +284,7 @@ export class NameService {
     // Our own broadcasts come back to the broadcast socket: not a question for us.
     if (this.#segments.some((segment) => segment.address === remote.address)) return;
     const reply = this.#answer(request, interfaceAddress);
+    if (reply !== undefined && !this.#answers.take(remote.address)) return;
     if (reply !== undefined) out.send(encodeNbnsPacket(reply), remote.port, remote.address);
   }
 

@@ -9,7 +9,7 @@ import { serveSmbSession } from './session.js';
 const oem = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** A session served over an in-memory stream pair, with a client that speaks frames. */
-function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number } = {}) {
+function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number; frameMs?: number } = {}) {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const stored: IncomingMessage[] = [];
@@ -27,6 +27,7 @@ function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs
     maxMessageBytes: options.maxMessageBytes ?? 1000,
     messageMs: options.messageMs ?? 30_000,
     idleMs: options.idleMs ?? 30_000,
+    frameMs: options.frameMs ?? 30_000,
     log: (line) => logs.push(line),
   });
   const framer = new NbssFramer();
@@ -140,5 +141,33 @@ describe('serveSmbSession', () => {
 
     h = harness({ idleMs: 30 });
     await h.served; // ends by itself
+  });
+
+  test('a peer trickling a frame a byte at a time is cut off at the frame deadline, though each byte beats the idle timer', async () => {
+    const h = harness({ idleMs: 200, frameMs: 150 });
+    const frame = encodeNbssPacket({ type: 'sessionRequest', called: { name: 'ALICE', suffix: 0x03, scope: '' }, calling: { name: 'SLOW', suffix: 0, scope: '' } });
+    let ended = false;
+    void h.served.then(() => (ended = true));
+    const started = Date.now();
+    for (let i = 0; i < frame.length - 1 && !ended; i++) {
+      h.toServer.write(frame.subarray(i, i + 1));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await h.served;
+    assert.ok(ended, 'the session ended before the frame was whole');
+    assert.ok(Date.now() - started < frame.length * 20, 'within the deadline, not after the whole trickle');
+  });
+
+  test('back-to-back whole frames never trip the frame deadline', async () => {
+    const h = harness({ frameMs: 100 });
+    assert.deepEqual(await h.sessionRequest('alice'), { type: 'positiveResponse' });
+    for (let i = 0; i < 15; i++) {
+      const reply = await h.smb({ command: SMB_COMMAND.sendMessage, originator: oem('BOB'), destination: oem('ALICE'), text: oem(`m${i}`) });
+      assert.equal(reply.status.kind, 'success');
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    assert.equal(h.stored.length, 15);
+    h.end();
+    await h.served;
   });
 });

@@ -13,10 +13,10 @@ test('every decoder takes 20,000 mutated real packets with a value or a DecodeEr
   assert.ok(report.heapGrowthMiB < 64, `the heap grew ${report.heapGrowthMiB.toFixed(1)} MiB`);
 });
 
-test('a live daemon takes 3 s of mutated sessions, name packets and datagrams, and keeps serving', async () => {
+test('a live daemon takes 3 s of mutated sessions, secure-channel requests, name packets and datagrams, and keeps serving', async () => {
   const report = await fuzzDaemonSockets({ seconds: 3, seed: 20261125 });
   assert.equal(report.alive, true, 'the daemon is still running');
   assert.equal(report.controlAnswers, true, 'its control socket still answers');
-  assert.ok(report.tcpSessions > 50 && report.udpPackets > 500, JSON.stringify(report));
+  assert.ok(report.tcpSessions > 50 && report.udpPackets > 500 && report.secureSessions > 20, JSON.stringify(report));
   assert.ok(report.rssAfterMiB < report.rssBeforeMiB + 150, `memory grew from ${report.rssBeforeMiB} to ${report.rssAfterMiB} MiB`);
 });

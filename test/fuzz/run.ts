@@ -12,7 +12,8 @@ const decoders = fuzzDecoders({ seconds, maxInputs: Number.MAX_SAFE_INTEGER, see
 console.log(`decoders: ${decoders.inputs.toLocaleString('en-US')} inputs, no exception but DecodeError; heap growth ${decoders.heapGrowthMiB.toFixed(1)} MiB`);
 const sockets = await fuzzDaemonSockets({ seconds, seed });
 console.log(
-  `daemon sockets: ${sockets.tcpSessions.toLocaleString('en-US')} TCP sessions, ${sockets.udpPackets.toLocaleString('en-US')} UDP packets; ` +
+  `daemon sockets: ${sockets.tcpSessions.toLocaleString('en-US')} TCP sessions, ${sockets.secureSessions.toLocaleString('en-US')} secure-channel sessions, ` +
+    `${sockets.udpPackets.toLocaleString('en-US')} UDP packets; ` +
     `alive ${sockets.alive}, control answers ${sockets.controlAnswers}, RSS ${sockets.rssBeforeMiB.toFixed(1)} → ${sockets.rssAfterMiB.toFixed(1)} MiB`,
 );
 if (!sockets.alive || !sockets.controlAnswers) process.exitCode = 1;

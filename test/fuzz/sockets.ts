@@ -5,7 +5,11 @@
  */
 import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { selfSignedCertificate } from '../../src/security/certificate.js';
+import { signMessage } from '../../src/security/host-identity.js';
 import { DaemonProcess, freePort, tempDataDir } from '../helpers/daemon.js';
 import { mutate, random, seeds } from './harness.js';
 
@@ -18,6 +22,7 @@ async function rssMiB(pid: number): Promise<number> {
 export interface SocketFuzzReport {
   tcpSessions: number;
   udpPackets: number;
+  secureSessions: number;
   rssBeforeMiB: number;
   rssAfterMiB: number;
   alive: boolean;
@@ -30,8 +35,21 @@ export async function fuzzDaemonSockets(options: { seconds: number; seed: number
   const all = seeds();
   const everything = [...all.nbss, ...all.nbns, ...all.datagram];
   const { dir, cleanup } = await tempDataDir();
-  const [smb, nbns, dgm] = [await freePort(), await freePort(), await freePort()];
-  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(smb), '--nbns-port', String(nbns), '--dgm-port', String(dgm)]);
+  const [smb, nbns, dgm, secure] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(smb), '--nbns-port', String(nbns), '--dgm-port', String(dgm), '--secure-port', String(secure)]);
+  // The secure channel's seeds: a host's signed deliveries and a person's logon and calls, as JSON lines.
+  const host = generateKeyPairSync('ed25519');
+  const hostCert = { key: host.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, cert: selfSignedCertificate('FUZZHOST', host.publicKey, host.privateKey) };
+  const delivery = { from: 'FUZZER', to: 'SOMENAME', text: 'fuzz', user: null, sentAt: new Date().toISOString(), host: 'FUZZHOST' };
+  const lines = [
+    { id: 1, op: 'deliver', ...delivery, signature: signMessage(delivery, host.privateKey) },
+    { id: 2, op: 'auth', user: 'nobody', password: 'x' },
+    { id: 3, op: 'auth', token: 'nst_x' },
+    { id: 4, op: 'send', to: 'SOMENAME', text: 'hi' },
+    { id: 5, op: 'names.add', name: 'X' },
+    { id: 6, op: 'users.add', user: 'x', password: 'y', groups: ['Administrators'] },
+  ].map((line) => Buffer.from(`${JSON.stringify(line)}\n`));
+  let secureSessions = 0;
   try {
     await daemon.cli(['name', 'SOMENAME', '/add']); // the name in smbclient's captured session request
     const pid = daemon.child.pid as number;
@@ -85,13 +103,37 @@ export async function fuzzDaemonSockets(options: { seconds: number; seed: number
         if (udpPackets % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
     };
-    await Promise.all([tcpWorker(), tcpWorker(), tcpWorker(), tcpWorker(), udpWorker()]);
+    const secureWorker = async () => {
+      while (performance.now() < deadline) {
+        secureSessions++;
+        // Half the sessions present a host certificate; lines are real requests, mutated or not.
+        const stream = Buffer.concat(Array.from({ length: 1 + pick(4) }, () => {
+          const seed = lines[pick(lines.length)] as Buffer;
+          return rnd() < 0.3 ? seed : Buffer.concat([mutate(seed, rnd, lines), Buffer.from('\n')]);
+        }));
+        await new Promise<void>((resolve) => {
+          const socket = tlsConnect({ host: '127.0.0.1', port: secure, rejectUnauthorized: false, ...(rnd() < 0.5 ? hostCert : {}) });
+          const done = () => {
+            socket.destroy();
+            resolve();
+          };
+          socket.on('error', done);
+          socket.on('close', done);
+          // answers are not awaited for long: the point is what the daemon survives
+          socket.setTimeout(100, done);
+          socket.on('data', () => {});
+          socket.on('secureConnect', () => socket.write(stream, () => rnd() < 0.8 && socket.end()));
+        });
+      }
+    };
+    await Promise.all([tcpWorker(), tcpWorker(), tcpWorker(), secureWorker(), secureWorker(), udpWorker()]);
     udp.close();
     const alive = daemon.child.exitCode === null && daemon.child.signalCode === null;
     const control = alive ? await daemon.cli(['name', '--json']) : undefined;
     return {
       tcpSessions,
       udpPackets,
+      secureSessions,
       rssBeforeMiB,
       rssAfterMiB: await rssMiB(pid),
       alive,

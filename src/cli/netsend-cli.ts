@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { dataDirPaths } from '../config/paths.js';
 import { connect, connectRemote, type Client } from '../lib/client.js';
 import { NetApiError } from '../messenger/errors.js';
-import { classicHeader, printableText, type MessageJson } from '../messenger/message.js';
+import { classicHeader, printableName, printableText, type MessageJson } from '../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from './io.js';
 import { reportFailure } from './output.js';
 
@@ -253,7 +253,7 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
     }
     for (const message of shown) {
       if (values.json) io.stdout.write(`${JSON.stringify(message)}\n`);
-      else io.stdout.write(`${classicHeader({ ...message, receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
+      else io.stdout.write(`${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
     }
   });
 }

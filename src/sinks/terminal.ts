@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { classicHeader, printableText, type StoredMessage } from '../messenger/message.js';
+import { classicHeader, printableName, printableText, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 /** Shows each message on the daemon's terminal the way the Messenger pop-up read. */
@@ -11,6 +11,8 @@ export class TerminalSink implements Sink {
   }
 
   deliver(message: StoredMessage): void {
-    this.#out.write(`${classicHeader(message)}\n\n${printableText(message.text)}\n\n`);
+    // names from the legacy wire are not validated by the sender: they are shown cleaned too
+    const header = classicHeader({ ...message, from: printableName(message.from), to: printableName(message.to) });
+    this.#out.write(`${header}\n\n${printableText(message.text)}\n\n`);
   }
 }

@@ -9,7 +9,8 @@ export function selfSignedCertificate(commonName: string, publicKey: KeyObject, 
   const algorithm = sequence(tlv(0x06, Buffer.from([0x2b, 0x65, 0x70]))); // id-Ed25519 (RFC 8410)
   const name = sequence(tlv(0x31, sequence(tlv(0x06, Buffer.from([0x55, 0x04, 0x03])), tlv(0x0c, Buffer.from(commonName, 'utf8')))));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER
+  // DER INTEGERs are minimal and signed: a first byte of 0x40-0x7F is neither padding nor negative
+  serial[0] = ((serial[0] as number) & 0x3f) | 0x40;
   const tbs = sequence(
     tlv(0xa0, tlv(0x02, Buffer.from([2]))), // version v3
     tlv(0x02, serial),

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createSecureContext } from 'node:tls';
 import { keyFingerprint, selfSignedCertificate } from './certificate.js';
 import { loadHostIdentity, signMessage, verifyMessage } from './host-identity.js';
 import { KnownHosts } from './known-hosts.js';
@@ -17,6 +18,14 @@ test('the self-signed certificate parses, names the host, carries the key and ve
   assert.equal(keyFingerprint(certificate), keyFingerprint(publicKey));
   assert.match(keyFingerprint(publicKey), /^SHA256:[A-Za-z0-9+/]{43}$/);
   assert.equal(certificate.validTo, 'Dec 31 23:59:59 9999 GMT');
+});
+
+test('every certificate made is one TLS accepts (a random serial must stay a minimal DER INTEGER)', () => {
+  for (let i = 0; i < 300; i++) {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const cert = selfSignedCertificate(`HOST${i}`, publicKey, privateKey);
+    assert.doesNotThrow(() => createSecureContext({ cert, key: privateKey.export({ format: 'pem', type: 'pkcs8' }) }), `certificate ${i}`);
+  }
 });
 
 test('the host key is made once (mode 0600) and kept; the certificate follows a new computer name', async () => {

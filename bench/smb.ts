@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteStore } from '../src/store/sqlite.js';
 import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
@@ -73,6 +74,9 @@ async function main(): Promise<void> {
     }
     const stored = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || '{"id":0}') as { id: number };
     console.log(`\n  netsend stored ${stored.id.toLocaleString('en-US')} messages durably during the runs`);
+    // The part of each message no transport can skip: its commit (worker hop and fsync), alone.
+    const commits = await commitLatency(join(dir, 'commit-only.db'), 2000);
+    console.log(`  one durable commit alone (the store's worker hop and fsync): p50 ${commits.p50.toFixed(3)} ms, p99 ${commits.p99.toFixed(3)} ms`);
   } finally {
     await daemon?.stop();
     await smbd?.stop();
@@ -84,6 +88,22 @@ async function main(): Promise<void> {
     ns.destroy();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+async function commitLatency(path: string, count: number): Promise<{ p50: number; p99: number }> {
+  const store = await SqliteStore.open(path);
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await store.append({ from: 'BENCH', to: 'BENCH', text: 'commit latency', via: 'smb', senderUid: null, senderAddress: '127.0.0.1:1' });
+      latencies.push(performance.now() - started);
+    }
+  } finally {
+    await store.close();
+  }
+  latencies.sort((a, b) => a - b);
+  return { p50: latencies[Math.floor(count * 0.5)] as number, p99: latencies[Math.floor(count * 0.99)] as number };
 }
 
 await main();

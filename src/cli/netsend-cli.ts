@@ -26,7 +26,7 @@ const USAGE = `usage: netsend <command> [options]
   netsend inbox [--json] [--limit N]
                                     received messages, newest last
   netsend user list | add NAME [--group G …] [--no-password] | delete NAME | password NAME
-             | token NAME | groups NAME [--add G …] [--remove G …]
+             | token NAME | groups NAME [--add G …] [--remove G …] | key NAME SHA256:…
                                     netsend's accounts for remote callers (passwords on stdin)
   netsend group list | add GROUP USER | remove GROUP USER
   netsend audit [--json] [--limit N]
@@ -37,7 +37,8 @@ const USAGE = `usage: netsend <command> [options]
 
 Every command takes --data-dir DIR (or NETSEND_DATA_DIR) and --json. send, name, user, group and
 audit take --server HOST[:PORT] to run on another host's daemon over the secure channel, with
---user NAME (password from NETSEND_PASSWORD, or asked on a terminal) or --token (NETSEND_TOKEN).`;
+--user NAME (password from NETSEND_PASSWORD, or asked on a terminal), --token (NETSEND_TOKEN), or
+--host-key (this machine's key, bound to an account there with "netsend user key").`;
 
 const common = {
   'data-dir': { type: 'string' },
@@ -46,9 +47,17 @@ const common = {
   server: { type: 'string' },
   user: { type: 'string' },
   token: { type: 'string' },
+  'host-key': { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-type CommonValues = { 'data-dir'?: string | undefined; json?: boolean | undefined; server?: string | undefined; user?: string | undefined; token?: string | undefined };
+type CommonValues = {
+  'data-dir'?: string | undefined;
+  json?: boolean | undefined;
+  server?: string | undefined;
+  user?: string | undefined;
+  token?: string | undefined;
+  'host-key'?: boolean | undefined;
+};
 
 /** Runs `netsend …` and resolves to the exit code. */
 export async function runNetsend(argv: readonly string[], io: CliIo): Promise<number> {
@@ -267,6 +276,7 @@ async function user(args: string[], io: CliIo): Promise<number> {
   });
   if (values.help) return help(io);
   const [action = 'list', account, ...extra] = positionals;
+  const keyArg = action === 'key' ? extra.shift() : undefined;
   if (extra.length > 0) throw new UsageError(`unexpected "${extra.join(' ')}"`);
   if (action !== 'list' && account === undefined) throw new UsageError(`user ${action} needs a user name`);
   const name = account as string;
@@ -306,6 +316,12 @@ async function user(args: string[], io: CliIo): Promise<number> {
       case 'groups':
         result = await client.users.setGroups(name, { add: values.add ?? [], remove: values.remove ?? [] });
         break;
+      case 'key': {
+        const fingerprint = keyArg;
+        if (fingerprint === undefined) throw new UsageError('netsend user key NAME SHA256:… (the other machine\'s "netsend host key")');
+        result = await client.users.bindHostKey(name, fingerprint);
+        break;
+      }
       default:
         throw new UsageError(`unknown user action "${action}"`);
     }
@@ -419,6 +435,7 @@ async function withClient(values: CommonValues, io: CliIo, work: (client: Client
     const token = values.token ?? io.env.NETSEND_TOKEN;
     const account = values.user ?? io.env.NETSEND_USER;
     let password = io.env.NETSEND_PASSWORD;
+    const hostKey = values['host-key'] === true && token === undefined && account === undefined;
     if (token === undefined && account !== undefined && password === undefined && io.stdin.isTTY) {
       password = await promptPassword(io, `Password for ${account} on ${values.server}: `);
     }
@@ -428,10 +445,11 @@ async function withClient(values: CommonValues, io: CliIo, work: (client: Client
       ...(token !== undefined ? { token } : {}),
       ...(account !== undefined ? { user: account } : {}),
       ...(password !== undefined ? { password } : {}),
+      hostKey,
       onPinned: (endpoint, fingerprint) => io.stderr.write(`netsend: first connection to ${endpoint}; its host key ${fingerprint} is now pinned.\n`),
     });
   } else {
-    if (values.user !== undefined || values.token !== undefined) throw new UsageError('--user and --token go with --server');
+    if (values.user !== undefined || values.token !== undefined || values['host-key']) throw new UsageError('--user, --token and --host-key go with --server');
     client = await connect({ dataDir });
   }
   try {

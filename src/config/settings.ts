@@ -176,6 +176,14 @@ export const SETTINGS = {
     max: 1_000_000,
     why: 'Messages one network address may deliver at once before its rate applies: a burst of alerts from a monitoring host gets through.',
   }),
+  globalMessageRate: setting({
+    key: 'global message rate',
+    kind: 'integer',
+    default: () => 500,
+    min: 1,
+    max: 1_000_000,
+    why: 'Messages per second from the network in all (after the per-source limits), with a burst of five times it: a flood from many addresses at once cannot fill the disk.',
+  }),
   sourceQueryRate: setting({
     key: 'source query rate',
     kind: 'integer',

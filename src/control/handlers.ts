@@ -61,6 +61,7 @@ const ACTION: Readonly<Record<string, Action>> = {
   'users.password': 'administer',
   'users.token': 'administer',
   'users.groups': 'administer',
+  'users.key': 'administer',
   'audit.list': 'administer',
 };
 
@@ -173,6 +174,9 @@ async function run(services: ControlServices, op: string, request: Record<string
       for (const group of remove) await services.accounts.setMembership(request.user, group, false);
       return { user: request.user, groups: await services.accounts.groupsOf(String(request.user)) };
     }
+    case 'users.key':
+      await services.accounts.bindHostKey(request.user, request.fingerprint);
+      return { user: request.user, fingerprint: request.fingerprint };
     case 'audit.list': {
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);

@@ -37,6 +37,7 @@ export type Request =
   | { id: number; op: 'users.password'; user: string; password: string }
   | { id: number; op: 'users.token'; user: string }
   | { id: number; op: 'users.groups'; user: string; add?: string[]; remove?: string[] }
+  | { id: number; op: 'users.key'; user: string; fingerprint: string }
   | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
   | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; signature: string }
   | { id: number; op: 'status' };

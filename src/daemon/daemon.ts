@@ -226,8 +226,10 @@ export class Daemon {
         charset: config.dosCharset,
         admission: security.admission,
       });
-      // One budget per source address across the legacy transports (SMB and mailslot).
-      const limiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
+      // One budget per source address across the network transports, under one cap for them all.
+      const perAddress = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
+      const overall = new RateLimiter({ ratePerSecond: config.globalMessageRate, burst: config.globalMessageRate * 5 });
+      const limiter = { take: (source: string) => perAddress.take(source) && overall.take('all') };
       const smb = await startSmbListeners(config, messenger, limiter, io.log);
       smbServers.push(...smb);
       const names = await startNameService(config, messenger, io.log);
@@ -255,7 +257,13 @@ export class Daemon {
       };
       // Hosts' messages over the secure channel have a budget per host key, like addresses on the legacy wire.
       const hostLimiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
-      const secure = identity === undefined ? [] : await startSecureListeners(config, services, security, identity, (key, address) => hostLimiter.take(key) && limiter.take(address), io.log);
+      const secure =
+        identity === undefined
+          ? []
+          : await startSecureListeners(config, services, security, identity, {
+              admit: (key, address) => hostLimiter.take(key) && limiter.take(address),
+              admitCaller: (account) => hostLimiter.take(account),
+            }, io.log);
       const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log: io.log });
       try {
         await control.listen();
@@ -391,7 +399,7 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
 }
 
 /** The MESSNGR mailslot (UDP 138 by default): broadcast messages in and out. */
-async function startMailslots(config: Config, messenger: Messenger, limiter: RateLimiter, log: (line: string) => void): Promise<MailslotService[]> {
+async function startMailslots(config: Config, messenger: Messenger, limiter: Pick<RateLimiter, 'take'>, log: (line: string) => void): Promise<MailslotService[]> {
   const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
   const workgroup = config.workgroup.toUpperCase();
   const services: MailslotService[] = [];
@@ -428,7 +436,7 @@ async function startMailslots(config: Config, messenger: Messenger, limiter: Rat
  * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
  * (every address when `bind interfaces only` is off). Port 139 needs privileges; see `skippable`.
  */
-async function startSmbListeners(config: Config, messenger: Messenger, limiter: RateLimiter, log: (line: string) => void): Promise<SmbServer[]> {
+async function startSmbListeners(config: Config, messenger: Messenger, limiter: Pick<RateLimiter, 'take'>, log: (line: string) => void): Promise<SmbServer[]> {
   const { addresses, unmatched } = resolveInterfaces(config.interfaces, networkInterfaces());
   if (unmatched.length > 0) log(`interfaces: ${unmatched.join(', ')} matched no address of this host`);
   if (config.smbPorts.length > 0 && addresses.length === 0 && config.bindInterfacesOnly) {
@@ -468,7 +476,7 @@ async function startSecureListeners(
   services: ControlServices,
   security: DaemonSecurity,
   identity: HostIdentity,
-  admit: (hostKey: string, address: string) => boolean,
+  limits: { admit: (hostKey: string, address: string) => boolean; admitCaller: (account: string) => boolean },
   log: (line: string) => void,
 ): Promise<SecureServer[]> {
   const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
@@ -479,7 +487,7 @@ async function startSecureListeners(
       services,
       addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
       port,
-      admit,
+      ...limits,
       ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
       log,
     });

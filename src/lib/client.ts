@@ -7,6 +7,9 @@ import { NetApiError } from '../messenger/errors.js';
 import type { MessageJson } from '../messenger/message.js';
 import type { SendResult } from '../messenger/messenger.js';
 import { KnownHosts } from '../security/known-hosts.js';
+import { loadHostIdentity } from '../security/host-identity.js';
+import { computerNameFromHostname } from '../messenger/names.js';
+import { hostname } from 'node:os';
 import { SECURE_PORT } from '../transports/secure/protocol.js';
 import { SECURE_TRUST, SecureChannelError, openSecureChannel, type SecureTrust } from '../transports/secure/client.js';
 
@@ -30,6 +33,11 @@ export interface RemoteConnectOptions extends ConnectOptions {
   caFile?: string;
   /** Told when the host's key is pinned for the first time. */
   onPinned?: (host: string, fingerprint: string) => void;
+  /**
+   * Present this machine's host key (the data dir's, made if there is none) instead of a password:
+   * the server gives the call the groups of the account the key is bound to (netsend user key).
+   */
+  hostKey?: boolean;
 }
 
 export interface SendInput {
@@ -84,6 +92,7 @@ export class Client {
     setPassword: (user: string, password: string): Promise<unknown> => this.#call('users.password', { user, password }),
     issueToken: (user: string): Promise<{ user: string; token: string }> => this.#call('users.token', { user }) as Promise<{ user: string; token: string }>,
     setGroups: (user: string, change: { add?: string[]; remove?: string[] }): Promise<unknown> => this.#call('users.groups', { user, ...change }),
+    bindHostKey: (user: string, fingerprint: string): Promise<unknown> => this.#call('users.key', { user, fingerprint }),
   };
 
   /** The audit log: remote calls and refused messages (administrators only). */
@@ -209,6 +218,7 @@ export async function connectRemote(options: RemoteConnectOptions): Promise<Clie
       port,
       trust,
       ...(caFile ? { caPem: await readFile(caFile, 'utf8') } : {}),
+      ...(options.hostKey ? { identity: await loadHostIdentity({ dataDir, computerName: computerNameFromHostname(hostname()) }) } : {}),
       knownHosts: new KnownHosts(dataDirPaths(dataDir).knownHosts),
       timeoutMs: options.timeoutMs ?? 5000,
       ...(options.onPinned ? { onPinned: options.onPinned } : {}),
@@ -224,7 +234,7 @@ export async function connectRemote(options: RemoteConnectOptions): Promise<Clie
   try {
     if (token) await client.logon({ token });
     else if (user && password !== undefined) await client.logon({ user, password });
-    else throw new NetApiError('ERROR_ACCESS_DENIED', 'Remote calls need an account: a user and password (NETSEND_USER, NETSEND_PASSWORD) or a token (NETSEND_TOKEN).');
+    else if (!options.hostKey) throw new NetApiError('ERROR_ACCESS_DENIED', 'Remote calls need an account: a user and password (NETSEND_USER, NETSEND_PASSWORD) or a token (NETSEND_TOKEN).');
   } catch (error) {
     await client.close();
     throw error;

@@ -17,7 +17,7 @@ export type ServerRole = (typeof SERVER_ROLES)[number];
  */
 export interface Principal {
   readonly kind: 'local' | 'user' | 'host';
-  /** The account or host name; for a local caller, its login name where known. */
+  /** The account name (for a host key, the account it is bound to, else the host's name); for a local caller, its login name where known. */
   readonly name: string;
   readonly uid: number | null;
   readonly groups: readonly string[];
@@ -86,7 +86,9 @@ export class AccessPolicy {
       return this.isAdmin(principal) ? null : `Only ${this.adminGroups.join(' or ')} may do this.`;
     }
     if (!isRemote(principal)) return null;
-    if (principal.kind === 'host') return 'A host key authenticates message delivery, not remote calls; log on as a user.';
+    if (principal.kind === 'host' && principal.groups.length === 0) {
+      return 'This host key is bound to no account, so it may deliver messages but not make calls; log on as a user, or bind the key with "netsend user key".';
+    }
     if (action === 'inbox.read') return 'The inbox is not readable remotely.';
     if (!inAny(principal, this.remoteCallGroups)) {
       return `Remote calls on a ${this.role} need membership in ${this.remoteCallGroups.join(' or ')}.`;

@@ -73,6 +73,25 @@ export class Accounts {
     return token;
   }
 
+  /**
+   * Lets a host key log on as this account: a daemon or an administrator's machine presenting
+   * its host certificate then has the account's groups, with no password to keep.
+   */
+  async bindHostKey(name: unknown, fingerprint: unknown): Promise<void> {
+    const user = await this.#existing(name);
+    if (typeof fingerprint !== 'string' || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', 'A host key fingerprint reads SHA256: and 43 base64 characters ("netsend host key" prints it).');
+    }
+    await this.#store.addToken(tokenHash(hostKeyCredential(fingerprint)), user.name);
+  }
+
+  /** The account a host key is bound to, if any. */
+  async forHostKey(fingerprint: string, source: string | null): Promise<Principal | null> {
+    const owner = await this.#store.userForToken(tokenHash(hostKeyCredential(fingerprint)));
+    const user = owner === null ? null : await this.#store.getUser(owner);
+    return user === null ? null : { kind: 'host', name: user.name, uid: null, groups: user.groups, source };
+  }
+
   list(): Promise<UserSummary[]> {
     return this.#store.listUsers();
   }
@@ -85,7 +104,8 @@ export class Accounts {
   async authenticate(credentials: Credentials, source: string | null): Promise<Principal | null> {
     let user: UserRecord | null;
     if ('token' in credentials) {
-      if (typeof credentials.token !== 'string' || credentials.token.length > 256) return null;
+      // a host key binding is proved by the TLS handshake, never by a string a client sends
+      if (typeof credentials.token !== 'string' || credentials.token.length > 256 || credentials.token.startsWith(HOST_KEY_PREFIX)) return null;
       const owner = await this.#store.userForToken(tokenHash(credentials.token));
       user = owner === null ? null : await this.#store.getUser(owner);
     } else {
@@ -103,6 +123,9 @@ export class Accounts {
     return user;
   }
 }
+
+const HOST_KEY_PREFIX = 'hostkey:';
+const hostKeyCredential = (fingerprint: string) => `${HOST_KEY_PREFIX}${fingerprint}`;
 
 function checkName(name: unknown, what: string): string {
   const problem = accountNameProblem(name, what);

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NetMessageBufferSend, NetMessageNameDel } from '../../src/lib/netapi.js';
 import { connectRemote } from '../../src/lib/client.js';
+import { keyFingerprint } from '../../src/security/certificate.js';
+import { createPublicKey } from 'node:crypto';
 import { NetApiError } from '../../src/messenger/errors.js';
 import { DaemonProcess, NETSEND_BIN, freePort, run, tempDataDir } from '../helpers/daemon.js';
 
@@ -153,6 +155,31 @@ describe('remote calls over the secure channel', () => {
     }
     const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout);
     assert.equal(last.text, 'via the library');
+  });
+
+  test('a host key bound to an account calls with its groups, with no password; unbound it may not call', async () => {
+    const unbound = await remote(['name', 'KEYNAME', '/add', '--host-key']);
+    assert.equal(unbound.code, 5);
+    assert.match(unbound.stderr, /bound to no account/);
+    const fingerprint = keyFingerprint(createPublicKey(await readFile(join(client.dir, 'host-key.pem'), 'utf8')));
+    assert.equal((await daemon.cli(['user', 'key', 'admin', fingerprint])).code, 0);
+    const bound = await remote(['name', 'KEYNAME', '/add', '--host-key']);
+    assert.equal(bound.code, 0, bound.stderr);
+    const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((r) => r.principal === 'host admin' && r.detail === 'names.add KEYNAME' && r.status === 0));
+    const forged = await remote(['send', 'ALICE', 'x'], { NETSEND_TOKEN: `hostkey:${fingerprint}` });
+    assert.equal(forged.code, 5, 'the binding is proved by the handshake, not by a string');
+  });
+
+  test('an account sending through remote calls is held to the per-source rate (burst 20, then 5/s)', async () => {
+    const session = await connectRemote({ server, dataDir: client.dir, user: 'ops', password: PASSWORD });
+    try {
+      const outcomes = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => session.send({ to: 'ALICE', text: `burst ${i}` })));
+      const refused = outcomes.filter((o) => o.status === 'rejected' && (o.reason as NetApiError).status === 2283).length;
+      assert.ok(refused >= 5 && refused <= 10, `${refused} of 30 refused`);
+    } finally {
+      await session.close();
+    }
   });
 
   test('failed logons from one address are limited: past the burst even the right password waits', async () => {

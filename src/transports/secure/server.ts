@@ -24,11 +24,16 @@ export interface SecureServerOptions {
    * a new key for every connection.
    */
   admit?: (hostKey: string, address: string) => boolean;
+  /** Per-account admission of remote sends (the "user" source of the rate limits). */
+  admitCaller?: (account: string) => boolean;
   /** PEM of a site CA: when set, a host certificate must chain to it to count as a host. */
   caPem?: string;
   log: (line: string) => void;
   limits?: Partial<typeof SECURE_LIMITS>;
 }
+
+/** Remote calls that send messages, limited per account like deliveries per host. */
+const SENDS = new Set(['send', 'broadcast', 'sendUsers']);
 
 /**
  * The daemon's secure channel (TLS 1.3 only, no plaintext fallback): remote calls by
@@ -106,6 +111,8 @@ export class SecureServer {
     const { services, log } = this.#options;
     const host = this.#peerHost(socket);
     let principal: Principal | null = host === null ? null : { kind: 'host', name: host.name, uid: null, groups: [], source };
+    // A host key bound to an account (netsend user key) calls with that account's groups.
+    const bound = host === null ? Promise.resolve(null) : services.accounts.forHostKey(host.fingerprint, source).catch(() => null);
     const idle = () => socket.destroy();
     let timer = setTimeout(idle, this.#limits.handshakeMs);
 
@@ -123,9 +130,13 @@ export class SecureServer {
           return { user: principal.name, groups: principal.groups };
         }
         if (principal === null) throw new NetApiError('ERROR_ACCESS_DENIED', 'Log on first (auth with a user and password, or a token).');
+        if (principal.kind === 'host' && principal.groups.length === 0) principal = (await bound) ?? principal;
         if (request.op === 'deliver') {
           if (host === null || principal.kind !== 'host') throw new NetApiError('ERROR_ACCESS_DENIED', 'Only netsend hosts deliver messages; send with "send".');
           return this.#deliver(request, host, source, address);
+        }
+        if (SENDS.has(String(request.op)) && this.#options.admitCaller && !this.#options.admitCaller(`${principal.kind} ${principal.name}`)) {
+          throw new NetApiError('NERR_NameInUse', 'This account sends too fast; try again later.');
         }
         return handleRequest(services, request, principal);
       },

@@ -1,6 +1,7 @@
 import { NetApiError } from '../messenger/errors.js';
 import { messageToJson } from '../messenger/message.js';
 import type { Caller, Messenger } from '../messenger/messenger.js';
+import type { Alias } from '../messenger/aliases.js';
 import { normalizeAlias } from '../messenger/names.js';
 import { NERR } from '../messenger/status.js';
 import { describePrincipal, isRemote, type AccessPolicy, type Action, type Principal } from '../security/access.js';
@@ -118,12 +119,11 @@ async function run(services: ControlServices, op: string, request: Record<string
       return messenger.aliases.add(request.name, principal.uid);
     case 'names.delete': {
       // "for others": a local caller who is not an administrator deletes only names it added
-      const name = normalizeAlias(request.name, 'message name', messenger.charset);
-      const owner = messenger.aliases.ownerOf(name);
-      if (!isRemote(principal) && !services.access.isAdmin(principal) && owner !== undefined && owner !== principal.uid) {
-        throw new NetApiError('ERROR_ACCESS_DENIED', `${name} was added by another user; only an administrator may delete it.`);
+      const alias = messenger.aliases.get(request.name);
+      if (!isRemote(principal) && !services.access.isAdmin(principal) && alias.kind !== 'computer' && !ownsAlias(messenger, alias, principal)) {
+        throw new NetApiError('ERROR_ACCESS_DENIED', `${alias.name} belongs to another user; only an administrator may delete it.`);
       }
-      const deleted = await messenger.aliases.delete(name);
+      const deleted = await messenger.aliases.delete(alias.name);
       await services.aliasPolicies.set(deleted.name, null);
       return deleted;
     }
@@ -131,9 +131,7 @@ async function run(services: ControlServices, op: string, request: Record<string
       return services.aliasPolicies.get(messenger.aliases.get(request.name).name);
     case 'names.setPolicy': {
       const alias = messenger.aliases.get(request.name);
-      const owner = messenger.aliases.ownerOf(alias.name);
-      const own = owner !== undefined ? owner === principal.uid : alias.kind === 'user' && alias.name === principal.name?.toUpperCase();
-      if (!own && !services.access.isAdmin(principal) && !isRemote(principal)) {
+      if (!isRemote(principal) && !services.access.isAdmin(principal) && !ownsAlias(messenger, alias, principal)) {
         throw new NetApiError('ERROR_ACCESS_DENIED', `Only ${alias.name}'s owner or an administrator may set who can message it.`);
       }
       const policy = request.policy === null ? null : parsePolicy(request.policy);
@@ -185,6 +183,13 @@ async function run(services: ControlServices, op: string, request: Record<string
     default:
       throw new NetApiError('ERROR_NOT_SUPPORTED', `Unknown control operation ${JSON.stringify(op)}.`);
   }
+}
+
+/** A local caller's own aliases: those it added, and the alias of its login name. */
+function ownsAlias(messenger: Messenger, alias: Alias, principal: Principal): boolean {
+  const owner = messenger.aliases.ownerOf(alias.name);
+  if (owner !== undefined) return owner !== null && owner === principal.uid;
+  return alias.kind === 'user' && principal.name !== '' && alias.name === principal.name.toUpperCase();
 }
 
 function wholeNumber(value: unknown, fallback: number, what: string): number {

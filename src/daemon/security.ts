@@ -65,7 +65,8 @@ export async function createSecurity(config: Config, store: SqliteStore, address
     },
     async admission(message, alias) {
       const user = message.senderUser ?? (message.via === 'local' ? localUsers.nameOf(message.senderUid) : null);
-      const groups = user === null || message.via !== 'local' ? [] : await accounts.groupsOf(user).catch(() => []);
+      const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
+      const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
       const address = message.senderAddress === null ? null : message.senderAddress.slice(0, message.senderAddress.lastIndexOf(':'));
       const host = message.senderHost?.split(' ')[0] ?? null;
       const problem = inbound.problem(message, alias, { address, user, groups, host });

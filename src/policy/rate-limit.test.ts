@@ -19,14 +19,19 @@ test('RateLimiter forgets the least recently seen sources past its bound', () =>
   assert.equal(limiter.trackedSources, 100);
 });
 
-test('RateLimiter.available looks without taking, so only failures need to be charged', () => {
+test('RateLimiter.refund gives a token back, never past the burst', () => {
   let now = 0;
   const limiter = new RateLimiter({ ratePerSecond: 1, burst: 2, now: () => now });
-  assert.equal(limiter.available('a'), true);
-  assert.equal(limiter.available('a'), true, 'looking is free');
-  limiter.take('a');
-  limiter.take('a');
-  assert.equal(limiter.available('a'), false);
-  now += 1000;
-  assert.equal(limiter.available('a'), true);
+  assert.equal(limiter.take('a'), true);
+  assert.equal(limiter.take('a'), true);
+  assert.equal(limiter.take('a'), false);
+  limiter.refund('a');
+  assert.equal(limiter.take('a'), true);
+  limiter.refund('a');
+  limiter.refund('a');
+  limiter.refund('a');
+  assert.equal(limiter.take('a'), true);
+  assert.equal(limiter.take('a'), true);
+  assert.equal(limiter.take('a'), false, 'refunds stop at the burst');
+  limiter.refund('unknown'); // nothing to give back to
 });

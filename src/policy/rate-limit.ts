@@ -28,10 +28,10 @@ export class RateLimiter {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Whether `source` has a token now, without taking it (to charge only failures, say). */
-  available(source: string): boolean {
+  /** Gives back a token taken for something that turned out not to count (a logon that succeeded). */
+  refund(source: string): void {
     const bucket = this.#buckets.get(source);
-    return bucket === undefined || Math.min(this.#burst, bucket.tokens + ((this.#now() - bucket.at) / 1000) * this.#rate) >= 1;
+    if (bucket !== undefined) bucket.tokens = Math.min(this.#burst, bucket.tokens + 1);
   }
 
   /** Takes one token for `source`; false when its bucket is empty (the message is refused). */

@@ -15,11 +15,12 @@ class MemoryAudit implements AuditStore {
 
 test('refusals are recorded up to a burst per source, then counted and reported with the next one taken', async () => {
   const store = new MemoryAudit();
-  const log = new AuditLog(store, () => {}, { ratePerSecond: 1000, burst: 3 });
+  // one token every 100 ms: none comes back during the loop, one has after the pause
+  const log = new AuditLog(store, () => {}, { ratePerSecond: 10, burst: 3 });
   const refusal = { event: 'refused-message', principal: 'SPAMMER', source: '10.0.0.66:1', detail: 'to ALICE', status: 5 };
   for (let i = 0; i < 10; i++) log.record(refusal);
   log.record({ ...refusal, source: '10.0.0.7:1' });
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 120));
   log.record(refusal);
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(store.records.filter((r) => r.source === '10.0.0.66:1').length, 4);

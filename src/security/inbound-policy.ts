@@ -135,6 +135,12 @@ export class InboundPolicy {
     else this.#policies.set(alias, policy);
   }
 
+  /** Whether the alias's rules name groups: only then are a sender's groups worth looking up. */
+  usesGroups(alias: string): boolean {
+    const policy = this.policy(alias);
+    return [...policy.allow, ...policy.deny].some((rule) => /^group:/i.test(rule));
+  }
+
   /** Why `alias` does not take this message, or null when it does. */
   problem(message: Pick<IncomingMessage, 'via' | 'senderAddress'>, alias: string, sender: SenderFacts): string | null {
     const policy = this.policy(alias);

@@ -15,7 +15,7 @@ export const SECURE_LIMITS = {
   handshakeMs: 10_000,
   /** A session with no request for this long is closed. */
   idleMs: 120_000,
-  /** Failed logons per source address: a burst, then one every 6 s (scrypt bounds the rest). */
+  /** Logon attempts per source address, given back when one succeeds: a burst, then one every 6 s. */
   logonBurst: 10,
   logonPerSecond: 1 / 6,
 } as const;

@@ -46,6 +46,7 @@ export class SecureServer {
   readonly #servers: Server[] = [];
   readonly #sockets = new Set<TLSSocket>();
   readonly #logons: RateLimiter;
+  #connections = 0;
 
   constructor(options: SecureServerOptions) {
     this.#options = options;
@@ -84,8 +85,14 @@ export class SecureServer {
             resolve();
           });
         });
+        // Counted from the TCP connection, so handshakes that never finish count too.
         server.on('connection', (raw: Socket) => {
-          if (this.#sockets.size >= this.#limits.maxSessions) raw.destroy();
+          if (this.#connections >= this.#limits.maxSessions) {
+            raw.destroy();
+            return;
+          }
+          this.#connections++;
+          raw.once('close', () => this.#connections--);
         });
         this.#servers.push(server);
       }
@@ -161,15 +168,14 @@ export class SecureServer {
       // Status 5, as the original answered a caller it could not authenticate; the words say why.
       return new NetApiError('ERROR_ACCESS_DENIED', why === 'rate' ? 'Too many logon attempts from this address; wait and try again.' : 'The user name, password or token is incorrect.');
     };
-    // Only failures are charged: a guesser is slowed down, people who know their password are not.
-    if (!this.#logons.available(address)) throw refuse('rate');
+    // Charged before the (costly) check, so parallel guesses cannot all slip in; given back when
+    // the logon succeeds: a guesser is slowed down, people who know their password are not.
+    if (!this.#logons.take(address)) throw refuse('rate');
     const credentials: Credentials | null =
       typeof request.token === 'string' ? { token: request.token } : typeof request.user === 'string' && typeof request.password === 'string' ? { user: request.user, password: request.password } : null;
     const principal = credentials === null ? null : await services.accounts.authenticate(credentials, source);
-    if (principal === null) {
-      this.#logons.take(address);
-      throw refuse('bad credentials');
-    }
+    if (principal === null) throw refuse('bad credentials');
+    this.#logons.refund(address);
     return principal;
   }
 

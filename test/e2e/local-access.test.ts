@@ -1,0 +1,57 @@
+/**
+ * Local callers on a root daemon, as the original's rules have them: anyone may send and add
+ * names, but deleting someone else's name and administering accounts need Administrators (root
+ * or the daemon's own user). The other user is `nobody`, run with setpriv.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { DaemonProcess, NETSEND_BIN, runCommand, tempDataDir } from '../helpers/daemon.js';
+
+const root = process.getuid?.() === 0;
+const setpriv = spawnSync('setpriv', ['--version']).status === 0;
+
+describe('local callers who are not administrators', { skip: root && setpriv ? false : 'needs root and setpriv, to call as another user' }, () => {
+  let daemon: DaemonProcess;
+  let cleanup: () => Promise<void>;
+  const asNobody = (args: string[]) =>
+    runCommand(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, NETSEND_BIN, ...args, '--data-dir', daemon.dataDir]);
+
+  before(async () => {
+    const temp = await tempDataDir();
+    cleanup = temp.cleanup;
+    await chmod(temp.dir, 0o755); // a root daemon serves every local user: they must reach its socket
+    daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no']);
+    assert.equal((await daemon.cli(['name', 'ROOTS', '/add'])).code, 0);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await cleanup?.();
+  });
+
+  test('may send, and add and delete their own names', async () => {
+    assert.equal((await asNobody(['send', 'ROOTS', 'hello from nobody'])).code, 0);
+    assert.equal((await asNobody(['name', 'MINE', '/add'])).code, 0);
+    assert.equal((await asNobody(['name', 'MINE', '/delete'])).code, 0);
+    const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout);
+    assert.equal(last.text, 'hello from nobody');
+  });
+
+  test("may not delete a name another user added (status 5), nor administer accounts or read the audit log", async () => {
+    const deleted = await asNobody(['name', 'ROOTS', '/delete']);
+    assert.equal(deleted.code, 5);
+    assert.match(deleted.stderr, /ROOTS belongs to another user; only an administrator may delete it/);
+    assert.match((await daemon.cli(['name'])).stdout, /ROOTS/);
+    assert.equal((await asNobody(['user', 'list'])).code, 5);
+    assert.equal((await asNobody(['audit'])).code, 5);
+    const audit = (await daemon.cli(['audit', '--json'])).stdout;
+    assert.match(audit, /"event":"refused-call","principal":"uid 65534 \(nobody\)"/);
+  });
+
+  test("may set who can message their own names, not other users' names", async () => {
+    assert.equal((await asNobody(['name', 'OWNED', '/add'])).code, 0);
+    assert.equal((await asNobody(['name', 'OWNED', '--deny', 'subnet:10.0.0.0/8'])).code, 0);
+    assert.equal((await asNobody(['name', 'ROOTS', '--legacy', 'none'])).code, 5);
+  });
+});

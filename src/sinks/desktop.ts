@@ -23,6 +23,8 @@ export interface DesktopOptions {
   targetFor: (alias: string) => Promise<DesktopTarget | null> | DesktopTarget | null;
   /** Called when the user clicks "Acknowledge" on a message's notification. */
   onAcknowledge: (messageId: number, where: string) => void;
+  /** Told once the notification server took a message (for receipts). */
+  onShown?: (message: StoredMessage, where: string) => void;
   /** The longest one notification may take to show, starting the helper included. */
   timeoutMs: number;
   log: (line: string) => void;
@@ -121,6 +123,7 @@ export class DesktopSink implements Sink {
       this.#helpers.set(key, helper);
     }
     const id = await helper.notify(notificationFor(message));
+    this.#options.onShown?.(message, `desktop:${target.user}`);
     const shown = this.#shown.get(key) ?? new Map<number, number>();
     shown.set(id, message.id);
     if (shown.size > MAX_SHOWN) shown.delete(shown.keys().next().value as number);

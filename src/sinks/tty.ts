@@ -9,6 +9,8 @@ export interface TtyOptions {
   /** How long one message may take to reach one terminal; past it that terminal is skipped. */
   timeoutMs: number;
   log: (line: string) => void;
+  /** Told each time a message was written whole to a terminal (for receipts). */
+  onShown?: (message: StoredMessage, tty: string) => void;
 }
 
 /** What became of a message on one terminal. */
@@ -65,6 +67,7 @@ export class TtySink implements Sink {
       .then(() => writeTty(tty, bytes, timeoutMs))
       .then(
         (outcome) => {
+          if (outcome === 'written') this.#options.onShown?.(message, tty);
           if (outcome === 'busy') log(`tty: ${tty} took no more of message ${message.id} within ${timeoutMs} ms; skipped`);
           else if (outcome === 'not a terminal') log(`tty: ${tty} is not a terminal; message ${message.id} skips it`);
           // 'messages off' is the user's choice (mesg n), as quiet as write(1) is to the recipient

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { dataDirPaths } from '../config/paths.js';
 import { connect, connectRemote, type Client } from '../lib/client.js';
 import { NetApiError } from '../messenger/errors.js';
-import { classicHeader, printableName, printableText, type MessageJson } from '../messenger/message.js';
+import { PRIORITIES, classicHeader, isPriority, printableName, printableText, type MessageJson, type Priority } from '../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from './io.js';
 import { reportFailure } from './output.js';
 
@@ -17,7 +17,8 @@ const USAGE = `usage: netsend <command> [options]
 
   netsend serve [--data-dir DIR] [--config FILE] [--<setting> VALUE …]
                                     run the Messenger service (settings: netsend help config)
-  netsend send {NAME | * | /domain[:NAME] | /users} [--from NAME] [--host IP[:PORT]] [TEXT …]
+  netsend send {NAME | * | /domain[:NAME] | /users} [--from NAME] [--host IP[:PORT]]
+               [--priority low|normal|high|urgent] [--ttl SECONDS] [TEXT …]
                                     NET SEND: the text from the arguments, or standard input
   netsend name [NAME [/add | /delete]]  (also --add, --delete)
                                     NET NAME: list, add or delete this host's message aliases
@@ -141,13 +142,16 @@ const MAX_STDIN_BYTES = 1024 * 1024;
 async function send(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...common, from: { type: 'string' }, host: { type: 'string' } },
+    options: { ...common, from: { type: 'string' }, host: { type: 'string' }, priority: { type: 'string' }, ttl: { type: 'string' } },
     strict: true,
     allowPositionals: true,
   });
   if (values.help) return help(io);
   const [to, ...words] = positionals;
   if (to === undefined) throw new UsageError('send needs a recipient: netsend send NAME [TEXT …]');
+  if (values.priority !== undefined && !isPriority(values.priority)) throw new UsageError(`--priority takes ${PRIORITIES.join(', ')}`);
+  const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+  if (ttl !== undefined && !(Number.isSafeInteger(ttl) && ttl >= 0)) throw new UsageError('--ttl takes a whole number of seconds');
   const domainTarget = /^\/domain(?::(.*))?$/i.exec(to);
   const toUsers = /^\/users$/i.test(to);
   let text: string;
@@ -163,7 +167,14 @@ async function send(args: string[], io: CliIo): Promise<number> {
       ? await client.sendToUsers({ text, ...from })
       : to === '*' || domainTarget !== null
         ? await client.broadcast({ text, ...from, domain: domainTarget?.[1] || null })
-        : await client.send({ to, text, ...from, ...(values.host === undefined ? {} : { host: values.host }) });
+        : await client.send({
+            to,
+            text,
+            ...from,
+            ...(values.host === undefined ? {} : { host: values.host }),
+            ...(values.priority === undefined ? {} : { priority: values.priority as Priority }),
+            ...(ttl === undefined ? {} : { ttl }),
+          });
     if (result.delivered === 'remote' && result.lossy) {
       io.stderr.write(`netsend: some characters have no equivalent in ${result.charset ?? 'the OEM code page'}; they were sent as their closest letter or "?".\n`);
     }

@@ -261,6 +261,14 @@ export const SETTINGS = {
     check: (v) =>
       v.find((s) => s !== 'local' && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(s)) === undefined ? null : 'may hold only "local" and CIDR subnets (10.0.0.0/8, fd00::/8)',
   }),
+  messageTtl: setting({
+    key: 'message ttl',
+    kind: 'integer',
+    default: () => 24 * 3600,
+    min: 0,
+    max: 366 * 24 * 3600,
+    why: 'Seconds a message waits for a recipient with no terminal or desktop yet, then is shown when they log on; after a day it is marked expired instead of popping up late. Senders may give their own (send --ttl).',
+  }),
   terminal: setting({
     key: 'terminal',
     kind: 'boolean',

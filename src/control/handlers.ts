@@ -104,8 +104,8 @@ async function run(services: ControlServices, op: string, request: Record<string
   const caller: Caller = { uid: principal.uid, name: principal.kind === 'host' ? null : principal.name || null };
   switch (op) {
     case 'send': {
-      const { to, from, text, host } = request;
-      return messenger.send(host === undefined ? { to, from, text } : { to, from, text, host }, caller);
+      const { to, from, text, host, priority, ttl } = request;
+      return messenger.send({ to, from, text, priority, ttl, ...(host === undefined ? {} : { host }) }, caller);
     }
     case 'broadcast':
       return messenger.broadcast({ from: request.from, text: request.text, domain: request.domain }, caller);

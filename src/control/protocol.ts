@@ -19,7 +19,7 @@ export interface Hello {
 }
 
 export type Request =
-  | { id: number; op: 'send'; to: string; from?: string | null; text: string; host?: string }
+  | { id: number; op: 'send'; to: string; from?: string | null; text: string; host?: string; priority?: string; ttl?: number }
   | { id: number; op: 'broadcast'; from?: string | null; text: string; domain?: string | null }
   | { id: number; op: 'sendUsers'; from?: string | null; text: string }
   | { id: number; op: 'names.list' }
@@ -39,7 +39,7 @@ export type Request =
   | { id: number; op: 'users.groups'; user: string; add?: string[]; remove?: string[] }
   | { id: number; op: 'users.key'; user: string; fingerprint: string }
   | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
-  | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; signature: string }
+  | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string }
   | { id: number; op: 'status' };
 
 export type Operation = Request['op'];

@@ -225,6 +225,7 @@ export class Daemon {
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
         admission: security.admission,
+        messageTtlSeconds: config.messageTtl,
       });
       // One budget per source address across the network transports, under one cap for them all.
       const perAddress = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });

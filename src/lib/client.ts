@@ -47,6 +47,10 @@ export interface SendInput {
   text: string;
   /** Send to this host ("10.0.0.5" or "10.0.0.5:139") instead of resolving `to`. */
   host?: string;
+  /** low | normal | high | urgent (default normal). */
+  priority?: 'low' | 'normal' | 'high' | 'urgent';
+  /** Seconds the message may wait for a recipient who is not there yet; default the host's "message ttl". */
+  ttl?: number;
 }
 
 export interface DaemonStatus {

@@ -77,5 +77,5 @@ test('messageToJson gives id, from, to, text, receivedAt (ISO), via and whether 
   const message: StoredMessage = {
     id: 7, from: 'BOB', to: 'ALICE', text: 'hi', via: 'smb', senderUid: 1000, senderAddress: '10.0.0.9:40000', receivedAt: new Date('2026-11-25T10:31:05.000Z'),
   };
-  assert.deepEqual(messageToJson(message), { id: 7, from: 'BOB', to: 'ALICE', text: 'hi', receivedAt: '2026-11-25T10:31:05.000Z', via: 'smb', verified: false });
+  assert.deepEqual(messageToJson(message), { id: 7, from: 'BOB', to: 'ALICE', text: 'hi', receivedAt: '2026-11-25T10:31:05.000Z', via: 'smb', verified: false, priority: 'normal' });
 });

@@ -1,6 +1,14 @@
 /** How a message reached this host. */
 export const VIA = ['local', 'netsend', 'smb', 'mailslot'] as const;
 
+/**
+ * How insistently a message is shown: `low` quietly, `normal` as the pop-up was, `high` and
+ * `urgent` with more noise (the desktop's urgency, bells on terminals). ntfy's 1-5 map onto them.
+ */
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const isPriority = (value: unknown): value is Priority => PRIORITIES.includes(value as Priority);
+
 /** The legacy wire carries names anyone can claim: its messages are shown as unverified. */
 export function isVerified(via: Via): boolean {
   return via === 'local' || via === 'netsend';
@@ -21,6 +29,10 @@ export interface IncomingMessage {
   readonly senderUser?: string | null;
   /** Over the secure channel: the sending host, verified by its key ("HOSTB sha256:…"). */
   readonly senderHost?: string | null;
+  /** Default normal (the legacy wire has no priorities). */
+  readonly priority?: Priority;
+  /** When an unshown message stops waiting for its recipient (ms since the epoch); null: never. */
+  readonly expiresAt?: number | null;
 }
 
 /** A message once committed to the inbox. */
@@ -39,6 +51,9 @@ export interface MessageJson {
   via: Via;
   /** False for the legacy wire (SMB, mailslot), where the sender's name is only a claim. */
   verified: boolean;
+  priority: Priority;
+  /** When it stops waiting for a recipient who is not there yet (ISO time). */
+  expiresAt?: string;
   senderUser?: string;
   senderHost?: string;
 }
@@ -53,6 +68,8 @@ export function messageToJson(message: StoredMessage): MessageJson {
     receivedAt: message.receivedAt.toISOString(),
     via,
     verified: isVerified(via),
+    priority: message.priority ?? 'normal',
+    ...(message.expiresAt ? { expiresAt: new Date(message.expiresAt).toISOString() } : {}),
     ...(message.senderUser ? { senderUser: message.senderUser } : {}),
     ...(message.senderHost ? { senderHost: message.senderHost } : {}),
   };

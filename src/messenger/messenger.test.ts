@@ -71,6 +71,10 @@ class RecordingBroadcaster implements BroadcastSender {
 
 const noStore: AliasStore = { saveAlias: async () => {}, deleteAlias: async () => {} };
 
+/** The Messenger's clock in these tests; a message waits an hour (messageTtlSeconds) from it. */
+const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
+const EXPIRES_AT = NOW + 3600 * 1000;
+
 function setup(options: { remote?: RemoteSender; broadcaster?: BroadcastSender; store?: MessageStore; maxMessageBytes?: number; sessionUsers?: Array<{ name: string; address: string }> } = {}) {
   const events: string[] = [];
   const store = new ArrayMessageStore(events);
@@ -86,6 +90,8 @@ function setup(options: { remote?: RemoteSender; broadcaster?: BroadcastSender; 
     ...(options.sessionUsers ? { sessionUsers: () => options.sessionUsers ?? [] } : {}),
     maxMessageBytes: options.maxMessageBytes ?? 1000,
     charset: 'CP850',
+    messageTtlSeconds: 3600,
+    now: () => NOW,
   });
   return { messenger, store, sink, events };
 }
@@ -101,7 +107,7 @@ test('Messenger.send to a local alias stores the message, then the sink shows th
   const { messenger, store, sink } = setup();
   const result = await messenger.send({ to: 'alice', from: 'bob', text: 'Lunch?' }, { uid: 1000 });
   assert.deepEqual(result, { delivered: 'local', id: 1 });
-  const expected: StoredMessage = { from: 'BOB', to: 'ALICE', text: 'Lunch?', via: 'local', senderUid: 1000, senderAddress: null, id: 1, receivedAt: RECEIVED_AT };
+  const expected: StoredMessage = { from: 'BOB', to: 'ALICE', text: 'Lunch?', via: 'local', senderUid: 1000, senderAddress: null, priority: 'normal', expiresAt: EXPIRES_AT, id: 1, receivedAt: RECEIVED_AT };
   assert.deepEqual(store.messages, [expected]);
   assert.deepEqual(sink.delivered, [expected]);
 });
@@ -222,9 +228,18 @@ test('Messenger.receive for an alias that is not here fails with 2273 and stores
 test('Messenger.receive stores a network message under the canonical alias and keeps the sender as sent', async () => {
   const { messenger, store, sink } = setup();
   const stored = await messenger.receive({ from: 'remote-pc', to: 'alice', text: 'hi', via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000' });
-  assert.deepEqual(stored, { from: 'remote-pc', to: 'ALICE', text: 'hi', via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', id: 1, receivedAt: RECEIVED_AT });
+  assert.deepEqual(stored, { from: 'remote-pc', to: 'ALICE', text: 'hi', via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', expiresAt: EXPIRES_AT, id: 1, receivedAt: RECEIVED_AT });
   assert.deepEqual(store.messages, [stored]);
   assert.deepEqual(sink.delivered, [stored]);
+});
+
+test('Messenger.send takes a priority and a time to live, and refuses bad ones with status 87', async () => {
+  const { messenger, store } = setup();
+  await messenger.send({ to: 'alice', text: 'now!', priority: 'urgent', ttl: 60 }, { uid: 1 });
+  assert.deepEqual({ priority: store.messages[0]?.priority, expiresAt: store.messages[0]?.expiresAt }, { priority: 'urgent', expiresAt: NOW + 60_000 });
+  for (const bad of [{ priority: 'meh' }, { priority: 3 }, { ttl: -1 }, { ttl: 1.5 }, { ttl: '60' }, { ttl: 400 * 24 * 3600 }]) {
+    await assert.rejects(messenger.send({ to: 'alice', text: 'x', ...bad }, { uid: 1 }), status(87), JSON.stringify(bad));
+  }
 });
 
 test('Messenger.inbox lists stored messages after an id, oldest first', async () => {

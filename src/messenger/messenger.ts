@@ -1,6 +1,6 @@
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
-import type { IncomingMessage, StoredMessage } from './message.js';
+import { PRIORITIES, isPriority, type IncomingMessage, type Priority, type StoredMessage } from './message.js';
 import { aliasProblem, normalizeAlias } from './names.js';
 
 /** The inbox: a message is acknowledged only once `append` has resolved (committed). */
@@ -21,6 +21,10 @@ export interface OutgoingMessage {
   readonly text: string;
   /** The sending user's login name, where known: netsend peers show it, verified by the host key. */
   readonly user?: string | null;
+  /** Carried to netsend peers; the legacy wire has no priorities. */
+  readonly priority?: Priority;
+  /** Seconds the message may wait for its recipient there; netsend peers only. */
+  readonly ttlSeconds?: number;
 }
 
 export interface SendOptions {
@@ -76,7 +80,14 @@ export interface SendRequest {
   readonly from?: unknown;
   readonly text: unknown;
   readonly host?: unknown;
+  /** low | normal | high | urgent; default normal */
+  readonly priority?: unknown;
+  /** Seconds an unshown message waits for its recipient; default "message ttl". */
+  readonly ttl?: unknown;
 }
+
+/** Longest time a message may wait for its recipient: a year. */
+export const MAX_TTL_SECONDS = 366 * 24 * 3600;
 
 export type SendResult =
   | { readonly delivered: 'local'; readonly id: number }
@@ -96,6 +107,9 @@ export interface MessengerOptions {
   maxMessageBytes: number;
   charset: string;
   admission?: Admission;
+  /** Seconds a message waits for a recipient with no terminal or desktop yet ("message ttl"). */
+  messageTtlSeconds?: number;
+  now?: () => number;
 }
 
 /**
@@ -113,6 +127,8 @@ export class Messenger {
   readonly #maxMessageBytes: number;
   readonly #charset: string;
   readonly #admission: Admission | undefined;
+  readonly #ttlSeconds: number;
+  readonly #now: () => number;
 
   constructor(options: MessengerOptions) {
     this.aliases = options.aliases;
@@ -125,6 +141,8 @@ export class Messenger {
     this.#maxMessageBytes = options.maxMessageBytes;
     this.#charset = options.charset;
     this.#admission = options.admission;
+    this.#ttlSeconds = options.messageTtlSeconds ?? 24 * 3600;
+    this.#now = options.now ?? Date.now;
   }
 
   /** Largest message text accepted, in UTF-16 bytes ("max message size"). */
@@ -156,15 +174,32 @@ export class Messenger {
       throw new NetApiError('ERROR_INVALID_PARAMETER', 'The host must be a string.');
     }
     const host = request.host;
+    const priority = request.priority === undefined || request.priority === null ? 'normal' : request.priority;
+    if (!isPriority(priority)) throw new NetApiError('ERROR_INVALID_PARAMETER', `The priority must be one of ${PRIORITIES.join(', ')}.`);
+    const ttl = request.ttl === undefined || request.ttl === null ? this.#ttlSeconds : request.ttl;
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', `The time to live must be a whole number of seconds up to ${MAX_TTL_SECONDS}.`);
+    }
 
     if (host === undefined && this.aliases.find(to) !== undefined) {
-      const stored = await this.receive({ from, to, text, via: 'local', senderUid: caller.uid, senderAddress: null });
+      const stored = await this.receive({
+        from,
+        to,
+        text,
+        via: 'local',
+        senderUid: caller.uid,
+        senderAddress: null,
+        priority,
+        expiresAt: this.#now() + ttl * 1000,
+      });
       return { delivered: 'local', id: stored.id };
     }
     if (this.#remote === undefined) {
       throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
     }
-    const report = await this.#remote.send({ from, to, text, ...(caller.name ? { user: caller.name } : {}) }, host === undefined ? {} : { host });
+    const report = await this.#remote.send(
+      { from, to, text, ...(caller.name ? { user: caller.name } : {}), ...(priority === 'normal' ? {} : { priority }), ...(request.ttl === undefined ? {} : { ttlSeconds: ttl }) },
+      host === undefined ? {} : { host });
     return { delivered: 'remote', ...report };
   }
 
@@ -227,7 +262,8 @@ export class Messenger {
     if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
     const refused = this.#admission === undefined ? null : await this.#admission(message, alias.name);
     if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
-    const stored = await this.#store.append({ ...message, to: alias.name });
+    // Every message waits for its recipient a while, the sender's choice or the host's default.
+    const stored = await this.#store.append({ ...message, to: alias.name, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 });
     this.#sink.deliver(stored);
     return stored;
   }

@@ -59,9 +59,13 @@ export interface SignedFields {
   readonly user: string | null;
   readonly host: string;
   readonly sentAt: string;
+  readonly priority: string;
+  /** Seconds it may wait for its recipient; null: the recipient's default. */
+  readonly ttl: number | null;
 }
 
-const signedBytes = (m: SignedFields) => Buffer.from(JSON.stringify(['netsend-message-v1', m.host, m.user, m.from, m.to, m.sentAt, m.text]), 'utf8');
+const signedBytes = (m: SignedFields) =>
+  Buffer.from(JSON.stringify(['netsend-message-v1', m.host, m.user, m.from, m.to, m.sentAt, m.priority, m.ttl, m.text]), 'utf8');
 
 /** The sending host's signature over a message (base64). Ed25519 keys sign raw; others with SHA-256. */
 export function signMessage(fields: SignedFields, privateKey: KeyObject): string {

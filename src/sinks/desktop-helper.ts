@@ -81,7 +81,7 @@ async function notify(request: HelperRequest['notify']): Promise<void> {
       request.summary,
       request.body,
       [ACK_ACTION, 'Acknowledge'],
-      { category: new Variant('s', 'im.received') },
+      { category: new Variant('s', 'im.received'), urgency: new Variant('y', request.urgency) },
       0, // expire_timeout: never, as the Messenger pop-up stayed until OK was clicked
     ]);
     const id: unknown = reply?.body[0];

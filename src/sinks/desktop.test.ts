@@ -19,10 +19,21 @@ const message = (id: number, fields: Partial<StoredMessage> = {}): StoredMessage
   id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', receivedAt: RECEIVED_AT, ...fields,
 });
 
+test('the urgency hint follows the priority, and an urgent summary says so', () => {
+  const base = { id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local' as const, senderUid: null, senderAddress: null, receivedAt: new Date() };
+  assert.equal(notificationFor({ ...base, priority: 'low' }).urgency, 0);
+  assert.equal(notificationFor(base).urgency, 1);
+  assert.equal(notificationFor({ ...base, priority: 'high' }).urgency, 2);
+  const urgent = notificationFor({ ...base, priority: 'urgent' });
+  assert.equal(urgent.urgency, 2);
+  assert.match(urgent.summary, /^URGENT: Message from BOB to ALICE$/);
+});
+
 test('notificationFor: "Message from X to Y", and the time then the text, control characters gone and markup escaped', () => {
   assert.deepEqual(notificationFor(message(1, { text: 'a <b>bold</b> & \u001b[31mred\u001b[0m\r\nline' })), {
     summary: 'Message from BOB to ALICE',
     body: '11/25/2026 10:31:05 AM\na &lt;b&gt;bold&lt;/b&gt; &amp; red\nline',
+    urgency: 1,
   });
   assert.equal(escapeMarkup('&amp; <a href="x">'), '&amp;amp; &lt;a href="x"&gt;');
   assert.equal(notificationFor(message(2, { from: 'EVIL\u001b]0;x\u0007\nFAKE' })).summary, 'Message from EVIL FAKE to ALICE');
@@ -80,7 +91,7 @@ describe('on a real session bus', { skip: dbusUnavailable() ?? false }, () => {
     assert.deepEqual(call.actions, ['ack', 'Acknowledge']);
     assert.equal(call.replacesId, 0);
     assert.equal(call.expireTimeout, 0, 'stays until the user answers, like the pop-up');
-    assert.deepEqual(call.hints, { category: 'im.received' });
+    assert.deepEqual(call.hints, { category: 'im.received', urgency: 1 });
 
     notifications.actionInvoked(call.id, 'ack');
     await waitUntil(() => acks.length > 0, 5000, 'the acknowledgement');

@@ -34,7 +34,7 @@ export interface DesktopOptions {
 
 /** One line from the parent to a helper. */
 export interface HelperRequest {
-  notify: { ref: number; summary: string; body: string };
+  notify: { ref: number; summary: string; body: string; urgency: number };
 }
 
 /** One line from a helper to the parent. */
@@ -54,12 +54,17 @@ const HELPER_EXIT_MS = 2000;
 const DEFAULT_HELPER = fileURLToPath(new URL('./desktop-helper.js', import.meta.url));
 
 /** The notification for a message: summary, and body in the notification markup (& < > escaped). */
-export function notificationFor(message: StoredMessage): { summary: string; body: string } {
+export function notificationFor(message: StoredMessage): { summary: string; body: string; urgency: number } {
+  const priority = message.priority ?? 'normal';
   return {
-    summary: `Message from ${printableName(message.from)} to ${printableName(message.to)}`,
+    summary: `${priority === 'urgent' ? 'URGENT: ' : ''}Message from ${printableName(message.from)} to ${printableName(message.to)}`,
     body: `${classicDateTime(message.receivedAt)}\n${escapeMarkup(printableText(message.text))}`,
+    urgency: URGENCY[priority],
   };
 }
+
+/** The Desktop Notifications spec's urgency hint: 0 low, 1 normal, 2 critical (stays, may sound). */
+const URGENCY = { low: 0, normal: 1, high: 2, urgent: 2 } as const;
 
 /** The Desktop Notifications body is a small HTML-like markup: text must not open tags or entities. */
 export function escapeMarkup(text: string): string {
@@ -203,7 +208,7 @@ class Helper {
   }
 
   /** The notification id the server gave; rejects after the timeout (and ends the helper then). */
-  notify(notification: { summary: string; body: string }): Promise<number> {
+  notify(notification: { summary: string; body: string; urgency: number }): Promise<number> {
     const ref = this.#nextRef++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -13,6 +13,7 @@ export class TerminalSink implements Sink {
   deliver(message: StoredMessage): void {
     // names from the legacy wire are not validated by the sender: they are shown cleaned too
     const header = classicHeader({ ...message, from: printableName(message.from), to: printableName(message.to) });
-    this.#out.write(`${header}\n\n${printableText(message.text)}\n\n`);
+    const mark = message.priority === 'urgent' ? 'URGENT ' : message.priority === 'high' ? 'IMPORTANT ' : '';
+    this.#out.write(`${mark}${header}\n\n${printableText(message.text)}\n\n`);
   }
 }

@@ -15,6 +15,14 @@ function sink(ttys: Record<string, readonly string[]>, logs: string[], options: 
   return new TtySink({ ttysOf: (alias) => ttys[alias] ?? [], timeoutMs: 2000, log: (line) => logs.push(line), ...options });
 }
 
+test('priorities change how insistent a terminal message is: no bell for low, three and a mark for urgent', () => {
+  const header = classicHeader(message(1));
+  assert.ok(renderForTty(message(1, { priority: 'low' })).startsWith(`\r\n${header}`));
+  assert.ok(renderForTty(message(1)).startsWith(`\r\n\u0007${header}`));
+  assert.ok(renderForTty(message(1, { priority: 'high' })).startsWith(`\r\n\u0007IMPORTANT ${header}`));
+  assert.ok(renderForTty(message(1, { priority: 'urgent' })).startsWith(`\r\n\u0007\u0007\u0007URGENT ${header}`));
+});
+
 test('renderForTty is the pop-up header, a blank line and the text, every line ending CRLF', () => {
   assert.equal(
     renderForTty(message(1, { text: 'lunch\nis here\r\nnow' })),

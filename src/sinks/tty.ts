@@ -88,7 +88,11 @@ export function renderForTty(message: StoredMessage): string {
   const text = printableText(message.text).replace(/\n/g, '\r\n');
   // Names from the network are not trusted to be clean either: this is someone else's terminal.
   const header = classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: message.receivedAt });
-  return `\r\n\u0007${header}\r\n\r\n${text}\r\n\r\n`;
+  // as insistent as the sender asked: no bell for low, one as write(1) rings, three for urgent
+  const priority = message.priority ?? 'normal';
+  const bells = '\u0007'.repeat({ low: 0, normal: 1, high: 1, urgent: 3 }[priority]);
+  const mark = priority === 'urgent' ? 'URGENT ' : priority === 'high' ? 'IMPORTANT ' : '';
+  return `\r\n${bells}${mark}${header}\r\n\r\n${text}\r\n\r\n`;
 }
 
 const acceptsMessages = (mode: number) => (mode & constants.S_IWGRP) !== 0;

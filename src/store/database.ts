@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { StoredAlias } from '../messenger/aliases.js';
-import type { IncomingMessage, StoredMessage, Via } from '../messenger/message.js';
+import type { IncomingMessage, Priority, StoredMessage, Via } from '../messenger/message.js';
 import type { UserRecord, UserSummary } from '../security/accounts.js';
 import type { AuditEntry, AuditRecord } from '../security/audit.js';
 import { MIGRATIONS } from './migrations.js';
@@ -22,6 +22,8 @@ interface MessageRow {
   sender_address: string | null;
   sender_user: string | null;
   sender_host: string | null;
+  priority: string;
+  expires_at: number | null;
 }
 
 
@@ -79,8 +81,8 @@ export class SqliteDatabase {
       throw error;
     }
     this.#insertMessage = this.#db.prepare(
-      `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host, priority, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#selectMessages = this.#db.prepare(`SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?`);
     this.#insertAlias = this.#db.prepare(`INSERT OR REPLACE INTO aliases (name, added_at, added_by_uid) VALUES (?, ?, ?)`);
@@ -88,7 +90,7 @@ export class SqliteDatabase {
     this.#selectAliases = this.#db.prepare(`SELECT name, added_by_uid FROM aliases ORDER BY added_at, name`);
     this.#insertBatch = this.#db.transaction((batch: readonly PendingMessage[]) =>
       batch.map(({ message: m, receivedAt }) =>
-        Number(this.#insertMessage.run(m.from, m.to, m.text, receivedAt, m.via, m.senderUid, m.senderAddress, m.senderUser ?? null, m.senderHost ?? null)
+        Number(this.#insertMessage.run(m.from, m.to, m.text, receivedAt, m.via, m.senderUid, m.senderAddress, m.senderUser ?? null, m.senderHost ?? null, m.priority ?? 'normal', m.expiresAt ?? null)
             .lastInsertRowid),
       ),
     );
@@ -221,5 +223,7 @@ function rowToMessage(row: MessageRow): StoredMessage {
     senderAddress: row.sender_address,
     ...(row.sender_user === null ? {} : { senderUser: row.sender_user }),
     ...(row.sender_host === null ? {} : { senderHost: row.sender_host }),
+    ...(row.priority === 'normal' ? {} : { priority: row.priority as Priority }),
+    ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
   };
 }

@@ -51,4 +51,7 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;
    ALTER TABLE messages ADD COLUMN sender_user TEXT;             -- the sending host's account
    ALTER TABLE messages ADD COLUMN sender_host TEXT;             -- "NAME sha256:…", verified`,
+  // 4: how insistently a message is shown, and until when it waits for a recipient who is not there
+  `ALTER TABLE messages ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+   ALTER TABLE messages ADD COLUMN expires_at INTEGER;               -- ms since the Unix epoch; NULL: never`,
 ];

@@ -79,7 +79,7 @@ describe('netsend CLI against a running daemon', () => {
       ],
     );
     for (const m of mine) {
-      assert.deepEqual(Object.keys(m), ['id', 'from', 'to', 'text', 'receivedAt', 'via', 'verified']);
+      assert.deepEqual(Object.keys(m), ['id', 'from', 'to', 'text', 'receivedAt', 'via', 'verified', 'priority', 'expiresAt']);
       assert.ok(!Number.isNaN(Date.parse(m.receivedAt)));
     }
     const human = (await daemon.cli(['inbox'])).stdout;

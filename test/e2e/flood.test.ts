@@ -111,7 +111,7 @@ async function secureSession(port: number, localAddress: string, hostName: strin
   let id = 0;
   return {
     send: async (from: string, text: string): Promise<boolean> => {
-      const fields = { from, to: 'TESTHOST', text, user: null, sentAt: new Date().toISOString(), host: hostName };
+      const fields = { from, to: 'TESTHOST', text, user: null, sentAt: new Date().toISOString(), host: hostName, priority: 'normal', ttl: null };
       socket.write(`${JSON.stringify({ id: ++id, op: 'deliver', ...fields, signature: signMessage(fields, privateKey) })}\n`);
       return (await next()).ok === true;
     },

@@ -5,6 +5,8 @@ import { handleRequest, type ControlServices } from '../../control/handlers.js';
 import { MAX_LINE_BYTES, PROTOCOL_VERSION } from '../../control/protocol.js';
 import { NetApiError } from '../../messenger/errors.js';
 import { normalizeAlias } from '../../messenger/names.js';
+import { isPriority } from '../../messenger/message.js';
+import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import type { Principal } from '../../security/access.js';
 import type { Credentials } from '../../security/accounts.js';
 import { keyFingerprint } from '../../security/certificate.js';
@@ -186,12 +188,15 @@ export class SecureServer {
     address: string,
   ): Promise<unknown> {
     const { services } = this.#options;
-    const { from, to, text, user, sentAt, signature } = request;
+    const { from, to, text, user, sentAt, signature, priority, ttl } = request;
     if (typeof text !== 'string' || typeof sentAt !== 'string' || typeof signature !== 'string' || (user !== null && typeof user !== 'string')) {
-      throw new NetApiError('ERROR_INVALID_PARAMETER', 'A delivery needs from, to, text, user, sentAt and signature.');
+      throw new NetApiError('ERROR_INVALID_PARAMETER', 'A delivery needs from, to, text, user, sentAt, priority, ttl and signature.');
+    }
+    if (!isPriority(priority) || (ttl !== null && (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS))) {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', 'The priority or time to live of the delivery is not valid.');
     }
     const charset = services.messenger.charset;
-    const fields = { from: normalizeAlias(from, 'from name', charset), to: normalizeAlias(to, 'message name', charset), text, user, sentAt, host: host.name };
+    const fields = { from: normalizeAlias(from, 'from name', charset), to: normalizeAlias(to, 'message name', charset), text, user, sentAt, host: host.name, priority, ttl };
     if (!verifyMessage(fields, signature, host.certificate.publicKey)) {
       services.audit.record({ event: 'refused-message', principal: `host ${host.name}`, source, detail: 'bad signature', status: 5 });
       throw new NetApiError('ERROR_ACCESS_DENIED', 'The message signature does not match the host key.');
@@ -211,6 +216,8 @@ export class SecureServer {
       senderAddress: source,
       senderUser: user,
       senderHost: `${host.name} ${host.fingerprint}`,
+      priority,
+      ...(ttl === null ? {} : { expiresAt: Date.now() + ttl * 1000 }),
     });
     return { id: stored.id };
   }

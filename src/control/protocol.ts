@@ -39,6 +39,7 @@ export type Request =
   | { id: number; op: 'users.groups'; user: string; add?: string[]; remove?: string[] }
   | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
   | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; signature: string }
+  | { id: number; op: 'web.url' }
   | { id: number; op: 'status' };
 
 export type Operation = Request['op'];

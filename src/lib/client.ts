@@ -83,6 +83,11 @@ export class Client {
     setGroups: (user: string, change: { add?: string[]; remove?: string[] }): Promise<unknown> => this.#call('users.groups', { user, ...change }),
   };
 
+  /** The web inbox: a fresh one-time login URL (local administrators only). */
+  readonly web = {
+    url: (): Promise<{ url: string }> => this.#call('web.url', {}) as Promise<{ url: string }>,
+  };
+
   /** The audit log: remote calls and refused messages (administrators only). */
   readonly audit = {
     list: (options: { afterId?: number; limit?: number } = {}): Promise<unknown[]> => this.#call('audit.list', options) as Promise<unknown[]>,

@@ -134,6 +134,40 @@ describe('the web inbox in Chromium', { skip: browserMissing ?? false }, () => {
     assert.ok(!names.some((a) => a.name === 'PAGER'));
   });
 
+  test('another page in the same browser cannot make the logged-in inbox send (CSRF)', async () => {
+    const { context, page } = await open();
+    await page.goto(await loginUrl(daemon));
+    await page.locator('#live.on').waitFor();
+    // a page from elsewhere (about:blank is another origin) in the browser that holds the owner's cookie
+    const attacker = await context.newPage();
+    await attacker.setContent('<p>elsewhere</p>');
+    await attacker.evaluate(`(async () => {
+      const body = JSON.stringify({ to: 'ALICE', text: 'forged by another page' });
+      await fetch('${base}/api/send', { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body }).catch(() => {});
+      await fetch('${base}/api/send', { method: 'POST', credentials: 'include', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'guess' }, body }).catch(() => {});
+      const form = document.createElement('form');
+      form.method = 'POST';
+      form.action = '${base}/ALICE';
+      form.enctype = 'text/plain';
+      const field = document.createElement('input');
+      field.name = 'forged by a form';
+      form.append(field);
+      document.body.append(form);
+      form.submit();
+    })()`);
+    await attacker.waitForLoadState();
+    // the owner's own page, which holds the token, can send; then nothing forged is there
+    await page.fill('#compose-to', 'ALICE');
+    await page.fill('#compose-text', 'sent by the page itself');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await messageItem(page, 'sent by the page itself').waitFor({ timeout: 5000 });
+    await page.reload();
+    await messageItem(page, 'sent by the page itself').waitFor();
+    assert.equal(await messageItem(page, 'forged by').count(), 0);
+    const inbox = (await daemon.cli(['inbox', '--json'])).stdout;
+    assert.ok(!inbox.includes('forged by'), inbox);
+  });
+
   test('a message cannot inject markup into the page', async () => {
     const { page } = await open();
     await page.goto(await loginUrl(daemon));

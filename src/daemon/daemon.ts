@@ -320,7 +320,10 @@ export class Daemon {
       );
       if (identity !== undefined) io.log(`host key ${identity.fingerprint}`);
       // Like Jupyter's token link: whoever reads the daemon's log (the data dir's owner) can log in once.
-      if (web !== undefined) io.log(`web inbox at ${web.url}; one-time login: ${web.loginUrl()} (another: netsend web url)`);
+      if (web !== undefined) {
+        io.log(`web inbox at ${web.url}; one-time login: ${web.loginUrl()} (another: netsend web url)`);
+        if (!isLoopback(config.httpBind)) io.log(`the web inbox listens on ${config.httpBind} over plain HTTP: passwords and session cookies cross the network unencrypted`);
+      }
       return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, tty, desktop, web, config, log: io.log });
     } catch (error) {
       await store.close();
@@ -385,6 +388,8 @@ function computeOwnedNames(config: Config, messenger: Messenger): OwnedName[] {
  * for want of privilege or because something else holds the port. Ports the administrator chose
  * must open or the daemon does not start.
  */
+const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
+
 /** The web inbox; at the default port a port already taken (a second daemon) leaves it off. */
 async function startWeb(config: Config, log: (line: string) => void, start: () => Promise<WebServer>): Promise<WebServer | undefined> {
   try {

@@ -34,6 +34,7 @@ const USAGE = `usage: netsend <command> [options]
                                     remote calls and refused messages
   netsend host key | trust HOST:PORT FINGERPRINT
                                     this host's key; pin another host's key in known-hosts
+  netsend web url                   a one-time login URL for the web inbox (local administrators)
   netsend help [config]
 
 Every command takes --data-dir DIR (or NETSEND_DATA_DIR) and --json. send, name, user, group and
@@ -81,6 +82,8 @@ export async function runNetsend(argv: readonly string[], io: CliIo): Promise<nu
         return await audit(rest, io);
       case 'host':
         return await host(rest, io);
+      case 'web':
+        return await web(rest, io);
       case 'help':
       case '--help':
       case '-h':
@@ -405,6 +408,17 @@ async function host(args: string[], io: CliIo): Promise<number> {
   await appendFile(path, `${endpoint} ${fingerprint}\n`, { mode: 0o600 });
   io.stdout.write(`${endpoint} ${fingerprint} added to ${path}\n`);
   return EXIT.ok;
+}
+
+async function web(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  if (values.help) return help(io);
+  if (positionals.length !== 1 || positionals[0] !== 'url') throw new UsageError('netsend web url');
+  if (values.server !== undefined) throw new UsageError('a web login URL is only given on this host (no --server)');
+  return withClient(values, io, async (client) => {
+    const { url } = await client.web.url();
+    io.stdout.write(values.json ? `${JSON.stringify({ url })}\n` : `${url}\n`);
+  });
 }
 
 /** A password typed on a terminal, not echoed. */

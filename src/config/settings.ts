@@ -232,6 +232,21 @@ export const SETTINGS = {
     default: () => '',
     why: 'The private key of "secure cert file" (PEM); empty when the certificate file holds the key too.',
   }),
+  httpPort: setting({
+    key: 'http port',
+    kind: 'integer',
+    default: () => 8139,
+    min: 0,
+    max: 65535,
+    why: 'The web inbox and its JSON API (8139 echoes 139, beside the secure channel\'s 4139); 0 turns it off.',
+  }),
+  httpBind: setting({
+    key: 'http bind',
+    kind: 'string',
+    default: () => '127.0.0.1',
+    why: 'Loopback: the web inbox is plain HTTP, for this machine only, until the administrator puts it behind TLS or opens it to a trusted network.',
+    check: (v) => (isIP(v) === 0 ? 'is not an IP address' : null),
+  }),
   serverRole: setting({
     key: 'server role',
     kind: 'string',

@@ -40,6 +40,8 @@ export interface ControlServices {
   localPrincipal(uid: number | null): Promise<Principal>;
   /** A NetBIOS name's address, for clients that call another host's daemon by name. */
   resolveHost?(name: string): Promise<string>;
+  /** The web inbox, when it is on: mints one-time login URLs for the data dir's owner. */
+  web?: { loginUrl(): string };
 }
 
 /** The access rule each operation falls under. */
@@ -64,6 +66,7 @@ const ACTION: Readonly<Record<string, Action>> = {
   'users.groups': 'administer',
   'users.key': 'administer',
   'audit.list': 'administer',
+  'web.url': 'administer',
 };
 
 /**
@@ -179,6 +182,12 @@ async function run(services: ControlServices, op: string, request: Record<string
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
       return services.audit.list(afterId, limit);
+    }
+    case 'web.url': {
+      // the owner's login: only a local administrator (the kernel vouches for the uid), never a remote account
+      if (isRemote(principal)) throw new NetApiError('ERROR_ACCESS_DENIED', 'A one-time web login is only given to a local administrator.');
+      if (services.web === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'The web inbox is off on this daemon (http port = 0).');
+      return { url: services.web.loginUrl() };
     }
     default:
       throw new NetApiError('ERROR_NOT_SUPPORTED', `Unknown control operation ${JSON.stringify(op)}.`);

@@ -40,6 +40,7 @@ export type Request =
   | { id: number; op: 'users.key'; user: string; fingerprint: string }
   | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
   | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string }
+  | { id: number; op: 'web.url' }
   | { id: number; op: 'status' };
 
 export type Operation = Request['op'];

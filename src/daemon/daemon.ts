@@ -34,6 +34,8 @@ import { KnownHosts } from '../security/known-hosts.js';
 import { SecureServer } from '../transports/secure/server.js';
 import { SecureSender } from '../transports/secure/sender.js';
 import type { SecureTrust } from '../transports/secure/client.js';
+import { PushHub } from '../web/push.js';
+import { WebServer } from '../web/server.js';
 
 export interface DaemonIo {
   /** Where received messages are shown (the daemon's terminal). */
@@ -64,6 +66,7 @@ export class Daemon {
   readonly #hook: HookSink | undefined;
   readonly #tty: TtySink | undefined;
   readonly #desktop: DesktopSink | undefined;
+  readonly #web: WebServer | undefined;
   readonly #config: Config;
   readonly #log: (line: string) => void;
   #stopping: Promise<void> | undefined;
@@ -79,6 +82,7 @@ export class Daemon {
     hook: HookSink | undefined;
     tty: TtySink | undefined;
     desktop: DesktopSink | undefined;
+    web: WebServer | undefined;
     config: Config;
     log: (line: string) => void;
   }) {
@@ -93,6 +97,7 @@ export class Daemon {
     this.#hook = parts.hook;
     this.#tty = parts.tty;
     this.#desktop = parts.desktop;
+    this.#web = parts.web;
     this.#log = parts.log;
   }
 
@@ -187,16 +192,27 @@ export class Daemon {
       const desktop = config.desktopNotifications
         ? new DesktopSink({
             targetFor: (alias) => sessionBusTarget(alias),
-            onAcknowledge: (id, where) => io.log(`message ${id} acknowledged on ${where}`),
+            onAcknowledge: (id, where) => {
+              io.log(`message ${id} acknowledged on ${where}`);
+              // where is "desktop:USER": the event log keeps the surface and who
+              const by = where.includes(':') ? where.slice(where.indexOf(':') + 1) : null;
+              store
+                .call('recordMessageEvent', { messageId: id, state: 'acknowledged', surface: 'desktop', by })
+                .then((event) => event && store.call('getMessage', id).then((m) => m && push?.stateChanged(m.to, event)))
+                .catch((error: unknown) => io.log(`could not record that message ${id} was acknowledged: ${String(error)}`));
+            },
             timeoutMs: DESKTOP_TIMEOUT_MS,
             log: io.log,
           })
         : undefined;
+      // The web inbox's live stream: a sink like the others, its pages connect once the server runs.
+      const push = config.httpPort === 0 ? undefined : new PushHub();
       const sinks: Sink[] = [];
       if (config.terminal) sinks.push(new TerminalSink(io.stdout));
       if (tty) sinks.push(tty);
       if (desktop) sinks.push(desktop);
       if (hook) sinks.push(hook);
+      if (push) sinks.push(push);
       const messenger = new Messenger({
         aliases,
         store,
@@ -236,6 +252,7 @@ export class Daemon {
       const names = await startNameService(config, messenger, io.log);
       network.push(...names);
       mailslots.push(...(await startMailslots(config, messenger, limiter, io.log)));
+      let web: WebServer | undefined;
       const services: ControlServices = {
         messenger,
         info: {
@@ -255,6 +272,17 @@ export class Daemon {
           if (endpoint === null) throw new NetApiError('NERR_NameNotFound', `No host answers for ${name}.`);
           return endpoint.address;
         },
+        // the server starts below, once these services exist (its routes run on them)
+        ...(push === undefined
+          ? {}
+          : {
+              web: {
+                loginUrl: () => {
+                  if (web === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'The web inbox is not running (its port was taken at start).');
+                  return web.loginUrl();
+                },
+              },
+            }),
       };
       // Hosts' messages over the secure channel have a budget per host key, like addresses on the legacy wire.
       const hostLimiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
@@ -267,8 +295,27 @@ export class Daemon {
             }, io.log);
       const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log: io.log });
       try {
+        if (push !== undefined) {
+          web = await startWeb(config, io.log, () => WebServer.start({
+            port: config.httpPort,
+            bind: config.httpBind,
+            services,
+            store: {
+              findMessages: (query) => store.call('findMessages', query),
+              getMessage: (id) => store.call('getMessage', id),
+              recordMessageEvent: (event) => store.call('recordMessageEvent', event),
+              listMessageEvents: (id) => store.call('listMessageEvents', id),
+              latestMessageStates: (ids) => store.call('latestMessageStates', ids),
+            },
+            push,
+            workgroup: config.workgroup.toUpperCase(),
+            ownerPrincipal: () => services.localPrincipal(process.getuid?.() ?? null),
+            maxMessageBytes: config.maxMessageSize,
+          }));
+        }
         await control.listen();
       } catch (error) {
+        await web?.close();
         await desktop?.close();
         await Promise.all([...smb, ...secure].map((server) => server.close()));
         for (const service of names) service.stop();
@@ -281,7 +328,12 @@ export class Daemon {
           `aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`,
       );
       if (identity !== undefined) io.log(`host key ${identity.fingerprint}`);
-      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, tty, desktop, config, log: io.log });
+      // Like Jupyter's token link: whoever reads the daemon's log (the data dir's owner) can log in once.
+      if (web !== undefined) {
+        io.log(`web inbox at ${web.url}; one-time login: ${web.loginUrl()} (another: netsend web url)`);
+        if (!isLoopback(config.httpBind)) io.log(`the web inbox listens on ${config.httpBind} over plain HTTP: passwords and session cookies cross the network unencrypted`);
+      }
+      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, tty, desktop, web, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -291,6 +343,7 @@ export class Daemon {
   /** Drains and closes everything; safe to call more than once. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#web?.close();
       await this.#control.close();
       await Promise.all([...this.#smb, ...this.#secure].map((server) => server.close()));
       for (const service of this.#mailslots) service.stop();
@@ -344,6 +397,22 @@ function computeOwnedNames(config: Config, messenger: Messenger): OwnedName[] {
  * for want of privilege or because something else holds the port. Ports the administrator chose
  * must open or the daemon does not start.
  */
+const isLoopback = (address: string): boolean => address === '::1' || address.startsWith('127.');
+
+/** The web inbox; at the default port a port already taken (a second daemon) leaves it off. */
+async function startWeb(config: Config, log: (line: string) => void, start: () => Promise<WebServer>): Promise<WebServer | undefined> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (skippable(error, config.sources.httpPort)) {
+      log(`cannot listen on port ${config.httpPort} (${code}); the web inbox is off. Choose a port with --http-port`);
+      return undefined;
+    }
+    throw new NetApiError('NERR_MsgInitFailed', `Cannot start the web inbox on ${config.httpBind}:${config.httpPort}: ${code ?? String(error)}.`, { cause: error });
+  }
+}
+
 function skippable(error: unknown, source: string): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return source === 'default' && (code === 'EACCES' || code === 'EADDRINUSE');

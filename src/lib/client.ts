@@ -99,6 +99,11 @@ export class Client {
     bindHostKey: (user: string, fingerprint: string): Promise<unknown> => this.#call('users.key', { user, fingerprint }),
   };
 
+  /** The web inbox: a fresh one-time login URL (local administrators only). */
+  readonly web = {
+    url: (): Promise<{ url: string }> => this.#call('web.url', {}) as Promise<{ url: string }>,
+  };
+
   /** The audit log: remote calls and refused messages (administrators only). */
   readonly audit = {
     list: (options: { afterId?: number; limit?: number } = {}): Promise<unknown[]> => this.#call('audit.list', options) as Promise<unknown[]>,

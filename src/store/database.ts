@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { StoredAlias } from '../messenger/aliases.js';
+import type { MessageEvent, MessageEventInput, MessageStates } from '../messenger/events.js';
 import type { IncomingMessage, Priority, StoredMessage, Via } from '../messenger/message.js';
 import type { UserRecord, UserSummary } from '../security/accounts.js';
 import type { AuditEntry, AuditRecord } from '../security/audit.js';
@@ -40,8 +41,38 @@ export const STORE_CALLS = [
   'listAudit',
   'loadAliasPolicies',
   'putAliasPolicy',
+  'findMessages',
+  'getMessage',
+  'recordMessageEvent',
+  'listMessageEvents',
+  'latestMessageStates',
 ] as const;
 export type StoreCall = (typeof STORE_CALLS)[number];
+
+/** A page of the inbox, newest first: what the web inbox lists and searches. */
+export interface MessageQuery {
+  /** Only messages with a smaller id (the next page back); null for the newest. */
+  readonly beforeId: number | null;
+  /** Only messages with a larger id. */
+  readonly afterId: number;
+  readonly limit: number;
+  /** Only messages whose sender, recipient or text contains this (case-insensitive for ASCII). */
+  readonly text: string | null;
+  /** Only messages to one of these names (case-insensitive); null for all. */
+  readonly recipients: readonly string[] | null;
+}
+
+/** Most ids one state query takes (the page size of the web inbox is far below it). */
+export const MAX_STATE_QUERY = 1000;
+
+interface EventRow {
+  id: number;
+  message_id: number;
+  state: string;
+  surface: string;
+  by: string | null;
+  at: number;
+}
 
 export interface PendingMessage {
   readonly message: IncomingMessage;
@@ -183,6 +214,67 @@ export class SqliteDatabase {
     else this.#db.prepare(`INSERT OR REPLACE INTO alias_policies (name, policy) VALUES (?, ?)`).run(name, policy);
   }
 
+  findMessages(query: MessageQuery): StoredMessage[] {
+    const where = ['id > ?'];
+    const args: Array<string | number> = [query.afterId];
+    if (query.beforeId !== null) {
+      where.push('id < ?');
+      args.push(query.beforeId);
+    }
+    if (query.recipients !== null) {
+      if (query.recipients.length === 0) return [];
+      where.push(`to_name COLLATE NOCASE IN (${query.recipients.map(() => '?').join(', ')})`);
+      args.push(...query.recipients);
+    }
+    if (query.text !== null && query.text !== '') {
+      const pattern = `%${query.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(text LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\' OR to_name LIKE ? ESCAPE '\\')`);
+      args.push(pattern, pattern, pattern);
+    }
+    const rows = this.#db.prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args, query.limit) as MessageRow[];
+    return rows.map(rowToMessage);
+  }
+
+  getMessage(id: number): StoredMessage | null {
+    const row = this.#db.prepare(`SELECT * FROM messages WHERE id = ?`).get(id) as MessageRow | undefined;
+    return row === undefined ? null : rowToMessage(row);
+  }
+
+  /** Appends one event; null when there is no such message. */
+  recordMessageEvent(event: MessageEventInput): MessageEvent | null {
+    const at = Date.now();
+    const result = this.#db
+      .prepare(`INSERT INTO message_events (message_id, state, surface, "by", at) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)`)
+      .run(event.messageId, event.state, event.surface, event.by, at, event.messageId);
+    return result.changes === 0 ? null : { ...event, id: Number(result.lastInsertRowid), at };
+  }
+
+  /** Every event of a message, oldest first. */
+  listMessageEvents(messageId: number): MessageEvent[] {
+    return (this.#db.prepare(`SELECT * FROM message_events WHERE message_id = ? ORDER BY id`).all(messageId) as EventRow[]).map(rowToEvent);
+  }
+
+  /** For each message that has events: its newest event overall and its newest on each surface. */
+  latestMessageStates(messageIds: readonly number[]): MessageStates[] {
+    if (messageIds.length === 0) return [];
+    if (messageIds.length > MAX_STATE_QUERY) throw new RangeError(`At most ${MAX_STATE_QUERY} messages per state query`);
+    const rows = this.#db
+      .prepare(
+        `SELECT e.* FROM message_events e
+         JOIN (SELECT max(id) AS id FROM message_events WHERE message_id IN (${messageIds.map(() => '?').join(', ')}) GROUP BY message_id, surface) newest
+         ON e.id = newest.id ORDER BY e.id`,
+      )
+      .all(...messageIds) as EventRow[];
+    const states = new Map<number, { messageId: number; latest: MessageEvent; surfaces: Record<string, MessageEvent> }>();
+    for (const event of rows.map(rowToEvent)) {
+      const entry = states.get(event.messageId) ?? { messageId: event.messageId, latest: event, surfaces: {} };
+      entry.latest = event; // rows come oldest first
+      entry.surfaces[event.surface] = event;
+      states.set(event.messageId, entry);
+    }
+    return [...states.values()];
+  }
+
   close(): void {
     this.#db.close();
   }
@@ -209,6 +301,10 @@ export class SqliteDatabase {
       throw error;
     }
   }
+}
+
+function rowToEvent(row: EventRow): MessageEvent {
+  return { id: row.id, messageId: row.message_id, state: row.state as MessageEvent['state'], surface: row.surface, by: row.by, at: row.at };
 }
 
 function rowToMessage(row: MessageRow): StoredMessage {

@@ -51,6 +51,17 @@ export const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;
    ALTER TABLE messages ADD COLUMN sender_user TEXT;             -- the sending host's account
    ALTER TABLE messages ADD COLUMN sender_host TEXT;             -- "NAME sha256:…", verified`,
+  // 3: what became of each message on each surface (web inbox, desktop, sender receipts later):
+  // an append-only log, so "latest state" is the newest row and the history stays for receipts
+  `CREATE TABLE message_events (
+     id         INTEGER PRIMARY KEY,
+     message_id INTEGER NOT NULL,                -- messages.id
+     state      TEXT    NOT NULL CHECK (state IN ('delivered', 'shown', 'read', 'acknowledged', 'expired')),
+     surface    TEXT    NOT NULL,                -- "web", "desktop", "tty", …
+     "by"       TEXT,                            -- who: an account, a login name, a host; NULL when unknown
+     at         INTEGER NOT NULL                 -- ms since the Unix epoch
+   );
+   CREATE INDEX message_events_by_message ON message_events (message_id, surface, id);`,
   // 4: how insistently a message is shown, and until when it waits for a recipient who is not there
   `ALTER TABLE messages ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
    ALTER TABLE messages ADD COLUMN expires_at INTEGER;               -- ms since the Unix epoch; NULL: never`,

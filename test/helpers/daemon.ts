@@ -71,8 +71,8 @@ export class DaemonProcess {
     // `prefix` runs the daemon inside a test namespace ("ip netns exec NAME"): ip execs it, same PID.
     const argv = [...(options.prefix ?? []), process.execPath, NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
     const child = spawn(argv[0] as string, argv.slice(1), {
-      // the secure channel is off unless a test turns it on: concurrent daemons would contend for its port
-      env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', NETSEND_SECURE_PORT: '0', ...options.env },
+      // the secure channel and the web inbox are off unless a test turns them on: concurrent daemons would contend for their ports
+      env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', NETSEND_SECURE_PORT: '0', NETSEND_HTTP_PORT: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const daemon = new DaemonProcess(dataDir, child);

@@ -1,0 +1,42 @@
+/**
+ * What became of a message after it was stored, on each surface that shows it (the web inbox,
+ * the desktop, later the sender's receipts). Kept as an append-only log in the store.
+ */
+export const MESSAGE_STATES = ['delivered', 'shown', 'read', 'acknowledged'] as const;
+export type MessageState = (typeof MESSAGE_STATES)[number];
+
+export const isMessageState = (value: unknown): value is MessageState => MESSAGE_STATES.includes(value as MessageState);
+
+/** Surfaces are short lowercase words ("web", "desktop", "tty", "receipt"). */
+export const surfaceProblem = (surface: unknown): string | null =>
+  typeof surface === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(surface) ? null : 'A surface is 1-32 lowercase letters, digits or dashes.';
+
+export interface MessageEventInput {
+  readonly messageId: number;
+  readonly state: MessageState;
+  readonly surface: string;
+  /** Who caused it: an account, a login name, a host; null when unknown. */
+  readonly by: string | null;
+}
+
+export interface MessageEvent extends MessageEventInput {
+  readonly id: number;
+  /** ms since the Unix epoch */
+  readonly at: number;
+}
+
+/** A message's newest event overall and its newest on each surface. */
+export interface MessageStates {
+  readonly messageId: number;
+  readonly latest: MessageEvent;
+  readonly surfaces: Readonly<Record<string, MessageEvent>>;
+}
+
+/** Whether anyone has read (or acknowledged, which implies reading) the message on any surface. */
+export function hasBeenRead(states: MessageStates | undefined): boolean {
+  return states !== undefined && Object.values(states.surfaces).some((e) => e.state === 'read' || e.state === 'acknowledged');
+}
+
+export function hasBeenAcknowledged(states: MessageStates | undefined): boolean {
+  return states !== undefined && Object.values(states.surfaces).some((e) => e.state === 'acknowledged');
+}

@@ -1,0 +1,72 @@
+/** Migration 3 and the message event log: record, list, newest state per surface, inbox search. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { IncomingMessage } from '../messenger/message.js';
+import { MIGRATIONS } from './migrations.js';
+import { SqliteStore } from './sqlite.js';
+
+const incoming = (text: string, to = 'ALICE'): IncomingMessage => ({ from: 'BOB', to, text, via: 'local', senderUid: 1000, senderAddress: null });
+
+async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const store = await SqliteStore.open(':memory:');
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+test('migration 3 is the message event log', () => {
+  assert.equal(MIGRATIONS.length, 3);
+  assert.match(MIGRATIONS[2] ?? '', /CREATE TABLE message_events/);
+});
+
+test('events are recorded per message and listed oldest first; none for a message that does not exist', () =>
+  withStore(async (store) => {
+    const message = await store.append(incoming('hello'));
+    const shown = await store.call('recordMessageEvent', { messageId: message.id, state: 'shown', surface: 'web', by: 'alice' });
+    const acked = await store.call('recordMessageEvent', { messageId: message.id, state: 'acknowledged', surface: 'desktop', by: null });
+    assert.ok(shown !== null && acked !== null);
+    assert.ok(acked.id > shown.id);
+    assert.deepEqual(
+      (await store.call('listMessageEvents', message.id)).map((e) => [e.state, e.surface, e.by]),
+      [['shown', 'web', 'alice'], ['acknowledged', 'desktop', null]],
+    );
+    assert.equal(await store.call('recordMessageEvent', { messageId: message.id + 100, state: 'read', surface: 'web', by: null }), null);
+  }));
+
+test('the latest state is the newest event, overall and per surface', () =>
+  withStore(async (store) => {
+    const a = await store.append(incoming('a'));
+    const b = await store.append(incoming('b'));
+    const c = await store.append(incoming('c'));
+    await store.call('recordMessageEvent', { messageId: a.id, state: 'delivered', surface: 'web', by: null });
+    await store.call('recordMessageEvent', { messageId: a.id, state: 'read', surface: 'web', by: 'alice' });
+    await store.call('recordMessageEvent', { messageId: a.id, state: 'shown', surface: 'desktop', by: 'alice' });
+    await store.call('recordMessageEvent', { messageId: b.id, state: 'acknowledged', surface: 'web', by: 'bob' });
+    const states = await store.call('latestMessageStates', [a.id, b.id, c.id]);
+    assert.equal(states.length, 2, 'a message without events has no state');
+    const ofA = states.find((s) => s.messageId === a.id);
+    assert.equal(ofA?.latest.state, 'shown');
+    assert.equal(ofA?.latest.surface, 'desktop');
+    assert.equal(ofA?.surfaces.web?.state, 'read');
+    assert.equal(ofA?.surfaces.desktop?.state, 'shown');
+    assert.equal(states.find((s) => s.messageId === b.id)?.latest.state, 'acknowledged');
+  }));
+
+test('the inbox pages newest first, searches text and names, and filters by recipient case-insensitively', () =>
+  withStore(async (store) => {
+    for (let i = 1; i <= 5; i++) await store.append(incoming(`note ${i}`, i % 2 === 0 ? 'ALICE' : 'CAROL'));
+    await store.append(incoming('100% done_ok', 'WORKGROUP'));
+    const all = { beforeId: null, afterId: 0, limit: 100, text: null, recipients: null };
+    assert.deepEqual((await store.call('findMessages', { ...all, limit: 3 })).map((m) => m.text), ['100% done_ok', 'note 5', 'note 4']);
+    assert.deepEqual((await store.call('findMessages', { ...all, beforeId: 3 })).map((m) => m.text), ['note 2', 'note 1']);
+    assert.deepEqual((await store.call('findMessages', { ...all, recipients: ['alice', 'workgroup'] })).map((m) => m.text), ['100% done_ok', 'note 4', 'note 2']);
+    assert.deepEqual((await store.call('findMessages', { ...all, text: 'NOTE 3' })).map((m) => m.text), ['note 3']);
+    assert.deepEqual((await store.call('findMessages', { ...all, text: '0% d' })).map((m) => m.text), ['100% done_ok']);
+    assert.deepEqual((await store.call('findMessages', { ...all, text: '%' })).map((m) => m.text), ['100% done_ok'], '% is literal');
+    assert.deepEqual((await store.call('findMessages', { ...all, text: 'e_o' })).map((m) => m.text), ['100% done_ok'], '_ is literal');
+    assert.deepEqual(await store.call('findMessages', { ...all, recipients: [] }), []);
+    assert.equal((await store.call('getMessage', 2))?.text, 'note 2');
+    assert.equal(await store.call('getMessage', 99), null);
+  }));

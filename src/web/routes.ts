@@ -1,0 +1,396 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { handleRequest, type ControlServices } from '../control/handlers.js';
+import { isNetApiError } from '../messenger/errors.js';
+import { hasBeenAcknowledged, hasBeenRead, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
+import { messageToJson, type MessageJson, type StoredMessage } from '../messenger/message.js';
+import type { RateLimiter } from '../policy/rate-limit.js';
+import type { Principal } from '../security/access.js';
+import type { MessageQuery } from '../store/database.js';
+import { cookieValue, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
+import { canSee, type PushHub, type Viewer } from './push.js';
+
+/** The store calls the web inbox makes (the daemon hands it the SqliteStore's). */
+export interface WebStore {
+  findMessages(query: MessageQuery): Promise<StoredMessage[]>;
+  getMessage(id: number): Promise<StoredMessage | null>;
+  recordMessageEvent(event: MessageEventInput): Promise<MessageEvent | null>;
+  listMessageEvents(messageId: number): Promise<MessageEvent[]>;
+  latestMessageStates(messageIds: readonly number[]): Promise<MessageStates[]>;
+}
+
+export interface WebContext {
+  readonly services: ControlServices;
+  readonly store: WebStore;
+  readonly auth: WebAuth;
+  readonly push: PushHub;
+  /** The data dir's owner, as the control socket knows it (an administrator). */
+  readonly ownerPrincipal: () => Promise<Principal>;
+  readonly workgroup: string;
+  /** Names this machine answers to besides literal addresses (the DNS-rebinding guard). */
+  readonly hostNames: ReadonlySet<string>;
+  /** Per port: two daemons on one host must not overwrite each other's cookie. */
+  readonly cookieName: string;
+  /** Failed logons per address: a guesser is slowed, a person who knows the password is not. */
+  readonly logons: RateLimiter;
+  readonly page: { readonly html: string; readonly js: string; readonly css: string };
+}
+
+/** A message as the page and the API show it: the inbox JSON and what became of it. */
+export interface WebMessage extends MessageJson {
+  state: { read: boolean; acknowledged: boolean; latest: MessageEvent | null };
+}
+
+/** Page size of the inbox API. */
+const MAX_PAGE = 200;
+/** Messages replayed to a stream that reconnects (Last-Event-ID); a page further behind reloads. */
+const MAX_REPLAY = 200;
+/** Search text longer than this is refused: nobody types it, and LIKE over it costs. */
+const MAX_SEARCH = 200;
+const SURFACE = 'web';
+
+/** An authenticated caller: a page's session, or an API client's Authorization header. */
+interface Caller {
+  readonly principal: Principal;
+  readonly session: WebSession | null;
+  readonly owner: boolean;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly status: number,
+    readonly statusName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const unauthenticated = () => new HttpError(401, 5, 'ERROR_ACCESS_DENIED', 'Log in first: a session, or an Authorization header (Bearer token or Basic user:password).');
+const forbidden = (why: string) => new HttpError(403, 5, 'ERROR_ACCESS_DENIED', why);
+const badRequest = (why: string) => new HttpError(400, 87, 'ERROR_INVALID_PARAMETER', why);
+const notFound = () => new HttpError(404, 2273, 'NERR_NameNotFound', 'No such message.');
+
+export function registerRoutes(app: FastifyInstance, context: WebContext): void {
+  const { auth, push, services, store } = context;
+
+  const viewerOf = (caller: Caller): Viewer => ({
+    seesAll: caller.owner || services.access.isAdmin(caller.principal),
+    recipients: [caller.principal.name.toLowerCase(), context.workgroup.toLowerCase()],
+  });
+
+  const render = (message: StoredMessage, states?: MessageStates): WebMessage => ({
+    ...messageToJson(message),
+    state: { read: hasBeenRead(states), acknowledged: hasBeenAcknowledged(states), latest: states?.latest ?? null },
+  });
+  push.setRenderer((message) => render(message));
+
+  const withStates = async (messages: StoredMessage[]): Promise<WebMessage[]> => {
+    const states = new Map((await store.latestMessageStates(messages.map((m) => m.id))).map((s) => [s.messageId, s]));
+    return messages.map((m) => render(m, states.get(m.id)));
+  };
+
+  const address = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
+  const source = (request: FastifyRequest) => `${address(request)}:${request.socket.remotePort ?? 0}`;
+
+  /** Logs in with a password or API token; failures are charged to the address and audited. */
+  const logon = async (request: FastifyRequest, credentials: { token: string } | { user: string; password: string }): Promise<Principal> => {
+    const who = 'user' in credentials ? `user ${credentials.user.slice(0, 64)}` : 'token';
+    const refuse = (why: string, httpStatus = 401) => {
+      services.audit.record({ event: 'refused-logon', principal: who, source: source(request), detail: `web: ${why}`, status: 5 });
+      return new HttpError(httpStatus, 5, 'ERROR_ACCESS_DENIED', httpStatus === 429 ? 'Too many logon attempts from this address; wait and try again.' : 'The user name, password or token is incorrect.');
+    };
+    // charged before the costly check, given back on success (as on the secure channel)
+    if (!context.logons.take(address(request))) throw refuse('rate', 429);
+    const principal = await services.accounts.authenticate(credentials, source(request));
+    if (principal === null) throw refuse('bad credentials');
+    context.logons.refund(address(request));
+    return principal;
+  };
+
+  /** Who is calling: the Authorization header wins over the cookie (API clients send no cookie). */
+  const identify = async (request: FastifyRequest): Promise<Caller> => {
+    const credentials = headerCredentials(request.headers.authorization);
+    if (credentials === 'malformed') throw badRequest('The Authorization header is neither Bearer TOKEN nor Basic user:password.');
+    if (credentials !== null) return { principal: await logon(request, credentials), session: null, owner: false };
+    const session = auth.session(cookieValue(request.headers.cookie, context.cookieName));
+    if (session === null) throw unauthenticated();
+    return { principal: session.principal, session, owner: session.owner };
+  };
+
+  /**
+   * A change from a page must prove it came from the page: the session's CSRF token in a header
+   * (another site cannot read it) and an Origin naming this host. Header-authenticated API
+   * clients carry no ambient credentials, so they need neither.
+   */
+  const mutating = async (request: FastifyRequest): Promise<Caller> => {
+    const caller = await identify(request);
+    if (caller.session !== null) {
+      if (!originMatches(request.headers.origin, request.headers.host)) throw forbidden('The request did not come from this page (Origin does not match Host).');
+      if (!sameSecret(request.headers['x-csrf-token'], caller.session.csrf)) throw forbidden('The CSRF token is missing or wrong: reload the page.');
+    }
+    return caller;
+  };
+
+  const jsonBody = (request: FastifyRequest): Record<string, unknown> => {
+    const type = request.headers['content-type'] ?? '';
+    if (!/^application\/json\s*(;|$)/i.test(type)) throw new HttpError(415, 87, 'ERROR_INVALID_PARAMETER', 'Send JSON (Content-Type: application/json).');
+    let value: unknown;
+    try {
+      value = JSON.parse(typeof request.body === 'string' ? request.body : '');
+    } catch {
+      throw badRequest('The body is not valid JSON.');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object.');
+    return value as Record<string, unknown>;
+  };
+
+  /** Runs a control operation under the control socket's access rules (and its audit). */
+  const control = (caller: Caller, request: Record<string, unknown>) => handleRequest(services, request, caller.principal);
+
+  /** The message, if this caller may see it; else "no such message", so ids reveal nothing. */
+  const visibleMessage = async (caller: Caller, rawId: unknown): Promise<StoredMessage> => {
+    const id = Number(rawId);
+    if (!Number.isSafeInteger(id) || id <= 0) throw notFound();
+    const message = await store.getMessage(id);
+    if (message === null || !canSee(viewerOf(caller), message.to)) throw notFound();
+    return message;
+  };
+
+  /** From whom a page's message goes: the caller's own alias here, else the computer name. */
+  const ownAlias = (principal: Principal): string | null => {
+    const alias = principal.name === '' ? undefined : services.messenger.aliases.find(principal.name);
+    return alias?.name ?? null;
+  };
+
+  /** NET SEND's targets: NAME, `*` (the workgroup) or `/domain[:NAME]`. */
+  const sendTo = (caller: Caller, to: unknown, text: unknown, from: string | null) => {
+    if (typeof to !== 'string' || to.trim() === '') throw badRequest('Say whom the message is for.');
+    const target = to.trim();
+    const domain = /^\/domain(?::(.*))?$/i.exec(target);
+    if (target === '*' || domain) {
+      return control(caller, { op: 'broadcast', from, text, domain: domain?.[1] ? domain[1] : null });
+    }
+    return control(caller, { op: 'send', to: target, from, text });
+  };
+
+  const record = async (caller: Caller, message: StoredMessage, state: 'read' | 'acknowledged') => {
+    const event = await store.recordMessageEvent({ messageId: message.id, state, surface: SURFACE, by: caller.principal.name || null });
+    if (event === null) throw notFound();
+    push.stateChanged(message.to, event);
+    return (await withStates([message]))[0];
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    // DNS rebinding: only literal addresses and this machine's own names are served
+    if (!hostAllowed(request.headers.host, context.hostNames)) {
+      return reply.code(421).type('application/json').send({ status: 5, name: 'ERROR_ACCESS_DENIED', message: 'This server does not answer to that host name.' });
+    }
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('Cache-Control', 'no-store');
+    return undefined;
+  });
+
+  app.setErrorHandler((error: unknown, _request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.httpStatus).send({ status: error.status, name: error.statusName, message: error.message });
+    if (isNetApiError(error)) {
+      const http = error.statusName === 'ERROR_ACCESS_DENIED' ? 403 : error.statusName === 'NERR_NameNotFound' ? 404 : error.statusName === 'NERR_NetworkError' ? 502 : 400;
+      return reply.code(http).send(error.toJSON());
+    }
+    const statusCode = (error as { statusCode?: unknown }).statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return reply.code(statusCode).send({ status: 87, name: 'ERROR_INVALID_PARAMETER', message: (error as Error).message });
+    }
+    return reply.code(500).send({ status: 2140, name: 'NERR_InternalError', message: 'An internal error occurred.' });
+  });
+
+  // The page: one HTML file, its script and its style; no inline script, so the CSP can forbid it.
+  const pageHeaders = (reply: FastifyReply) =>
+    reply
+      .header('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+      .header('X-Frame-Options', 'DENY');
+  app.get('/', (_request, reply) => pageHeaders(reply).type('text/html; charset=utf-8').send(context.page.html));
+  app.get('/app.js', (_request, reply) => reply.type('text/javascript; charset=utf-8').send(context.page.js));
+  app.get('/app.css', (_request, reply) => reply.type('text/css; charset=utf-8').send(context.page.css));
+
+  app.get('/api/session', async (request) => {
+    const caller = await identify(request);
+    return {
+      user: caller.principal.name,
+      owner: caller.owner,
+      admin: services.access.isAdmin(caller.principal),
+      csrf: caller.session?.csrf ?? null,
+      computerName: services.messenger.computerName,
+      workgroup: context.workgroup,
+      from: ownAlias(caller.principal) ?? services.messenger.computerName,
+      canSend: services.access.problem(caller.principal, 'send') === null,
+      canManageAliases: services.access.problem(caller.principal, 'names.add') === null,
+      maxMessageBytes: services.messenger.maxMessageBytes,
+    };
+  });
+
+  // Logging in: a one-time token (the owner's URL) or an account's user name and password.
+  app.post('/api/login', async (request, reply) => {
+    if (!originMatches(request.headers.origin, request.headers.host)) throw forbidden('The login did not come from this page (Origin does not match Host).');
+    const body = jsonBody(request);
+    let principal: Principal;
+    let owner = false;
+    if (body.token !== undefined) {
+      if (!auth.consumeLoginToken(body.token)) {
+        services.audit.record({ event: 'refused-logon', principal: 'one-time login', source: source(request), detail: 'web: the login link was used or has expired', status: 5 });
+        throw new HttpError(401, 5, 'ERROR_ACCESS_DENIED', 'This login link was already used or has expired: ask for a new one with "netsend web url".');
+      }
+      principal = await context.ownerPrincipal();
+      owner = true;
+    } else if (typeof body.user === 'string' && typeof body.password === 'string') {
+      principal = await logon(request, { user: body.user, password: body.password });
+    } else {
+      throw badRequest('Send {"user","password"} or {"token"}.');
+    }
+    const { id, session } = auth.createSession(principal, owner);
+    const maxAge = Math.floor(auth.sessionLifetimeMs / 1000);
+    reply.header('Set-Cookie', `${context.cookieName}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`);
+    return { user: principal.name, owner, csrf: session.csrf };
+  });
+
+  app.post('/api/logout', async (request, reply) => {
+    const caller = await mutating(request);
+    if (caller.session !== null) {
+      auth.end(caller.session);
+      push.closeSession(caller.session.key);
+    }
+    reply.header('Set-Cookie', `${context.cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+    return { loggedOut: true };
+  });
+
+  app.get('/api/messages', async (request) => {
+    const caller = await identify(request);
+    const query = request.query as Record<string, string | undefined>;
+    const number = (value: string | undefined, fallback: number, what: string) => {
+      if (value === undefined || value === '') return fallback;
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`${what} must be a whole number.`);
+      return n;
+    };
+    const q = query.q ?? '';
+    if (q.length > MAX_SEARCH) throw badRequest(`Search for at most ${MAX_SEARCH} characters.`);
+    const viewer = viewerOf(caller);
+    const before = number(query.before, 0, 'before');
+    const messages = await store.findMessages({
+      beforeId: before === 0 ? null : before,
+      afterId: number(query.after, 0, 'after'),
+      limit: Math.min(Math.max(number(query.limit, 50, 'limit'), 1), MAX_PAGE),
+      text: q === '' ? null : q,
+      recipients: viewer.seesAll ? null : viewer.recipients,
+    });
+    return { messages: await withStates(messages) };
+  });
+
+  app.get('/api/messages/:id', async (request) => {
+    const caller = await identify(request);
+    const message = await visibleMessage(caller, (request.params as { id: string }).id);
+    return { ...(await withStates([message]))[0], events: await store.listMessageEvents(message.id) };
+  });
+
+  app.post('/api/messages/:id/read', async (request) => {
+    const caller = await mutating(request);
+    return record(caller, await visibleMessage(caller, (request.params as { id: string }).id), 'read');
+  });
+
+  app.post('/api/messages/:id/ack', async (request) => {
+    const caller = await mutating(request);
+    return record(caller, await visibleMessage(caller, (request.params as { id: string }).id), 'acknowledged');
+  });
+
+  // A reply goes to the sender's alias, from the alias the message was for (when it is one here).
+  app.post('/api/messages/:id/reply', async (request) => {
+    const caller = await mutating(request);
+    const message = await visibleMessage(caller, (request.params as { id: string }).id);
+    const body = jsonBody(request);
+    const from = services.messenger.aliases.find(message.to)?.name ?? ownAlias(caller.principal);
+    return control(caller, { op: 'send', to: message.from, from, text: body.text });
+  });
+
+  app.post('/api/send', async (request) => {
+    const caller = await mutating(request);
+    const body = jsonBody(request);
+    return sendTo(caller, body.to, body.text, ownAlias(caller.principal));
+  });
+
+  app.get('/api/aliases', async (request) => control(await identify(request), { op: 'names.list' }));
+
+  app.post('/api/aliases', async (request) => {
+    const caller = await mutating(request);
+    return control(caller, { op: 'names.add', name: jsonBody(request).name });
+  });
+
+  app.delete('/api/aliases/:name', async (request) => {
+    const caller = await mutating(request);
+    return control(caller, { op: 'names.delete', name: (request.params as { name: string }).name });
+  });
+
+  // New messages as they arrive (Server-Sent Events), only those this caller may see.
+  app.get('/api/events', async (request, reply) => {
+    const caller = await identify(request);
+    const sessionKey = caller.session?.key ?? `header:${caller.principal.name}`;
+    if (!push.hasRoom(sessionKey)) throw new HttpError(429, 8, 'ERROR_NOT_ENOUGH_MEMORY', 'Too many open inbox pages; close some.');
+    const viewer = viewerOf(caller);
+    const lastSeen = Number(request.headers['last-event-id'] ?? (request.query as Record<string, string | undefined>).after ?? 0);
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Accel-Buffering': 'no',
+    });
+    const session = caller.session;
+    push.open(response, viewer, sessionKey, () => session === null || auth.isLive(session));
+    // Registered before the catch-up query, so nothing falls between; the page drops repeats by id.
+    response.write('retry: 2000\n\n');
+    if (Number.isSafeInteger(lastSeen) && lastSeen > 0) {
+      const missed = await store.findMessages({ beforeId: null, afterId: lastSeen, limit: MAX_REPLAY, text: null, recipients: viewer.seesAll ? null : viewer.recipients });
+      for (const message of (await withStates(missed)).reverse()) push.send(response, 'message', message, message.id);
+    }
+  });
+
+  // ntfy's publish: `curl -d "text" -H "Title: …" -H "Priority: high" -H "Authorization: Bearer TOKEN" http://host:8139/ALIAS`
+  const publish = async (request: FastifyRequest, reply: FastifyReply) => {
+    const credentials = headerCredentials(request.headers.authorization);
+    if (credentials === null) throw unauthenticated();
+    if (credentials === 'malformed') throw badRequest('The Authorization header is neither Bearer TOKEN nor Basic user:password.');
+    const caller: Caller = { principal: await logon(request, credentials), session: null, owner: false };
+    const header = (...names: string[]) => names.map((n) => request.headers[n]).find((v): v is string => typeof v === 'string' && v !== '');
+    const title = header('x-title', 'title', 'ti', 't');
+    const priority = ntfyPriority(header('x-priority', 'priority', 'prio', 'p'));
+    const body = typeof request.body === 'string' ? request.body.replace(/\r?\n$/, '') : '';
+    // ntfy's text for an empty body; the title, if any, is the first line (messages have no title field)
+    const message = body === '' && title === undefined ? 'triggered' : body;
+    const text = title === undefined ? message : message === '' ? title : `${title}\n${message}`;
+    const topic = (request.params as { alias: string }).alias;
+    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text })) as { delivered: string; id?: number };
+    return reply.send({
+      ...(result.id === undefined ? {} : { id: result.id }),
+      time: Math.floor(Date.now() / 1000),
+      event: 'message',
+      topic,
+      message,
+      ...(title === undefined ? {} : { title }),
+      priority,
+      delivered: result.delivered,
+    });
+  };
+  app.post('/:alias', publish);
+  app.put('/:alias', publish);
+}
+
+/** ntfy's priorities: 1-5, or min, low, default, high, urgent (max). */
+export function ntfyPriority(value: string | undefined): number {
+  if (value === undefined) return 3;
+  const names: Record<string, number> = { min: 1, low: 2, default: 3, high: 4, urgent: 5, max: 5 };
+  const word = value.trim().toLowerCase();
+  const n = /^[1-5]$/.test(word) ? Number(word) : names[word];
+  if (n === undefined) throw badRequest('Priority must be 1-5 or min, low, default, high, urgent, max.');
+  return n;
+}

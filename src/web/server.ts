@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ControlServices } from '../control/handlers.js';
+import { RateLimiter } from '../policy/rate-limit.js';
+import type { Principal } from '../security/access.js';
+import { WebAuth } from './auth.js';
+import type { PushHub } from './push.js';
+import { registerRoutes, type WebStore } from './routes.js';
+
+/** The page's files: plain HTML, CSS and JS in the top-level web/ folder (from dist/src/web/ too). */
+const PAGE_DIR = new URL('../../../web/', import.meta.url);
+const SOURCE_PAGE_DIR = new URL('../../web/', import.meta.url);
+
+function loadPage(): { html: string; js: string; css: string } {
+  for (const dir of [PAGE_DIR, SOURCE_PAGE_DIR]) {
+    try {
+      const read = (name: string) => readFileSync(new URL(name, dir), 'utf8');
+      return { html: read('index.html'), js: read('app.js'), css: read('app.css') };
+    } catch {
+      // try the next layout
+    }
+  }
+  throw new Error(`The web inbox's page is missing (looked in ${PAGE_DIR.pathname})`);
+}
+
+export interface WebServerOptions {
+  readonly port: number;
+  readonly bind: string;
+  readonly services: ControlServices;
+  readonly store: WebStore;
+  readonly push: PushHub;
+  readonly workgroup: string;
+  readonly ownerPrincipal: () => Promise<Principal>;
+  /** Largest message text accepted, in UTF-16 bytes: request bodies are bounded from it. */
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * The web inbox: the page, its JSON API, the live stream and ntfy's publish endpoint, on
+ * fastify. Loopback by default ("http bind"); see docs/web-api.md.
+ */
+export class WebServer {
+  readonly auth = new WebAuth();
+  readonly #app: FastifyInstance;
+  readonly #options: WebServerOptions;
+  #port = 0;
+
+  private constructor(options: WebServerOptions, app: FastifyInstance) {
+    this.#options = options;
+    this.#app = app;
+  }
+
+  static async start(options: WebServerOptions): Promise<WebServer> {
+    const app = Fastify({
+      logger: false,
+      // A message in UTF-8 is at most 1.5 bytes per UTF-16 byte, JSON escapes at most 3: bound to that.
+      bodyLimit: options.maxMessageBytes * 3 + 16 * 1024,
+      // Slow senders (slowloris): a whole request within 30 s. Streams are responses, not bound by it.
+      requestTimeout: 30_000,
+      forceCloseConnections: true,
+    });
+    // Bodies are text: JSON is parsed by the routes that take it (after the CSRF checks), and
+    // ntfy's publish takes the body as the message whatever its type.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    const server = new WebServer(options, app);
+    const names = new Set(['localhost', hostname().toLowerCase(), hostname().toLowerCase().split('.')[0] as string, options.services.messenger.computerName.toLowerCase()]);
+    registerRoutes(app, {
+      services: options.services,
+      store: options.store,
+      auth: server.auth,
+      push: options.push,
+      ownerPrincipal: options.ownerPrincipal,
+      workgroup: options.workgroup,
+      hostNames: names,
+      cookieName: `netsend_${options.port}`,
+      logons: new RateLimiter({ ratePerSecond: 1 / 6, burst: 10 }),
+      page: loadPage(),
+    });
+    try {
+      await app.listen({ port: options.port, host: options.bind });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+    server.#port = (app.server.address() as AddressInfo).port;
+    return server;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The page's address as this machine reaches it (a wildcard bind is reached on loopback). */
+  get url(): string {
+    const bind = this.#options.bind;
+    const host = bind === '0.0.0.0' ? '127.0.0.1' : bind === '::' ? '[::1]' : bind.includes(':') ? `[${bind}]` : bind;
+    return `http://${host}:${this.#port}/`;
+  }
+
+  /** A fresh one-time login URL for the data dir's owner (the token is in the fragment: never sent in a request line or logged by a proxy). */
+  loginUrl(): string {
+    return `${this.url}#token=${this.auth.mintLoginToken()}`;
+  }
+
+  async close(): Promise<void> {
+    this.#options.push.close();
+    await this.#app.close();
+  }
+}

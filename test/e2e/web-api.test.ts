@@ -1,0 +1,189 @@
+/**
+ * The web inbox's HTTP API against a real daemon, curl-style (fetch on 127.0.0.1): logins,
+ * CSRF and Origin refusals, who sees which message, read/ack state, ntfy's publish.
+ */
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import type { DaemonProcess } from '../helpers/daemon.js';
+import { WebSession, addAccount, loginUrl, startWebDaemon } from '../helpers/web.js';
+
+interface ApiMessage {
+  id: number;
+  from: string;
+  to: string;
+  text: string;
+  state: { read: boolean; acknowledged: boolean; latest: { state: string; surface: string; by: string | null } | null };
+}
+
+const tokenOf = (url: string) => new URL(url).hash.replace('#token=', '');
+
+describe('the web API', () => {
+  let daemon: DaemonProcess;
+  let base: string;
+  let stop: () => Promise<void>;
+  let owner: WebSession;
+  let apiToken: string;
+
+  before(async () => {
+    ({ daemon, base, stop } = await startWebDaemon());
+    await daemon.cli(['name', 'ALICE', '/add']);
+    await daemon.cli(['name', 'BOB', '/add']);
+    await addAccount(daemon, 'alice', 'alice-pw');
+    await addAccount(daemon, 'bob', 'bob-pw');
+    await addAccount(daemon, 'monitor', 'monitor-pw', ['Server Operators']);
+    apiToken = (await daemon.cli(['user', 'token', 'monitor'])).stdout.trim();
+    owner = await WebSession.login(base, { token: tokenOf(await loginUrl(daemon)) });
+  });
+  after(() => stop());
+
+  test('the daemon prints a one-time login URL at start, on loopback', () => {
+    assert.match(daemon.stderr, /web inbox at http:\/\/127\.0\.0\.1:\d+\/; one-time login: http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}/);
+  });
+
+  test('a one-time login URL logs in once; the second use is refused', async () => {
+    const url = await loginUrl(daemon);
+    await WebSession.login(base, { token: tokenOf(url) });
+    const again = await fetch(`${base}/api/login`, { method: 'POST', headers: { Origin: base, 'Content-Type': 'application/json' }, body: JSON.stringify({ token: tokenOf(url) }) });
+    assert.equal(again.status, 401);
+    assert.match(((await again.json()) as { message: string }).message, /already used or has expired/);
+  });
+
+  test('a wrong password is refused and the page is not served to an unknown host name (DNS rebinding)', async () => {
+    const wrong = await fetch(`${base}/api/login`, { method: 'POST', headers: { Origin: base, 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: 'nope' }) });
+    assert.equal(wrong.status, 401);
+    // fetch will not send another Host: a raw request, as a rebound browser would send it
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(`${base}/api/session`, { headers: { Host: 'attacker.example', Cookie: owner.cookie } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject).end();
+    });
+    assert.equal(status, 421);
+  });
+
+  test('the session cookie is HttpOnly, SameSite=Strict and bounded in time', async () => {
+    const response = await fetch(`${base}/api/login`, { method: 'POST', headers: { Origin: base, 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: 'alice-pw' }) });
+    const cookie = response.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^netsend_\d+=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+  });
+
+  test('a change without the CSRF token, or from another Origin, is refused and changes nothing', async () => {
+    const before = ((await (await owner.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages.length;
+    const noToken = await owner.send('POST', '/api/send', { to: 'ALICE', text: 'forged' }, { 'X-CSRF-Token': undefined });
+    assert.equal(noToken.status, 403);
+    assert.match(((await noToken.json()) as { message: string }).message, /CSRF token/);
+    const otherOrigin = await owner.send('POST', '/api/send', { to: 'ALICE', text: 'forged' }, { Origin: 'http://attacker.example' });
+    assert.equal(otherOrigin.status, 403);
+    const noOrigin = await owner.send('POST', '/api/send', { to: 'ALICE', text: 'forged' }, { Origin: undefined });
+    assert.equal(noOrigin.status, 403);
+    // a form post from another site cannot send JSON: text/plain is refused even with the token
+    const form = await fetch(`${base}/api/send`, { method: 'POST', headers: { Cookie: owner.cookie, Origin: base, 'X-CSRF-Token': owner.csrf, 'Content-Type': 'text/plain' }, body: '{"to":"ALICE","text":"forged"}' });
+    assert.equal(form.status, 415);
+    const loginFromElsewhere = await fetch(`${base}/api/login`, { method: 'POST', headers: { Origin: 'http://attacker.example', 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: 'alice-pw' }) });
+    assert.equal(loginFromElsewhere.status, 403);
+    const after = ((await (await owner.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages;
+    assert.equal(after.length, before);
+    assert.ok(!after.some((m) => m.text === 'forged'));
+  });
+
+  test('an account sees only messages to its alias and to the workgroup; the owner sees all', async () => {
+    assert.equal((await daemon.cli(['send', 'ALICE', 'for alice only'])).code, 0);
+    assert.equal((await daemon.cli(['send', 'BOB', 'for bob only'])).code, 0);
+    const alice = await WebSession.login(base, { user: 'alice', password: 'alice-pw' });
+    const seen = ((await (await alice.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages.map((m) => m.text);
+    assert.ok(seen.includes('for alice only'));
+    assert.ok(!seen.includes('for bob only'), `alice must not see bob's message: ${seen.join(' | ')}`);
+    const bobsId = ((await (await owner.get('/api/messages?q=for%20bob')).json()) as { messages: ApiMessage[] }).messages[0]?.id;
+    assert.ok(bobsId !== undefined);
+    assert.equal((await alice.get(`/api/messages/${bobsId}`)).status, 404);
+    assert.equal((await alice.send('POST', `/api/messages/${bobsId}/ack`)).status, 404);
+    // the same rule with a password in the Authorization header instead of a session
+    const basic = await fetch(`${base}/api/messages`, { headers: { Authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` } });
+    assert.ok(!((await basic.json()) as { messages: ApiMessage[] }).messages.some((m) => m.text === 'for bob only'));
+  });
+
+  test('search finds messages by text; read and acknowledge are recorded as the web surface', async () => {
+    assert.equal((await daemon.cli(['send', 'ALICE', 'the quarterly numbers'])).code, 0);
+    const found = ((await (await owner.get('/api/messages?q=QUARTERLY')).json()) as { messages: ApiMessage[] }).messages;
+    assert.deepEqual(found.map((m) => m.text), ['the quarterly numbers']);
+    const id = (found[0] as ApiMessage).id;
+    assert.equal((found[0] as ApiMessage).state.read, false);
+    const read = (await (await owner.send('POST', `/api/messages/${id}/read`)).json()) as ApiMessage;
+    assert.deepEqual([read.state.read, read.state.acknowledged], [true, false]);
+    const acked = (await (await owner.send('POST', `/api/messages/${id}/ack`)).json()) as ApiMessage;
+    assert.deepEqual([acked.state.read, acked.state.acknowledged, acked.state.latest?.surface], [true, true, 'web']);
+    const detail = (await (await owner.get(`/api/messages/${id}`)).json()) as { events: Array<{ state: string }> };
+    assert.deepEqual(detail.events.map((e) => e.state), ['read', 'acknowledged']);
+  });
+
+  test('a GET never changes anything: read/ack only answer to POST', async () => {
+    const response = await owner.get('/api/messages/1/ack');
+    assert.equal(response.status, 404);
+  });
+
+  test('ntfy publish: POST /ALIAS with a Bearer token sends the text, with Title and Priority', async () => {
+    const response = await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: `Bearer ${apiToken}`, Title: 'Backup', Priority: 'urgent' }, body: 'backup failed on db1' });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { id: number; topic: string; message: string; title: string; priority: number; event: string };
+    assert.deepEqual([body.event, body.topic, body.message, body.title, body.priority], ['message', 'ALICE', 'backup failed on db1', 'Backup', 5]);
+    const inbox = JSON.parse((await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').at(-1) as string) as { id: number; to: string; text: string };
+    assert.deepEqual([inbox.id, inbox.to, inbox.text], [body.id, 'ALICE', 'Backup\nbackup failed on db1']);
+  });
+
+  test('ntfy publish with Basic user:password, and priorities as numbers', async () => {
+    const response = await fetch(`${base}/BOB`, { method: 'PUT', headers: { Authorization: `Basic ${Buffer.from('monitor:monitor-pw').toString('base64')}`, 'X-Priority': '2' }, body: 'low disk' });
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { priority: number }).priority, 2);
+  });
+
+  test('ntfy publish is refused without auth, with a wrong token, a bad priority, or a text over the limit', async () => {
+    const none = await fetch(`${base}/ALICE`, { method: 'POST', body: 'hi' });
+    assert.equal(none.status, 401);
+    const wrong = await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: 'Bearer not-a-token' }, body: 'hi' });
+    assert.equal(wrong.status, 401);
+    const priority = await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: `Bearer ${apiToken}`, Priority: 'eleven' }, body: 'hi' });
+    assert.equal(priority.status, 400);
+    // max message size 65,536 bytes of UTF-16: 32,768 characters
+    const long = await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: `Bearer ${apiToken}` }, body: 'x'.repeat(40_000) });
+    assert.equal(long.status, 400);
+    assert.match(((await long.json()) as { message: string }).message, /max message size/);
+    const huge = await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: `Bearer ${apiToken}` }, body: 'x'.repeat(1024 * 1024) });
+    assert.equal(huge.status, 413);
+  });
+
+  test('an account outside the remote-call groups cannot publish or send: the same rules as a remote call', async () => {
+    const response = await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` }, body: 'hi' });
+    assert.equal(response.status, 403);
+    assert.match(((await response.json()) as { message: string }).message, /Administrators or Server Operators/);
+  });
+
+  test('aliases: the owner lists, adds and deletes; an ordinary account may not add', async () => {
+    assert.equal((await owner.send('POST', '/api/aliases', { name: 'pager' })).status, 200);
+    let names = ((await (await owner.get('/api/aliases')).json()) as Array<{ name: string }>).map((a) => a.name);
+    assert.ok(names.includes('PAGER'));
+    assert.equal((await owner.send('DELETE', '/api/aliases/PAGER')).status, 200);
+    names = ((await (await owner.get('/api/aliases')).json()) as Array<{ name: string }>).map((a) => a.name);
+    assert.ok(!names.includes('PAGER'));
+    const alice = await WebSession.login(base, { user: 'alice', password: 'alice-pw' });
+    assert.equal((await alice.send('POST', '/api/aliases', { name: 'mine' })).status, 403);
+  });
+
+  test('netsend web url says so when the web inbox is off (http port 0)', async () => {
+    const off = await startWebDaemon(['--http-port', '0']);
+    try {
+      const result = await off.daemon.cli(['web', 'url']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /web inbox is off/);
+    } finally {
+      await off.stop();
+    }
+  });
+
+  test('logging out ends the session', async () => {
+    const session = await WebSession.login(base, { user: 'bob', password: 'bob-pw' });
+    assert.equal((await session.send('POST', '/api/logout')).status, 200);
+    assert.equal((await session.get('/api/session')).status, 401);
+  });
+});

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { handleRequest, type ControlServices } from '../control/handlers.js';
 import { isNetApiError } from '../messenger/errors.js';
 import { hasBeenAcknowledged, hasBeenRead, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
-import { messageToJson, type MessageJson, type StoredMessage } from '../messenger/message.js';
+import { messageToJson, type MessageJson, type Priority, type StoredMessage } from '../messenger/message.js';
 import type { RateLimiter } from '../policy/rate-limit.js';
 import type { Principal } from '../security/access.js';
 import type { MessageQuery } from '../store/database.js';
@@ -369,7 +369,10 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     const message = body === '' && title === undefined ? 'triggered' : body;
     const text = title === undefined ? message : message === '' ? title : `${title}\n${message}`;
     const topic = (request.params as { alias: string }).alias;
-    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text })) as { delivered: string; id?: number };
+    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text, priority: NTFY_PRIORITY[priority] })) as {
+      delivered: string;
+      id?: number;
+    };
     return reply.send({
       ...(result.id === undefined ? {} : { id: result.id }),
       time: Math.floor(Date.now() / 1000),
@@ -384,6 +387,9 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
   app.post('/:alias', publish);
   app.put('/:alias', publish);
 }
+
+/** ntfy's five levels onto netsend's four: min and low are low, max and urgent urgent. */
+const NTFY_PRIORITY: Readonly<Record<number, Priority>> = { 1: 'low', 2: 'low', 3: 'normal', 4: 'high', 5: 'urgent' };
 
 /** ntfy's priorities: 1-5, or min, low, default, high, urgent (max). */
 export function ntfyPriority(value: string | undefined): number {

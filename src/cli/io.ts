@@ -11,10 +11,11 @@ export interface CliIo {
 export const processIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 /**
- * Exit codes: 0 done, 1 the call failed (a NET_API_STATUS), 2 the command line was wrong, 5 the
- * call was refused (ERROR_ACCESS_DENIED, or a failed logon), so scripts can tell a refusal apart.
+ * Exit codes: 0 done, 1 the call failed (a NET_API_STATUS), 2 the command line was wrong, 3 a
+ * `send --wait` was not acknowledged in time, 5 the call was refused (ERROR_ACCESS_DENIED, or a
+ * failed logon), so scripts can tell these apart.
  */
-export const EXIT = { ok: 0, failed: 1, usage: 2, denied: 5 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, notAcknowledged: 3, denied: 5 } as const;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 import { dataDirPaths } from '../config/paths.js';
 import { connect, connectRemote, type Client } from '../lib/client.js';
 import { NetApiError } from '../messenger/errors.js';
+import type { Receipt } from '../messenger/events.js';
+import type { SendResult } from '../messenger/messenger.js';
 import { PRIORITIES, classicHeader, isPriority, printableName, printableText, type MessageJson, type Priority } from '../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from './io.js';
 import { reportFailure } from './output.js';
@@ -18,8 +20,10 @@ const USAGE = `usage: netsend <command> [options]
   netsend serve [--data-dir DIR] [--config FILE] [--<setting> VALUE …]
                                     run the Messenger service (settings: netsend help config)
   netsend send {NAME | * | /domain[:NAME] | /users} [--from NAME] [--host IP[:PORT]]
-               [--priority low|normal|high|urgent] [--ttl SECONDS] [TEXT …]
-                                    NET SEND: the text from the arguments, or standard input
+               [--priority low|normal|high|urgent] [--ttl SECONDS] [--wait [--time SECONDS]] [TEXT …]
+                                    NET SEND: the text from the arguments, or standard input;
+                                    --wait: until the recipient acknowledges (exit 3 if not in time)
+  netsend ack ID …                  acknowledge received messages (OK on the pop-up)
   netsend name [NAME [/add | /delete]]  (also --add, --delete)
                                     NET NAME: list, add or delete this host's message aliases
   netsend name NAME [--allow RULE …] [--deny RULE …] [--legacy all|subnets|none] [--clear-policy] [--policy]
@@ -74,6 +78,8 @@ export async function runNetsend(argv: readonly string[], io: CliIo): Promise<nu
         return await name(rest, io);
       case 'inbox':
         return await inbox(rest, io);
+      case 'ack':
+        return await ack(rest, io);
       case 'user':
         return await user(rest, io);
       case 'group':
@@ -145,7 +151,15 @@ const MAX_STDIN_BYTES = 1024 * 1024;
 async function send(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...common, from: { type: 'string' }, host: { type: 'string' }, priority: { type: 'string' }, ttl: { type: 'string' } },
+    options: {
+      ...common,
+      from: { type: 'string' },
+      host: { type: 'string' },
+      priority: { type: 'string' },
+      ttl: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      time: { type: 'string' },
+    },
     strict: true,
     allowPositionals: true,
   });
@@ -155,6 +169,12 @@ async function send(args: string[], io: CliIo): Promise<number> {
   if (values.priority !== undefined && !isPriority(values.priority)) throw new UsageError(`--priority takes ${PRIORITIES.join(', ')}`);
   const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
   if (ttl !== undefined && !(Number.isSafeInteger(ttl) && ttl >= 0)) throw new UsageError('--ttl takes a whole number of seconds');
+  // msg /w /time: waits for the recipient's acknowledgement, 60 s unless told otherwise
+  const waitSeconds = values.time === undefined ? 60 : Number(values.time);
+  if (values.time !== undefined && !(values.wait && Number.isFinite(waitSeconds) && waitSeconds > 0 && waitSeconds <= 86_400)) {
+    throw new UsageError('--time takes seconds (1-86400) and goes with --wait');
+  }
+  if (values.wait && (to === '*' || domainTargetOf(to) !== null || /^\/users$/i.test(to))) throw new UsageError('--wait is for one recipient, not a broadcast');
   const domainTarget = /^\/domain(?::(.*))?$/i.exec(to);
   const toUsers = /^\/users$/i.test(to);
   let text: string;
@@ -164,7 +184,8 @@ async function send(args: string[], io: CliIo): Promise<number> {
     if (io.stdin.isTTY) io.stderr.write('Type your message, ending it with a Control-D\n');
     text = (await readAll(io.stdin, MAX_STDIN_BYTES)).replace(/\r?\n$/, '');
   }
-  return withClient(values, io, async (client) => {
+  let exit: number = EXIT.ok;
+  const sent = await withClient(values, io, async (client) => {
     const from = values.from === undefined ? {} : { from: values.from };
     const result = toUsers
       ? await client.sendToUsers({ text, ...from })
@@ -192,7 +213,34 @@ async function send(args: string[], io: CliIo): Promise<number> {
             : to.toUpperCase();
       io.stdout.write(`The message was successfully sent to ${whom}.\n`);
     }
+    if (values.wait) exit = await waitForAcknowledgement(client, result, waitSeconds, io, values.json === true);
   });
+  return sent === EXIT.ok ? exit : sent;
+}
+
+/** Polls the message's receipt until someone acknowledges it or `seconds` pass (exit 3). */
+async function waitForAcknowledgement(client: Client, result: SendResult, seconds: number, io: CliIo, json: boolean): Promise<number> {
+  const handle =
+    result.delivered === 'local' ? { message: result.id } : result.receipt !== undefined ? { message: result.receipt.message, host: result.receipt.host } : null;
+  if (handle === null) {
+    io.stderr.write('netsend: the legacy wire carries no receipts; the message was delivered, but its acknowledgement cannot be awaited.\n');
+    return EXIT.notAcknowledged;
+  }
+  const deadline = Date.now() + seconds * 1000;
+  let receipt: Receipt | undefined;
+  for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
+    receipt = await client.receipt(handle.message, handle.host);
+    if (receipt.state === 'acknowledged' || receipt.state === 'expired') break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
+  }
+  receipt ??= await client.receipt(handle.message, handle.host);
+  if (json) io.stdout.write(`${JSON.stringify({ receipt })}\n`);
+  if (receipt.state === 'acknowledged') {
+    if (!json) io.stdout.write(`Acknowledged${receipt.acknowledgedBy ? ` by ${printableName(receipt.acknowledgedBy)}` : ''} on ${receipt.acknowledgedOn ?? '?'} at ${receipt.at ?? '?'}.\n`);
+    return EXIT.ok;
+  }
+  if (!json) io.stderr.write(`netsend: not acknowledged within ${seconds} s (the message is ${receipt.state}).\n`);
+  return EXIT.notAcknowledged;
 }
 
 async function name(args: string[], io: CliIo): Promise<number> {
@@ -277,6 +325,19 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
     for (const message of shown) {
       if (values.json) io.stdout.write(`${JSON.stringify(message)}\n`);
       else io.stdout.write(`${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
+    }
+  });
+}
+
+async function ack(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
+  if (values.help) return help(io);
+  const ids = positionals.map(Number);
+  if (ids.length === 0 || !ids.every((id) => Number.isSafeInteger(id) && id > 0)) throw new UsageError('netsend ack ID … (the ids of inbox --json)');
+  return withClient(values, io, async (client) => {
+    for (const id of ids) {
+      const receipt = await client.acknowledge(id);
+      io.stdout.write(values.json ? `${JSON.stringify(receipt)}\n` : `Message ${id} acknowledged.\n`);
     }
   });
 }
@@ -452,6 +513,8 @@ function provenance(message: MessageJson): string {
   if (!message.verified) return `(unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven)\n`;
   return '';
 }
+
+const domainTargetOf = (to: string) => /^\/domain(?::(.*))?$/i.exec(to);
 
 async function withClient(values: CommonValues, io: CliIo, work: (client: Client) => Promise<void>): Promise<number> {
   const dataDir = resolveDataDir(values['data-dir'], io.env);

@@ -1,5 +1,6 @@
 import { NetApiError } from '../messenger/errors.js';
-import { messageToJson } from '../messenger/message.js';
+import { messageToJson, type StoredMessage } from '../messenger/message.js';
+import type { Receipt } from '../messenger/events.js';
 import type { Caller, Messenger } from '../messenger/messenger.js';
 import type { Alias } from '../messenger/aliases.js';
 import { normalizeAlias } from '../messenger/names.js';
@@ -28,6 +29,14 @@ export interface AliasPolicies {
   set(alias: string, policy: AliasPolicy | null): Promise<void>;
 }
 
+/** Receipts: of messages stored here, and (through the secure channel) of those sent to netsend hosts. */
+export interface ReceiptServices {
+  local(id: number): Promise<Receipt>;
+  message(id: number): Promise<StoredMessage | null>;
+  remote?(host: string, id: number): Promise<Receipt>;
+  acknowledge(id: number, surface: string, by: string | null): Promise<Receipt>;
+}
+
 /** What the control socket and the secure channel reach in the daemon. */
 export interface ControlServices {
   readonly messenger: Messenger;
@@ -36,6 +45,7 @@ export interface ControlServices {
   readonly accounts: Accounts;
   readonly aliasPolicies: AliasPolicies;
   readonly audit: AuditLog;
+  readonly receipts?: ReceiptServices;
   /** Who a local uid is: its login name and, for root and the daemon's own user, Administrators. */
   localPrincipal(uid: number | null): Promise<Principal>;
   /** A NetBIOS name's address, for clients that call another host's daemon by name. */
@@ -66,6 +76,8 @@ const ACTION: Readonly<Record<string, Action>> = {
   'users.groups': 'administer',
   'users.key': 'administer',
   'audit.list': 'administer',
+  receipt: 'send',
+  'inbox.ack': 'inbox.read',
   'web.url': 'administer',
 };
 
@@ -178,6 +190,28 @@ async function run(services: ControlServices, op: string, request: Record<string
     case 'users.key':
       await services.accounts.bindHostKey(request.user, request.fingerprint);
       return { user: request.user, fingerprint: request.fingerprint };
+    case 'receipt': {
+      // A sender's question: what became of the message it sent (here, or at a netsend host).
+      const messageId = wholeNumber(request.message, 0, 'message');
+      if (services.receipts === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts are off on this daemon.');
+      if (typeof request.host === 'string') {
+        if (services.receipts.remote === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts from other hosts need the secure channel.');
+        return services.receipts.remote(request.host, messageId);
+      }
+      const message = await services.receipts.message(messageId);
+      // a sender sees the receipts of its own messages; administrators see all
+      if (message === null || (!services.access.isAdmin(principal) && (message.via !== 'local' || message.senderUid !== principal.uid))) {
+        throw new NetApiError('NERR_NameNotFound', `No message ${messageId} of yours is here.`);
+      }
+      return services.receipts.local(messageId);
+    }
+    case 'inbox.ack': {
+      // OK on the pop-up, from a terminal: `netsend ack ID`
+      const messageId = wholeNumber(request.message, 0, 'message');
+      if (services.receipts === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts are off on this daemon.');
+      if ((await services.receipts.message(messageId)) === null) throw new NetApiError('NERR_NameNotFound', `No message ${messageId} is here.`);
+      return services.receipts.acknowledge(messageId, 'cli', principal.name || (principal.uid === null ? null : `uid ${principal.uid}`));
+    }
     case 'audit.list': {
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);

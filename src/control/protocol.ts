@@ -41,6 +41,8 @@ export type Request =
   | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
   | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string }
   | { id: number; op: 'web.url' }
+  | { id: number; op: 'receipt'; message: number; host?: string }
+  | { id: number; op: 'inbox.ack'; message: number }
   | { id: number; op: 'status' };
 
 export type Operation = Request['op'];

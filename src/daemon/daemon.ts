@@ -28,6 +28,7 @@ import { MailslotService } from '../transports/mailslot/service.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import { loggedOnTtys, loggedOnUsers } from './users.js';
 import { createSecurity, type DaemonSecurity } from './security.js';
+import { Receipts } from './receipts.js';
 import type { ControlServices } from '../control/handlers.js';
 import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
 import { KnownHosts } from '../security/known-hosts.js';
@@ -64,6 +65,7 @@ export class Daemon {
   readonly #names: NameService[];
   readonly #mailslots: MailslotService[];
   readonly #hook: HookSink | undefined;
+  readonly #receipts: Receipts;
   readonly #tty: TtySink | undefined;
   readonly #desktop: DesktopSink | undefined;
   readonly #web: WebServer | undefined;
@@ -80,6 +82,7 @@ export class Daemon {
     names: NameService[];
     mailslots: MailslotService[];
     hook: HookSink | undefined;
+    receipts: Receipts;
     tty: TtySink | undefined;
     desktop: DesktopSink | undefined;
     web: WebServer | undefined;
@@ -95,6 +98,7 @@ export class Daemon {
     this.#names = parts.names;
     this.#mailslots = parts.mailslots;
     this.#hook = parts.hook;
+    this.#receipts = parts.receipts;
     this.#tty = parts.tty;
     this.#desktop = parts.desktop;
     this.#web = parts.web;
@@ -167,6 +171,17 @@ export class Daemon {
       const identity = secureOn
         ? await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile })
         : undefined;
+      const secureSender =
+        identity === undefined
+          ? undefined
+          : new SecureSender({
+              identity,
+              knownHosts: new KnownHosts(paths.knownHosts),
+              trust: config.secureTrust as SecureTrust,
+              ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
+              port: config.securePort[0] as number,
+              log: io.log,
+            });
       const cache = new NameCache(config.nameResolveOrder.map((source) => sources[source.toLowerCase()] as NameResolver), config.nameCacheTimeout);
       const aliases = new AliasTable({
         registrar,
@@ -188,19 +203,41 @@ export class Daemon {
             log: io.log,
           });
       // The person a message is for, wherever they are: their terminals (write(1)) and their desktop.
-      const tty = config.ttyMessages ? new TtySink({ ttysOf: (alias) => loggedOnTtys(alias), timeoutMs: TTY_TIMEOUT_MS, log: io.log }) : undefined;
+      // What became of each message (shown, read, acknowledged, expired), for its sender; the
+      // surfaces below report to it, and it offers waiting messages to them again.
+      const retry: Sink[] = [];
+      const receipts = new Receipts({
+        store: {
+          recordMessageEvent: (event) => store.call('recordMessageEvent', event),
+          latestMessageStates: (ids) => store.call('latestMessageStates', ids),
+          unshownMessages: (after, before, limit) => store.call('unshownMessages', after, before, limit),
+        },
+        retry: new FanOut(retry, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
+        onEvent: (event) => {
+          store
+            .call('getMessage', event.messageId)
+            .then((m) => m && push?.stateChanged(m.to, event))
+            .catch(() => {});
+        },
+        log: io.log,
+      });
+      const tty = config.ttyMessages
+        ? new TtySink({
+            ttysOf: (alias) => loggedOnTtys(alias),
+            timeoutMs: TTY_TIMEOUT_MS,
+            log: io.log,
+            onShown: (message, where) => receipts.record(message.id, 'shown', 'tty', where),
+          })
+        : undefined;
       const desktop = config.desktopNotifications
         ? new DesktopSink({
             targetFor: (alias) => sessionBusTarget(alias),
             onAcknowledge: (id, where) => {
               io.log(`message ${id} acknowledged on ${where}`);
               // where is "desktop:USER": the event log keeps the surface and who
-              const by = where.includes(':') ? where.slice(where.indexOf(':') + 1) : null;
-              store
-                .call('recordMessageEvent', { messageId: id, state: 'acknowledged', surface: 'desktop', by })
-                .then((event) => event && store.call('getMessage', id).then((m) => m && push?.stateChanged(m.to, event)))
-                .catch((error: unknown) => io.log(`could not record that message ${id} was acknowledged: ${String(error)}`));
+              receipts.record(id, 'acknowledged', 'desktop', where.includes(':') ? where.slice(where.indexOf(':') + 1) : null);
             },
+            onShown: (message, where) => receipts.record(message.id, 'shown', 'desktop', where.includes(':') ? where.slice(where.indexOf(':') + 1) : null),
             timeoutMs: DESKTOP_TIMEOUT_MS,
             log: io.log,
           })
@@ -211,6 +248,7 @@ export class Daemon {
       if (config.terminal) sinks.push(new TerminalSink(io.stdout));
       if (tty) sinks.push(tty);
       if (desktop) sinks.push(desktop);
+      retry.push(...sinks.filter((sink) => sink === tty || sink === desktop));
       if (hook) sinks.push(hook);
       if (push) sinks.push(push);
       const messenger = new Messenger({
@@ -222,18 +260,7 @@ export class Daemon {
           callingName: aliases.computerName,
           charset: config.dosCharset,
           port: NBSS_PORT,
-          ...(identity === undefined
-            ? {}
-            : {
-                secure: new SecureSender({
-                  identity,
-                  knownHosts: new KnownHosts(paths.knownHosts),
-                  trust: config.secureTrust as SecureTrust,
-                  ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
-                  port: config.securePort[0] as number,
-                  log: io.log,
-                }),
-              }),
+          ...(secureSender === undefined ? {} : { secure: secureSender }),
         }),
         broadcaster,
         workgroup: config.workgroup.toUpperCase(),
@@ -255,6 +282,12 @@ export class Daemon {
       let web: WebServer | undefined;
       const services: ControlServices = {
         messenger,
+        receipts: {
+          local: (id) => receipts.receipt(id),
+          acknowledge: (id, surface, by) => receipts.acknowledge(id, surface, by),
+          message: (id) => store.call('getMessage', id),
+          ...(secureSender === undefined ? {} : { remote: (host: string, id: number) => secureSender.receipt(host, id) }),
+        },
         info: {
           pid: process.pid,
           dataDir: config.dataDir,
@@ -333,7 +366,8 @@ export class Daemon {
         io.log(`web inbox at ${web.url}; one-time login: ${web.loginUrl()} (another: netsend web url)`);
         if (!isLoopback(config.httpBind)) io.log(`the web inbox listens on ${config.httpBind} over plain HTTP: passwords and session cookies cross the network unencrypted`);
       }
-      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, tty, desktop, web, config, log: io.log });
+      receipts.start();
+      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, receipts, tty, desktop, web, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -358,6 +392,7 @@ export class Daemon {
         await Promise.race([this.#tty.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
       }
       await this.#desktop?.close();
+      await this.#receipts.stop();
       await this.#store.close();
       this.#log('Messenger service stopped');
     })();

@@ -5,6 +5,7 @@ import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Operation, t
 import type { Alias } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
 import type { MessageJson } from '../messenger/message.js';
+import type { Receipt } from '../messenger/events.js';
 import type { SendResult } from '../messenger/messenger.js';
 import { KnownHosts } from '../security/known-hosts.js';
 import { loadHostIdentity } from '../security/host-identity.js';
@@ -150,6 +151,19 @@ export class Client {
   /** NET SEND /USERS: to every name with a session on this server. */
   sendToUsers(message: { from?: string | null; text: string }): Promise<SendResult> {
     return this.#call('sendUsers', message) as Promise<SendResult>;
+  }
+
+  /**
+   * What became of a message this caller sent: its id here, or (for a netsend host) the
+   * `receipt` of the send's result. @throws NetApiError NERR_NameNotFound for another's message
+   */
+  receipt(message: number, host?: string): Promise<Receipt> {
+    return this.#call('receipt', { message, ...(host === undefined ? {} : { host }) }) as Promise<Receipt>;
+  }
+
+  /** Acknowledges a received message (OK on the pop-up), for its sender's receipt. */
+  acknowledge(message: number): Promise<Receipt> {
+    return this.#call('inbox.ack', { message }) as Promise<Receipt>;
   }
 
   /** A NetBIOS name's address, as the daemon's resolvers find it. */

@@ -2,7 +2,7 @@
  * What became of a message after it was stored, on each surface that shows it (the web inbox,
  * the desktop, later the sender's receipts). Kept as an append-only log in the store.
  */
-export const MESSAGE_STATES = ['delivered', 'shown', 'read', 'acknowledged'] as const;
+export const MESSAGE_STATES = ['delivered', 'shown', 'read', 'acknowledged', 'expired'] as const;
 export type MessageState = (typeof MESSAGE_STATES)[number];
 
 export const isMessageState = (value: unknown): value is MessageState => MESSAGE_STATES.includes(value as MessageState);
@@ -39,4 +39,34 @@ export function hasBeenRead(states: MessageStates | undefined): boolean {
 
 export function hasBeenAcknowledged(states: MessageStates | undefined): boolean {
   return states !== undefined && Object.values(states.surfaces).some((e) => e.state === 'acknowledged');
+}
+
+/** A sender's view of a message: how far it got, and who acknowledged it where. */
+export interface Receipt {
+  readonly id: number;
+  /** stored → delivered → shown → read → acknowledged, or expired when nobody saw it in time. */
+  readonly state: 'stored' | MessageState;
+  readonly at: string | null;
+  readonly acknowledgedBy?: string;
+  readonly acknowledgedOn?: string;
+  readonly surfaces: Readonly<Record<string, { state: MessageState; by: string | null; at: string }>>;
+}
+
+const RANK: Readonly<Record<MessageState, number>> = { delivered: 1, shown: 2, read: 3, acknowledged: 4, expired: 0 };
+
+/** The receipt of a message from its states: the furthest any surface got (acknowledged wins). */
+export function receiptOf(messageId: number, states: MessageStates | undefined): Receipt {
+  const surfaces = Object.fromEntries(
+    Object.entries(states?.surfaces ?? {}).map(([surface, e]) => [surface, { state: e.state, by: e.by, at: new Date(e.at).toISOString() }]),
+  );
+  const events = Object.values(states?.surfaces ?? {});
+  const best = events.reduce<MessageEvent | undefined>((a, e) => (a === undefined || RANK[e.state] > RANK[a.state] ? e : a), undefined);
+  if (best === undefined) return { id: messageId, state: 'stored', at: null, surfaces };
+  return {
+    id: messageId,
+    state: best.state,
+    at: new Date(best.at).toISOString(),
+    ...(best.state === 'acknowledged' ? { acknowledgedOn: best.surface, ...(best.by ? { acknowledgedBy: best.by } : {}) } : {}),
+    surfaces,
+  };
 }

@@ -46,6 +46,7 @@ export const STORE_CALLS = [
   'recordMessageEvent',
   'listMessageEvents',
   'latestMessageStates',
+  'unshownMessages',
 ] as const;
 export type StoreCall = (typeof STORE_CALLS)[number];
 
@@ -238,6 +239,22 @@ export class SqliteDatabase {
   getMessage(id: number): StoredMessage | null {
     const row = this.#db.prepare(`SELECT * FROM messages WHERE id = ?`).get(id) as MessageRow | undefined;
     return row === undefined ? null : rowToMessage(row);
+  }
+
+  /**
+   * Messages still waiting for their recipient: expiring after `expiresAfter` (earlier ones were
+   * dealt with by an earlier sweep), received before `receivedBefore`, and never shown, read,
+   * acknowledged or expired. The `limit` that expire first.
+   */
+  unshownMessages(expiresAfter: number, receivedBefore: number, limit: number): StoredMessage[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM messages m WHERE m.expires_at > ? AND m.received_at < ?
+           AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))
+         ORDER BY m.expires_at LIMIT ?`,
+      )
+      .all(expiresAfter, receivedBefore, limit) as MessageRow[];
+    return rows.map(rowToMessage);
   }
 
   /** Appends one event; null when there is no such message. */

@@ -64,5 +64,6 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX message_events_by_message ON message_events (message_id, surface, id);`,
   // 4: how insistently a message is shown, and until when it waits for a recipient who is not there
   `ALTER TABLE messages ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
-   ALTER TABLE messages ADD COLUMN expires_at INTEGER;               -- ms since the Unix epoch; NULL: never`,
+   ALTER TABLE messages ADD COLUMN expires_at INTEGER;               -- ms since the Unix epoch; NULL: never
+   CREATE INDEX messages_by_expiry ON messages (expires_at);`,
 ];

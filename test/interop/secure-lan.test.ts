@@ -74,6 +74,22 @@ describe('netsend hosts message each other over the secure channel', { skip: net
     assert.match(shown, /\(verified: sent by root on HOSTA, host key SHA256:\S+\)\n/);
   });
 
+  test("the sender's --wait hears of an acknowledgement on the recipient's host, over the secure channel", async () => {
+    const [a, b] = hosts as [DaemonProcess, DaemonProcess];
+    const waiting = a.cli(['send', 'ALICE', 'ack me from afar', '--wait', '--time', '20']);
+    let id: number | undefined;
+    for (let i = 0; i < 100 && id === undefined; i++) {
+      const last = await newest(b);
+      if (last?.text === 'ack me from afar') id = (last as Received & { id: number }).id;
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(id !== undefined, 'the message arrived on host B');
+    assert.equal((await b.cli(['ack', String(id)])).code, 0);
+    const result = await waiting;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Acknowledged by root on cli at \d{4}-/);
+  });
+
   test('between netsend hosts the text is not bound by the legacy wire: full Unicode, longer than 1,600 bytes', async () => {
     const [a, b] = hosts as [DaemonProcess, DaemonProcess];
     const text = `🚀 ${'Ünïcødé ✓ 中文 '.repeat(200)}`;

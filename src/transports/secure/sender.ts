@@ -2,6 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Response } from '../../control/protocol.js';
 import { NetApiError } from '../../messenger/errors.js';
 import type { OutgoingMessage, SendReport } from '../../messenger/messenger.js';
+import type { Receipt } from '../../messenger/events.js';
 import { signMessage, type HostIdentity } from '../../security/host-identity.js';
 import type { KnownHosts } from '../../security/known-hosts.js';
 import { SecureChannelError, endpointKey, openSecureChannel, type SecureTrust } from './client.js';
@@ -32,10 +33,51 @@ export class SecureSender {
 
   /** The delivery's report, or null when `address` runs no netsend secure channel. */
   async tryDeliver(message: OutgoingMessage, address: string): Promise<SendReport | null> {
-    const { identity, knownHosts, port } = this.#options;
-    let socket: TLSSocket;
+    const socket = await this.#open(address);
+    if (socket === null) return null; // a legacy peer (or one this host does not trust): the legacy wire it is
+    const { identity } = this.#options;
     try {
-      socket = await openSecureChannel({
+      const sentAt = new Date().toISOString();
+      const user = message.user ?? null;
+      const fields = { from: message.from, to: message.to, text: message.text, user, sentAt, host: identity.name, priority: message.priority ?? 'normal', ttl: message.ttlSeconds ?? null };
+      const request = { id: 1, op: 'deliver' as const, ...fields, signature: signMessage(fields, identity.privateKey) };
+      const response = await exchange(socket, request, this.#options.timeoutMs ?? 10_000);
+      if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);
+      const stored = response.result as { id?: unknown } | null;
+      return { secure: true, ...(typeof stored?.id === 'number' ? { receipt: { host: endpointKey(address, this.#options.port), message: stored.id } } : {}) };
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  /**
+   * What became of a message this host delivered to `host` ("10.0.0.5:4139"): asked over the
+   * secure channel, where the recipient answers only the host that sent it.
+   */
+  async receipt(host: string, message: number): Promise<Receipt> {
+    const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(host);
+    if (match === null) throw new NetApiError('ERROR_INVALID_PARAMETER', `"${host}" is not HOST:PORT.`);
+    const address = match[1] as string;
+    // Only hosts already known (pinned by a delivery): a receipt question never introduces a new one.
+    if (this.#options.trust !== 'ca' && (await this.#options.knownHosts.lookup(host)).length === 0) {
+      throw new NetApiError('NERR_NameNotFound', `${host} is not a netsend host this one has delivered to.`);
+    }
+    const socket = await this.#open(address, Number(match[2]));
+    if (socket === null) throw new NetApiError('NERR_NetworkError', `${host} does not answer on the secure channel.`);
+    try {
+      const response = await exchange(socket, { id: 1, op: 'receipt', message }, this.#options.timeoutMs ?? 10_000);
+      if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);
+      return response.result as Receipt;
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  /** A verified channel to a host, or null when it runs none (or this host does not trust it). */
+  async #open(address: string, port = this.#options.port): Promise<TLSSocket | null> {
+    const { identity, knownHosts } = this.#options;
+    try {
+      return await openSecureChannel({
         host: address,
         port,
         knownHosts,
@@ -51,18 +93,7 @@ export class SecureSender {
       if ((await knownHosts.lookup(endpointKey(address, port))).length > 0) {
         throw new NetApiError('NERR_NetworkError', `${error.message} It is a known netsend host; not falling back to the unauthenticated wire.`);
       }
-      return null; // a legacy peer (or one this host does not trust): the legacy wire it is
-    }
-    try {
-      const sentAt = new Date().toISOString();
-      const user = message.user ?? null;
-      const fields = { from: message.from, to: message.to, text: message.text, user, sentAt, host: identity.name, priority: message.priority ?? 'normal', ttl: message.ttlSeconds ?? null };
-      const request = { id: 1, op: 'deliver' as const, ...fields, signature: signMessage(fields, identity.privateKey) };
-      const response = await exchange(socket, request, this.#options.timeoutMs ?? 10_000);
-      if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);
-      return { secure: true };
-    } finally {
-      socket.destroy();
+      return null;
     }
   }
 }

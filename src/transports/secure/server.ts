@@ -144,6 +144,7 @@ export class SecureServer {
           if (host === null || principal.kind !== 'host') throw new NetApiError('ERROR_ACCESS_DENIED', 'Only netsend hosts deliver messages; send with "send".');
           return this.#deliver(request, host, source, address);
         }
+        if (request.op === 'receipt' && host !== null && principal.kind === 'host') return this.#receipt(request, host.fingerprint);
         if (SENDS.has(String(request.op)) && this.#options.admitCaller && !this.#options.admitCaller(`${principal.kind} ${principal.name}`)) {
           throw new NetApiError('NERR_NameInUse', 'This account sends too fast; try again later.');
         }
@@ -160,6 +161,18 @@ export class SecureServer {
     if (this.#options.caPem && !socket.authorized) return null;
     const name = /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1] ?? '';
     return { name, fingerprint: keyFingerprint(certificate), certificate };
+  }
+
+  /** A sending host asks what became of a message it delivered here; other hosts' messages are not found. */
+  async #receipt(request: Record<string, unknown>, fingerprint: string): Promise<unknown> {
+    const { receipts } = this.#options.services;
+    const id = request.message;
+    if (receipts === undefined || typeof id !== 'number' || !Number.isSafeInteger(id)) throw new NetApiError('ERROR_INVALID_PARAMETER', 'A receipt needs a message id.');
+    const message = await receipts.message(id);
+    if (message === null || message.via !== 'netsend' || message.senderHost?.split(' ')[1] !== fingerprint) {
+      throw new NetApiError('NERR_NameNotFound', `No message ${id} from this host is here.`);
+    }
+    return receipts.local(id);
   }
 
   async #logon(request: Record<string, unknown>, source: string, address: string): Promise<Principal> {

@@ -1,0 +1,58 @@
+/**
+ * Receipts, like `msg /w /time:`: a sender waits for the recipient's acknowledgement and learns
+ * who acknowledged it where, or is told it was not acknowledged in time (exit code 3).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+
+describe('send --wait and netsend ack', () => {
+  let daemon: DaemonProcess;
+  let cleanup: () => Promise<void>;
+
+  before(async () => {
+    const temp = await tempDataDir();
+    cleanup = temp.cleanup;
+    daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no']);
+    assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await cleanup?.();
+  });
+
+  test('a message nobody acknowledges: exit 3 after --time, saying how far it got', async () => {
+    const started = Date.now();
+    const result = await daemon.cli(['send', 'ALICE', 'anyone there?', '--wait', '--time', '1']);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /not acknowledged within 1 s \(the message is stored\)/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
+  test('the sender waiting with --wait learns at once who acknowledged, and where', async () => {
+    const waiting = daemon.cli(['send', 'ALICE', 'please ack', '--wait', '--time', '20', '--json']);
+    let id: number | undefined;
+    for (let i = 0; i < 100 && id === undefined; i++) {
+      const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || 'null') as { id: number; text: string } | null;
+      if (last?.text === 'please ack') id = last.id;
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(id !== undefined, 'the message arrived');
+    const acked = await daemon.cli(['ack', String(id)]);
+    assert.equal(acked.code, 0, acked.stderr);
+    assert.equal(acked.stdout, `Message ${id} acknowledged.\n`);
+    const result = await waiting;
+    assert.equal(result.code, 0, result.stderr);
+    const { receipt } = JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as { receipt: { id: number; state: string; acknowledgedBy: string; acknowledgedOn: string } };
+    assert.deepEqual({ id: receipt.id, state: receipt.state, by: receipt.acknowledgedBy, on: receipt.acknowledgedOn }, { id, state: 'acknowledged', by: 'root', on: 'cli' });
+  });
+
+  test('--wait is for one recipient, and --time needs --wait', async () => {
+    assert.equal((await daemon.cli(['send', '*', 'hi', '--wait'])).code, 2);
+    assert.equal((await daemon.cli(['send', 'ALICE', 'hi', '--time', '5'])).code, 2);
+    assert.equal((await daemon.cli(['ack', 'twelve'])).code, 2);
+    const missing = await daemon.cli(['ack', '99999']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /NERR_NameNotFound 2273/);
+  });
+});

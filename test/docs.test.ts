@@ -31,3 +31,12 @@ test('docs/status-codes.md lists every status of the registry, with its number a
   if (process.env.UPDATE_DOCS === '1') await writeFile(DOC, render());
   assert.equal(await readFile(DOC, 'utf8'), render(), 'docs/status-codes.md is stale: run `npm run docs`');
 });
+
+test("the README's settings table has a row for every setting, with its flag and environment variable", async () => {
+  const { SETTINGS, envName, flagName } = await import('../src/config/settings.js');
+  const readme = await readFile(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  for (const [name, spec] of Object.entries(SETTINGS)) {
+    const key = name as keyof typeof SETTINGS;
+    assert.ok(readme.includes(`| \`${spec.key}\` | \`--${flagName(key)}\` | \`${envName(key)}\` |`), `README lacks the row of "${spec.key}"`);
+  }
+});

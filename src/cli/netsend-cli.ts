@@ -24,6 +24,8 @@ const USAGE = `usage: netsend <command> [options]
                                     NET SEND: the text from the arguments, or standard input;
                                     --wait: until the recipient acknowledges (exit 3 if not in time)
   netsend ack ID …                  acknowledge received messages (OK on the pop-up)
+  netsend receipt ID [--at HOST:PORT]
+                                    what became of a message you sent (send --json gives the id)
   netsend name [NAME [/add | /delete]]  (also --add, --delete)
                                     NET NAME: list, add or delete this host's message aliases
   netsend name NAME [--allow RULE …] [--deny RULE …] [--legacy all|subnets|none] [--clear-policy] [--policy]
@@ -80,6 +82,8 @@ export async function runNetsend(argv: readonly string[], io: CliIo): Promise<nu
         return await inbox(rest, io);
       case 'ack':
         return await ack(rest, io);
+      case 'receipt':
+        return await receipt(rest, io);
       case 'user':
         return await user(rest, io);
       case 'group':
@@ -338,6 +342,22 @@ async function ack(args: string[], io: CliIo): Promise<number> {
     for (const id of ids) {
       const receipt = await client.acknowledge(id);
       io.stdout.write(values.json ? `${JSON.stringify(receipt)}\n` : `Message ${id} acknowledged.\n`);
+    }
+  });
+}
+
+async function receipt(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { ...common, at: { type: 'string' } }, strict: true, allowPositionals: true });
+  if (values.help) return help(io);
+  const [idText, ...extra] = positionals;
+  const id = Number(idText);
+  if (extra.length > 0 || !Number.isSafeInteger(id) || id <= 0) throw new UsageError('netsend receipt ID [--at HOST:PORT] (the id and host that send --json printed)');
+  return withClient(values, io, async (client) => {
+    const result = await client.receipt(id, values.at);
+    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      io.stdout.write(`Message ${id}: ${result.state}${result.at ? ` at ${result.at}` : ''}${result.acknowledgedBy ? ` by ${printableName(result.acknowledgedBy)}` : ''}${result.acknowledgedOn ? ` on ${result.acknowledgedOn}` : ''}\n`);
+      for (const [surface, e] of Object.entries(result.surfaces)) io.stdout.write(`  ${surface}: ${e.state}${e.by ? ` (${printableName(e.by)})` : ''} at ${e.at}\n`);
     }
   });
 }

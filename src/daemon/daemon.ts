@@ -244,6 +244,7 @@ export class Daemon {
         : undefined;
       // The web inbox's live stream: a sink like the others, its pages connect once the server runs.
       const push = config.httpPort === 0 ? undefined : new PushHub();
+      if (push) push.onDelivered = (message) => receipts.record(message.id, 'delivered', 'web', null);
       const sinks: Sink[] = [];
       if (config.terminal) sinks.push(new TerminalSink(io.stdout));
       if (tty) sinks.push(tty);

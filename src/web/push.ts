@@ -45,6 +45,9 @@ export class PushHub implements Sink {
   /** Builds the JSON a page receives for a message (the same shape as the inbox API). */
   #render: (message: StoredMessage) => unknown = (message) => message;
 
+  /** Told when a message went to at least one open page (for receipts: delivered on the web). */
+  onDelivered: ((message: StoredMessage) => void) | undefined;
+
   constructor(limits: Partial<PushLimits> = {}) {
     this.#limits = { ...DEFAULT_PUSH_LIMITS, ...limits };
   }
@@ -81,7 +84,13 @@ export class PushHub implements Sink {
   deliver(message: StoredMessage): void {
     if (this.#clients.size === 0) return;
     const chunk = frame('message', this.#render(message), message.id);
-    for (const client of this.#clients) if (canSee(client.viewer, message.to)) this.#write(client, chunk);
+    let pages = 0;
+    for (const client of this.#clients) {
+      if (!canSee(client.viewer, message.to)) continue;
+      this.#write(client, chunk);
+      pages++;
+    }
+    if (pages > 0) this.onDelivered?.(message);
   }
 
   /** A message's state changed (read, acknowledged): tell the pages that can see it. */

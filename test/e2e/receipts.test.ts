@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { WebSession, loginUrl, startWebDaemon } from '../helpers/web.js';
 
 describe('send --wait and netsend ack', () => {
   let daemon: DaemonProcess;
@@ -54,5 +55,39 @@ describe('send --wait and netsend ack', () => {
     const missing = await daemon.cli(['ack', '99999']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /NERR_NameNotFound 2273/);
+  });
+});
+
+describe('receipts across surfaces', () => {
+  test('a message pushed to an open web page is delivered there; read and acknowledged on the page; netsend receipt tells it all', async () => {
+    const { daemon, base, stop } = await startWebDaemon();
+    const controller = new AbortController();
+    try {
+      assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
+      const owner = await WebSession.login(base, { token: new URL(await loginUrl(daemon)).hash.replace(/^#token=/, '') });
+      // an open page: the live stream, read until the message comes
+      const stream = await fetch(`${base}/api/events`, { headers: { Cookie: owner.cookie }, signal: controller.signal });
+      assert.equal(stream.status, 200);
+      const sent = await daemon.cli(['send', 'ALICE', 'to the page', '--json']);
+      const { id } = JSON.parse(sent.stdout) as { id: number };
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      let seen = '';
+      for (let i = 0; i < 50 && !seen.includes('to the page'); i++) seen += new TextDecoder().decode((await reader.read()).value);
+      let receipt: { state: string; surfaces: Record<string, { state: string }> } | undefined;
+      for (let i = 0; i < 40; i++) {
+        receipt = JSON.parse((await daemon.cli(['receipt', String(id), '--json'])).stdout);
+        if (receipt?.state === 'delivered') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(receipt?.state, 'delivered');
+      assert.equal(receipt?.surfaces.web?.state, 'delivered');
+      assert.equal((await owner.send('POST', `/api/messages/${id}/ack`)).status, 200);
+      const human = await daemon.cli(['receipt', String(id)]);
+      assert.equal(human.code, 0, human.stderr);
+      assert.match(human.stdout, new RegExp(`^Message ${id}: acknowledged at \\S+ by root on web\\n  web: acknowledged \\(root\\)`));
+    } finally {
+      controller.abort();
+      await stop();
+    }
   });
 });

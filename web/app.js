@@ -303,8 +303,9 @@ async function loadAliases() {
         remove.addEventListener('click', async () => {
           try {
             await api('DELETE', `/api/aliases/${encodeURIComponent(alias.name)}`);
-            $('#alias-status').textContent = `${alias.name} deleted.`;
+            // the list first, so the status never announces what the list does not yet show
             await loadAliases();
+            $('#alias-status').textContent = `${alias.name} deleted.`;
           } catch (error) {
             $('#alias-status').textContent = error.message;
           }
@@ -321,9 +322,9 @@ $('#alias-form').addEventListener('submit', async (event) => {
   const name = $('#alias-name').value.trim();
   try {
     await api('POST', '/api/aliases', { name });
-    $('#alias-status').textContent = `${name.toUpperCase()} added.`;
     $('#alias-name').value = '';
     await loadAliases();
+    $('#alias-status').textContent = `${name.toUpperCase()} added.`;
   } catch (error) {
     $('#alias-status').textContent = error.message;
   }

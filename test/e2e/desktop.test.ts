@@ -1,8 +1,10 @@
 /**
  * A running daemon shows messages for its own user on that user's desktop (the session bus of
  * DBUS_SESSION_BUS_ADDRESS), and hears the Acknowledge click; `desktop notifications = no` turns it off.
+ * A message that finds no desktop waits in the inbox and is shown when one appears, unless it expired.
  */
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { FakeNotificationServer, SessionBus, dbusUnavailable } from '../helpers/dbus.js';
@@ -52,5 +54,45 @@ describe('desktop notifications from a running daemon', { skip: dbusUnavailable(
     await daemon.waitFor(() => daemon.stdout.includes('quiet please'), 5000, 'the message on the terminal');
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.deepEqual(notifications.calls, []);
+  });
+
+  test('a message sent before the desktop exists is shown once it appears; one whose time to live ran out is marked expired, never shown', { timeout: 120_000 }, async () => {
+    // the session bus's address is known, but nobody is logged on yet: nothing listens there
+    const busDir = await SessionBus.tempDir();
+    cleanups.push(() => rm(busDir, { recursive: true, force: true }));
+    const temp = await tempDataDir();
+    cleanups.push(temp.cleanup);
+    const daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'], {
+      env: { DBUS_SESSION_BUS_ADDRESS: SessionBus.addressIn(busDir) },
+    });
+    cleanups.push(() => daemon.stop());
+    const send = async (args: readonly string[]) => {
+      const sent = await daemon.cli(['send', ME, '--json', ...args]);
+      assert.equal(sent.code, 0, sent.stderr);
+      return (JSON.parse(sent.stdout) as { id: number }).id;
+    };
+    const waiting = await send(['while you were away']);
+    const stale = await send(['--ttl', '2', 'the bus leaves in a minute']);
+    const receipt = async (id: number) => JSON.parse((await daemon.cli(['receipt', String(id), '--json'])).stdout) as { state: string };
+    assert.equal((await receipt(waiting)).state, 'stored');
+    // the user logs on: a session bus and a notification server appear at that address
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const bus = await SessionBus.start({ dir: busDir });
+    cleanups.push(() => bus.stop());
+    const notifications = await FakeNotificationServer.start(bus.address);
+    cleanups.push(async () => notifications.stop());
+    // the daemon offers waiting messages again on its sweep (every 10 s, for messages over 30 s old)
+    await waitUntil(() => notifications.calls.some((call) => call.body.endsWith('while you were away')), 60_000, 'the waiting message on the desktop');
+    let staleState = '';
+    for (let i = 0; i < 100 && staleState !== 'expired'; i++) {
+      staleState = (await receipt(stale)).state;
+      if (staleState !== 'expired') await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(staleState, 'expired');
+    assert.equal((await receipt(waiting)).state, 'shown');
+    assert.ok(!notifications.calls.some((call) => call.body.includes('the bus leaves')), 'an expired message does not pop up late');
+    // shown once: later sweeps leave it alone
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    assert.equal(notifications.calls.length, 1);
   });
 });

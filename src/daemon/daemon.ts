@@ -22,7 +22,7 @@ import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { RateLimiter } from '../policy/rate-limit.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
-import { wireName } from '../transports/smb/text.js';
+import { wireName } from '../transports/legacy-text.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';

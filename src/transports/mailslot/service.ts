@@ -10,7 +10,7 @@ import {
 } from '../../protocols/mailslot/index.js';
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import { decodeOem, encodeOem, fromCrlf, toCrlf } from '../../protocols/smb1/index.js';
-import { wireName } from '../smb/text.js';
+import { wireName } from '../legacy-text.js';
 import { openUdpEndpoints, type Segment } from '../udp.js';
 
 export interface MailslotServiceOptions {

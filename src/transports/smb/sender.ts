@@ -18,7 +18,7 @@ import {
 import type { NameCache } from '../../resolve/cache.js';
 import { parseHost } from '../../resolve/resolver.js';
 import { LEGACY_MAX_TEXT_BYTES, SMB_LIMITS } from './limits.js';
-import { encodeTextForWire, wireName } from './text.js';
+import { encodeTextForWire, wireName } from '../legacy-text.js';
 
 export interface SmbSenderOptions {
   /** Finds the host holding NAME<03> (the name cache in front of `name resolve order`). */

@@ -11,7 +11,7 @@ import {
   type SmbResponseBody,
   DOS_ERROR,
 } from '../../protocols/smb1/index.js';
-import { decodeReceivedText, decodeOemName } from './text.js';
+import { decodeReceivedText, decodeOemName } from '../legacy-text.js';
 import { SMB_LIMITS } from './limits.js';
 
 /** What a session needs of the Messenger service. */

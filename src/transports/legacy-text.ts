@@ -1,4 +1,6 @@
-import { decodeOem, encodeOem, fromCrlf, toCrlf } from '../../protocols/smb1/index.js';
+import { decodeOem, encodeOem, fromCrlf, toCrlf } from '../protocols/smb1/index.js';
+
+// Shared by every legacy transport (SMB messages, the name service, mailslot broadcasts).
 
 /**
  * Text on the legacy wire is in the OEM code page with CRLF line ends. One exception from the

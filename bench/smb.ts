@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   let smbd: SmbdPeer | undefined;
   let echo: ReturnType<typeof spawn> | undefined;
   try {
-    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000'], { prefix: ns.prefix });
+    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH');
     echo = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', '300', process.execPath, '-e', "require('net').createServer((s) => s.pipe(s)).listen(1140, '127.0.0.1')"], { stdio: 'ignore' });
     await waitUntil(() => ns.listening('127.0.0.1', 1140), 10_000, 'the echo server');

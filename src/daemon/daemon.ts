@@ -7,7 +7,7 @@ import type { Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable, type Alias, type NameRegistrar } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
-import { Messenger, type BroadcastSender, type Sink } from '../messenger/messenger.js';
+import { Messenger, broadcastsOff, type BroadcastSender, type Sink } from '../messenger/messenger.js';
 import { aliasProblem } from '../messenger/names.js';
 import { FanOut } from '../sinks/fanout.js';
 import { HookSink } from '../sinks/hook.js';
@@ -145,6 +145,8 @@ export class Daemon {
       const smbServers: SmbServer[] = [];
       const broadcaster: BroadcastSender = {
         broadcast: async (message, scope) => {
+          // no datagram port (--dgm-port 0, or it could not be opened): nobody else would hear it
+          if (mailslots.length === 0) throw broadcastsOff();
           let report = {};
           for (const service of mailslots) report = await service.broadcast(message, scope);
           return report;

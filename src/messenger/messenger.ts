@@ -62,6 +62,11 @@ export interface BroadcastSender {
   broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport>;
 }
 
+/** What a broadcast gets when this host has no mailslot transport (no datagram port). */
+export function broadcastsOff(): NetApiError {
+  return new NetApiError('ERROR_NOT_SUPPORTED', 'Broadcast messages need the mailslot transport, which is off here.');
+}
+
 /** NET SEND's limit for broadcast messages, in characters. */
 export const MAX_BROADCAST_CHARACTERS = 128;
 
@@ -217,9 +222,7 @@ export class Messenger {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `Broadcast messages are limited to ${MAX_BROADCAST_CHARACTERS} characters; this one has ${text.length}.`);
     }
     const workgroup = request.domain === undefined || request.domain === null ? this.#workgroup : normalizeAlias(request.domain, 'domain', this.#charset);
-    if (this.#broadcaster === undefined || workgroup === undefined) {
-      throw new NetApiError('ERROR_NOT_SUPPORTED', 'Broadcast messages need the mailslot transport, which is off here.');
-    }
+    if (this.#broadcaster === undefined || workgroup === undefined) throw broadcastsOff();
     const report = await this.#broadcaster.broadcast({ from, to: workgroup, text }, { workgroup });
     // The sender's own host is part of the workgroup too, as on Windows.
     if (workgroup === this.#workgroup) {

@@ -118,6 +118,17 @@ describe('the web API', () => {
     assert.deepEqual(detail.events.map((e) => e.state), ['read', 'acknowledged']);
   });
 
+  test('compose takes NET SEND\'s targets: * and /domain:NAME go to the workgroup broadcast, which says why when it is off', async () => {
+    // this daemon runs without the mailslot (--dgm-port 0); the broadcast itself is tested on a namespaced LAN
+    for (const to of ['*', '/domain:SALES', '/DOMAIN']) {
+      const response = await owner.send('POST', '/api/send', { to, text: 'fire drill at three' });
+      assert.equal(response.status, 400, to);
+      assert.deepEqual(await response.json(), { status: 50, name: 'ERROR_NOT_SUPPORTED', message: 'The request is not supported. Broadcast messages need the mailslot transport, which is off here.' }, to);
+    }
+    const tooLong = await owner.send('POST', '/api/send', { to: '*', text: 'x'.repeat(129) });
+    assert.equal(((await tooLong.json()) as { status: number }).status, 87, 'NET SEND\'s 128 characters for a broadcast');
+  });
+
   test('a GET never changes anything: read/ack only answer to POST', async () => {
     const response = await owner.get('/api/messages/1/ack');
     assert.equal(response.status, 404);

@@ -246,6 +246,17 @@ describe('AliasTable with a network name registrar', () => {
     assert.deepEqual(registrar.released, ['CAROL', 'ALICE']);
   });
 
+  test('AliasTable gives one of two concurrent deletes of the same alias 2285, and releases the name once', async () => {
+    const registrar = new RecordingRegistrar();
+    const { table } = makeTable({ registrar });
+    await table.add('carol');
+    const outcomes = await Promise.allSettled([table.delete('carol'), table.delete('CAROL')]);
+    assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+    status(2285)(outcomes.find((o) => o.status === 'rejected')?.reason);
+    assert.deepEqual(registrar.released, ['CAROL']);
+    assert.equal(table.find('carol'), undefined);
+  });
+
   test(
     'AliasTable add gives the name back to the network when the store fails after registering it',
     async () => {

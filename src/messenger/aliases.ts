@@ -59,6 +59,8 @@ export class AliasTable {
   #version = 0;
   /** Names being added right now (registering, storing): they count as taken. */
   readonly #adding = new Set<string>();
+  /** Names being deleted (between the check and the store), so a second delete finds none. */
+  readonly #deleting = new Set<string>();
   /** Who added each added alias (a local uid; null for remote callers and unknown). */
   readonly #owners = new Map<string, number | null>();
 
@@ -155,11 +157,18 @@ export class AliasTable {
     if (alias.kind === 'computer') {
       throw new NetApiError('NERR_DelComputerName', `"${alias.name}" is this computer's name.`);
     }
-    // Stored state first: if the store fails, the alias stays, in memory and after a restart alike.
-    if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
-    this.#byName.delete(alias.name);
-    this.#owners.delete(alias.name);
-    this.#version++;
+    // Claimed before the first await: of two concurrent deletes, the second finds no alias.
+    if (this.#deleting.has(alias.name)) throw new NetApiError('NERR_NotLocalName', `"${alias.name}" is not an alias of this computer.`);
+    this.#deleting.add(alias.name);
+    try {
+      // Stored state first: if the store fails, the alias stays, in memory and after a restart alike.
+      if (alias.kind === 'added') await this.#store.deleteAlias(alias.name);
+      this.#byName.delete(alias.name);
+      this.#owners.delete(alias.name);
+      this.#version++;
+    } finally {
+      this.#deleting.delete(alias.name);
+    }
     await this.#registrar.release(alias);
     return alias;
   }

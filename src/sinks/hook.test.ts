@@ -203,6 +203,19 @@ describe('HookSink when the command fails or hangs', () => {
       assert.ok(await stopsRunning(pid), `the grandchild (sleep 30, pid ${pid}) is killed too`);
     });
   });
+
+  test('a command that exits 0 but leaves work running (cmd &) keeps its slot until the timeout, which ends that work and says so', async () => {
+    await withDir(async (dir, spool) => {
+      const logs: string[] = [];
+      const pidFile = join(dir, 'child.pid');
+      const sink = hook(`/bin/sh -c 'sleep 30 & echo $! > ${pidFile}; exit 0'`, spool, logs, { timeoutMs: 300 });
+      sink.deliver(message(1));
+      await sink.drain();
+      assert.deepEqual(logs, ['message command for message 1 failed: Error: exited 0, but what it left running in the background was ended after 300 ms']);
+      const pid = Number(await readFile(pidFile, 'utf8'));
+      assert.ok(await stopsRunning(pid), `the background job (sleep 30, pid ${pid}) is ended`);
+    });
+  });
 });
 
 describe('HookSink queue and concurrency', () => {

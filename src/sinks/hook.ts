@@ -119,9 +119,14 @@ export class HookSink implements Sink {
           clearTimeout(timer);
           reject(error);
         });
+        // 'close' waits for what the command left running with our stderr (cmd &): it keeps the
+        // slot, so the concurrency bound holds for everything the command started.
+        let exitCode: number | null | undefined;
+        child.on('exit', (code) => (exitCode = code));
         child.on('close', (code, signal) => {
           clearTimeout(timer);
           if (code === 0 && !killed) resolve();
+          else if (killed && exitCode === 0) reject(new Error(`exited 0, but what it left running in the background was ended after ${timeoutMs} ms`));
           else if (killed) reject(new Error(`killed after ${timeoutMs} ms`));
           else reject(new Error(`exited with ${code ?? signal}${stderr ? `: ${stderr.trim()}` : ''}`));
         });

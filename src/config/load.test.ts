@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir, type NetworkInterfaceInfo } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { computerNameFromHostname } from '../messenger/names.js';
-import { interfaceSpecProblem, resolveInterfaces } from './interfaces.js';
 import { ConfigError, loadConfig, type Config } from './load.js';
 import { SETTINGS, type SettingName } from './settings.js';
 import { ConfSyntaxError } from './smbconf.js';
@@ -226,23 +225,6 @@ describe('the loaded config is frozen', () => {
       for (const name of ['interfaces', 'nameResolveOrder', 'smbPorts', 'nbtPort', 'dgramPort'] as const) {
         assert.ok(Object.isFrozen(config[name]), `${name} (default) is frozen`);
       }
-    });
-  });
-});
-
-describe('interfaces entries (interfaces.ts)', () => {
-  test('the interfaces setting accepts names, addresses and IPv4 subnets, and they resolve against the host', () => {
-    for (const ok of ['lo', 'eth0', '127.0.0.1', '10.0.0.0/8', '::1']) assert.equal(interfaceSpecProblem(ok), null, ok);
-    for (const bad of ['10.0.0.0/33', '1.2.3.4/x', 'fe80::/64', 'a b']) assert.notEqual(interfaceSpecProblem(bad), null, bad);
-    const host = {
-      lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '', internal: true, cidr: null }],
-      eth0: [{ address: '192.168.7.20', netmask: '255.255.255.0', family: 'IPv4', mac: '', internal: false, cidr: null }],
-    } as unknown as NodeJS.Dict<NetworkInterfaceInfo[]>;
-    assert.deepEqual(resolveInterfaces(['lo'], host).addresses.map((a) => a.address), ['127.0.0.1']);
-    assert.deepEqual(resolveInterfaces(['192.168.7.0/24'], host).addresses.map((a) => a.address), ['192.168.7.20']);
-    assert.deepEqual(resolveInterfaces(['eth9', '127.0.0.1'], host), {
-      addresses: [{ interfaceName: 'lo', address: '127.0.0.1', family: 'IPv4', netmask: '255.0.0.0' }],
-      unmatched: ['eth9'],
     });
   });
 });

@@ -1,7 +1,6 @@
 /**
  * loadConfig (load.ts): precedence, provenance, the config file, validation and freezing. Every
- * test uses a temp data dir and its own env object, never process.env. The last group checks the
- * entries the `interfaces` setting accepts (interfaces.ts).
+ * test uses a temp data dir and its own env object, never process.env.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests talk to (Debian 12): Samba's smbd and smbclient,
 # nmblookup, tshark, iproute2 for network namespaces; dbus-daemon (a private session bus for the
-# desktop notification tests), python3 (real pseudo-terminals for the tty tests) and chromium (the
+# desktop notification tests), xvfb and dunst (a real desktop and notification daemon), python3 (real pseudo-terminals for the tty tests) and chromium (the
 # web inbox's browser tests drive Debian's Chromium through playwright-core, which never downloads
 # a browser). Idempotent; needs root.
 # Never installs Debian's package "netsend": it is an unrelated tool.
 set -euo pipefail
-pkgs=(samba smbclient samba-common-bin tshark iproute2 dbus-daemon python3 chromium)
+pkgs=(samba smbclient samba-common-bin tshark iproute2 dbus-daemon python3 chromium xvfb dunst)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

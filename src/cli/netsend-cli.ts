@@ -530,6 +530,7 @@ function provenance(message: MessageJson): string {
     const [host, key] = (message.senderHost ?? '').split(' ');
     return `(verified: sent by ${message.senderUser ? `${printableText(message.senderUser)} on ` : ''}${host ?? '?'}, host key ${key ?? '?'})\n`;
   }
+  if (message.via === 'local' && message.senderUser) return `(verified: sent by the account ${printableText(message.senderUser)}, by a remote call)\n`;
   if (!message.verified) return `(unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven)\n`;
   return '';
 }

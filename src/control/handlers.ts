@@ -116,7 +116,7 @@ function audit(services: ControlServices, principal: Principal, op: string, requ
 
 async function run(services: ControlServices, op: string, request: Record<string, unknown>, principal: Principal): Promise<unknown> {
   const { messenger } = services;
-  const caller: Caller = { uid: principal.uid, name: principal.kind === 'host' ? null : principal.name || null };
+  const caller: Caller = { uid: principal.uid, name: principal.kind === 'host' ? null : principal.name || null, source: principal.source };
   switch (op) {
     case 'send': {
       const { to, from, text, host, priority, ttl } = request;
@@ -146,7 +146,9 @@ async function run(services: ControlServices, op: string, request: Record<string
       return services.aliasPolicies.get(messenger.aliases.get(request.name).name);
     case 'names.setPolicy': {
       const alias = messenger.aliases.get(request.name);
-      if (!isRemote(principal) && !services.access.isAdmin(principal) && !ownsAlias(messenger, alias, principal)) {
+      // Remote callers own no alias here: who may message one is for its owner or an administrator.
+      const owner = !isRemote(principal) && ownsAlias(messenger, alias, principal);
+      if (!owner && !services.access.isAdmin(principal)) {
         throw new NetApiError('ERROR_ACCESS_DENIED', `Only ${alias.name}'s owner or an administrator may set who can message it.`);
       }
       const policy = request.policy === null ? null : parsePolicy(request.policy);
@@ -156,7 +158,7 @@ async function run(services: ControlServices, op: string, request: Record<string
     case 'inbox.list': {
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
-      return (await messenger.inbox(afterId, limit)).map(messageToJson);
+      return (await messenger.inbox(afterId, limit, readableBy(services, principal))).map(messageToJson);
     }
     case 'status':
       return { computerName: messenger.computerName, ...services.info, aliases: messenger.listNames().length, role: services.access.role };
@@ -199,8 +201,11 @@ async function run(services: ControlServices, op: string, request: Record<string
         return services.receipts.remote(request.host, messageId);
       }
       const message = await services.receipts.message(messageId);
-      // a sender sees the receipts of its own messages; administrators see all
-      if (message === null || (!services.access.isAdmin(principal) && (message.via !== 'local' || message.senderUid !== principal.uid))) {
+      // a sender sees the receipts of its own messages (a remote account: those it sent by a remote call); administrators all
+      const own = isRemote(principal)
+        ? message?.senderAddress != null && message.senderUser === principal.name
+        : principal.uid !== null && message?.senderAddress === null && message.senderUid === principal.uid;
+      if (message === null || (!services.access.isAdmin(principal) && (message.via !== 'local' || !own))) {
         throw new NetApiError('NERR_NameNotFound', `No message ${messageId} of yours is here.`);
       }
       return services.receipts.local(messageId);
@@ -209,7 +214,11 @@ async function run(services: ControlServices, op: string, request: Record<string
       // OK on the pop-up, from a terminal: `netsend ack ID`
       const messageId = wholeNumber(request.message, 0, 'message');
       if (services.receipts === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts are off on this daemon.');
-      if ((await services.receipts.message(messageId)) === null) throw new NetApiError('NERR_NameNotFound', `No message ${messageId} is here.`);
+      const message = await services.receipts.message(messageId);
+      const readable = readableBy(services, principal);
+      if (message === null || (readable !== null && !readable.includes(message.to))) {
+        throw new NetApiError('NERR_NameNotFound', `No message ${messageId} for you is here.`);
+      }
       return services.receipts.acknowledge(messageId, 'cli', principal.name || (principal.uid === null ? null : `uid ${principal.uid}`));
     }
     case 'audit.list': {
@@ -226,6 +235,17 @@ async function run(services: ControlServices, op: string, request: Record<string
     default:
       throw new NetApiError('ERROR_NOT_SUPPORTED', `Unknown control operation ${JSON.stringify(op)}.`);
   }
+}
+
+/**
+ * Whose messages a caller may read and acknowledge: an administrator all (null); anyone else
+ * those to its own aliases and to the workgroup, as on the web page.
+ */
+function readableBy(services: ControlServices, principal: Principal): string[] | null {
+  if (services.access.isAdmin(principal)) return null;
+  const { messenger } = services;
+  const own = messenger.aliases.list().filter((alias) => ownsAlias(messenger, alias, principal));
+  return [...own.map((alias) => alias.name), services.info.workgroup.toUpperCase()];
 }
 
 /** A local caller's own aliases: those it added, and the alias of its login name. */

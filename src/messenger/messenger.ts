@@ -6,7 +6,7 @@ import { aliasProblem, normalizeAlias } from './names.js';
 /** The inbox: a message is acknowledged only once `append` has resolved (committed). */
 export interface MessageStore {
   append(message: IncomingMessage): Promise<StoredMessage>;
-  list(options: { afterId: number; limit: number }): Promise<StoredMessage[]>;
+  list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
 }
 
 /** A surface that shows messages (terminal, hook, …). Must not throw and must not block. */
@@ -74,6 +74,8 @@ export const MAX_BROADCAST_CHARACTERS = 128;
 export interface Caller {
   readonly uid: number | null;
   readonly name?: string | null;
+  /** Where a remote call came from ("10.0.0.5:51234"): its messages carry the account and address. */
+  readonly source?: string | null;
 }
 
 /**
@@ -195,7 +197,9 @@ export class Messenger {
         text,
         via: 'local',
         senderUid: caller.uid,
-        senderAddress: null,
+        // a remote account's message is its own, for the recipient's rules and the sender's receipts
+        senderAddress: caller.source ?? null,
+        ...(caller.source ? { senderUser: caller.name ?? null } : {}),
         priority,
         expiresAt: this.#now() + ttl * 1000,
       });
@@ -273,9 +277,9 @@ export class Messenger {
     return stored;
   }
 
-  /** Received messages after `afterId`, oldest first. */
-  inbox(afterId: number, limit: number): Promise<StoredMessage[]> {
-    return this.#store.list({ afterId, limit });
+  /** Received messages after `afterId`, oldest first; only those to `recipients` when given. */
+  inbox(afterId: number, limit: number, recipients: readonly string[] | null = null): Promise<StoredMessage[]> {
+    return this.#store.list({ afterId, limit, recipients });
   }
 
   listNames(): Alias[] {

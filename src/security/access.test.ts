@@ -42,6 +42,18 @@ test('locally no group is needed to send or manage names; administration needs A
   assert.throws(() => policy.check(user('Server Operators'), 'administer'), denied);
 });
 
+test('administration from afar needs the remote-call groups as well as admin rights', () => {
+  const narrowed = new AccessPolicy({ role: 'standalone server', remoteCallGroups: ['Helpdesk'] });
+  assert.throws(() => narrowed.check(user('Administrators'), 'administer'), denied, 'an administrator outside the narrowed list cannot add itself to it');
+  assert.doesNotThrow(() => narrowed.check(user('Administrators', 'Helpdesk'), 'administer'));
+  assert.throws(() => narrowed.check(user('Helpdesk'), 'administer'), denied);
+  assert.doesNotThrow(() => narrowed.check(local('Administrators'), 'administer'), 'locally the list does not apply');
+  const dc = new AccessPolicy({ role: 'domain controller', remoteCallGroups: [] });
+  assert.throws(() => dc.check(user('Administrators'), 'administer'), denied, 'on a domain controller, Domain Admins');
+  assert.doesNotThrow(() => dc.check(user('Domain Admins'), 'administer'));
+  assert.throws(() => dc.check(user('Account Operators'), 'administer'), denied);
+});
+
 test('the configured ACL replaces the role defaults; hosts and remote inbox reads are refused', () => {
   const policy = new AccessPolicy({ role: 'standalone server', remoteCallGroups: ['Helpdesk'] });
   assert.doesNotThrow(() => policy.check(user('Helpdesk'), 'send'));

@@ -82,10 +82,8 @@ export class AccessPolicy {
 
   /** Why the rules refuse the call, or null when they allow it. */
   problem(principal: Principal, action: Action): string | null {
-    if (action === 'administer') {
-      return this.isAdmin(principal) ? null : `Only ${this.adminGroups.join(' or ')} may do this.`;
-    }
-    if (!isRemote(principal)) return null;
+    const adminOnly = `Only ${this.adminGroups.join(' or ')} may do this.`;
+    if (!isRemote(principal)) return action === 'administer' && !this.isAdmin(principal) ? adminOnly : null;
     if (principal.kind === 'host' && principal.groups.length === 0) {
       return 'This host key is bound to no account, so it may deliver messages but not make calls; log on as a user, or bind the key with "netsend user key".';
     }
@@ -93,6 +91,8 @@ export class AccessPolicy {
     if (!inAny(principal, this.remoteCallGroups)) {
       return `Remote calls on a ${this.role} need membership in ${this.remoteCallGroups.join(' or ')}.`;
     }
+    // Administration from afar needs both: the right to call remotely, and admin rights.
+    if (action === 'administer' && !this.isAdmin(principal)) return adminOnly;
     if (action === 'names.delete' && !this.isAdmin(principal)) {
       return `Deleting a name on a remote server needs ${this.adminGroups.join(' or ')}.`;
     }

@@ -133,8 +133,14 @@ export class SqliteDatabase {
     return this.#insertBatch(batch);
   }
 
-  listMessages(afterId: number, limit: number): StoredMessage[] {
-    return this.#selectMessages.all(afterId, limit).map(rowToMessage);
+  /** Messages after `afterId`, oldest first; only those to `recipients` (any case) when given. */
+  listMessages(afterId: number, limit: number, recipients: readonly string[] | null = null): StoredMessage[] {
+    if (recipients === null) return this.#selectMessages.all(afterId, limit).map(rowToMessage);
+    if (recipients.length === 0) return [];
+    const rows = this.#db
+      .prepare(`SELECT * FROM messages WHERE id > ? AND to_name COLLATE NOCASE IN (${recipients.map(() => '?').join(', ')}) ORDER BY id LIMIT ?`)
+      .all(afterId, ...recipients, limit) as MessageRow[];
+    return rows.map(rowToMessage);
   }
 
   loadAliases(): StoredAlias[] {

@@ -5,7 +5,7 @@ import type { PendingMessage, StoreCall } from './database.js';
 /** Main thread → store worker. */
 export type StoreRequest =
   | { kind: 'append'; id: number; entry: PendingMessage }
-  | { kind: 'list'; id: number; afterId: number; limit: number }
+  | { kind: 'list'; id: number; afterId: number; limit: number; recipients: readonly string[] | null }
   | { kind: 'saveAlias'; id: number; name: string; addedByUid: number | null }
   | { kind: 'deleteAlias'; id: number; name: string }
   | { kind: 'call'; id: number; method: StoreCall; args: unknown[] }

@@ -52,8 +52,8 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
     return this.#request<number>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((rowId) => ({ ...message, id: rowId, receivedAt }));
   }
 
-  list({ afterId, limit }: { afterId: number; limit: number }): Promise<StoredMessage[]> {
-    return this.#request<StoredMessage[]>((id) => ({ kind: 'list', id, afterId, limit }));
+  list({ afterId, limit, recipients = null }: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
+    return this.#request<StoredMessage[]>((id) => ({ kind: 'list', id, afterId, limit, recipients }));
   }
 
   async saveAlias(name: string, addedByUid: number | null): Promise<void> {

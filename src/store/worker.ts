@@ -49,7 +49,7 @@ port.on('message', (request: StoreRequest) => {
         }
         return;
       case 'list':
-        port.postMessage({ kind: 'result', id: request.id, value: db.listMessages(request.afterId, request.limit) } satisfies StoreReply);
+        port.postMessage({ kind: 'result', id: request.id, value: db.listMessages(request.afterId, request.limit, request.recipients) } satisfies StoreReply);
         return;
       case 'saveAlias':
         db.saveAlias(request.name, request.addedByUid);

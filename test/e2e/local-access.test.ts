@@ -54,4 +54,18 @@ describe('local callers who are not administrators', { skip: root && setpriv ? f
     assert.equal((await asNobody(['name', 'OWNED', '--deny', 'subnet:10.0.0.0/8'])).code, 0);
     assert.equal((await asNobody(['name', 'ROOTS', '--legacy', 'none'])).code, 5);
   });
+
+  test("see in the inbox only messages to their own names (and the workgroup), and acknowledge only those", async () => {
+    assert.equal((await asNobody(['name', 'NOBODYS', '/add'])).code, 0);
+    const forNobody = JSON.parse((await daemon.cli(['send', 'NOBODYS', 'for nobody', '--json'])).stdout) as { id: number };
+    const forRoot = JSON.parse((await daemon.cli(['send', 'ROOTS', 'for root only', '--json'])).stdout) as { id: number };
+    const seen = (await asNobody(['inbox', '--json'])).stdout.trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { text: string }).text);
+    assert.deepEqual(seen, ['for nobody']);
+    assert.ok((await daemon.cli(['inbox', '--json'])).stdout.includes('for root only'), 'an administrator sees all');
+    const notTheirs = await asNobody(['ack', String(forRoot.id)]);
+    assert.equal(notTheirs.code, 1);
+    assert.match(notTheirs.stderr, /NERR_NameNotFound 2273/);
+    assert.equal(JSON.parse((await daemon.cli(['receipt', String(forRoot.id), '--json'])).stdout).state, 'stored', 'not acknowledged by someone else');
+    assert.equal((await asNobody(['ack', String(forNobody.id)])).code, 0);
+  });
 });

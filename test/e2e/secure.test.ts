@@ -40,7 +40,7 @@ describe('remote calls over the secure channel', () => {
     server = `127.0.0.1:${port}`;
     daemon = await DaemonProcess.start(dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--terminal', 'no']);
     assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
-    for (const [user, groups] of [['plain', []], ['ops', ['Server Operators']], ['admin', ['Administrators']]] as const) {
+    for (const [user, groups] of [['plain', []], ['ops', ['Server Operators']], ['ops2', ['Server Operators']], ['admin', ['Administrators']]] as const) {
       const added = await daemon.cli(['user', 'add', user, ...groups.flatMap((g) => ['--group', g])], { input: `${PASSWORD}\n` });
       assert.equal(added.code, 0, added.stderr);
     }
@@ -93,12 +93,34 @@ describe('remote calls over the secure channel', () => {
     assert.doesNotMatch((await daemon.cli(['name'])).stdout, /REMOTEX/);
   });
 
+  test("a remote account's message carries the account: the alias's rules apply to it, the inbox says so, and only it reads the receipt", async () => {
+    assert.equal((await daemon.cli(['name', 'ALICE', '--deny', 'user:ops'])).code, 0);
+    const refused = await remote(['send', 'ALICE', 'denied by rule'], as('ops'));
+    assert.equal(refused.code, 5, refused.stderr);
+    assert.equal((await daemon.cli(['name', 'ALICE', '--clear-policy'])).code, 0);
+    const sent = await remote(['send', 'ALICE', 'signed by my account', '--json'], as('ops'));
+    assert.equal(sent.code, 0, sent.stderr);
+    const { id } = JSON.parse(sent.stdout) as { id: number };
+    assert.match((await daemon.cli(['inbox'])).stdout, /\(verified: sent by the account ops, by a remote call\)\n\nsigned by my account\n/);
+    assert.equal((await remote(['receipt', String(id)], as('ops'))).code, 0);
+    const other = await remote(['receipt', String(id)], as('ops2'));
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /NERR_NameNotFound 2273/);
+  });
+
+  test('setting who may message an alias is for administrators when remote: Server Operators are refused', async () => {
+    const ops = await remote(['name', 'ALICE', '--legacy', 'all'], as('ops'));
+    assert.equal(ops.code, 5, ops.stderr);
+    assert.equal((await remote(['name', 'ALICE', '--legacy', 'all'], { NETSEND_TOKEN: adminToken })).code, 0);
+    assert.equal((await daemon.cli(['name', 'ALICE', '--clear-policy'])).code, 0);
+  });
+
   test('the inbox is not readable remotely, even by an administrator; accounts are for administrators only', async () => {
     assert.equal((await remote(['inbox'], { NETSEND_TOKEN: adminToken })).code, 5);
     assert.equal((await remote(['user', 'list'], as('ops'))).code, 5);
     const listed = await remote(['user', 'list', '--json'], { NETSEND_TOKEN: adminToken });
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual(JSON.parse(listed.stdout).map((u: { name: string }) => u.name), ['admin', 'ops', 'plain']);
+    assert.deepEqual(JSON.parse(listed.stdout).map((u: { name: string }) => u.name), ['admin', 'ops', 'ops2', 'plain']);
   });
 
   test('the audit log keeps remote calls and refusals, with who, from where and the status', async () => {

@@ -253,6 +253,10 @@ function connect() {
     place(message, !state.messages.has(message.id));
     refreshCounts();
   });
+  // More arrived while away than a reconnecting stream replays: fetch the list again.
+  stream.addEventListener('reload', () => {
+    loadMessages().catch((error) => ($('#compose-status').textContent = error.message));
+  });
   stream.addEventListener('state', (event) => {
     const change = JSON.parse(event.data);
     const message = state.messages.get(change.messageId);

@@ -26,6 +26,9 @@ export interface AccountStore {
   userForToken(hash: string): Promise<string | null>;
 }
 
+/** What changed about an account (see Accounts.watch). */
+export type AccountChange = 'password' | 'groups' | 'tokens' | 'deleted';
+
 export type Credentials = { readonly user: string; readonly password: string } | { readonly token: string };
 
 /**
@@ -36,6 +39,7 @@ export class Accounts {
   readonly #store: AccountStore;
   /** A hash to check against when the user does not exist, so both cases take as long. */
   readonly #decoy: Promise<string>;
+  readonly #watchers = new Set<(user: string, change: AccountChange) => void>();
 
   constructor(store: AccountStore) {
     this.#store = store;
@@ -54,15 +58,19 @@ export class Accounts {
   async setPassword(name: unknown, password: string): Promise<void> {
     const user = await this.#existing(name);
     await this.#store.putUser(user.name, await hashPassword(checkPassword(password)));
+    this.#changed(user.name, 'password');
   }
 
   async delete(name: unknown): Promise<void> {
-    if (!(await this.#store.deleteUser(checkName(name, 'user name')))) throw new NetApiError('NERR_UserNotFound', `No account "${String(name)}".`);
+    const user = checkName(name, 'user name');
+    if (!(await this.#store.deleteUser(user))) throw new NetApiError('NERR_UserNotFound', `No account "${String(name)}".`);
+    this.#changed(user, 'deleted');
   }
 
   async setMembership(name: unknown, group: unknown, member: boolean): Promise<void> {
     const user = await this.#existing(name);
     await this.#store.setMembership(user.name, checkName(group, 'group name'), member);
+    this.#changed(user.name, 'groups');
   }
 
   /** A new API token for the account, shown once: only its hash is kept. */
@@ -70,6 +78,7 @@ export class Accounts {
     const user = await this.#existing(name);
     const token = newToken();
     await this.#store.addToken(tokenHash(token), user.name);
+    this.#changed(user.name, 'tokens');
     return token;
   }
 
@@ -115,6 +124,26 @@ export class Accounts {
       if (!matches || user?.passwordHash == null) return null;
     }
     return user === null ? null : { kind: 'user', name: user.name, uid: null, groups: user.groups, source };
+  }
+
+  /**
+   * Calls `watcher` after an account's password, groups or tokens changed or it was deleted (the
+   * name as given: compare without case), so what was built on an earlier logon (the web inbox's
+   * sessions and streams) can end or re-check. Returns the function that stops watching.
+   */
+  watch(watcher: (user: string, change: AccountChange) => void): () => void {
+    this.#watchers.add(watcher);
+    return () => this.#watchers.delete(watcher);
+  }
+
+  #changed(user: string, change: AccountChange): void {
+    for (const watcher of this.#watchers) {
+      try {
+        watcher(user, change);
+      } catch {
+        // a watcher's failure is its own; the change is made
+      }
+    }
   }
 
   async #existing(name: unknown): Promise<UserRecord> {

@@ -6,6 +6,8 @@ import { AccessPolicy, type Principal } from '../security/access.js';
 import { WebAuth, cookieValue, headerCredentials, hostAllowed, originMatches } from './auth.js';
 
 const owner: Principal = { kind: 'local', name: 'root', uid: 0, groups: ['Administrators'], source: null };
+const alice: Principal = { kind: 'user', name: 'alice', uid: null, groups: [], source: '127.0.0.1' };
+const bob: Principal = { kind: 'user', name: 'bob', uid: null, groups: [], source: '127.0.0.1' };
 
 test('a one-time login token works once, and not after it expires', () => {
   let clock = 1_000;
@@ -20,19 +22,60 @@ test('a one-time login token works once, and not after it expires', () => {
   assert.equal(auth.consumeLoginToken('made-up'), false);
 });
 
-test('sessions are bounded in number (the oldest goes) and in time', () => {
+test('sessions are bounded in time, and past the global bound a login is refused rather than ending another session', () => {
   let clock = 0;
   const auth = new WebAuth({ maxSessions: 2, sessionLifetimeMs: 1000 }, () => clock);
   const first = auth.createSession(owner, true);
-  const second = auth.createSession(owner, true);
+  const second = auth.createSession(alice, false);
+  assert.ok(first !== null && second !== null);
   assert.notEqual(first.session.csrf, second.session.csrf);
-  const third = auth.createSession(owner, false);
-  assert.equal(auth.session(first.id), null, 'the oldest session made room');
-  assert.equal(auth.session(second.id)?.owner, true);
-  assert.equal(auth.session(third.id)?.owner, false);
+  assert.equal(auth.createSession(bob, false), null, 'full: refused');
+  assert.equal(auth.session(first.id)?.owner, true, "nobody else's session was ended");
+  assert.equal(auth.session(second.id)?.owner, false);
   clock = 1000;
   assert.equal(auth.session(second.id), null, 'expired');
   assert.equal(auth.session(undefined), null);
+  assert.notEqual(auth.createSession(bob, false), null, 'room again once they expired');
+});
+
+test("one account logging in again and again ends only its own oldest sessions, not the owner's", () => {
+  const auth = new WebAuth({ maxSessions: 256, maxSessionsPerAccount: 8 });
+  const mine = auth.createSession(owner, true);
+  const bobs = auth.createSession(bob, false);
+  const alices = Array.from({ length: 300 }, () => auth.createSession(alice, false));
+  assert.ok(mine !== null && bobs !== null && alices.every((s) => s !== null));
+  assert.equal(auth.session(mine.id)?.owner, true, 'the owner is still logged in');
+  assert.equal(auth.session(bobs.id)?.principal.name, 'bob', 'so is bob');
+  const live = alices.filter((s) => s !== null && auth.session(s.id) !== null);
+  assert.equal(live.length, 8, "alice holds her 8 newest sessions");
+  assert.equal(live[0], alices[292]);
+  // the account's name compares as the store compares it (ASCII case)
+  assert.notEqual(auth.createSession({ ...alice, name: 'ALICE' }, false), null);
+  assert.equal(auth.session((alices[292] as { id: string }).id), null, 'ALICE is alice');
+});
+
+test('a new password or a deleted account ends its sessions; new groups only mark them for a re-read', () => {
+  const auth = new WebAuth();
+  const a = auth.createSession(alice, false);
+  const b = auth.createSession(bob, false);
+  const o = auth.createSession({ ...owner, name: 'alice' }, true);
+  assert.ok(a !== null && b !== null && o !== null);
+  auth.accountChanged('Alice', 'groups');
+  assert.equal(auth.session(a.id), a.session, 'still logged in after a change of groups');
+  assert.equal(auth.changedSince('alice', a.session.checked), true, 'its groups are to be read again');
+  assert.equal(auth.changedSince('bob', b.session.checked), false);
+  auth.accountChanged('ALICE', 'password');
+  assert.equal(auth.session(a.id), null, 'a new password logs her out');
+  assert.equal(auth.isLive(a.session), false);
+  assert.equal(auth.session(o.id)?.owner, true, "the owner's session is not the account's");
+  auth.accountChanged('bob', 'deleted');
+  assert.equal(auth.session(b.id), null, 'a deleted account is logged out');
+  // a login whose password check began before the account was deleted does not outlive it
+  const checkedAt = auth.tick;
+  auth.accountChanged('carol', 'deleted');
+  const late = auth.createSession({ ...alice, name: 'carol' }, false, checkedAt);
+  assert.ok(late !== null);
+  assert.equal(auth.session(late.id), null);
 });
 
 test('unused one-time tokens are bounded in number', () => {

@@ -9,8 +9,10 @@ const digest = (secret: string): string => createHash('sha256').update(secret).d
 export interface WebAuthLimits {
   /** A session ends this long after login, used or not. */
   readonly sessionLifetimeMs: number;
-  /** Sessions held at once; the oldest is ended to make room. */
+  /** Sessions held at once; past it a login is refused (nobody's session is ended for it). */
   readonly maxSessions: number;
+  /** Sessions one account (or the owner) holds at once; its oldest is ended to make room. */
+  readonly maxSessionsPerAccount: number;
   /** A one-time login token not used within this is void. */
   readonly loginTokenLifetimeMs: number;
   /** Unused one-time tokens held at once; the oldest is void past it. */
@@ -20,25 +22,37 @@ export interface WebAuthLimits {
 export const DEFAULT_WEB_AUTH_LIMITS: WebAuthLimits = {
   sessionLifetimeMs: 12 * 3600_000,
   maxSessions: 256,
+  maxSessionsPerAccount: 8,
   loginTokenLifetimeMs: 24 * 3600_000,
   maxLoginTokens: 32,
 };
 
 export interface WebSession {
-  readonly principal: Principal;
+  /** Who is logged in; an account's groups are re-read when the account changes. */
+  principal: Principal;
   /** Logged in with a one-time URL: the owner of the data dir. */
   readonly owner: boolean;
+  /** The account it was logged in with, case-folded as the store compares names; null for the owner. */
+  readonly account: string | null;
   /** Sent back by the page on every mutation (X-CSRF-Token); bound to this session. */
   readonly csrf: string;
   readonly expiresAt: number;
   /** The key it is held under (the id's hash): to end it. */
   readonly key: string;
+  /** The change counter when the principal was last read from the accounts (see WebAuth.changedSince). */
+  checked: number;
 }
+
+/** Account names compare as the store compares them: SQLite's NOCASE, which folds ASCII letters only. */
+export const foldName = (name: string): string => name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 
 /**
  * The web inbox's logins: sessions held in memory under the hash of their cookie id (so a
  * lookup leaks nothing through timing), and one-time login tokens for the data dir's owner.
  * A daemon restart ends every session, which is the safe default for a loopback page.
+ *
+ * Sessions follow their account: a new password or the account's deletion ends them, a change
+ * of groups or tokens is noted (accountChanged) so the caller re-reads the groups before use.
  */
 export class WebAuth {
   readonly #limits: WebAuthLimits;
@@ -46,6 +60,9 @@ export class WebAuth {
   /** Insertion order is age order: the first entry is the oldest. */
   readonly #sessions = new Map<string, WebSession>();
   readonly #loginTokens = new Map<string, number>();
+  /** Counts account changes; per account, the count at its latest change and latest credential change. */
+  #tick = 0;
+  readonly #changes = new Map<string, { any: number; credentials: number }>();
 
   constructor(limits: Partial<WebAuthLimits> = {}, now: () => number = Date.now) {
     this.#limits = { ...DEFAULT_WEB_AUTH_LIMITS, ...limits };
@@ -70,13 +87,25 @@ export class WebAuth {
     return expiresAt !== undefined && expiresAt > this.#now();
   }
 
-  /** Starts a session; returns its cookie id (shown to the browser only). */
-  createSession(principal: Principal, owner: boolean): { id: string; session: WebSession } {
+  /** The account-change counter now: taken before a logon, so a change during it is seen (changedSince). */
+  get tick(): number {
+    return this.#tick;
+  }
+
+  /**
+   * Starts a session; returns its cookie id (shown to the browser only), or null when the
+   * sessions are all taken: then the login is refused rather than ending someone else's session.
+   * `checkedAt` is the tick taken before the credentials were checked.
+   */
+  createSession(principal: Principal, owner: boolean, checkedAt = this.#tick): { id: string; session: WebSession } | null {
     this.#sweep();
-    while (this.#sessions.size >= this.#limits.maxSessions) this.#sessions.delete(this.#sessions.keys().next().value as string);
+    const account = owner ? null : foldName(principal.name);
+    const mine = [...this.#sessions.values()].filter((s) => s.owner === owner && s.account === account);
+    for (const old of mine.slice(0, Math.max(0, mine.length - this.#limits.maxSessionsPerAccount + 1))) this.#sessions.delete(old.key);
+    if (this.#sessions.size >= this.#limits.maxSessions) return null;
     const id = newSecret();
     const key = digest(id);
-    const session: WebSession = { principal, owner, csrf: newSecret(), expiresAt: this.#now() + this.#limits.sessionLifetimeMs, key };
+    const session: WebSession = { principal, owner, account, csrf: newSecret(), expiresAt: this.#now() + this.#limits.sessionLifetimeMs, key, checked: checkedAt };
     this.#sessions.set(key, session);
     return { id, session };
   }
@@ -86,7 +115,7 @@ export class WebAuth {
     if (id === undefined || id.length > 128) return null;
     const session = this.#sessions.get(digest(id));
     if (session === undefined) return null;
-    if (session.expiresAt <= this.#now()) {
+    if (session.expiresAt <= this.#now() || (session.account !== null && this.#credentialsChangedSince(session.account, session.checked))) {
       this.#sessions.delete(session.key);
       return null;
     }
@@ -99,6 +128,28 @@ export class WebAuth {
 
   end(session: WebSession): void {
     this.#sessions.delete(session.key);
+  }
+
+  /**
+   * An account changed (Accounts.watch): a new password or its deletion ends its sessions at
+   * once; any change makes changedSince true for what was derived before it (groups, streams).
+   */
+  accountChanged(name: string, change: 'password' | 'groups' | 'tokens' | 'deleted'): void {
+    const account = foldName(name);
+    const tick = ++this.#tick;
+    const credentials = change === 'password' || change === 'deleted';
+    const before = this.#changes.get(account);
+    this.#changes.set(account, { any: tick, credentials: credentials ? tick : (before?.credentials ?? 0) });
+    if (credentials) for (const session of this.#sessions.values()) if (session.account === account) this.#sessions.delete(session.key);
+  }
+
+  /** Whether the account changed after `tick` (what was read of it then may be stale). */
+  changedSince(name: string, tick: number): boolean {
+    return (this.#changes.get(foldName(name))?.any ?? 0) > tick;
+  }
+
+  #credentialsChangedSince(account: string, tick: number): boolean {
+    return (this.#changes.get(account)?.credentials ?? 0) > tick;
   }
 
   get sessionLifetimeMs(): number {

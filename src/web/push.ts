@@ -2,16 +2,26 @@ import type { ServerResponse } from 'node:http';
 import type { MessageEvent } from '../messenger/events.js';
 import type { StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
+import { foldName } from './auth.js';
 
 /** Who may see a message: the web's rule, applied to the inbox API and to the live stream alike. */
 export interface Viewer {
   /** The owner and Administrators see every message. */
   readonly seesAll: boolean;
-  /** Otherwise only messages to these names (the account's alias and the workgroup), lowercase. */
+  /**
+   * Otherwise only messages to these names: the account's alias and the workgroup, in their
+   * canonical form (upper case in the OEM code page, as messages are stored). They are compared
+   * as the store's list compares them (SQLite NOCASE: ASCII letters only), so the live stream and
+   * the list always agree.
+   */
   readonly recipients: readonly string[];
 }
 
-export const canSee = (viewer: Viewer, to: string): boolean => viewer.seesAll || viewer.recipients.includes(to.toLowerCase());
+export const canSee = (viewer: Viewer, to: string): boolean => {
+  if (viewer.seesAll) return true;
+  const name = foldName(to);
+  return viewer.recipients.some((recipient) => foldName(recipient) === name);
+};
 
 export interface PushLimits {
   /** Streams open at once, over all sessions. */
@@ -31,6 +41,8 @@ interface Client {
   readonly session: string;
   readonly response: ServerResponse;
   readonly stillAllowed: () => boolean;
+  /** Cut off: nothing more is written, but it counts against the limits until its socket is closed. */
+  dropped: boolean;
 }
 
 /**
@@ -68,17 +80,39 @@ export class PushHub implements Sink {
     return mine < this.#limits.maxPerSession;
   }
 
-  /** Takes over an HTTP response as an event stream until the page goes or the session ends. */
-  open(response: ServerResponse, viewer: Viewer, session: string, stillAllowed: () => boolean): void {
-    const client: Client = { viewer, session, response, stillAllowed };
+  /**
+   * Takes over an HTTP response as an event stream until the page goes or the session ends.
+   * False, and nothing held, when the page has already gone (it left during the login check).
+   */
+  open(response: ServerResponse, viewer: Viewer, session: string, stillAllowed: () => boolean): boolean {
+    if (response.destroyed || response.socket === null || response.socket.destroyed) return false;
+    const client: Client = { viewer, session, response, stillAllowed, dropped: false };
     this.#clients.add(client);
     response.on('close', () => this.#clients.delete(client));
     this.#heartbeat ??= setInterval(() => this.#beat(), this.#limits.heartbeatMs).unref();
+    return true;
   }
 
-  /** Writes to one stream (the replay after a reconnect). */
-  send(response: ServerResponse, event: string, data: unknown, id?: number): void {
-    response.write(frame(event, data, id));
+  /**
+   * The replay after a reconnect: `messages` newest first (as the store lists them), written
+   * oldest first, as many of the newest as fit in the stream's buffer bound. When some did not
+   * fit, `event: reload` tells the page to fetch the list again instead.
+   */
+  catchUp(response: ServerResponse, messages: ReadonlyArray<{ readonly id: number }>, more = false): void {
+    const frames: string[] = [];
+    let bytes = response.writableLength;
+    let complete = !more;
+    for (const message of messages) {
+      const chunk = frame('message', message, message.id);
+      bytes += Buffer.byteLength(chunk);
+      if (bytes > this.#limits.maxBufferedBytes) {
+        complete = false;
+        break;
+      }
+      frames.push(chunk);
+    }
+    if (response.destroyed) return;
+    response.write(frames.reverse().join('') + (complete ? '' : frame('reload', { reason: 'more missed messages than a stream replays' })));
   }
 
   deliver(message: StoredMessage): void {
@@ -86,7 +120,7 @@ export class PushHub implements Sink {
     const chunk = frame('message', this.#render(message), message.id);
     let pages = 0;
     for (const client of this.#clients) {
-      if (!canSee(client.viewer, message.to)) continue;
+      if (client.dropped || !canSee(client.viewer, message.to)) continue;
       this.#write(client, chunk);
       pages++;
     }
@@ -104,6 +138,11 @@ export class PushHub implements Sink {
     for (const client of this.#clients) if (client.session === session) this.#drop(client);
   }
 
+  /** Ends the streams no longer allowed (an account changed): their pages reconnect and log in again. */
+  sweep(): void {
+    for (const client of this.#clients) if (!client.dropped && !client.stillAllowed()) this.#drop(client);
+  }
+
   close(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
@@ -111,6 +150,7 @@ export class PushHub implements Sink {
   }
 
   #write(client: Client, chunk: string): void {
+    if (client.dropped) return;
     if (!client.stillAllowed() || client.response.writableLength > this.#limits.maxBufferedBytes) {
       this.#drop(client);
       return;
@@ -126,9 +166,13 @@ export class PushHub implements Sink {
     }
   }
 
+  /**
+   * Cuts a stream off: its socket is destroyed, not ended (an end waits behind the unread
+   * output, holding the socket and its buffers). It counts until the socket's close event.
+   */
   #drop(client: Client): void {
-    this.#clients.delete(client);
-    client.response.end();
+    client.dropped = true;
+    client.response.destroy();
   }
 }
 

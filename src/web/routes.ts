@@ -3,10 +3,11 @@ import { handleRequest, type ControlServices } from '../control/handlers.js';
 import { isNetApiError } from '../messenger/errors.js';
 import { hasBeenAcknowledged, hasBeenRead, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import { messageToJson, type MessageJson, type Priority, type StoredMessage } from '../messenger/message.js';
+import { oemUpperCase } from '../messenger/names.js';
 import type { RateLimiter } from '../policy/rate-limit.js';
 import type { Principal } from '../security/access.js';
 import type { MessageQuery } from '../store/database.js';
-import { cookieValue, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
+import { cookieValue, foldName, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
 import { canSee, type PushHub, type Viewer } from './push.js';
 
 /** The store calls the web inbox makes (the daemon hands it the SqliteStore's). */
@@ -74,9 +75,11 @@ const notFound = () => new HttpError(404, 2273, 'NERR_NameNotFound', 'No such me
 export function registerRoutes(app: FastifyInstance, context: WebContext): void {
   const { auth, push, services, store } = context;
 
+  // Aliases as messages are stored: upper case in the OEM code page (normalizeAlias), so É is É
+  // in the list's SQL (NOCASE folds ASCII only) as on the live stream.
   const viewerOf = (caller: Caller): Viewer => ({
     seesAll: caller.owner || services.access.isAdmin(caller.principal),
-    recipients: [caller.principal.name.toLowerCase(), context.workgroup.toLowerCase()],
+    recipients: [oemUpperCase(caller.principal.name, services.messenger.charset), oemUpperCase(context.workgroup, services.messenger.charset)],
   });
 
   const render = (message: StoredMessage, states?: MessageStates): WebMessage => ({
@@ -90,32 +93,58 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     return messages.map((m) => render(m, states.get(m.id)));
   };
 
-  const address = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
-  const source = (request: FastifyRequest) => `${address(request)}:${request.socket.remotePort ?? 0}`;
+  /**
+   * Where a call comes from, for the audit log and the logon limiter: the address without the
+   * port. Each connection has a port of its own, so keyed on address:port a flood of refused
+   * logons would get a fresh audit allowance per connection.
+   */
+  const source = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
+
+  /** A refused logon: audited under the address, and the answer to give. */
+  const refuseLogon = (request: FastifyRequest, who: string, why: string, httpStatus = 401, message = 'The user name, password or token is incorrect.') => {
+    services.audit.record({ event: 'refused-logon', principal: who, source: source(request), detail: `web: ${why}`, status: 5 });
+    return new HttpError(httpStatus, 5, 'ERROR_ACCESS_DENIED', httpStatus === 429 ? 'Too many logon attempts from this address; wait and try again.' : message);
+  };
+
+  /** Charges a logon attempt to the address before the costly check (given back on success, as on the secure channel). */
+  const chargeLogon = (request: FastifyRequest, who: string) => {
+    if (!context.logons.take(source(request))) throw refuseLogon(request, who, 'rate', 429);
+  };
 
   /** Logs in with a password or API token; failures are charged to the address and audited. */
   const logon = async (request: FastifyRequest, credentials: { token: string } | { user: string; password: string }): Promise<Principal> => {
     const who = 'user' in credentials ? `user ${credentials.user.slice(0, 64)}` : 'token';
-    const refuse = (why: string, httpStatus = 401) => {
-      services.audit.record({ event: 'refused-logon', principal: who, source: source(request), detail: `web: ${why}`, status: 5 });
-      return new HttpError(httpStatus, 5, 'ERROR_ACCESS_DENIED', httpStatus === 429 ? 'Too many logon attempts from this address; wait and try again.' : 'The user name, password or token is incorrect.');
-    };
-    // charged before the costly check, given back on success (as on the secure channel)
-    if (!context.logons.take(address(request))) throw refuse('rate', 429);
+    chargeLogon(request, who);
     const principal = await services.accounts.authenticate(credentials, source(request));
-    if (principal === null) throw refuse('bad credentials');
-    context.logons.refund(address(request));
+    if (principal === null) throw refuseLogon(request, who, 'bad credentials');
+    context.logons.refund(source(request));
     return principal;
   };
 
-  /** Who is calling: the Authorization header wins over the cookie (API clients send no cookie). */
-  const identify = async (request: FastifyRequest): Promise<Caller> => {
+  /**
+   * Who is calling: the Authorization header wins over the cookie (API clients send no cookie).
+   * `checkedAt` is the account-change tick before the check: what is built on the answer (a
+   * stream) ends when the account changes after it.
+   */
+  const identify = async (request: FastifyRequest): Promise<Caller & { checkedAt: number }> => {
     const credentials = headerCredentials(request.headers.authorization);
     if (credentials === 'malformed') throw badRequest('The Authorization header is neither Bearer TOKEN nor Basic user:password.');
-    if (credentials !== null) return { principal: await logon(request, credentials), session: null, owner: false };
+    if (credentials !== null) {
+      const checkedAt = auth.tick;
+      return { principal: await logon(request, credentials), session: null, owner: false, checkedAt };
+    }
     const session = auth.session(cookieValue(request.headers.cookie, context.cookieName));
     if (session === null) throw unauthenticated();
-    return { principal: session.principal, session, owner: session.owner };
+    // The account's groups changed since they were read: read them again (a new password or a
+    // deleted account has already ended the session).
+    if (session.account !== null && auth.changedSince(session.account, session.checked)) {
+      const checkedAt = auth.tick;
+      const groups = await services.accounts.groupsOf(session.principal.name);
+      if (!auth.isLive(session)) throw unauthenticated();
+      session.principal = { ...session.principal, groups };
+      session.checked = checkedAt;
+    }
+    return { principal: session.principal, session, owner: session.owner, checkedAt: session.checked };
   };
 
   /**
@@ -189,8 +218,20 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cache-Control', 'no-store');
+    // Every query parameter is one string: `?q=a&q=b` (an array) is refused here, for every route
+    const query = request.query;
+    if (typeof query === 'object' && query !== null) {
+      for (const [name, value] of Object.entries(query)) {
+        if (typeof value !== 'string') throw badRequest(`The query parameter "${name.slice(0, 64)}" must be given once.`);
+      }
+    }
     return undefined;
   });
+
+  // Unknown paths and methods answer as every other error does
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ status: 50, name: 'ERROR_NOT_SUPPORTED', message: `There is no ${request.method} ${request.url.split('?')[0]?.slice(0, 200)} here.` }),
+  );
 
   app.setErrorHandler((error: unknown, _request, reply) => {
     if (error instanceof HttpError) return reply.code(error.httpStatus).send({ status: error.status, name: error.statusName, message: error.message });
@@ -236,11 +277,14 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     const body = jsonBody(request);
     let principal: Principal;
     let owner = false;
+    const checkedAt = auth.tick;
     if (body.token !== undefined) {
+      // charged to the address like a password: guessing links is guessing passwords
+      chargeLogon(request, 'one-time login');
       if (!auth.consumeLoginToken(body.token)) {
-        services.audit.record({ event: 'refused-logon', principal: 'one-time login', source: source(request), detail: 'web: the login link was used or has expired', status: 5 });
-        throw new HttpError(401, 5, 'ERROR_ACCESS_DENIED', 'This login link was already used or has expired: ask for a new one with "netsend web url".');
+        throw refuseLogon(request, 'one-time login', 'the login link was used or has expired', 401, 'This login link was already used or has expired: ask for a new one with "netsend web url".');
       }
+      context.logons.refund(source(request));
       principal = await context.ownerPrincipal();
       owner = true;
     } else if (typeof body.user === 'string' && typeof body.password === 'string') {
@@ -248,7 +292,9 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     } else {
       throw badRequest('Send {"user","password"} or {"token"}.');
     }
-    const { id, session } = auth.createSession(principal, owner);
+    const created = auth.createSession(principal, owner, checkedAt);
+    if (created === null) throw new HttpError(503, 8, 'ERROR_NOT_ENOUGH_MEMORY', 'Too many web sessions are open on this server; try again later.');
+    const { id, session } = created;
     const maxAge = Math.floor(auth.sessionLifetimeMs / 1000);
     reply.header('Set-Cookie', `${context.cookieName}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`);
     return { user: principal.name, owner, csrf: session.csrf };
@@ -266,7 +312,7 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
 
   app.get('/api/messages', async (request) => {
     const caller = await identify(request);
-    const query = request.query as Record<string, string | undefined>;
+    const query = request.query as Record<string, string | undefined>; // strings only: the onRequest hook
     const number = (value: string | undefined, fallback: number, what: string) => {
       if (value === undefined || value === '') return fallback;
       const n = Number(value);
@@ -332,8 +378,23 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
 
   // New messages as they arrive (Server-Sent Events), only those this caller may see.
   app.get('/api/events', async (request, reply) => {
-    const caller = await identify(request);
-    const sessionKey = caller.session?.key ?? `header:${caller.principal.name}`;
+    // A page that leaves during the login check (a password's scrypt, the store) must not take a
+    // slot: its close is seen from before the check, and nothing is opened after it.
+    let gone = false;
+    const leave = () => (gone = true);
+    reply.raw.once('close', leave);
+    let caller: Caller & { checkedAt: number };
+    try {
+      caller = await identify(request);
+    } finally {
+      reply.raw.off('close', leave);
+    }
+    if (gone || request.socket.destroyed) {
+      reply.hijack();
+      reply.raw.destroy();
+      return;
+    }
+    const sessionKey = caller.session?.key ?? `header:${foldName(caller.principal.name)}`;
     if (!push.hasRoom(sessionKey)) throw new HttpError(429, 8, 'ERROR_NOT_ENOUGH_MEMORY', 'Too many open inbox pages; close some.');
     const viewer = viewerOf(caller);
     const lastSeen = Number(request.headers['last-event-id'] ?? (request.query as Record<string, string | undefined>).after ?? 0);
@@ -346,12 +407,17 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
       'X-Accel-Buffering': 'no',
     });
     const session = caller.session;
-    push.open(response, viewer, sessionKey, () => session === null || auth.isLive(session));
+    const account = caller.owner ? null : caller.principal.name;
+    const { checkedAt } = caller;
+    // Ends with the session, and when the account changes (new password, groups or token, deleted):
+    // the page reconnects and is checked again.
+    const stillAllowed = () => (session === null || auth.isLive(session)) && (account === null || !auth.changedSince(account, checkedAt));
+    if (!push.open(response, viewer, sessionKey, stillAllowed)) return;
     // Registered before the catch-up query, so nothing falls between; the page drops repeats by id.
     response.write('retry: 2000\n\n');
     if (Number.isSafeInteger(lastSeen) && lastSeen > 0) {
-      const missed = await store.findMessages({ beforeId: null, afterId: lastSeen, limit: MAX_REPLAY, text: null, recipients: viewer.seesAll ? null : viewer.recipients });
-      for (const message of (await withStates(missed)).reverse()) push.send(response, 'message', message, message.id);
+      const missed = await store.findMessages({ beforeId: null, afterId: lastSeen, limit: MAX_REPLAY + 1, text: null, recipients: viewer.seesAll ? null : viewer.recipients });
+      push.catchUp(response, await withStates(missed.slice(0, MAX_REPLAY)), missed.length > MAX_REPLAY);
     }
   });
 

@@ -46,6 +46,7 @@ export class WebServer {
   readonly #app: FastifyInstance;
   readonly #options: WebServerOptions;
   #port = 0;
+  #unwatch: () => void = () => {};
 
   private constructor(options: WebServerOptions, app: FastifyInstance) {
     this.#options = options;
@@ -66,6 +67,12 @@ export class WebServer {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     const server = new WebServer(options, app);
+    // Sessions and streams follow their account: a new password or a deleted account ends them at
+    // once, new groups are read again before the next request, and streams reconnect to be checked.
+    server.#unwatch = options.services.accounts.watch((user, change) => {
+      server.auth.accountChanged(user, change);
+      options.push.sweep();
+    });
     const names = new Set(['localhost', hostname().toLowerCase(), hostname().toLowerCase().split('.')[0] as string, options.services.messenger.computerName.toLowerCase()]);
     registerRoutes(app, {
       services: options.services,
@@ -82,6 +89,7 @@ export class WebServer {
     try {
       await app.listen({ port: options.port, host: options.bind });
     } catch (error) {
+      server.#unwatch();
       await app.close();
       throw error;
     }
@@ -106,6 +114,7 @@ export class WebServer {
   }
 
   async close(): Promise<void> {
+    this.#unwatch();
     this.#options.push.close();
     await this.#app.close();
   }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { DaemonProcess } from '../helpers/daemon.js';
 import { WebSession, addAccount, loginUrl, startWebDaemon } from '../helpers/web.js';
@@ -17,6 +18,23 @@ interface ApiMessage {
 }
 
 const tokenOf = (url: string) => new URL(url).hash.replace('#token=', '');
+
+/** Whether a live stream ends (the server closed it) within `ms`. */
+async function streamEnds(response: Response, ms: number): Promise<boolean> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const timer = new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), ms));
+  const ended = (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // reset: ended as well
+    }
+    return 'ended' as const;
+  })();
+  const result = await Promise.race([ended, timer]);
+  if (result === 'open') await reader.cancel().catch(() => {});
+  return result === 'ended';
+}
 
 describe('the web API', () => {
   let daemon: DaemonProcess;
@@ -192,9 +210,129 @@ describe('the web API', () => {
     }
   });
 
+  test('an account that changes is not trusted on its old login: lost groups take effect at once, a new password logs it out', async () => {
+    await addAccount(daemon, 'carol', 'carol-pw', ['Administrators']);
+    assert.equal((await daemon.cli(['send', 'BOB', 'bob only, carol as admin'])).code, 0);
+    const carol = await WebSession.login(base, { user: 'carol', password: 'carol-pw' });
+    const session = async () => (await (await carol.get('/api/session')).json()) as { admin: boolean; canManageAliases: boolean };
+    const texts = async () => ((await (await carol.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages.map((m) => m.text);
+    assert.equal((await session()).admin, true);
+    assert.ok((await texts()).includes('bob only, carol as admin'), 'an administrator sees every message');
+    const stream = await fetch(`${base}/api/events`, { headers: { Cookie: carol.cookie } });
+    assert.equal(stream.status, 200);
+    assert.equal((await daemon.cli(['user', 'groups', 'carol', '--remove', 'Administrators'])).code, 0);
+    assert.deepEqual([(await session()).admin, (await session()).canManageAliases], [false, false]);
+    assert.ok(!(await texts()).includes('bob only, carol as admin'), 'no longer an administrator: no longer sees all');
+    assert.equal((await carol.send('POST', '/api/aliases', { name: 'carols' })).status, 403);
+    assert.equal(await streamEnds(stream, 3000), true, 'her stream (which saw everything) is closed, to reconnect as what she is now');
+    assert.equal((await daemon.cli(['user', 'password', 'carol'], { input: 'carol-new-pw\n' })).code, 0);
+    assert.equal((await carol.get('/api/session')).status, 401, 'a new password ends the sessions of the old one');
+    assert.equal((await carol.send('POST', '/api/send', { to: 'ALICE', text: 'after the password change' })).status, 401);
+  });
+
+  test("a deleted account is logged out at once, and its streams end, the token's too", async () => {
+    await addAccount(daemon, 'dave', 'dave-pw', ['Server Operators']);
+    const token = (await daemon.cli(['user', 'token', 'dave'])).stdout.trim();
+    const dave = await WebSession.login(base, { user: 'dave', password: 'dave-pw' });
+    const cookieStream = await fetch(`${base}/api/events`, { headers: { Cookie: dave.cookie } });
+    const tokenStream = await fetch(`${base}/api/events`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.deepEqual([cookieStream.status, tokenStream.status], [200, 200]);
+    assert.equal((await daemon.cli(['user', 'delete', 'dave'])).code, 0);
+    assert.equal(await streamEnds(tokenStream, 3000), true, 'the Bearer stream ends');
+    assert.equal(await streamEnds(cookieStream, 3000), true, 'the session stream ends');
+    assert.equal((await dave.get('/api/session')).status, 401);
+    assert.equal((await fetch(`${base}/api/events`, { headers: { Authorization: `Bearer ${token}` } })).status, 401);
+  });
+
+  test('an account whose name is not ASCII sees the messages to its alias in the list as on the live stream', async () => {
+    assert.equal((await daemon.cli(['name', 'ÉMILE', '/add'])).code, 0);
+    await addAccount(daemon, 'émile', 'emile-pw');
+    const emile = await WebSession.login(base, { user: 'émile', password: 'emile-pw' });
+    const stream = await fetch(`${base}/api/events`, { headers: { Cookie: emile.cookie } });
+    assert.equal((await daemon.cli(['send', 'ÉMILE', 'pour émile'])).code, 0);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let live = '';
+    while (!live.includes('pour émile')) live += Buffer.from((await reader.read()).value ?? []).toString();
+    await reader.cancel();
+    const listed = ((await (await emile.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages.map((m) => m.text);
+    assert.deepEqual(listed, ['pour émile']);
+    const after = ((await (await emile.get('/api/messages?q=pour')).json()) as { messages: ApiMessage[] }).messages.map((m) => m.text);
+    assert.deepEqual(after, ['pour émile'], 'and in search');
+  });
+
+  test('a query parameter given twice is a bad request (status 87), not an internal error', async () => {
+    for (const path of ['/api/messages?q=a&q=b', '/api/messages?limit=1&limit=2', '/api/events?after=1&after=2']) {
+      const response = await owner.get(path);
+      assert.equal(response.status, 400, path);
+      assert.deepEqual(Object.keys((await response.json()) as object), ['status', 'name', 'message']);
+    }
+    const response = await owner.get('/api/messages?q=a&q=b');
+    assert.equal(((await response.json()) as { status: number }).status, 87);
+  });
+
+  test('an unknown path answers 404 with the same error body as everything else', async () => {
+    for (const [method, path] of [['GET', '/api/nope'], ['GET', '/nope'], ['DELETE', '/api/messages']] as const) {
+      const response = await fetch(`${base}${path}`, { method, headers: { Cookie: owner.cookie } });
+      assert.equal(response.status, 404, path);
+      const body = (await response.json()) as { status: number; name: string; message: string };
+      assert.deepEqual([body.status, body.name], [50, 'ERROR_NOT_SUPPORTED'], path);
+      assert.match(body.message, /There is no/);
+    }
+  });
+
   test('logging out ends the session', async () => {
     const session = await WebSession.login(base, { user: 'bob', password: 'bob-pw' });
     assert.equal((await session.send('POST', '/api/logout')).status, 200);
     assert.equal((await session.get('/api/session')).status, 401);
+  });
+});
+
+describe('the web API against floods', () => {
+  let daemon: DaemonProcess;
+  let base: string;
+  let stop: () => Promise<void>;
+
+  before(async () => {
+    ({ daemon, base, stop } = await startWebDaemon());
+    await addAccount(daemon, 'erin', 'erin-pw');
+  });
+  after(() => stop());
+
+  test('pages that leave during the password check take no stream slots: a ninth stream still opens', async () => {
+    const basic = `Basic ${Buffer.from('erin:erin-pw').toString('base64')}`;
+    const port = Number(new URL(base).port);
+    for (let i = 0; i < 9; i++) {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.on('connect', resolve));
+      socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${basic}\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      socket.destroy(); // gone while scrypt checks the password
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    const stream = await fetch(`${base}/api/events`, { headers: { Authorization: basic } });
+    assert.equal(stream.status, 200, await (stream.status === 200 ? Promise.resolve('') : stream.text()));
+    await stream.body?.cancel();
+  });
+
+  test('one-time login guesses are charged to the address like passwords, and refused logons are audited per address, not per connection', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      // a fresh connection each time: a fresh source port
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(`${base}/api/login`, { method: 'POST', agent: false, headers: { Origin: base, 'Content-Type': 'application/json', Connection: 'close' } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject).end(JSON.stringify({ token: `guess-${i}` }));
+      });
+      statuses.push(status);
+    }
+    assert.ok(statuses.slice(0, 5).every((s) => s === 401), statuses.join(' '));
+    assert.ok(statuses.slice(12).every((s) => s === 429), `slowed down after the burst: ${statuses.join(' ')}`);
+    const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event: string; source: string | null });
+    const refused = audit.filter((r) => r.event === 'refused-logon');
+    assert.ok(refused.length <= 22, `${refused.length} refused-logon records for 40 attempts: the audit's allowance is per address`);
+    assert.ok(refused.every((r) => r.source === '127.0.0.1'), JSON.stringify(refused.slice(0, 2)));
   });
 });

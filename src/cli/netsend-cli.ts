@@ -133,7 +133,12 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   }
   const dataDir = resolveDataDir(values['data-dir'], io.env);
   const config = loadConfig({ dataDir, flags, env: io.env, ...(values.config === undefined ? {} : { configFile: values.config }) });
-  const log = (line: string) => io.stderr.write(`netsend: ${line}\n`);
+  // A log whose reader went away (EPIPE) drops its lines; an unhandled 'error' on it would end the daemon.
+  let logGone = false;
+  io.stderr.on('error', () => (logGone = true));
+  const log = (line: string) => {
+    if (!logGone) io.stderr.write(`netsend: ${line}\n`);
+  };
   const daemon = await Daemon.start(config, { stdout: io.stdout, log });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

@@ -248,7 +248,8 @@ export class Daemon {
       const push = config.httpPort === 0 ? undefined : new PushHub();
       if (push) push.onDelivered = (message) => receipts.record(message.id, 'delivered', 'web', null);
       const sinks: Sink[] = [];
-      if (config.terminal) sinks.push(new TerminalSink(io.stdout));
+      // its one line about a dead output goes to the log, which is another stream (the CLI: stderr)
+      if (config.terminal) sinks.push(new TerminalSink(io.stdout, io.log));
       if (tty) sinks.push(tty);
       if (desktop) sinks.push(desktop);
       retry.push(...sinks.filter((sink) => sink === tty || sink === desktop));

@@ -13,6 +13,15 @@ test('a receipt is the furthest any surface got: stored, then shown, read, ackno
   assert.equal(receiptOf(1, states(event('shown', 'tty', 1), event('read', 'web', 2))).state, 'read');
   const acked = receiptOf(1, states(event('acknowledged', 'desktop', 3, 'alice'), event('read', 'web', 4)));
   assert.deepEqual({ state: acked.state, by: acked.acknowledgedBy, on: acked.acknowledgedOn }, { state: 'acknowledged', by: 'alice', on: 'desktop' });
+  const twice = receiptOf(1, states(event('acknowledged', 'desktop', 5, 'alice'), event('acknowledged', 'web', 6, 'bob')));
+  assert.deepEqual([twice.acknowledgedBy, twice.acknowledgedOn], ['bob', 'web'], 'of two acknowledgements, the newer');
+});
+
+test('a message delivered to an open page but never looked at is expired after its time to live, and send --wait stops there', () => {
+  const states: MessageStates = { messageId: 1, latest: event('delivered', 'web', 3), surfaces: { web: event('delivered', 'web', 3), store: event('expired', 'store', 2) } };
+  assert.equal(receiptOf(1, states).state, 'expired');
+  const later: MessageStates = { ...states, surfaces: { ...states.surfaces, web: event('read', 'web', 4, 'alice') } };
+  assert.equal(receiptOf(1, later).state, 'read', 'read after all, late: the receipt says so');
 });
 
 class MemoryStore implements ReceiptStore {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { StoredAlias } from '../messenger/aliases.js';
-import type { MessageEvent, MessageEventInput, MessageStates } from '../messenger/events.js';
+import { STATE_RANK, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import type { IncomingMessage, Priority, StoredMessage, Via } from '../messenger/message.js';
 import type { UserRecord, UserSummary } from '../security/accounts.js';
 import type { AuditEntry, AuditRecord } from '../security/audit.js';
@@ -271,22 +271,29 @@ export class SqliteDatabase {
     return (this.#db.prepare(`SELECT * FROM message_events WHERE message_id = ? ORDER BY id`).all(messageId) as EventRow[]).map(rowToEvent);
   }
 
-  /** For each message that has events: its newest event overall and its newest on each surface. */
+  /**
+   * For each message that has events: its newest event overall, and on each surface the furthest
+   * it got (the highest state, of equals the newest: `outranks`), so a state never goes back.
+   */
   latestMessageStates(messageIds: readonly number[]): MessageStates[] {
     if (messageIds.length === 0) return [];
     if (messageIds.length > MAX_STATE_QUERY) throw new RangeError(`At most ${MAX_STATE_QUERY} messages per state query`);
+    const rank = `CASE state ${Object.entries(STATE_RANK).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} ELSE 0 END`;
     const rows = this.#db
       .prepare(
-        `SELECT e.* FROM message_events e
-         JOIN (SELECT max(id) AS id FROM message_events WHERE message_id IN (${messageIds.map(() => '?').join(', ')}) GROUP BY message_id, surface) newest
-         ON e.id = newest.id ORDER BY e.id`,
+        `SELECT * FROM (
+           SELECT e.*, row_number() OVER (PARTITION BY message_id, surface ORDER BY ${rank} DESC, id DESC) AS place,
+                  max(id) OVER (PARTITION BY message_id) AS newest
+           FROM message_events e WHERE message_id IN (${messageIds.map(() => '?').join(', ')})
+         ) WHERE place = 1 OR id = newest ORDER BY id`,
       )
-      .all(...messageIds) as EventRow[];
+      .all(...messageIds) as Array<EventRow & { place: number; newest: number }>;
     const states = new Map<number, { messageId: number; latest: MessageEvent; surfaces: Record<string, MessageEvent> }>();
-    for (const event of rows.map(rowToEvent)) {
+    for (const row of rows) {
+      const event = rowToEvent(row);
       const entry = states.get(event.messageId) ?? { messageId: event.messageId, latest: event, surfaces: {} };
-      entry.latest = event; // rows come oldest first
-      entry.surfaces[event.surface] = event;
+      if (row.id === row.newest) entry.latest = event;
+      if (row.place === 1) entry.surfaces[event.surface] = event;
       states.set(event.messageId, entry);
     }
     return [...states.values()];

@@ -93,12 +93,14 @@ export class DesktopSink implements Sink {
     this.#options = options;
   }
 
-  deliver(message: StoredMessage): void {
-    if (this.#closed) return;
+  /** The promise settles (never rejects) once the message was shown or given up on. */
+  deliver(message: StoredMessage): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     const delivery = this.#deliver(message)
       .catch((error: unknown) => this.#options.log(`desktop: message ${message.id} to ${message.to}: ${String(error)}`))
       .finally(() => this.#pending.delete(delivery));
     this.#pending.add(delivery);
+    return delivery;
   }
 
   /** Resolves once the messages handed over so far were shown or given up on. */

@@ -36,11 +36,13 @@ export class TtySink implements Sink {
     this.#options = options;
   }
 
-  deliver(message: StoredMessage): void {
+  /** The promise settles (never rejects) once the message reached its terminals or was skipped. */
+  deliver(message: StoredMessage): Promise<void> {
     const delivery = this.#deliver(message)
       .catch((error: unknown) => this.#options.log(`tty: message ${message.id} to ${message.to}: ${String(error)}`))
       .finally(() => this.#pending.delete(delivery));
     this.#pending.add(delivery);
+    return delivery;
   }
 
   /** Resolves once the messages handed over so far reached their terminals or were skipped. */

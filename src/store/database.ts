@@ -46,7 +46,8 @@ export const STORE_CALLS = [
   'recordMessageEvent',
   'listMessageEvents',
   'latestMessageStates',
-  'unshownMessages',
+  'expiredMessages',
+  'waitingMessages',
 ] as const;
 export type StoreCall = (typeof STORE_CALLS)[number];
 
@@ -62,6 +63,15 @@ export interface MessageQuery {
   /** Only messages to one of these names (case-insensitive); null for all. */
   readonly recipients: readonly string[] | null;
 }
+
+/** Where a sweep of waiting messages stopped: the last message it saw, in (expires_at, id) order. */
+export interface SweepCursor {
+  readonly expiresAt: number;
+  readonly id: number;
+}
+
+/** A message nobody has seen yet and that is not marked expired. */
+const NOT_SEEN = `NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))`;
 
 /** Most ids one state query takes (the page size of the web inbox is far below it). */
 export const MAX_STATE_QUERY = 1000;
@@ -242,18 +252,32 @@ export class SqliteDatabase {
   }
 
   /**
-   * Messages still waiting for their recipient: expiring after `expiresAfter` (earlier ones were
-   * dealt with by an earlier sweep), received before `receivedBefore`, and never shown, read,
-   * acknowledged or expired. The `limit` that expire first.
+   * Messages whose time to live ran out in (`expiredAfter`, `now`] (earlier ones were dealt with
+   * by an earlier sweep), received before `receivedBefore`, never shown, read, acknowledged or
+   * marked expired: the `limit` that expired first, to be marked expired.
    */
-  unshownMessages(expiresAfter: number, receivedBefore: number, limit: number): StoredMessage[] {
+  expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): StoredMessage[] {
     const rows = this.#db
       .prepare(
-        `SELECT * FROM messages m WHERE m.expires_at > ? AND m.received_at < ?
-           AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))
-         ORDER BY m.expires_at LIMIT ?`,
+        `SELECT * FROM messages m WHERE m.expires_at > ? AND m.expires_at <= ? AND m.received_at < ? AND ${NOT_SEEN}
+         ORDER BY m.expires_at, m.id LIMIT ?`,
       )
-      .all(expiresAfter, receivedBefore, limit) as MessageRow[];
+      .all(expiredAfter, now, receivedBefore, limit) as MessageRow[];
+    return rows.map(rowToMessage);
+  }
+
+  /**
+   * Messages still waiting for their recipient at `now`: not expired, received before
+   * `receivedBefore`, never shown, read, acknowledged or expired. A page of `limit` in
+   * (expires_at, id) order after `after` (null: from the start), so successive sweeps walk them all.
+   */
+  waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): StoredMessage[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM messages m WHERE m.expires_at > ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
+         ORDER BY m.expires_at, m.id LIMIT ?`,
+      )
+      .all(now, after?.expiresAt ?? now, after?.id ?? 0, receivedBefore, limit) as MessageRow[];
     return rows.map(rowToMessage);
   }
 

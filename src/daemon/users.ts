@@ -70,6 +70,21 @@ export async function loggedOnTtys(alias: string, utmpPath = UTMP_PATH): Promise
   }
 }
 
+/** Recent reads of utmp by path, shared by the lookups that come within `maxAgeMs` of each other. */
+const utmpReads = new Map<string, { at: number; users: Promise<string[]> }>();
+
+/**
+ * The user names utmp lists (none without a utmp), read without blocking the daemon and shared
+ * for `maxAgeMs`: a sweep offering many messages to desktops reads it once, not once each.
+ */
+export function utmpUsers(utmpPath = UTMP_PATH, maxAgeMs = 1000): Promise<string[]> {
+  const recent = utmpReads.get(utmpPath);
+  if (recent !== undefined && Date.now() - recent.at < maxAgeMs) return recent.users;
+  const users = readFile(utmpPath).then(usersFromUtmp, () => []);
+  utmpReads.set(utmpPath, { at: Date.now(), users });
+  return users;
+}
+
 /**
  * The users logged on to this host (from utmp, where there is one) and the daemon's own user:
  * the Messenger service registered each logged-on user's name as an alias.

@@ -133,6 +133,12 @@ test('ttysFromUtmp skips lines that are empty or could leave /dev', () => {
   assert.deepEqual(ttysFromUtmp(utmp, 'alice'), ['/dev/pts/5']);
 });
 
+test('ttysFromUtmp takes only lines that name a terminal: a utmp line of stdout, fd/1, tty or null gets no message', () => {
+  const lines = ['stdout', 'fd/1', 'tty', 'null', 'zero', 'sda', 'pts/x', 'pts/1/2', 'ttyS0', 'tty1', 'console', 'pts/12'];
+  const utmp = file(...lines.map((line) => login('alice', line)));
+  assert.deepEqual(ttysFromUtmp(utmp, 'alice'), ['/dev/ttyS0', '/dev/tty1', '/dev/console', '/dev/pts/12']);
+});
+
 test('the logged-on users are read from utmp once for the lookups that come together, and read again once that is old', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'utmp-'));
   const path = join(dir, 'utmp');

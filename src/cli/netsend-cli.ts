@@ -133,7 +133,12 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   }
   const dataDir = resolveDataDir(values['data-dir'], io.env);
   const config = loadConfig({ dataDir, flags, env: io.env, ...(values.config === undefined ? {} : { configFile: values.config }) });
-  const log = (line: string) => io.stderr.write(`netsend: ${line}\n`);
+  // A log whose reader went away (EPIPE) drops its lines; an unhandled 'error' on it would end the daemon.
+  let logGone = false;
+  io.stderr.on('error', () => (logGone = true));
+  const log = (line: string) => {
+    if (!logGone) io.stderr.write(`netsend: ${line}\n`);
+  };
   const daemon = await Daemon.start(config, { stdout: io.stdout, log });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -222,8 +227,11 @@ async function send(args: string[], io: CliIo): Promise<number> {
   return sent === EXIT.ok ? exit : sent;
 }
 
-/** Polls the message's receipt until someone acknowledges it or `seconds` pass (exit 3). */
-async function waitForAcknowledgement(client: Client, result: SendResult, seconds: number, io: CliIo, json: boolean): Promise<number> {
+/**
+ * Polls the message's receipt until someone acknowledges it, it expires, or `seconds` pass (exit
+ * 3); the last poll is at the deadline, so an acknowledgement in the last moment counts.
+ */
+export async function waitForAcknowledgement(client: Pick<Client, 'receipt'>, result: SendResult, seconds: number, io: CliIo, json: boolean): Promise<number> {
   const handle =
     result.delivered === 'local' ? { message: result.id } : result.receipt !== undefined ? { message: result.receipt.message, host: result.receipt.host } : null;
   if (handle === null) {
@@ -231,13 +239,12 @@ async function waitForAcknowledgement(client: Client, result: SendResult, second
     return EXIT.notAcknowledged;
   }
   const deadline = Date.now() + seconds * 1000;
-  let receipt: Receipt | undefined;
-  for (let delay = 100; Date.now() < deadline; delay = Math.min(delay * 2, 1000)) {
+  let receipt: Receipt;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     receipt = await client.receipt(handle.message, handle.host);
-    if (receipt.state === 'acknowledged' || receipt.state === 'expired') break;
+    if (receipt.state === 'acknowledged' || receipt.state === 'expired' || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
   }
-  receipt ??= await client.receipt(handle.message, handle.host);
   if (json) io.stdout.write(`${JSON.stringify({ receipt })}\n`);
   if (receipt.state === 'acknowledged') {
     if (!json) io.stdout.write(`Acknowledged${receipt.acknowledgedBy ? ` by ${printableName(receipt.acknowledgedBy)}` : ''} on ${receipt.acknowledgedOn ?? '?'} at ${receipt.at ?? '?'}.\n`);

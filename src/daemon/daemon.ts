@@ -207,14 +207,16 @@ export class Daemon {
       // The person a message is for, wherever they are: their terminals (write(1)) and their desktop.
       // What became of each message (shown, read, acknowledged, expired), for its sender; the
       // surfaces below report to it, and it offers waiting messages to them again.
-      const retry: Sink[] = [];
+      const retry: Array<TtySink | DesktopSink> = [];
       const receipts = new Receipts({
         store: {
           recordMessageEvent: (event) => store.call('recordMessageEvent', event),
           latestMessageStates: (ids) => store.call('latestMessageStates', ids),
-          unshownMessages: (after, before, limit) => store.call('unshownMessages', after, before, limit),
+          expiredMessages: (after, now, before, limit) => store.call('expiredMessages', after, now, before, limit),
+          waitingMessages: (after, now, before, limit) => store.call('waitingMessages', after, now, before, limit),
         },
-        retry: new FanOut(retry, (error) => io.log(`a delivery sink failed: ${String(error)}`)),
+        // each offer settles once every surface showed the message or gave up on it
+        retry: { deliver: (message) => Promise.all(retry.map((sink) => sink.deliver(message))) },
         onEvent: (event) => {
           store
             .call('getMessage', event.messageId)
@@ -248,10 +250,12 @@ export class Daemon {
       const push = config.httpPort === 0 ? undefined : new PushHub();
       if (push) push.onDelivered = (message) => receipts.record(message.id, 'delivered', 'web', null);
       const sinks: Sink[] = [];
-      if (config.terminal) sinks.push(new TerminalSink(io.stdout));
+      // its one line about a dead output goes to the log, which is another stream (the CLI: stderr)
+      if (config.terminal) sinks.push(new TerminalSink(io.stdout, io.log));
       if (tty) sinks.push(tty);
       if (desktop) sinks.push(desktop);
-      retry.push(...sinks.filter((sink) => sink === tty || sink === desktop));
+      if (tty) retry.push(tty);
+      if (desktop) retry.push(desktop);
       if (hook) sinks.push(hook);
       if (push) sinks.push(push);
       const messenger = new Messenger({
@@ -388,14 +392,14 @@ export class Daemon {
         await Promise.all(ownedNames(this.#config, this.messenger).map((name) => service.release(name)));
         service.stop();
       }
-      if (this.#hook) {
-        await Promise.race([this.#hook.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
-      }
-      if (this.#tty) {
-        await Promise.race([this.#tty.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
-      }
-      await this.#desktop?.close();
+      // No more offers of waiting messages; the surfaces finish what they have, and what they
+      // report (shown, acknowledged) reaches the store before it closes.
       await this.#receipts.stop();
+      const drained = (sink: { drain(): Promise<void> } | undefined) =>
+        sink && Promise.race([sink.drain(), new Promise((resolve) => setTimeout(resolve, HOOK_DRAIN_MS).unref())]);
+      await Promise.all([drained(this.#hook), drained(this.#tty), drained(this.#desktop)]);
+      await this.#desktop?.close();
+      await this.#receipts.flush();
       await this.#store.close();
       this.#log('Messenger service stopped');
     })();

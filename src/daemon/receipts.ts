@@ -1,18 +1,34 @@
 import type { MessageEvent, MessageEventInput, MessageStates, Receipt } from '../messenger/events.js';
 import { receiptOf } from '../messenger/events.js';
 import type { StoredMessage } from '../messenger/message.js';
-import type { Sink } from '../messenger/messenger.js';
+
+/** Where a sweep of waiting messages stopped: the last message it saw, in (expires_at, id) order. */
+export interface SweepCursor {
+  readonly expiresAt: number;
+  readonly id: number;
+}
 
 export interface ReceiptStore {
   recordMessageEvent(event: MessageEventInput): Promise<MessageEvent | null>;
   latestMessageStates(ids: readonly number[]): Promise<MessageStates[]>;
-  unshownMessages(expiresAfter: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
+  /** Unseen messages that expired in (expiredAfter, now], received before receivedBefore; the first to expire first. */
+  expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
+  /** Unseen messages alive at now, received before receivedBefore: a page in (expires_at, id) order after `after`. */
+  waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
+}
+
+/** A surface a waiting message is offered to again; a promise it returns is the offer still under way. */
+export interface RetrySink {
+  deliver(message: StoredMessage): void | Promise<unknown>;
 }
 
 export interface ReceiptsOptions {
   store: ReceiptStore;
-  /** The surfaces that reach a person where they are (terminals, desktop): offered waiting messages again. */
-  retry: Sink;
+  /**
+   * The surfaces that reach a person where they are (terminals, desktop): offered waiting
+   * messages again. A message whose last offer is still under way is not offered again.
+   */
+  retry: RetrySink;
   /** Told of each event, for the web inbox's live view. */
   onEvent?: (event: MessageEvent) => void;
   log: (line: string) => void;
@@ -23,7 +39,7 @@ export interface ReceiptsOptions {
 
 /** A message this young may still be on its way to a surface: the sweep leaves it alone. */
 const SETTLE_MS = 30_000;
-/** Messages looked at per sweep. */
+/** Waiting messages offered per sweep, and expired ones marked: the next sweep goes on from there. */
 const SWEEP_LIMIT = 200;
 /** At start, messages that expired this long ago while the daemon was down are still marked. */
 const LOOK_BACK_MS = 7 * 24 * 3600 * 1000;
@@ -38,8 +54,15 @@ export class Receipts {
   readonly #options: ReceiptsOptions;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  /** Messages that expired up to here were marked by earlier sweeps. */
   #swept: number;
+  /** Where the walk through the waiting messages goes on; null: from the start. */
+  #cursor: SweepCursor | null = null;
+  /** Messages whose last offer to the surfaces is still under way. */
+  readonly #offering = new Set<number>();
+  readonly #recording = new Set<Promise<void>>();
   #sweeping: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(options: ReceiptsOptions) {
     this.#options = options;
@@ -48,10 +71,7 @@ export class Receipts {
   }
 
   record(messageId: number, state: MessageEventInput['state'], surface: string, by: string | null): void {
-    this.#options.store
-      .recordMessageEvent({ messageId, state, surface, by })
-      .then((event) => event && this.#options.onEvent?.(event))
-      .catch((error: unknown) => this.#options.log(`receipts: could not record message ${messageId} ${state} on ${surface}: ${String(error)}`));
+    void this.#record(messageId, state, surface, by);
   }
 
   /** Records an acknowledgement now (not in the background) and gives the receipt after it. */
@@ -72,29 +92,75 @@ export class Receipts {
     void this.sweep();
   }
 
+  /** Ends the sweeps (the one under way finishes); events are still recorded until `flush`. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     await this.#sweeping;
   }
 
+  /** Resolves once every event handed to `record` so far is in the store (or failed, logged). */
+  async flush(): Promise<void> {
+    while (this.#recording.size > 0) await Promise.allSettled([...this.#recording]);
+  }
+
   /** Offers waiting messages to the surfaces again and marks the expired ones; one sweep at a time. */
   sweep(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     this.#sweeping ??= this.#sweep().finally(() => (this.#sweeping = undefined));
     return this.#sweeping;
   }
 
+  #record(messageId: number, state: MessageEventInput['state'], surface: string, by: string | null): Promise<void> {
+    const recording = this.#options.store
+      .recordMessageEvent({ messageId, state, surface, by })
+      .then((event) => {
+        if (event !== null) this.#options.onEvent?.(event);
+      })
+      .catch((error: unknown) => this.#options.log(`receipts: could not record message ${messageId} ${state} on ${surface}: ${String(error)}`))
+      .finally(() => this.#recording.delete(recording));
+    this.#recording.add(recording);
+    return recording;
+  }
+
   async #sweep(): Promise<void> {
     const now = this.#now();
+    const settled = now - SETTLE_MS;
+    // A wall clock that was ahead (and stepped back) must not leave the mark ahead of it: the
+    // messages expiring in between would never be marked.
+    this.#swept = Math.min(this.#swept, now - SETTLE_MS * 2);
     try {
-      const waiting = await this.#options.store.unshownMessages(this.#swept, now - SETTLE_MS, SWEEP_LIMIT);
-      for (const message of waiting) {
-        if ((message.expiresAt ?? Infinity) <= now) this.record(message.id, 'expired', 'store', null);
-        else this.#options.retry.deliver(message);
-      }
+      // The newly expired first, each marked before the next sweep looks (so none is marked twice).
+      const expired = await this.#options.store.expiredMessages(this.#swept, now, settled, SWEEP_LIMIT);
+      await Promise.all(expired.map((message) => this.#record(message.id, 'expired', 'store', null)));
       // Next time, start after what this sweep saw expire (unless it was cut at the limit).
-      if (waiting.length < SWEEP_LIMIT) this.#swept = Math.max(this.#swept, now - SETTLE_MS * 2);
+      if (expired.length < SWEEP_LIMIT) this.#swept = now - SETTLE_MS * 2;
+
+      // Then a page of the waiting ones, going on where the last sweep stopped and from the start
+      // again after the last: messages that can never be shown (to the computer name, to someone
+      // with mesg n) do not keep the others from their turn.
+      const waiting = await this.#options.store.waitingMessages(this.#cursor, now, settled, SWEEP_LIMIT);
+      const last = waiting.at(-1);
+      this.#cursor = waiting.length < SWEEP_LIMIT || last === undefined ? null : { expiresAt: last.expiresAt ?? now, id: last.id };
+      for (const message of waiting) {
+        if ((message.expiresAt ?? Infinity) <= now || this.#offering.has(message.id)) continue;
+        this.#offer(message);
+      }
     } catch (error) {
       this.#options.log(`receipts: the sweep failed: ${String(error)}`);
     }
+  }
+
+  #offer(message: StoredMessage): void {
+    let offer: void | Promise<unknown>;
+    try {
+      offer = this.#options.retry.deliver(message);
+    } catch (error) {
+      this.#options.log(`receipts: offering message ${message.id} again failed: ${String(error)}`);
+      return;
+    }
+    if (!(offer instanceof Promise)) return;
+    this.#offering.add(message.id);
+    offer.catch(() => {}).finally(() => this.#offering.delete(message.id));
   }
 }

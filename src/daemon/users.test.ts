@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { sessionsFromUtmp, ttysFromUtmp, usersFromUtmp } from './users.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sessionsFromUtmp, ttysFromUtmp, usersFromUtmp, utmpUsers } from './users.js';
 
 const RECORD = 384;
 const USER_PROCESS = 7;
@@ -128,4 +131,28 @@ test('ttysFromUtmp skips lines that are empty or could leave /dev', () => {
   const lines = ['', '../etc/passwd', 'pts/../../etc/shadow', '/etc/passwd', 'pts//1', 'pts/1 x', '.', ':0'];
   const utmp = file(...lines.map((line) => login('alice', line)), login('alice', 'pts/5'));
   assert.deepEqual(ttysFromUtmp(utmp, 'alice'), ['/dev/pts/5']);
+});
+
+test('ttysFromUtmp takes only lines that name a terminal: a utmp line of stdout, fd/1, tty or null gets no message', () => {
+  const lines = ['stdout', 'fd/1', 'tty', 'null', 'zero', 'sda', 'pts/x', 'pts/1/2', 'ttyS0', 'tty1', 'console', 'pts/12'];
+  const utmp = file(...lines.map((line) => login('alice', line)));
+  assert.deepEqual(ttysFromUtmp(utmp, 'alice'), ['/dev/ttyS0', '/dev/tty1', '/dev/console', '/dev/pts/12']);
+});
+
+test('the logged-on users are read from utmp once for the lookups that come together, and read again once that is old', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'utmp-'));
+  const path = join(dir, 'utmp');
+  try {
+    await writeFile(path, file(record(USER_PROCESS, 'alice')));
+    const together = Array.from({ length: 50 }, () => utmpUsers(path, 200));
+    assert.equal(new Set(together).size, 1, 'one read shared by all');
+    assert.deepEqual(await together[0], ['alice']);
+    await writeFile(path, file(record(USER_PROCESS, 'alice'), record(USER_PROCESS, 'bob')));
+    assert.deepEqual(await utmpUsers(path, 200), ['alice'], 'a read a moment ago still serves');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.deepEqual(await utmpUsers(path, 200), ['alice', 'bob'], 'bob logged on since');
+    assert.deepEqual(await utmpUsers(join(dir, 'none')), [], 'no utmp: nobody');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -46,17 +46,22 @@ export function usersFromUtmp(bytes: Uint8Array): string[] {
 }
 
 /**
+ * The utmp lines that name a terminal: pseudo-terminals (pts/3), virtual consoles and serial
+ * lines (tty1, ttyS0), the console. Not "tty" (whoever opens it gets their own terminal), nor
+ * "null", "stdout", "fd/1" and the like, nor anything that could leave /dev ("..", absolute).
+ */
+const TERMINAL_LINE = /^(?:pts\/\d{1,9}|tty[A-Za-z0-9]{1,16}|console)$/;
+
+/**
  * The terminal devices where the user an alias names is logged on, as write(1) finds them: utmp
- * lines under /dev, the name compared case-insensitively (aliases are upper-case, user names
- * rarely are). A line that could leave /dev ("..", absolute) is not a terminal and is skipped.
+ * lines that name a terminal (`TERMINAL_LINE`) under /dev, the name compared case-insensitively
+ * (aliases are upper-case, user names rarely are).
  */
 export function ttysFromUtmp(bytes: Uint8Array, alias: string): string[] {
   const wanted = alias.toLowerCase();
   const ttys = new Set<string>();
   for (const { user, line } of sessionsFromUtmp(bytes)) {
-    if (user.toLowerCase() !== wanted || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(line)) continue;
-    if (line.split('/').some((part) => part === '.' || part === '..')) continue;
-    ttys.add(`/dev/${line}`);
+    if (user.toLowerCase() === wanted && TERMINAL_LINE.test(line)) ttys.add(`/dev/${line}`);
   }
   return [...ttys];
 }
@@ -68,6 +73,21 @@ export async function loggedOnTtys(alias: string, utmpPath = UTMP_PATH): Promise
   } catch {
     return [];
   }
+}
+
+/** Recent reads of utmp by path, shared by the lookups that come within `maxAgeMs` of each other. */
+const utmpReads = new Map<string, { at: number; users: Promise<string[]> }>();
+
+/**
+ * The user names utmp lists (none without a utmp), read without blocking the daemon and shared
+ * for `maxAgeMs`: a sweep offering many messages to desktops reads it once, not once each.
+ */
+export function utmpUsers(utmpPath = UTMP_PATH, maxAgeMs = 1000): Promise<string[]> {
+  const recent = utmpReads.get(utmpPath);
+  if (recent !== undefined && Date.now() - recent.at < maxAgeMs) return recent.users;
+  const users = readFile(utmpPath).then(usersFromUtmp, () => []);
+  utmpReads.set(utmpPath, { at: Date.now(), users });
+  return users;
 }
 
 /**

@@ -25,11 +25,25 @@ export interface MessageEvent extends MessageEventInput {
   readonly at: number;
 }
 
-/** A message's newest event overall and its newest on each surface. */
+/**
+ * A message's newest event overall, and on each surface the furthest it got there (`outranks`):
+ * a surface never goes back, so a page that marks read what was acknowledged keeps 'acknowledged'.
+ */
 export interface MessageStates {
   readonly messageId: number;
   readonly latest: MessageEvent;
   readonly surfaces: Readonly<Record<string, MessageEvent>>;
+}
+
+/**
+ * How far each state got: delivered (on an open page) < expired (nobody looked in time; it is
+ * recorded only for messages never shown, read or acknowledged) < shown < read < acknowledged.
+ */
+export const STATE_RANK: Readonly<Record<MessageState, number>> = { delivered: 1, expired: 2, shown: 3, read: 4, acknowledged: 5 };
+
+/** Whether event `a` stands over `b` in a receipt: the higher state, of two equal the newer. */
+export function outranks(a: MessageEvent, b: MessageEvent): boolean {
+  return STATE_RANK[a.state] > STATE_RANK[b.state] || (STATE_RANK[a.state] === STATE_RANK[b.state] && a.id > b.id);
 }
 
 /** Whether anyone has read (or acknowledged, which implies reading) the message on any surface. */
@@ -52,15 +66,13 @@ export interface Receipt {
   readonly surfaces: Readonly<Record<string, { state: MessageState; by: string | null; at: string }>>;
 }
 
-const RANK: Readonly<Record<MessageState, number>> = { delivered: 1, shown: 2, read: 3, acknowledged: 4, expired: 0 };
-
-/** The receipt of a message from its states: the furthest any surface got (acknowledged wins). */
+/** The receipt of a message from its states: the furthest any surface got (acknowledged wins; of equals, the newest). */
 export function receiptOf(messageId: number, states: MessageStates | undefined): Receipt {
   const surfaces = Object.fromEntries(
     Object.entries(states?.surfaces ?? {}).map(([surface, e]) => [surface, { state: e.state, by: e.by, at: new Date(e.at).toISOString() }]),
   );
   const events = Object.values(states?.surfaces ?? {});
-  const best = events.reduce<MessageEvent | undefined>((a, e) => (a === undefined || RANK[e.state] > RANK[a.state] ? e : a), undefined);
+  const best = events.reduce<MessageEvent | undefined>((a, e) => (a === undefined || outranks(e, a) ? e : a), undefined);
   if (best === undefined) return { id: messageId, state: 'stored', at: null, surfaces };
   return {
     id: messageId,

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { userInfo } from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { Message } from 'dbus-next';
@@ -44,6 +46,23 @@ test('sessionBusTarget finds the daemon\'s own user by its name in any case, thr
   const env = { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/tmp/some-bus' };
   assert.deepEqual(await sessionBusTarget(username.toUpperCase(), env), { user: username, busAddress: 'unix:path=/tmp/some-bus' });
   assert.equal(await sessionBusTarget('NO-SUCH-USER-HERE', env), null);
+});
+
+test('a sweep offering 50 messages for one name to the desktops of a root daemon asks the name service once, not 50 times', { skip: process.getuid?.() === 0 ? false : 'only a root daemon looks up other users' }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'getent-'));
+  const calls = join(dir, 'calls');
+  // a slow getent that knows nobody, counting its runs
+  await writeFile(join(dir, 'getent'), `#!/bin/sh\necho "$*" >> '${calls}'\nsleep 0.2\nexit 2\n`, { mode: 0o755 });
+  const path = process.env.PATH;
+  process.env.PATH = `${dir}:${path ?? ''}`;
+  try {
+    const targets = await Promise.all(Array.from({ length: 50 }, () => sessionBusTarget('NOBODY-LOOKED-UP-ONCE', {})));
+    assert.deepEqual(new Set(targets), new Set([null]));
+    assert.deepEqual((await readFile(calls, 'utf8')).trim().split('\n'), ['passwd -- nobody-looked-up-once']);
+  } finally {
+    process.env.PATH = path;
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe('on a real session bus', { skip: dbusUnavailable() ?? false }, () => {

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classicDateTime, printableName, printableText, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
-import { loggedOnUsers } from '../daemon/users.js';
+import { utmpUsers } from '../daemon/users.js';
 
 /** Where the person an alias names has a desktop session. */
 export interface DesktopTarget {
@@ -93,12 +93,14 @@ export class DesktopSink implements Sink {
     this.#options = options;
   }
 
-  deliver(message: StoredMessage): void {
-    if (this.#closed) return;
+  /** The promise settles (never rejects) once the message was shown or given up on. */
+  deliver(message: StoredMessage): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     const delivery = this.#deliver(message)
       .catch((error: unknown) => this.#options.log(`desktop: message ${message.id} to ${message.to}: ${String(error)}`))
       .finally(() => this.#pending.delete(delivery));
     this.#pending.add(delivery);
+    return delivery;
   }
 
   /** Resolves once the messages handed over so far were shown or given up on. */
@@ -249,13 +251,17 @@ interface Account {
 
 /** Accounts by name, for a root daemon that looks up each recipient (getent consults NSS: LDAP …). */
 const accounts = new Map<string, { account: Account | null; at: number }>();
+/** Lookups under way: a sweep offering many messages for one name runs one getent, not one each. */
+const lookups = new Map<string, Promise<Account | null>>();
 const ACCOUNT_TTL_MS = 60_000;
 const MAX_ACCOUNTS = 256;
 
 function lookupAccount(name: string): Promise<Account | null> {
   const cached = accounts.get(name);
   if (cached !== undefined && Date.now() - cached.at < ACCOUNT_TTL_MS) return Promise.resolve(cached.account);
-  return new Promise((resolve) => {
+  const underWay = lookups.get(name);
+  if (underWay !== undefined) return underWay;
+  const lookup = new Promise<Account | null>((resolve) => {
     execFile('getent', ['passwd', '--', name], { timeout: 2000 }, (error, stdout) => {
       const fields = error ? [] : stdout.split('\n')[0]?.split(':') ?? [];
       const [user, , uid, gid] = fields;
@@ -264,7 +270,9 @@ function lookupAccount(name: string): Promise<Account | null> {
       accounts.set(name, { account, at: Date.now() });
       resolve(account);
     });
-  });
+  }).finally(() => lookups.delete(name));
+  lookups.set(name, lookup);
+  return lookup;
 }
 
 /** The session bus systemd-logind gives a logged-in user, if it is there. */
@@ -295,7 +303,7 @@ export async function sessionBusTarget(alias: string, env: NodeJS.ProcessEnv = p
     return busAddress ? { user: self.username, busAddress } : null;
   }
   if (process.getuid?.() !== 0) return null;
-  const account = await lookupAccount(loggedOnUsers().find((user) => user.toLowerCase() === wanted) ?? wanted);
+  const account = await lookupAccount((await utmpUsers()).find((user) => user.toLowerCase() === wanted) ?? wanted);
   if (account === null) return null;
   const busAddress = await runtimeBus(account.uid);
   return busAddress ? { user: account.name, busAddress, uid: account.uid, gid: account.gid } : null;

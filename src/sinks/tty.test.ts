@@ -57,6 +57,16 @@ test('a tty path that does not exist or is not a terminal is logged and skipped'
   assert.match(logs[1] ?? '', /cannot write message 3 to \/dev\/pts\/does-not-exist: .*ENOENT/);
 });
 
+test('/dev/null (a character device anyone may write to) is not a terminal: the message is not recorded shown there', async () => {
+  const logs: string[] = [];
+  const shown: string[] = [];
+  const s = sink({ ALICE: ['/dev/null'] }, logs, { onShown: (_m, tty) => shown.push(tty) });
+  s.deliver(message(4));
+  await s.drain();
+  assert.deepEqual(shown, []);
+  assert.deepEqual(logs, ['tty: /dev/null is not a terminal; message 4 skips it']);
+});
+
 describe('on real pseudo-terminals', { skip: ptyUnavailable() ?? false }, () => {
   const ptys: Pty[] = [];
   after(() => Promise.all(ptys.map((p) => p.close())));

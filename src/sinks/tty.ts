@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { isatty } from 'node:tty';
 import { classicHeader, printableName, printableText, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
@@ -36,11 +37,13 @@ export class TtySink implements Sink {
     this.#options = options;
   }
 
-  deliver(message: StoredMessage): void {
+  /** The promise settles (never rejects) once the message reached its terminals or was skipped. */
+  deliver(message: StoredMessage): Promise<void> {
     const delivery = this.#deliver(message)
       .catch((error: unknown) => this.#options.log(`tty: message ${message.id} to ${message.to}: ${String(error)}`))
       .finally(() => this.#pending.delete(delivery));
     this.#pending.add(delivery);
+    return delivery;
   }
 
   /** Resolves once the messages handed over so far reached their terminals or were skipped. */
@@ -114,9 +117,10 @@ export async function writeTty(path: string, bytes: Uint8Array, timeoutMs: numbe
     throw error;
   }
   try {
-    // The device we opened is the one we checked, and still allows messages.
+    // The device we opened is the one we checked, a terminal (not /dev/null: a character device
+    // anyone may write to), and still allows messages.
     const after = await handle.stat();
-    if (after.ino !== before.ino || after.rdev !== before.rdev || !after.isCharacterDevice()) return 'not a terminal';
+    if (after.ino !== before.ino || after.rdev !== before.rdev || !after.isCharacterDevice() || !isatty(handle.fd)) return 'not a terminal';
     if (!acceptsMessages(after.mode)) return 'messages off';
     let offset = 0;
     while (offset < bytes.length) {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { StoredAlias } from '../messenger/aliases.js';
-import type { MessageEvent, MessageEventInput, MessageStates } from '../messenger/events.js';
+import { STATE_RANK, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import type { IncomingMessage, Priority, StoredMessage, Via } from '../messenger/message.js';
 import type { UserRecord, UserSummary } from '../security/accounts.js';
 import type { AuditEntry, AuditRecord } from '../security/audit.js';
@@ -46,7 +46,8 @@ export const STORE_CALLS = [
   'recordMessageEvent',
   'listMessageEvents',
   'latestMessageStates',
-  'unshownMessages',
+  'expiredMessages',
+  'waitingMessages',
 ] as const;
 export type StoreCall = (typeof STORE_CALLS)[number];
 
@@ -62,6 +63,15 @@ export interface MessageQuery {
   /** Only messages to one of these names (case-insensitive); null for all. */
   readonly recipients: readonly string[] | null;
 }
+
+/** Where a sweep of waiting messages stopped: the last message it saw, in (expires_at, id) order. */
+export interface SweepCursor {
+  readonly expiresAt: number;
+  readonly id: number;
+}
+
+/** A message nobody has seen yet and that is not marked expired. */
+const NOT_SEEN = `NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))`;
 
 /** Most ids one state query takes (the page size of the web inbox is far below it). */
 export const MAX_STATE_QUERY = 1000;
@@ -248,18 +258,32 @@ export class SqliteDatabase {
   }
 
   /**
-   * Messages still waiting for their recipient: expiring after `expiresAfter` (earlier ones were
-   * dealt with by an earlier sweep), received before `receivedBefore`, and never shown, read,
-   * acknowledged or expired. The `limit` that expire first.
+   * Messages whose time to live ran out in (`expiredAfter`, `now`] (earlier ones were dealt with
+   * by an earlier sweep), received before `receivedBefore`, never shown, read, acknowledged or
+   * marked expired: the `limit` that expired first, to be marked expired.
    */
-  unshownMessages(expiresAfter: number, receivedBefore: number, limit: number): StoredMessage[] {
+  expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): StoredMessage[] {
     const rows = this.#db
       .prepare(
-        `SELECT * FROM messages m WHERE m.expires_at > ? AND m.received_at < ?
-           AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))
-         ORDER BY m.expires_at LIMIT ?`,
+        `SELECT * FROM messages m WHERE m.expires_at > ? AND m.expires_at <= ? AND m.received_at < ? AND ${NOT_SEEN}
+         ORDER BY m.expires_at, m.id LIMIT ?`,
       )
-      .all(expiresAfter, receivedBefore, limit) as MessageRow[];
+      .all(expiredAfter, now, receivedBefore, limit) as MessageRow[];
+    return rows.map(rowToMessage);
+  }
+
+  /**
+   * Messages still waiting for their recipient at `now`: not expired, received before
+   * `receivedBefore`, never shown, read, acknowledged or expired. A page of `limit` in
+   * (expires_at, id) order after `after` (null: from the start), so successive sweeps walk them all.
+   */
+  waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): StoredMessage[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM messages m WHERE m.expires_at > ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
+         ORDER BY m.expires_at, m.id LIMIT ?`,
+      )
+      .all(now, after?.expiresAt ?? now, after?.id ?? 0, receivedBefore, limit) as MessageRow[];
     return rows.map(rowToMessage);
   }
 
@@ -277,22 +301,29 @@ export class SqliteDatabase {
     return (this.#db.prepare(`SELECT * FROM message_events WHERE message_id = ? ORDER BY id`).all(messageId) as EventRow[]).map(rowToEvent);
   }
 
-  /** For each message that has events: its newest event overall and its newest on each surface. */
+  /**
+   * For each message that has events: its newest event overall, and on each surface the furthest
+   * it got (the highest state, of equals the newest: `outranks`), so a state never goes back.
+   */
   latestMessageStates(messageIds: readonly number[]): MessageStates[] {
     if (messageIds.length === 0) return [];
     if (messageIds.length > MAX_STATE_QUERY) throw new RangeError(`At most ${MAX_STATE_QUERY} messages per state query`);
+    const rank = `CASE state ${Object.entries(STATE_RANK).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} ELSE 0 END`;
     const rows = this.#db
       .prepare(
-        `SELECT e.* FROM message_events e
-         JOIN (SELECT max(id) AS id FROM message_events WHERE message_id IN (${messageIds.map(() => '?').join(', ')}) GROUP BY message_id, surface) newest
-         ON e.id = newest.id ORDER BY e.id`,
+        `SELECT * FROM (
+           SELECT e.*, row_number() OVER (PARTITION BY message_id, surface ORDER BY ${rank} DESC, id DESC) AS place,
+                  max(id) OVER (PARTITION BY message_id) AS newest
+           FROM message_events e WHERE message_id IN (${messageIds.map(() => '?').join(', ')})
+         ) WHERE place = 1 OR id = newest ORDER BY id`,
       )
-      .all(...messageIds) as EventRow[];
+      .all(...messageIds) as Array<EventRow & { place: number; newest: number }>;
     const states = new Map<number, { messageId: number; latest: MessageEvent; surfaces: Record<string, MessageEvent> }>();
-    for (const event of rows.map(rowToEvent)) {
+    for (const row of rows) {
+      const event = rowToEvent(row);
       const entry = states.get(event.messageId) ?? { messageId: event.messageId, latest: event, surfaces: {} };
-      entry.latest = event; // rows come oldest first
-      entry.surfaces[event.surface] = event;
+      if (row.id === row.newest) entry.latest = event;
+      if (row.place === 1) entry.surfaces[event.surface] = event;
       states.set(event.messageId, entry);
     }
     return [...states.values()];

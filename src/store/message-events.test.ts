@@ -1,6 +1,7 @@
 /** Migration 3 and the message event log: record, list, newest state per surface, inbox search. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { receiptOf } from '../messenger/events.js';
 import type { IncomingMessage } from '../messenger/message.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './sqlite.js';
@@ -36,7 +37,7 @@ test('events are recorded per message and listed oldest first; none for a messag
     assert.equal(await store.call('recordMessageEvent', { messageId: message.id + 100, state: 'read', surface: 'web', by: null }), null);
   }));
 
-test('the latest state is the newest event, overall and per surface', () =>
+test('latest is the newest event overall; each surface keeps the furthest state it got', () =>
   withStore(async (store) => {
     const a = await store.append(incoming('a'));
     const b = await store.append(incoming('b'));
@@ -53,6 +54,32 @@ test('the latest state is the newest event, overall and per surface', () =>
     assert.equal(ofA?.surfaces.web?.state, 'read');
     assert.equal(ofA?.surfaces.desktop?.state, 'shown');
     assert.equal(states.find((s) => s.messageId === b.id)?.latest.state, 'acknowledged');
+  }));
+
+test('a receipt never goes back: acknowledged on the web, then marked read by a stale page, stays acknowledged by alice on web', () =>
+  withStore(async (store) => {
+    const a = await store.append(incoming('a'));
+    await store.call('recordMessageEvent', { messageId: a.id, state: 'shown', surface: 'tty', by: 'pts/1' });
+    const acked = await store.call('recordMessageEvent', { messageId: a.id, state: 'acknowledged', surface: 'web', by: 'alice' });
+    const read = await store.call('recordMessageEvent', { messageId: a.id, state: 'read', surface: 'web', by: 'alice' });
+    await store.call('recordMessageEvent', { messageId: a.id, state: 'shown', surface: 'tty', by: 'pts/2' });
+    const [states] = await store.call('latestMessageStates', [a.id]);
+    assert.deepEqual(states?.surfaces.web, acked, 'the web surface keeps its furthest state');
+    assert.equal(states?.surfaces.tty?.by, 'pts/2', 'of two equal states, the newer');
+    assert.equal(states?.latest.by, 'pts/2', 'latest is still the newest event');
+    assert.ok(read !== null && read.id > (acked?.id ?? 0));
+    const receipt = receiptOf(a.id, states);
+    assert.deepEqual([receipt.state, receipt.acknowledgedBy, receipt.acknowledgedOn], ['acknowledged', 'alice', 'web']);
+    assert.equal(receipt.surfaces.web?.state, 'acknowledged');
+  }));
+
+test('a message pushed to an open web page that nobody looked at reports expired after its time to live, not delivered', () =>
+  withStore(async (store) => {
+    const b = await store.append(incoming('b'));
+    await store.call('recordMessageEvent', { messageId: b.id, state: 'delivered', surface: 'web', by: null });
+    await store.call('recordMessageEvent', { messageId: b.id, state: 'expired', surface: 'store', by: null });
+    await store.call('recordMessageEvent', { messageId: b.id, state: 'delivered', surface: 'web', by: null }); // the page reloaded
+    assert.equal(receiptOf(b.id, (await store.call('latestMessageStates', [b.id]))[0]).state, 'expired');
   }));
 
 test('the inbox pages newest first, searches text and names, and filters by recipient case-insensitively', () =>

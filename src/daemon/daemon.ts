@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { Writable } from 'node:stream';
 import { resolveInterfaces } from '../config/interfaces.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
-import type { Config } from '../config/load.js';
+import { ConfigError, type Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable, type Alias, type NameRegistrar } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
@@ -105,8 +105,16 @@ export class Daemon {
     this.#log = parts.log;
   }
 
-  /** @throws NetApiError NERR_MsgAlreadyStarted when another daemon holds the data dir */
+  /**
+   * @throws NetApiError NERR_MsgAlreadyStarted when another daemon holds the data dir
+   * @throws ConfigError for settings that contradict each other
+   */
   static async start(config: Config, io: DaemonIo): Promise<Daemon> {
+    // Without a site CA, "ca" would check certificates against the public roots, with host names
+    // unchecked: any web server's certificate would pass for one of the site's hosts.
+    if (config.secureTrust === 'ca' && config.secureCaFile === '') {
+      throw new ConfigError('"secure trust" = ca needs "secure ca file": the site CA certificate (PEM) host certificates must be signed by.');
+    }
     const root = process.getuid?.() === 0;
     const paths = dataDirPaths(config.dataDir);
     // Root serves every local user, so they must reach the socket; the database stays private.

@@ -41,6 +41,8 @@ export const endpointKey = (host: string, port: number) => (host.includes(':') ?
  * A changed key is refused, as SSH refuses one.
  */
 export async function openSecureChannel(options: SecureConnectOptions): Promise<TLSSocket> {
+  // Without a site CA, "ca" would mean Node's public roots with host names unchecked: any web certificate.
+  if (options.trust === 'ca' && !options.caPem) throw new SecureChannelError('untrusted', 'Trust "ca" needs the site CA certificate ("secure ca file").');
   const key = endpointKey(options.host, options.port);
   const socket = await new Promise<TLSSocket>((resolve, reject) => {
     const socket = tlsConnect({

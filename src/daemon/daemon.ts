@@ -181,12 +181,14 @@ export class Daemon {
       const identity = secureOn
         ? await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile })
         : undefined;
+      // One known-hosts for both ways: hosts this one dials, by endpoint; hosts that deliver here, by name.
+      const knownHosts = new KnownHosts(paths.knownHosts);
       const secureSender =
         identity === undefined
           ? undefined
           : new SecureSender({
               identity,
-              knownHosts: new KnownHosts(paths.knownHosts),
+              knownHosts,
               trust: config.secureTrust as SecureTrust,
               ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
               port: config.securePort[0] as number,
@@ -333,7 +335,7 @@ export class Daemon {
       const secure =
         identity === undefined
           ? []
-          : await startSecureListeners(config, services, security, identity, {
+          : await startSecureListeners(config, services, security, identity, knownHosts, {
               admit: (key, address) => hostLimiter.take(key) && limiter.take(address),
               admitCaller: (account) => hostLimiter.take(account),
             }, io.log);
@@ -592,6 +594,7 @@ async function startSecureListeners(
   services: ControlServices,
   security: DaemonSecurity,
   identity: HostIdentity,
+  knownHosts: KnownHosts,
   limits: { admit: (hostKey: string, address: string) => boolean; admitCaller: (account: string) => boolean },
   log: (line: string) => void,
 ): Promise<SecureServer[]> {
@@ -603,6 +606,8 @@ async function startSecureListeners(
       services,
       addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
       port,
+      knownHosts,
+      trust: config.secureTrust as SecureTrust,
       ...limits,
       ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
       log,

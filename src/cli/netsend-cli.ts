@@ -38,7 +38,7 @@ const USAGE = `usage: netsend <command> [options]
   netsend group list | add GROUP USER | remove GROUP USER
   netsend audit [--json] [--limit N]
                                     remote calls and refused messages
-  netsend host key | trust HOST:PORT FINGERPRINT
+  netsend host key | trust HOST:PORT|NAME FINGERPRINT
                                     this host's key; pin another host's key in known-hosts
   netsend web url                   a one-time login URL for the web inbox (local administrators)
   netsend help [config]
@@ -489,7 +489,7 @@ async function host(args: string[], io: CliIo): Promise<number> {
     });
   }
   if (action !== 'trust' || endpoint === undefined || fingerprint === undefined || extra.length > 0 || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) {
-    throw new UsageError('netsend host key | netsend host trust HOST:PORT SHA256:… (the other host\'s "netsend host key")');
+    throw new UsageError('netsend host key | netsend host trust HOST:PORT|NAME SHA256:… (the other host\'s "netsend host key")');
   }
   const path = dataDirPaths(resolveDataDir(values['data-dir'], io.env)).knownHosts;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });

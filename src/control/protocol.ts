@@ -62,11 +62,12 @@ export class LineTooLongError extends RangeError {
  * the peer is broken or hostile and the framer throws rather than buffer without end.
  */
 export class LineFramer {
-  readonly #maxBytes: number;
+  /** A number, or a function for a limit that changes (the secure channel's grows at logon). */
+  readonly #maxBytes: number | (() => number);
   #partial: Buffer[] = [];
   #partialBytes = 0;
 
-  constructor(maxBytes = MAX_LINE_BYTES) {
+  constructor(maxBytes: number | (() => number) = MAX_LINE_BYTES) {
     this.#maxBytes = maxBytes;
   }
 
@@ -91,8 +92,9 @@ export class LineFramer {
   }
 
   #check(more: number): void {
-    if (this.#partialBytes + more > this.#maxBytes) {
-      throw new LineTooLongError(`A control line is longer than ${this.#maxBytes} bytes`);
+    const max = typeof this.#maxBytes === 'number' ? this.#maxBytes : this.#maxBytes();
+    if (this.#partialBytes + more > max) {
+      throw new LineTooLongError(`A control line is longer than ${max} bytes`);
     }
   }
 }

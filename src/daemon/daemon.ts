@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { Writable } from 'node:stream';
 import { resolveInterfaces } from '../config/interfaces.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
-import type { Config } from '../config/load.js';
+import { ConfigError, type Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable, type Alias, type NameRegistrar } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
@@ -105,8 +105,16 @@ export class Daemon {
     this.#log = parts.log;
   }
 
-  /** @throws NetApiError NERR_MsgAlreadyStarted when another daemon holds the data dir */
+  /**
+   * @throws NetApiError NERR_MsgAlreadyStarted when another daemon holds the data dir
+   * @throws ConfigError for settings that contradict each other
+   */
   static async start(config: Config, io: DaemonIo): Promise<Daemon> {
+    // Without a site CA, "ca" would check certificates against the public roots, with host names
+    // unchecked: any web server's certificate would pass for one of the site's hosts.
+    if (config.secureTrust === 'ca' && config.secureCaFile === '') {
+      throw new ConfigError('"secure trust" = ca needs "secure ca file": the site CA certificate (PEM) host certificates must be signed by.');
+    }
     const root = process.getuid?.() === 0;
     const paths = dataDirPaths(config.dataDir);
     // Root serves every local user, so they must reach the socket; the database stays private.
@@ -173,12 +181,14 @@ export class Daemon {
       const identity = secureOn
         ? await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile })
         : undefined;
+      // One known-hosts for both ways: hosts this one dials, by endpoint; hosts that deliver here, by name.
+      const knownHosts = new KnownHosts(paths.knownHosts);
       const secureSender =
         identity === undefined
           ? undefined
           : new SecureSender({
               identity,
-              knownHosts: new KnownHosts(paths.knownHosts),
+              knownHosts,
               trust: config.secureTrust as SecureTrust,
               ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
               port: config.securePort[0] as number,
@@ -329,7 +339,7 @@ export class Daemon {
       const secure =
         identity === undefined
           ? []
-          : await startSecureListeners(config, services, security, identity, {
+          : await startSecureListeners(config, services, security, identity, knownHosts, {
               admit: (key, address) => hostLimiter.take(key) && limiter.take(address),
               admitCaller: (account) => hostLimiter.take(account),
             }, io.log);
@@ -588,6 +598,7 @@ async function startSecureListeners(
   services: ControlServices,
   security: DaemonSecurity,
   identity: HostIdentity,
+  knownHosts: KnownHosts,
   limits: { admit: (hostKey: string, address: string) => boolean; admitCaller: (account: string) => boolean },
   log: (line: string) => void,
 ): Promise<SecureServer[]> {
@@ -599,6 +610,8 @@ async function startSecureListeners(
       services,
       addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
       port,
+      knownHosts,
+      trust: config.secureTrust as SecureTrust,
       ...limits,
       ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
       log,

@@ -73,6 +73,8 @@ export class Client {
   readonly #waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #nextId = 1;
   #closedError: NetApiError | null = null;
+  /** An error answer to no request of ours (id 0: a line the daemon could not read, say one too long): the reason it closes. */
+  #unmatched: NetApiError | null = null;
 
   /** NET NAME: the message aliases of the host. */
   readonly names = {
@@ -131,7 +133,7 @@ export class Client {
       for (const line of lines) this.#settle(line);
     });
     socket.on('close', () => {
-      this.#closedError ??= new NetApiError('NERR_NetworkError', 'The connection to the netsend daemon closed before it answered.');
+      this.#closedError ??= this.#unmatched ?? new NetApiError('NERR_NetworkError', 'The connection to the netsend daemon closed before it answered.');
       for (const { reject } of this.#waiting.values()) reject(this.#closedError);
       this.#waiting.clear();
     });
@@ -206,7 +208,10 @@ export class Client {
       return;
     }
     const waiter = this.#waiting.get(response.id);
-    if (waiter === undefined) return;
+    if (waiter === undefined) {
+      if (response.id === 0 && !response.ok) this.#unmatched = NetApiError.fromStatus(response.status, response.message);
+      return;
+    }
     this.#waiting.delete(response.id);
     if (response.ok) waiter.resolve(response.result);
     else waiter.reject(NetApiError.fromStatus(response.status, response.message));

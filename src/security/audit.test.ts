@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AuditLog, type AuditEntry, type AuditRecord, type AuditStore } from './audit.js';
+import { AuditLog, sourceAddress, type AuditEntry, type AuditRecord, type AuditStore } from './audit.js';
 
 class MemoryAudit implements AuditStore {
   readonly records: AuditRecord[] = [];
@@ -39,4 +39,29 @@ test('remote calls are always recorded, and a failing store never throws into th
   broken.record({ event: 'remote-call', principal: 'user bob', source: null, detail: 'x', status: 0 });
   await new Promise((resolve) => setImmediate(resolve));
   assert.match(lines[0] ?? '', /disk full/);
+});
+
+test('refusals from one address share one budget whatever port each connection came from (IPv4 and IPv6); each record keeps its full source', async () => {
+  const store = new MemoryAudit();
+  const log = new AuditLog(store, () => {}, { ratePerSecond: 0.001, burst: 3 });
+  for (let port = 40000; port < 40010; port++) log.record({ event: 'refused-logon', principal: 'user admin', source: `10.0.0.66:${port}`, detail: 'bad credentials', status: 5 });
+  for (let port = 40000; port < 40010; port++) log.record({ event: 'refused-logon', principal: 'user admin', source: `fd00::66:${port}`, detail: 'bad credentials', status: 5 });
+  log.record({ event: 'refused-logon', principal: 'user admin', source: '10.0.0.67:40000', detail: 'bad credentials', status: 5 });
+  log.record({ event: 'refused-logon', principal: 'user admin', source: 'fd00::67:40000', detail: 'bad credentials', status: 5 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    store.records.map((r) => r.source),
+    ['10.0.0.66:40000', '10.0.0.66:40001', '10.0.0.66:40002', 'fd00::66:40000', 'fd00::66:40001', 'fd00::66:40002', '10.0.0.67:40000', 'fd00::67:40000'],
+  );
+});
+
+test('sourceAddress strips the port of IPv4, IPv6 and bracketed sources, and leaves a bare address alone', () => {
+  assert.equal(sourceAddress('10.0.0.5:139'), '10.0.0.5');
+  assert.equal(sourceAddress('::ffff:10.0.0.5:4139'), '10.0.0.5');
+  assert.equal(sourceAddress('fd00::5:4139'), 'fd00::5');
+  assert.equal(sourceAddress('[fd00::5]:4139'), 'fd00::5');
+  assert.equal(sourceAddress('::1:50000'), '::1');
+  assert.equal(sourceAddress('10.0.0.5'), '10.0.0.5');
+  assert.equal(sourceAddress('fd00::5'), 'fd00::5');
+  assert.equal(sourceAddress('HOSTB'), 'HOSTB');
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { RateLimiter } from '../policy/rate-limit.js';
 
 export interface AuditEntry {
@@ -23,8 +24,10 @@ export interface AuditStore {
 
 /**
  * The audit log: remote administrative calls and refused messages, in the store. Refusals are
- * what a flood produces, so their records are rate limited per source (a flood must not fill the
- * disk through the log); the count of those left out is written with the next one taken.
+ * what a flood produces, so their records are rate limited per source address (a flood must not
+ * fill the disk through the log, and a new connection, with a new port, must not bring a new
+ * budget); the count of those left out is written with the next one taken. Each record keeps its
+ * full source, port included.
  */
 export class AuditLog {
   readonly #store: AuditStore;
@@ -42,7 +45,7 @@ export class AuditLog {
   record(entry: AuditEntry): void {
     let detail = entry.detail;
     if (entry.event.startsWith('refused')) {
-      const key = `${entry.event} ${entry.source ?? entry.principal}`;
+      const key = `${entry.event} ${entry.source === null ? entry.principal : sourceAddress(entry.source)}`;
       if (!this.#refusals.take(key)) {
         if (this.#suppressed.size < 10_000 || this.#suppressed.has(key)) this.#suppressed.set(key, (this.#suppressed.get(key) ?? 0) + 1);
         return;
@@ -59,4 +62,21 @@ export class AuditLog {
   list(afterId: number, limit: number): Promise<AuditRecord[]> {
     return this.#store.listAudit(afterId, limit);
   }
+}
+
+/**
+ * The address of a source: "10.0.0.5:139" → "10.0.0.5", "fd00::5:4139" and "[fd00::5]:4139" →
+ * "fd00::5", "::ffff:10.0.0.5:4139" → "10.0.0.5". Sources are written ADDRESS:PORT; one that is
+ * not (a bare address, a name) is its own key.
+ */
+export function sourceAddress(source: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(source);
+  let address = bracketed?.[1] ?? source;
+  if (bracketed === null) {
+    const colon = source.lastIndexOf(':');
+    const head = source.slice(0, colon);
+    // "fd00::5" is an address itself, but its head "fd00:" is not: only a head that is an address had a port
+    if (colon > 0 && /^\d+$/.test(source.slice(colon + 1)) && isIP(head) !== 0) address = head;
+  }
+  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import { keyFingerprint, selfSignedCertificate } from './certificate.js';
-import { loadHostIdentity, signMessage, verifyMessage } from './host-identity.js';
+import { hostNameOf, loadHostIdentity, signMessage, verifyMessage } from './host-identity.js';
 import { KnownHosts } from './known-hosts.js';
 
 test('the self-signed certificate parses, names the host, carries the key and verifies with it', () => {
@@ -73,4 +73,29 @@ test('known hosts: lines by endpoint, comments ignored, case-insensitive names, 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("with the administrator's certificate (secure cert file), the host's name is the certificate's CN: what it signs is what receivers read", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'netsend-id-'));
+  try {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    await writeFile(join(dir, 'host.pem'), selfSignedCertificate('hosta.example.com', publicKey, privateKey));
+    await writeFile(join(dir, 'host.key'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const identity = await loadHostIdentity({ dataDir: dir, computerName: 'HOSTA', certFile: join(dir, 'host.pem'), keyFile: join(dir, 'host.key') });
+    assert.equal(identity.name, 'hosta.example.com');
+    assert.equal(hostNameOf(new X509Certificate(identity.certPem)), 'hosta.example.com');
+    assert.equal(identity.fingerprint, keyFingerprint(publicKey));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a certificate names a host only with one CN that could be a host name', () => {
+  const cert = (cn: string) => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    return new X509Certificate(selfSignedCertificate(cn, publicKey, privateKey));
+  };
+  assert.equal(hostNameOf(cert('HOSTB')), 'HOSTB');
+  assert.equal(hostNameOf(cert('hostb.example.com')), 'hostb.example.com');
+  for (const bad of ['HOST B', 'HOSTB#1', '10.0.0.5:4139', '', 'x'.repeat(254)]) assert.equal(hostNameOf(cert(bad)), null, JSON.stringify(bad));
 });

@@ -17,13 +17,18 @@ export const HOST_CERT_FILE = 'host-cert.pem';
 
 /**
  * The host key pair, made at first start (Ed25519, mode 0600) and kept in the data dir; or the
- * administrator's key and certificate (a site CA's) when `secure cert file` names them.
+ * administrator's key and certificate (a site CA's) when `secure cert file` names them. The
+ * host's name on the secure channel is its certificate's CN, the name receivers read from the
+ * handshake: the computer name in the certificate netsend makes, whatever the site CA wrote
+ * (hosta.example.com) in an administrator's.
  */
 export async function loadHostIdentity(options: { dataDir: string; computerName: string; certFile?: string; keyFile?: string }): Promise<HostIdentity> {
   if (options.certFile) {
     const certPem = await readFile(options.certFile, 'utf8');
     const keyPem = await readFile(options.keyFile || options.certFile, 'utf8');
-    return identity(options.computerName, keyPem, certPem);
+    const name = hostNameOf(new X509Certificate(certPem));
+    if (name === null) throw new Error(`The certificate in ${options.certFile} has no CN that could be a host name (one CN; no spaces, #, : or control characters; at most 253 characters).`);
+    return identity(name, keyPem, certPem);
   }
   const keyPath = join(options.dataDir, HOST_KEY_FILE);
   const certPath = join(options.dataDir, HOST_CERT_FILE);
@@ -44,6 +49,16 @@ export async function loadHostIdentity(options: { dataDir: string; computerName:
     await writeFile(certPath, certPem, { mode: 0o644 });
   }
   return identity(options.computerName, keyPem, certPem);
+}
+
+/**
+ * The host a certificate names: its one CN, if that could be a host name (a NetBIOS name or a DNS
+ * name: no spaces, no `#` or `:`, which known-hosts lines use, at most 253 characters).
+ */
+export function hostNameOf(certificate: X509Certificate): string | null {
+  const names = certificate.subject.split('\n').filter((part) => part.startsWith('CN='));
+  const name = names.length === 1 ? (names[0] as string).slice(3) : '';
+  return /^[^\s\p{Cc}#:\\/*?"<>|,=+]{1,253}$/u.test(name) ? name : null;
 }
 
 function identity(name: string, keyPem: string, certPem: string): HostIdentity {

@@ -10,10 +10,43 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { NetMessageBufferSend, NetMessageNameDel } from '../../src/lib/netapi.js';
 import { connectRemote } from '../../src/lib/client.js';
-import { keyFingerprint } from '../../src/security/certificate.js';
-import { createPublicKey } from 'node:crypto';
+import { keyFingerprint, selfSignedCertificate } from '../../src/security/certificate.js';
+import { signMessage } from '../../src/security/host-identity.js';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { NetApiError } from '../../src/messenger/errors.js';
 import { DaemonProcess, NETSEND_BIN, freePort, run, tempDataDir } from '../helpers/daemon.js';
+
+/** A host key and certificate, as a sending daemon has (or as anyone can make, naming any host). */
+function throwawayHost(name: string) {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return {
+    name,
+    privateKey,
+    certPem: selfSignedCertificate(name, createPublicKey(privateKey), privateKey),
+    keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }) as string,
+    fingerprint: keyFingerprint(createPublicKey(privateKey)),
+  };
+}
+
+/** One signed delivery to ALICE over the secure channel, as a sending daemon makes it: the answer's ok, or its status and message. */
+function deliverAs(port: number, host: ReturnType<typeof throwawayHost>, text: string): Promise<{ ok: true } | { ok: false; status: number; message: string }> {
+  const fields = { from: 'BOB', to: 'ALICE', text, user: 'bob', sentAt: new Date().toISOString(), host: host.name, priority: 'normal', ttl: null };
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, minVersion: 'TLSv1.3', rejectUnauthorized: false, key: host.keyPem, cert: host.certPem });
+    let buffer = '';
+    socket.on('error', reject);
+    socket.on('secureConnect', () => socket.write(`${JSON.stringify({ id: 1, op: 'deliver', ...fields, signature: signMessage(fields, host.privateKey) })}\n`));
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const lines = buffer.split('\n');
+      if (lines.length < 3) return; // the hello, then the answer
+      socket.destroy();
+      const answer = JSON.parse(lines[1] as string) as { ok: boolean; status: number; message: string };
+      resolve(answer.ok ? { ok: true } : { ok: false, status: answer.status, message: answer.message });
+    });
+  });
+}
 
 /** The password of every test account: on stdin for `user add`, in NETSEND_PASSWORD for callers. */
 const PASSWORD = 'correct horse battery';
@@ -204,6 +237,34 @@ describe('remote calls over the secure channel', () => {
     }
   });
 
+  test('a logged-on user can send a text of the full max message size, even one JSON must escape, and it lands whole', async () => {
+    const session = await connectRemote({ server, dataDir: client.dir, token: adminToken });
+    try {
+      // 32,768 characters = 65,536 bytes of UTF-16, the default max message size; each is \" on the wire
+      const text = '"'.repeat(32_768);
+      await session.send({ to: 'ALICE', text });
+      const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout);
+      assert.equal(last.text, text);
+    } finally {
+      await session.close();
+    }
+  });
+
+  test('a host that delivers is pinned by name; another key claiming that name is refused with status 5 and audited', async () => {
+    const hostb = throwawayHost('HOSTB');
+    assert.deepEqual(await deliverAs(port, hostb, 'from the real HOSTB'), { ok: true });
+    const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout);
+    assert.equal(last.text, 'from the real HOSTB');
+    assert.match(last.senderHost, new RegExp(`^HOSTB ${hostb.fingerprint.replace(/[+/]/g, '\\$&')}$`));
+    const impostor = throwawayHost('HOSTB');
+    const refused = (await deliverAs(port, impostor, 'wire the money')) as { status?: number; message?: string };
+    assert.equal(refused.status, 5);
+    assert.match(String(refused.message), /host key of HOSTB has changed .* remove its line from \S*known-hosts on TESTHOST/);
+    const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((r) => r.event === 'refused-host' && r.principal === 'host HOSTB' && r.status === 5));
+    assert.notEqual(JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout).text, 'wire the money');
+  });
+
   test('failed logons from one address are limited: past the burst even the right password waits', async () => {
     const attempt = (password: string) => connectRemote({ server, dataDir: client.dir, user: 'ops', password }).then((c) => c.close());
     const denied = (pattern: RegExp) => (e: unknown) => e instanceof NetApiError && e.status === 5 && pattern.test(e.message);
@@ -238,6 +299,19 @@ describe('remote calls on a domain controller', () => {
 });
 
 describe('a site CA instead of pinned keys', () => {
+  test('the daemon refuses to start with "secure trust = ca" and no "secure ca file", naming both', async () => {
+    const { dir, cleanup } = await tempDataDir();
+    try {
+      const result = await run(NETSEND_BIN, ['serve', '--data-dir', dir, '--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(await freePort()), '--terminal', 'no', '--secure-trust', 'ca'], {
+        env: { NETSEND_SECURE_CA_FILE: undefined },
+      });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /"secure trust" = ca needs "secure ca file"/);
+    } finally {
+      await cleanup();
+    }
+  });
+
   test('with trust = ca a host certificate the CA signed is accepted, a self-signed one refused', async () => {
     const { dir, cleanup } = await tempDataDir();
     const client = await tempDataDir();

@@ -10,8 +10,8 @@ export interface LineConnectionOptions {
   log: (line: string) => void;
   /** Requests one connection may have in flight before the daemon stops reading from it. */
   maxInFlight?: number;
-  /** Longest request line. */
-  maxLineBytes?: number;
+  /** Longest request line: a number, or a function when the limit changes during the session. */
+  maxLineBytes?: number | (() => number);
 }
 
 /**
@@ -27,27 +27,35 @@ export function serveLineConnection(socket: Socket, options: LineConnectionOptio
   socket.on('error', () => {}); // a client that vanishes is not the daemon's problem
   socket.write(encodeLine(options.hello));
 
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     let lines: string[];
     try {
       lines = framer.push(chunk);
     } catch (error) {
       options.log(`control: dropping a client: ${(error as Error).message}`);
-      socket.destroy();
+      // The peer is told why (status 87, id 0: the line's id was never read), then the connection
+      // closes. What it still sends is read and dropped for a moment, so that it can read the answer.
+      socket.off('data', onData);
+      socket.on('data', () => {});
+      socket.resume();
+      const status = { id: 0, ok: false as const, status: NERR.ERROR_INVALID_PARAMETER, message: `The request line is longer than this connection allows: ${(error as Error).message}.` };
+      socket.end(encodeLine(status));
+      setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
     for (const line of lines) {
       pending++;
       if (pending >= maxInFlight) socket.pause();
       const done = answer(line, options).then((response) => {
-        if (!socket.destroyed) socket.write(encodeLine(response));
+        if (!socket.destroyed && !socket.writableEnded) socket.write(encodeLine(response));
         pending--;
         if (pending < maxInFlight && !socket.destroyed) socket.resume();
       });
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
     }
-  });
+  };
+  socket.on('data', onData);
   return { settled: async () => void (await Promise.allSettled([...inFlight])) };
 }
 

@@ -41,6 +41,8 @@ export const endpointKey = (host: string, port: number) => (host.includes(':') ?
  * A changed key is refused, as SSH refuses one.
  */
 export async function openSecureChannel(options: SecureConnectOptions): Promise<TLSSocket> {
+  // Without a site CA, "ca" would mean Node's public roots with host names unchecked: any web certificate.
+  if (options.trust === 'ca' && !options.caPem) throw new SecureChannelError('untrusted', 'Trust "ca" needs the site CA certificate ("secure ca file").');
   const key = endpointKey(options.host, options.port);
   const socket = await new Promise<TLSSocket>((resolve, reject) => {
     const socket = tlsConnect({
@@ -73,19 +75,8 @@ export async function openSecureChannel(options: SecureConnectOptions): Promise<
     const certificate = socket.getPeerX509Certificate();
     if (certificate === undefined) throw new SecureChannelError('untrusted', `${key} presented no host certificate.`);
     const fingerprint = keyFingerprint(certificate);
-    const pinned = await options.knownHosts.lookup(key);
-    if (pinned.length > 0) {
-      if (!pinned.includes(fingerprint)) {
-        throw new SecureChannelError(
-          'changed',
-          `The host key of ${key} has changed (now ${fingerprint}): someone may be impersonating it. If the change is expected, remove its line from ${options.knownHosts.path}.`,
-        );
-      }
-    } else if (options.trust === 'ca') {
-      if (!socket.authorized) throw new SecureChannelError('untrusted', `${key}'s certificate is not signed by the site CA (${String(socket.authorizationError)}).`);
-    } else if (options.trust === 'known') {
-      throw new SecureChannelError('untrusted', `${key} (${fingerprint}) is not in ${options.knownHosts.path}; add it with "netsend host trust".`);
-    } else {
+    const verdict = await checkHostKey({ knownHosts: options.knownHosts, trust: options.trust, key, fingerprint, socket });
+    if (verdict === 'new') {
       await options.knownHosts.add(key, fingerprint);
       options.onPinned?.(key, fingerprint);
     }
@@ -94,4 +85,38 @@ export async function openSecureChannel(options: SecureConnectOptions): Promise<
     socket.destroy();
     throw error;
   }
+}
+
+/**
+ * Whether a host's key is trusted, the same way in both directions (a daemon dialing a host, a
+ * host delivering to this daemon): a key pinned for `key` in known-hosts must match; otherwise
+ * `ca` wants a certificate the site CA signed, `known` refuses, and `tofu` answers "new" for the
+ * caller to pin. `key` is the endpoint dialed ("10.0.0.5:4139") or the sending host's name.
+ * @throws SecureChannelError changed (another key is pinned), untrusted
+ */
+export async function checkHostKey(options: {
+  knownHosts: KnownHosts;
+  trust: SecureTrust;
+  key: string;
+  fingerprint: string;
+  socket: TLSSocket;
+  /** Where the known-hosts file is, when the reader of the message is another host's administrator. */
+  here?: string;
+}): Promise<'pinned' | 'ca' | 'new'> {
+  const { knownHosts, key, fingerprint, socket } = options;
+  const file = options.here ? `${knownHosts.path} on ${options.here}` : knownHosts.path;
+  const pinned = await knownHosts.lookup(key);
+  if (pinned.length > 0) {
+    if (pinned.includes(fingerprint)) return 'pinned';
+    throw new SecureChannelError(
+      'changed',
+      `The host key of ${key} has changed (now ${fingerprint}): someone may be impersonating it. If the change is expected, remove its line from ${file}.`,
+    );
+  }
+  if (options.trust === 'ca') {
+    if (!socket.authorized) throw new SecureChannelError('untrusted', `${key}'s certificate is not signed by the site CA (${String(socket.authorizationError)}).`);
+    return 'ca';
+  }
+  if (options.trust === 'known') throw new SecureChannelError('untrusted', `${key} (${fingerprint}) is not in ${file}; add it with "netsend host trust ${key} ${fingerprint}".`);
+  return 'new';
 }

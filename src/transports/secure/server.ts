@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { handleRequest, type ControlServices } from '../../control/handlers.js';
-import { MAX_LINE_BYTES, PROTOCOL_VERSION } from '../../control/protocol.js';
+import { PROTOCOL_VERSION } from '../../control/protocol.js';
 import { NetApiError } from '../../messenger/errors.js';
 import { normalizeAlias } from '../../messenger/names.js';
 import { isPriority } from '../../messenger/message.js';
@@ -10,10 +10,33 @@ import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import type { Principal } from '../../security/access.js';
 import type { Credentials } from '../../security/accounts.js';
 import { keyFingerprint } from '../../security/certificate.js';
-import { verifyMessage, type HostIdentity } from '../../security/host-identity.js';
+import { hostNameOf, verifyMessage, type HostIdentity } from '../../security/host-identity.js';
+import type { KnownHosts } from '../../security/known-hosts.js';
 import { RateLimiter } from '../../policy/rate-limit.js';
 import { serveLineConnection } from '../control/lines.js';
-import { MAX_ANONYMOUS_LINE_BYTES, SECURE_LIMITS } from './protocol.js';
+import { SecureChannelError, checkHostKey, type SecureTrust } from './client.js';
+import { DELIVERY_FIELD_LIMITS, MAX_ANONYMOUS_LINE_BYTES, SECURE_LIMITS, authenticatedLineBytes, type SecureLimits } from './protocol.js';
+
+/** A peer that presented a host certificate the trust rules accept ("new": tofu, not pinned yet). */
+interface PeerHost {
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly certificate: X509Certificate;
+  verdict: 'pinned' | 'ca' | 'new';
+}
+
+/** Why a peer's host certificate was not accepted: told to it, audited when it first asks for something. */
+interface Refusal {
+  readonly name: string;
+  readonly detail: string;
+  readonly error: NetApiError;
+}
+
+/** One TCP connection, as both its raw socket and its TLS socket see it. */
+const connectionKey = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
+
+/** The address sessions are counted by: an IPv4-mapped IPv6 address is its IPv4 address. */
+const peerAddress = (address: string | undefined) => (address === undefined ? '' : address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address);
 
 export interface SecureServerOptions {
   identity: HostIdentity;
@@ -28,10 +51,14 @@ export interface SecureServerOptions {
   admit?: (hostKey: string, address: string) => boolean;
   /** Per-account admission of remote sends (the "user" source of the rate limits). */
   admitCaller?: (account: string) => boolean;
-  /** PEM of a site CA: when set, a host certificate must chain to it to count as a host. */
+  /** Where host keys are pinned (the same file this host's outgoing connections use). */
+  knownHosts: KnownHosts;
+  /** `secure trust`: how a sending host's key is trusted, as for hosts this one dials. */
+  trust: SecureTrust;
+  /** PEM of a site CA (trust = ca): a host certificate must chain to it. */
   caPem?: string;
   log: (line: string) => void;
-  limits?: Partial<typeof SECURE_LIMITS>;
+  limits?: Partial<SecureLimits>;
 }
 
 /** Remote calls that send messages, limited per account like deliveries per host. */
@@ -44,11 +71,15 @@ const SENDS = new Set(['send', 'broadcast', 'sendUsers']);
  */
 export class SecureServer {
   readonly #options: SecureServerOptions;
-  readonly #limits: typeof SECURE_LIMITS;
+  readonly #limits: SecureLimits;
   readonly #servers: Server[] = [];
   readonly #sockets = new Set<TLSSocket>();
   readonly #logons: RateLimiter;
   #connections = 0;
+  readonly #perAddress = new Map<string, number>();
+  /** When each open connection was accepted (by connectionKey): the handshake-and-logon deadline counts from then. */
+  readonly #connectedAt = new Map<string, number>();
+  #pinning: Promise<void> = Promise.resolve();
 
   constructor(options: SecureServerOptions) {
     this.#options = options;
@@ -87,14 +118,27 @@ export class SecureServer {
             resolve();
           });
         });
-        // Counted from the TCP connection, so handshakes that never finish count too.
+        // Counted from the TCP connection, so handshakes that never finish count too; and so is
+        // the deadline for the handshake and the logon (cancelled by the session at logon).
         server.on('connection', (raw: Socket) => {
-          if (this.#connections >= this.#limits.maxSessions) {
+          const from = peerAddress(raw.remoteAddress);
+          const fromHere = this.#perAddress.get(from) ?? 0;
+          if (this.#connections >= this.#limits.maxSessions || fromHere >= this.#limits.maxSessionsPerAddress) {
             raw.destroy();
             return;
           }
           this.#connections++;
-          raw.once('close', () => this.#connections--);
+          this.#perAddress.set(from, fromHere + 1);
+          // (the TLS handshake itself is held to handshakeMs from here by the server's handshakeTimeout)
+          const key = connectionKey(raw);
+          this.#connectedAt.set(key, Date.now());
+          raw.once('close', () => {
+            this.#connections--;
+            const left = (this.#perAddress.get(from) ?? 1) - 1;
+            if (left > 0) this.#perAddress.set(from, left);
+            else this.#perAddress.delete(from);
+            this.#connectedAt.delete(key);
+          });
         });
         this.#servers.push(server);
       }
@@ -114,32 +158,70 @@ export class SecureServer {
   #accept(socket: TLSSocket): void {
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => {}); // a peer that vanishes is not the daemon's problem
     socket.setNoDelay(true);
+    // The deadline counts from the TCP connection (see listen); the session cancels it at logon.
+    const connectedAt = this.#connectedAt.get(connectionKey(socket)) ?? Date.now();
+    const deadline = setTimeout(() => socket.destroy(), connectedAt + this.#limits.handshakeMs - Date.now());
+    socket.on('close', () => clearTimeout(deadline));
+    this.#session(socket, deadline).catch((error: unknown) => {
+      this.#options.log(`secure: dropping a session: ${String(error)}`);
+      socket.destroy();
+    });
+  }
+
+  async #session(socket: TLSSocket, deadline: NodeJS.Timeout): Promise<void> {
     const source = `${socket.remoteAddress}:${socket.remotePort}`;
     const address = socket.remoteAddress ?? '';
     const { services, log } = this.#options;
-    const host = this.#peerHost(socket);
-    let principal: Principal | null = host === null ? null : { kind: 'host', name: host.name, uid: null, groups: [], source };
-    // A host key bound to an account (netsend user key) calls with that account's groups.
-    const bound = host === null ? Promise.resolve(null) : services.accounts.forHostKey(host.fingerprint, source).catch(() => null);
-    const idle = () => socket.destroy();
-    let timer = setTimeout(idle, this.#limits.handshakeMs);
+    const certificate = socket.getPeerX509Certificate();
+    const fingerprint = certificate === undefined ? null : keyFingerprint(certificate);
+    // Lines wait in the socket while the host is checked: their limit depends on the answer.
+    const [check, bound] = await Promise.all([
+      certificate === undefined || fingerprint === null ? null : this.#checkHost(socket, certificate, fingerprint),
+      // A host key bound to an account (netsend user key) calls with that account's groups: the
+      // administrator trusted that key by binding it, whatever name its certificate gives.
+      fingerprint === null ? null : services.accounts.forHostKey(fingerprint, source).catch(() => null),
+    ]);
+    if (socket.destroyed) return;
+    const host = check?.host ?? null;
+    const refusal = check?.refusal ?? null;
+    let refusalAudited = false;
+    let principal: Principal | null = bound ?? (host === null ? null : { kind: 'host', name: host.name, uid: null, groups: [], source });
+
+    // Anonymous, a session lives until the deadline, whatever it sends; authenticated, until it idles.
+    let idleTimer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => socket.destroy(), this.#limits.idleMs);
+    };
+    const authenticated = () => {
+      clearTimeout(deadline);
+      touch();
+    };
+    socket.on('close', () => clearTimeout(idleTimer));
+    if (principal !== null) authenticated();
+    const authenticatedLines = authenticatedLineBytes(services.messenger.maxMessageBytes);
 
     serveLineConnection(socket, {
       hello: { hello: 'netsend', version: PROTOCOL_VERSION, computerName: services.messenger.computerName },
       log,
       maxInFlight: 16,
       // a peer that has not proved who it is gets small lines; see MAX_ANONYMOUS_LINE_BYTES
-      maxLineBytes: principal === null ? MAX_ANONYMOUS_LINE_BYTES : MAX_LINE_BYTES,
+      maxLineBytes: () => (principal === null ? MAX_ANONYMOUS_LINE_BYTES : authenticatedLines),
       handle: async (request) => {
-        clearTimeout(timer);
-        timer = setTimeout(idle, this.#limits.idleMs);
+        if (principal !== null) touch();
         if (request.op === 'auth') {
           principal = await this.#logon(request, source, address);
+          authenticated();
           return { user: principal.name, groups: principal.groups };
         }
-        if (principal === null) throw new NetApiError('ERROR_ACCESS_DENIED', 'Log on first (auth with a user and password, or a token).');
-        if (principal.kind === 'host' && principal.groups.length === 0) principal = (await bound) ?? principal;
+        if (principal === null) {
+          if (refusal === null) throw new NetApiError('ERROR_ACCESS_DENIED', 'Log on first (auth with a user and password, or a token).');
+          if (!refusalAudited) services.audit.record({ event: 'refused-host', principal: `host ${refusal.name}`, source, detail: refusal.detail, status: 5 });
+          refusalAudited = true;
+          throw refusal.error;
+        }
         if (request.op === 'deliver') {
           if (host === null || principal.kind !== 'host') throw new NetApiError('ERROR_ACCESS_DENIED', 'Only netsend hosts deliver messages; send with "send".');
           return this.#deliver(request, host, source, address);
@@ -151,16 +233,46 @@ export class SecureServer {
         return handleRequest(services, request, principal);
       },
     });
-    socket.on('close', () => clearTimeout(timer));
   }
 
-  /** The peer's host certificate, if it presented one (and, with a site CA, one the CA signed). */
-  #peerHost(socket: TLSSocket): { name: string; fingerprint: string; certificate: X509Certificate } | null {
-    const certificate = socket.getPeerX509Certificate();
-    if (certificate === undefined) return null;
-    if (this.#options.caPem && !socket.authorized) return null;
-    const name = /(?:^|\n)CN=([^\n]+)/.exec(certificate.subject)?.[1] ?? '';
-    return { name, fingerprint: keyFingerprint(certificate), certificate };
+  /**
+   * The peer's host certificate under `secure trust`, checked as this host checks the hosts it
+   * dials: a key pinned for its name in known-hosts must match; otherwise `ca` wants the site CA's
+   * signature, `known` refuses, and `tofu` takes the name as new (pinned at its first delivery).
+   */
+  async #checkHost(socket: TLSSocket, certificate: X509Certificate, fingerprint: string): Promise<{ host: PeerHost | null; refusal: Refusal | null }> {
+    const name = hostNameOf(certificate);
+    if (name === null) {
+      const why = 'The host certificate names no host: its CN must be one host name (no spaces, #, : or control characters).';
+      return { host: null, refusal: { name: '(no name)', detail: `${why} Key ${fingerprint}.`, error: new NetApiError('ERROR_ACCESS_DENIED', why) } };
+    }
+    try {
+      const { knownHosts, trust, services } = this.#options;
+      const verdict = await checkHostKey({ knownHosts, trust, key: name, fingerprint, socket, here: services.messenger.computerName });
+      return { host: { name, fingerprint, certificate, verdict }, refusal: null };
+    } catch (error) {
+      if (!(error instanceof SecureChannelError)) this.#options.log(`secure: cannot check the host key of ${name}: ${String(error)}`);
+      const message = error instanceof SecureChannelError ? error.message : `The host key of ${name} could not be checked here.`;
+      return { host: null, refusal: { name, detail: message, error: new NetApiError('ERROR_ACCESS_DENIED', message) } };
+    }
+  }
+
+  /** Pins a host name seen for the first time (tofu), once; a key pinned for it meanwhile wins. */
+  #pin(host: PeerHost): Promise<void> {
+    const { knownHosts, log } = this.#options;
+    const pinning = this.#pinning.then(async () => {
+      const pinned = await knownHosts.lookup(host.name);
+      if (pinned.length > 0 && !pinned.includes(host.fingerprint)) {
+        throw new NetApiError('ERROR_ACCESS_DENIED', `The host key of ${host.name} has changed (now ${host.fingerprint}): someone may be impersonating it.`);
+      }
+      if (pinned.length === 0) {
+        await knownHosts.add(host.name, host.fingerprint);
+        log(`secure: pinned the host key of ${host.name}: ${host.fingerprint}`);
+      }
+      host.verdict = 'pinned';
+    });
+    this.#pinning = pinning.catch(() => {});
+    return pinning;
   }
 
   /** A sending host asks what became of a message it delivered here; other hosts' messages are not found. */
@@ -196,7 +308,7 @@ export class SecureServer {
 
   async #deliver(
     request: Record<string, unknown>,
-    host: { name: string; fingerprint: string; certificate: X509Certificate },
+    host: PeerHost,
     source: string,
     address: string,
   ): Promise<unknown> {
@@ -204,6 +316,10 @@ export class SecureServer {
     const { from, to, text, user, sentAt, signature, priority, ttl } = request;
     if (typeof text !== 'string' || typeof sentAt !== 'string' || typeof signature !== 'string' || (user !== null && typeof user !== 'string')) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', 'A delivery needs from, to, text, user, sentAt, priority, ttl and signature.');
+    }
+    const bounds = DELIVERY_FIELD_LIMITS;
+    if ((user !== null && user.length > bounds.user) || sentAt.length > bounds.sentAt || signature.length > bounds.signature) {
+      throw new NetApiError('ERROR_INVALID_PARAMETER', `A delivery's user is at most ${bounds.user} characters, its sentAt ${bounds.sentAt}, its signature ${bounds.signature}.`);
     }
     if (!isPriority(priority) || (ttl !== null && (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS))) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', 'The priority or time to live of the delivery is not valid.');
@@ -219,6 +335,12 @@ export class SecureServer {
     }
     if (text.length * 2 > services.messenger.maxMessageBytes || !text.isWellFormed()) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is over this host's limit of ${services.messenger.maxMessageBytes} bytes, or not valid text.`);
+    }
+    if (host.verdict === 'new') {
+      await this.#pin(host).catch((error: unknown) => {
+        services.audit.record({ event: 'refused-host', principal: `host ${host.name}`, source, detail: `${(error as Error).message} (pinned while this session was open)`, status: 5 });
+        throw error;
+      });
     }
     const stored = await services.messenger.receive({
       from: fields.from,

@@ -15,7 +15,7 @@ export interface CaptureReport {
  * `timeout`, stopped by PID. `stop` reads the capture back offline.
  */
 export async function startCapture(prefix: readonly string[], iface: string, captureFilter: string, file: string) {
-  const child = spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '300', 'tshark', '-i', iface, '-f', captureFilter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '-k', '5', '300', 'tshark', '-i', iface, '-f', captureFilter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
   await waitUntil(() => log.includes('Capturing on'), 15_000, 'tshark to start capturing');

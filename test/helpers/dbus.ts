@@ -56,7 +56,7 @@ export class SessionBus {
 `,
       { mode: 0o644 },
     );
-    const child = spawn('timeout', ['120', 'dbus-daemon', '--nofork', `--config-file=${config}`, '--print-address=1'], {
+    const child = spawn('timeout', ['-k', '5', '120', 'dbus-daemon', '--nofork', `--config-file=${config}`, '--print-address=1'], {
       stdio: ['ignore', 'pipe', 'ignore'], // it complains it cannot raise its fd limit
       ...(options.as ?? {}),
     });

@@ -43,7 +43,7 @@ export class DunstDesktop {
     let bus: SessionBus | undefined;
     try {
       // -displayfd: Xvfb takes a free display and writes its number to fd 3
-      const xvfb = spawn('timeout', ['120', 'Xvfb', '-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1024x768x24'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+      const xvfb = spawn('timeout', ['-k', '5', '120', 'Xvfb', '-displayfd', '3', '-nolisten', 'tcp', '-screen', '0', '1024x768x24'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
       children.push(xvfb);
       const display = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -63,7 +63,7 @@ export class DunstDesktop {
       await chmod(pick, 0o755);
       const config = join(dir, 'dunstrc');
       await writeFile(config, `[global]\n    dmenu = ${pick}\n`);
-      const dunst = spawn('timeout', ['120', 'dunst', '-config', config], {
+      const dunst = spawn('timeout', ['-k', '5', '120', 'dunst', '-config', config], {
         stdio: 'ignore',
         env: { ...process.env, DISPLAY: display, DBUS_SESSION_BUS_ADDRESS: bus.address },
       });

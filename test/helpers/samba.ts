@@ -34,7 +34,7 @@ export class SmbdPeer {
     await writeSambaConf(dir, `   netbios name = ${netbiosName}\n   workgroup = TESTGRP\n   interfaces = 127.0.0.1\n   disable netbios = yes\n`);
     const child = spawn(
       ns.prefix[0] as string,
-      [...ns.prefix.slice(1), 'timeout', '120', 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
+      [...ns.prefix.slice(1), 'timeout', '-k', '5', '120', 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
     const peer = new SmbdPeer(dir, child);
@@ -67,8 +67,9 @@ export interface SambaHostOptions {
 
 /**
  * nmbd and smbd as one host on a test LAN (its namespace's `eth0` only): nmbd registers and
- * defends its names by broadcast, smbd takes SMB1 messages into `inbox/`. Both under `timeout`,
- * stopped by PID. nmbd answers broadcast queries only once its own registration is done (three
+ * defends its names by broadcast, smbd takes SMB1 messages into `inbox/`. Both under `timeout -k 5`,
+ * stopped by PID: a daemon that ignores the SIGTERM `timeout` passes on is killed 5 s later, never
+ * left running once `timeout` itself is gone. nmbd answers broadcast queries only once its own registration is done (three
  * tries two seconds apart), so `start` waits for that.
  */
 export class SambaHost {
@@ -91,7 +92,7 @@ export class SambaHost {
         '   local master = no\n   preferred master = no\n   domain master = no\n',
     );
     const daemon = (name: string) =>
-      spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
+      spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '-k', '5', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
         stdio: ['ignore', 'ignore', 'ignore'],
       });
     return new SambaHost(dir, [daemon('nmbd'), daemon('smbd')]);

@@ -34,6 +34,7 @@ const USAGE = `usage: netsend <command> [options]
                                     received messages, newest last
   netsend user list | add NAME [--group G …] [--no-password] | delete NAME | password NAME
              | token NAME | groups NAME [--add G …] [--remove G …] | key NAME SHA256:…
+             | tokens NAME | revoke NAME ID|TOKEN|SHA256:… | revoke NAME --all
                                     netsend's accounts for remote callers (passwords on stdin)
   netsend group list | add GROUP USER | remove GROUP USER
   netsend audit [--json] [--limit N]
@@ -372,14 +373,24 @@ async function receipt(args: string[], io: CliIo): Promise<number> {
 async function user(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...common, group: { type: 'string', multiple: true }, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true }, 'no-password': { type: 'boolean', default: false } },
+    options: {
+      ...common,
+      group: { type: 'string', multiple: true },
+      add: { type: 'string', multiple: true },
+      remove: { type: 'string', multiple: true },
+      'no-password': { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+    },
     strict: true,
     allowPositionals: true,
   });
   if (values.help) return help(io);
   const [action = 'list', account, ...extra] = positionals;
-  const keyArg = action === 'key' ? extra.shift() : undefined;
+  const keyArg = action === 'key' || action === 'revoke' ? extra.shift() : undefined;
   if (extra.length > 0) throw new UsageError(`unexpected "${extra.join(' ')}"`);
+  if (action === 'revoke' && (keyArg === undefined) === !values.all) {
+    throw new UsageError('netsend user revoke NAME ID|TOKEN|SHA256:…  or  netsend user revoke NAME --all (ids: netsend user tokens NAME)');
+  }
   if (action !== 'list' && account === undefined) throw new UsageError(`user ${action} needs a user name`);
   const name = account as string;
   const password = async () => {
@@ -423,6 +434,24 @@ async function user(args: string[], io: CliIo): Promise<number> {
         if (fingerprint === undefined) throw new UsageError('netsend user key NAME SHA256:… (the other machine\'s "netsend host key")');
         result = await client.users.bindHostKey(name, fingerprint);
         break;
+      }
+      case 'tokens': {
+        const credentials = await client.users.credentials(name);
+        if (values.json) {
+          io.stdout.write(`${JSON.stringify(credentials)}\n`);
+        } else if (credentials.length === 0) {
+          io.stdout.write(`${name} has no tokens or host keys.\n`);
+        } else {
+          for (const c of credentials) io.stdout.write(`${c.id}  ${c.kind.padEnd(8)}  ${c.createdAt}${c.hostKey === null ? '' : `  ${c.hostKey}`}\n`);
+        }
+        return;
+      }
+      case 'revoke': {
+        const { revoked } = await client.users.revoke(name, values.all ? null : (keyArg as string));
+        if (values.json) io.stdout.write(`${JSON.stringify({ user: name, revoked })}\n`);
+        else if (revoked === 0) io.stdout.write(`${name} had no tokens or host keys to revoke.\n`);
+        else io.stdout.write(`Revoked ${revoked} of ${name}'s tokens and host keys; ${name}'s open sessions are closed.\n`);
+        return;
       }
       default:
         throw new UsageError(`unknown user action "${action}"`);

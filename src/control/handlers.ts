@@ -75,6 +75,8 @@ const ACTION: Readonly<Record<string, Action>> = {
   'users.token': 'administer',
   'users.groups': 'administer',
   'users.key': 'administer',
+  'users.tokens': 'administer',
+  'users.revoke': 'administer',
   'audit.list': 'administer',
   receipt: 'send',
   'inbox.ack': 'inbox.read',
@@ -192,6 +194,13 @@ async function run(services: ControlServices, op: string, request: Record<string
     case 'users.key':
       await services.accounts.bindHostKey(request.user, request.fingerprint);
       return { user: request.user, fingerprint: request.fingerprint };
+    case 'users.tokens':
+      return services.accounts.credentials(request.user);
+    case 'users.revoke': {
+      // null (not a missing field) revokes them all, so a client that forgot the field revokes nothing
+      if (request.credential === undefined) throw new NetApiError('ERROR_INVALID_PARAMETER', 'credential: an id, a token, a host key fingerprint, or null for all of them.');
+      return { user: request.user, revoked: await services.accounts.revoke(request.user, request.credential) };
+    }
     case 'receipt': {
       // A sender's question: what became of the message it sent (here, or at a netsend host).
       const messageId = wholeNumber(request.message, 0, 'message');

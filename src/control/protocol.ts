@@ -38,6 +38,8 @@ export type Request =
   | { id: number; op: 'users.token'; user: string }
   | { id: number; op: 'users.groups'; user: string; add?: string[]; remove?: string[] }
   | { id: number; op: 'users.key'; user: string; fingerprint: string }
+  | { id: number; op: 'users.tokens'; user: string }
+  | { id: number; op: 'users.revoke'; user: string; credential: string | null }
   | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
   | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string }
   | { id: number; op: 'web.url' }

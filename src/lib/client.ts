@@ -7,6 +7,7 @@ import { NetApiError } from '../messenger/errors.js';
 import type { MessageJson } from '../messenger/message.js';
 import type { Receipt } from '../messenger/events.js';
 import type { SendResult } from '../messenger/messenger.js';
+import type { CredentialSummary } from '../security/accounts.js';
 import { KnownHosts } from '../security/known-hosts.js';
 import { loadHostIdentity } from '../security/host-identity.js';
 import { computerNameFromHostname } from '../messenger/names.js';
@@ -100,6 +101,11 @@ export class Client {
     issueToken: (user: string): Promise<{ user: string; token: string }> => this.#call('users.token', { user }) as Promise<{ user: string; token: string }>,
     setGroups: (user: string, change: { add?: string[]; remove?: string[] }): Promise<unknown> => this.#call('users.groups', { user, ...change }),
     bindHostKey: (user: string, fingerprint: string): Promise<unknown> => this.#call('users.key', { user, fingerprint }),
+    /** The account's API tokens and host keys: an id, the kind, a host key's fingerprint, when made. */
+    credentials: (user: string): Promise<CredentialSummary[]> => this.#call('users.tokens', { user }) as Promise<CredentialSummary[]>,
+    /** Revokes one credential (its id, the token itself, or a host key's fingerprint), or all of them with null. */
+    revoke: (user: string, credential: string | null): Promise<{ user: string; revoked: number }> =>
+      this.#call('users.revoke', { user, credential }) as Promise<{ user: string; revoked: number }>,
   };
 
   /** The web inbox: a fresh one-time login URL (local administrators only). */

@@ -28,3 +28,4 @@ export type { MessageBuffer } from '../messenger/buffer.js';
 export type { Alias, AliasKind } from '../messenger/aliases.js';
 export type { MessageJson, Via } from '../messenger/message.js';
 export type { SendResult } from '../messenger/messenger.js';
+export type { CredentialSummary } from '../security/accounts.js';

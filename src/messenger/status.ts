@@ -12,6 +12,7 @@ export const STATUS = {
   ERROR_INVALID_NAME: { code: 123, message: 'The filename, directory name, or volume label syntax is incorrect.' },
   ERROR_INVALID_LEVEL: { code: 124, message: 'The system call level is not correct.' },
   ERROR_MORE_DATA: { code: 234, message: 'More data is available.' },
+  ERROR_NOT_FOUND: { code: 1168, message: 'Element not found.' },
   NERR_BufTooSmall: { code: 2123, message: 'The API return buffer is too small.' },
   NERR_NetworkError: { code: 2136, message: 'A general network error occurred.' },
   NERR_InternalError: { code: 2140, message: 'An internal error occurred.' },

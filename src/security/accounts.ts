@@ -1,6 +1,6 @@
 import { NetApiError } from '../messenger/errors.js';
 import { accountNameProblem, type Principal } from './access.js';
-import { MAX_PASSWORD_BYTES, hashPassword, newToken, tokenHash, verifyPassword } from './passwords.js';
+import { MAX_PASSWORD_BYTES, TOKEN_PREFIX, hashPassword, newToken, tokenHash, verifyPassword } from './passwords.js';
 
 export interface UserRecord {
   readonly name: string;
@@ -15,6 +15,27 @@ export interface UserSummary {
   readonly hasPassword: boolean;
 }
 
+/** A credential as the store keeps it: the SHA-256 of an API token or of a host key binding. */
+export interface StoredCredential {
+  readonly hash: string;
+  /** "SHA256:…" for a bound host key; null for an API token (and bindings older than the column). */
+  readonly hostKey: string | null;
+  readonly createdAt: number;
+}
+
+/** What an administrator sees of a credential: an id to revoke it by, never the token itself. */
+export interface CredentialSummary {
+  /** The first 12 hex digits of the credential's hash. */
+  readonly id: string;
+  readonly kind: 'token' | 'host key';
+  readonly hostKey: string | null;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
+/** Account names compare as the store compares them: SQLite's NOCASE, which folds ASCII letters only. */
+export const foldName = (name: string): string => name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+
 /** Where accounts live (the SQLite store). */
 export interface AccountStore {
   getUser(name: string): Promise<UserRecord | null>;
@@ -22,12 +43,14 @@ export interface AccountStore {
   deleteUser(name: string): Promise<boolean>;
   listUsers(): Promise<UserSummary[]>;
   setMembership(user: string, group: string, member: boolean): Promise<void>;
-  addToken(hash: string, user: string): Promise<void>;
+  addToken(hash: string, user: string, hostKey?: string | null): Promise<void>;
   userForToken(hash: string): Promise<string | null>;
+  listTokens(user: string): Promise<StoredCredential[]>;
+  deleteTokens(user: string, hashes: readonly string[] | null): Promise<number>;
 }
 
 /** What changed about an account (see Accounts.watch). */
-export type AccountChange = 'password' | 'groups' | 'tokens' | 'deleted';
+export type AccountChange = 'password' | 'groups' | 'tokens' | 'revoked' | 'deleted';
 
 export type Credentials = { readonly user: string; readonly password: string } | { readonly token: string };
 
@@ -84,14 +107,50 @@ export class Accounts {
 
   /**
    * Lets a host key log on as this account: a daemon or an administrator's machine presenting
-   * its host certificate then has the account's groups, with no password to keep.
+   * its host certificate then has the account's groups, with no password to keep. Binding it
+   * again to the same account changes nothing; a key is bound to one account at most.
    */
   async bindHostKey(name: unknown, fingerprint: unknown): Promise<void> {
     const user = await this.#existing(name);
-    if (typeof fingerprint !== 'string' || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) {
+    if (typeof fingerprint !== 'string' || !HOST_KEY_FINGERPRINT.test(fingerprint)) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', 'A host key fingerprint reads SHA256: and 43 base64 characters ("netsend host key" prints it).');
     }
-    await this.#store.addToken(tokenHash(hostKeyCredential(fingerprint)), user.name);
+    const hash = tokenHash(hostKeyCredential(fingerprint));
+    const owner = await this.#store.userForToken(hash);
+    if (owner !== null && foldName(owner) === foldName(user.name)) return;
+    if (owner !== null) throw new NetApiError('ERROR_INVALID_PARAMETER', `That host key is bound to the account "${owner}"; revoke it there first.`);
+    await this.#store.addToken(hash, user.name, fingerprint);
+  }
+
+  /** The account's API tokens and host keys, oldest first. */
+  async credentials(name: unknown): Promise<CredentialSummary[]> {
+    const user = await this.#existing(name);
+    return (await this.#store.listTokens(user.name)).map(summarizeCredential);
+  }
+
+  /**
+   * Revokes credentials of the account: `which` is a credential's id (or at least 6 of its first
+   * hex digits), the API token itself, or a host key's "SHA256:…" fingerprint; null revokes every
+   * token and host key (the password stays). Watchers hear 'revoked', so the account's open
+   * sessions (web, secure channel) close as after a new password. Returns how many were revoked.
+   */
+  async revoke(name: unknown, which: unknown): Promise<number> {
+    const user = await this.#existing(name);
+    let hashes: string[] | null = null;
+    if (which !== null) {
+      if (typeof which !== 'string' || which.length > 256) throw new NetApiError('ERROR_INVALID_PARAMETER', REVOKE_WHAT);
+      if (HOST_KEY_FINGERPRINT.test(which)) hashes = [tokenHash(hostKeyCredential(which))];
+      else if (which.startsWith(TOKEN_PREFIX)) hashes = [tokenHash(which)];
+      else if (/^[0-9a-f]{6,64}$/i.test(which)) {
+        const prefix = which.toLowerCase();
+        hashes = (await this.#store.listTokens(user.name)).map((c) => c.hash).filter((hash) => hash.startsWith(prefix));
+        if (hashes.length > 1) throw new NetApiError('ERROR_INVALID_PARAMETER', `"${which}" matches ${hashes.length} credentials of "${user.name}"; give more of the id.`);
+      } else throw new NetApiError('ERROR_INVALID_PARAMETER', REVOKE_WHAT);
+    }
+    const revoked = await this.#store.deleteTokens(user.name, hashes);
+    if (which !== null && revoked === 0) throw new NetApiError('ERROR_NOT_FOUND', `"${user.name}" has no such token or host key ("netsend user tokens ${user.name}" lists them).`);
+    if (revoked > 0) this.#changed(user.name, 'revoked');
+    return revoked;
   }
 
   /** The account a host key is bound to, if any. */
@@ -155,6 +214,17 @@ export class Accounts {
 
 const HOST_KEY_PREFIX = 'hostkey:';
 const hostKeyCredential = (fingerprint: string) => `${HOST_KEY_PREFIX}${fingerprint}`;
+const HOST_KEY_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+const REVOKE_WHAT = 'Name the credential to revoke by its id ("netsend user tokens" lists them), the token itself, or a host key\'s SHA256: fingerprint.';
+
+function summarizeCredential(credential: StoredCredential): CredentialSummary {
+  return {
+    id: credential.hash.slice(0, 12),
+    kind: credential.hostKey === null ? 'token' : 'host key',
+    hostKey: credential.hostKey,
+    createdAt: new Date(credential.createdAt).toISOString(),
+  };
+}
 
 function checkName(name: unknown, what: string): string {
   const problem = accountNameProblem(name, what);

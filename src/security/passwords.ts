@@ -37,9 +37,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual !== null && actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** What every API token starts with, so logs and secret scanners recognise one. */
+export const TOKEN_PREFIX = 'nst_';
+
 /** A fresh API token: 256 random bits, recognisable by its prefix in logs and secret scanners. */
 export function newToken(): string {
-  return `nst_${randomBytes(32).toString('base64url')}`;
+  return `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
 /** Tokens are random, so a fast hash is enough to keep them out of the database in clear. */

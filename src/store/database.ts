@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { StoredAlias } from '../messenger/aliases.js';
 import { STATE_RANK, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import type { IncomingMessage, Priority, StoredMessage, Via } from '../messenger/message.js';
-import type { UserRecord, UserSummary } from '../security/accounts.js';
+import type { StoredCredential, UserRecord, UserSummary } from '../security/accounts.js';
 import type { AuditEntry, AuditRecord } from '../security/audit.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -37,6 +37,8 @@ export const STORE_CALLS = [
   'setMembership',
   'addToken',
   'userForToken',
+  'listTokens',
+  'deleteTokens',
   'appendAudit',
   'listAudit',
   'loadAliasPolicies',
@@ -199,8 +201,23 @@ export class SqliteDatabase {
     else this.#db.prepare(`DELETE FROM memberships WHERE user_name = ? AND group_name = ?`).run(user, group);
   }
 
-  addToken(hash: string, user: string): void {
-    this.#db.prepare(`INSERT INTO tokens (hash, user_name, created_at) VALUES (?, ?, ?)`).run(hash, user, Date.now());
+  addToken(hash: string, user: string, hostKey: string | null = null): void {
+    this.#db.prepare(`INSERT INTO tokens (hash, user_name, created_at, host_key) VALUES (?, ?, ?, ?)`).run(hash, user, Date.now(), hostKey);
+  }
+
+  /** The account's API tokens and host keys, oldest first. */
+  listTokens(user: string): StoredCredential[] {
+    const rows = this.#db
+      .prepare(`SELECT hash, host_key, created_at FROM tokens WHERE user_name = ? ORDER BY created_at, hash`)
+      .all(user) as Array<{ hash: string; host_key: string | null; created_at: number }>;
+    return rows.map((row) => ({ hash: row.hash, hostKey: row.host_key, createdAt: row.created_at }));
+  }
+
+  /** Deletes the account's credentials with these hashes (all of them when null); how many went. */
+  deleteTokens(user: string, hashes: readonly string[] | null): number {
+    if (hashes === null) return this.#db.prepare(`DELETE FROM tokens WHERE user_name = ?`).run(user).changes;
+    const remove = this.#db.prepare(`DELETE FROM tokens WHERE user_name = ? AND hash = ?`);
+    return this.#db.transaction(() => hashes.reduce((sum, hash) => sum + remove.run(user, hash).changes, 0))();
   }
 
   userForToken(hash: string): string | null {

@@ -18,7 +18,6 @@ async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<vo
 }
 
 test('migration 3 is the message event log, migration 4 priorities and expiry', () => {
-  assert.equal(MIGRATIONS.length, 4);
   assert.match(MIGRATIONS[2] ?? '', /CREATE TABLE message_events/);
   assert.match(MIGRATIONS[3] ?? '', /ADD COLUMN priority/);
 });

@@ -66,4 +66,7 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE messages ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
    ALTER TABLE messages ADD COLUMN expires_at INTEGER;               -- ms since the Unix epoch; NULL: never
    CREATE INDEX messages_by_expiry ON messages (expires_at);`,
+  // 5: which credentials are host keys, so that an administrator can list and revoke them
+  // (bindings made before this read as API tokens: only their hash was kept)
+  `ALTER TABLE tokens ADD COLUMN host_key TEXT;                     -- "SHA256:…" for a bound host key; NULL: an API token`,
 ];

@@ -216,6 +216,31 @@ describe('what only separate or file databases show', () => {
       }
     }));
 
+  test('a database of migration 4 keeps its tokens and host key bindings on upgrade; they read as API tokens (only hashes were kept)', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'netsend.db');
+      const db = new Database(path);
+      db.exec(MIGRATIONS.slice(0, 4).join(';\n'));
+      db.pragma('user_version = 4');
+      db.prepare(`INSERT INTO users (name, password_hash, created_at) VALUES ('ops', NULL, 1)`).run();
+      db.prepare(`INSERT INTO tokens (hash, user_name, created_at) VALUES (?, 'ops', 2), (?, 'ops', 3)`).run('a'.repeat(64), 'b'.repeat(64));
+      db.close();
+      const store = await SqliteStore.open(path);
+      try {
+        assert.equal(await store.userForToken('b'.repeat(64)), 'ops');
+        assert.deepEqual(await store.listTokens('ops'), [
+          { hash: 'a'.repeat(64), hostKey: null, createdAt: 2 },
+          { hash: 'b'.repeat(64), hostKey: null, createdAt: 3 },
+        ]);
+        await store.addToken('c'.repeat(64), 'ops', `SHA256:${'A'.repeat(43)}`);
+        assert.equal((await store.listTokens('ops')).at(-1)?.hostKey, `SHA256:${'A'.repeat(43)}`);
+        assert.equal(await store.deleteTokens('ops', ['a'.repeat(64), 'd'.repeat(64)]), 1);
+        assert.equal(await store.deleteTokens('OPS', null), 2, 'account names compare without case');
+      } finally {
+        await store.close();
+      }
+    }));
+
   test('a file SqliteStore refuses a database from a newer netsend (user_version above its migrations)', () =>
     withTempDir(async (dir) => {
       const path = join(dir, 'netsend.db');

@@ -74,8 +74,10 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
   deleteUser = (name: string) => this.call('deleteUser', name);
   listUsers = () => this.call('listUsers');
   setMembership = (user: string, group: string, member: boolean) => this.call('setMembership', user, group, member);
-  addToken = (hash: string, user: string) => this.call('addToken', hash, user);
+  addToken = (hash: string, user: string, hostKey: string | null = null) => this.call('addToken', hash, user, hostKey);
   userForToken = (hash: string) => this.call('userForToken', hash);
+  listTokens = (user: string) => this.call('listTokens', user);
+  deleteTokens = (user: string, hashes: readonly string[] | null) => this.call('deleteTokens', user, hashes);
   appendAudit = (entry: AuditEntry) => this.call('appendAudit', entry);
   listAudit = (afterId: number, limit: number) => this.call('listAudit', afterId, limit);
 

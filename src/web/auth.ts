@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Principal } from '../security/access.js';
+import { foldName, type AccountChange } from '../security/accounts.js';
 
 /** Session ids, CSRF tokens and one-time login tokens: 256 random bits each. */
 const newSecret = (): string => randomBytes(32).toString('base64url');
@@ -43,16 +44,16 @@ export interface WebSession {
   checked: number;
 }
 
-/** Account names compare as the store compares them: SQLite's NOCASE, which folds ASCII letters only. */
-export const foldName = (name: string): string => name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+export { foldName };
 
 /**
  * The web inbox's logins: sessions held in memory under the hash of their cookie id (so a
  * lookup leaks nothing through timing), and one-time login tokens for the data dir's owner.
  * A daemon restart ends every session, which is the safe default for a loopback page.
  *
- * Sessions follow their account: a new password or the account's deletion ends them, a change
- * of groups or tokens is noted (accountChanged) so the caller re-reads the groups before use.
+ * Sessions follow their account: a new password, a revoked credential or the account's deletion
+ * ends them, a change of groups or a new token is noted (accountChanged) so the caller re-reads
+ * the groups before use.
  */
 export class WebAuth {
   readonly #limits: WebAuthLimits;
@@ -131,13 +132,14 @@ export class WebAuth {
   }
 
   /**
-   * An account changed (Accounts.watch): a new password or its deletion ends its sessions at
-   * once; any change makes changedSince true for what was derived before it (groups, streams).
+   * An account changed (Accounts.watch): a new password, a revoked token or host key, or its
+   * deletion ends its sessions at once (a session does not know which credential it logged on
+   * with); any change makes changedSince true for what was derived before it (groups, streams).
    */
-  accountChanged(name: string, change: 'password' | 'groups' | 'tokens' | 'deleted'): void {
+  accountChanged(name: string, change: AccountChange): void {
     const account = foldName(name);
     const tick = ++this.#tick;
-    const credentials = change === 'password' || change === 'deleted';
+    const credentials = change === 'password' || change === 'revoked' || change === 'deleted';
     const before = this.#changes.get(account);
     this.#changes.set(account, { any: tick, credentials: credentials ? tick : (before?.credentials ?? 0) });
     if (credentials) for (const session of this.#sessions.values()) if (session.account === account) this.#sessions.delete(session.key);

@@ -226,6 +226,63 @@ describe('remote calls over the secure channel', () => {
     assert.equal(forged.code, 5, 'the binding is proved by the handshake, not by a string');
   });
 
+  test('an administrator lists an account\'s tokens and host keys and revokes one: it no longer logs on, the others still do', async () => {
+    const first = (await daemon.cli(['user', 'token', 'ops2'])).stdout.trim();
+    const second = (await daemon.cli(['user', 'token', 'ops2'])).stdout.trim();
+    const fingerprint = keyFingerprint(createPublicKey(await readFile(join(client.dir, 'host-key.pem'), 'utf8')));
+    assert.equal((await daemon.cli(['user', 'key', 'admin', fingerprint])).code, 0, 'binding a key again to its account changes nothing');
+    const clash = await daemon.cli(['user', 'key', 'ops2', fingerprint]);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /bound to the account "admin"/);
+
+    const adminCredentials = JSON.parse((await daemon.cli(['user', 'tokens', 'admin', '--json'])).stdout) as Array<{ id: string; kind: string; hostKey: string | null }>;
+    assert.deepEqual(adminCredentials.map((c) => c.kind).sort(), ['host key', 'token']);
+    assert.equal(adminCredentials.find((c) => c.kind === 'host key')?.hostKey, fingerprint);
+    const listing = (await daemon.cli(['user', 'tokens', 'ops2'])).stdout;
+    assert.match(listing, /^[0-9a-f]{12} {2}token {5}\d{4}-\d\d-\d\dT\S+Z\n[0-9a-f]{12} {2}token/);
+    assert.ok(!listing.includes(first.slice(4)) && !listing.includes(second.slice(4)), 'the tokens themselves are never shown again');
+
+    const byToken = await daemon.cli(['user', 'revoke', 'ops2', first]);
+    assert.equal(byToken.code, 0, byToken.stderr);
+    assert.match(byToken.stdout, /^Revoked 1 of ops2's tokens and host keys/);
+    assert.equal((await remote(['name'], { NETSEND_TOKEN: first })).code, 5, 'the revoked token is refused');
+    assert.equal((await remote(['name'], { NETSEND_TOKEN: second })).code, 0, 'the other still logs on');
+
+    const [left] = JSON.parse((await daemon.cli(['user', 'tokens', 'ops2', '--json'])).stdout) as Array<{ id: string }>;
+    assert.equal((await daemon.cli(['user', 'revoke', 'ops2', left!.id])).code, 0);
+    assert.equal((await remote(['name'], { NETSEND_TOKEN: second })).code, 5);
+    const again = await daemon.cli(['user', 'revoke', 'ops2', left!.id]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /\(ERROR_NOT_FOUND 1168\)/);
+    assert.equal((await daemon.cli(['user', 'tokens', 'ops2'])).stdout, 'ops2 has no tokens or host keys.\n');
+
+    assert.equal((await daemon.cli(['user', 'revoke', 'admin', fingerprint])).code, 0);
+    const unbound = await remote(['name', '--host-key']);
+    assert.equal(unbound.code, 5);
+    assert.match(unbound.stderr, /bound to no account/);
+    assert.equal((await remote(['name'], { NETSEND_TOKEN: adminToken })).code, 0, "the account's token is not the host key");
+    assert.equal((await daemon.cli(['user', 'revoke', 'admin'])).code, 2, 'neither a credential nor --all is a usage error');
+  });
+
+  test('a session that stays open follows its account: new groups apply to its next call, and a revoked token closes it', async () => {
+    const token = (await daemon.cli(['user', 'token', 'ops2'])).stdout.trim();
+    const session = await connectRemote({ server, dataDir: client.dir, token });
+    const statusOf = (call: Promise<unknown>) => call.then(() => 0, (error: NetApiError) => error.status);
+    try {
+      assert.equal(await statusOf(session.send({ to: 'ALICE', text: 'ops2 as a Server Operator' })), 0);
+      assert.equal((await daemon.cli(['user', 'groups', 'ops2', '--remove', 'Server Operators'])).code, 0);
+      assert.equal(await statusOf(session.send({ to: 'ALICE', text: 'ops2 in no group' })), 5, 'the removed group no longer lets it call');
+      assert.equal((await daemon.cli(['user', 'groups', 'ops2', '--add', 'Server Operators'])).code, 0);
+      assert.equal(await statusOf(session.send({ to: 'ALICE', text: 'ops2 a Server Operator again' })), 0);
+      assert.equal((await daemon.cli(['user', 'revoke', 'ops2', token])).code, 0);
+      assert.equal(await statusOf(session.send({ to: 'ALICE', text: 'after the revoke' })), 2136, 'the session was closed');
+    } finally {
+      await session.close();
+    }
+    const texts = (await daemon.cli(['inbox', '--json', '--limit', '5'])).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
+    assert.ok(!texts.includes('ops2 in no group') && !texts.includes('after the revoke'), texts.join(' | '));
+  });
+
   test('an account sending through remote calls is held to the per-source rate (burst 20, then 5/s)', async () => {
     const session = await connectRemote({ server, dataDir: client.dir, user: 'ops', password: PASSWORD });
     try {

@@ -244,6 +244,20 @@ describe('the web API', () => {
     assert.equal((await fetch(`${base}/api/events`, { headers: { Authorization: `Bearer ${token}` } })).status, 401);
   });
 
+  test("a revoked token is refused at once: its Bearer stream ends, and so do the account's page sessions", async () => {
+    await addAccount(daemon, 'erin', 'erin-pw', ['Server Operators']);
+    const token = (await daemon.cli(['user', 'token', 'erin'])).stdout.trim();
+    const erin = await WebSession.login(base, { user: 'erin', password: 'erin-pw' });
+    const tokenStream = await fetch(`${base}/api/events`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(tokenStream.status, 200);
+    assert.equal((await daemon.cli(['user', 'revoke', 'erin', token])).code, 0);
+    assert.equal(await streamEnds(tokenStream, 3000), true, 'the Bearer stream ends');
+    assert.equal((await fetch(`${base}/api/events`, { headers: { Authorization: `Bearer ${token}` } })).status, 401);
+    assert.equal((await fetch(`${base}/ALICE`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: 'after revoke' })).status, 401);
+    assert.equal((await erin.get('/api/session')).status, 401, 'the page session ends too: it does not know which credential it logged on with');
+    await WebSession.login(base, { user: 'erin', password: 'erin-pw' }); // the password still logs on
+  });
+
   test('an account whose name is not ASCII sees the messages to its alias in the list as on the live stream', async () => {
     assert.equal((await daemon.cli(['name', 'ÉMILE', '/add'])).code, 0);
     await addAccount(daemon, 'émile', 'emile-pw');

@@ -8,7 +8,7 @@ import { normalizeAlias } from '../../messenger/names.js';
 import { isPriority } from '../../messenger/message.js';
 import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import type { Principal } from '../../security/access.js';
-import type { Credentials } from '../../security/accounts.js';
+import { foldName, type AccountChange, type Credentials } from '../../security/accounts.js';
 import { keyFingerprint } from '../../security/certificate.js';
 import { hostNameOf, verifyMessage, type HostIdentity } from '../../security/host-identity.js';
 import type { KnownHosts } from '../../security/known-hosts.js';
@@ -30,6 +30,16 @@ interface Refusal {
   readonly name: string;
   readonly detail: string;
   readonly error: NetApiError;
+}
+
+/** A session logged on as an account, so that it follows the account (see SecureServer.#accountChanged). */
+interface AccountSession {
+  /** The account, folded as the store compares names. */
+  readonly account: string;
+  /** Closes the session. */
+  readonly end: () => void;
+  /** The account's groups changed: read them again before the next request. */
+  readonly regroup: () => void;
 }
 
 /** One TCP connection, as both its raw socket and its TLS socket see it. */
@@ -80,6 +90,9 @@ export class SecureServer {
   /** When each open connection was accepted (by connectionKey): the handshake-and-logon deadline counts from then. */
   readonly #connectedAt = new Map<string, number>();
   #pinning: Promise<void> = Promise.resolve();
+  /** Sessions logged on as each account (by folded name). */
+  readonly #byAccount = new Map<string, Set<AccountSession>>();
+  #unwatch: () => void = () => {};
 
   constructor(options: SecureServerOptions) {
     this.#options = options;
@@ -96,6 +109,7 @@ export class SecureServer {
 
   async listen(): Promise<void> {
     const { identity } = this.#options;
+    this.#unwatch = this.#options.services.accounts.watch((user, change) => this.#accountChanged(user, change));
     const hosts = this.#options.addresses ?? [undefined];
     try {
       for (const host of hosts) {
@@ -149,6 +163,7 @@ export class SecureServer {
   }
 
   async close(): Promise<void> {
+    this.#unwatch();
     const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     this.#servers.length = 0;
     for (const socket of this.#sockets) socket.destroy();
@@ -170,6 +185,36 @@ export class SecureServer {
     });
   }
 
+  /**
+   * Sessions follow their account, as the web inbox's do: a new password, a revoked token or
+   * host key, or the account's deletion closes them (a session keeps no credential to check
+   * again), and new groups are read before their next request. A new token takes nothing away.
+   */
+  #accountChanged(user: string, change: AccountChange): void {
+    const sessions = this.#byAccount.get(foldName(user));
+    if (sessions === undefined || change === 'tokens') return;
+    for (const session of [...sessions]) {
+      if (change === 'groups') session.regroup();
+      else session.end();
+    }
+  }
+
+  /** Registers a session as logged on to `account` (null: none), in place of its previous one. */
+  #follow(previous: AccountSession | null, account: string | null, end: () => void, regroup: () => void): AccountSession | null {
+    if (previous !== null) this.#unfollow(previous);
+    if (account === null) return null;
+    const session: AccountSession = { account: foldName(account), end, regroup };
+    const sessions = this.#byAccount.get(session.account) ?? new Set<AccountSession>();
+    this.#byAccount.set(session.account, sessions.add(session));
+    return session;
+  }
+
+  #unfollow(session: AccountSession): void {
+    const sessions = this.#byAccount.get(session.account);
+    sessions?.delete(session);
+    if (sessions?.size === 0) this.#byAccount.delete(session.account);
+  }
+
   async #session(socket: TLSSocket, deadline: NodeJS.Timeout): Promise<void> {
     const source = `${socket.remoteAddress}:${socket.remotePort}`;
     const address = socket.remoteAddress ?? '';
@@ -188,6 +233,23 @@ export class SecureServer {
     const refusal = check?.refusal ?? null;
     let refusalAudited = false;
     let principal: Principal | null = bound ?? (host === null ? null : { kind: 'host', name: host.name, uid: null, groups: [], source });
+
+    // Logged on as an account (a bound host key, or an auth): follow it. An unbound host is no account.
+    // New groups are read at once; requests wait for the latest read (the store answers in order).
+    let groupsRead: Promise<void> | null = null;
+    const end = (): void => void socket.destroy();
+    const regroup = () => {
+      const account = principal?.name;
+      if (account === undefined) return;
+      groupsRead = services.accounts.groupsOf(account).then(
+        (groups) => {
+          if (principal?.name === account) principal = { ...principal, groups };
+        },
+        end,
+      );
+    };
+    let following = this.#follow(null, bound?.name ?? null, end, regroup);
+    socket.on('close', () => following !== null && this.#unfollow(following));
 
     // Anonymous, a session lives until the deadline, whatever it sends; authenticated, until it idles.
     let idleTimer: NodeJS.Timeout | undefined;
@@ -213,9 +275,11 @@ export class SecureServer {
         if (principal !== null) touch();
         if (request.op === 'auth') {
           principal = await this.#logon(request, source, address);
+          following = socket.destroyed ? following : this.#follow(following, principal.name, end, regroup);
           authenticated();
           return { user: principal.name, groups: principal.groups };
         }
+        if (groupsRead !== null) await groupsRead;
         if (principal === null) {
           if (refusal === null) throw new NetApiError('ERROR_ACCESS_DENIED', 'Log on first (auth with a user and password, or a token).');
           if (!refusalAudited) services.audit.record({ event: 'refused-host', principal: `host ${refusal.name}`, source, detail: refusal.detail, status: 5 });

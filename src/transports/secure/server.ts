@@ -38,7 +38,7 @@ interface AccountSession {
   readonly account: string;
   /** Closes the session. */
   readonly end: () => void;
-  /** The account's groups changed: read them again before the next request. */
+  /** The account's groups changed: read them again (the session's next request waits for them). */
   readonly regroup: () => void;
 }
 
@@ -188,7 +188,7 @@ export class SecureServer {
   /**
    * Sessions follow their account, as the web inbox's do: a new password, a revoked token or
    * host key, or the account's deletion closes them (a session keeps no credential to check
-   * again), and new groups are read before their next request. A new token takes nothing away.
+   * again), and new groups are read at once, before their next request runs. A new token takes nothing away.
    */
   #accountChanged(user: string, change: AccountChange): void {
     const sessions = this.#byAccount.get(foldName(user));

@@ -6,7 +6,7 @@
  *
  *   node smb-load.js '{"targets":[{"label":"netsend","port":1139}],"seconds":5,"clients":4}'
  *
- * Prints one JSON line per target and mode: { label, mode, messagesPerSecond, p50, p99 }.
+ * Prints one JSON line per target, mode and round: { label, mode, round, messagesPerSecond, p50, p99 }.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -145,7 +145,7 @@ async function measure(
 }
 
 async function main(): Promise<void> {
-  const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number };
+  const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number; rounds?: number };
   const echoFrames = [
     nbss(0x81, Buffer.concat([netbiosName('X', 3), netbiosName('Y', 0)])),
     smb(0xd5, [], Buffer.concat([asciiz('bench'), asciiz('X')])),
@@ -153,8 +153,10 @@ async function main(): Promise<void> {
     smb(0xd6, [1], Buffer.alloc(0)),
   ];
 
+  // Rounds interleave the targets (netsend, smbd, echo, netsend, …), so that a machine whose
+  // load drifts during the run weighs on each of them alike.
   for (const mode of ['one message per connection', 'many messages per session'] as const) {
-    for (const target of config.targets) {
+    for (let round = 1; round <= (config.rounds ?? 1); round++) for (const target of config.targets) {
       const host = target.host ?? '127.0.0.1';
       const name = target.name ?? 'BENCH';
       const isEcho = target.echo === true;
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
         });
         for (const { socket } of sessions) socket.destroy();
       }
-      console.log(JSON.stringify({ label: target.label, mode, ...result }));
+      console.log(JSON.stringify({ label: target.label, mode, round, ...result }));
     }
   }
 }

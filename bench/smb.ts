@@ -4,7 +4,11 @@
  * and a bare TCP echo as the floor. Runs in a loopback-only network namespace (needs root):
  * smbd on 127.0.0.1:139, netsend on 127.0.0.1:1139.
  *
- *   BENCH_SECONDS=5 BENCH_CLIENTS=4 npm run bench:smb
+ * Each mode runs BENCH_ROUNDS rounds, the three servers taking turns within a round; the table
+ * gives the medians and each ratio is taken within a round (its median and range), since on a
+ * shared machine one server's 5 s can fall in a quieter moment than another's.
+ *
+ *   BENCH_SECONDS=5 BENCH_CLIENTS=4 BENCH_ROUNDS=3 npm run bench:smb
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,14 +22,28 @@ import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD = fileURLToPath(new URL('./smb-load.js', import.meta.url));
 
 interface Row {
   label: string;
   mode: string;
+  round: number;
   messagesPerSecond: number;
   p50: number;
   p99: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** "12.0× (9.3–14.5×)": the median of per-round ratios and their range. */
+function ratioSummary(ratios: number[]): string {
+  const range = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}×)` : '';
+  return `${median(ratios).toFixed(1)}×${range}`;
 }
 
 async function main(): Promise<void> {
@@ -42,35 +60,41 @@ async function main(): Promise<void> {
   let echo: ReturnType<typeof spawn> | undefined;
   try {
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
-    smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH');
-    echo = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', '300', process.execPath, '-e', "require('net').createServer((s) => s.pipe(s)).listen(1140, '127.0.0.1')"], { stdio: 'ignore' });
+    // the peers outlive the load client's own time limit, and no more
+    const lifetime = SECONDS * 6 * ROUNDS + 120;
+    smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH', lifetime);
+    echo = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', String(lifetime), process.execPath, '-e', "require('net').createServer((s) => s.pipe(s)).listen(1140, '127.0.0.1')"], { stdio: 'ignore' });
     await waitUntil(() => ns.listening('127.0.0.1', 1140), 10_000, 'the echo server');
     const targets = [
       { label: 'netsend', port: 1139 },
       { label: 'Samba smbd', port: 139 },
       { label: 'TCP echo (floor)', port: 1140, echo: true },
     ];
-    const load = spawnSync(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets, seconds: SECONDS, clients: CLIENTS })], {
+    const load = spawnSync(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets, seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS })], {
       encoding: 'utf8',
-      timeout: (SECONDS * 6 + 60) * 1000,
+      timeout: (SECONDS * 6 * ROUNDS + 60) * 1000,
     });
     if (load.status !== 0) throw new Error(`the load client failed: ${load.stderr}`);
     const rows = load.stdout.trim().split('\n').map((line) => JSON.parse(line) as Row);
-    console.log(`SMB message benchmark: ${CLIENTS} concurrent clients, ${SECONDS} s per run, loopback in a private namespace (node ${process.version})`);
+    console.log(`SMB message benchmark: ${CLIENTS} concurrent clients, ${ROUNDS} round(s) of ${SECONDS} s per server and mode, loopback in a private namespace (node ${process.version})`);
     for (const mode of new Set(rows.map((r) => r.mode))) {
-      console.log(`\n  ${mode}`);
+      const inMode = rows.filter((r) => r.mode === mode);
+      console.log(`\n  ${mode} (medians of ${ROUNDS} round(s))`);
       console.log(`    ${'server'.padEnd(18)} ${'messages/s'.padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`);
-      for (const row of rows.filter((r) => r.mode === mode)) {
+      for (const { label } of targets) {
+        const mine = inMode.filter((r) => r.label === label);
+        const rate = median(mine.map((r) => r.messagesPerSecond));
         console.log(
-          `    ${row.label.padEnd(18)} ${Math.round(row.messagesPerSecond).toLocaleString('en-US').padStart(11)} ${row.p50.toFixed(3).padStart(8)} ${row.p99.toFixed(3).padStart(8)}`,
+          `    ${label.padEnd(18)} ${Math.round(rate).toLocaleString('en-US').padStart(11)} ${median(mine.map((r) => r.p50)).toFixed(3).padStart(8)} ${median(mine.map((r) => r.p99)).toFixed(3).padStart(8)}`,
         );
       }
-      const ours = rows.find((r) => r.mode === mode && r.label === 'netsend');
-      const theirs = rows.find((r) => r.mode === mode && r.label === 'Samba smbd');
-      const floor = rows.find((r) => r.mode === mode && r.label.startsWith('TCP echo'));
-      if (ours && theirs && floor) {
-        console.log(`    netsend/smbd throughput ${(ours.messagesPerSecond / theirs.messagesPerSecond).toFixed(1)}×; netsend p99 ${(ours.p99 / floor.p99).toFixed(1)}× the echo floor`);
-      }
+      const rounds = [...new Set(inMode.map((r) => r.round))].map((round) => {
+        const of = (label: string) => inMode.find((r) => r.round === round && r.label === label) as Row;
+        return { ours: of('netsend'), theirs: of('Samba smbd'), floor: of('TCP echo (floor)') };
+      });
+      const throughput = rounds.map(({ ours, theirs }) => ours.messagesPerSecond / theirs.messagesPerSecond);
+      const tail = rounds.map(({ ours, floor }) => ours.p99 / floor.p99);
+      console.log(`    netsend/smbd throughput ${ratioSummary(throughput)}; netsend p99 ${ratioSummary(tail)} the echo floor's`);
     }
     const stored = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || '{"id":0}') as { id: number };
     console.log(`\n  netsend stored ${stored.id.toLocaleString('en-US')} messages durably during the runs`);

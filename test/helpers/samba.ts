@@ -30,11 +30,12 @@ export class SmbdPeer {
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  static async start(dir: string, ns: LoopbackNamespace, netbiosName = 'ORACLE'): Promise<SmbdPeer> {
+  /** Starts smbd in `ns`; `timeout` ends it after `lifetimeSeconds` if nobody stops it first. */
+  static async start(dir: string, ns: LoopbackNamespace, netbiosName = 'ORACLE', lifetimeSeconds = 120): Promise<SmbdPeer> {
     await writeSambaConf(dir, `   netbios name = ${netbiosName}\n   workgroup = TESTGRP\n   interfaces = 127.0.0.1\n   disable netbios = yes\n`);
     const child = spawn(
       ns.prefix[0] as string,
-      [...ns.prefix.slice(1), 'timeout', '-k', '5', '120', 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
+      [...ns.prefix.slice(1), 'timeout', '-k', '5', String(lifetimeSeconds), 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
     const peer = new SmbdPeer(dir, child);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '../src/lib/client.js';
+import { percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NETSEND = fileURLToPath(new URL('../src/cli/netsend.js', import.meta.url));
@@ -20,10 +21,6 @@ const NETSEND = fileURLToPath(new URL('../src/cli/netsend.js', import.meta.url))
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /** Each client sends one message at a time, as fast as acknowledgements come back. */

@@ -9,6 +9,7 @@
  * Prints one JSON line per target, mode and round: { label, mode, round, messagesPerSecond, p50, p99 }.
  */
 import { connect, type Socket } from 'node:net';
+import { percentile } from './stats.js';
 
 interface Target {
   label: string;
@@ -120,10 +121,6 @@ async function echoTurns(socket: Socket, reader: FrameReader, frames: Buffer[]):
     socket.write(frame);
     await reader.next();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 async function measure(

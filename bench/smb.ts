@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
+import { median, percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -32,12 +33,6 @@ interface Row {
   messagesPerSecond: number;
   p50: number;
   p99: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** "12.0× (9.3–14.5×)": the median of per-round ratios and their range. */
@@ -127,7 +122,7 @@ async function commitLatency(path: string, count: number): Promise<{ p50: number
     await store.close();
   }
   latencies.sort((a, b) => a - b);
-  return { p50: latencies[Math.floor(count * 0.5)] as number, p99: latencies[Math.floor(count * 0.99)] as number };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 await main();

@@ -12,6 +12,7 @@
 import { connect } from '../src/lib/client.js';
 import { browserMissing, openBrowser } from '../test/helpers/browser.js';
 import { loginUrl, startWebDaemon } from '../test/helpers/web.js';
+import { percentile } from './stats.js';
 
 const MESSAGES = Number(process.env.BENCH_WEB_MESSAGES ?? 300);
 /** Pause between sends: one message at a time on the page, as people receive them. */
@@ -20,10 +21,6 @@ const GAP_MS = 5;
 const TIMEOUT_MS = 5000;
 
 const now = () => performance.timeOrigin + performance.now();
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 function summary(label: string, values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);

@@ -52,6 +52,15 @@ export interface AccountStore {
 /** What changed about an account (see Accounts.watch). */
 export type AccountChange = 'password' | 'groups' | 'tokens' | 'revoked' | 'deleted';
 
+/**
+ * Whether a change takes away a credential an open session may have logged on with, so that
+ * the account's sessions must end (they keep no credential to check again). A new token or new
+ * groups take nothing away.
+ */
+export function endsSessions(change: AccountChange): boolean {
+  return change === 'password' || change === 'revoked' || change === 'deleted';
+}
+
 export type Credentials = { readonly user: string; readonly password: string } | { readonly token: string };
 
 /**

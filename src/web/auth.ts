@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Principal } from '../security/access.js';
-import { foldName, type AccountChange } from '../security/accounts.js';
+import { endsSessions, foldName, type AccountChange } from '../security/accounts.js';
 
 /** Session ids, CSRF tokens and one-time login tokens: 256 random bits each. */
 const newSecret = (): string => randomBytes(32).toString('base64url');
@@ -43,8 +43,6 @@ export interface WebSession {
   /** The change counter when the principal was last read from the accounts (see WebAuth.changedSince). */
   checked: number;
 }
-
-export { foldName };
 
 /**
  * The web inbox's logins: sessions held in memory under the hash of their cookie id (so a
@@ -139,7 +137,7 @@ export class WebAuth {
   accountChanged(name: string, change: AccountChange): void {
     const account = foldName(name);
     const tick = ++this.#tick;
-    const credentials = change === 'password' || change === 'revoked' || change === 'deleted';
+    const credentials = endsSessions(change);
     const before = this.#changes.get(account);
     this.#changes.set(account, { any: tick, credentials: credentials ? tick : (before?.credentials ?? 0) });
     if (credentials) for (const session of this.#sessions.values()) if (session.account === account) this.#sessions.delete(session.key);

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { MessageEvent } from '../messenger/events.js';
 import type { StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
-import { foldName } from './auth.js';
+import { foldName } from '../security/accounts.js';
 
 /** Who may see a message: the web's rule, applied to the inbox API and to the live stream alike. */
 export interface Viewer {

@@ -7,7 +7,8 @@ import { oemUpperCase } from '../messenger/names.js';
 import type { RateLimiter } from '../policy/rate-limit.js';
 import type { Principal } from '../security/access.js';
 import type { MessageQuery } from '../store/database.js';
-import { cookieValue, foldName, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
+import { cookieValue, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
+import { foldName } from '../security/accounts.js';
 import { canSee, type PushHub, type Viewer } from './push.js';
 
 /** The store calls the web inbox makes (the daemon hands it the SqliteStore's). */

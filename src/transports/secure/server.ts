@@ -8,7 +8,7 @@ import { normalizeAlias } from '../../messenger/names.js';
 import { isPriority } from '../../messenger/message.js';
 import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import type { Principal } from '../../security/access.js';
-import { foldName, type AccountChange, type Credentials } from '../../security/accounts.js';
+import { endsSessions, foldName, type AccountChange, type Credentials } from '../../security/accounts.js';
 import { keyFingerprint } from '../../security/certificate.js';
 import { hostNameOf, verifyMessage, type HostIdentity } from '../../security/host-identity.js';
 import type { KnownHosts } from '../../security/known-hosts.js';
@@ -32,10 +32,10 @@ interface Refusal {
   readonly error: NetApiError;
 }
 
-/** A session logged on as an account, so that it follows the account (see SecureServer.#accountChanged). */
+/** A session, and the account it is logged on as, so that it follows the account (see SecureServer.#accountChanged). */
 interface AccountSession {
-  /** The account, folded as the store compares names. */
-  readonly account: string;
+  /** The account, folded as the store compares names; null while logged on as none. */
+  account: string | null;
   /** Closes the session. */
   readonly end: () => void;
   /** The account's groups changed: read them again (the session's next request waits for them). */
@@ -191,28 +191,21 @@ export class SecureServer {
    * again), and new groups are read at once, before their next request runs. A new token takes nothing away.
    */
   #accountChanged(user: string, change: AccountChange): void {
-    const sessions = this.#byAccount.get(foldName(user));
-    if (sessions === undefined || change === 'tokens') return;
-    for (const session of [...sessions]) {
-      if (change === 'groups') session.regroup();
-      else session.end();
+    for (const session of [...(this.#byAccount.get(foldName(user)) ?? [])]) {
+      if (endsSessions(change)) session.end();
+      else if (change === 'groups') session.regroup();
     }
   }
 
-  /** Registers a session as logged on to `account` (null: none), in place of its previous one. */
-  #follow(previous: AccountSession | null, account: string | null, end: () => void, regroup: () => void): AccountSession | null {
-    if (previous !== null) this.#unfollow(previous);
-    if (account === null) return null;
-    const session: AccountSession = { account: foldName(account), end, regroup };
-    const sessions = this.#byAccount.get(session.account) ?? new Set<AccountSession>();
-    this.#byAccount.set(session.account, sessions.add(session));
-    return session;
-  }
-
-  #unfollow(session: AccountSession): void {
-    const sessions = this.#byAccount.get(session.account);
-    sessions?.delete(session);
-    if (sessions?.size === 0) this.#byAccount.delete(session.account);
+  /** Files the session under `account` (null: none, as when it closes) instead of its previous one. */
+  #follow(session: AccountSession, account: string | null): void {
+    if (session.account !== null) {
+      const sessions = this.#byAccount.get(session.account);
+      sessions?.delete(session);
+      if (sessions?.size === 0) this.#byAccount.delete(session.account);
+    }
+    session.account = account === null ? null : foldName(account);
+    if (session.account !== null) this.#byAccount.set(session.account, (this.#byAccount.get(session.account) ?? new Set()).add(session));
   }
 
   async #session(socket: TLSSocket, deadline: NodeJS.Timeout): Promise<void> {
@@ -237,19 +230,24 @@ export class SecureServer {
     // Logged on as an account (a bound host key, or an auth): follow it. An unbound host is no account.
     // New groups are read at once; requests wait for the latest read (the store answers in order).
     let groupsRead: Promise<void> | null = null;
-    const end = (): void => void socket.destroy();
-    const regroup = () => {
-      const account = principal?.name;
-      if (account === undefined) return;
-      groupsRead = services.accounts.groupsOf(account).then(
-        (groups) => {
-          if (principal?.name === account) principal = { ...principal, groups };
-        },
-        end,
-      );
+    const following: AccountSession = {
+      account: null,
+      end: () => void socket.destroy(),
+      regroup: () => {
+        const account = principal?.name;
+        if (account === undefined) return;
+        const reading: Promise<void> = services.accounts.groupsOf(account).then(
+          (groups) => {
+            if (principal?.name === account) principal = { ...principal, groups };
+            if (groupsRead === reading) groupsRead = null;
+          },
+          following.end,
+        );
+        groupsRead = reading;
+      },
     };
-    let following = this.#follow(null, bound?.name ?? null, end, regroup);
-    socket.on('close', () => following !== null && this.#unfollow(following));
+    this.#follow(following, bound?.name ?? null);
+    socket.on('close', () => this.#follow(following, null));
 
     // Anonymous, a session lives until the deadline, whatever it sends; authenticated, until it idles.
     let idleTimer: NodeJS.Timeout | undefined;
@@ -275,7 +273,7 @@ export class SecureServer {
         if (principal !== null) touch();
         if (request.op === 'auth') {
           principal = await this.#logon(request, source, address);
-          following = socket.destroyed ? following : this.#follow(following, principal.name, end, regroup);
+          if (!socket.destroyed) this.#follow(following, principal.name);
           authenticated();
           return { user: principal.name, groups: principal.groups };
         }

@@ -165,6 +165,9 @@ function render(message) {
   time.textContent = new Date(message.receivedAt).toLocaleString();
   $('.state', node).textContent = current === 'unread' ? 'new' : current;
   $('.warn', node).hidden = message.verified;
+  const provenance = $('.provenance', node);
+  provenance.hidden = message.provenance === undefined;
+  provenance.textContent = message.provenance === undefined ? '' : `(${printable(message.provenance)})`;
   $('.text', node).textContent = printable(message.text);
   $('.read', node).hidden = current !== 'unread';
   $('.ack', node).hidden = current === 'acknowledged';

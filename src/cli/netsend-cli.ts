@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { dataDirPaths } from '../config/paths.js';
 import { connect, connectRemote, type Client } from '../lib/client.js';
 import { NetApiError } from '../messenger/errors.js';
+import { oemUpperCase } from '../messenger/names.js';
 import type { Receipt } from '../messenger/events.js';
 import type { SendResult } from '../messenger/messenger.js';
 import { PRIORITIES, classicHeader, isPriority, printableName, printableText, type MessageJson, type Priority } from '../messenger/message.js';
@@ -220,7 +221,7 @@ async function send(args: string[], io: CliIo): Promise<number> {
           ? 'all users of the workgroup'
           : domainTarget
             ? `the domain ${domainTarget[1] || 'of this host'}`
-            : to.toUpperCase();
+            : oemUpperCase(to);
       io.stdout.write(`The message was successfully sent to ${whom}.\n`);
     }
     if (values.wait) exit = await waitForAcknowledgement(client, result, waitSeconds, io, values.json === true);
@@ -300,7 +301,7 @@ async function name(args: string[], io: CliIo): Promise<number> {
       if (values.json) io.stdout.write(`${JSON.stringify(policy)}\n`);
       else {
         const p = policy as { legacy?: string; allow: string[]; deny: string[] };
-        io.stdout.write(`${alias.toUpperCase()}\n  legacy input: ${p.legacy ?? '(the host setting)'}\n  allow: ${p.allow.join(' ') || '(anyone)'}\n  deny: ${p.deny.join(' ') || '(no one)'}\n`);
+        io.stdout.write(`${oemUpperCase(alias)}\n  legacy input: ${p.legacy ?? '(the host setting)'}\n  allow: ${p.allow.join(' ') || '(anyone)'}\n  deny: ${p.deny.join(' ') || '(no one)'}\n`);
       }
     });
   }
@@ -562,13 +563,8 @@ async function promptPassword(io: CliIo, prompt: string): Promise<string> {
 
 /** What the inbox knows of a message's sender: verified by a host key or the kernel, or only claimed. */
 function provenance(message: MessageJson): string {
-  if (message.via === 'netsend') {
-    const [host, key] = (message.senderHost ?? '').split(' ');
-    return `(verified: sent by ${message.senderUser ? `${printableText(message.senderUser)} on ` : ''}${host ?? '?'}, host key ${key ?? '?'})\n`;
-  }
-  if (message.via === 'local' && message.senderUser) return `(verified: sent by the account ${printableText(message.senderUser)}, by a remote call)\n`;
-  if (!message.verified) return `(unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven)\n`;
-  return '';
+  // the daemon's own words (senderNote), so every surface says it the same way
+  return message.provenance === undefined ? '' : `(${printableText(message.provenance)})\n`;
 }
 
 const domainTargetOf = (to: string) => /^\/domain(?::(.*))?$/i.exec(to);

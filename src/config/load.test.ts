@@ -193,6 +193,17 @@ describe('values loadConfig refuses or reads specially', () => {
     });
   });
 
+  test('netbios scope: none by default; dot-separated labels of 1-63 characters, from the file, the environment or a flag', async () => {
+    await withDataDir('[global]\n  netbios scope = corp.example\n', (dataDir) => {
+      assert.equal(loadConfig({ dataDir, env: {} }).netbiosScope, 'corp.example');
+      assert.equal(loadConfig({ dataDir, env: { NETSEND_NETBIOS_SCOPE: 'other' } }).netbiosScope, 'other');
+      assert.equal(loadConfig({ dataDir, env: {}, flags: { netbiosScope: '' } }).netbiosScope, '');
+      assert.throws(() => loadConfig({ dataDir, env: {}, flags: { netbiosScope: 'a..b' } }), configError(/^--netbios-scope: "netbios scope" = "a\.\.b" must be dot-separated labels of 1-63 characters$/));
+      assert.throws(() => loadConfig({ dataDir, env: {}, flags: { netbiosScope: 'my scope' } }), configError(/"netbios scope" = "my scope" may hold only printable ASCII/));
+    });
+    await withDataDir(null, (dataDir) => assert.equal(loadConfig({ dataDir, env: {} }).netbiosScope, ''));
+  });
+
   test('loadConfig refuses a dos charset that is not a code page, such as base64 or hex', async () => {
     await withDataDir(null, (dataDir) => {
       for (const charset of ['base64', 'hex']) {

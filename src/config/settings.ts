@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
+import { scopeProblem } from '../messenger/netbios-names.js';
 import { DATAGRAM_PORT } from '../protocols/mailslot/index.js';
 import { NBNS_PORT } from '../protocols/nbns/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
@@ -100,6 +101,13 @@ export const SETTINGS = {
     default: () => 'CP850',
     why: "Samba's default OEM code page for names and message text on the legacy wire.",
     check: (v) => (oemCharsetKnown(v) ? null : 'is not a code page netsend knows'),
+  }),
+  netbiosScope: setting({
+    key: 'netbios scope',
+    kind: 'string',
+    default: () => '',
+    why: "None, as Samba's default: a scope (RFC 1001 §5.2) makes separate NetBIOS networks on one LAN, and only hosts with the same scope see each other's names.",
+    check: scopeProblem,
   }),
   maxAliases: setting({
     key: 'max aliases',

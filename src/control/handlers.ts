@@ -3,12 +3,14 @@ import { messageToJson, type StoredMessage } from '../messenger/message.js';
 import type { Receipt } from '../messenger/events.js';
 import type { Caller, Messenger } from '../messenger/messenger.js';
 import type { Alias } from '../messenger/aliases.js';
-import { normalizeAlias } from '../messenger/names.js';
+import { normalizeAlias, oemUpperCase } from '../messenger/names.js';
 import { NERR } from '../messenger/status.js';
 import { describePrincipal, isRemote, type AccessPolicy, type Action, type Principal } from '../security/access.js';
 import type { Accounts } from '../security/accounts.js';
 import type { AuditLog } from '../security/audit.js';
 import { parsePolicy, type AliasPolicy } from '../security/inbound-policy.js';
+import type { AliasGate } from '../security/front-door.js';
+import type { LogonGate } from '../security/logon-gate.js';
 
 /** Most messages (or audit records) one list call returns; clients page with `afterId`. */
 export const MAX_INBOX_PAGE = 1000;
@@ -52,6 +54,10 @@ export interface ControlServices {
   resolveHost?(name: string): Promise<string>;
   /** The web inbox, when it is on: mints one-time login URLs for the data dir's owner. */
   web?: { loginUrl(): string };
+  /** The front door's rules for adding aliases (login names, per-user quota). */
+  aliasGate?: AliasGate;
+  /** The front door's logons, one for every listener that takes passwords or tokens (a budget per account spans them). */
+  logonGate?: LogonGate;
 }
 
 /** The access rule each operation falls under. */
@@ -118,7 +124,13 @@ function audit(services: ControlServices, principal: Principal, op: string, requ
 
 async function run(services: ControlServices, op: string, request: Record<string, unknown>, principal: Principal): Promise<unknown> {
   const { messenger } = services;
-  const caller: Caller = { uid: principal.uid, name: principal.kind === 'host' ? null : principal.name || null, source: principal.source };
+  const caller: Caller = {
+    uid: principal.uid,
+    name: principal.kind === 'host' ? null : principal.name || null,
+    source: principal.source,
+    over: principal.over ?? (principal.kind === 'local' ? 'local' : 'secure'),
+    localAdministrator: principal.kind === 'local' && services.access.isAdmin(principal),
+  };
   switch (op) {
     case 'send': {
       const { to, from, text, host, priority, ttl } = request;
@@ -132,8 +144,12 @@ async function run(services: ControlServices, op: string, request: Record<string
       return messenger.listNames();
     case 'names.get':
       return messenger.aliases.get(request.name);
-    case 'names.add':
-      return messenger.aliases.add(request.name, principal.uid);
+    case 'names.add': {
+      const name = normalizeAlias(request.name, 'message name', messenger.charset);
+      const refused = services.aliasGate?.problem({ ...principal, administrator: services.access.isAdmin(principal) }, name) ?? null;
+      if (refused !== null) throw new NetApiError(refused.status, refused.reason);
+      return messenger.aliases.add(name, principal.uid);
+    }
     case 'names.delete': {
       // "for others": a local caller who is not an administrator deletes only names it added
       const alias = messenger.aliases.get(request.name);
@@ -254,14 +270,15 @@ function readableBy(services: ControlServices, principal: Principal): string[] |
   if (services.access.isAdmin(principal)) return null;
   const { messenger } = services;
   const own = messenger.aliases.list().filter((alias) => ownsAlias(messenger, alias, principal));
-  return [...own.map((alias) => alias.name), services.info.workgroup.toUpperCase()];
+  return [...own.map((alias) => alias.name), oemUpperCase(services.info.workgroup, messenger.charset)];
 }
 
-/** A local caller's own aliases: those it added, and the alias of its login name. */
+/** A local caller's own aliases: those it added, and the alias of its login name (whoever added it). */
 function ownsAlias(messenger: Messenger, alias: Alias, principal: Principal): boolean {
+  if (principal.kind === 'local' && principal.name !== '' && alias.name === oemUpperCase(principal.name, messenger.charset)) return true;
   const owner = messenger.aliases.ownerOf(alias.name);
   if (owner !== undefined) return owner !== null && owner === principal.uid;
-  return alias.kind === 'user' && principal.name !== '' && alias.name === principal.name.toUpperCase();
+  return alias.kind === 'user' && principal.name !== '' && alias.name === oemUpperCase(principal.name, messenger.charset);
 }
 
 function wholeNumber(value: unknown, fallback: number, what: string): number {

@@ -1,14 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import type { Writable } from 'node:stream';
-import { resolveInterfaces } from '../config/interfaces.js';
+import type { BindAddress } from '../config/interfaces.js';
+import { InterfaceWatcher, type InterfaceChange } from '../os/network.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { ConfigError, type Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 import { AliasTable, type Alias, type NameRegistrar } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
 import { Messenger, broadcastsOff, type BroadcastSender, type Sink } from '../messenger/messenger.js';
-import { aliasProblem } from '../messenger/names.js';
+import { aliasProblem, oemUpperCase } from '../messenger/names.js';
 import { FanOut } from '../sinks/fanout.js';
 import { HookSink } from '../sinks/hook.js';
 import { TerminalSink } from '../sinks/terminal.js';
@@ -22,6 +22,9 @@ import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { RateLimiter } from '../policy/rate-limit.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
+import { SMB_LIMITS } from '../transports/smb/limits.js';
+import { AliasGate, ConnectionGate } from '../security/front-door.js';
+import { LogonGate } from '../security/logon-gate.js';
 import { wireName } from '../transports/legacy-text.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
@@ -69,6 +72,7 @@ export class Daemon {
   readonly #tty: TtySink | undefined;
   readonly #desktop: DesktopSink | undefined;
   readonly #web: WebServer | undefined;
+  readonly #interfaces: InterfaceWatcher;
   readonly #config: Config;
   readonly #log: (line: string) => void;
   #stopping: Promise<void> | undefined;
@@ -86,6 +90,7 @@ export class Daemon {
     tty: TtySink | undefined;
     desktop: DesktopSink | undefined;
     web: WebServer | undefined;
+    interfaces: InterfaceWatcher;
     config: Config;
     log: (line: string) => void;
   }) {
@@ -102,6 +107,7 @@ export class Daemon {
     this.#tty = parts.tty;
     this.#desktop = parts.desktop;
     this.#web = parts.web;
+    this.#interfaces = parts.interfaces;
     this.#log = parts.log;
   }
 
@@ -175,7 +181,15 @@ export class Daemon {
         wins: viaNameService((service, name, suffix) => service.resolveWins(name, suffix)),
         bcast: viaNameService((service, name, suffix) => service.resolve(name, suffix)),
       };
-      const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
+      // The host's addresses, read once here and followed afterwards; every transport gets them from here.
+      const secureServers: SecureServer[] = [];
+      const interfaces = new InterfaceWatcher({
+        specs: config.interfaces,
+        onChange: (change) => applyInterfaceChange(config, change, { smb: smbServers, secure: secureServers, names: network, mailslots, security }),
+        log: io.log,
+      });
+      const addresses = interfaces.addresses;
+      logIpv4Only(addresses, config, io.log);
       const security = await createSecurity(config, store, addresses, io.log);
       const secureOn = config.securePort.length > 0;
       const identity = secureOn
@@ -276,29 +290,34 @@ export class Daemon {
           resolver: cache,
           callingName: aliases.computerName,
           charset: config.dosCharset,
+          scope: config.netbiosScope,
           port: NBSS_PORT,
           ...(secureSender === undefined ? {} : { secure: secureSender }),
         }),
         broadcaster,
-        workgroup: config.workgroup.toUpperCase(),
+        workgroup: oemUpperCase(config.workgroup, config.dosCharset),
         sessionUsers: () => smbServers.flatMap((server) => server.sessionUsers()),
         maxMessageBytes: config.maxMessageSize,
         charset: config.dosCharset,
         admission: security.admission,
         messageTtlSeconds: config.messageTtl,
       });
-      // One budget per source address across the network transports, under one cap for them all.
-      const perAddress = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
-      const overall = new RateLimiter({ ratePerSecond: config.globalMessageRate, burst: config.globalMessageRate * 5 });
-      const limiter = { take: (source: string) => perAddress.take(source) && overall.take('all') };
-      const smb = await startSmbListeners(config, messenger, limiter, io.log);
+      // Rate limits live in the front door (security.admission), which the Messenger asks for every message.
+      const smb = await startSmbListeners(config, addresses, messenger, security, io.log);
       smbServers.push(...smb);
-      const names = await startNameService(config, messenger, io.log);
+      const names = await startNameService(config, addresses, messenger, io.log);
       network.push(...names);
-      mailslots.push(...(await startMailslots(config, messenger, limiter, io.log)));
+      mailslots.push(...(await startMailslots(config, addresses, messenger, io.log)));
       let web: WebServer | undefined;
       const services: ControlServices = {
         messenger,
+        logonGate: new LogonGate({ accounts: security.accounts, audit: security.audit }),
+        aliasGate: new AliasGate({
+          loginNames: () => security.localUsers.names(),
+          canonical: (login) => (aliasProblem(login, config.dosCharset) === null ? oemUpperCase(login, config.dosCharset) : null),
+          addedBy: (uid) => aliases.list().filter((alias) => aliases.ownerOf(alias.name) === uid).length,
+          audit: security.audit,
+        }),
         receipts: {
           local: (id) => receipts.receipt(id),
           acknowledge: (id, surface, by) => receipts.acknowledge(id, surface, by),
@@ -334,15 +353,7 @@ export class Daemon {
               },
             }),
       };
-      // Hosts' messages over the secure channel have a budget per host key, like addresses on the legacy wire.
-      const hostLimiter = new RateLimiter({ ratePerSecond: config.sourceMessageRate, burst: config.sourceMessageBurst });
-      const secure =
-        identity === undefined
-          ? []
-          : await startSecureListeners(config, services, security, identity, knownHosts, {
-              admit: (key, address) => hostLimiter.take(key) && limiter.take(address),
-              admitCaller: (account) => hostLimiter.take(account),
-            }, io.log);
+      const secure = identity === undefined ? [] : await startSecureListeners(config, addresses, services, security, identity, knownHosts, io.log);
       const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log: io.log });
       try {
         if (push !== undefined) {
@@ -358,7 +369,7 @@ export class Daemon {
               latestMessageStates: (ids) => store.call('latestMessageStates', ids),
             },
             push,
-            workgroup: config.workgroup.toUpperCase(),
+            workgroup: oemUpperCase(config.workgroup, config.dosCharset),
             ownerPrincipal: () => services.localPrincipal(process.getuid?.() ?? null),
             maxMessageBytes: config.maxMessageSize,
           }));
@@ -383,8 +394,10 @@ export class Daemon {
         io.log(`web inbox at ${web.url}; one-time login: ${web.loginUrl()} (another: netsend web url)`);
         if (!isLoopback(config.httpBind)) io.log(`the web inbox listens on ${config.httpBind} over plain HTTP: passwords and session cookies cross the network unencrypted`);
       }
+      secureServers.push(...secure);
+      interfaces.start();
       receipts.start();
-      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, receipts, tty, desktop, web, config, log: io.log });
+      return new Daemon({ messenger, store, control, smb, secure, names, mailslots, hook, receipts, tty, desktop, web, interfaces, config, log: io.log });
     } catch (error) {
       await store.close();
       throw error;
@@ -394,6 +407,7 @@ export class Daemon {
   /** Drains and closes everything; safe to call more than once. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#interfaces.stop();
       await this.#web?.close();
       await this.#control.close();
       await Promise.all([...this.#smb, ...this.#secure].map((server) => server.close()));
@@ -471,14 +485,15 @@ function skippable(error: unknown, source: string): boolean {
 }
 
 /** The name service (UDP 137 by default) on the addresses of `interfaces`. */
-async function startNameService(config: Config, messenger: Messenger, log: (line: string) => void): Promise<NameService[]> {
-  const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
+async function startNameService(config: Config, addresses: readonly BindAddress[], messenger: Messenger, log: (line: string) => void): Promise<NameService[]> {
   const services: NameService[] = [];
   for (const port of config.nbtPort) {
     const service = new NameService({
       addresses,
       port,
       names: () => ownedNames(config, messenger),
+      charset: config.dosCharset,
+      scope: config.netbiosScope,
       winsServer: config.winsServer === '' ? undefined : config.winsServer,
       answerLimit: { ratePerSecond: config.sourceQueryRate, burst: config.sourceQueryBurst },
       log,
@@ -515,32 +530,31 @@ async function startNameService(config: Config, messenger: Messenger, log: (line
       for (const s of services) s.stop();
       throw error;
     }
-    log(`answering NetBIOS name queries on ${service.endpoints.join(', ')}`);
+    log(`answering NetBIOS name queries on ${service.endpoints.join(', ') || `UDP ${config.nbtPort.join(", ")}, once an IPv4 address of "interfaces" is up`}`);
   }
   return services;
 }
 
 /** The MESSNGR mailslot (UDP 138 by default): broadcast messages in and out. */
-async function startMailslots(config: Config, messenger: Messenger, limiter: Pick<RateLimiter, 'take'>, log: (line: string) => void): Promise<MailslotService[]> {
-  const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
-  const workgroup = config.workgroup.toUpperCase();
+async function startMailslots(config: Config, addresses: readonly BindAddress[], messenger: Messenger, log: (line: string) => void): Promise<MailslotService[]> {
+  const workgroup = oemUpperCase(config.workgroup, config.dosCharset);
   const services: MailslotService[] = [];
   for (const port of config.dgramPort) {
     const service = new MailslotService({
       addresses,
       port,
       charset: config.dosCharset,
+      scope: config.netbiosScope,
       computerName: messenger.computerName,
       isForUs: (name, suffix) =>
         (name === workgroup && (suffix === SUFFIX.messenger || suffix === SUFFIX.workstation)) ||
         (suffix === SUFFIX.messenger && messenger.aliases.find(name) !== undefined),
       deliver: (message) => (message.to === workgroup ? messenger.receiveBroadcast(message) : messenger.receive(message)),
-      admit: (source) => limiter.take(source),
       log,
     });
     try {
       await service.start();
-      log(`receiving broadcast messages on ${service.endpoints.join(', ')}`);
+      log(`receiving broadcast messages on ${service.endpoints.join(', ') || `port ${port}, once an IPv4 address of "interfaces" is up`}`);
       services.push(service);
     } catch (error) {
       if (skippable(error, config.sources.dgramPort)) {
@@ -558,26 +572,21 @@ async function startMailslots(config: Config, messenger: Messenger, limiter: Pic
  * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
  * (every address when `bind interfaces only` is off). Port 139 needs privileges; see `skippable`.
  */
-async function startSmbListeners(config: Config, messenger: Messenger, limiter: Pick<RateLimiter, 'take'>, log: (line: string) => void): Promise<SmbServer[]> {
-  const { addresses, unmatched } = resolveInterfaces(config.interfaces, networkInterfaces());
-  if (unmatched.length > 0) log(`interfaces: ${unmatched.join(', ')} matched no address of this host`);
-  if (config.smbPorts.length > 0 && addresses.length === 0 && config.bindInterfacesOnly) {
-    throw new NetApiError('NERR_MsgInitFailed', `"interfaces" (${config.interfaces.join(' ')}) selects no address to listen on.`);
-  }
+async function startSmbListeners(config: Config, addresses: readonly BindAddress[], messenger: Messenger, security: DaemonSecurity, log: (line: string) => void): Promise<SmbServer[]> {
   const servers: SmbServer[] = [];
   for (const port of config.smbPorts) {
     const server = new SmbServer({
-      addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
+      addresses: tcpHosts(config, addresses),
       port,
       messenger: { isAlias: (name) => messenger.aliases.find(name) !== undefined, receive: (m) => messenger.receive(m) },
       charset: config.dosCharset,
       maxMessageBytes: config.maxMessageSize,
-      admit: (source) => limiter.take(source),
+      connections: new ConnectionGate('SMB', { total: SMB_LIMITS.maxSessions, perAddress: SMB_LIMITS.maxSessionsPerAddress }, security.audit),
       log,
     });
     try {
       await server.listen();
-      log(`receiving SMB messages on ${server.endpoints.join(', ')}`);
+      log(`receiving SMB messages on ${server.endpoints.join(', ') || `port ${port}, once an address of "interfaces" is up`}`);
       servers.push(server);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -595,30 +604,28 @@ async function startSmbListeners(config: Config, messenger: Messenger, limiter: 
 /** The secure channel's TLS listeners, on the same addresses as the SMB listeners. */
 async function startSecureListeners(
   config: Config,
+  addresses: readonly BindAddress[],
   services: ControlServices,
   security: DaemonSecurity,
   identity: HostIdentity,
   knownHosts: KnownHosts,
-  limits: { admit: (hostKey: string, address: string) => boolean; admitCaller: (account: string) => boolean },
   log: (line: string) => void,
 ): Promise<SecureServer[]> {
-  const { addresses } = resolveInterfaces(config.interfaces, networkInterfaces());
   const servers: SecureServer[] = [];
   for (const port of config.securePort) {
     const server = new SecureServer({
       identity,
       services,
-      addresses: config.bindInterfacesOnly ? addresses.map((a) => a.address) : undefined,
+      addresses: tcpHosts(config, addresses),
       port,
       knownHosts,
       trust: config.secureTrust as SecureTrust,
-      ...limits,
       ...(security.caPem === undefined ? {} : { caPem: security.caPem }),
       log,
     });
     try {
       await server.listen();
-      log(`secure channel (TLS 1.3) on ${server.endpoints.join(', ')}`);
+      log(`secure channel (TLS 1.3) on ${server.endpoints.join(', ') || `port ${port}, once an address of "interfaces" is up`}`);
       servers.push(server);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -631,4 +638,39 @@ async function startSecureListeners(
     }
   }
   return servers;
+}
+
+/**
+ * What the SMB and secure listeners bind: every selected address, IPv4 and IPv6, link-local ones
+ * with their zone ("fe80::1%eth0"); or, with `bind interfaces only = no`, every address of the host.
+ */
+function tcpHosts(config: Config, addresses: readonly BindAddress[]): string[] | undefined {
+  return config.bindInterfacesOnly ? addresses.map((a) => a.host) : undefined;
+}
+
+/**
+ * NetBIOS names and datagrams are IPv4 only (RFC 1001/1002 define no IPv6 mapping; nmbd is
+ * IPv4 only too): say so once for the IPv6 addresses `interfaces` selects, which SMB and the
+ * secure channel do serve.
+ */
+function logIpv4Only(addresses: readonly BindAddress[], config: Config, log: (line: string) => void): void {
+  const ipv6 = addresses.filter((a) => a.family === 'IPv6').map((a) => a.host);
+  if (ipv6.length === 0 || (config.nbtPort.length === 0 && config.dgramPort.length === 0)) return;
+  log(`NetBIOS names and broadcasts are IPv4 only (RFC 1001/1002): ${ipv6.join(', ')} receive SMB messages and the secure channel, not name queries or mailslot broadcasts`);
+}
+
+/** The host's addresses changed: every transport follows, and `legacy subnets = local` too. */
+async function applyInterfaceChange(
+  config: Config,
+  change: InterfaceChange,
+  parts: { smb: SmbServer[]; secure: SecureServer[]; names: NameService[]; mailslots: MailslotService[]; security: DaemonSecurity },
+): Promise<void> {
+  parts.security.interfacesChanged(change.addresses);
+  const hosts = tcpHosts(config, change.addresses);
+  await Promise.all([
+    ...parts.smb.map((server) => server.setAddresses(hosts)),
+    ...parts.secure.map((server) => server.setAddresses(hosts)),
+    ...parts.names.map((service) => service.setAddresses(change.addresses)),
+    ...parts.mailslots.map((service) => service.setAddresses(change.addresses)),
+  ]);
 }

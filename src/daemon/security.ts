@@ -5,10 +5,12 @@ import type { AliasPolicies } from '../control/handlers.js';
 import type { IncomingMessage } from '../messenger/message.js';
 import { AccessPolicy, GROUP, type Principal, type ServerRole } from '../security/access.js';
 import { Accounts } from '../security/accounts.js';
-import { AuditLog } from '../security/audit.js';
+import { AuditLog, sourceAddress } from '../security/audit.js';
+import { MessageGate } from '../security/front-door.js';
+import type { Admission } from '../messenger/admission.js';
 import { InboundPolicy, SubnetSet, parsePolicy, subnetOf, type AliasPolicy, type LegacyInput } from '../security/inbound-policy.js';
 import type { SqliteStore } from '../store/sqlite.js';
-import { LocalUsers } from './local-users.js';
+import { LocalUsers } from '../os/local-users.js';
 
 /** The daemon's security state: accounts, access rules, the audit log, who may message whom. */
 export interface DaemonSecurity {
@@ -17,9 +19,13 @@ export interface DaemonSecurity {
   readonly audit: AuditLog;
   readonly aliasPolicies: AliasPolicies;
   readonly caPem: string | undefined;
+  /** The host's local accounts (/etc/passwd), read at most once a minute. */
+  readonly localUsers: LocalUsers;
   localPrincipal(uid: number | null): Promise<Principal>;
-  /** The Messenger's admission check: the recipient's rules for each arriving message. */
-  admission(message: IncomingMessage, alias: string): Promise<string | null>;
+  /** The front door as the Messenger asks it: the rate limits, and the recipient's rules for each arriving message. */
+  readonly admission: Admission;
+  /** The host's addresses changed: `legacy subnets = local` follows them. */
+  interfacesChanged(addresses: readonly BindAddress[]): void;
 }
 
 export async function createSecurity(config: Config, store: SqliteStore, addresses: readonly BindAddress[], log: (line: string) => void): Promise<DaemonSecurity> {
@@ -29,9 +35,9 @@ export async function createSecurity(config: Config, store: SqliteStore, address
   const localUsers = new LocalUsers();
   const daemonUid = process.getuid?.() ?? null;
 
-  const legacySubnets = new SubnetSet(
-    config.legacySubnets.flatMap((spec) => (spec === 'local' ? ['127.0.0.0/8', '::1/128', ...addresses.map((a) => subnetOf(a.address, a.netmask))] : [spec])),
-  );
+  // `local`: loopback and the subnets of `interfaces`, which move with the host's addresses
+  const legacySubnets = (now: readonly BindAddress[]) =>
+    new SubnetSet(config.legacySubnets.flatMap((spec) => (spec === 'local' ? ['127.0.0.0/8', '::1/128', ...now.map((a) => subnetOf(a.address, a.netmask))] : [spec])));
   const stored = new Map<string, AliasPolicy>();
   for (const { name, policy } of await store.call('loadAliasPolicies')) {
     try {
@@ -40,14 +46,39 @@ export async function createSecurity(config: Config, store: SqliteStore, address
       log(`the stored policy of ${name} is not valid; ignoring it`);
     }
   }
-  const inbound = new InboundPolicy({ legacy: config.legacyInput as LegacyInput, legacySubnets, policies: stored });
+  const inbound = new InboundPolicy({ legacy: config.legacyInput as LegacyInput, legacySubnets: legacySubnets(addresses), policies: stored });
   const caPem = config.secureCaFile ? await readFile(config.secureCaFile, 'utf8') : undefined;
+  // One budget per source (address, account, uid, host key) across every transport, per alias,
+  // and one cap on network input in all: the front door's message gate.
+  const gate = new MessageGate({ sourceRate: config.sourceMessageRate, sourceBurst: config.sourceMessageBurst, globalRate: config.globalMessageRate }, { audit });
+
+  /** The recipient alias's rules for an arriving message; a refusal is audited. */
+  async function policy(message: IncomingMessage, alias: string): Promise<string | null> {
+    const user = message.senderUser ?? (message.via === 'local' ? localUsers.nameOf(message.senderUid) : null);
+    const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
+    const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
+    const address = message.senderAddress === null ? null : sourceAddress(message.senderAddress);
+    const host = message.senderHost?.split(' ')[0] ?? null;
+    const problem = inbound.problem(message, alias, { address, user, groups, host });
+    if (problem !== null) {
+      audit.record({
+        event: 'refused-message',
+        principal: `${message.from}${user ? ` (user ${user})` : ''}${host ? ` on ${host}` : ''}`,
+        source: message.senderAddress,
+        detail: `to ${alias} via ${message.via}: ${problem}`,
+        status: 5,
+      });
+    }
+    return problem;
+  }
 
   return {
     accounts,
     access,
     audit,
     caPem,
+    localUsers,
+    interfacesChanged: (now) => inbound.setLegacySubnets(legacySubnets(now)),
     aliasPolicies: {
       get: (alias) => inbound.policy(alias),
       set: async (alias, policy) => {
@@ -63,23 +94,10 @@ export async function createSecurity(config: Config, store: SqliteStore, address
       if (uid !== null && (uid === 0 || uid === daemonUid)) groups.push(GROUP.administrators);
       return { kind: 'local', name: name ?? '', uid, groups, source: null };
     },
-    async admission(message, alias) {
-      const user = message.senderUser ?? (message.via === 'local' ? localUsers.nameOf(message.senderUid) : null);
-      const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
-      const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
-      const address = message.senderAddress === null ? null : message.senderAddress.slice(0, message.senderAddress.lastIndexOf(':'));
-      const host = message.senderHost?.split(' ')[0] ?? null;
-      const problem = inbound.problem(message, alias, { address, user, groups, host });
-      if (problem !== null) {
-        audit.record({
-          event: 'refused-message',
-          principal: `${message.from}${user ? ` (user ${user})` : ''}${host ? ` on ${host}` : ''}`,
-          source: message.senderAddress,
-          detail: `to ${alias} via ${message.via}: ${problem}`,
-          status: 5,
-        });
-      }
-      return problem;
+    admission: {
+      gate: (knock) => gate.admit(knock),
+      policy,
     },
   };
+
 }

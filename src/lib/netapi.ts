@@ -6,6 +6,7 @@
 import { decodeMessageBuffer, type MessageBuffer } from '../messenger/buffer.js';
 import type { Alias } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
+import { foldNetbiosName } from '../messenger/netbios-names.js';
 import { NERR } from '../messenger/status.js';
 import { connect, connectRemote, type Client } from './client.js';
 
@@ -160,6 +161,7 @@ async function run(servername: string | null, call: (client: Client) => Promise<
 }
 
 function isThisComputer(servername: string, computerName: string): boolean {
-  const bare = servername.replace(/^\\\\/, '').toUpperCase();
-  return bare === computerName || bare === 'LOCALHOST' || bare === '127.0.0.1' || bare === '::1';
+  // Compared as Samba compares names (strequal): upper-cased per character with Samba's table.
+  const bare = foldNetbiosName(servername.replace(/^\\\\/, ''));
+  return bare === foldNetbiosName(computerName) || bare === 'LOCALHOST' || bare === '127.0.0.1' || bare === '::1';
 }

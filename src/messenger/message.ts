@@ -56,9 +56,12 @@ export interface MessageJson {
   expiresAt?: string;
   senderUser?: string;
   senderHost?: string;
+  /** Who really sent it, as far as this host can tell (senderNote), when the header's name does not say. */
+  provenance?: string;
 }
 
 export function messageToJson(message: StoredMessage): MessageJson {
+  const provenance = senderNote(message);
   const { id, from, to, text, via } = message;
   return {
     id,
@@ -72,7 +75,34 @@ export function messageToJson(message: StoredMessage): MessageJson {
     ...(message.expiresAt ? { expiresAt: new Date(message.expiresAt).toISOString() } : {}),
     ...(message.senderUser ? { senderUser: message.senderUser } : {}),
     ...(message.senderHost ? { senderHost: message.senderHost } : {}),
+    ...(provenance === null ? {} : { provenance }),
   };
+}
+
+/**
+ * Who really sent a message, as far as this host can tell, in one line that every surface shows
+ * the same way (the pop-ups, the desktop, the inbox, the web page, the message command): the
+ * legacy wire's names are only claims; a local sender is the account the kernel reported, whatever
+ * name it wrote in "from"; a netsend host is proved by its key. Null when the header's name is
+ * already the verified sender (a local user sending as their own login name).
+ */
+export function senderNote(message: Pick<StoredMessage, 'from' | 'via' | 'senderUid' | 'senderAddress' | 'senderUser' | 'senderHost'>): string | null {
+  switch (message.via) {
+    case 'smb':
+    case 'mailslot':
+      return `unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven`;
+    case 'netsend': {
+      const [host, key] = (message.senderHost ?? '').split(' ');
+      return `verified: sent by ${message.senderUser ? `${printableName(message.senderUser)} on ` : ''}${printableName(host || '?')}, host key ${key ?? '?'}`;
+    }
+    case 'local': {
+      const user = message.senderUser ? printableName(message.senderUser) : null;
+      if (message.senderAddress !== null) return `verified: sent by the account ${user ?? '?'}, by a remote call`;
+      if (user !== null && user.toUpperCase() === message.from.toUpperCase()) return null;
+      if (message.senderUid === null) return 'verified: sent on this host';
+      return `verified: sent by the local account ${user ?? `with uid ${message.senderUid}`}`;
+    }
+  }
 }
 
 /**

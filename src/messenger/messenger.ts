@@ -1,3 +1,5 @@
+import { sourceAddress } from './address.js';
+import type { Admission, Knock, Transport } from './admission.js';
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
 import { PRIORITIES, isPriority, type IncomingMessage, type Priority, type StoredMessage } from './message.js';
@@ -76,13 +78,11 @@ export interface Caller {
   readonly name?: string | null;
   /** Where a remote call came from ("10.0.0.5:51234"): its messages carry the account and address. */
   readonly source?: string | null;
+  /** The way the call came in; default: the control socket. */
+  readonly over?: Transport;
+  /** Root or the daemon's user on the control socket (see Knock.localAdministrator). */
+  readonly localAdministrator?: boolean;
 }
-
-/**
- * The recipient's rules (legacy input, per-alias allow and deny lists): why `alias` refuses the
- * message, or null. Refusals are the daemon's to log.
- */
-export type Admission = (message: IncomingMessage, alias: string) => Promise<string | null> | string | null;
 
 export interface SendRequest {
   readonly to: unknown;
@@ -190,8 +190,9 @@ export class Messenger {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The time to live must be a whole number of seconds up to ${MAX_TTL_SECONDS}.`);
     }
 
+    const bytes = text.length * 2;
     if (host === undefined && this.aliases.find(to) !== undefined) {
-      const stored = await this.receive({
+      const stored = await this.#accept({
         from,
         to,
         text,
@@ -199,12 +200,14 @@ export class Messenger {
         senderUid: caller.uid,
         // a remote account's message is its own, for the recipient's rules and the sender's receipts
         senderAddress: caller.source ?? null,
-        ...(caller.source ? { senderUser: caller.name ?? null } : {}),
+        // the account that really sent it (a remote call's, or the local caller's login name)
+        ...(caller.name ? { senderUser: caller.name } : {}),
         priority,
         expiresAt: this.#now() + ttl * 1000,
-      });
+      }, callerKnock(caller, to, bytes));
       return { delivered: 'local', id: stored.id };
     }
+    this.#gate(callerKnock(caller, to, bytes));
     if (this.#remote === undefined) {
       throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
     }
@@ -227,6 +230,7 @@ export class Messenger {
     }
     const workgroup = request.domain === undefined || request.domain === null ? this.#workgroup : normalizeAlias(request.domain, 'domain', this.#charset);
     if (this.#broadcaster === undefined || workgroup === undefined) throw broadcastsOff();
+    this.#gate(callerKnock(caller, workgroup, text.length * 2));
     const report = await this.#broadcaster.broadcast({ from, to: workgroup, text }, { workgroup });
     // The sender's own host is part of the workgroup too, as on Windows.
     if (workgroup === this.#workgroup) {
@@ -243,7 +247,10 @@ export class Messenger {
     const users = new Map<string, string>();
     for (const { name, address } of this.#sessionUsers()) if (aliasProblem(name, this.#charset) === null) users.set(name, address);
     if (users.size === 0) throw new NetApiError('NERR_NameNotFound', 'No user has a session on this server.');
-    const outcomes = await Promise.allSettled([...users].map(([to, host]) => this.send({ to, from: request.from, text: request.text, host }, caller)));
+    // one knock for the whole call; the sends below are its parts
+    this.#gate(callerKnock(caller, '/USERS', typeof request.text === 'string' ? request.text.length * 2 : 0));
+    const admitted: Caller = { ...caller, localAdministrator: true };
+    const outcomes = await Promise.allSettled([...users].map(([to, host]) => this.send({ to, from: request.from, text: request.text, host }, admitted)));
     const reached = outcomes.filter((o) => o.status === 'fulfilled').length;
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (reached === 0 && failed !== undefined) throw failed.reason;
@@ -255,26 +262,41 @@ export class Messenger {
    * shown like any message, with the workgroup as recipient.
    */
   async receiveBroadcast(message: IncomingMessage): Promise<StoredMessage> {
-    const refused = this.#admission === undefined ? null : await this.#admission(message, message.to);
+    this.#gate(networkKnock(message, message.to));
+    return this.#store_(message, message.to);
+  }
+
+  /**
+   * A message for one of this host's aliases from the network (SMB, a mailslot datagram, a
+   * netsend host): through the front door, stored first, then shown.
+   * @throws NetApiError NERR_NameNotFound when `to` is not an alias here; the front door's refusals
+   */
+  receive(message: IncomingMessage): Promise<StoredMessage> {
+    return this.#accept(message, networkKnock(message, message.to));
+  }
+
+  /** The one way in for a message to an alias here: the front door, the alias's rules, the store, the sinks. */
+  async #accept(message: IncomingMessage, knock: Knock): Promise<StoredMessage> {
+    const alias = this.aliases.find(message.to);
+    if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
+    this.#gate({ ...knock, to: alias.name });
+    // Every message waits for its recipient a while, the sender's choice or the host's default.
+    return this.#store_({ ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 }, alias.name);
+  }
+
+  /** The alias's rules, then stored (acknowledged only once committed), then shown. */
+  async #store_(message: IncomingMessage, alias: string): Promise<StoredMessage> {
+    const refused = this.#admission === undefined ? null : await this.#admission.policy(message, alias);
     if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
-    const stored = await this.#store.append(message);
+    const stored = await this.#store.append({ ...message, to: alias });
     this.#sink.deliver(stored);
     return stored;
   }
 
-  /**
-   * A message for one of this host's aliases, from any transport: stored first, then shown.
-   * @throws NetApiError NERR_NameNotFound when `to` is not an alias here
-   */
-  async receive(message: IncomingMessage): Promise<StoredMessage> {
-    const alias = this.aliases.find(message.to);
-    if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
-    const refused = this.#admission === undefined ? null : await this.#admission(message, alias.name);
-    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
-    // Every message waits for its recipient a while, the sender's choice or the host's default.
-    const stored = await this.#store.append({ ...message, to: alias.name, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 });
-    this.#sink.deliver(stored);
-    return stored;
+  /** @throws NetApiError the front door's refusal */
+  #gate(knock: Knock): void {
+    const refusal = this.#admission?.gate(knock) ?? null;
+    if (refusal !== null) throw new NetApiError(refusal.status, refusal.reason);
   }
 
   /** Received messages after `afterId`, oldest first; only those to `recipients` when given. */
@@ -297,4 +319,34 @@ export class Messenger {
     if (!text.isWellFormed()) throw new NetApiError('ERROR_INVALID_PARAMETER', 'The message text has an unpaired surrogate.');
     return text;
   }
+}
+
+/** A caller's message (control socket, web, ntfy, a remote call) at the front door. */
+function callerKnock(caller: Caller, to: string, bytes: number): Knock {
+  const over = caller.over ?? 'local';
+  return {
+    over,
+    address: caller.source ? sourceAddress(caller.source) : null,
+    account: caller.name ?? null,
+    uid: caller.uid,
+    hostKey: null,
+    localAdministrator: over === 'local' && caller.localAdministrator === true,
+    to,
+    bytes,
+  };
+}
+
+/** A message from the network at the front door: its transport, its address, its verified host. */
+function networkKnock(message: IncomingMessage, to: string): Knock {
+  const over: Transport = message.via === 'local' ? 'local' : message.via;
+  return {
+    over,
+    address: message.senderAddress === null ? null : sourceAddress(message.senderAddress),
+    account: null,
+    uid: message.senderUid,
+    hostKey: message.senderHost?.split(' ')[1] ?? null,
+    localAdministrator: false,
+    to,
+    bytes: message.text.length * 2,
+  };
 }

@@ -38,12 +38,14 @@ test('normalizeAlias accepts 1 to 15 characters and refuses a 16-character name 
   assert.throws(() => normalizeAlias(''), invalidParameter(/"" is empty/));
 });
 
-test('normalizeAlias checks the length after upper-casing: ß becomes SS', () => {
-  assert.equal(normalizeAlias('straße'), 'STRASSE');
-  assert.equal(normalizeAlias('ß'.repeat(7) + 'a'), 'SSSSSSSSSSSSSSA', '8 characters that upper-case to 15');
-  assert.equal(aliasProblem('ß'.repeat(8)), 'too-long', '8 characters that upper-case to 16');
-  assert.equal(aliasProblem('abcdefghijklmnß'), 'too-long', '15 characters that upper-case to 16');
-  assert.throws(() => normalizeAlias('abcdefghijklmnß'), invalidParameter(/longer than 15/));
+test('normalizeAlias upper-cases per character as Samba does: ß stays ß (not SS), µ stays µ', () => {
+  assert.equal(normalizeAlias('straße'), 'STRAßE');
+  assert.equal(normalizeAlias('ß'.repeat(15)), 'ß'.repeat(15), '15 characters, 15 bytes in CP850');
+  assert.equal(normalizeAlias('abcdefghijklmnß'), 'ABCDEFGHIJKLMNß');
+  assert.equal(aliasProblem('abcdefghijklmnoß'), 'too-long', '16 characters');
+  assert.throws(() => normalizeAlias('abcdefghijklmnoß'), invalidParameter(/longer than 15/));
+  assert.equal(normalizeAlias('µnit'), 'µNIT', "Samba's table keeps µ (Unicode would make it Greek Μ)");
+  assert.equal(normalizeAlias('ıstanbul'), 'ıSTANBUL', "Samba's table keeps the dotless ı (CP850 0xD5)");
 });
 
 test('normalizeAlias refuses each character a NetBIOS name cannot hold, naming the rule', () => {

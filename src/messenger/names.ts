@@ -1,10 +1,13 @@
 import { encodeOem } from '../protocols/smb1/oem.js';
 import { NetApiError } from './errors.js';
+import { netbiosNames } from './netbios-names.js';
 
 /**
  * Message alias rules: an alias is a NetBIOS name with the messenger suffix 0x03 (RFC 1001 §5.2,
  * spec README §1), so it holds what a NetBIOS name can hold: 1–15 bytes in the OEM code page,
- * compared case-insensitively and kept upper-case, as Windows sends it on the wire.
+ * compared case-insensitively and kept upper-case, as Windows sends it on the wire. The upper
+ * case is the code page's, as Samba makes it: one mapping for every part of netsend
+ * (netbios-names.ts).
  */
 export const MAX_ALIAS_LENGTH = 15;
 
@@ -20,13 +23,12 @@ export type AliasProblem =
   | 'not-in-code-page';
 
 /**
- * Upper case as the OEM code page can hold it: a letter whose capital the code page lacks
- * (CP850 has ÿ, µ, ƒ but not Ÿ, Μ, Ƒ) stays as it is.
+ * The canonical (upper-case) form of a name in the OEM code page `charset`: each character
+ * upper-cased as Samba does (`ß` stays `ß`, `µ` stays `µ`), unless the code page lacks its capital
+ * (CP850 has ÿ and ƒ but not Ÿ and Ƒ): then it stays as it is. See netbios-names.ts.
  */
 export function oemUpperCase(name: string, charset = 'CP850'): string {
-  const upper = name.toUpperCase();
-  if (!encodeOem(upper, charset).lossy) return upper;
-  return [...name].map((c) => (encodeOem(c.toUpperCase(), charset).lossy ? c : c.toUpperCase())).join('');
+  return netbiosNames(charset).upper(name);
 }
 
 /** Why `name` cannot be an alias, or `null` when it can. `charset` is the OEM code page. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { decodeMessageBuffer, encodeMessageBuffer } from './buffer.js';
 import { NetApiError } from './errors.js';
-import { aliasProblem, computerNameFromHostname, normalizeAlias } from './names.js';
+import { aliasProblem, computerNameFromHostname, normalizeAlias, oemUpperCase } from './names.js';
 
 const invalidParameter = (e: unknown) => e instanceof NetApiError && e.status === 87;
 
@@ -12,10 +12,11 @@ test('normalizeAlias keeps NetBIOS message names upper-case and refuses what a N
   assert.equal(normalizeAlias('alice'), 'ALICE');
   assert.equal(normalizeAlias('josé'), 'JOSÉ');
   assert.equal(normalizeAlias('ABCDEFGHIJKLMNO'), 'ABCDEFGHIJKLMNO');
+  assert.equal(normalizeAlias('straße-straße-x'), 'STRAßE-STRAßE-X', 'not STRASSE: 15 characters, 15 bytes');
   const refused: Array<[string, string]> = [
     ['', 'empty'],
     ['ABCDEFGHIJKLMNOP', 'too-long'],
-    ['straße-straße-x', 'too-long'], // ß upper-cases to SS: 17 characters
+    ['straße-straße-xy', 'too-long'], // ß stays ß, as Samba upper-cases it: 16 characters
     ['a:b', 'forbidden-character'],
     ['a*', 'forbidden-character'],
     ['tab\there', 'forbidden-character'],
@@ -41,7 +42,7 @@ test('normalizeAlias gives a canonical 1-15 character upper-case name, or ERROR_
         assert.ok(invalidParameter(error), String(error));
         return;
       }
-      assert.equal(canonical, canonical.toUpperCase());
+      assert.equal(canonical, oemUpperCase(canonical), "upper case as the code page's mapping makes it");
       assert.ok(canonical.length >= 1 && canonical.length <= 15);
       assert.equal(normalizeAlias(canonical), canonical, 'idempotent');
     }),

@@ -26,3 +26,13 @@ test('NameCache asks the sources in order, keeps positive answers for the timeou
   assert.equal(await none.resolve('NOBODY', 3), null);
   assert.equal(none.has('NOBODY', 3), false, 'negative answers are not cached');
 });
+
+test("NameCache keys names as Samba's name cache does: per character upper case, so straße is STRAßE, not STRASSE", async () => {
+  const asked: string[] = [];
+  const cache = new NameCache([{ resolve: async (name) => (asked.push(name), { address: name === 'straße' ? '10.0.0.1' : '10.0.0.2', port: 139 }) }], 660);
+  assert.deepEqual(await cache.resolve('straße', 3), { address: '10.0.0.1', port: 139 });
+  assert.ok(cache.has('STRAßE', 3), 'the same name in upper case');
+  assert.ok(!cache.has('STRASSE', 3), 'another name');
+  assert.deepEqual(await cache.resolve('strasse', 3), { address: '10.0.0.2', port: 139 });
+  assert.deepEqual(asked, ['straße', 'strasse']);
+});

@@ -1,3 +1,4 @@
+import { foldNetbiosName } from '../messenger/netbios-names.js';
 import type { Endpoint, NameResolver } from './resolver.js';
 
 /**
@@ -18,7 +19,7 @@ export class NameCache implements NameResolver {
   }
 
   async resolve(name: string, suffix: number): Promise<Endpoint | null> {
-    const key = `${name.toUpperCase()}<${suffix}>`;
+    const key = cacheKey(name, suffix);
     const cached = this.#entries.get(key);
     if (cached !== undefined && cached.expires > this.#now()) return cached.endpoint;
     this.#entries.delete(key);
@@ -34,12 +35,15 @@ export class NameCache implements NameResolver {
 
   /** Drops a cached answer that turned out wrong (the host no longer answers). */
   forget(name: string, suffix: number): void {
-    this.#entries.delete(`${name.toUpperCase()}<${suffix}>`);
+    this.#entries.delete(cacheKey(name, suffix));
   }
 
   /** Whether an answer for the name is cached now. */
   has(name: string, suffix: number): boolean {
-    const cached = this.#entries.get(`${name.toUpperCase()}<${suffix}>`);
+    const cached = this.#entries.get(cacheKey(name, suffix));
     return cached !== undefined && cached.expires > this.#now();
   }
 }
+
+/** Names compare as Samba's name cache compares them: upper-cased per character with Samba's table ('ß' is not 'SS'). */
+const cacheKey = (name: string, suffix: number) => `${foldNetbiosName(name)}<${suffix}>`;

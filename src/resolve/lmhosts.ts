@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { foldNetbiosName } from '../messenger/netbios-names.js';
 
 /**
  * The lmhosts file (Windows' %SystemRoot%\System32\drivers\etc\lmhosts, Samba's lmhosts): one
@@ -40,7 +41,7 @@ export function parseLmhosts(text: string, source = 'lmhosts'): LmhostsEntry[] {
       suffix = Number.parseInt(explicit[2] as string, 16);
     }
     if (name.length === 0 || name.length > 15) throw new LmhostsSyntaxError(`${where}: "${name}" is not a NetBIOS name of 1-15 characters`);
-    entries.push({ address, name: name.toUpperCase(), suffix, line: index + 1 });
+    entries.push({ address, name: foldNetbiosName(name), suffix, line: index + 1 });
   });
   return entries;
 }

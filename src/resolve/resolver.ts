@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { NetApiError } from '../messenger/errors.js';
+import { foldNetbiosName } from '../messenger/netbios-names.js';
 import { parseLmhosts, type LmhostsEntry } from './lmhosts.js';
 
 /** Where a NetBIOS name's holder listens. */
@@ -48,7 +49,8 @@ export class LmhostsResolver implements NameResolver {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new NetApiError('NERR_InternalError', `The lmhosts file cannot be used: ${(error as Error).message}`);
     }
-    const wanted = name.toUpperCase();
+    // As Samba's lmhosts lookup compares (strequal): upper-cased per character with Samba's table.
+    const wanted = foldNetbiosName(name);
     const entry = entries.find((e) => e.name === wanted && (e.suffix === undefined || e.suffix === suffix));
     return entry === undefined ? null : { address: entry.address, port: this.#port };
   }

@@ -1,3 +1,4 @@
+import type { Transport } from '../messenger/admission.js';
 import { NetApiError } from '../messenger/errors.js';
 
 /** The original's groups that the access rules name. */
@@ -23,6 +24,8 @@ export interface Principal {
   readonly groups: readonly string[];
   /** Where a remote call came from ("10.0.0.5:51234"); null for local ones. */
   readonly source: string | null;
+  /** The way the call came in; default: the control socket for a local caller, else the secure channel. */
+  readonly over?: Transport;
 }
 
 export const isRemote = (principal: Principal): boolean => principal.kind !== 'local';

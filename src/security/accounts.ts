@@ -194,6 +194,12 @@ export class Accounts {
     return user === null ? null : { kind: 'user', name: user.name, uid: null, groups: user.groups, source };
   }
 
+  /** The account `name` as a principal, if it still exists and has a password (a remembered logon, re-read). */
+  async passwordHolder(name: string, source: string | null): Promise<Principal | null> {
+    const user = await this.#store.getUser(name);
+    return user === null || user.passwordHash === null ? null : { kind: 'user', name: user.name, uid: null, groups: user.groups, source };
+  }
+
   /**
    * Calls `watcher` after an account's password, groups or tokens changed or it was deleted (the
    * name as given: compare without case), so what was built on an earlier logon (the web inbox's

@@ -117,13 +117,18 @@ export interface InboundPolicyOptions {
  */
 export class InboundPolicy {
   readonly #legacy: LegacyInput;
-  readonly #legacySubnets: SubnetSet;
+  #legacySubnets: SubnetSet;
   readonly #policies: Map<string, AliasPolicy>;
 
   constructor(options: InboundPolicyOptions) {
     this.#legacy = options.legacy;
     this.#legacySubnets = options.legacySubnets;
     this.#policies = new Map(options.policies ?? []);
+  }
+
+  /** The subnets `legacy input = subnets` admits, again (the host's addresses changed). */
+  setLegacySubnets(subnets: SubnetSet): void {
+    this.#legacySubnets = subnets;
   }
 
   policy(alias: string): AliasPolicy {

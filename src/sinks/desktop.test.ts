@@ -34,7 +34,7 @@ test('the urgency hint follows the priority, and an urgent summary says so', () 
 test('notificationFor: "Message from X to Y", and the time then the text, control characters gone and markup escaped', () => {
   assert.deepEqual(notificationFor(message(1, { text: 'a <b>bold</b> & \u001b[31mred\u001b[0m\r\nline' })), {
     summary: 'Message from BOB to ALICE',
-    body: '11/25/2026 10:31:05 AM\na &lt;b&gt;bold&lt;/b&gt; &amp; red\nline',
+    body: "11/25/2026 10:31:05 AM (unverified: came over the legacy SMB wire; the sender's name is not proven)\na &lt;b&gt;bold&lt;/b&gt; &amp; red\nline",
     urgency: 1,
   });
   assert.equal(escapeMarkup('&amp; <a href="x">'), '&amp;amp; &lt;a href="x"&gt;');
@@ -106,7 +106,7 @@ describe('on a real session bus', { skip: dbusUnavailable() ?? false }, () => {
     const call = notifications.calls[0]!;
     assert.equal(call.appName, 'netsend');
     assert.equal(call.summary, 'Message from BOB to ALICE');
-    assert.equal(call.body, '11/25/2026 10:31:05 AM\nlunch &lt;now&gt; &amp; later');
+    assert.equal(call.body, "11/25/2026 10:31:05 AM (unverified: came over the legacy SMB wire; the sender's name is not proven)\nlunch &lt;now&gt; &amp; later");
     assert.deepEqual(call.actions, ['ack', 'Acknowledge']);
     assert.equal(call.replacesId, 0);
     assert.equal(call.expireTimeout, 0, 'stays until the user answers, like the pop-up');

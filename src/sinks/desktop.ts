@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { classicDateTime, printableName, printableText, type StoredMessage } from '../messenger/message.js';
+import { classicDateTime, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 import { utmpUsers } from '../daemon/users.js';
 
@@ -56,9 +56,10 @@ const DEFAULT_HELPER = fileURLToPath(new URL('./desktop-helper.js', import.meta.
 /** The notification for a message: summary, and body in the notification markup (& < > escaped). */
 export function notificationFor(message: StoredMessage): { summary: string; body: string; urgency: number } {
   const priority = message.priority ?? 'normal';
+  const note = senderNote(message);
   return {
     summary: `${priority === 'urgent' ? 'URGENT: ' : ''}Message from ${printableName(message.from)} to ${printableName(message.to)}`,
-    body: `${classicDateTime(message.receivedAt)}\n${escapeMarkup(printableText(message.text))}`,
+    body: `${classicDateTime(message.receivedAt)}${note === null ? '' : ` (${escapeMarkup(note)})`}\n${escapeMarkup(printableText(message.text))}`,
     urgency: URGENCY[priority],
   };
 }

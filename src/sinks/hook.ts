@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StoredMessage } from '../messenger/message.js';
+import { isVerified, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 export interface HookOptions {
@@ -96,6 +96,9 @@ export class HookSink implements Sink {
             NETSEND_TO: message.to,
             NETSEND_ID: String(message.id),
             NETSEND_VIA: message.via,
+            // who really sent it (senderNote): empty when the sender's name is the verified local account's own
+            NETSEND_VERIFIED: isVerified(message.via) ? 'yes' : 'no',
+            NETSEND_SENDER: senderNote(message) ?? '',
             NETSEND_RECEIVED_AT: message.receivedAt.toISOString(),
             NETSEND_MESSAGE_FILE: file,
           },

@@ -9,14 +9,27 @@ import { FanOut } from './fanout.js';
 import { TerminalSink } from './terminal.js';
 
 const message = (id: number): StoredMessage => ({
-  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'local', senderUid: 1000, senderAddress: null, receivedAt: new Date(2026, 10, 25, 10, 31, 5),
+  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'local', senderUid: 1000, senderAddress: null, senderUser: 'bob', receivedAt: new Date(2026, 10, 25, 10, 31, 5),
 });
 
 test('messages show on the daemon terminal as the pop-up read', () => {
   let written = '';
   const out = new Writable({ write: (chunk: Buffer, _encoding, done) => { written += chunk.toString(); done(); } });
   new TerminalSink(out).deliver(message(1));
-  assert.equal(written, 'Message from BOB to ALICE on 11/25/2026 10:31:05 AM\n\ntext 1\n\n');
+  assert.equal(written, 'Message from BOB to ALICE on 11/25/2026 10:31:05 AM\n\ntext 1\n\n', 'bob sending as BOB: the header says it all');
+});
+
+test('the pop-up says who really sent a message whose name is only a claim, or another than the local sender\'s', () => {
+  let written = '';
+  const out = new Writable({ write: (chunk: Buffer, _encoding, done) => { written += chunk.toString(); done(); } });
+  const sink = new TerminalSink(out);
+  sink.deliver({ ...message(1), from: 'ROOT', senderUser: 'mallory' });
+  sink.deliver({ ...message(2), via: 'smb', senderUid: null, senderUser: null, senderAddress: '10.0.0.9:40000' });
+  assert.equal(
+    written,
+    'Message from ROOT to ALICE on 11/25/2026 10:31:05 AM\n(verified: sent by the local account mallory)\n\ntext 1\n\n' +
+      "Message from BOB to ALICE on 11/25/2026 10:31:05 AM\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\n\ntext 2\n\n",
+  );
 });
 
 test('when the reader of the daemon output goes away (EPIPE), the daemon logs it once, keeps running and the other sinks still get each message', async () => {

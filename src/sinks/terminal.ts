@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { classicHeader, printableName, printableText, type StoredMessage } from '../messenger/message.js';
+import { classicHeader, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 /** Shows each message on the daemon's terminal the way the Messenger pop-up read. */
@@ -32,6 +32,7 @@ export class TerminalSink implements Sink {
     // names from the legacy wire are not validated by the sender: they are shown cleaned too
     const header = classicHeader({ ...message, from: printableName(message.from), to: printableName(message.to) });
     const mark = message.priority === 'urgent' ? 'URGENT ' : message.priority === 'high' ? 'IMPORTANT ' : '';
-    this.#out.write(`${mark}${header}\n\n${printableText(message.text)}\n\n`);
+    const note = senderNote(message);
+    this.#out.write(`${mark}${header}\n${note === null ? '' : `(${note})\n`}\n${printableText(message.text)}\n\n`);
   }
 }

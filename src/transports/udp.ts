@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { ipv4ToInt, type BindAddress } from '../config/interfaces.js';
+import { addressKey, ipv4ToInt, type BindAddress } from '../config/interfaces.js';
 
 /** A broadcast segment: an interface's own socket and address, and its broadcast address. */
 export interface Segment {
@@ -14,46 +14,87 @@ export type DatagramHandler = (message: Buffer, remote: RemoteInfo, interfaceAdd
  * The UDP sockets of a NetBIOS service (names on 137, datagrams on 138), as nmbd opens them:
  * one on each IPv4 address of `interfaces`, and off loopback one on the subnet's broadcast
  * address, whose traffic is answered from the interface's own socket. Only those segments ever
- * get broadcasts from netsend: `interfaces` is the administrator's choice of LANs.
+ * get broadcasts from netsend: `interfaces` is the administrator's choice of LANs. NetBIOS over
+ * TCP/IP is IPv4 only (RFC 1001/1002 have no IPv6 mapping), so IPv6 addresses are passed over.
+ * The set follows the host's addresses (`update`), as nmbd's interface rescans do.
  */
-export async function openUdpEndpoints(
-  addresses: readonly BindAddress[],
-  port: number,
-  onMessage: DatagramHandler,
-  log: (line: string) => void,
-): Promise<{ sockets: Socket[]; segments: Segment[] }> {
-  const sockets: Socket[] = [];
-  const segments: Segment[] = [];
-  const bind = async (bindTo: string, interfaceAddress: string, replyVia?: Socket): Promise<Socket> => {
-    const socket = createSocket({ type: 'udp4' });
-    sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: bindTo, port }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    socket.on('error', (error) => log(`UDP ${bindTo}:${port}: ${error.message}`));
-    const out = replyVia ?? socket;
-    socket.on('message', (message, remote) => onMessage(message, remote, interfaceAddress, out));
-    return socket;
-  };
-  try {
-    for (const address of addresses) {
-      if (address.family !== 'IPv4') continue;
-      const unicast = await bind(address.address, address.address);
-      const broadcast = broadcastAddress(address);
-      if (broadcast === undefined) continue;
-      await bind(broadcast, address.address, unicast);
-      unicast.setBroadcast(true);
-      segments.push({ socket: unicast, address: address.address, broadcast });
-    }
-  } catch (error) {
-    for (const socket of sockets) socket.close();
-    throw error;
+export class UdpEndpoints {
+  readonly #port: number;
+  readonly #onMessage: DatagramHandler;
+  readonly #log: (line: string) => void;
+  /** By addressKey: the interface's socket, its broadcast socket, its segment. */
+  readonly #open = new Map<string, { sockets: Socket[]; segment: Segment | undefined }>();
+
+  constructor(port: number, onMessage: DatagramHandler, log: (line: string) => void) {
+    this.#port = port;
+    this.#onMessage = onMessage;
+    this.#log = log;
   }
-  return { sockets, segments };
+
+  get sockets(): Socket[] {
+    return [...this.#open.values()].flatMap((entry) => entry.sockets);
+  }
+
+  get segments(): Segment[] {
+    return [...this.#open.values()].flatMap((entry) => (entry.segment === undefined ? [] : [entry.segment]));
+  }
+
+  /**
+   * Opens sockets for the IPv4 addresses not open yet and closes those of addresses gone.
+   * @returns the segments opened by this call (a name service claims its names on them)
+   * @throws the first bind error; what this call opened before it is closed again
+   */
+  async update(addresses: readonly BindAddress[]): Promise<Segment[]> {
+    const wanted = new Map(addresses.filter((a) => a.family === 'IPv4').map((a) => [addressKey(a), a]));
+    for (const [key, entry] of this.#open) {
+      if (wanted.has(key)) continue;
+      this.#open.delete(key);
+      for (const socket of entry.sockets) socket.close();
+    }
+    const opened: Segment[] = [];
+    for (const [key, address] of wanted) {
+      if (this.#open.has(key)) continue;
+      const entry = await this.#openAddress(address);
+      this.#open.set(key, entry);
+      if (entry.segment !== undefined) opened.push(entry.segment);
+    }
+    return opened;
+  }
+
+  close(): void {
+    for (const entry of this.#open.values()) for (const socket of entry.sockets) socket.close();
+    this.#open.clear();
+  }
+
+  async #openAddress(address: BindAddress): Promise<{ sockets: Socket[]; segment: Segment | undefined }> {
+    const sockets: Socket[] = [];
+    const bind = async (bindTo: string, replyVia?: Socket): Promise<Socket> => {
+      const socket = createSocket({ type: 'udp4' });
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind({ address: bindTo, port: this.#port }, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      socket.on('error', (error) => this.#log(`UDP ${bindTo}:${this.#port}: ${error.message}`));
+      const out = replyVia ?? socket;
+      socket.on('message', (message, remote) => this.#onMessage(message, remote, address.address, out));
+      return socket;
+    };
+    try {
+      const unicast = await bind(address.address);
+      const broadcast = broadcastAddress(address);
+      if (broadcast === undefined) return { sockets, segment: undefined };
+      await bind(broadcast, unicast);
+      unicast.setBroadcast(true);
+      return { sockets, segment: { socket: unicast, address: address.address, broadcast } };
+    } catch (error) {
+      for (const socket of sockets) socket.close();
+      throw error;
+    }
+  }
 }
 
 /** The subnet broadcast address of an interface address, or undefined on loopback. */

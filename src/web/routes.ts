@@ -4,7 +4,7 @@ import { isNetApiError } from '../messenger/errors.js';
 import { hasBeenAcknowledged, hasBeenRead, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import { messageToJson, type MessageJson, type Priority, type StoredMessage } from '../messenger/message.js';
 import { oemUpperCase } from '../messenger/names.js';
-import type { RateLimiter } from '../policy/rate-limit.js';
+import type { LogonGate } from '../security/logon-gate.js';
 import type { Principal } from '../security/access.js';
 import type { MessageQuery } from '../store/database.js';
 import { cookieValue, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
@@ -32,8 +32,8 @@ export interface WebContext {
   readonly hostNames: ReadonlySet<string>;
   /** Per port: two daemons on one host must not overwrite each other's cookie. */
   readonly cookieName: string;
-  /** Failed logons per address: a guesser is slowed, a person who knows the password is not. */
-  readonly logons: RateLimiter;
+  /** The front door's logons: per address and per account, bounded hashing (security/logon-gate.ts). */
+  readonly logons: LogonGate;
   readonly page: { readonly html: string; readonly js: string; readonly css: string };
 }
 
@@ -107,19 +107,21 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     return new HttpError(httpStatus, 5, 'ERROR_ACCESS_DENIED', httpStatus === 429 ? 'Too many logon attempts from this address; wait and try again.' : message);
   };
 
-  /** Charges a logon attempt to the address before the costly check (given back on success, as on the secure channel). */
+  /** Charges a logon attempt to the address before the check (given back on success). */
   const chargeLogon = (request: FastifyRequest, who: string) => {
-    if (!context.logons.take(source(request))) throw refuseLogon(request, who, 'rate', 429);
+    if (!context.logons.charge(source(request))) throw refuseLogon(request, who, 'rate', 429);
   };
 
-  /** Logs in with a password or API token; failures are charged to the address and audited. */
+  /** Logs in with a password or API token, through the front door's logon gate (charged, audited). */
   const logon = async (request: FastifyRequest, credentials: { token: string } | { user: string; password: string }): Promise<Principal> => {
-    const who = 'user' in credentials ? `user ${credentials.user.slice(0, 64)}` : 'token';
-    chargeLogon(request, who);
-    const principal = await services.accounts.authenticate(credentials, source(request));
-    if (principal === null) throw refuseLogon(request, who, 'bad credentials');
-    context.logons.refund(source(request));
-    return principal;
+    try {
+      return await context.logons.logon(credentials, source(request), 'web');
+    } catch (error) {
+      if (!isNetApiError(error)) throw error;
+      // the gate's words, as HTTP: 429 for "wait", 401 for wrong credentials
+      const wait = /Too many/.test(error.message);
+      throw new HttpError(wait ? 429 : 401, 5, 'ERROR_ACCESS_DENIED', error.message.replace(/^Access is denied\. /, ''));
+    }
   };
 
   /**
@@ -175,8 +177,12 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     return value as Record<string, unknown>;
   };
 
-  /** Runs a control operation under the control socket's access rules (and its audit). */
-  const control = (caller: Caller, request: Record<string, unknown>) => handleRequest(services, request, caller.principal);
+  /**
+   * Runs a control operation under the control socket's access rules (and its audit), and its
+   * messages through the front door as coming over the web (or ntfy's publish).
+   */
+  const control = (caller: Caller, request: Record<string, unknown>, over: 'web' | 'ntfy' = 'web') =>
+    handleRequest(services, request, { ...caller.principal, over });
 
   /** The message, if this caller may see it; else "no such message", so ids reveal nothing. */
   const visibleMessage = async (caller: Caller, rawId: unknown): Promise<StoredMessage> => {
@@ -237,7 +243,9 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
   app.setErrorHandler((error: unknown, _request, reply) => {
     if (error instanceof HttpError) return reply.code(error.httpStatus).send({ status: error.status, name: error.statusName, message: error.message });
     if (isNetApiError(error)) {
-      const http = error.statusName === 'ERROR_ACCESS_DENIED' ? 403 : error.statusName === 'NERR_NameNotFound' ? 404 : error.statusName === 'NERR_NetworkError' ? 502 : 400;
+      const http = error.statusName === 'ERROR_ACCESS_DENIED' ? 403 : error.statusName === 'NERR_NameNotFound' ? 404 : error.statusName === 'NERR_NetworkError' ? 502 : error.statusName === 'NERR_NameInUse' ? 429 : 400;
+      // a rate limit at the front door: try again once a token is back (1 / "source message rate")
+      if (http === 429) reply.header('Retry-After', '1');
       return reply.code(http).send(error.toJSON());
     }
     const statusCode = (error as { statusCode?: unknown }).statusCode;
@@ -436,7 +444,7 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     const message = body === '' && title === undefined ? 'triggered' : body;
     const text = title === undefined ? message : message === '' ? title : `${title}\n${message}`;
     const topic = (request.params as { alias: string }).alias;
-    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text, priority: NTFY_PRIORITY[priority] })) as {
+    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text, priority: NTFY_PRIORITY[priority] }, 'ntfy')) as {
       delivered: string;
       id?: number;
     };

@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ControlServices } from '../control/handlers.js';
-import { RateLimiter } from '../policy/rate-limit.js';
+import { LogonGate } from '../security/logon-gate.js';
+import { ConnectionGate } from '../security/front-door.js';
 import type { Principal } from '../security/access.js';
 import { WebAuth } from './auth.js';
 import type { PushHub } from './push.js';
 import { registerRoutes, type WebStore } from './routes.js';
 
 /** The page's files: plain HTML, CSS and JS in the top-level web/ folder (from dist/src/web/ too). */
+/**
+ * Web connections at once, and per address: a page holds a stream and a request or two; the
+ * session caps (auth.ts) bound what logged-on users hold.
+ */
+export const WEB_CONNECTIONS = { total: 512, perAddress: 32 } as const;
+
 const PAGE_DIR = new URL('../../../web/', import.meta.url);
 const SOURCE_PAGE_DIR = new URL('../../web/', import.meta.url);
 
@@ -67,6 +74,13 @@ export class WebServer {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     const server = new WebServer(options, app);
+    // Connections per source address, as on every listener (security/front-door.ts).
+    const gate = new ConnectionGate('web', WEB_CONNECTIONS, options.services.audit);
+    app.server.on('connection', (socket: Socket) => {
+      const leave = gate.enter(`${socket.remoteAddress}:${socket.remotePort}`);
+      if (leave === null) socket.destroy();
+      else socket.once('close', leave);
+    });
     // Sessions and streams follow their account: a new password or a deleted account ends them at
     // once, new groups are read again before the next request, and streams reconnect to be checked.
     server.#unwatch = options.services.accounts.watch((user, change) => {
@@ -83,7 +97,7 @@ export class WebServer {
       workgroup: options.workgroup,
       hostNames: names,
       cookieName: `netsend_${options.port}`,
-      logons: new RateLimiter({ ratePerSecond: 1 / 6, burst: 10 }),
+      logons: options.services.logonGate ?? new LogonGate({ accounts: options.services.accounts, audit: options.services.audit }),
       page: loadPage(),
     });
     try {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess, NETSEND_BIN, SENDNETMSG_BIN, run, tempDataDir } from '../helpers/daemon.js';
@@ -79,13 +80,15 @@ describe('netsend CLI against a running daemon', () => {
       ],
     );
     for (const m of mine) {
-      assert.deepEqual(Object.keys(m), ['id', 'from', 'to', 'text', 'receivedAt', 'via', 'verified', 'priority', 'expiresAt']);
+      assert.deepEqual(Object.keys(m), ['id', 'from', 'to', 'text', 'receivedAt', 'via', 'verified', 'priority', 'expiresAt', 'senderUser', 'provenance']);
+      assert.equal(m.provenance, `verified: sent by the local account ${userInfo().username}`, 'who really sent it, whatever "from" says');
       assert.ok(!Number.isNaN(Date.parse(m.receivedAt)));
     }
     const human = (await daemon.cli(['inbox'])).stdout;
-    assert.match(human, /Message from BOB to ALICE on \d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M\n\nfrom stdin\nsecond line\n/);
+    const note = `\\(verified: sent by the local account ${userInfo().username}\\)`;
+    assert.match(human, new RegExp(`Message from BOB to ALICE on \\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}:\\d{2} [AP]M\n${note}\n\nfrom stdin\nsecond line\n`));
     await daemon.waitFor(() => daemon.stdout.includes('second line'), 5000, 'the message on the daemon terminal');
-    assert.match(daemon.stdout, /Message from TESTHOST to ALICE on .+\n\nlunch is here\n/);
+    assert.match(daemon.stdout, new RegExp(`Message from TESTHOST to ALICE on .+\n${note}\n\nlunch is here\n`));
   });
 
   test('inbox --limit shows only the newest messages', async () => {

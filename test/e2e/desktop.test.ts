@@ -40,7 +40,7 @@ describe('desktop notifications from a running daemon', { skip: dbusUnavailable(
     await waitUntil(() => notifications.calls.length > 0, 10_000, 'the notification');
     const call = notifications.calls[0]!;
     assert.equal(call.summary, `Message from TESTHOST to ${ME}`);
-    assert.match(call.body, /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d\d:\d\d [AP]M\nlunch is here$/);
+    assert.match(call.body, /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d\d:\d\d [AP]M \(verified: sent by the local account [^)]+\)\nlunch is here$/);
     assert.deepEqual(call.actions, ['ack', 'Acknowledge']);
     const [stored] = JSON.parse(`[${(await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').join(',')}]`) as Array<{ id: number }>;
     notifications.actionInvoked(call.id, 'ack');

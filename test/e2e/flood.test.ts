@@ -5,45 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { generateKeyPairSync } from 'node:crypto';
-import { connect as tlsConnect } from 'node:tls';
-import { LineFramer } from '../../src/control/protocol.js';
-import { selfSignedCertificate } from '../../src/security/certificate.js';
-import { signMessage } from '../../src/security/host-identity.js';
-import { NbssFramer, encodeNbssPacket, type NbssPacket } from '../../src/protocols/nbss/index.js';
-import { SMB_COMMAND, decodeSmbResponse, encodeSmbRequest } from '../../src/protocols/smb1/index.js';
 import { DaemonProcess, freePort, tempDataDir } from '../helpers/daemon.js';
+import { secureHostSession, smbSession } from '../helpers/senders.js';
 
-
-/** An SMB session from `localAddress` that sends single-block messages one after another. */
-async function session(port: number, localAddress: string) {
-  const socket: Socket = connect({ port, host: '127.0.0.1', localAddress });
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const framer = new NbssFramer();
-  const frames: NbssPacket[] = [];
-  let waiting: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    frames.push(...framer.push(chunk));
-    waiting?.();
-  });
-  let mid = 0;
-  return {
-    /** true when the message was accepted, false when refused */
-    send: async (from: string, text: string): Promise<boolean> => {
-      const payload = encodeSmbRequest(
-        { command: SMB_COMMAND.sendMessage, originator: Buffer.from(from), destination: Buffer.from('TESTHOST'), text: Buffer.from(text) },
-        { mid: mid++, pid: 1 },
-      );
-      socket.write(encodeNbssPacket({ type: 'message', payload }));
-      while (frames.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
-      const frame = frames.shift() as NbssPacket;
-      return frame.type === 'message' && decodeSmbResponse(frame.payload, SMB_COMMAND.sendMessage).status.kind === 'success';
-    },
-    close: () => socket.destroy(),
-  };
-}
 
 test('a flood from one address is held to its budget while another sender\'s 100 messages all arrive', async () => {
   const { dir, cleanup } = await tempDataDir();
@@ -58,12 +23,12 @@ test('a flood from one address is held to its budget while another sender\'s 100
     // that the other test files share.
     const flood = Promise.all(
       Array.from({ length: 2 }, async () => {
-        const s = await session(port, '127.0.0.2');
+        const s = await smbSession(port, '127.0.0.2');
         while (Date.now() < deadline) (await s.send('FLOODER', 'spam')) ? floodAccepted++ : floodRefused++;
         s.close();
       }),
     );
-    const victim = await session(port, '127.0.0.3');
+    const victim = await smbSession(port, '127.0.0.3');
     const outcomes: boolean[] = [];
     for (let i = 0; i < 100; i++) outcomes.push(await victim.send('VICTIM', `message ${i}`));
     victim.close();
@@ -84,41 +49,6 @@ test('a flood from one address is held to its budget while another sender\'s 100
   }
 });
 
-/** A netsend host of the test's own (a fresh Ed25519 key) delivering messages over the secure channel from `localAddress`. */
-async function secureSession(port: number, localAddress: string, hostName: string) {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const tcp = connect({ port, host: '127.0.0.1', localAddress });
-  const socket = tlsConnect({
-    socket: tcp,
-    rejectUnauthorized: false,
-    minVersion: 'TLSv1.3',
-    key: privateKey.export({ format: 'pem', type: 'pkcs8' }),
-    cert: selfSignedCertificate(hostName, publicKey, privateKey),
-  });
-  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-  const framer = new LineFramer();
-  const lines: string[] = [];
-  let waiting: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    lines.push(...framer.push(chunk));
-    waiting?.();
-  });
-  const next = async () => {
-    while (lines.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
-    return JSON.parse(lines.shift() as string) as { ok?: boolean; status?: number };
-  };
-  await next(); // hello
-  let id = 0;
-  return {
-    send: async (from: string, text: string): Promise<boolean> => {
-      const fields = { from, to: 'TESTHOST', text, user: null, sentAt: new Date().toISOString(), host: hostName, priority: 'normal', ttl: null };
-      socket.write(`${JSON.stringify({ id: ++id, op: 'deliver', ...fields, signature: signMessage(fields, privateKey) })}\n`);
-      return (await next()).ok === true;
-    },
-    close: () => socket.destroy(),
-  };
-}
-
 test('over the secure channel too, a flooding host is held to its budget while another host\'s 100 messages all arrive', async () => {
   const { dir, cleanup } = await tempDataDir();
   const port = await freePort();
@@ -129,12 +59,12 @@ test('over the secure channel too, a flooding host is held to its budget while a
     let floodRefused = 0;
     const flood = Promise.all(
       Array.from({ length: 2 }, async () => {
-        const s = await secureSession(port, '127.0.0.2', 'FLOODHOST');
+        const s = await secureHostSession(port, '127.0.0.2', 'FLOODHOST');
         while (Date.now() < deadline) (await s.send('FLOODER', 'spam')) ? floodAccepted++ : floodRefused++;
         s.close();
       }),
     );
-    const victim = await secureSession(port, '127.0.0.3', 'GOODHOST');
+    const victim = await secureHostSession(port, '127.0.0.3', 'GOODHOST');
     const outcomes: boolean[] = [];
     for (let i = 0; i < 100; i++) outcomes.push(await victim.send('VICTIM', `message ${i}`));
     victim.close();

@@ -68,4 +68,33 @@ describe('local callers who are not administrators', { skip: root && setpriv ? f
     assert.equal(JSON.parse((await daemon.cli(['receipt', String(forRoot.id), '--json'])).stdout).state, 'stored', 'not acknowledged by someone else');
     assert.equal((await asNobody(['ack', String(forNobody.id)])).code, 0);
   });
+
+  test("may not take another local account's login name, logged on or not (status 5, audited); their own they may, and may delete it whoever added it", async () => {
+    // `daemon` is a system account on every Debian host, with no session here
+    const taken = await asNobody(['name', 'daemon', '/add']);
+    assert.equal(taken.code, 5);
+    assert.match(taken.stderr, /DAEMON is the login name of the local account daemon: only daemon or an administrator may add it/);
+    assert.doesNotMatch((await daemon.cli(['name'])).stdout, /^DAEMON$/m);
+    assert.match((await daemon.cli(['audit', '--json'])).stdout, /"event":"refused-alias","principal":"uid 65534 \(nobody\)".*names\.add DAEMON/);
+    // an administrator may; and the account's own user may delete the alias of its login name
+    assert.equal((await daemon.cli(['name', 'NOBODY', '/add'])).code, 0);
+    assert.equal((await asNobody(['name', 'NOBODY', '/delete'])).code, 0, 'nobody deletes the alias of its own login name');
+    assert.equal((await asNobody(['name', 'nobody', '/add'])).code, 0, 'and adds it back');
+  });
+
+  test('may add at most 8 aliases, so that one user cannot fill the table for everyone (NERR_TooManyNames 2277)', async () => {
+    let added = 0;
+    let refused: Awaited<ReturnType<typeof asNobody>> | undefined;
+    for (let i = 0; i < 12 && refused === undefined; i++) {
+      const result = await asNobody(['name', `Q${i}`, '/add']);
+      if (result.code === 0) added++;
+      else refused = result;
+    }
+    assert.ok(refused, 'a limit was reached');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /NERR_TooManyNames 2277/);
+    assert.match(refused.stderr, /You have added 8 aliases, the most one user may/);
+    assert.ok(added > 0 && added <= 8, `${added} added before the limit`);
+    assert.equal((await daemon.cli(['name', 'ROOTS2', '/add'])).code, 0, 'an administrator is not held to it');
+  });
 });

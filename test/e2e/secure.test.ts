@@ -322,6 +322,21 @@ describe('remote calls over the secure channel', () => {
     assert.notEqual(JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout).text, 'wire the money');
   });
 
+  test("no stranger's key may claim this host's own names or a loopback name: refused with status 5, audited, never pinned", async () => {
+    for (const name of ['TESTHOST', 'testhost', 'localhost', 'mail.localhost', '127.0.0.1']) {
+      const impostor = throwawayHost(name);
+      const refused = (await deliverAs(port, impostor, `I am ${name}`)) as { status?: number; message?: string };
+      assert.equal(refused.status, 5, name);
+      assert.match(String(refused.message), /The host certificate names \S+, (this host's own name|a loopback name): only this host's own key may\.$/, name);
+      assert.notEqual(JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout).text, `I am ${name}`);
+    }
+    const knownHosts = await readFile(join(daemon.dataDir, 'known-hosts'), 'utf8').catch(() => '');
+    assert.doesNotMatch(knownHosts, /^(TESTHOST|localhost|127\.0\.0\.1) /im, 'nothing was pinned for those names');
+    const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.ok(audit.some((r) => r.event === 'refused-host' && r.principal === 'host TESTHOST' && /this host's own name/.test(r.detail)));
+    assert.ok(audit.some((r) => r.event === 'refused-host' && r.principal === 'host localhost' && /a loopback name/.test(r.detail)));
+  });
+
   test('failed logons from one address are limited: past the burst even the right password waits', async () => {
     const attempt = (password: string) => connectRemote({ server, dataDir: client.dir, user: 'ops', password }).then((c) => c.close());
     const denied = (pattern: RegExp) => (e: unknown) => e instanceof NetApiError && e.status === 5 && pattern.test(e.message);

@@ -107,7 +107,8 @@ describe('the web API', () => {
   });
 
   test('an account sees only messages to its alias and to the workgroup; the owner sees all', async () => {
-    assert.equal((await daemon.cli(['send', 'ALICE', 'for alice only'])).code, 0);
+    const sentAlice = await daemon.cli(['send', 'ALICE', 'for alice only']);
+    assert.equal(sentAlice.code, 0, sentAlice.stderr);
     assert.equal((await daemon.cli(['send', 'BOB', 'for bob only'])).code, 0);
     const alice = await WebSession.login(base, { user: 'alice', password: 'alice-pw' });
     const seen = ((await (await alice.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages.map((m) => m.text);

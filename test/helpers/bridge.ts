@@ -46,9 +46,9 @@ export class TestLan {
         ip('-n', bridge, 'link', 'set', `p${i}`, 'up');
         ip('-n', namespace, 'addr', 'add', `${address}/24`, 'brd', '+', 'dev', 'eth0');
         ip('-n', namespace, 'link', 'set', 'lo', 'up');
+        // IPv6 stays on, as on any Linux host: eth0 gets its fe80::/64 link-local address (tentative
+        // until duplicate address detection ends), and the daemon must cope with it.
         ip('-n', namespace, 'link', 'set', 'eth0', 'up');
-        // No IPv6 on the test LAN: keeps captures free of router solicitations
-        execFileSync('ip', ['netns', 'exec', namespace, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
         hosts.push({ namespace, address, prefix: ['ip', 'netns', 'exec', namespace] });
       }
       return new TestLan(bridge, hosts);
@@ -58,10 +58,31 @@ export class TestLan {
     }
   }
 
+  /** Adds an address to a host's eth0 while it runs (a DHCP lease, a second subnet); `cidr` as `ip addr` takes it. */
+  addAddress(host: TestHost, cidr: string): void {
+    execFileSync('ip', ['-n', host.namespace, 'addr', 'add', cidr, ...(cidr.includes(':') ? [] : ['brd', '+']), 'dev', 'eth0']);
+  }
+
+  removeAddress(host: TestHost, cidr: string): void {
+    execFileSync('ip', ['-n', host.namespace, 'addr', 'del', cidr, 'dev', 'eth0']);
+  }
+
+  /** The host's addresses on eth0 as `ip -j addr` lists them (IPv6 link-local included). */
+  addresses(host: TestHost): Array<{ family: string; local: string; prefixlen: number; scope: string; tentative?: boolean }> {
+    const out = execFileSync('ip', ['-j', '-n', host.namespace, 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' });
+    return (JSON.parse(out) as Array<{ addr_info: Array<{ family: string; local: string; prefixlen: number; scope: string; tentative?: boolean }> }>)[0]?.addr_info ?? [];
+  }
+
   /** Whether `address:port` (UDP) is bound inside the host's namespace. */
   udpBound(host: TestHost, address: string, port: number): boolean {
     const result = spawnSync('ip', ['netns', 'exec', host.namespace, 'ss', '-Hlun', `src ${address}:${port}`], { encoding: 'utf8' });
     return result.status === 0 && result.stdout.trim() !== '';
+  }
+
+  /** Whether a TCP listener is bound to `address` (as `ss` prints it, e.g. "[fe80::1]%eth0") and `port` inside the host's namespace. */
+  tcpListening(host: TestHost, address: string, port: number): boolean {
+    const result = spawnSync('ip', ['netns', 'exec', host.namespace, 'ss', '-Hltn'], { encoding: 'utf8' });
+    return result.status === 0 && result.stdout.split('\n').some((line) => line.split(/\s+/)[3] === `${address}:${port}`);
   }
 
   /** Removes every namespace (and so every veth and the bridge); stop the processes first. */

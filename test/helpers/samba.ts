@@ -64,6 +64,10 @@ export interface SambaHostOptions {
   aliases?: readonly string[];
   /** Serve as WINS server (`wins support = yes`). */
   winsSupport?: boolean;
+  /** More `[global]` lines, each `key = value` (`dos charset = CP437`, `netbios scope = OTHER`). */
+  globals?: readonly string[];
+  /** Start smbd beside nmbd (default true); name tests need nmbd alone. */
+  smbd?: boolean;
 }
 
 /**
@@ -90,13 +94,14 @@ export class SambaHost {
       `   netbios name = ${options.netbiosName}\n` +
         (options.aliases?.length ? `   netbios aliases = ${options.aliases.join(' ')}\n` : '') +
         `   workgroup = ${options.workgroup ?? 'WORKGROUP'}\n   interfaces = eth0\n   wins support = ${options.winsSupport ? 'yes' : 'no'}\n` +
-        '   local master = no\n   preferred master = no\n   domain master = no\n',
+        '   local master = no\n   preferred master = no\n   domain master = no\n' +
+        (options.globals ?? []).map((line) => `   ${line}\n`).join(''),
     );
     const daemon = (name: string) =>
       spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '-k', '5', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
         stdio: ['ignore', 'ignore', 'ignore'],
       });
-    return new SambaHost(dir, [daemon('nmbd'), daemon('smbd')]);
+    return new SambaHost(dir, options.smbd === false ? [daemon('nmbd')] : [daemon('nmbd'), daemon('smbd')]);
   }
 
   messages(): Promise<Array<{ from: string; text: string }>> {

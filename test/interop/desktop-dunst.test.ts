@@ -45,6 +45,6 @@ describe('a desktop with dunst as its notification daemon', { skip: dunstUnavail
       { appname: shown?.appname, summary: shown?.summary },
       { appname: 'netsend', summary: `URGENT: Message from BOB to ${ME}` },
     );
-    assert.match(shown?.body ?? '', /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d\d:\d\d [AP]M\nthe server room is flooding$/);
+    assert.match(shown?.body ?? '', /^\d{1,2}\/\d{1,2}\/\d{4} \d{1,2}:\d\d:\d\d [AP]M \(verified: sent by the local account [^)]+\)\nthe server room is flooding$/);
   });
 });

@@ -4,6 +4,10 @@ import { handleRequest, type ControlServices } from '../../control/handlers.js';
 import { PROTOCOL_VERSION } from '../../control/protocol.js';
 import { serveLineConnection } from './lines.js';
 import { peerCredentials } from './peercred.js';
+import { ConnectionGate } from '../../security/front-door.js';
+
+/** Control connections at once, and per local uid: far more than a person's tools hold. */
+export const CONTROL_CONNECTIONS = { total: 1024, perAddress: 64 } as const;
 
 export interface ControlServerOptions {
   path: string;
@@ -21,10 +25,12 @@ export class ControlServer {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #connections = new Set<{ settled: () => Promise<void> }>();
+  readonly #gate: ConnectionGate;
 
   constructor(options: ControlServerOptions) {
     this.#options = options;
     this.#server = createServer((socket) => this.#accept(socket));
+    this.#gate = new ConnectionGate('control socket', CONTROL_CONNECTIONS, options.services.audit);
   }
 
   async listen(): Promise<void> {
@@ -51,9 +57,18 @@ export class ControlServer {
   }
 
   #accept(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
     const uid = peerCredentials(socket)?.uid ?? null;
+    // local callers are told apart by uid, as network ones by address
+    const leave = this.#gate.enter(uid === null ? 'unknown uid' : `uid ${uid}`);
+    if (leave === null) {
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.on('close', () => {
+      leave();
+      this.#sockets.delete(socket);
+    });
     const principal = this.#options.services.localPrincipal(uid);
     const connection = serveLineConnection(socket, {
       hello: { hello: 'netsend', version: PROTOCOL_VERSION, computerName: this.#options.services.messenger.computerName },

@@ -11,20 +11,24 @@ import {
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import { decodeOem, encodeOem, fromCrlf, toCrlf } from '../../protocols/smb1/index.js';
 import { wireName } from '../legacy-text.js';
-import { openUdpEndpoints, type Segment } from '../udp.js';
+import { netbiosNames } from '../../messenger/netbios-names.js';
+import { UdpEndpoints, type Segment } from '../udp.js';
 
 export interface MailslotServiceOptions {
   addresses: readonly BindAddress[];
   port: number;
   charset: string;
+  /**
+   * The NetBIOS scope (`netbios scope`, default ''): datagrams go out in it, and datagrams to a
+   * name in another scope are dropped, as nmbd drops them (RFC 1001 §5.2).
+   */
+  scope?: string;
   /** This host's computer name: the source of the datagrams it sends. */
   computerName: string;
   /** Whether a datagram to `name<suffix>` is for this host (an alias <03>, or its workgroup). */
   isForUs: (name: string, suffix: number) => boolean;
   /** Stores and shows a received message; for a workgroup broadcast `to` is the workgroup. */
   deliver: (message: IncomingMessage) => Promise<unknown>;
-  /** Per-source admission (rate limits), by the sender's IP address. */
-  admit?: (source: string) => boolean;
   log: (line: string) => void;
 }
 
@@ -35,27 +39,33 @@ export interface MailslotServiceOptions {
  */
 export class MailslotService implements BroadcastSender {
   readonly #options: MailslotServiceOptions;
-  #sockets: Socket[] = [];
-  #segments: Segment[] = [];
+  readonly #udp: UdpEndpoints;
   #nextId = Math.floor(Math.random() * 0xffff);
 
   constructor(options: MailslotServiceOptions) {
     this.#options = options;
+    this.#udp = new UdpEndpoints(options.port, (m, r) => this.#handle(m, r), options.log);
   }
 
   async start(): Promise<void> {
-    const { sockets, segments } = await openUdpEndpoints(this.#options.addresses, this.#options.port, (m, r) => this.#handle(m, r), this.#options.log);
-    this.#sockets = sockets;
-    this.#segments = segments;
+    await this.#udp.update(this.#options.addresses);
+  }
+
+  /** Follows the host's addresses (see os/network.ts): broadcasts go to the segments there are now. */
+  async setAddresses(addresses: readonly BindAddress[]): Promise<void> {
+    await this.#udp.update(addresses);
+  }
+
+  get #segments(): Segment[] {
+    return this.#udp.segments;
   }
 
   get endpoints(): string[] {
-    return this.#sockets.map((s) => `${s.address().address}:${s.address().port}`);
+    return this.#udp.sockets.map((s) => `${s.address().address}:${s.address().port}`);
   }
 
   stop(): void {
-    this.#segments = [];
-    for (const socket of this.#sockets.splice(0)) socket.close();
+    this.#udp.close();
   }
 
   async broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport> {
@@ -64,12 +74,13 @@ export class MailslotService implements BroadcastSender {
     const payload = encodeMessengerPayload({ from: encodeOem(message.from, charset).bytes, to: encodeOem(message.to, charset).bytes, text: text.bytes });
     const userData = encodeMailslotWrite({ mailslot: MESSENGER_MAILSLOT, priority: 1, mailslotClass: MAILSLOT_CLASS_UNRELIABLE, data: payload });
     const wire = (name: string) => wireName(name, charset);
+    const netbiosScope = wireName(this.#options.scope ?? '', charset);
     for (const segment of this.#segments) {
       this.#nextId = (this.#nextId + 1) & 0xffff;
       const datagram = encodeDatagram({
         type: 'directGroup', id: this.#nextId, nodeType: 0, first: true, more: false, sourceIp: segment.address, sourcePort: this.#options.port, offset: 0,
-        source: { name: wire(this.#options.computerName), suffix: SUFFIX.workstation, scope: '' },
-        destination: { name: wire(scope.workgroup), suffix: SUFFIX.messenger, scope: '' },
+        source: { name: wire(this.#options.computerName), suffix: SUFFIX.workstation, scope: netbiosScope },
+        destination: { name: wire(scope.workgroup), suffix: SUFFIX.messenger, scope: netbiosScope },
         userData,
       });
       await new Promise<void>((resolve, reject) => segment.socket.send(datagram, this.#options.port, segment.broadcast, (error) => (error ? reject(new NetApiError('NERR_NetworkError', error.message)) : resolve())));
@@ -86,14 +97,17 @@ export class MailslotService implements BroadcastSender {
       if (!('userData' in datagram)) return;
       // Fragmented datagrams (RFC 1002 §4.4.1 M bit, offset) are never used for messenger text.
       if (!datagram.first || datagram.more || datagram.offset !== 0) return;
-      const destination = decodeOem(Buffer.from(datagram.destination.name, 'latin1'), this.#options.charset).toUpperCase();
+      // The scope is part of the name: compared upper-cased in the code page, as nmbd does.
+      const names = netbiosNames(this.#options.charset);
+      if (!names.sameWire(datagram.destination.scope, wireName(this.#options.scope ?? '', this.#options.charset))) return;
+      const destination = names.fromWire(datagram.destination.name);
       if (!this.#options.isForUs(destination, datagram.destination.suffix)) return;
       const write = decodeMailslotWrite(datagram.userData);
       if (write.mailslot.toUpperCase() !== MESSENGER_MAILSLOT) return;
       const payload = decodeMessengerPayload(write.data);
       const oem = (bytes: Uint8Array) => decodeOem(bytes, this.#options.charset);
       delivery = {
-        from: oem(payload.from).toUpperCase(),
+        from: names.upper(oem(payload.from)),
         to: destination,
         // Longer than NET SEND's 128 characters is tolerated: the datagram size bounds it.
         text: fromCrlf(oem(payload.text)),
@@ -105,7 +119,10 @@ export class MailslotService implements BroadcastSender {
       if (error instanceof DecodeError) return;
       throw error;
     }
-    if (this.#options.admit && !this.#options.admit(remote.address)) return;
-    this.#options.deliver(delivery).catch((error: unknown) => this.#options.log(`mailslot: storing a message from ${remote.address} failed: ${String(error)}`));
+    this.#options.deliver(delivery).catch((error: unknown) => {
+      // refused at the front door (audited there) or by the alias's rules: a datagram has no answer
+      if (error instanceof NetApiError) return;
+      this.#options.log(`mailslot: storing a message from ${remote.address} failed: ${String(error)}`);
+    });
   }
 }

@@ -23,7 +23,7 @@ async function fakeWins(port: number, answer: (request: NbnsPacket, nth: number)
 
 const PORT = 40_137;
 const name = { name: 'ALICE', suffix: 0x03, group: false };
-const loopback = [{ interfaceName: 'lo', address: '127.0.0.1', family: 'IPv4' as const, netmask: '255.0.0.0' }];
+const loopback = [{ interfaceName: 'lo', address: '127.0.0.1', family: 'IPv4' as const, netmask: '255.0.0.0', host: '127.0.0.1' }];
 
 test('WINS registration follows a WACK to the final answer, then refreshes at half the granted TTL', async () => {
   const wins = await fakeWins(PORT, (request) =>

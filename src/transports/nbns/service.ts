@@ -1,15 +1,16 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { BindAddress } from '../../config/interfaces.js';
 import { NetApiError } from '../../messenger/errors.js';
+import { netbiosNames, type NetbiosNameMapping } from '../../messenger/netbios-names.js';
 import { DecodeError } from '../../protocols/bytes/index.js';
 import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, decodeNbnsPacket, encodeNbnsPacket, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
 import type { NetbiosName } from '../../protocols/netbios-name/index.js';
-import { openUdpEndpoints, type Segment } from '../udp.js';
+import { UdpEndpoints, type Segment } from '../udp.js';
 import { RateLimiter } from '../../policy/rate-limit.js';
 
 /** A name this node holds on the network. */
 export interface OwnedName {
-  /** Upper-case, as NetBIOS names go on the wire (OEM bytes as latin1). */
+  /** As NetBIOS names go on the wire: OEM bytes as latin1, upper-cased by the code page's mapping (wireName). */
   readonly name: string;
   readonly suffix: number;
   readonly group: boolean;
@@ -21,6 +22,13 @@ export interface NameServiceOptions {
   port: number;
   /** The names held right now (the alias table changes while the daemon runs). */
   names: () => readonly OwnedName[];
+  /** The OEM code page of names (`dos charset`, default CP850): how a received name is upper-cased. */
+  charset?: string;
+  /**
+   * The NetBIOS scope (`netbios scope`, default ''): part of every name (RFC 1001 §5.2), so names
+   * asked for in another scope are not this node's, and its own requests carry its scope.
+   */
+  scope?: string;
   /** A WINS server ("wins server"): names are then registered with it and resolved through it. */
   winsServer?: string | undefined;
   /** Shortest interval between WINS refreshes; default MIN_REFRESH_MS (tests shorten it). */
@@ -60,38 +68,63 @@ const NODE_STATUS_GROUP = 0x8000;
  */
 export class NameService {
   readonly #options: NameServiceOptions;
-  #sockets: Socket[] = [];
-  #segments: Segment[] = [];
+  readonly #udp: UdpEndpoints;
+  #addresses: readonly BindAddress[];
   /** Answers awaited for our own requests, by transaction id. */
   readonly #awaiting = new Map<number, (answer: NbnsPacket, from: RemoteInfo) => void>();
   /** Names another node defended when we claimed them: held locally, never answered for. */
   readonly #refused = new Set<string>();
   /** Refresh timers of the names registered with the WINS server. */
   readonly #refreshes = new Map<string, NodeJS.Timeout>();
+  /** The last list `names()` gave, by canonical wire name (see #heldByName). */
+  #nameIndex: { names: readonly OwnedName[]; byName: Map<string, OwnedName[]> } | undefined;
+  #scopeOnWire: string | undefined;
   #nextId = Math.floor(Math.random() * 0xffff);
   readonly #answers: RateLimiter;
 
   constructor(options: NameServiceOptions) {
     this.#options = options;
     this.#answers = new RateLimiter(options.answerLimit ?? ANSWER_LIMIT);
+    this.#addresses = options.addresses;
+    this.#udp = new UdpEndpoints(options.port, (m, r, a, out) => this.#handle(m, r, a, out), options.log);
   }
 
   async start(): Promise<void> {
-    const { sockets, segments } = await openUdpEndpoints(this.#options.addresses, this.#options.port, (m, r, a, out) => this.#handle(m, r, a, out), this.#options.log);
-    this.#sockets = sockets;
-    this.#segments = segments;
+    await this.#udp.update(this.#addresses);
+  }
+
+  /**
+   * Follows the host's addresses (see os/network.ts): sockets for new IPv4 addresses, and this
+   * host's unique names claimed on each new segment (RFC 1001 §15.2.2.1), as nmbd does for an
+   * interface that appears; a name another node holds there is logged and not answered for.
+   */
+  async setAddresses(addresses: readonly BindAddress[]): Promise<void> {
+    this.#addresses = addresses;
+    const opened = await this.#udp.update(addresses);
+    if (opened.length === 0) return;
+    await Promise.all(
+      this.#options.names().map((name) =>
+        this.#claim(name, opened).catch((error: unknown) => {
+          if (!(error instanceof NetApiError)) throw error;
+          this.#options.log(`name service: ${error.message} This host does not answer for it.`);
+        }),
+      ),
+    );
+  }
+
+  get #segments(): Segment[] {
+    return this.#udp.segments;
   }
 
   /** "address:port" of every socket. */
   get endpoints(): string[] {
-    return this.#sockets.map((s) => `${s.address().address}:${s.address().port}`);
+    return this.#udp.sockets.map((s) => `${s.address().address}:${s.address().port}`);
   }
 
   stop(): void {
     for (const timer of this.#refreshes.values()) clearTimeout(timer);
     this.#refreshes.clear();
-    this.#segments = [];
-    for (const socket of this.#sockets.splice(0)) socket.close();
+    this.#udp.close();
   }
 
   /**
@@ -104,20 +137,25 @@ export class NameService {
     const wins = this.#options.winsServer;
     if (wins !== undefined && !name.group) {
       const answer = await this.#unicast(wins, NBNS_OPCODE.registration, name);
-      if (answer === undefined) throw new NetApiError('NERR_NetworkError', `The WINS server ${wins} did not answer the registration of ${name.name}<${hex(name.suffix)}>.`);
+      if (answer === undefined) throw new NetApiError('NERR_NetworkError', `The WINS server ${wins} did not answer the registration of ${this.#shown(name)}.`);
       if (answer.rcode !== NBNS_RCODE.noError) {
         this.#refused.add(key(name));
-        throw new NetApiError('NERR_DuplicateName', `The WINS server ${wins} refused ${name.name}<${hex(name.suffix)}> (rcode ${answer.rcode}).`);
+        throw new NetApiError('NERR_DuplicateName', `The WINS server ${wins} refused ${this.#shown(name)} (rcode ${answer.rcode}).`);
       }
       this.#scheduleRefresh(name, answer.answers[0]?.ttl ?? NAME_TTL_SECONDS);
     }
+    await this.#claim(name, this.#segments);
+  }
+
+  /** The broadcast claim of `name` on `segments`; the first objection wins. */
+  async #claim(name: OwnedName, segments: readonly Segment[]): Promise<void> {
     await Promise.all(
-      this.#segments.map(async (segment) => {
+      segments.map(async (segment) => {
         const objections = await this.#broadcast(segment, NBNS_OPCODE.registration, name, (answer) => answer.rcode !== NBNS_RCODE.noError);
         const [objection] = objections;
         if (objection !== undefined) {
           this.#refused.add(key(name));
-          throw new NetApiError('NERR_DuplicateName', `${objection.address} holds ${name.name}<${hex(name.suffix)}> on ${segment.broadcast}.`);
+          throw new NetApiError('NERR_DuplicateName', `${objection.address} holds ${this.#shown(name)} on ${segment.broadcast}.`);
         }
       }),
     );
@@ -156,7 +194,7 @@ export class NameService {
         if (answer === undefined) return this.#scheduleRefresh(name, (2 * minimum) / 1000);
         if (answer.rcode !== NBNS_RCODE.noError) {
           this.#refreshes.delete(key(name));
-          this.#options.log(`name service: the WINS server ${wins} refused to refresh ${key(name)} (rcode ${answer.rcode}); the name is lost there`);
+          this.#options.log(`name service: the WINS server ${wins} refused to refresh ${this.#shown(name)} (rcode ${answer.rcode}); the name is lost there`);
           return;
         }
         this.#scheduleRefresh(name, answer.answers[0]?.ttl ?? ttlSeconds);
@@ -180,8 +218,8 @@ export class NameService {
    * the current owner) extends the wait by its TTL, up to MAX_WACK_WAIT_MS.
    */
   async #unicast(server: string, opcode: number, name: OwnedName): Promise<NbnsPacket | undefined> {
-    const socket = this.#sockets[0];
-    const address = this.#options.addresses.find((a) => a.family === 'IPv4')?.address;
+    const socket = this.#udp.sockets[0];
+    const address = this.#addresses.find((a) => a.family === 'IPv4')?.address;
     if (socket === undefined || address === undefined) return undefined;
     const request = this.#request(opcode, name, address, false);
     let settle: (answer: NbnsPacket | undefined) => void = () => {};
@@ -252,7 +290,7 @@ export class NameService {
   /** A request for `name`; registrations and releases carry our address (RFC 1002 §4.2.2). */
   #request(opcode: number, name: OwnedName, address: string, broadcast = true): NbnsPacket {
     this.#nextId = (this.#nextId + 1) & 0xffff;
-    const nbName = { name: name.name, suffix: name.suffix, scope: '' };
+    const nbName = { name: name.name, suffix: name.suffix, scope: this.#scope };
     const claims = opcode !== NBNS_OPCODE.query;
     return {
       id: this.#nextId,
@@ -313,7 +351,7 @@ export class NameService {
         const owned = question === undefined ? undefined : this.#find(question.name);
         if (question === undefined || record === undefined || owned === undefined || owned.group) return undefined;
         if (record.data.kind === 'nb' && record.data.entries.some((e) => e.group)) return undefined;
-        this.#options.log(`name service: defended ${owned.name}<${hex(owned.suffix)}> against a registration`);
+        this.#options.log(`name service: defended ${this.#shown(owned)} against a registration`);
         return reply(request, NBNS_RCODE.active, { ...record, ttl: 0 });
       }
       default:
@@ -323,7 +361,7 @@ export class NameService {
 
   #nodeStatus(request: NbnsPacket, question: NbnsQuestion): NbnsPacket | undefined {
     const wildcard = question.name.name.startsWith('*');
-    if (!wildcard && this.#find(question.name) === undefined) return undefined;
+    if (wildcard ? !this.#inScope(question.name) : this.#find(question.name) === undefined) return undefined;
     const names = this.#held().map((n) => ({ name: n.name, suffix: n.suffix, flags: NODE_STATUS_ACTIVE | (n.group ? NODE_STATUS_GROUP : 0) }));
     // STATISTICS (RFC 1002 §4.2.18): 46 bytes, starting with the unit id; netsend keeps no counters.
     return reply(request, NBNS_RCODE.noError, {
@@ -332,9 +370,50 @@ export class NameService {
     });
   }
 
+  /**
+   * The held name a request names, compared as nmbd compares after `upcase_name`: the received
+   * name and scope upper-cased by the code page's mapping (so CP850's 'Ó', 0xE0, is found however
+   * it was asked for), the scope being part of the name (RFC 1001 §5.2). Refused names are not held.
+   */
   #find(name: NetbiosName): OwnedName | undefined {
-    const wanted = name.name.toUpperCase();
-    return this.#held().find((n) => n.name === wanted && n.suffix === name.suffix);
+    if (!this.#inScope(name)) return undefined;
+    const found = this.#heldByName().get(key({ name: this.#mapping.wireUpper(name.name), suffix: name.suffix }));
+    return found?.find((n) => !this.#refused.has(key(n)));
+  }
+
+  /** A name for people: "ÓSCAR<03>", decoded from the code page (the wire form is its bytes as latin1). */
+  #shown(name: Pick<OwnedName, 'name' | 'suffix'>): string {
+    return `${this.#mapping.fromWire(name.name)}<${hex(name.suffix)}>`;
+  }
+
+  /** Whether a received name is in this node's scope; scopes compare upper-cased, as in nmbd. */
+  #inScope(name: NetbiosName): boolean {
+    return this.#mapping.wireUpper(name.scope) === this.#scope;
+  }
+
+  /** The code page's name mapping (netbios-names.ts). */
+  get #mapping(): NetbiosNameMapping {
+    return netbiosNames(this.#options.charset);
+  }
+
+  /** This node's scope as it goes on the wire: upper-cased, as Samba keeps `netbios scope`. */
+  get #scope(): string {
+    this.#scopeOnWire ??= this.#mapping.toWire(this.#options.scope ?? '');
+    return this.#scopeOnWire;
+  }
+
+  /** The names held by canonical wire key, made again when `names()` returns another list. */
+  #heldByName(): Map<string, OwnedName[]> {
+    const names = this.#options.names();
+    if (this.#nameIndex?.names !== names) {
+      const byName = new Map<string, OwnedName[]>();
+      for (const n of names) {
+        const canonical = key({ name: this.#mapping.wireUpper(n.name), suffix: n.suffix });
+        byName.set(canonical, [...(byName.get(canonical) ?? []), n]);
+      }
+      this.#nameIndex = { names, byName };
+    }
+    return this.#nameIndex.byName;
   }
 
   #held(): OwnedName[] {

@@ -10,10 +10,12 @@ import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import type { Principal } from '../../security/access.js';
 import { endsSessions, foldName, type AccountChange, type Credentials } from '../../security/accounts.js';
 import { keyFingerprint } from '../../security/certificate.js';
-import { hostNameOf, verifyMessage, type HostIdentity } from '../../security/host-identity.js';
+import { hostNameOf, reservedHostName, verifyMessage, type HostIdentity } from '../../security/host-identity.js';
 import type { KnownHosts } from '../../security/known-hosts.js';
-import { RateLimiter } from '../../policy/rate-limit.js';
 import { serveLineConnection } from '../control/lines.js';
+import { TcpListeners } from '../tcp-listeners.js';
+import { LogonGate } from '../../security/logon-gate.js';
+import { ConnectionGate } from '../../security/front-door.js';
 import { SecureChannelError, checkHostKey, type SecureTrust } from './client.js';
 import { DELIVERY_FIELD_LIMITS, MAX_ANONYMOUS_LINE_BYTES, SECURE_LIMITS, authenticatedLineBytes, type SecureLimits } from './protocol.js';
 
@@ -45,22 +47,13 @@ interface AccountSession {
 /** One TCP connection, as both its raw socket and its TLS socket see it. */
 const connectionKey = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 
-/** The address sessions are counted by: an IPv4-mapped IPv6 address is its IPv4 address. */
-const peerAddress = (address: string | undefined) => (address === undefined ? '' : address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address);
 
 export interface SecureServerOptions {
   identity: HostIdentity;
   services: ControlServices;
-  /** Addresses to listen on (from `interfaces`); undefined means every address. */
+  /** Addresses to listen on (from `interfaces`, link-local ones with their zone); undefined means every address. */
   addresses: readonly string[] | undefined;
   port: number;
-  /**
-   * Per-source admission of messages: by host key, and by address too, since a flooder can make
-   * a new key for every connection.
-   */
-  admit?: (hostKey: string, address: string) => boolean;
-  /** Per-account admission of remote sends (the "user" source of the rate limits). */
-  admitCaller?: (account: string) => boolean;
   /** Where host keys are pinned (the same file this host's outgoing connections use). */
   knownHosts: KnownHosts;
   /** `secure trust`: how a sending host's key is trusted, as for hosts this one dials. */
@@ -71,9 +64,6 @@ export interface SecureServerOptions {
   limits?: Partial<SecureLimits>;
 }
 
-/** Remote calls that send messages, limited per account like deliveries per host. */
-const SENDS = new Set(['send', 'broadcast', 'sendUsers']);
-
 /**
  * The daemon's secure channel (TLS 1.3 only, no plaintext fallback): remote calls by
  * authenticated users under the original's group rules, and messages from other netsend hosts,
@@ -82,11 +72,10 @@ const SENDS = new Set(['send', 'broadcast', 'sendUsers']);
 export class SecureServer {
   readonly #options: SecureServerOptions;
   readonly #limits: SecureLimits;
-  readonly #servers: Server[] = [];
+  readonly #listeners: TcpListeners;
   readonly #sockets = new Set<TLSSocket>();
-  readonly #logons: RateLimiter;
-  #connections = 0;
-  readonly #perAddress = new Map<string, number>();
+  readonly #logons: LogonGate;
+  readonly #connections: ConnectionGate;
   /** When each open connection was accepted (by connectionKey): the handshake-and-logon deadline counts from then. */
   readonly #connectedAt = new Map<string, number>();
   #pinning: Promise<void> = Promise.resolve();
@@ -97,77 +86,71 @@ export class SecureServer {
   constructor(options: SecureServerOptions) {
     this.#options = options;
     this.#limits = { ...SECURE_LIMITS, ...options.limits };
-    this.#logons = new RateLimiter({ ratePerSecond: this.#limits.logonPerSecond, burst: this.#limits.logonBurst });
+    this.#logons =
+      options.services.logonGate ??
+      new LogonGate({ accounts: options.services.accounts, audit: options.services.audit, limits: { addressBurst: this.#limits.logonBurst, addressPerSecond: this.#limits.logonPerSecond } });
+    this.#listeners = new TcpListeners({ port: options.port, create: () => this.#createServer(), log: options.log, what: 'secure channel' });
+    this.#connections = new ConnectionGate('secure channel', { total: this.#limits.maxSessions, perAddress: this.#limits.maxSessionsPerAddress }, options.services.audit);
   }
 
   get endpoints(): string[] {
-    return this.#servers.map((server) => {
-      const address = server.address();
-      return typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : String(address);
-    });
+    return this.#listeners.endpoints;
   }
 
+  /** @throws the first bind error (EACCES, EADDRINUSE…); an address not ready yet is retried instead */
   async listen(): Promise<void> {
-    const { identity } = this.#options;
     this.#unwatch = this.#options.services.accounts.watch((user, change) => this.#accountChanged(user, change));
-    const hosts = this.#options.addresses ?? [undefined];
     try {
-      for (const host of hosts) {
-        const server = createServer({
-          key: identity.keyPem,
-          cert: identity.certPem,
-          minVersion: 'TLSv1.3',
-          // Hosts present their certificate; people log on inside the channel instead.
-          requestCert: true,
-          rejectUnauthorized: false,
-          ...(this.#options.caPem ? { ca: this.#options.caPem } : {}),
-          handshakeTimeout: this.#limits.handshakeMs,
-        });
-        server.on('secureConnection', (socket) => this.#accept(socket));
-        server.on('tlsClientError', () => {}); // a failed handshake is the peer's problem
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ port: this.#options.port, ...(host === undefined ? {} : { host }) }, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
-        // Counted from the TCP connection, so handshakes that never finish count too; and so is
-        // the deadline for the handshake and the logon (cancelled by the session at logon).
-        server.on('connection', (raw: Socket) => {
-          const from = peerAddress(raw.remoteAddress);
-          const fromHere = this.#perAddress.get(from) ?? 0;
-          if (this.#connections >= this.#limits.maxSessions || fromHere >= this.#limits.maxSessionsPerAddress) {
-            raw.destroy();
-            return;
-          }
-          this.#connections++;
-          this.#perAddress.set(from, fromHere + 1);
-          // (the TLS handshake itself is held to handshakeMs from here by the server's handshakeTimeout)
-          const key = connectionKey(raw);
-          this.#connectedAt.set(key, Date.now());
-          raw.once('close', () => {
-            this.#connections--;
-            const left = (this.#perAddress.get(from) ?? 1) - 1;
-            if (left > 0) this.#perAddress.set(from, left);
-            else this.#perAddress.delete(from);
-            this.#connectedAt.delete(key);
-          });
-        });
-        this.#servers.push(server);
-      }
+      await this.#listeners.update(this.#options.addresses, true);
     } catch (error) {
       await this.close();
       throw error;
     }
   }
 
+  /** Follows the host's addresses as they come and go (see os/network.ts). */
+  setAddresses(addresses: readonly string[] | undefined): Promise<void> {
+    return this.#listeners.update(addresses);
+  }
+
+  #createServer(): Server {
+    const { identity } = this.#options;
+    const server = createServer({
+      key: identity.keyPem,
+      cert: identity.certPem,
+      minVersion: 'TLSv1.3',
+      // Hosts present their certificate; people log on inside the channel instead.
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...(this.#options.caPem ? { ca: this.#options.caPem } : {}),
+      handshakeTimeout: this.#limits.handshakeMs,
+    });
+    server.on('secureConnection', (socket) => this.#accept(socket));
+    server.on('tlsClientError', () => {}); // a failed handshake is the peer's problem
+    // Counted from the TCP connection, so handshakes that never finish count too; and so is
+    // the deadline for the handshake and the logon (cancelled by the session at logon).
+    server.on('connection', (raw: Socket) => {
+      const leave = this.#connections.enter(`${raw.remoteAddress}:${raw.remotePort}`);
+      if (leave === null) {
+        raw.destroy();
+        return;
+      }
+      // (the TLS handshake itself is held to handshakeMs from here by the server's handshakeTimeout)
+      const key = connectionKey(raw);
+      this.#connectedAt.set(key, Date.now());
+      raw.once('close', () => {
+        leave();
+        this.#connectedAt.delete(key);
+      });
+    });
+    return server;
+  }
+
   async close(): Promise<void> {
     this.#unwatch();
-    const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    this.#servers.length = 0;
+    const closing = this.#listeners.close();
     for (const socket of this.#sockets) socket.destroy();
-    await Promise.allSettled(closing);
+    await closing;
   }
 
   #accept(socket: TLSSocket): void {
@@ -210,7 +193,6 @@ export class SecureServer {
 
   async #session(socket: TLSSocket, deadline: NodeJS.Timeout): Promise<void> {
     const source = `${socket.remoteAddress}:${socket.remotePort}`;
-    const address = socket.remoteAddress ?? '';
     const { services, log } = this.#options;
     const certificate = socket.getPeerX509Certificate();
     const fingerprint = certificate === undefined ? null : keyFingerprint(certificate);
@@ -272,7 +254,7 @@ export class SecureServer {
       handle: async (request) => {
         if (principal !== null) touch();
         if (request.op === 'auth') {
-          principal = await this.#logon(request, source, address);
+          principal = await this.#logon(request, source);
           if (!socket.destroyed) this.#follow(following, principal.name);
           authenticated();
           return { user: principal.name, groups: principal.groups };
@@ -286,12 +268,9 @@ export class SecureServer {
         }
         if (request.op === 'deliver') {
           if (host === null || principal.kind !== 'host') throw new NetApiError('ERROR_ACCESS_DENIED', 'Only netsend hosts deliver messages; send with "send".');
-          return this.#deliver(request, host, source, address);
+          return this.#deliver(request, host, source);
         }
         if (request.op === 'receipt' && host !== null && principal.kind === 'host') return this.#receipt(request, host.fingerprint);
-        if (SENDS.has(String(request.op)) && this.#options.admitCaller && !this.#options.admitCaller(`${principal.kind} ${principal.name}`)) {
-          throw new NetApiError('NERR_NameInUse', 'This account sends too fast; try again later.');
-        }
         return handleRequest(services, request, principal);
       },
     });
@@ -307,6 +286,12 @@ export class SecureServer {
     if (name === null) {
       const why = 'The host certificate names no host: its CN must be one host name (no spaces, #, : or control characters).';
       return { host: null, refusal: { name: '(no name)', detail: `${why} Key ${fingerprint}.`, error: new NetApiError('ERROR_ACCESS_DENIED', why) } };
+    }
+    // This host's own names and loopback names belong to this host's key alone.
+    const reserved = fingerprint === this.#options.identity.fingerprint ? null : reservedHostName(name, this.#options.services.messenger.computerName);
+    if (reserved !== null) {
+      const why = `The host certificate names ${name}, ${reserved}: only this host's own key may.`;
+      return { host: null, refusal: { name, detail: `${why} Key ${fingerprint}.`, error: new NetApiError('ERROR_ACCESS_DENIED', why) } };
     }
     try {
       const { knownHosts, trust, services } = this.#options;
@@ -349,30 +334,16 @@ export class SecureServer {
     return receipts.local(id);
   }
 
-  async #logon(request: Record<string, unknown>, source: string, address: string): Promise<Principal> {
-    const { services } = this.#options;
-    const who = typeof request.user === 'string' ? `user ${request.user.slice(0, 64)}` : 'token';
-    const refuse = (why: string) => {
-      services.audit.record({ event: 'refused-logon', principal: who, source, detail: why, status: 5 });
-      // Status 5, as the original answered a caller it could not authenticate; the words say why.
-      return new NetApiError('ERROR_ACCESS_DENIED', why === 'rate' ? 'Too many logon attempts from this address; wait and try again.' : 'The user name, password or token is incorrect.');
-    };
-    // Charged before the (costly) check, so parallel guesses cannot all slip in; given back when
-    // the logon succeeds: a guesser is slowed down, people who know their password are not.
-    if (!this.#logons.take(address)) throw refuse('rate');
+  async #logon(request: Record<string, unknown>, source: string): Promise<Principal> {
     const credentials: Credentials | null =
       typeof request.token === 'string' ? { token: request.token } : typeof request.user === 'string' && typeof request.password === 'string' ? { user: request.user, password: request.password } : null;
-    const principal = credentials === null ? null : await services.accounts.authenticate(credentials, source);
-    if (principal === null) throw refuse('bad credentials');
-    this.#logons.refund(address);
-    return principal;
+    return { ...(await this.#logons.logon(credentials, source, 'secure channel')), over: 'secure' };
   }
 
   async #deliver(
     request: Record<string, unknown>,
     host: PeerHost,
     source: string,
-    address: string,
   ): Promise<unknown> {
     const { services } = this.#options;
     const { from, to, text, user, sentAt, signature, priority, ttl } = request;
@@ -391,9 +362,6 @@ export class SecureServer {
     if (!verifyMessage(fields, signature, host.certificate.publicKey)) {
       services.audit.record({ event: 'refused-message', principal: `host ${host.name}`, source, detail: 'bad signature', status: 5 });
       throw new NetApiError('ERROR_ACCESS_DENIED', 'The message signature does not match the host key.');
-    }
-    if (this.#options.admit && !this.#options.admit(host.fingerprint, address)) {
-      throw new NetApiError('NERR_NameInUse', 'This host sends too fast; try again later.');
     }
     if (text.length * 2 > services.messenger.maxMessageBytes || !text.isWellFormed()) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is over this host's limit of ${services.messenger.maxMessageBytes} bytes, or not valid text.`);

@@ -11,6 +11,8 @@ export const SMB_LIMITS = {
   messageMs: 30_000,
   /** Sessions at once; past it new ones get "insufficient resources" (0x83). */
   maxSessions: 64,
+  /** Sessions at once from one address: a client holds one; idle sockets from one address cannot lock others out. */
+  maxSessionsPerAddress: 8,
   /** Multi-block messages a session may have open at once (clients use one). */
   maxOpenGroups: 4,
   /** How long the sender waits for a connection or any reply. */

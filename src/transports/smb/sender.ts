@@ -26,6 +26,8 @@ export interface SmbSenderOptions {
   /** This host's NetBIOS name: the calling name of each session. */
   callingName: string;
   charset: string;
+  /** The NetBIOS scope (`netbios scope`): the session request's names carry it, as smbclient's do. */
+  scope?: string;
   /** Port used when neither --host nor the resolver names one. */
   port: number;
   timeoutMs?: number;
@@ -156,10 +158,11 @@ export class SmbSender implements RemoteSender {
     const where = `${endpoint.address}:${endpoint.port}`;
     const connection = await NbssConnection.open(endpoint, this.#options.timeoutMs ?? SMB_LIMITS.sendTimeoutMs);
     try {
+      const scope = wireName(this.#options.scope ?? '', this.#options.charset);
       const answer = await connection.exchange({
         type: 'sessionRequest',
-        called: { name: wireName(name, this.#options.charset), suffix: SUFFIX.messenger, scope: '' },
-        calling: { name: wireName(this.#options.callingName, this.#options.charset), suffix: SUFFIX.workstation, scope: '' },
+        called: { name: wireName(name, this.#options.charset), suffix: SUFFIX.messenger, scope },
+        calling: { name: wireName(this.#options.callingName, this.#options.charset), suffix: SUFFIX.workstation, scope },
       });
       if (answer.type === 'negativeResponse') {
         const status = NEGATIVE_SESSION_STATUS[answer.error] ?? 'NERR_NetworkError';

@@ -2,55 +2,56 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { NEGATIVE_RESPONSE, encodeNbssPacket } from '../../protocols/nbss/index.js';
 import { SMB_LIMITS } from './limits.js';
 import { serveSmbSession, type SessionOptions } from './session.js';
+import { TcpListeners } from '../tcp-listeners.js';
+import { ConnectionGate } from '../../security/front-door.js';
 
-export interface SmbServerOptions extends Omit<SessionOptions, 'remoteAddress' | 'admit'> {
-  /** Per-source admission (rate limits), by the peer's IP address. */
-  admit?: (source: string) => boolean;
-  /** Addresses to listen on (from `interfaces`); undefined means every address. */
+export interface SmbServerOptions extends Omit<SessionOptions, 'remoteAddress'> {
+  /** Addresses to listen on (from `interfaces`, link-local ones with their zone); undefined means every address. */
   addresses: readonly string[] | undefined;
   port: number;
-  maxSessions?: number;
+  /** Sessions at once, and per source address (the front door's gate; default SMB_LIMITS, unaudited). */
+  connections?: ConnectionGate;
 }
 
 /** The Messenger's TCP listener (NetBIOS session service, port 139 by default). */
 export class SmbServer {
   readonly #options: SmbServerOptions;
-  readonly #servers: Server[] = [];
+  readonly #listeners: TcpListeners;
   readonly #sessions = new Set<Socket>();
   /** The calling name of each session that opened with a session request. */
   readonly #callers = new Map<Socket, string>();
   readonly #running = new Set<Promise<void>>();
+  readonly #connections: ConnectionGate;
 
   constructor(options: SmbServerOptions) {
     this.#options = options;
+    this.#connections = options.connections ?? new ConnectionGate('SMB', { total: SMB_LIMITS.maxSessions, perAddress: SMB_LIMITS.maxSessionsPerAddress });
+    this.#listeners = new TcpListeners({
+      port: options.port,
+      create: (): Server => createServer((socket) => this.#accept(socket)),
+      log: options.log,
+      what: 'SMB',
+    });
   }
 
   /** The "address:port" pairs actually listened on. */
   get endpoints(): string[] {
-    return this.#servers.map((server) => {
-      const address = server.address();
-      return typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : String(address);
-    });
+    return this.#listeners.endpoints;
   }
 
+  /** @throws the first bind error (EACCES, EADDRINUSE…); an address not ready yet is retried instead */
   async listen(): Promise<void> {
-    const hosts = this.#options.addresses ?? [undefined];
     try {
-      for (const host of hosts) {
-        const server = createServer((socket) => this.#accept(socket));
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen({ port: this.#options.port, ...(host === undefined ? {} : { host }) }, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        });
-        this.#servers.push(server);
-      }
+      await this.#listeners.update(this.#options.addresses, true);
     } catch (error) {
       await this.close();
       throw error;
     }
+  }
+
+  /** Follows the host's addresses as they come and go (see os/network.ts). */
+  setAddresses(addresses: readonly string[] | undefined): Promise<void> {
+    return this.#listeners.update(addresses);
   }
 
   /** Who has a session on this server now: calling names with their addresses (NET SEND /USERS). */
@@ -59,15 +60,15 @@ export class SmbServer {
   }
 
   async close(): Promise<void> {
-    const closing = this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    this.#servers.length = 0;
+    const closing = this.#listeners.close();
     for (const socket of this.#sessions) socket.destroy();
-    await Promise.allSettled([...closing, ...this.#running]);
+    await Promise.allSettled([closing, ...this.#running]);
   }
 
   #accept(socket: Socket): void {
     socket.on('error', () => {});
-    if (this.#sessions.size >= (this.#options.maxSessions ?? SMB_LIMITS.maxSessions)) {
+    const leave = this.#connections.enter(`${socket.remoteAddress}:${socket.remotePort}`);
+    if (leave === null) {
       // RFC 1002 §4.3.4: "called name present, but insufficient resources"
       socket.end(encodeNbssPacket({ type: 'negativeResponse', error: NEGATIVE_RESPONSE.insufficientResources }));
       setTimeout(() => socket.destroy(), 1000).unref();
@@ -75,14 +76,13 @@ export class SmbServer {
     }
     this.#sessions.add(socket);
     socket.setNoDelay(true);
-    const { admit, ...options } = this.#options;
-    const source = socket.remoteAddress ?? '';
+    const { connections: _gate, ...options } = this.#options;
     const session = serveSmbSession(socket, {
       ...options,
-      ...(admit ? { admit: () => admit(source) } : {}),
       remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
       onCaller: (name) => this.#callers.set(socket, name),
     }).finally(() => {
+      leave();
       this.#sessions.delete(socket);
       this.#callers.delete(socket);
       this.#running.delete(session);

@@ -9,14 +9,14 @@ import { serveSmbSession } from './session.js';
 const oem = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** A session served over an in-memory stream pair, with a client that speaks frames. */
-function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number; frameMs?: number } = {}) {
+function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number; frameMs?: number; aliases?: readonly string[] } = {}) {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const stored: IncomingMessage[] = [];
   const logs: string[] = [];
   const served = serveSmbSession(Duplex.from({ readable: toServer, writable: toClient }), {
     messenger: {
-      isAlias: (name) => name === 'ALICE',
+      isAlias: (name) => (options.aliases ?? ['ALICE']).includes(name),
       receive: async (message): Promise<StoredMessage> => {
         stored.push(message);
         return { ...message, id: stored.length, receivedAt: new Date() };
@@ -46,8 +46,8 @@ function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs
     assert.equal(reply.type, 'message');
     return decodeSmbResponse((reply as { payload: Uint8Array }).payload, body.command);
   };
-  const sessionRequest = async (name: string, suffix = 0x03) => {
-    toServer.write(encodeNbssPacket({ type: 'sessionRequest', called: { name, suffix, scope: '' }, calling: { name: 'CLIENT', suffix: 0, scope: '' } }));
+  const sessionRequest = async (name: string, suffix = 0x03, calling = 'CLIENT') => {
+    toServer.write(encodeNbssPacket({ type: 'sessionRequest', called: { name, suffix, scope: '' }, calling: { name: calling, suffix: 0, scope: '' } }));
     return next();
   };
   return { toServer, stored, logs, served, smb, sessionRequest, end: () => toServer.end() };
@@ -56,6 +56,18 @@ function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs
 const dos = (errorClass: number, code: number) => ({ kind: 'dos', errorClass, code });
 
 describe('serveSmbSession', () => {
+  test('reads names as Samba does in the code page: called óscar (CP850 0xA2…) is the alias ÓSCAR (0xE0…), ß stays ß', async () => {
+    const h = harness({ aliases: ['ÓSCAR'] });
+    assert.deepEqual(await h.sessionRequest('\xa2scar', 0x03, 'stra\xe1e'), { type: 'positiveResponse' });
+    const sent = await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('stra\xe1e'), destination: oem('\xe0SCAR') });
+    assert.deepEqual(sent.status, { kind: 'success' });
+    await h.smb({ command: SMB_COMMAND.sendTextMbMessage, groupId: sent.groupId as number, text: oem('hola') });
+    assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId: sent.groupId as number })).status, { kind: 'success' });
+    assert.deepEqual(h.stored.map((m) => [m.from, m.to, m.text]), [['STRAßE', 'ÓSCAR', 'hola']]);
+    h.end();
+    await h.served;
+  });
+
   test('accepts a session request to ALIAS<03> and refuses any other called name with 0x82', async () => {
     let h = harness();
     assert.deepEqual(await h.sessionRequest('alice'), { type: 'positiveResponse' });

@@ -30,8 +30,6 @@ export interface SessionOptions {
   idleMs?: number;
   messageMs?: number;
   frameMs?: number;
-  /** Whether this session's source may deliver one more message now (per-source rate limits). */
-  admit?: () => boolean;
   /** Told the calling name (OEM-decoded, upper-case) once a session request is accepted. */
   onCaller?: (callingName: string) => void;
   log: (line: string) => void;
@@ -67,15 +65,13 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
   };
 
   const recipientFor = (destination: Uint8Array): string | undefined => {
-    const named = decodeOemName(destination, options.charset).toUpperCase();
+    const named = decodeOemName(destination, options.charset);
     if (options.messenger.isAlias(named)) return named;
     // smbclient sends the -M argument as typed; the session request already named the alias.
     return calledAlias;
   };
 
   const deliver = async (from: string, to: string, text: Uint8Array): Promise<SmbResponseBody> => {
-    // Over its rate the source is refused before anything is stored: a flood costs it, not us.
-    if (options.admit && !options.admit()) return { kind: 'error', error: DOS_ERROR.noResources };
     try {
       await options.messenger.receive({
         from,
@@ -89,6 +85,8 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     } catch (error) {
       if (error instanceof NetApiError && error.statusName === 'NERR_NameNotFound') return { kind: 'error', error: DOS_ERROR.messageServerOff };
       if (error instanceof NetApiError && error.statusName === 'ERROR_ACCESS_DENIED') return { kind: 'error', error: DOS_ERROR.accessDenied };
+      // over a rate at the front door (audited there): refused before anything is stored
+      if (error instanceof NetApiError && error.statusName === 'NERR_NameInUse') return { kind: 'error', error: DOS_ERROR.noResources };
       options.log(`smb: storing a message from ${options.remoteAddress} failed: ${String(error)}`);
       return { kind: 'error', error: DOS_ERROR.serverError };
     }
@@ -105,7 +103,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         const to = recipientFor(request.destination);
         if (to === undefined) return { kind: 'error', error: DOS_ERROR.messageServerOff };
         if (request.text.length > options.maxMessageBytes) return { kind: 'error', error: DOS_ERROR.noRoom };
-        return deliver(decodeOemName(request.originator, options.charset).toUpperCase(), to, request.text);
+        return deliver(decodeOemName(request.originator, options.charset), to, request.text);
       }
       case SMB_COMMAND.sendStartMbMessage: {
         const to = recipientFor(request.destination);
@@ -114,7 +112,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         const id = nextGroupId;
         nextGroupId = nextGroupId >= 0xffff ? 1 : nextGroupId + 1;
         const timer = setTimeout(() => groups.delete(id), options.messageMs ?? SMB_LIMITS.messageMs);
-        groups.set(id, { from: decodeOemName(request.originator, options.charset).toUpperCase(), to, blocks: [], bytes: 0, timer });
+        groups.set(id, { from: decodeOemName(request.originator, options.charset), to, blocks: [], bytes: 0, timer });
         return { kind: 'groupId', groupId: id };
       }
       case SMB_COMMAND.sendTextMbMessage: {
@@ -149,7 +147,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         // RFC 1002 §4.3.2: the called name must be one this node listens on
         if (established) return false;
         const { called } = packet;
-        const name = decodeOemName(Buffer.from(called.name, 'latin1'), options.charset).toUpperCase();
+        const name = decodeOemName(Buffer.from(called.name, 'latin1'), options.charset);
         if (called.suffix !== SUFFIX.messenger || !options.messenger.isAlias(name)) {
           write({ type: 'negativeResponse', error: NEGATIVE_RESPONSE.calledNameNotPresent });
           return false;
@@ -157,7 +155,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         calledAlias = name;
         established = true;
         write({ type: 'positiveResponse' });
-        options.onCaller?.(decodeOemName(Buffer.from(packet.calling.name, 'latin1'), options.charset).toUpperCase());
+        options.onCaller?.(decodeOemName(Buffer.from(packet.calling.name, 'latin1'), options.charset));
         return true;
       }
       case 'message': {
@@ -179,14 +177,17 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     }
   };
 
-  // The idle timer restarts with every chunk, so a peer trickling one byte at a time would keep a
-  // session forever: a frame also has a deadline from its first byte.
+  // The idle time runs from the last request (a session request or an SMB message): keepalives,
+  // which RFC 1002 lets either side send at will, do not extend it, so idle sockets cannot be held
+  // forever. A peer trickling one byte at a time is held to a deadline from the frame's first byte.
+  let lastRequest = Date.now();
   let frameDeadline: NodeJS.Timeout | undefined;
   try {
     for await (const chunk of stream) {
       clearTimeout(idle);
       const packets = framer.push(chunk as Uint8Array);
       for (const packet of packets) {
+        if (packet.type !== 'keepalive') lastRequest = Date.now();
         if (!(await handleFrame(packet))) {
           stream.end();
           return;
@@ -198,7 +199,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         frameDeadline = undefined;
       }
       if (framer.buffered > 0) frameDeadline ??= setTimeout(() => stream.destroy(), options.frameMs ?? SMB_LIMITS.frameMs);
-      idle = setTimeout(() => stream.destroy(), idleMs);
+      idle = setTimeout(() => stream.destroy(), Math.max(0, lastRequest + idleMs - Date.now()));
     }
   } catch (error) {
     // a framing error (oversized or malformed frame) or a reset: the session is over

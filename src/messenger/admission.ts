@@ -1,0 +1,47 @@
+import type { IncomingMessage } from './message.js';
+
+/**
+ * The question every way in asks before a message enters netsend, and the port the front door
+ * (security/front-door.ts) answers it through. The Messenger asks it once per message, whichever
+ * transport brought it: no transport keeps its own copy of a rule.
+ */
+
+/** Every way a message enters netsend. A new transport adds its name here. */
+export const TRANSPORTS = ['local', 'web', 'ntfy', 'secure', 'smb', 'mailslot', 'netsend'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** Who, from where, over what, to which name, how much. */
+export interface Knock {
+  readonly over: Transport;
+  /** The network peer's address (no port); null over the control socket. */
+  readonly address: string | null;
+  /** The authenticated account, or a local caller's login name; null when anonymous. */
+  readonly account: string | null;
+  /** A local caller's uid (the control socket). */
+  readonly uid: number | null;
+  /** A verified sending host's key fingerprint (netsend deliveries). */
+  readonly hostKey: string | null;
+  /**
+   * Root or the daemon's own user on the control socket: it could write the database directly,
+   * so no rate limit applies (the benchmarks and an administrator's scripts send at full speed).
+   */
+  readonly localAdministrator: boolean;
+  /** The recipient alias, or the name a send goes to. */
+  readonly to: string;
+  /** UTF-16 bytes of the text, the unit of "max message size". */
+  readonly bytes: number;
+}
+
+/** A refusal at the door: the status the caller gets and the reason, for it and the audit log. */
+export interface Refusal {
+  readonly status: 'NERR_NameInUse' | 'ERROR_ACCESS_DENIED';
+  readonly reason: string;
+}
+
+/** The front door as the Messenger sees it. */
+export interface Admission {
+  /** The rate limits: null when the message may go on. Synchronous, so a flood costs no awaits. */
+  gate(knock: Knock): Refusal | null;
+  /** The recipient alias's rules (legacy input, allow and deny lists): why it refuses the message, or null. */
+  policy(message: IncomingMessage, alias: string): Promise<string | null> | string | null;
+}

@@ -40,7 +40,7 @@ async function startDaemon(dataDir: string, smbPort: number): Promise<ChildProce
     process.execPath,
     [NETSEND, 'serve', '--data-dir', dataDir, '--smb-port', String(smbPort), '--nbns-port', '0', '--dgm-port', '0', '--secure-port', '0', '--http-port', '0',
       '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no',
-      '--source-message-rate', '1000000', '--source-message-burst', '1000000', '--global-message-rate', '1000000'],
+      '--source-message-rate', '100000', '--source-message-burst', '100000', '--global-message-rate', '100000'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -55,9 +55,9 @@ export interface ControlServices {
   /** The web inbox, when it is on: mints one-time login URLs for the data dir's owner. */
   web?: { loginUrl(): string };
   /** The front door's rules for adding aliases (login names, per-user quota). */
-  aliasGate?: AliasGate;
+  readonly aliasGate: AliasGate;
   /** The front door's logons, one for every listener that takes passwords or tokens (a budget per account spans them). */
-  logonGate?: LogonGate;
+  readonly logonGate: LogonGate;
 }
 
 /** The access rule each operation falls under. */
@@ -146,7 +146,7 @@ async function run(services: ControlServices, op: string, request: Record<string
       return messenger.aliases.get(request.name);
     case 'names.add': {
       const name = normalizeAlias(request.name, 'message name', messenger.charset);
-      const refused = services.aliasGate?.problem({ ...principal, administrator: services.access.isAdmin(principal) }, name) ?? null;
+      const refused = await services.aliasGate.problem({ ...principal, administrator: services.access.isAdmin(principal) }, name);
       if (refused !== null) throw new NetApiError(refused.status, refused.reason);
       return messenger.aliases.add(name, principal.uid);
     }

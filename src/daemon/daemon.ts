@@ -25,6 +25,7 @@ import { SmbServer } from '../transports/smb/server.js';
 import { SMB_LIMITS } from '../transports/smb/limits.js';
 import { AliasGate, ConnectionGate } from '../security/front-door.js';
 import { LogonGate } from '../security/logon-gate.js';
+import { lookupAccount } from '../os/local-users.js';
 import { wireName } from '../transports/legacy-text.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
@@ -185,7 +186,7 @@ export class Daemon {
       const secureServers: SecureServer[] = [];
       const interfaces = new InterfaceWatcher({
         specs: config.interfaces,
-        onChange: (change) => applyInterfaceChange(config, change, { smb: smbServers, secure: secureServers, names: network, mailslots, security }),
+        onChange: (change) => applyInterfaceChange(config, change, { smb: smbServers, secure: secureServers, names: network, mailslots, security, log: io.log }),
         log: io.log,
       });
       const addresses = interfaces.addresses;
@@ -314,6 +315,7 @@ export class Daemon {
         logonGate: new LogonGate({ accounts: security.accounts, audit: security.audit }),
         aliasGate: new AliasGate({
           loginNames: () => security.localUsers.names(),
+          lookup: lookupAccount,
           canonical: (login) => (aliasProblem(login, config.dosCharset) === null ? oemUpperCase(login, config.dosCharset) : null),
           addedBy: (uid) => aliases.list().filter((alias) => aliases.ownerOf(alias.name) === uid).length,
           audit: security.audit,
@@ -663,9 +665,10 @@ function logIpv4Only(addresses: readonly BindAddress[], config: Config, log: (li
 async function applyInterfaceChange(
   config: Config,
   change: InterfaceChange,
-  parts: { smb: SmbServer[]; secure: SecureServer[]; names: NameService[]; mailslots: MailslotService[]; security: DaemonSecurity },
+  parts: { smb: SmbServer[]; secure: SecureServer[]; names: NameService[]; mailslots: MailslotService[]; security: DaemonSecurity; log: (line: string) => void },
 ): Promise<void> {
   parts.security.interfacesChanged(change.addresses);
+  logIpv4Only(change.added, config, parts.log);
   const hosts = tcpHosts(config, change.addresses);
   await Promise.all([
     ...parts.smb.map((server) => server.setAddresses(hosts)),

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { BindAddress } from '../config/interfaces.js';
 import type { Config } from '../config/load.js';
 import type { AliasPolicies } from '../control/handlers.js';
-import type { IncomingMessage } from '../messenger/message.js';
+import { parseSenderHost, type IncomingMessage } from '../messenger/message.js';
 import { AccessPolicy, GROUP, type Principal, type ServerRole } from '../security/access.js';
 import { Accounts } from '../security/accounts.js';
 import { AuditLog, sourceAddress } from '../security/audit.js';
@@ -58,7 +58,7 @@ export async function createSecurity(config: Config, store: SqliteStore, address
     const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
     const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
     const address = message.senderAddress === null ? null : sourceAddress(message.senderAddress);
-    const host = message.senderHost?.split(' ')[0] ?? null;
+    const host = parseSenderHost(message.senderHost)?.name ?? null;
     const problem = inbound.problem(message, alias, { address, user, groups, host });
     if (problem !== null) {
       audit.record({

@@ -34,7 +34,7 @@ export interface Knock {
 
 /** A refusal at the door: the status the caller gets and the reason, for it and the audit log. */
 export interface Refusal {
-  readonly status: 'NERR_NameInUse' | 'ERROR_ACCESS_DENIED';
+  readonly status: 'NERR_NameInUse';
   readonly reason: string;
 }
 

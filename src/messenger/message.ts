@@ -25,7 +25,7 @@ export interface IncomingMessage {
   readonly senderUid: number | null;
   /** The network peer ("127.0.0.1:40312"); null for local sends. */
   readonly senderAddress: string | null;
-  /** Over the secure channel: the sending host's account that sent it (signed by the host). */
+  /** Who sent it: a local caller's login name, a remote call's account, or a netsend host's user (signed by that host). */
   readonly senderUser?: string | null;
   /** Over the secure channel: the sending host, verified by its key ("HOSTB sha256:…"). */
   readonly senderHost?: string | null;
@@ -79,6 +79,13 @@ export function messageToJson(message: StoredMessage): MessageJson {
   };
 }
 
+/** The sending host of a netsend delivery, stored as "NAME SHA256:…": its name and its key's fingerprint. */
+export function parseSenderHost(senderHost: string | null | undefined): { name: string; fingerprint: string } | null {
+  if (!senderHost) return null;
+  const space = senderHost.lastIndexOf(' ');
+  return space < 0 ? { name: senderHost, fingerprint: '' } : { name: senderHost.slice(0, space), fingerprint: senderHost.slice(space + 1) };
+}
+
 /**
  * Who really sent a message, as far as this host can tell, in one line that every surface shows
  * the same way (the pop-ups, the desktop, the inbox, the web page, the message command): the
@@ -92,8 +99,8 @@ export function senderNote(message: Pick<StoredMessage, 'from' | 'via' | 'sender
     case 'mailslot':
       return `unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven`;
     case 'netsend': {
-      const [host, key] = (message.senderHost ?? '').split(' ');
-      return `verified: sent by ${message.senderUser ? `${printableName(message.senderUser)} on ` : ''}${printableName(host || '?')}, host key ${key ?? '?'}`;
+      const host = parseSenderHost(message.senderHost);
+      return `verified: sent by ${message.senderUser ? `${printableName(message.senderUser)} on ` : ''}${printableName(host?.name || '?')}, host key ${host?.fingerprint || '?'}`;
     }
     case 'local': {
       const user = message.senderUser ? printableName(message.senderUser) : null;

@@ -2,7 +2,7 @@ import { sourceAddress } from './address.js';
 import type { Admission, Knock, Transport } from './admission.js';
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
-import { PRIORITIES, isPriority, type IncomingMessage, type Priority, type StoredMessage } from './message.js';
+import { PRIORITIES, isPriority, parseSenderHost, type IncomingMessage, type Priority, type StoredMessage } from './message.js';
 import { aliasProblem, normalizeAlias } from './names.js';
 
 /** The inbox: a message is acknowledged only once `append` has resolved (committed). */
@@ -172,7 +172,12 @@ export class Messenger {
    * NetMessageBufferSend: to a local alias the message is stored (and acknowledged only once
    * committed), to any other name it goes to the remote sender.
    */
-  async send(request: SendRequest, caller: Caller): Promise<SendResult> {
+  send(request: SendRequest, caller: Caller): Promise<SendResult> {
+    return this.#send(request, caller, true);
+  }
+
+  /** `knock`: whether this send still has to pass the front door (the parts of /USERS passed it as one). */
+  async #send(request: SendRequest, caller: Caller, knock: boolean): Promise<SendResult> {
     const to = normalizeAlias(request.to, 'message name', this.#charset);
     const from =
       request.from === undefined || request.from === null
@@ -204,10 +209,10 @@ export class Messenger {
         ...(caller.name ? { senderUser: caller.name } : {}),
         priority,
         expiresAt: this.#now() + ttl * 1000,
-      }, callerKnock(caller, to, bytes));
+      }, knock ? callerKnock(caller, to, bytes) : null);
       return { delivered: 'local', id: stored.id };
     }
-    this.#gate(callerKnock(caller, to, bytes));
+    if (knock) this.#gate(callerKnock(caller, to, bytes));
     if (this.#remote === undefined) {
       throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
     }
@@ -249,8 +254,7 @@ export class Messenger {
     if (users.size === 0) throw new NetApiError('NERR_NameNotFound', 'No user has a session on this server.');
     // one knock for the whole call; the sends below are its parts
     this.#gate(callerKnock(caller, '/USERS', typeof request.text === 'string' ? request.text.length * 2 : 0));
-    const admitted: Caller = { ...caller, localAdministrator: true };
-    const outcomes = await Promise.allSettled([...users].map(([to, host]) => this.send({ to, from: request.from, text: request.text, host }, admitted)));
+    const outcomes = await Promise.allSettled([...users].map(([to, host]) => this.#send({ to, from: request.from, text: request.text, host }, caller, false)));
     const reached = outcomes.filter((o) => o.status === 'fulfilled').length;
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (reached === 0 && failed !== undefined) throw failed.reason;
@@ -263,31 +267,36 @@ export class Messenger {
    */
   async receiveBroadcast(message: IncomingMessage): Promise<StoredMessage> {
     this.#gate(networkKnock(message, message.to));
-    return this.#store_(message, message.to);
+    return this.#applyRulesAndStore(message, message.to);
   }
 
   /**
    * A message for one of this host's aliases from the network (SMB, a mailslot datagram, a
-   * netsend host): through the front door, stored first, then shown.
+   * netsend host): through the front door, stored first, then shown. `beforeStore` is the
+   * transport's last word once the door let it in (the secure channel pins a new host's key).
    * @throws NetApiError NERR_NameNotFound when `to` is not an alias here; the front door's refusals
    */
-  receive(message: IncomingMessage): Promise<StoredMessage> {
-    return this.#accept(message, networkKnock(message, message.to));
+  receive(message: IncomingMessage, options: { beforeStore?: () => Promise<void> } = {}): Promise<StoredMessage> {
+    return this.#accept(message, networkKnock(message, message.to), options.beforeStore);
   }
 
-  /** The one way in for a message to an alias here: the front door, the alias's rules, the store, the sinks. */
-  async #accept(message: IncomingMessage, knock: Knock): Promise<StoredMessage> {
+  /**
+   * The one way in for a message to an alias here: the front door (unless the call it belongs to
+   * passed it already), the alias's rules, the store, the sinks.
+   */
+  async #accept(message: IncomingMessage, knock: Knock | null, beforeStore?: () => Promise<void>): Promise<StoredMessage> {
     const alias = this.aliases.find(message.to);
     if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
-    this.#gate({ ...knock, to: alias.name });
+    if (knock !== null) this.#gate({ ...knock, to: alias.name });
     // Every message waits for its recipient a while, the sender's choice or the host's default.
-    return this.#store_({ ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 }, alias.name);
+    return this.#applyRulesAndStore({ ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 }, alias.name, beforeStore);
   }
 
   /** The alias's rules, then stored (acknowledged only once committed), then shown. */
-  async #store_(message: IncomingMessage, alias: string): Promise<StoredMessage> {
+  async #applyRulesAndStore(message: IncomingMessage, alias: string, beforeStore?: () => Promise<void>): Promise<StoredMessage> {
     const refused = this.#admission === undefined ? null : await this.#admission.policy(message, alias);
     if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
+    await beforeStore?.();
     const stored = await this.#store.append({ ...message, to: alias });
     this.#sink.deliver(stored);
     return stored;
@@ -344,7 +353,7 @@ function networkKnock(message: IncomingMessage, to: string): Knock {
     address: message.senderAddress === null ? null : sourceAddress(message.senderAddress),
     account: null,
     uid: message.senderUid,
-    hostKey: message.senderHost?.split(' ')[1] ?? null,
+    hostKey: parseSenderHost(message.senderHost)?.fingerprint || null,
     localAdministrator: false,
     to,
     bytes: message.text.length * 2,

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -42,4 +43,37 @@ export class LocalUsers {
     this.#byUid = byUid;
     this.#names = names;
   }
+}
+
+/** A local account as the name service knows it. */
+export interface Account {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** Accounts by name, as getent finds them: NSS, so LDAP and SSSD accounts too, not only /etc/passwd. */
+const accounts = new Map<string, { account: Account | null; at: number }>();
+/** Lookups under way: a sweep offering many messages for one name runs one getent, not one each. */
+const lookups = new Map<string, Promise<Account | null>>();
+const ACCOUNT_TTL_MS = 60_000;
+const MAX_ACCOUNTS = 256;
+
+export function lookupAccount(name: string): Promise<Account | null> {
+  const cached = accounts.get(name);
+  if (cached !== undefined && Date.now() - cached.at < ACCOUNT_TTL_MS) return Promise.resolve(cached.account);
+  const underWay = lookups.get(name);
+  if (underWay !== undefined) return underWay;
+  const lookup = new Promise<Account | null>((resolve) => {
+    execFile('getent', ['passwd', '--', name], { timeout: 2000 }, (error, stdout) => {
+      const fields = error ? [] : stdout.split('\n')[0]?.split(':') ?? [];
+      const [user, , uid, gid] = fields;
+      const account = user !== undefined && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '') ? { name: user, uid: Number(uid), gid: Number(gid) } : null;
+      if (accounts.size >= MAX_ACCOUNTS) accounts.clear();
+      accounts.set(name, { account, at: Date.now() });
+      resolve(account);
+    });
+  }).finally(() => lookups.delete(name));
+  lookups.set(name, lookup);
+  return lookup;
 }

@@ -29,13 +29,26 @@ test('the watcher reads the addresses once at start, then reports each change on
   assert.deepEqual(watcher.addresses.map((a) => a.host), ['10.0.0.6']);
 });
 
-test('a failing change is logged, and the watcher goes on', async () => {
+test('a change that fails is logged and tried again at the next scan', async () => {
   let host: NodeJS.Dict<NetworkInterfaceInfo[]> = { eth0: [v4('10.0.0.5')] };
   const log: string[] = [];
-  const watcher = new InterfaceWatcher({ specs: ['eth0'], read: () => host, log: (line) => log.push(line), onChange: async () => { throw new Error('EADDRINUSE'); } });
+  let failures = 1;
+  const applied: string[][] = [];
+  const watcher = new InterfaceWatcher({
+    specs: ['eth0'],
+    read: () => host,
+    log: (line) => log.push(line),
+    onChange: async (change) => {
+      if (failures-- > 0) throw new Error('EADDRINUSE');
+      applied.push(change.removed.map((a) => a.host));
+    },
+  });
   host = {};
   await watcher.scan();
-  assert.equal(log.at(-1), 'applying the interface change failed: EADDRINUSE');
+  assert.equal(log.at(-1), 'applying the interface change failed (tried again at the next scan): EADDRINUSE');
+  assert.deepEqual(watcher.addresses.map((a) => a.host), ['10.0.0.5'], 'the old list stays');
+  await watcher.scan();
+  assert.deepEqual(applied, [['10.0.0.5']], 'the same change, applied at the next scan');
   assert.equal(watcher.addresses.length, 0);
 });
 

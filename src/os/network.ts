@@ -70,7 +70,6 @@ export class InterfaceWatcher {
     const now = this.#read();
     const { added, removed } = addressChanges(this.#addresses, now);
     if (added.length === 0 && removed.length === 0) return;
-    this.#addresses = now;
     const describe = (list: readonly BindAddress[]) => list.map((a) => `${a.host} (${a.interfaceName})`).join(', ');
     this.#options.log(
       `interfaces changed:${added.length > 0 ? ` now on ${describe(added)};` : ''}${removed.length > 0 ? ` gone ${describe(removed)};` : ''}` +
@@ -78,8 +77,10 @@ export class InterfaceWatcher {
     );
     try {
       await this.#options.onChange({ addresses: now, added, removed });
+      this.#addresses = now;
     } catch (error) {
-      this.#options.log(`applying the interface change failed: ${(error as Error).message}`);
+      // kept as it was: the next scan sees the same change and tries it again
+      this.#options.log(`applying the interface change failed (tried again at the next scan): ${(error as Error).message}`);
     }
   }
 

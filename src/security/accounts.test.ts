@@ -42,6 +42,8 @@ describe('tokens and host keys of an account', () => {
 
   test('are listed oldest first by a 12-digit id and their kind, never by the token itself', async () => {
     const token = await accounts.issueToken('ops');
+    // creation times are in ms, and two made in the same ms have no order: a tick apart
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await accounts.bindHostKey('ops', FINGERPRINT);
     const listed = await accounts.credentials('ops');
     assert.deepEqual(

@@ -1,10 +1,8 @@
 import { RateLimiter } from '../policy/rate-limit.js';
-import type { AuditLog } from './audit.js';
-import { sourceAddress } from './audit.js';
+import { sourceAddress } from '../messenger/address.js';
 import type { Knock, Refusal } from '../messenger/admission.js';
-
-export type { Knock, Refusal, Transport } from '../messenger/admission.js';
-export { TRANSPORTS } from '../messenger/admission.js';
+import { foldName } from './accounts.js';
+import type { AuditLog } from './audit.js';
 
 export interface MessageLimits {
   /** Per source (address, account, host key): `source message rate`/`source message burst`. */
@@ -18,40 +16,40 @@ export interface MessageLimits {
 
 /** One alias takes this many times a single source's rate: a crowd cannot bury one person. */
 export const ALIAS_FACTOR = 10;
+/** Sources count as active for this long after their last message (two windows of it, rotating). */
+export const ACTIVE_WINDOW_MS = 5000;
+/** A source's fair-share bucket holds this many messages: a light sender's few in a row pass. */
+const FAIR_BURST = 2;
+/** Most sources (or aliases) tracked at once; the least recently seen are forgotten past it. */
+const MAX_TRACKED = 10_000;
 
 /**
  * The message side of netsend's one front door: the rate limits every transport's messages pass,
- * with the refusals audited. The buckets (policy/rate-limit.ts) are kept per account (or local
- * uid), per source address for anonymous input, per host key, per recipient alias, and one for
- * all network input together.
- *
- * Fairness under a flood from many addresses: once the shared buckets (global, alias) are empty,
- * a light source, one that sends no faster than its own rate (its bucket is full but for one
- * token), still gets through, from a reserve the size of the global burst; the heavy senders, bursting or at
- * their limit, are the ones refused. So a slow legitimate sender is not crowded out by a thousand
- * fast ones, and the total stays bounded.
+ * with the refusals audited. The buckets are kept per account (or local uid), per source address
+ * for anonymous input, per host key (policy/rate-limit.ts), and, shared by all senders, one per
+ * recipient alias and one for all network input together (SharedBudget, fair among senders).
  */
 export class MessageGate {
   readonly #perAddress: RateLimiter;
   readonly #perAccount: RateLimiter;
   readonly #perHost: RateLimiter;
-  readonly #perAlias: RateLimiter;
-  readonly #global: RateLimiter;
-  readonly #sourceBurst: number;
+  readonly #perAlias = new Map<string, SharedBudget>();
+  readonly #aliasBudget: { rate: number; burst: number; reserve: number };
+  readonly #global: SharedBudget;
+  readonly #now: () => number;
   readonly #audit: Pick<AuditLog, 'record'> | undefined;
 
   constructor(limits: MessageLimits, options: { audit?: Pick<AuditLog, 'record'>; now?: () => number } = {}) {
-    const source = { ratePerSecond: limits.sourceRate, burst: limits.sourceBurst, ...(options.now ? { now: options.now } : {}) };
+    this.#now = options.now ?? Date.now;
+    const source = { ratePerSecond: limits.sourceRate, burst: limits.sourceBurst, now: this.#now };
     this.#perAddress = new RateLimiter(source);
     this.#perAccount = new RateLimiter(source);
     this.#perHost = new RateLimiter(source);
     const factor = limits.aliasFactor ?? ALIAS_FACTOR;
-    // Both reserves hold one message from each of as many new sources as the global burst: the
-    // first message of each of 500 new addresses at once does not use up what a slow sender needs.
+    // Each reserve holds one message from each of as many new senders as the global burst.
     const reserve = limits.globalRate * 5;
-    this.#perAlias = new RateLimiter({ ...source, ratePerSecond: limits.sourceRate * factor, burst: limits.sourceBurst * factor, reserve });
-    this.#global = new RateLimiter({ ...source, ratePerSecond: limits.globalRate, burst: limits.globalRate * 5, reserve });
-    this.#sourceBurst = limits.sourceBurst;
+    this.#aliasBudget = { rate: limits.sourceRate * factor, burst: limits.sourceBurst * factor, reserve };
+    this.#global = new SharedBudget({ rate: limits.globalRate, burst: limits.globalRate * 5, reserve }, this.#now);
     this.#audit = options.audit;
   }
 
@@ -64,7 +62,7 @@ export class MessageGate {
         event: 'refused-rate',
         principal: knock.account ?? (knock.uid !== null ? `uid ${knock.uid}` : knock.hostKey !== null ? `host ${knock.hostKey}` : 'anonymous'),
         source: knock.address,
-        detail: `${knock.over} to ${knock.to}: ${refusal.reason}`,
+        detail: `${knock.over} to ${knock.to} (${knock.bytes} bytes): ${refusal.reason}`,
         status: 2283,
       });
     }
@@ -75,23 +73,102 @@ export class MessageGate {
     // The sender's own budget first. An account (or a local uid) is one budget wherever it calls
     // from, and people behind one address do not share theirs; anonymous input is known only by
     // its address, and a host key by its key and its address too, since anyone can mint keys.
-    const own: Array<[RateLimiter, string, string]> = [];
-    const who = knock.uid !== null ? `uid ${knock.uid}${knock.account !== null ? ` (${knock.account})` : ''}` : `the account ${knock.account}`;
-    if (knock.account !== null) own.push([this.#perAccount, knock.account.toLowerCase(), `${who} sends too fast`]);
-    else if (knock.uid !== null) own.push([this.#perAccount, `uid ${knock.uid}`, `uid ${knock.uid} sends too fast`]);
-    else if (knock.address !== null) own.push([this.#perAddress, sourceAddress(knock.address), `${knock.address} sends too fast`]);
-    if (knock.hostKey !== null) own.push([this.#perHost, knock.hostKey, 'this host sends too fast']);
-    // A light sender (no faster than its own rate: its bucket is full but for at most one token)
-    // may draw on the shared reserves.
-    const light = own.every(([limiter, key]) => limiter.level(key) >= this.#sourceBurst - 1);
-    for (const [limiter, key, reason] of own) {
-      if (!limiter.take(key)) return { status: 'NERR_NameInUse', reason: `${reason}; try again later` };
+    const [limiter, key, who] =
+      knock.account !== null
+        ? [this.#perAccount, `account ${foldName(knock.account)}`, knock.uid !== null ? `uid ${knock.uid} (${knock.account})` : `the account ${knock.account}`]
+        : knock.uid !== null
+          ? [this.#perAccount, `uid ${knock.uid}`, `uid ${knock.uid}`]
+          : knock.address !== null
+            ? [this.#perAddress, `address ${sourceAddress(knock.address)}`, knock.address]
+            : [this.#perAccount, 'unknown local caller', 'a local caller the kernel did not name'];
+    const own: Array<[RateLimiter, string, string]> = [[limiter, key, who]];
+    if (knock.hostKey !== null) own.push([this.#perHost, knock.hostKey, 'this host']);
+    for (const [bucket, name, sender] of own) {
+      if (!bucket.take(name)) return tooFast(`${sender} sends too fast`);
     }
-    if (!this.#perAlias.take(knock.to, light)) return { status: 'NERR_NameInUse', reason: `${knock.to} receives too many messages now; try again later` };
-    if (knock.address !== null && !this.#global.take('all', light)) {
-      return { status: 'NERR_NameInUse', reason: 'this host receives too many messages from the network now; try again later' };
-    }
+    if (!this.#aliasBudgetOf(knock.to).take(key)) return tooFast(`${knock.to} receives too many messages now`);
+    if (knock.address !== null && !this.#global.take(key)) return tooFast('this host receives too many messages from the network now');
     return null;
+  }
+
+  #aliasBudgetOf(alias: string): SharedBudget {
+    let budget = this.#perAlias.get(alias);
+    if (budget === undefined) {
+      budget = new SharedBudget(this.#aliasBudget, this.#now);
+      this.#perAlias.set(alias, budget);
+      if (this.#perAlias.size > MAX_TRACKED) this.#perAlias.delete(this.#perAlias.keys().next().value as string);
+    }
+    return budget;
+  }
+}
+
+const tooFast = (reason: string): Refusal => ({ status: 'NERR_NameInUse', reason: `${reason}; try again later` });
+
+/**
+ * A budget all senders share (one alias's, or all network input's), fair among them. Its own
+ * tokens go to whoever asks first; once they are spent, a sender still gets through if it keeps
+ * within its fair share (the budget's rate divided by the senders active in the last few
+ * seconds), from a reserve. A flood from many addresses, each at its own full rate, is far over
+ * that share and is refused; a slow sender under it gets through whole. A sender as fast as each
+ * flooder cannot be told from them, and shares the budget with them (max-min fairness).
+ */
+class SharedBudget {
+  readonly #bucket: RateLimiter;
+  readonly #rate: number;
+  readonly #now: () => number;
+  readonly #active = new ActiveSources(ACTIVE_WINDOW_MS);
+  /** Each sender's fair-share tokens: they refill at the rate over the active senders. */
+  readonly #fair = new Map<string, { tokens: number; at: number }>();
+
+  constructor(budget: { rate: number; burst: number; reserve: number }, now: () => number) {
+    this.#bucket = new RateLimiter({ ratePerSecond: budget.rate, burst: budget.burst, reserve: budget.reserve, maxSources: 1, now });
+    this.#rate = budget.rate;
+    this.#now = now;
+  }
+
+  take(sender: string): boolean {
+    this.#active.see(sender, this.#now());
+    return this.#bucket.take('all') || (this.#withinFairShare(sender) && this.#bucket.take('all', true));
+  }
+
+  #withinFairShare(sender: string): boolean {
+    const now = this.#now();
+    const rate = this.#rate / this.#active.count;
+    const bucket = this.#fair.get(sender) ?? { tokens: FAIR_BURST, at: now };
+    bucket.tokens = Math.min(FAIR_BURST, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+    bucket.at = now;
+    this.#fair.delete(sender);
+    this.#fair.set(sender, bucket);
+    if (this.#fair.size > MAX_TRACKED) this.#fair.delete(this.#fair.keys().next().value as string);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}
+
+/** How many senders sent lately: two rotating windows, so counting costs nothing per message. */
+class ActiveSources {
+  readonly #windowMs: number;
+  #current = new Set<string>();
+  #previous = new Set<string>();
+  #since = -Infinity;
+
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  see(key: string, now: number): void {
+    if (now - this.#since >= this.#windowMs) {
+      // a whole window with nobody in it leaves nobody active
+      this.#previous = now - this.#since >= 2 * this.#windowMs ? new Set() : this.#current;
+      this.#current = new Set();
+      this.#since = now;
+    }
+    if (this.#current.size < MAX_TRACKED) this.#current.add(key);
+  }
+
+  get count(): number {
+    return Math.max(1, this.#current.size, this.#previous.size);
   }
 }
 
@@ -171,8 +248,10 @@ export interface AliasCaller {
 }
 
 export interface AliasGateOptions {
-  /** The login names of this host's local accounts (/etc/passwd). */
+  /** The login names of this host's local accounts in /etc/passwd (the ones that may not be lower case). */
   loginNames: () => ReadonlySet<string>;
+  /** An account the name service knows by this login name (getent: LDAP and SSSD accounts too), or null. */
+  lookup: (login: string) => Promise<{ name: string } | null>;
   /** A name's canonical alias form (the code page's upper case), or null when it cannot be an alias. */
   canonical: (name: string) => string | null;
   /** How many aliases a local uid has added. */
@@ -194,16 +273,18 @@ export class AliasGate {
     this.#options = options;
   }
 
-  /** Whether `alias` (canonical) is the login name of a local account, and whose. */
-  loginOwner(alias: string): string | null {
+  /** Whether `alias` (canonical) is the login name of an account of this host, and whose. */
+  async loginOwner(alias: string): Promise<string | null> {
     for (const login of this.#options.loginNames()) if (this.#options.canonical(login) === alias) return login;
-    return null;
+    // accounts from the name service (not in /etc/passwd) are found by the usual lower-case login
+    const account = await this.#options.lookup(alias.toLowerCase());
+    return account !== null && this.#options.canonical(account.name) === alias ? account.name : null;
   }
 
   /** Why `caller` may not add `alias` (canonical), or null. */
-  problem(caller: AliasCaller, alias: string): { status: 'ERROR_ACCESS_DENIED' | 'NERR_TooManyNames'; reason: string } | null {
+  async problem(caller: AliasCaller, alias: string): Promise<{ status: 'ERROR_ACCESS_DENIED' | 'NERR_TooManyNames'; reason: string } | null> {
     if (caller.administrator) return null;
-    const login = this.loginOwner(alias);
+    const login = await this.loginOwner(alias);
     if (login !== null && !(caller.kind === 'local' && caller.name === login)) {
       this.#audit(caller, alias, `${alias} is the login name of the local account ${login}`, 5);
       return { status: 'ERROR_ACCESS_DENIED', reason: `${alias} is the login name of the local account ${login}: only ${login} or an administrator may add it.` };

@@ -64,13 +64,14 @@ export function hostNameOf(certificate: X509Certificate): string | null {
 /**
  * Why a peer may not go by `name` ("this host's own name", "a loopback name"), or null: no other
  * key may claim this host's computer name (any case, as NetBIOS names compare) or a loopback
- * name (`localhost`, `*.localhost`, 127.0.0.0/8, ::1), under any trust. Pinned under `tofu`, such a name would let a stranger pass for this host
+ * name (`localhost`, `*.localhost`, 127.0.0.0/8), under any trust. Pinned under `tofu`, such a name would let a stranger pass for this host
  * and lock the real one out later.
  */
 export function reservedHostName(name: string, computerName: string): string | null {
   const folded = name.toLowerCase().replace(/\.$/, '');
   if (folded === computerName.toLowerCase()) return "this host's own name";
-  if (folded === 'localhost' || folded.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(folded) || /^(::1|0*:(0*:){0,6}0*1|\[::1\])$/.test(folded)) {
+  // (IPv6 loopback cannot be a certificate's host name: hostNameOf refuses a ':')
+  if (folded === 'localhost' || folded.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(folded)) {
     return 'a loopback name';
   }
   return null;

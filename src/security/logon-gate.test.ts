@@ -83,3 +83,24 @@ test('per address: a burst of 10 attempts, given back on success; tokens pass th
   await assert.rejects(gate.logon({ token: 'good-token' }, '10.0.0.5:2', 'web'), /Too many logon attempts from this address/);
   assert.equal((await gate.logon({ token: 'good-token' }, '10.0.0.6:1', 'web')).name, 'alice');
 });
+
+test('a password changed while it is being checked is not remembered: the old one must not pass for a minute', async () => {
+  const fake = fakeAccounts(30);
+  const gate = new LogonGate({ accounts: fake.accounts, audit: { record: () => {} } });
+  const checking = gate.logon(right, '127.0.0.1:1', 'web');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  fake.changed('alice', 'password'); // lands while scrypt runs on the old hash
+  await checking;
+  await gate.logon(right, '127.0.0.1:1', 'web');
+  assert.equal(fake.counts.checks, 2, 'the second logon was checked against the store, not taken from memory');
+});
+
+test('an account\'s failures are forgotten once the longest wait has passed without one', async () => {
+  let now = 0;
+  const { accounts } = fakeAccounts();
+  const gate = new LogonGate({ accounts, audit: { record: () => {} }, now: () => now });
+  for (let i = 0; i < 9; i++) await assert.rejects(gate.logon(wrong, '10.0.0.1:1', 'web'));
+  now += 16 * 60_000;
+  for (let i = 0; i < 11; i++) await assert.rejects(gate.logon(wrong, `10.0.1.${i}:1`, 'web'), /incorrect/);
+  await assert.rejects(gate.logon(right, '10.0.2.1:1', 'web'), /Too many failed logons/, 'a fresh allowance of ten, and the eleventh failure sets the wait');
+});

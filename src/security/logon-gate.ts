@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
 import { sourceAddress } from '../messenger/address.js';
 import { RateLimiter } from '../policy/rate-limit.js';
-import type { Principal } from './access.js';
+import { accountNameProblem, type Principal } from './access.js';
 import { foldName, type AccountChange, type Accounts, type Credentials } from './accounts.js';
 import type { AuditLog } from './audit.js';
 
@@ -24,9 +24,21 @@ export const LOGON_LIMITS = {
   /** A password that just proved right is not hashed again for this long (same user, same password). */
   cacheMs: 60_000,
   cacheEntries: 1024,
+  /** Accounts whose failures are counted at once (the oldest forgotten first). */
+  failureEntries: 10_000,
 } as const;
 
 export type LogonLimits = { readonly [K in keyof typeof LOGON_LIMITS]: number };
+
+/** A refused logon: status 5, and whether the caller is to wait (HTTP 429) or was wrong (401). */
+export class LogonRefused extends NetApiError {
+  readonly wait: boolean;
+
+  constructor(words: string, wait: boolean) {
+    super('ERROR_ACCESS_DENIED', words);
+    this.wait = wait;
+  }
+}
 
 /**
  * The logon side of the front door, for every listener that takes passwords or tokens (the web
@@ -41,7 +53,10 @@ export class LogonGate {
   readonly #limits: LogonLimits;
   readonly #now: () => number;
   readonly #perAddress: RateLimiter;
-  readonly #failures = new Map<string, { count: number; until: number }>();
+  /** Failed password logons per account (folded name); forgotten a wait's length after the last one. */
+  readonly #failures = new Map<string, { count: number; until: number; last: number }>();
+  /** Bumped for an account on each change of it: a check that began before a change is not remembered. */
+  readonly #generation = new Map<string, number>();
   /** Verified passwords: HMAC(secret, user, password) → the account and when it was checked. */
   readonly #verified = new Map<string, { user: string; at: number }>();
   readonly #secret = randomBytes(32);
@@ -57,7 +72,9 @@ export class LogonGate {
     // a new password, a deletion, a revocation: what was remembered for the account is forgotten
     this.#accounts.watch((user, change: AccountChange) => {
       if (change === 'groups') return;
-      for (const [key, entry] of this.#verified) if (foldName(entry.user) === foldName(user)) this.#verified.delete(key);
+      const account = foldName(user);
+      this.#generation.set(account, (this.#generation.get(account) ?? 0) + 1);
+      for (const [key, entry] of this.#verified) if (foldName(entry.user) === account) this.#verified.delete(key);
     });
   }
 
@@ -68,28 +85,30 @@ export class LogonGate {
   async logon(credentials: Credentials | null, source: string, what: string): Promise<Principal> {
     const user = credentials !== null && 'user' in credentials && typeof credentials.user === 'string' ? credentials.user : null;
     const who = user === null ? 'token' : `user ${user.slice(0, 64)}`;
-    const refuse = (why: string, words = 'The user name, password or token is incorrect.') => {
+    const refuse = (why: string, words = 'The user name, password or token is incorrect.', wait = false) => {
       this.#audit.record({ event: 'refused-logon', principal: who, source, detail: `${what}: ${why}`, status: 5 });
       // Status 5, as the original answered a caller it could not authenticate; the words say why.
-      return new NetApiError('ERROR_ACCESS_DENIED', words);
+      return new LogonRefused(words, wait);
     };
     const address = sourceAddress(source);
     // Charged before the (costly) check, so parallel guesses cannot all slip in; given back when
     // the logon succeeds: a guesser is slowed down, people who know their password are not.
-    if (!this.#perAddress.take(address)) throw refuse('rate', 'Too many logon attempts from this address; wait and try again.');
+    if (!this.#perAddress.take(address)) throw refuse('rate', 'Too many logon attempts from this address; wait and try again.', true);
     if (credentials === null) throw refuse('bad credentials');
-    if (user !== null) {
-      const held = this.#failures.get(foldName(user));
+    // only names an account could have are counted: others cannot log on anyway
+    const account = user !== null && accountNameProblem(user) === null ? foldName(user) : null;
+    if (account !== null) {
+      const held = this.#failures.get(account);
       if (held !== undefined && held.until > this.#now()) {
-        throw refuse('account held back', 'Too many failed logons for this account; wait and try again.');
+        throw refuse('account held back', 'Too many failed logons for this account; wait and try again.', true);
       }
     }
-    const principal = await this.#check(credentials, source, () => refuse('busy', 'Too many logons at once; try again in a moment.'));
+    const principal = await this.#check(credentials, source, () => refuse('busy', 'Too many logons at once; try again in a moment.', true));
     if (principal === null) {
-      if (user !== null) this.#failed(foldName(user));
+      if (account !== null) this.#failed(account);
       throw refuse('bad credentials');
     }
-    if (user !== null) this.#failures.delete(foldName(user));
+    if (account !== null) this.#failures.delete(account);
     this.#perAddress.refund(address);
     return principal;
   }
@@ -113,9 +132,11 @@ export class LogonGate {
       return this.#accounts.passwordHolder(remembered.user, source);
     }
     await this.#slot(busy);
+    const generation = this.#generation.get(foldName(credentials.user)) ?? 0;
     try {
       const principal = await this.#accounts.authenticate(credentials, source);
-      if (principal !== null) this.#remember(key, principal.name);
+      // a password changed while it was being checked is not remembered (it may be the old one)
+      if (principal !== null && generation === (this.#generation.get(foldName(credentials.user)) ?? 0)) this.#remember(key, principal.name);
       return principal;
     } finally {
       this.#release();
@@ -129,13 +150,16 @@ export class LogonGate {
   }
 
   #failed(account: string): void {
-    const count = (this.#failures.get(account)?.count ?? 0) + 1;
+    const now = this.#now();
+    const previous = this.#failures.get(account);
+    // failures older than the longest wait are forgotten: the allowance comes back with time
+    const count = (previous !== undefined && now - previous.last < this.#limits.accountMaxWaitMs ? previous.count : 0) + 1;
     const over = count - this.#limits.accountFailures;
     const wait = over <= 0 ? 0 : Math.min(1000 * 2 ** (over - 1), this.#limits.accountMaxWaitMs);
     this.#failures.delete(account);
-    this.#failures.set(account, { count, until: this.#now() + wait });
+    this.#failures.set(account, { count, until: now + wait, last: now });
     // bounded: the oldest entries go first (an attacker naming endless accounts gains nothing)
-    if (this.#failures.size > 10_000) this.#failures.delete(this.#failures.keys().next().value as string);
+    if (this.#failures.size > this.#limits.failureEntries) this.#failures.delete(this.#failures.keys().next().value as string);
   }
 
   /** Waits for one of the hashing slots; refuses at once when too many already wait. */

@@ -1,4 +1,4 @@
-import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { classicDateTime, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 import { utmpUsers } from '../daemon/users.js';
+import { lookupAccount } from '../os/local-users.js';
 
 /** Where the person an alias names has a desktop session. */
 export interface DesktopTarget {
@@ -241,39 +242,6 @@ class Helper {
     clearTimeout(waiter.timer);
     action(waiter);
   }
-}
-
-/** A local account as the name service knows it. */
-interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-/** Accounts by name, for a root daemon that looks up each recipient (getent consults NSS: LDAP …). */
-const accounts = new Map<string, { account: Account | null; at: number }>();
-/** Lookups under way: a sweep offering many messages for one name runs one getent, not one each. */
-const lookups = new Map<string, Promise<Account | null>>();
-const ACCOUNT_TTL_MS = 60_000;
-const MAX_ACCOUNTS = 256;
-
-function lookupAccount(name: string): Promise<Account | null> {
-  const cached = accounts.get(name);
-  if (cached !== undefined && Date.now() - cached.at < ACCOUNT_TTL_MS) return Promise.resolve(cached.account);
-  const underWay = lookups.get(name);
-  if (underWay !== undefined) return underWay;
-  const lookup = new Promise<Account | null>((resolve) => {
-    execFile('getent', ['passwd', '--', name], { timeout: 2000 }, (error, stdout) => {
-      const fields = error ? [] : stdout.split('\n')[0]?.split(':') ?? [];
-      const [user, , uid, gid] = fields;
-      const account = user !== undefined && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '') ? { name: user, uid: Number(uid), gid: Number(gid) } : null;
-      if (accounts.size >= MAX_ACCOUNTS) accounts.clear();
-      accounts.set(name, { account, at: Date.now() });
-      resolve(account);
-    });
-  }).finally(() => lookups.delete(name));
-  lookups.set(name, lookup);
-  return lookup;
 }
 
 /** The session bus systemd-logind gives a logged-in user, if it is there. */

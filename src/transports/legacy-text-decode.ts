@@ -1,4 +1,4 @@
-import { decodeOem, encodeOem } from '../protocols/smb1/index.js';
+import { decodeOem, fitsOem } from '../protocols/smb1/index.js';
 
 // Which reading of a received legacy text to keep: the OEM code page (`dos charset`), as Samba's
 // smbd always does, or UTF-8, for what smbclient sends when the code page cannot carry the text.
@@ -40,7 +40,7 @@ export function readsAsUtf8(bytes: Uint8Array, charset: string): boolean {
   if (utf8 === undefined || !bytes.some((b) => b >= 0x80)) return false; // 1 (ASCII reads the same either way)
   const oem = decodeOem(bytes, charset);
   if (oem.includes('\ufffd')) return true; // a byte the code page does not define: no text of it
-  if (!encodeOem(utf8, charset).lossy) return false; // 2
+  if (fitsOem(utf8, charset)) return false; // 2
   return oddity(utf8, 'utf8') === undefined && oddity(oem, 'oem') !== undefined; // 3 and 4
 }
 
@@ -60,14 +60,28 @@ function strictUtf8(bytes: Uint8Array): string | undefined {
  * mojibake looks like there, and which real UTF-8 text has ("Acme™", "ok👍").
  */
 export function oddity(text: string, reading: 'utf8' | 'oem'): string | undefined {
-  const chars = Array.from(text);
+  // the first few thousand characters are evidence enough, and bound the work a hostile text costs
+  const chars = Array.from(text.slice(0, ODDITY_SCAN_CHARS));
   let wordScript: string | undefined; // script of the current word's letters so far
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] as string;
     const before = chars[i - 1] ?? ' ';
+    if (c < '\x80') {
+      // ASCII, most of any text, the quick way: controls are odd, letters are Latin, the rest ends a word
+      if (c < ' ' ? c !== '\t' && c !== '\r' && c !== '\n' : c === '\x7f') return `control or replacement character ${codeName(c)}`;
+      if (!ASCII_LETTER.test(c)) {
+        wordScript = undefined;
+        continue;
+      }
+      const script = scriptGroup(c);
+      if (wordScript !== undefined && script !== wordScript) return `letters of two scripts in one word (${before}${c})`;
+      wordScript = script;
+      if (before > '\x7f' && /\p{Ll}/u.test(before) && /\p{Lu}/u.test(c)) return `a capital after a small letter (${before}${c})`;
+      continue;
+    }
     const after = chars[i + 1] ?? ' ';
-    const name = `U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
-    if (/[\p{Cc}\ufffd]/u.test(c) && !/[\t\r\n]/.test(c)) return `control or replacement character ${name}`;
+    const name = codeName(c);
+    if (/[\p{Cc}\ufffd]/u.test(c)) return `control or replacement character ${name}`;
     if (/[\p{Cn}\p{Co}]/u.test(c)) return `unassigned or private-use ${name}`;
     if (/\p{M}/u.test(c) && !/[\p{L}\p{M}]/u.test(before) && !(EMOJI_MARK.test(c) && /\S/u.test(before))) return `combining mark ${name} without a letter before it`;
     // CP850 and CP852 have the soft hyphen where UTF-8 has the lead byte of every emoji ("👍" reads "\u00adƒæì")
@@ -90,6 +104,10 @@ export function oddity(text: string, reading: 'utf8' | 'oem'): string | undefine
 }
 
 const LETTER = /\p{L}/u;
+/** How much of a text `oddity` reads: a received text can be 32,768 characters, and this runs before the front door. */
+export const ODDITY_SCAN_CHARS = 4096;
+const ASCII_LETTER = /[A-Za-z]/;
+const codeName = (c: string) => `U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** How many non-ASCII characters in a row `chars[i]` stands in. */
 function nonAsciiRun(chars: readonly string[], i: number): number {
@@ -137,7 +155,15 @@ const SCRIPTS = (
     }
   });
 
+/** Scripts already looked up, by code point: a text repeats its few letters, and each lookup tries many patterns. */
+const scriptOf = new Map<number, string | undefined>();
+
 /** The script (group) of a letter or mark; undefined for Common and Inherited ones, which go with any. */
 function scriptGroup(letter: string): string | undefined {
-  return SCRIPTS.find(({ pattern }) => pattern.test(letter))?.group;
+  const code = letter.codePointAt(0) as number;
+  if (scriptOf.has(code)) return scriptOf.get(code);
+  const group = SCRIPTS.find(({ pattern }) => pattern.test(letter))?.group;
+  // bounded: a hostile text can name many code points, and the lookups stay correct without the memory
+  if (scriptOf.size < 65_536) scriptOf.set(code, group);
+  return group;
 }

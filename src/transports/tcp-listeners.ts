@@ -19,6 +19,8 @@ export class TcpListeners {
   readonly #servers = new Map<string, Server>();
   /** Addresses waiting to be bound again, with their retry timers. */
   readonly #waiting = new Map<string, NodeJS.Timeout>();
+  /** Addresses being bound right now (a retry's bind may still be under way when an update comes). */
+  readonly #binding = new Set<string>();
   /** What the last update asked for: a retry that lands after its host went away closes again. */
   #wanted = new Set<string>();
   /** After the first update, each new address is logged (the first list is logged by the caller). */
@@ -54,15 +56,15 @@ export class TcpListeners {
         this.#waiting.delete(host);
       }
     }
-    await Promise.all(
-      [...this.#servers].filter(([host]) => !wanted.has(host)).map(([host, server]) => {
-        this.#servers.delete(host);
-        this.#log(`${this.#what}: no longer listening on ${endpoint(host, this.#port)}`);
-        return new Promise<void>((resolve) => server.close(() => resolve()));
-      }),
-    );
+    for (const [host, server] of this.#servers) {
+      if (wanted.has(host)) continue;
+      this.#servers.delete(host);
+      this.#log(`${this.#what}: no longer listening on ${endpoint(host, this.#port)}`);
+      // stops listening at once; not awaited, as its callback waits for the open connections
+      server.close();
+    }
     for (const host of wanted) {
-      if (this.#servers.has(host) || this.#waiting.has(host)) continue;
+      if (this.#servers.has(host) || this.#waiting.has(host) || this.#binding.has(host)) continue;
       try {
         await this.#bind(host, RETRY_FIRST_MS);
       } catch (error) {
@@ -84,6 +86,7 @@ export class TcpListeners {
 
   async #bind(host: string, nextWaitMs: number): Promise<void> {
     const server = this.#create();
+    this.#binding.add(host);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -93,7 +96,9 @@ export class TcpListeners {
         });
       });
     } catch (error) {
+      this.#binding.delete(host);
       if ((error as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw error;
+      if (this.#closed || !this.#wanted.has(host)) return;
       if (nextWaitMs === RETRY_FIRST_MS) this.#log(`${this.#what}: ${host} is not ready yet (duplicate address detection?); trying again`);
       const timer = setTimeout(() => {
         this.#waiting.delete(host);
@@ -106,6 +111,7 @@ export class TcpListeners {
       this.#waiting.set(host, timer);
       return;
     }
+    this.#binding.delete(host);
     if (this.#closed || !this.#wanted.has(host)) {
       server.close();
       return;

@@ -40,11 +40,12 @@ export class UdpEndpoints {
   }
 
   /**
-   * Opens sockets for the IPv4 addresses not open yet and closes those of addresses gone.
+   * Opens sockets for the IPv4 addresses not open yet and closes those of addresses gone. An
+   * address that cannot be opened is logged and skipped (the next update tries it again); with
+   * `strict` (at start) its error is thrown instead, and what this call opened is closed again.
    * @returns the segments opened by this call (a name service claims its names on them)
-   * @throws the first bind error; what this call opened before it is closed again
    */
-  async update(addresses: readonly BindAddress[]): Promise<Segment[]> {
+  async update(addresses: readonly BindAddress[], strict = false): Promise<Segment[]> {
     const wanted = new Map(addresses.filter((a) => a.family === 'IPv4').map((a) => [addressKey(a), a]));
     for (const [key, entry] of this.#open) {
       if (wanted.has(key)) continue;
@@ -52,11 +53,22 @@ export class UdpEndpoints {
       for (const socket of entry.sockets) socket.close();
     }
     const opened: Segment[] = [];
+    const openedKeys: string[] = [];
     for (const [key, address] of wanted) {
       if (this.#open.has(key)) continue;
-      const entry = await this.#openAddress(address);
-      this.#open.set(key, entry);
-      if (entry.segment !== undefined) opened.push(entry.segment);
+      try {
+        const entry = await this.#openAddress(address);
+        this.#open.set(key, entry);
+        openedKeys.push(key);
+        if (entry.segment !== undefined) opened.push(entry.segment);
+      } catch (error) {
+        if (strict) {
+          for (const done of openedKeys) for (const socket of this.#open.get(done)?.sockets ?? []) socket.close();
+          for (const done of openedKeys) this.#open.delete(done);
+          throw error;
+        }
+        this.#log(`UDP ${address.address}:${this.#port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; tried again at the next change`);
+      }
     }
     return opened;
   }

@@ -4,7 +4,7 @@ import { isNetApiError } from '../messenger/errors.js';
 import { hasBeenAcknowledged, hasBeenRead, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import { messageToJson, type MessageJson, type Priority, type StoredMessage } from '../messenger/message.js';
 import { oemUpperCase } from '../messenger/names.js';
-import type { LogonGate } from '../security/logon-gate.js';
+import { LogonRefused, type LogonGate } from '../security/logon-gate.js';
 import type { Principal } from '../security/access.js';
 import type { MessageQuery } from '../store/database.js';
 import { cookieValue, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
@@ -117,10 +117,9 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     try {
       return await context.logons.logon(credentials, source(request), 'web');
     } catch (error) {
-      if (!isNetApiError(error)) throw error;
-      // the gate's words, as HTTP: 429 for "wait", 401 for wrong credentials
-      const wait = /Too many/.test(error.message);
-      throw new HttpError(wait ? 429 : 401, 5, 'ERROR_ACCESS_DENIED', error.message.replace(/^Access is denied\. /, ''));
+      if (!(error instanceof LogonRefused)) throw error;
+      // the gate's answer as HTTP: 429 for "wait", 401 for wrong credentials
+      throw new HttpError(error.wait ? 429 : 401, 5, 'ERROR_ACCESS_DENIED', error.message.replace(/^Access is denied\. /, ''));
     }
   };
 

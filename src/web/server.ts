@@ -3,20 +3,19 @@ import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ControlServices } from '../control/handlers.js';
-import { LogonGate } from '../security/logon-gate.js';
 import { ConnectionGate } from '../security/front-door.js';
 import type { Principal } from '../security/access.js';
 import { WebAuth } from './auth.js';
 import type { PushHub } from './push.js';
 import { registerRoutes, type WebStore } from './routes.js';
 
-/** The page's files: plain HTML, CSS and JS in the top-level web/ folder (from dist/src/web/ too). */
 /**
  * Web connections at once, and per address: a page holds a stream and a request or two; the
  * session caps (auth.ts) bound what logged-on users hold.
  */
 export const WEB_CONNECTIONS = { total: 512, perAddress: 32 } as const;
 
+/** The page's files: plain HTML, CSS and JS in the top-level web/ folder (from dist/src/web/ too). */
 const PAGE_DIR = new URL('../../../web/', import.meta.url);
 const SOURCE_PAGE_DIR = new URL('../../web/', import.meta.url);
 
@@ -97,7 +96,7 @@ export class WebServer {
       workgroup: options.workgroup,
       hostNames: names,
       cookieName: `netsend_${options.port}`,
-      logons: options.services.logonGate ?? new LogonGate({ accounts: options.services.accounts, audit: options.services.audit }),
+      logons: options.services.logonGate,
       page: loadPage(),
     });
     try {

@@ -39,6 +39,7 @@ describe('one front door: the same burst through every way in gets the same outc
   let ports: { smb: number; dgram: number; secure: number; http: number };
   let clientDir: string;
   let token: string;
+  let startedAt: number;
 
   before(async () => {
     const temp = await tempDataDir();
@@ -55,6 +56,7 @@ describe('one front door: the same burst through every way in gets the same outc
     for (const account of ['webber', 'ntfyer', 'remoter']) await addAccount(daemon, account, PASSWORD, ['Server Operators']);
     token = (await daemon.cli(['user', 'token', 'ntfyer'])).stdout.trim();
     clientDir = `${temp.dir}/client`;
+    startedAt = Date.now();
   });
   after(async () => {
     await daemon?.stop();
@@ -176,13 +178,15 @@ describe('one front door: the same burst through every way in gets the same outc
   test('the refusals are in the audit log, as refused-rate records, themselves rate limited per source address', async () => {
     const audit = (await daemon.cli(['audit', '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; principal: string; source: string | null; detail: string });
     const rate = audit.filter((record) => record.event === 'refused-rate');
-    assert.ok(rate.some((record) => record.principal === 'webber' && /^web to ALICE: the account webber sends too fast/.test(record.detail)));
-    assert.ok(rate.some((record) => /^smb to ALICE: 127\.0\.0\.5 sends too fast/.test(record.detail)));
-    assert.ok(rate.some((record) => /^mailslot to ALICE: 127\.0\.0\.6 sends too fast/.test(record.detail)));
-    assert.ok(rate.some((record) => /^netsend to ALICE: 127\.0\.0\.7 sends too fast/.test(record.detail)));
-    // web, ntfy and the remote calls all came from 127.0.0.1: 540 refusals, at most a burst of records
+    assert.ok(rate.some((record) => record.principal === 'webber' && /^web to ALICE \(\d+ bytes\): the account webber sends too fast/.test(record.detail)));
+    assert.ok(rate.some((record) => /^smb to ALICE \(\d+ bytes\): 127\.0\.0\.5 sends too fast/.test(record.detail)));
+    assert.ok(rate.some((record) => /^mailslot to ALICE \(\d+ bytes\): 127\.0\.0\.6 sends too fast/.test(record.detail)));
+    assert.ok(rate.some((record) => /^netsend to ALICE \(\d+ bytes\): 127\.0\.0\.7 sends too fast/.test(record.detail)));
+    // web, ntfy and the remote calls all came from 127.0.0.1: 540 refusals, and records at most a
+    // burst of 20, then one a second (the audit log's own limit per address)
     const fromLoopback = rate.filter((record) => record.source === '127.0.0.1').length;
-    assert.ok(fromLoopback <= 21, `${fromLoopback} records for 127.0.0.1`);
+    const most = 20 + Math.ceil((Date.now() - startedAt) / 1000) + 1;
+    assert.ok(fromLoopback <= most, `${fromLoopback} records for 127.0.0.1, at most ${most}`);
   });
 });
 
@@ -225,14 +229,15 @@ describe('sessions and connections per source address', () => {
 });
 
 describe('a flood from many addresses', () => {
-  test('200 addresses flooding at twice their own rate do not crowd out a slow legitimate sender: all 25 of its messages arrive', async () => {
+  test('40 addresses flooding at twice their own rate do not crowd out a slow legitimate sender: all 8 of its messages arrive', async () => {
     const { dir, cleanup } = await tempDataDir();
     const smb = await freePort();
     const dgram = await freePort();
-    // a small global cap, so that 200 sources at their own rate are ten times over it
+    // a small global cap, so that 40 sources at their own rate are twice over it and the alias's
+    // (50/s) four times over; a fair share of the alias is then about 1.2 messages a second
     const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(smb), '--dgm-port', String(dgram), '--nbns-port', '0', '--global-message-rate', '100']);
     const sockets = await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => {
+      Array.from({ length: 40 }, async (_, i) => {
         const socket = createSocket('udp4');
         await new Promise<void>((resolve) => socket.bind(0, `127.1.${i >> 8}.${(i & 255) + 1}`, resolve));
         return socket;
@@ -248,9 +253,9 @@ describe('a flood from many addresses', () => {
         });
       let sent = 0;
       const flooding = (async () => {
-        // 5 s: every flooder sends 10 a second, twice its own rate (5/s), spread out so that the
+        // 9 s: every flooder sends 10 a second, twice its own rate (5/s), spread out so that the
         // shared buckets never fill up between rounds: a tenth of them every 10 ms
-        for (let tick = 0; tick < 500; tick++) {
+        for (let tick = 0; tick < 900; tick++) {
           const turn = sockets.filter((_, i) => i % 10 === tick % 10);
           await Promise.all(turn.map((socket) => new Promise<void>((resolve) => socket.send(datagram(sent++), dgram, '127.0.0.1', () => resolve()))));
           await new Promise((resolve) => setTimeout(resolve, 10));
@@ -259,18 +264,18 @@ describe('a flood from many addresses', () => {
       const legit = await smbSession(smb, '127.0.0.10');
       let accepted = 0;
       await new Promise((resolve) => setTimeout(resolve, 500)); // the flood is under way
-      for (let i = 0; i < 25; i++) {
+      for (let i = 0; i < 8; i++) {
         if (await legit.send('CAROL', `legit ${i}`, 'ALICE')) accepted++;
-        await new Promise((resolve) => setTimeout(resolve, 200)); // 5 a second: its own rate
+        await new Promise((resolve) => setTimeout(resolve, 1000)); // within its fair share
       }
       legit.close();
       await flooding;
-      assert.equal(accepted, 25, 'every legitimate message was accepted');
+      assert.equal(accepted, 8, 'every legitimate message was accepted');
       const inbox = (await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { from: string });
-      assert.equal(inbox.filter((m) => m.from === 'CAROL').length, 25);
+      assert.equal(inbox.filter((m) => m.from === 'CAROL').length, 8);
       const flood = inbox.filter((m) => m.from === 'FLOODER').length;
-      // the shared caps held: the global burst and reserve (500 each) and 100/s; the alias's 50/s is lower
-      assert.ok(flood < 1000 + 100 * 7, `${flood} of ${sent} flood messages stored`);
+      // the shared caps held: the alias's 50/s (lower than the global 100/s), its burst and the reserve
+      assert.ok(flood < 200 + 500 + 50 * 10, `${flood} of ${sent} flood messages stored`);
     } finally {
       for (const socket of sockets) socket.close();
       await daemon.stop();

@@ -10,6 +10,7 @@
  * - Asked in another scope (`--netbios-scope=other`), neither netsend nor nmbd answers, for queries,
  *   node status and registrations; in the same scope they find and defend names as usual.
  */
+import { startCapture } from '../helpers/capture.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -134,6 +135,8 @@ describe('names in five code pages and NetBIOS scopes: netsend beside nmbd', { s
   const SCOPED_NMBD = 11;
   const CLIENT = 12;
   let scopedNetsend: DaemonProcess;
+  /** tshark on the scoped netsend's host: every name packet it sends and gets, dissected at the end. */
+  let capture: Awaited<ReturnType<typeof startCapture>> | undefined;
 
   /** nmblookup on the client host with `charset`; returns, per name asked, the addresses that answered. */
   const lookup = async (charset: string, args: readonly string[], names: readonly string[]) => {
@@ -151,6 +154,7 @@ describe('names in five code pages and NetBIOS scopes: netsend beside nmbd', { s
     ({ dir, cleanup } = await tempDataDir());
     lan = TestLan.create(13);
     host = (i) => lan.hosts[i]!;
+    capture = await startCapture(host(SCOPED).prefix, 'eth0', 'udp port 137 or udp port 138', join(dir, 'scoped.pcapng'));
     for (const { charset } of CASES) {
       await writeFile(join(dir, `client-${charset}.conf`), `[global]\n  netbios name = LOOKER\n  dos charset = ${charset}\n  unix charset = UTF-8\n  interfaces = eth0\n  name resolve order = bcast\n${clientStateLines(join(dir, `client-state-${charset}`))}`);
     }
@@ -204,6 +208,7 @@ describe('names in five code pages and NetBIOS scopes: netsend beside nmbd', { s
   });
 
   after(async () => {
+    await capture?.stop('nbns').catch(() => undefined);
     await Promise.all([...netsends, scopedNetsend].map((d) => d?.stop()));
     await Promise.all(sambas.map((s) => s.stop()));
     lan?.destroy();
@@ -319,6 +324,15 @@ describe('names in five code pages and NetBIOS scopes: netsend beside nmbd', { s
     assert.equal(JSON.parse(refused.stdout).status, 2297, refused.stdout);
     const elsewhere = await scopedNetsend.cli(['name', 'Óscar-850s', '/add']);
     assert.equal(elsewhere.code, 0, `a name nmbd holds in the default scope: ${elsewhere.stdout}${elsewhere.stderr}`);
+  });
+
+  test('tshark dissects every name service packet the scoped netsend sent and got, scope and all, with no malformed field', async () => {
+    const report = await capture!.stop('nbns');
+    capture = undefined;
+    const scopedAt = host(SCOPED).address;
+    assert.ok(report.count(`nbns && ip.src == ${scopedAt} && nbns.flags.opcode == 5`) > 0, 'its registrations were captured');
+    assert.ok(report.count(`nbns && ip.src == ${scopedAt} && nbns.flags.response == 1`) > 0, 'its answers were captured');
+    assert.deepEqual(report.bad, []);
   });
 });
 

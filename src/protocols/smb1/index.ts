@@ -5,4 +5,4 @@ export {
 export type { SmbCommand, DosError } from './constants.js';
 export { decodeSmbRequest, encodeSmbRequest, encodeSmbResponse, decodeSmbResponse, decodeSmbMessage, encodeSmbMessage } from './messages.js';
 export type { SmbHeader, SmbMessage, SmbStatus, SmbRequestBody, SmbRequest, SmbResponseBody, SmbResponse } from './messages.js';
-export { decodeOem, encodeOem, oemCharsetKnown, toCrlf, fromCrlf } from './oem.js';
+export { decodeOem, encodeOem, fitsOem, oemCharsetKnown, toCrlf, fromCrlf } from './oem.js';

@@ -25,6 +25,11 @@ export function encodeOem(text: string, charset = 'CP850'): { bytes: Uint8Array;
   return { bytes: new Uint8Array(iconv.encode(fitted, charset)), lossy: true };
 }
 
+/** Whether every character of `text` has a byte in the code page (encodeOem would not be lossy), cheaply. */
+export function fitsOem(text: string, charset = 'CP850'): boolean {
+  return iconv.decode(iconv.encode(text, charset), charset) === text;
+}
+
 export function oemCharsetKnown(charset: string): boolean {
   // A DOS code page is one byte per character: iconv also knows base64, hex and UTF-16, which are not.
   if (!iconv.encodingExists(charset) || !/^(cp|ibm|windows-?|iso-?8859|koi8|mac)/i.test(charset)) return false;

@@ -48,7 +48,7 @@ export class MailslotService implements BroadcastSender {
   }
 
   async start(): Promise<void> {
-    await this.#udp.update(this.#options.addresses);
+    await this.#udp.update(this.#options.addresses, true);
   }
 
   /** Follows the host's addresses (see os/network.ts): broadcasts go to the segments there are now. */

@@ -90,7 +90,7 @@ export class NameService {
   }
 
   async start(): Promise<void> {
-    await this.#udp.update(this.#addresses);
+    await this.#udp.update(this.#addresses, true);
   }
 
   /**

@@ -42,9 +42,6 @@ export const SECURE_LIMITS = {
   handshakeMs: 10_000,
   /** An authenticated session with no request for this long is closed. */
   idleMs: 120_000,
-  /** Logon attempts per source address, given back when one succeeds: a burst, then one every 6 s. */
-  logonBurst: 10,
-  logonPerSecond: 1 / 6,
 } as const;
 
 export type SecureLimits = { readonly [K in keyof typeof SECURE_LIMITS]: number };

@@ -20,6 +20,7 @@ import { KnownHosts } from '../../security/known-hosts.js';
 import type { SecureTrust } from './client.js';
 import { MAX_ANONYMOUS_LINE_BYTES, authenticatedLineBytes, type SecureLimits } from './protocol.js';
 import { SecureSender } from './sender.js';
+import { LogonGate } from '../../security/logon-gate.js';
 import { SecureServer } from './server.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -68,7 +69,11 @@ async function startServer(options: { trust?: SecureTrust; caPem?: string; ident
       computerName: 'SERVERA',
       charset: 'CP850',
       maxMessageBytes: MAX_MESSAGE_BYTES,
-      receive: async (m: Record<string, unknown>) => (received.push(m), { ...m, id: nextId++ }),
+      receive: async (m: Record<string, unknown>, options?: { beforeStore?: () => Promise<void> }) => {
+        await options?.beforeStore?.();
+        received.push(m);
+        return { ...m, id: nextId++ };
+      },
       send: async () => ({ delivered: 'local', id: nextId++ }),
     },
     info: { pid: 1, dataDir: dir, workgroup: 'WG', startedAt: '' },
@@ -78,6 +83,7 @@ async function startServer(options: { trust?: SecureTrust; caPem?: string; ident
     aliasPolicies: { get: () => null, set: async () => {} },
     localPrincipal: async () => ({ kind: 'local', name: '', uid: 0, groups: [], source: null }),
   } as unknown as ControlServices;
+  Object.assign(services, { logonGate: new LogonGate({ accounts, audit: services.audit }) });
   const logs: string[] = [];
   const knownHosts = new KnownHosts(join(dir, 'known-hosts'));
   const server = new SecureServer({

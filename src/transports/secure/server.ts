@@ -5,7 +5,7 @@ import { handleRequest, type ControlServices } from '../../control/handlers.js';
 import { PROTOCOL_VERSION } from '../../control/protocol.js';
 import { NetApiError } from '../../messenger/errors.js';
 import { normalizeAlias } from '../../messenger/names.js';
-import { isPriority } from '../../messenger/message.js';
+import { isPriority, parseSenderHost } from '../../messenger/message.js';
 import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import type { Principal } from '../../security/access.js';
 import { endsSessions, foldName, type AccountChange, type Credentials } from '../../security/accounts.js';
@@ -14,7 +14,7 @@ import { hostNameOf, reservedHostName, verifyMessage, type HostIdentity } from '
 import type { KnownHosts } from '../../security/known-hosts.js';
 import { serveLineConnection } from '../control/lines.js';
 import { TcpListeners } from '../tcp-listeners.js';
-import { LogonGate } from '../../security/logon-gate.js';
+import type { LogonGate } from '../../security/logon-gate.js';
 import { ConnectionGate } from '../../security/front-door.js';
 import { SecureChannelError, checkHostKey, type SecureTrust } from './client.js';
 import { DELIVERY_FIELD_LIMITS, MAX_ANONYMOUS_LINE_BYTES, SECURE_LIMITS, authenticatedLineBytes, type SecureLimits } from './protocol.js';
@@ -86,9 +86,7 @@ export class SecureServer {
   constructor(options: SecureServerOptions) {
     this.#options = options;
     this.#limits = { ...SECURE_LIMITS, ...options.limits };
-    this.#logons =
-      options.services.logonGate ??
-      new LogonGate({ accounts: options.services.accounts, audit: options.services.audit, limits: { addressBurst: this.#limits.logonBurst, addressPerSecond: this.#limits.logonPerSecond } });
+    this.#logons = options.services.logonGate;
     this.#listeners = new TcpListeners({ port: options.port, create: () => this.#createServer(), log: options.log, what: 'secure channel' });
     this.#connections = new ConnectionGate('secure channel', { total: this.#limits.maxSessions, perAddress: this.#limits.maxSessionsPerAddress }, options.services.audit);
   }
@@ -328,7 +326,7 @@ export class SecureServer {
     const id = request.message;
     if (receipts === undefined || typeof id !== 'number' || !Number.isSafeInteger(id)) throw new NetApiError('ERROR_INVALID_PARAMETER', 'A receipt needs a message id.');
     const message = await receipts.message(id);
-    if (message === null || message.via !== 'netsend' || message.senderHost?.split(' ')[1] !== fingerprint) {
+    if (message === null || message.via !== 'netsend' || parseSenderHost(message.senderHost)?.fingerprint !== fingerprint) {
       throw new NetApiError('NERR_NameNotFound', `No message ${id} from this host is here.`);
     }
     return receipts.local(id);
@@ -366,12 +364,15 @@ export class SecureServer {
     if (text.length * 2 > services.messenger.maxMessageBytes || !text.isWellFormed()) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is over this host's limit of ${services.messenger.maxMessageBytes} bytes, or not valid text.`);
     }
-    if (host.verdict === 'new') {
+    // A new host is pinned only once the front door and the alias's rules let its message in, so
+    // a refused flood of fresh keys writes nothing to known-hosts.
+    const pinNew = async () => {
+      if (host.verdict !== 'new') return;
       await this.#pin(host).catch((error: unknown) => {
         services.audit.record({ event: 'refused-host', principal: `host ${host.name}`, source, detail: `${(error as Error).message} (pinned while this session was open)`, status: 5 });
         throw error;
       });
-    }
+    };
     const stored = await services.messenger.receive({
       from: fields.from,
       to: fields.to,
@@ -383,7 +384,7 @@ export class SecureServer {
       senderHost: `${host.name} ${host.fingerprint}`,
       priority,
       ...(ttl === null ? {} : { expiresAt: Date.now() + ttl * 1000 }),
-    });
+    }, { beforeStore: pinNew });
     return { id: stored.id };
   }
 }

@@ -6,7 +6,7 @@ import { DATAGRAM_PORT } from '../protocols/mailslot/index.js';
 import { NBNS_PORT } from '../protocols/nbns/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { oemCharsetKnown } from '../protocols/smb1/oem.js';
-import { splitCommandLine } from '../sinks/hook.js';
+import { splitCommandLine } from './command-line.js';
 import { interfaceSpecProblem } from './interfaces.js';
 import { SERVER_ROLES, accountNameProblem } from '../security/access.js';
 import { LEGACY_INPUT } from '../security/inbound-policy.js';

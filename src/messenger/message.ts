@@ -145,3 +145,16 @@ export function printableText(text: string): string {
     .replace(/\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?/g, '') // OSC sequences (window titles)
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ''); // controls, bidi overrides
 }
+
+/** A page of the inbox, newest first: what the web inbox lists and searches. */
+export interface MessageQuery {
+  /** Only messages with a smaller id (the next page back); null for the newest. */
+  readonly beforeId: number | null;
+  /** Only messages with a larger id. */
+  readonly afterId: number;
+  readonly limit: number;
+  /** Only messages whose sender, recipient or text contains this (case-insensitive for ASCII). */
+  readonly text: string | null;
+  /** Only messages to one of these names (case-insensitive); null for all. */
+  readonly recipients: readonly string[] | null;
+}

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classicDateTime, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
-import { utmpUsers } from '../daemon/users.js';
+import { utmpUsers } from '../os/utmp.js';
 import { lookupAccount } from '../os/local-users.js';
 
 /** Where the person an alias names has a desktop session. */

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { StoredMessage } from '../messenger/message.js';
-import { HookSink, splitCommandLine, type HookOptions } from './hook.js';
+import { splitCommandLine } from '../config/command-line.js';
+import { HookSink, type HookOptions } from './hook.js';
 
 const RECEIVED_AT = new Date('2026-11-25T10:31:05.000Z');
 

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import type { StoredAlias } from '../messenger/aliases.js';
 import { STATE_RANK, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
-import type { IncomingMessage, Priority, StoredMessage, Via } from '../messenger/message.js';
+import type { IncomingMessage, MessageQuery, Priority, StoredMessage, Via } from '../messenger/message.js';
+import type { SweepCursor } from '../messenger/receipts.js';
 import type { StoredCredential, UserRecord, UserSummary } from '../security/accounts.js';
 import type { AuditEntry, AuditRecord } from '../security/audit.js';
 import { MIGRATIONS } from './migrations.js';
@@ -53,24 +54,7 @@ export const STORE_CALLS = [
 ] as const;
 export type StoreCall = (typeof STORE_CALLS)[number];
 
-/** A page of the inbox, newest first: what the web inbox lists and searches. */
-export interface MessageQuery {
-  /** Only messages with a smaller id (the next page back); null for the newest. */
-  readonly beforeId: number | null;
-  /** Only messages with a larger id. */
-  readonly afterId: number;
-  readonly limit: number;
-  /** Only messages whose sender, recipient or text contains this (case-insensitive for ASCII). */
-  readonly text: string | null;
-  /** Only messages to one of these names (case-insensitive); null for all. */
-  readonly recipients: readonly string[] | null;
-}
 
-/** Where a sweep of waiting messages stopped: the last message it saw, in (expires_at, id) order. */
-export interface SweepCursor {
-  readonly expiresAt: number;
-  readonly id: number;
-}
 
 /** A message nobody has seen yet and that is not marked expired. */
 const NOT_SEEN = `NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))`;

@@ -6,7 +6,7 @@ import { messageToJson, type MessageJson, type Priority, type StoredMessage } fr
 import { oemUpperCase } from '../messenger/names.js';
 import { LogonRefused, type LogonGate } from '../security/logon-gate.js';
 import type { Principal } from '../security/access.js';
-import type { MessageQuery } from '../store/database.js';
+import type { MessageQuery } from '../messenger/message.js';
 import { cookieValue, headerCredentials, hostAllowed, originMatches, sameSecret, type WebAuth, type WebSession } from './auth.js';
 import { foldName } from '../security/accounts.js';
 import { canSee, type PushHub, type Viewer } from './push.js';

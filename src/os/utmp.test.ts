@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sessionsFromUtmp, ttysFromUtmp, usersFromUtmp, utmpUsers } from './users.js';
+import { sessionsFromUtmp, ttysFromUtmp, usersFromUtmp, utmpUsers } from './utmp.js';
 
 const RECORD = 384;
 const USER_PROCESS = 7;

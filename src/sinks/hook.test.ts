@@ -112,6 +112,23 @@ describe('HookSink running the message command', () => {
     });
   });
 
+  test('HookSink tells the command who really sent a message, as every surface does (NETSEND_VERIFIED, NETSEND_SENDER)', async () => {
+    await withDir(async (dir, spool) => {
+      const logs: string[] = [];
+      const sink = hook(`/bin/sh -c 'printf "%%s|%%s\\n" "$NETSEND_VERIFIED" "$NETSEND_SENDER" >> ${dir}/WHO'`, spool, logs);
+      sink.deliver(message(1));
+      sink.deliver(message(2, { via: 'local', from: 'ROOT', senderUid: 1002, senderAddress: null, senderUser: 'mallory' }));
+      sink.deliver(message(3, { via: 'local', from: 'MALLORY', senderUid: 1002, senderAddress: null, senderUser: 'mallory' }));
+      await sink.drain();
+      assert.deepEqual(logs, []);
+      assert.deepEqual((await readFile(join(dir, 'WHO'), 'utf8')).trim().split('\n').sort(), [
+        "no|unverified: came over the legacy SMB wire; the sender's name is not proven",
+        'yes|',
+        'yes|verified: sent by the local account mallory',
+      ]);
+    });
+  });
+
   test('HookSink substitutes %f, %t, %s, %i and %% in the command words', async () => {
     await withDir(async (dir, spool) => {
       const logs: string[] = [];

@@ -170,6 +170,21 @@ describe('serveSmbSession', () => {
     assert.ok(Date.now() - started < frame.length * 20, 'within the deadline, not after the whole trickle');
   });
 
+  test('keepalives do not keep an idle session open: it closes the idle time after its last request', async () => {
+    const h = harness({ idleMs: 150 });
+    assert.deepEqual(await h.sessionRequest('alice'), { type: 'positiveResponse' });
+    let ended = false;
+    void h.served.then(() => (ended = true));
+    const started = Date.now();
+    // a keepalive every 30 ms, for up to a second: before, each one restarted the idle timer
+    for (let i = 0; i < 33 && !ended; i++) {
+      h.toServer.write(encodeNbssPacket({ type: 'keepalive' }));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.ok(ended, 'the session was closed while keepalives kept coming');
+    assert.ok(Date.now() - started < 600, `closed after ${Date.now() - started} ms`);
+  });
+
   test('back-to-back whole frames never trip the frame deadline', async () => {
     const h = harness({ frameMs: 100 });
     assert.deepEqual(await h.sessionRequest('alice'), { type: 'positiveResponse' });

@@ -4,15 +4,17 @@ import { resolveDataDir } from '../config/paths.js';
 import { SETTINGS, flagName, type SettingName } from '../config/settings.js';
 import { ConfSyntaxError } from '../config/smbconf.js';
 import { Daemon } from '../daemon/daemon.js';
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { dataDirPaths } from '../config/paths.js';
 import { connect, connectRemote, type Client } from '../lib/client.js';
+import { MAX_INBOX_PAGE } from '../control/handlers.js';
 import { NetApiError } from '../messenger/errors.js';
 import { oemUpperCase } from '../messenger/names.js';
 import type { Receipt } from '../messenger/events.js';
 import type { SendResult } from '../messenger/messenger.js';
-import { PRIORITIES, classicHeader, isPriority, printableName, printableText, type MessageJson, type Priority } from '../messenger/message.js';
+import { PRIORITIES, classicHeader, isPriority, printableName, printableText, priorityLevel, priorityOfLevel, type MessageJson } from '../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from './io.js';
 import { reportFailure } from './output.js';
 
@@ -21,7 +23,7 @@ const USAGE = `usage: netsend <command> [options]
   netsend serve [--data-dir DIR] [--config FILE] [--<setting> VALUE …]
                                     run the Messenger service (settings: netsend help config)
   netsend send {NAME | * | /domain[:NAME] | /users} [--from NAME] [--host IP[:PORT]]
-               [--priority low|normal|high|urgent] [--ttl SECONDS] [--wait [--time SECONDS]] [TEXT …]
+               [--priority low|normal|high|urgent|1-5|min|default|max] [--ttl SECONDS] [--wait [--time SECONDS]] [TEXT …]
                                     NET SEND: the text from the arguments, or standard input;
                                     --wait: until the recipient acknowledges (exit 3 if not in time)
   netsend ack ID …                  acknowledge received messages (OK on the pop-up)
@@ -44,11 +46,18 @@ const USAGE = `usage: netsend <command> [options]
                                     this host's key; pin another host's key in known-hosts
   netsend web url                   a one-time login URL for the web inbox (local administrators)
   netsend help [config]
+  netsend --version
 
 Every command takes --data-dir DIR (or NETSEND_DATA_DIR) and --json. send, name, user, group and
 audit take --server HOST[:PORT] to run on another host's daemon over the secure channel, with
 --user NAME (password from NETSEND_PASSWORD, or asked on a terminal), --token (NETSEND_TOKEN), or
 --host-key (this machine's key, bound to an account there with "netsend user key").`;
+
+/** The version in package.json, beside dist/ in the checkout and in an installed package alike. */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
 
 const common = {
   'data-dir': { type: 'string' },
@@ -96,6 +105,10 @@ export async function runNetsend(argv: readonly string[], io: CliIo): Promise<nu
         return await host(rest, io);
       case 'web':
         return await web(rest, io);
+      case '--version':
+      case 'version':
+        io.stdout.write(`netsend ${packageVersion()}\n`);
+        return EXIT.ok;
       case 'help':
       case '--help':
       case '-h':
@@ -177,7 +190,8 @@ async function send(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io);
   const [to, ...words] = positionals;
   if (to === undefined) throw new UsageError('send needs a recipient: netsend send NAME [TEXT …]');
-  if (values.priority !== undefined && !isPriority(values.priority)) throw new UsageError(`--priority takes ${PRIORITIES.join(', ')}`);
+  const level = values.priority === undefined ? null : priorityLevel(values.priority);
+  if (values.priority !== undefined && level === null) throw new UsageError(`--priority takes ${PRIORITIES.join(', ')}, or as ntfy: 1-5, min, default, max`);
   const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
   if (ttl !== undefined && !(Number.isSafeInteger(ttl) && ttl >= 0)) throw new UsageError('--ttl takes a whole number of seconds');
   // msg /w /time: waits for the recipient's acknowledgement, 60 s unless told otherwise
@@ -207,7 +221,7 @@ async function send(args: string[], io: CliIo): Promise<number> {
             text,
             ...from,
             ...(values.host === undefined ? {} : { host: values.host }),
-            ...(values.priority === undefined ? {} : { priority: values.priority as Priority }),
+            ...(level === null ? {} : { priority: isPriority(values.priority) ? values.priority : priorityOfLevel(level) }),
             ...(ttl === undefined ? {} : { ttl }),
           });
     if (result.delivered === 'remote' && result.lossy) {
@@ -325,20 +339,27 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io);
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit > 0))) throw new UsageError('--limit takes a whole number');
+  const show = (message: MessageJson) => {
+    if (values.json) io.stdout.write(`${JSON.stringify(message)}\n`);
+    else io.stdout.write(`${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
+  };
   return withClient(values, io, async (client) => {
-    // Page through the whole inbox, keeping only the newest `limit` messages.
-    let shown: MessageJson[] = [];
+    // --limit N: the newest N, read newest first from the index, whatever the inbox's size
+    if (limit <= MAX_INBOX_PAGE) {
+      for (const message of await client.inbox.latest(limit)) show(message);
+      return;
+    }
+    // the whole inbox (or more than a page of it): page by page, each printed as it comes, so
+    // memory stays one page whatever the inbox's size
+    let kept: MessageJson[] = [];
     for (let afterId = 0; ; ) {
-      const page = await client.inbox.list({ afterId, limit: 1000 });
+      const page = await client.inbox.list({ afterId, limit: MAX_INBOX_PAGE });
       if (page.length === 0) break;
-      shown = shown.concat(page);
-      if (shown.length > limit) shown = shown.slice(-limit);
+      if (limit === Infinity) page.forEach(show);
+      else kept = kept.concat(page).slice(-limit);
       afterId = (page.at(-1) as MessageJson).id;
     }
-    for (const message of shown) {
-      if (values.json) io.stdout.write(`${JSON.stringify(message)}\n`);
-      else io.stdout.write(`${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
-    }
+    kept.forEach(show);
   });
 }
 

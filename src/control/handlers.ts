@@ -174,8 +174,10 @@ async function run(services: ControlServices, op: string, request: Record<string
       return services.aliasPolicies.get(alias.name);
     }
     case 'inbox.list': {
-      const afterId = wholeNumber(request.afterId, 0, 'afterId');
       const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
+      // `newest`: the last `limit` messages (inbox --limit), read newest first from the index
+      if (request.newest === true) return (await messenger.latest(limit, readableBy(services, principal))).map(messageToJson);
+      const afterId = wholeNumber(request.afterId, 0, 'afterId');
       return (await messenger.inbox(afterId, limit, readableBy(services, principal))).map(messageToJson);
     }
     case 'status':
@@ -231,7 +233,8 @@ async function run(services: ControlServices, op: string, request: Record<string
         ? message?.senderAddress != null && message.senderUser === principal.name
         : principal.uid !== null && message?.senderAddress === null && message.senderUid === principal.uid;
       if (message === null || (!services.access.isAdmin(principal) && (message.via !== 'local' || !own))) {
-        throw new NetApiError('NERR_NameNotFound', `No message ${messageId} of yours is here.`);
+        // a message of its own status, not the alias one; another's is "not found" too, so ids reveal nothing
+        throw new NetApiError('ERROR_NOT_FOUND', `No message ${messageId} of yours is here.`);
       }
       return services.receipts.local(messageId);
     }
@@ -242,7 +245,7 @@ async function run(services: ControlServices, op: string, request: Record<string
       const message = await services.receipts.message(messageId);
       const readable = readableBy(services, principal);
       if (message === null || (readable !== null && !readable.includes(message.to))) {
-        throw new NetApiError('NERR_NameNotFound', `No message ${messageId} for you is here.`);
+        throw new NetApiError('ERROR_NOT_FOUND', `No message ${messageId} for you is here.`);
       }
       return services.receipts.acknowledge(messageId, 'cli', principal.name || (principal.uid === null ? null : `uid ${principal.uid}`));
     }

@@ -122,6 +122,8 @@ export class Client {
   readonly inbox = {
     list: (options: { afterId?: number; limit?: number } = {}): Promise<MessageJson[]> =>
       this.#call('inbox.list', options) as Promise<MessageJson[]>,
+    /** The newest `limit` messages (at most 1,000), oldest first. */
+    latest: (limit: number): Promise<MessageJson[]> => this.#call('inbox.list', { newest: true, limit }) as Promise<MessageJson[]>,
   };
 
   /** @internal use {@link connect} */
@@ -163,7 +165,7 @@ export class Client {
 
   /**
    * What became of a message this caller sent: its id here, or (for a netsend host) the
-   * `receipt` of the send's result. @throws NetApiError NERR_NameNotFound for another's message
+   * `receipt` of the send's result. @throws NetApiError ERROR_NOT_FOUND for a message that is not there, or not the caller's
    */
   receipt(message: number, host?: string): Promise<Receipt> {
     return this.#call('receipt', { message, ...(host === undefined ? {} : { host }) }) as Promise<Receipt>;

@@ -9,6 +9,20 @@ export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const isPriority = (value: unknown): value is Priority => PRIORITIES.includes(value as Priority);
 
+/** ntfy's priority words and numbers (1 min … 5 max), which netsend's CLI takes as its HTTP endpoint does. */
+const NTFY_LEVELS: Readonly<Record<string, number>> = { min: 1, low: 2, default: 3, normal: 3, high: 4, urgent: 5, max: 5 };
+/** ntfy's five levels onto netsend's four: min and low are low, max and urgent urgent. */
+const LEVEL_PRIORITY: readonly Priority[] = ['low', 'low', 'normal', 'high', 'urgent'];
+
+/** A priority as people write it: netsend's words, ntfy's (min, default, max) or 1-5; null if none of them. */
+export function priorityLevel(value: string): number | null {
+  const word = value.trim().toLowerCase();
+  return /^[1-5]$/.test(word) ? Number(word) : (NTFY_LEVELS[word] ?? null);
+}
+
+/** The priority of a level 1-5 (priorityLevel). */
+export const priorityOfLevel = (level: number): Priority => LEVEL_PRIORITY[level - 1] ?? 'normal';
+
 /** The legacy wire carries names anyone can claim: its messages are shown as unverified. */
 export function isVerified(via: Via): boolean {
   return via === 'local' || via === 'netsend';

@@ -38,6 +38,9 @@ class ArrayMessageStore implements MessageStore {
   async list({ afterId, limit }: { afterId: number; limit: number }): Promise<StoredMessage[]> {
     return this.messages.filter((m) => m.id > afterId).slice(0, limit);
   }
+  async latest({ limit }: { limit: number }): Promise<StoredMessage[]> {
+    return this.messages.slice(-limit);
+  }
   release(): void {
     for (const go of this.#held.splice(0)) go();
   }
@@ -210,6 +213,7 @@ test('Messenger.send rejects when the store cannot append, and the sink is not c
       throw new Error('SQLITE_FULL: database or disk is full');
     },
     list: async () => [],
+    latest: async () => [],
   };
   const { messenger, sink, events } = setup({ store: failing });
   await assert.rejects(messenger.send({ to: 'alice', text: 'lost?' }, { uid: 1 }), /SQLITE_FULL/);

@@ -9,6 +9,8 @@ import { aliasProblem, normalizeAlias } from './names.js';
 export interface MessageStore {
   append(message: IncomingMessage): Promise<StoredMessage>;
   list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
+  /** The newest `limit` messages, oldest first. */
+  latest(options: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
 }
 
 /** A surface that shows messages (terminal, hook, …). Must not throw and must not block. */
@@ -313,6 +315,11 @@ export class Messenger {
     return this.#store.list({ afterId, limit, recipients });
   }
 
+  /** The newest `limit` received messages, oldest first; only those to `recipients` when given. */
+  latest(limit: number, recipients: readonly string[] | null = null): Promise<StoredMessage[]> {
+    return this.#store.latest({ limit, recipients });
+  }
+
   listNames(): Alias[] {
     return this.aliases.list();
   }
@@ -326,6 +333,8 @@ export class Messenger {
       );
     }
     if (!text.isWellFormed()) throw new NetApiError('ERROR_INVALID_PARAMETER', 'The message text has an unpaired surrogate.');
+    // a blank pop-up tells the recipient nothing; what arrives over the wire is kept as sent
+    if (text.trim() === '') throw new NetApiError('ERROR_INVALID_PARAMETER', 'The message is empty (or only spaces): there is nothing to send.');
     return text;
   }
 }

@@ -56,6 +56,11 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
     return this.#request<StoredMessage[]>((id) => ({ kind: 'list', id, afterId, limit, recipients }));
   }
 
+  /** The newest `limit` messages (only those to `recipients` when given), oldest first: one indexed read, whatever the inbox's size. */
+  async latest({ limit, recipients = null }: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
+    return (await this.call('findMessages', { beforeId: null, afterId: 0, limit, text: null, recipients })).reverse();
+  }
+
   async saveAlias(name: string, addedByUid: number | null): Promise<void> {
     await this.#request((id) => ({ kind: 'saveAlias', id, name, addedByUid }));
   }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { handleRequest, type ControlServices } from '../control/handlers.js';
 import { isNetApiError } from '../messenger/errors.js';
 import { hasBeenAcknowledged, hasBeenRead, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
-import { messageToJson, type MessageJson, type Priority, type StoredMessage } from '../messenger/message.js';
+import { messageToJson, priorityLevel, priorityOfLevel, type MessageJson, type StoredMessage } from '../messenger/message.js';
 import { oemUpperCase } from '../messenger/names.js';
 import { LogonRefused, type LogonGate } from '../security/logon-gate.js';
 import type { Principal } from '../security/access.js';
@@ -71,7 +71,7 @@ class HttpError extends Error {
 const unauthenticated = () => new HttpError(401, 5, 'ERROR_ACCESS_DENIED', 'Log in first: a session, or an Authorization header (Bearer token or Basic user:password).');
 const forbidden = (why: string) => new HttpError(403, 5, 'ERROR_ACCESS_DENIED', why);
 const badRequest = (why: string) => new HttpError(400, 87, 'ERROR_INVALID_PARAMETER', why);
-const notFound = () => new HttpError(404, 2273, 'NERR_NameNotFound', 'No such message.');
+const notFound = () => new HttpError(404, 1168, 'ERROR_NOT_FOUND', 'No such message.');
 
 export function registerRoutes(app: FastifyInstance, context: WebContext): void {
   const { auth, push, services, store } = context;
@@ -242,7 +242,7 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
   app.setErrorHandler((error: unknown, _request, reply) => {
     if (error instanceof HttpError) return reply.code(error.httpStatus).send({ status: error.status, name: error.statusName, message: error.message });
     if (isNetApiError(error)) {
-      const http = error.statusName === 'ERROR_ACCESS_DENIED' ? 403 : error.statusName === 'NERR_NameNotFound' ? 404 : error.statusName === 'NERR_NetworkError' ? 502 : error.statusName === 'NERR_NameInUse' ? 429 : 400;
+      const http = error.statusName === 'ERROR_ACCESS_DENIED' ? 403 : error.statusName === 'NERR_NameNotFound' || error.statusName === 'ERROR_NOT_FOUND' ? 404 : error.statusName === 'NERR_NetworkError' ? 502 : error.statusName === 'NERR_NameInUse' ? 429 : 400;
       // a rate limit at the front door: try again once a token is back (1 / "source message rate")
       if (http === 429) reply.header('Retry-After', '1');
       return reply.code(http).send(error.toJSON());
@@ -443,7 +443,7 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     const message = body === '' && title === undefined ? 'triggered' : body;
     const text = title === undefined ? message : message === '' ? title : `${title}\n${message}`;
     const topic = (request.params as { alias: string }).alias;
-    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text, priority: NTFY_PRIORITY[priority] }, 'ntfy')) as {
+    const result = (await control(caller, { op: 'send', to: topic, from: ownAlias(caller.principal), text, priority: priorityOfLevel(priority) }, 'ntfy')) as {
       delivered: string;
       id?: number;
     };
@@ -462,15 +462,11 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
   app.put('/:alias', publish);
 }
 
-/** ntfy's five levels onto netsend's four: min and low are low, max and urgent urgent. */
-const NTFY_PRIORITY: Readonly<Record<number, Priority>> = { 1: 'low', 2: 'low', 3: 'normal', 4: 'high', 5: 'urgent' };
 
 /** ntfy's priorities: 1-5, or min, low, default, high, urgent (max). */
 export function ntfyPriority(value: string | undefined): number {
   if (value === undefined) return 3;
-  const names: Record<string, number> = { min: 1, low: 2, default: 3, high: 4, urgent: 5, max: 5 };
-  const word = value.trim().toLowerCase();
-  const n = /^[1-5]$/.test(word) ? Number(word) : names[word];
-  if (n === undefined) throw badRequest('Priority must be 1-5 or min, low, default, high, urgent, max.');
-  return n;
+  const level = priorityLevel(value);
+  if (level === null) throw badRequest('Priority must be 1-5 or min, low, default, high, urgent, max.');
+  return level;
 }

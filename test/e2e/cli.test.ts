@@ -3,7 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { connect } from '../../src/lib/client.js';
 import { DaemonProcess, NETSEND_BIN, SENDNETMSG_BIN, run, tempDataDir } from '../helpers/daemon.js';
 
 const USER = process.env.USER ?? 'root';
@@ -131,6 +133,41 @@ describe('netsend CLI against a running daemon', () => {
     const classic = await run(SENDNETMSG_BIN, ['ONLYONE']);
     assert.equal(classic.code, 2);
     assert.match(classic.stderr, /usage: sendnetmsg .*srcName dstName message/);
+  });
+
+  test('--priority takes ntfy\'s numbers and words too (5, max, min, default), as the HTTP endpoint does', async () => {
+    for (const [given, stored] of [['5', 'urgent'], ['max', 'urgent'], ['min', 'low'], ['default', 'normal'], ['4', 'high'], ['low', 'low']] as const) {
+      const sent = await daemon.cli(['send', 'ALICE', `priority ${given}`, '--priority', given, '--json']);
+      assert.equal(sent.code, 0, sent.stderr);
+      const last = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout) as { text: string; priority: string };
+      assert.deepEqual([last.text, last.priority], [`priority ${given}`, stored]);
+    }
+    const wrong = await daemon.cli(['send', 'ALICE', 'x', '--priority', '6']);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--priority takes low, normal, high, urgent, or as ntfy: 1-5, min, default, max/);
+  });
+
+  test('a blank message is refused with a clear error; nothing pops up', async () => {
+    const before = (await daemon.cli(['inbox', '--json'])).stdout;
+    for (const [args, input] of [[['send', 'ALICE', ''], undefined], [['send', 'ALICE', '   '], undefined], [['send', 'ALICE'], '']] as const) {
+      const refused = await daemon.cli([...args], input === undefined ? {} : { input });
+      assert.equal(refused.code, 1, JSON.stringify(args));
+      assert.equal(refused.stderr.split('\n')[0], 'The parameter is incorrect. (ERROR_INVALID_PARAMETER 87)');
+      assert.match(refused.stderr, /The message is empty \(or only spaces\): there is nothing to send/);
+    }
+    assert.equal((await daemon.cli(['inbox', '--json'])).stdout, before);
+  });
+
+  test('netsend --version prints the version; a reader that goes away (inbox | head) ends the command quietly', async () => {
+    const version = await daemon.cli(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^netsend \d+\.\d+\.\d+\n$/);
+    const client = await connect({ dataDir: daemon.dataDir });
+    for (let i = 0; i < 300; i++) await client.send({ to: 'ALICE', text: `line ${i} ${'x'.repeat(200)}` });
+    await client.close();
+    const piped = spawnSync('bash', ['-c', `"${process.execPath}" "${NETSEND_BIN}" inbox --data-dir "${daemon.dataDir}" | head -1 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    assert.equal(piped.stderr, '', 'no stack trace');
+    assert.equal(piped.stdout.trim(), '0', 'exit status 0');
   });
 
   test('a second daemon on the same data dir refuses to start', async () => {

@@ -64,7 +64,7 @@ describe('local callers who are not administrators', { skip: root && setpriv ? f
     assert.ok((await daemon.cli(['inbox', '--json'])).stdout.includes('for root only'), 'an administrator sees all');
     const notTheirs = await asNobody(['ack', String(forRoot.id)]);
     assert.equal(notTheirs.code, 1);
-    assert.match(notTheirs.stderr, /NERR_NameNotFound 2273/);
+    assert.match(notTheirs.stderr, /ERROR_NOT_FOUND 1168/);
     assert.equal(JSON.parse((await daemon.cli(['receipt', String(forRoot.id), '--json'])).stdout).state, 'stored', 'not acknowledged by someone else');
     assert.equal((await asNobody(['ack', String(forNobody.id)])).code, 0);
   });

@@ -54,7 +54,8 @@ describe('send --wait and netsend ack', () => {
     assert.equal((await daemon.cli(['ack', 'twelve'])).code, 2);
     const missing = await daemon.cli(['ack', '99999']);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /NERR_NameNotFound 2273/);
+    assert.equal(missing.stderr.split('\n')[0], 'Element not found. (ERROR_NOT_FOUND 1168)', 'a missing message has its own status, not the alias one');
+    assert.match(missing.stderr, /No message 99999 for you is here/);
   });
 });
 

@@ -138,7 +138,7 @@ describe('remote calls over the secure channel', () => {
     assert.equal((await remote(['receipt', String(id)], as('ops'))).code, 0);
     const other = await remote(['receipt', String(id)], as('ops2'));
     assert.equal(other.code, 1);
-    assert.match(other.stderr, /NERR_NameNotFound 2273/);
+    assert.match(other.stderr, /ERROR_NOT_FOUND 1168/);
   });
 
   test('setting who may message an alias is for administrators when remote: Server Operators are refused', async () => {

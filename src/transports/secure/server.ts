@@ -327,7 +327,7 @@ export class SecureServer {
     if (receipts === undefined || typeof id !== 'number' || !Number.isSafeInteger(id)) throw new NetApiError('ERROR_INVALID_PARAMETER', 'A receipt needs a message id.');
     const message = await receipts.message(id);
     if (message === null || message.via !== 'netsend' || parseSenderHost(message.senderHost)?.fingerprint !== fingerprint) {
-      throw new NetApiError('NERR_NameNotFound', `No message ${id} from this host is here.`);
+      throw new NetApiError('ERROR_NOT_FOUND', `No message ${id} from this host is here.`);
     }
     return receipts.local(id);
   }

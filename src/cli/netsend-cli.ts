@@ -4,6 +4,7 @@ import { resolveDataDir } from '../config/paths.js';
 import { SETTINGS, flagName, type SettingName } from '../config/settings.js';
 import { ConfSyntaxError } from '../config/smbconf.js';
 import { Daemon } from '../daemon/daemon.js';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -339,14 +340,17 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io);
   const limit = values.limit === undefined ? Infinity : Number(values.limit);
   if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit > 0))) throw new UsageError('--limit takes a whole number');
-  const show = (message: MessageJson) => {
-    if (values.json) io.stdout.write(`${JSON.stringify(message)}\n`);
-    else io.stdout.write(`${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`);
+  /** Writes one message, waiting while the reader is behind, so output never piles up in memory. */
+  const show = async (message: MessageJson) => {
+    const line = values.json
+      ? `${JSON.stringify(message)}\n`
+      : `${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`;
+    if (!io.stdout.write(line)) await once(io.stdout, 'drain');
   };
   return withClient(values, io, async (client) => {
     // --limit N: the newest N, read newest first from the index, whatever the inbox's size
     if (limit <= MAX_INBOX_PAGE) {
-      for (const message of await client.inbox.latest(limit)) show(message);
+      for (const message of await client.inbox.latest(limit)) await show(message);
       return;
     }
     // the whole inbox (or more than a page of it): page by page, each printed as it comes, so
@@ -355,11 +359,11 @@ async function inbox(args: string[], io: CliIo): Promise<number> {
     for (let afterId = 0; ; ) {
       const page = await client.inbox.list({ afterId, limit: MAX_INBOX_PAGE });
       if (page.length === 0) break;
-      if (limit === Infinity) page.forEach(show);
+      if (limit === Infinity) for (const message of page) await show(message);
       else kept = kept.concat(page).slice(-limit);
       afterId = (page.at(-1) as MessageJson).id;
     }
-    kept.forEach(show);
+    for (const message of kept) await show(message);
   });
 }
 

@@ -72,6 +72,7 @@ const ACTION: Readonly<Record<string, Action>> = {
   'names.policy': 'names.read',
   'names.setPolicy': 'names.add',
   'inbox.list': 'inbox.read',
+  'inbox.latest': 'inbox.read',
   status: 'names.read',
   resolve: 'names.read',
   'users.list': 'administer',
@@ -174,11 +175,15 @@ async function run(services: ControlServices, op: string, request: Record<string
       return services.aliasPolicies.get(alias.name);
     }
     case 'inbox.list': {
-      const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
-      // `newest`: the last `limit` messages (inbox --limit), read newest first from the index
-      if (request.newest === true) return (await messenger.latest(limit, readableBy(services, principal))).map(messageToJson);
       const afterId = wholeNumber(request.afterId, 0, 'afterId');
+      const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
       return (await messenger.inbox(afterId, limit, readableBy(services, principal))).map(messageToJson);
+    }
+    case 'inbox.latest': {
+      // the last `limit` messages (inbox --limit), read newest first: a daemon too old for this op
+      // answers "not supported" rather than the oldest messages
+      const limit = Math.min(wholeNumber(request.limit, MAX_INBOX_PAGE, 'limit'), MAX_INBOX_PAGE);
+      return (await messenger.latest(limit, readableBy(services, principal))).map(messageToJson);
     }
     case 'status':
       return { computerName: messenger.computerName, ...services.info, aliases: messenger.listNames().length, role: services.access.role };

@@ -26,7 +26,8 @@ export type Request =
   | { id: number; op: 'names.add'; name: string }
   | { id: number; op: 'names.delete'; name: string }
   | { id: number; op: 'names.get'; name: string }
-  | { id: number; op: 'inbox.list'; afterId?: number; limit?: number; newest?: boolean }
+  | { id: number; op: 'inbox.list'; afterId?: number; limit?: number }
+  | { id: number; op: 'inbox.latest'; limit?: number }
   | { id: number; op: 'names.policy'; name: string }
   | { id: number; op: 'names.setPolicy'; name: string; policy: { legacy?: string; allow?: string[]; deny?: string[] } | null }
   | { id: number; op: 'resolve'; name: string }

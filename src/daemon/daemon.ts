@@ -25,7 +25,7 @@ import { SmbServer } from '../transports/smb/server.js';
 import { SMB_LIMITS } from '../transports/smb/limits.js';
 import { AliasGate, ConnectionGate } from '../security/front-door.js';
 import { LogonGate } from '../security/logon-gate.js';
-import { lookupAccount } from '../os/local-users.js';
+import { findAccount } from '../os/local-users.js';
 import { wireName } from '../transports/legacy-text.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { MailslotService } from '../transports/mailslot/service.js';
@@ -315,7 +315,7 @@ export class Daemon {
         logonGate: new LogonGate({ accounts: security.accounts, audit: security.audit }),
         aliasGate: new AliasGate({
           loginNames: () => security.localUsers.names(),
-          lookup: lookupAccount,
+          lookup: findAccount,
           canonical: (login) => (aliasProblem(login, config.dosCharset) === null ? oemUpperCase(login, config.dosCharset) : null),
           addedBy: (uid) => aliases.list().filter((alias) => aliases.ownerOf(alias.name) === uid).length,
           audit: security.audit,

@@ -123,7 +123,7 @@ export class Client {
     list: (options: { afterId?: number; limit?: number } = {}): Promise<MessageJson[]> =>
       this.#call('inbox.list', options) as Promise<MessageJson[]>,
     /** The newest `limit` messages (at most 1,000), oldest first. */
-    latest: (limit: number): Promise<MessageJson[]> => this.#call('inbox.list', { newest: true, limit }) as Promise<MessageJson[]>,
+    latest: (limit: number): Promise<MessageJson[]> => this.#call('inbox.latest', { limit }) as Promise<MessageJson[]>,
   };
 
   /** @internal use {@link connect} */

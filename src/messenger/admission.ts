@@ -28,6 +28,8 @@ export interface Knock {
   readonly localAdministrator: boolean;
   /** The recipient alias, or the name a send goes to. */
   readonly to: string;
+  /** Whether `to` is an alias of this host: only those have a budget of their own. */
+  readonly toLocalAlias: boolean;
   /** UTF-16 bytes of the text, the unit of "max message size". */
   readonly bytes: number;
 }

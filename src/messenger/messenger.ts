@@ -211,10 +211,10 @@ export class Messenger {
         ...(caller.name ? { senderUser: caller.name } : {}),
         priority,
         expiresAt: this.#now() + ttl * 1000,
-      }, knock ? callerKnock(caller, to, bytes) : null);
+      }, knock ? callerKnock(caller, to, bytes, true) : null);
       return { delivered: 'local', id: stored.id };
     }
-    if (knock) this.#gate(callerKnock(caller, to, bytes));
+    if (knock) this.#gate(callerKnock(caller, to, bytes, false));
     if (this.#remote === undefined) {
       throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
     }
@@ -237,7 +237,7 @@ export class Messenger {
     }
     const workgroup = request.domain === undefined || request.domain === null ? this.#workgroup : normalizeAlias(request.domain, 'domain', this.#charset);
     if (this.#broadcaster === undefined || workgroup === undefined) throw broadcastsOff();
-    this.#gate(callerKnock(caller, workgroup, text.length * 2));
+    this.#gate(callerKnock(caller, workgroup, text.length * 2, false));
     const report = await this.#broadcaster.broadcast({ from, to: workgroup, text }, { workgroup });
     // The sender's own host is part of the workgroup too, as on Windows.
     if (workgroup === this.#workgroup) {
@@ -255,7 +255,7 @@ export class Messenger {
     for (const { name, address } of this.#sessionUsers()) if (aliasProblem(name, this.#charset) === null) users.set(name, address);
     if (users.size === 0) throw new NetApiError('NERR_NameNotFound', 'No user has a session on this server.');
     // one knock for the whole call; the sends below are its parts
-    this.#gate(callerKnock(caller, '/USERS', typeof request.text === 'string' ? request.text.length * 2 : 0));
+    this.#gate(callerKnock(caller, '/USERS', typeof request.text === 'string' ? request.text.length * 2 : 0, false));
     const outcomes = await Promise.allSettled([...users].map(([to, host]) => this.#send({ to, from: request.from, text: request.text, host }, caller, false)));
     const reached = outcomes.filter((o) => o.status === 'fulfilled').length;
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -268,7 +268,7 @@ export class Messenger {
    * shown like any message, with the workgroup as recipient.
    */
   async receiveBroadcast(message: IncomingMessage): Promise<StoredMessage> {
-    this.#gate(networkKnock(message, message.to));
+    this.#gate(networkKnock(message, message.to, true));
     return this.#applyRulesAndStore(message, message.to);
   }
 
@@ -279,7 +279,7 @@ export class Messenger {
    * @throws NetApiError NERR_NameNotFound when `to` is not an alias here; the front door's refusals
    */
   receive(message: IncomingMessage, options: { beforeStore?: () => Promise<void> } = {}): Promise<StoredMessage> {
-    return this.#accept(message, networkKnock(message, message.to), options.beforeStore);
+    return this.#accept(message, networkKnock(message, message.to, true), options.beforeStore);
   }
 
   /**
@@ -340,7 +340,7 @@ export class Messenger {
 }
 
 /** A caller's message (control socket, web, ntfy, a remote call) at the front door. */
-function callerKnock(caller: Caller, to: string, bytes: number): Knock {
+function callerKnock(caller: Caller, to: string, bytes: number, toLocalAlias: boolean): Knock {
   const over = caller.over ?? 'local';
   return {
     over,
@@ -350,12 +350,13 @@ function callerKnock(caller: Caller, to: string, bytes: number): Knock {
     hostKey: null,
     localAdministrator: over === 'local' && caller.localAdministrator === true,
     to,
+    toLocalAlias,
     bytes,
   };
 }
 
 /** A message from the network at the front door: its transport, its address, its verified host. */
-function networkKnock(message: IncomingMessage, to: string): Knock {
+function networkKnock(message: IncomingMessage, to: string, toLocalAlias: boolean): Knock {
   const over: Transport = message.via === 'local' ? 'local' : message.via;
   return {
     over,
@@ -365,6 +366,7 @@ function networkKnock(message: IncomingMessage, to: string): Knock {
     hostKey: parseSenderHost(message.senderHost)?.fingerprint || null,
     localAdministrator: false,
     to,
+    toLocalAlias,
     bytes: message.text.length * 2,
   };
 }

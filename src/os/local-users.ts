@@ -77,3 +77,21 @@ export function lookupAccount(name: string): Promise<Account | null> {
   lookups.set(name, lookup);
   return lookup;
 }
+
+/**
+ * Whether the name service knows an account by this login name, for rules that must fail closed:
+ * the account, null when getent says there is none (exit 2), undefined when it cannot tell (no
+ * getent, a directory that does not answer in time).
+ */
+export function findAccount(name: string): Promise<Account | null | undefined> {
+  return new Promise((resolve) => {
+    execFile('getent', ['passwd', '--', name], { timeout: 2000 }, (error, stdout) => {
+      if (error !== null) {
+        resolve((error as { code?: unknown }).code === 2 ? null : undefined);
+        return;
+      }
+      const [user, , uid, gid] = stdout.split('\n')[0]?.split(':') ?? [];
+      resolve(user !== undefined && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '') ? { name: user, uid: Number(uid), gid: Number(gid) } : undefined);
+    });
+  });
+}

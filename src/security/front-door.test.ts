@@ -17,6 +17,7 @@ function knock(over: Transport, overrides: Partial<Knock> = {}): Knock {
     hostKey: over === 'netsend' ? 'SHA256:abc' : null,
     localAdministrator: false,
     to: 'ALICE',
+    toLocalAlias: true,
     bytes: 10,
     ...overrides,
   };
@@ -57,18 +58,19 @@ test('a flood from 500 addresses, each at exactly its own rate, does not crowd o
   let legit = 0;
   let flood = 0;
   let tries = 0;
-  // 1,000 s: each flooder sends 5 a second (its own rate: its bucket never runs dry), the slow sender one every 10 s
-  for (let tick = 0; tick < 5000; tick++) {
+  // 1,200 s: each flooder sends 5 a second (its own rate: its bucket never runs dry), the slow
+  // sender one every 12 s (the alias's fair share is 50/s over 501 senders: one every 10 s)
+  for (let tick = 0; tick < 6000; tick++) {
     now = tick * 200;
     for (let source = 0; source < 500; source++) {
       tries++;
       if (gate.admit(knock('smb', { address: `10.1.${source >> 8}.${source & 255}` })) === null) flood++;
     }
-    if (tick % 50 === 0 && gate.admit(knock('smb', { address: '10.2.0.1' })) === null) legit++;
+    if (tick % 60 === 0 && gate.admit(knock('smb', { address: '10.2.0.1' })) === null) legit++;
   }
   assert.equal(legit, 100);
   // the shared caps hold: the alias's 50/s (lower than the global 500/s), its burst and the reserve
-  assert.ok(flood <= 50 * 1000 + 200 + 2500, `${flood} of ${tries} flood messages admitted`);
+  assert.ok(flood <= 50 * 1200 + 200 + 2500, `${flood} of ${tries} flood messages admitted`);
 });
 
 test('a sender as fast as each flooder shares the cap with them: no better, no worse', () => {
@@ -94,4 +96,18 @@ test('one alias has its own cap from all sources together; a source within its f
   const again = [gate.admit(knock('smb', { address: '10.3.1.1' })), gate.admit(knock('smb', { address: '10.3.1.1' }))];
   assert.equal(again[1]?.reason, 'ALICE receives too many messages now; try again later', 'past its share (two at once), it is refused');
   assert.equal(gate.admit(knock('smb', { address: '10.3.1.1', to: 'BOB' })), null, 'another alias is not affected');
+});
+
+test('anonymous IPv6 senders are known by their /64: fresh addresses on one link are one sender', () => {
+  const gate = new MessageGate(LIMITS, { now: () => 0 });
+  const outcomes = Array.from({ length: 40 }, (_, i) => gate.admit(knock('smb', { address: `2001:db8:0:1::${(i + 1).toString(16)}` })));
+  assert.equal(outcomes.filter((o) => o === null).length, 20, 'one budget for the whole /64');
+  assert.match(outcomes.at(-1)?.reason ?? '', /sends too fast/);
+  assert.equal(gate.admit(knock('smb', { address: '2001:db8:0:2::1' })), null, 'another /64 is another sender');
+});
+
+test('a send to a name that is not an alias here meets the sender\'s budget, and no alias budget is kept for it', () => {
+  const gate = new MessageGate(LIMITS, { now: () => 0 });
+  const outcomes = Array.from({ length: 30 }, (_, i) => gate.admit(knock('web', { to: `REMOTE${i}`, toLocalAlias: false })));
+  assert.equal(outcomes.filter((o) => o === null).length, 20);
 });

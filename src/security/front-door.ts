@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { RateLimiter } from '../policy/rate-limit.js';
 import { sourceAddress } from '../messenger/address.js';
 import type { Knock, Refusal } from '../messenger/admission.js';
@@ -18,10 +19,17 @@ export interface MessageLimits {
 export const ALIAS_FACTOR = 10;
 /** Sources count as active for this long after their last message (two windows of it, rotating). */
 export const ACTIVE_WINDOW_MS = 5000;
-/** A source's fair-share bucket holds this many messages: a light sender's few in a row pass. */
+/**
+ * A sender's fair-share bucket holds up to two messages (a slow sender's jitter), and a new one
+ * starts with one: an attacker's fresh addresses get no more than a sender already known.
+ */
 const FAIR_BURST = 2;
-/** Most sources (or aliases) tracked at once; the least recently seen are forgotten past it. */
-const MAX_TRACKED = 10_000;
+const FAIR_START = 1;
+/** Senders tracked at once by the global budget, and by each alias's; the least recently seen are forgotten past it. */
+const MAX_SENDERS = 10_000;
+const MAX_SENDERS_PER_ALIAS = 1000;
+/** Aliases with a budget of their own at once (aliases of this host only; the least recently used go first). */
+const MAX_ALIAS_BUDGETS = 256;
 
 /**
  * The message side of netsend's one front door: the rate limits every transport's messages pass,
@@ -49,7 +57,7 @@ export class MessageGate {
     // Each reserve holds one message from each of as many new senders as the global burst.
     const reserve = limits.globalRate * 5;
     this.#aliasBudget = { rate: limits.sourceRate * factor, burst: limits.sourceBurst * factor, reserve };
-    this.#global = new SharedBudget({ rate: limits.globalRate, burst: limits.globalRate * 5, reserve }, this.#now);
+    this.#global = new SharedBudget({ rate: limits.globalRate, burst: limits.globalRate * 5, reserve }, this.#now, MAX_SENDERS);
     this.#audit = options.audit;
   }
 
@@ -79,27 +87,45 @@ export class MessageGate {
         : knock.uid !== null
           ? [this.#perAccount, `uid ${knock.uid}`, `uid ${knock.uid}`]
           : knock.address !== null
-            ? [this.#perAddress, `address ${sourceAddress(knock.address)}`, knock.address]
+            ? [this.#perAddress, `address ${senderPrefix(sourceAddress(knock.address))}`, knock.address]
             : [this.#perAccount, 'unknown local caller', 'a local caller the kernel did not name'];
     const own: Array<[RateLimiter, string, string]> = [[limiter, key, who]];
     if (knock.hostKey !== null) own.push([this.#perHost, knock.hostKey, 'this host']);
     for (const [bucket, name, sender] of own) {
       if (!bucket.take(name)) return tooFast(`${sender} sends too fast`);
     }
-    if (!this.#aliasBudgetOf(knock.to).take(key)) return tooFast(`${knock.to} receives too many messages now`);
+    if (knock.toLocalAlias && !this.#aliasBudgetOf(knock.to).take(key)) return tooFast(`${knock.to} receives too many messages now`);
     if (knock.address !== null && !this.#global.take(key)) return tooFast('this host receives too many messages from the network now');
     return null;
   }
 
   #aliasBudgetOf(alias: string): SharedBudget {
-    let budget = this.#perAlias.get(alias);
-    if (budget === undefined) {
-      budget = new SharedBudget(this.#aliasBudget, this.#now);
-      this.#perAlias.set(alias, budget);
-      if (this.#perAlias.size > MAX_TRACKED) this.#perAlias.delete(this.#perAlias.keys().next().value as string);
-    }
+    const budget = this.#perAlias.get(alias) ?? new SharedBudget(this.#aliasBudget, this.#now, MAX_SENDERS_PER_ALIAS);
+    // most recently used last: past the bound the least recently used alias's budget goes
+    this.#perAlias.delete(alias);
+    this.#perAlias.set(alias, budget);
+    if (this.#perAlias.size > MAX_ALIAS_BUDGETS) this.#perAlias.delete(this.#perAlias.keys().next().value as string);
     return budget;
   }
+}
+
+/**
+ * The sender an anonymous address stands for: an IPv4 address, or an IPv6 /64 (one link's
+ * prefix, which a host on it can fill with addresses at will, so it is one sender).
+ */
+function senderPrefix(address: string): string {
+  const bare = (address.split('%')[0] ?? '').toLowerCase();
+  if (isIP(bare) !== 6) return address;
+  return `${expandIpv6(bare.split(':')).slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** The eight groups of an IPv6 address, "::" filled in. */
+function expandIpv6(groups: readonly string[]): string[] {
+  const gap = groups.indexOf('');
+  if (gap < 0) return [...groups];
+  const head = groups.slice(0, gap).filter((g) => g !== '');
+  const tail = groups.slice(gap + 1).filter((g) => g !== '');
+  return [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
 }
 
 const tooFast = (reason: string): Refusal => ({ status: 'NERR_NameInUse', reason: `${reason}; try again later` });
@@ -116,14 +142,17 @@ class SharedBudget {
   readonly #bucket: RateLimiter;
   readonly #rate: number;
   readonly #now: () => number;
-  readonly #active = new ActiveSources(ACTIVE_WINDOW_MS);
+  readonly #active: ActiveSources;
   /** Each sender's fair-share tokens: they refill at the rate over the active senders. */
   readonly #fair = new Map<string, { tokens: number; at: number }>();
+  readonly #maxSenders: number;
 
-  constructor(budget: { rate: number; burst: number; reserve: number }, now: () => number) {
+  constructor(budget: { rate: number; burst: number; reserve: number }, now: () => number, maxSenders: number) {
     this.#bucket = new RateLimiter({ ratePerSecond: budget.rate, burst: budget.burst, reserve: budget.reserve, maxSources: 1, now });
     this.#rate = budget.rate;
     this.#now = now;
+    this.#maxSenders = maxSenders;
+    this.#active = new ActiveSources(ACTIVE_WINDOW_MS, maxSenders);
   }
 
   take(sender: string): boolean {
@@ -134,12 +163,12 @@ class SharedBudget {
   #withinFairShare(sender: string): boolean {
     const now = this.#now();
     const rate = this.#rate / this.#active.count;
-    const bucket = this.#fair.get(sender) ?? { tokens: FAIR_BURST, at: now };
+    const bucket = this.#fair.get(sender) ?? { tokens: FAIR_START, at: now };
     bucket.tokens = Math.min(FAIR_BURST, bucket.tokens + ((now - bucket.at) / 1000) * rate);
     bucket.at = now;
     this.#fair.delete(sender);
     this.#fair.set(sender, bucket);
-    if (this.#fair.size > MAX_TRACKED) this.#fair.delete(this.#fair.keys().next().value as string);
+    if (this.#fair.size > this.#maxSenders) this.#fair.delete(this.#fair.keys().next().value as string);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
@@ -149,12 +178,14 @@ class SharedBudget {
 /** How many senders sent lately: two rotating windows, so counting costs nothing per message. */
 class ActiveSources {
   readonly #windowMs: number;
+  readonly #max: number;
   #current = new Set<string>();
   #previous = new Set<string>();
   #since = -Infinity;
 
-  constructor(windowMs: number) {
+  constructor(windowMs: number, max: number) {
     this.#windowMs = windowMs;
+    this.#max = max;
   }
 
   see(key: string, now: number): void {
@@ -164,7 +195,7 @@ class ActiveSources {
       this.#current = new Set();
       this.#since = now;
     }
-    if (this.#current.size < MAX_TRACKED) this.#current.add(key);
+    if (this.#current.size < this.#max) this.#current.add(key);
   }
 
   get count(): number {
@@ -250,8 +281,8 @@ export interface AliasCaller {
 export interface AliasGateOptions {
   /** The login names of this host's local accounts in /etc/passwd (the ones that may not be lower case). */
   loginNames: () => ReadonlySet<string>;
-  /** An account the name service knows by this login name (getent: LDAP and SSSD accounts too), or null. */
-  lookup: (login: string) => Promise<{ name: string } | null>;
+  /** An account the name service knows by this login name (getent: LDAP and SSSD accounts too); null: none; undefined: it cannot tell now. */
+  lookup: (login: string) => Promise<{ name: string } | null | undefined>;
   /** A name's canonical alias form (the code page's upper case), or null when it cannot be an alias. */
   canonical: (name: string) => string | null;
   /** How many aliases a local uid has added. */
@@ -273,11 +304,12 @@ export class AliasGate {
     this.#options = options;
   }
 
-  /** Whether `alias` (canonical) is the login name of an account of this host, and whose. */
-  async loginOwner(alias: string): Promise<string | null> {
+  /** Whether `alias` (canonical) is the login name of an account of this host, and whose; undefined when that cannot be told now. */
+  async loginOwner(alias: string): Promise<string | null | undefined> {
     for (const login of this.#options.loginNames()) if (this.#options.canonical(login) === alias) return login;
     // accounts from the name service (not in /etc/passwd) are found by the usual lower-case login
     const account = await this.#options.lookup(alias.toLowerCase());
+    if (account === undefined) return undefined;
     return account !== null && this.#options.canonical(account.name) === alias ? account.name : null;
   }
 
@@ -285,6 +317,11 @@ export class AliasGate {
   async problem(caller: AliasCaller, alias: string): Promise<{ status: 'ERROR_ACCESS_DENIED' | 'NERR_TooManyNames'; reason: string } | null> {
     if (caller.administrator) return null;
     const login = await this.loginOwner(alias);
+    if (login === undefined) {
+      // fail closed: the directory that would say whose name it is does not answer
+      this.#audit(caller, alias, 'the name service could not say whether it is a login name', 5);
+      return { status: 'ERROR_ACCESS_DENIED', reason: `Whether ${alias} is someone's login name cannot be checked now (the name service does not answer); try again, or ask an administrator.` };
+    }
     if (login !== null && !(caller.kind === 'local' && caller.name === login)) {
       this.#audit(caller, alias, `${alias} is the login name of the local account ${login}`, 5);
       return { status: 'ERROR_ACCESS_DENIED', reason: `${alias} is the login name of the local account ${login}: only ${login} or an administrator may add it.` };

@@ -95,12 +95,27 @@ test('a password changed while it is being checked is not remembered: the old on
   assert.equal(fake.counts.checks, 2, 'the second logon was checked against the store, not taken from memory');
 });
 
-test('an account\'s failures are forgotten once the longest wait has passed without one', async () => {
+test('an account\'s failures are forgotten one for each quiet longest wait', async () => {
   let now = 0;
   const { accounts } = fakeAccounts();
   const gate = new LogonGate({ accounts, audit: { record: () => {} }, now: () => now });
   for (let i = 0; i < 9; i++) await assert.rejects(gate.logon(wrong, '10.0.0.1:1', 'web'));
-  now += 16 * 60_000;
+  now += 10 * 16 * 60_000; // one failure is forgotten for each quiet 15 minutes
   for (let i = 0; i < 11; i++) await assert.rejects(gate.logon(wrong, `10.0.1.${i}:1`, 'web'), /incorrect/);
   await assert.rejects(gate.logon(right, '10.0.2.1:1', 'web'), /Too many failed logons/, 'a fresh allowance of ten, and the eleventh failure sets the wait');
+});
+
+test('waiting out the longest hold buys no fresh allowance: a patient guesser gets about four passwords an hour checked', async () => {
+  let now = 0;
+  const { accounts } = fakeAccounts();
+  const gate = new LogonGate({ accounts, audit: { record: () => {} }, now: () => now, limits: { addressBurst: 1_000_000 } });
+  let checked = 0;
+  // a simulated day: each minute it is held it tries again; otherwise every second
+  for (let attempt = 0; attempt < 200_000 && now < 24 * 3600_000; attempt++) {
+    const refusal = await gate.logon(wrong, '10.9.0.1:1', 'web').then(() => 'in', (error: Error) => error.message);
+    if (/incorrect/.test(refusal)) checked++;
+    now += /Too many failed logons/.test(refusal) ? 60_000 : 1000;
+  }
+  // 10 free, about 11 while the wait doubles from 1 s to its 15-minute cap, then one per 15 minutes
+  assert.ok(checked <= 10 + 11 + 24 * 4 + 2, `${checked} passwords checked in a day`);
 });

@@ -53,7 +53,7 @@ export class LogonGate {
   readonly #limits: LogonLimits;
   readonly #now: () => number;
   readonly #perAddress: RateLimiter;
-  /** Failed password logons per account (folded name); forgotten a wait's length after the last one. */
+  /** Failed password logons per account (folded name); forgotten one per quiet longest wait. */
   readonly #failures = new Map<string, { count: number; until: number; last: number }>();
   /** Bumped for an account on each change of it: a check that began before a change is not remembered. */
   readonly #generation = new Map<string, number>();
@@ -152,8 +152,10 @@ export class LogonGate {
   #failed(account: string): void {
     const now = this.#now();
     const previous = this.#failures.get(account);
-    // failures older than the longest wait are forgotten: the allowance comes back with time
-    const count = (previous !== undefined && now - previous.last < this.#limits.accountMaxWaitMs ? previous.count : 0) + 1;
+    // failures are forgotten slowly: one for each longest wait that passed quietly after the
+    // last hold ended, so waiting out a hold does not buy a fresh allowance
+    const forgotten = previous === undefined ? 0 : Math.floor(Math.max(0, now - Math.max(previous.until, previous.last)) / this.#limits.accountMaxWaitMs);
+    const count = Math.max(0, (previous?.count ?? 0) - forgotten) + 1;
     const over = count - this.#limits.accountFailures;
     const wait = over <= 0 ? 0 : Math.min(1000 * 2 ** (over - 1), this.#limits.accountMaxWaitMs);
     this.#failures.delete(account);

@@ -56,7 +56,7 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
     return this.#request<StoredMessage[]>((id) => ({ kind: 'list', id, afterId, limit, recipients }));
   }
 
-  /** The newest `limit` messages (only those to `recipients` when given), oldest first: one indexed read, whatever the inbox's size. */
+  /** The newest `limit` messages (only those to `recipients` when given), oldest first: read newest first, without walking the inbox from its start. */
   async latest({ limit, recipients = null }: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
     return (await this.call('findMessages', { beforeId: null, afterId: 0, limit, text: null, recipients })).reverse();
   }

@@ -60,8 +60,9 @@ function strictUtf8(bytes: Uint8Array): string | undefined {
  * mojibake looks like there, and which real UTF-8 text has ("Acme™", "ok👍").
  */
 export function oddity(text: string, reading: 'utf8' | 'oem'): string | undefined {
-  // the first few thousand characters are evidence enough, and bound the work a hostile text costs
-  const chars = Array.from(text.slice(0, ODDITY_SCAN_CHARS));
+  const chars = Array.from(text);
+  // a few thousand non-ASCII characters are evidence enough, and bound the work a hostile text costs
+  let nonAscii = 0;
   let wordScript: string | undefined; // script of the current word's letters so far
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i] as string;
@@ -79,6 +80,7 @@ export function oddity(text: string, reading: 'utf8' | 'oem'): string | undefine
       if (before > '\x7f' && /\p{Ll}/u.test(before) && /\p{Lu}/u.test(c)) return `a capital after a small letter (${before}${c})`;
       continue;
     }
+    if (++nonAscii > ODDITY_SCAN_CHARS) break;
     const after = chars[i + 1] ?? ' ';
     const name = codeName(c);
     if (/[\p{Cc}\ufffd]/u.test(c)) return `control or replacement character ${name}`;
@@ -104,7 +106,7 @@ export function oddity(text: string, reading: 'utf8' | 'oem'): string | undefine
 }
 
 const LETTER = /\p{L}/u;
-/** How much of a text `oddity` reads: a received text can be 32,768 characters, and this runs before the front door. */
+/** How many non-ASCII characters of a text `oddity` judges: a received text can be 32,768 characters, and this runs before the front door. */
 export const ODDITY_SCAN_CHARS = 4096;
 const ASCII_LETTER = /[A-Za-z]/;
 const codeName = (c: string) => `U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;

@@ -4,9 +4,9 @@ import { createServer, connect } from 'node:net';
 import { test } from 'node:test';
 import { TcpListeners } from './tcp-listeners.js';
 
-let created = 0;
-const listeners = (log: string[] = []) =>
-  new TcpListeners({ port: 0, create: () => (created++, createServer((s) => s.write('hi'))), log: (line) => log.push(line), what: 'test' });
+/** A listener set on port 0; `made.count` is how many servers it has made (one per bind attempt). */
+const listeners = (log: string[] = [], made = { count: 0 }) =>
+  new TcpListeners({ port: 0, create: () => (made.count++, createServer((s) => s.write('hi'))), log: (line) => log.push(line), what: 'test' });
 
 test('update opens a server per new address and closes those of addresses gone', async () => {
   const log: string[] = [];
@@ -26,17 +26,18 @@ test('update opens a server per new address and closes those of addresses gone',
 
 test('an address the host does not have yet (EADDRNOTAVAIL, as a tentative IPv6 address) does not fail the start; it is tried again while wanted', async () => {
   const log: string[] = [];
-  const set = listeners(log);
+  const made = { count: 0 };
+  const set = listeners(log, made);
   // 192.0.2.1 (TEST-NET-1) is on no interface here: the kernel says EADDRNOTAVAIL, as for a tentative address
   await set.update(['127.0.0.1', '192.0.2.1'], true);
   assert.equal(set.endpoints.length, 1);
   assert.ok(log.includes('test: 192.0.2.1 is not ready yet (duplicate address detection?); trying again'));
   await new Promise((resolve) => setTimeout(resolve, 1200));
-  const tried = created;
+  const tried = made.count;
   assert.ok(tried >= 3, `bound again while wanted (${tried} servers made)`);
   await set.update(['127.0.0.1']);
   await new Promise((resolve) => setTimeout(resolve, 2500));
-  assert.ok(created <= tried + 1, 'no more tries once the address is no longer wanted');
+  assert.ok(made.count <= tried + 1, 'no more tries once the address is no longer wanted');
   await set.close();
 });
 

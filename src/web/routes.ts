@@ -438,7 +438,9 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     const header = (...names: string[]) => names.map((n) => request.headers[n]).find((v): v is string => typeof v === 'string' && v !== '');
     const title = header('x-title', 'title', 'ti', 't');
     const priority = ntfyPriority(header('x-priority', 'priority', 'prio', 'p'));
-    const body = typeof request.body === 'string' ? request.body.replace(/\r?\n$/, '') : '';
+    const raw = typeof request.body === 'string' ? request.body.replace(/\r?\n$/, '') : '';
+    // blank is empty, as for ntfy: the message is then its word "triggered" (a blank pop-up tells nothing)
+    const body = raw.trim() === '' ? '' : raw;
     // ntfy's text for an empty body; the title, if any, is the first line (messages have no title field)
     const message = body === '' && title === undefined ? 'triggered' : body;
     const text = title === undefined ? message : message === '' ? title : `${title}\n${message}`;

@@ -30,16 +30,27 @@ export class SmbdPeer {
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
-  /** Starts smbd in `ns`; `timeout` ends it after `lifetimeSeconds` if nobody stops it first. */
-  static async start(dir: string, ns: LoopbackNamespace, netbiosName = 'ORACLE', lifetimeSeconds = 120): Promise<SmbdPeer> {
-    await writeSambaConf(dir, `   netbios name = ${netbiosName}\n   workgroup = TESTGRP\n   interfaces = 127.0.0.1\n   disable netbios = yes\n`);
+  /**
+   * Starts smbd in `ns` on `address`:139 (default 127.0.0.1), with extra `[global]` lines
+   * (`dos charset = CP866`); `timeout` ends it after `lifetimeSeconds` if nobody stops it first.
+   */
+  static async start(
+    dir: string,
+    ns: LoopbackNamespace,
+    netbiosName = 'ORACLE',
+    lifetimeSeconds = 120,
+    options: { address?: string; globals?: readonly string[] } = {},
+  ): Promise<SmbdPeer> {
+    const address = options.address ?? '127.0.0.1';
+    const globals = (options.globals ?? []).map((line) => `   ${line}\n`).join('');
+    await writeSambaConf(dir, `   netbios name = ${netbiosName}\n   workgroup = TESTGRP\n   interfaces = ${address}/8\n   disable netbios = yes\n${globals}`);
     const child = spawn(
       ns.prefix[0] as string,
       [...ns.prefix.slice(1), 'timeout', '-k', '5', String(lifetimeSeconds), 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
       { stdio: ['ignore', 'ignore', 'ignore'] },
     );
     const peer = new SmbdPeer(dir, child);
-    await waitUntil(() => ns.listening('127.0.0.1', 139), 15_000, 'smbd to listen on 127.0.0.1:139');
+    await waitUntil(() => ns.listening(address, 139), 15_000, `smbd to listen on ${address}:139`);
     return peer;
   }
 

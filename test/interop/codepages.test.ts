@@ -8,13 +8,12 @@
  * 127.0.0.N:139, a netsend per code page on its own port, and smbclient with private state dirs.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess, runCommand, tempDataDir } from '../helpers/daemon.js';
-import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../helpers/netns.js';
-import { clientStateLines, sambaUnavailable } from '../helpers/samba.js';
+import { LoopbackNamespace, netnsUnavailable } from '../helpers/netns.js';
+import { SmbdPeer, clientStateLines, sambaUnavailable } from '../helpers/samba.js';
 
 const skip = netnsUnavailable() ?? sambaUnavailable();
 
@@ -50,58 +49,11 @@ const CORPUS: Record<string, { address: string; port: number; texts: string[] }>
   },
 };
 
-/** smbd for one code page on `address`:139, writing each message to `inbox/` (as test/helpers/samba.ts). */
-async function startSmbd(dir: string, ns: LoopbackNamespace, address: string, charset: string): Promise<{ inbox: string; stop: () => Promise<void> }> {
-  for (const sub of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'binddns', 'logs', 'inbox']) await mkdir(join(dir, sub), { recursive: true });
-  // The message command runs as the guest account (nobody): it must reach and write the inbox.
-  await chmod(dirname(dir), 0o755);
-  await chmod(dir, 0o755);
-  await chmod(join(dir, 'inbox'), 0o1777);
-  const inbox = join(dir, 'inbox');
-  await writeFile(
-    join(dir, 'smb.conf'),
-    `[global]
-   netbios name = ORACLE
-   workgroup = TESTGRP
-   interfaces = ${address}/8
-   bind interfaces only = yes
-   disable netbios = yes
-   dos charset = ${charset}
-   unix charset = UTF-8
-   server role = standalone server
-   smb ports = 139
-   server min protocol = NT1
-   message command = /bin/sh -c 'f=${inbox}/msg-%f-$$; cat %s > $f.tmp && mv $f.tmp $f.txt; rm -f %s' &
-   load printers = no
-   printing = bsd
-   printcap name = /dev/null
-   disable spoolss = yes
-   map to guest = bad user
-${['private dir', 'lock directory', 'state directory', 'cache directory', 'pid directory', 'ncalrpc dir', 'binddns dir'].map((key) => `   ${key} = ${dir}/${key.split(' ')[0]}\n`).join('')}   log file = ${dir}/logs/log.%m
-`,
-  );
-  const child: ChildProcess = spawn(
-    ns.prefix[0] as string,
-    [...ns.prefix.slice(1), 'timeout', '-k', '5', '90', 'smbd', '-F', '--no-process-group', '--debug-stdout', '-d', '1', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')],
-    { stdio: ['ignore', 'ignore', 'ignore'] },
-  );
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await waitUntil(() => ns.listening(address, 139), 15_000, `smbd (${charset}) to listen on ${address}:139`);
-  return {
-    inbox,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 describe('smbclient -M in five code pages: netsend stores what smbd stores', { skip: skip ?? false, timeout: 60_000 }, () => {
   let ns: LoopbackNamespace;
   let cleanup: () => Promise<void>;
-  const peers = new Map<string, { conf: string; smbd: Awaited<ReturnType<typeof startSmbd>>; netsend: DaemonProcess }>();
+  const peers = new Map<string, { conf: string; smbd: SmbdPeer; netsend: DaemonProcess }>();
   const stops: Array<() => Promise<unknown>> = [];
   let sent = 0;
 
@@ -119,8 +71,8 @@ describe('smbclient -M in five code pages: netsend stores what smbd stores', { s
           conf,
           `[global]\n   name resolve order = lmhosts host\n   netbios name = SENDERHOST\n   workgroup = TESTGRP\n   dos charset = ${charset}\n   unix charset = UTF-8\n   log level = 1\n${clientStateLines(join(dir, 'client-state'))}`,
         );
-        const smbd = await startSmbd(join(dir, 'samba'), ns, address, charset);
-        stops.push(smbd.stop);
+        const smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'ORACLE', 90, { address, globals: [`dos charset = ${charset}`, 'unix charset = UTF-8'] });
+        stops.push(() => smbd.stop());
         const netsend = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', String(port), '--dos-charset', charset, '--terminal', 'no', '--source-message-burst', '1000'], {
           prefix: ns.prefix,
           timeoutMs: 20_000,

@@ -17,6 +17,7 @@ import { AuditLog, type AuditEntry } from '../../security/audit.js';
 import { keyFingerprint, selfSignedCertificate } from '../../security/certificate.js';
 import { loadHostIdentity, signMessage, type HostIdentity } from '../../security/host-identity.js';
 import { KnownHosts } from '../../security/known-hosts.js';
+import { NetApiError } from '../../messenger/errors.js';
 import type { SecureTrust } from './client.js';
 import { MAX_ANONYMOUS_LINE_BYTES, authenticatedLineBytes, type SecureLimits } from './protocol.js';
 import { SecureSender } from './sender.js';
@@ -34,6 +35,8 @@ interface Harness {
   logs: string[];
   accounts: Accounts;
   knownHosts: KnownHosts;
+  /** Set `on` and the messenger refuses every message at its front door (as a flood is refused). */
+  refuse: { on: boolean };
   close: () => Promise<void>;
 }
 
@@ -63,6 +66,7 @@ async function startServer(options: { trust?: SecureTrust; caPem?: string; ident
   };
   const accounts = new Accounts(store as never);
   const received: Record<string, unknown>[] = [];
+  const refuse = { on: false };
   let nextId = 1;
   const services = {
     messenger: {
@@ -70,6 +74,8 @@ async function startServer(options: { trust?: SecureTrust; caPem?: string; ident
       charset: 'CP850',
       maxMessageBytes: MAX_MESSAGE_BYTES,
       receive: async (m: Record<string, unknown>, options?: { beforeStore?: () => Promise<void> }) => {
+        // the door comes first, as in the Messenger: a refused message never reaches beforeStore
+        if (refuse.on) throw new NetApiError('NERR_NameInUse', 'this host sends too fast; try again later');
         await options?.beforeStore?.();
         received.push(m);
         return { ...m, id: nextId++ };
@@ -99,7 +105,7 @@ async function startServer(options: { trust?: SecureTrust; caPem?: string; ident
   });
   await server.listen();
   const port = Number(server.endpoints[0]?.split(':').pop());
-  return { server, port, dir, audit, received, logs, accounts, knownHosts, close: async () => (await server.close(), await rm(dir, { recursive: true, force: true })) };
+  return { server, port, dir, audit, received, logs, accounts, knownHosts, refuse, close: async () => (await server.close(), await rm(dir, { recursive: true, force: true })) };
 }
 
 interface Cert {
@@ -256,6 +262,30 @@ describe('the sending host, checked against known-hosts', () => {
       assert.deepEqual(await h.knownHosts.lookup('HOSTB'), [hostb.fingerprint]);
       assert.equal(h.received[0]?.senderHost, `HOSTB ${hostb.fingerprint}`);
       assert.ok(h.logs.some((l) => l.includes(`pinned the host key of HOSTB: ${hostb.fingerprint}`)));
+      p.socket.destroy();
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('tofu: a new host whose message the front door refuses is not pinned: a flood of fresh keys writes nothing to known-hosts', async () => {
+    const h = await startServer({ trust: 'tofu' });
+    try {
+      h.refuse.on = true;
+      for (const name of ['FLOOD1', 'FLOOD2', 'FLOOD3']) {
+        const cert = throwawayCert(name);
+        const p = await peer(h.port, { cert });
+        p.send(delivery(cert, name));
+        assert.equal((await p.answer(1))?.status, 2283);
+        assert.deepEqual(await h.knownHosts.lookup(name), [], `${name} is not pinned`);
+        p.socket.destroy();
+      }
+      h.refuse.on = false;
+      const cert = throwawayCert('FLOOD1');
+      const p = await peer(h.port, { cert });
+      p.send(delivery(cert, 'FLOOD1'));
+      assert.equal((await p.answer(1))?.ok, true, 'once admitted, a new host is pinned as before');
+      assert.deepEqual(await h.knownHosts.lookup('FLOOD1'), [cert.fingerprint]);
       p.socket.destroy();
     } finally {
       await h.close();

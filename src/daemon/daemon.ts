@@ -22,8 +22,7 @@ import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { RateLimiter } from '../policy/rate-limit.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { SmbServer } from '../transports/smb/server.js';
-import { SMB_LIMITS } from '../transports/smb/limits.js';
-import { AliasGate, ConnectionGate } from '../security/front-door.js';
+import { AliasGate } from '../security/front-door.js';
 import { LogonGate } from '../security/logon-gate.js';
 import { findAccount } from '../os/local-users.js';
 import { wireName } from '../transports/legacy-text.js';
@@ -532,7 +531,7 @@ async function startNameService(config: Config, addresses: readonly BindAddress[
       for (const s of services) s.stop();
       throw error;
     }
-    log(`answering NetBIOS name queries on ${service.endpoints.join(', ') || `UDP ${config.nbtPort.join(", ")}, once an IPv4 address of "interfaces" is up`}`);
+    log(`answering NetBIOS name queries on ${endpointsOr(service.endpoints, config.nbtPort.join(', '), 'IPv4 ')}`);
   }
   return services;
 }
@@ -556,7 +555,7 @@ async function startMailslots(config: Config, addresses: readonly BindAddress[],
     });
     try {
       await service.start();
-      log(`receiving broadcast messages on ${service.endpoints.join(', ') || `port ${port}, once an IPv4 address of "interfaces" is up`}`);
+      log(`receiving broadcast messages on ${endpointsOr(service.endpoints, port, 'IPv4 ')}`);
       services.push(service);
     } catch (error) {
       if (skippable(error, config.sources.dgramPort)) {
@@ -583,12 +582,12 @@ async function startSmbListeners(config: Config, addresses: readonly BindAddress
       messenger: { isAlias: (name) => messenger.aliases.find(name) !== undefined, receive: (m) => messenger.receive(m) },
       charset: config.dosCharset,
       maxMessageBytes: config.maxMessageSize,
-      connections: new ConnectionGate('SMB', { total: SMB_LIMITS.maxSessions, perAddress: SMB_LIMITS.maxSessionsPerAddress }, security.audit),
+      audit: security.audit,
       log,
     });
     try {
       await server.listen();
-      log(`receiving SMB messages on ${server.endpoints.join(', ') || `port ${port}, once an address of "interfaces" is up`}`);
+      log(`receiving SMB messages on ${endpointsOr(server.endpoints, port)}`);
       servers.push(server);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -627,7 +626,7 @@ async function startSecureListeners(
     });
     try {
       await server.listen();
-      log(`secure channel (TLS 1.3) on ${server.endpoints.join(', ') || `port ${port}, once an address of "interfaces" is up`}`);
+      log(`secure channel (TLS 1.3) on ${endpointsOr(server.endpoints, port)}`);
       servers.push(server);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -640,6 +639,11 @@ async function startSecureListeners(
     }
   }
   return servers;
+}
+
+/** A listener's endpoints for the start-up log, or what it waits for while `interfaces` has no address yet. */
+function endpointsOr(endpoints: readonly string[], port: number | string, family = ''): string {
+  return endpoints.length > 0 ? endpoints.join(', ') : `port ${port}, once an ${family}address of "interfaces" is up`;
 }
 
 /**

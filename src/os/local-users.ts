@@ -53,22 +53,30 @@ export interface Account {
 }
 
 /** Accounts by name, as getent finds them: NSS, so LDAP and SSSD accounts too, not only /etc/passwd. */
-const accounts = new Map<string, { account: Account | null; at: number }>();
+const accounts = new Map<string, { account: Account | null | undefined; at: number }>();
 /** Lookups under way: a sweep offering many messages for one name runs one getent, not one each. */
-const lookups = new Map<string, Promise<Account | null>>();
+const lookups = new Map<string, Promise<Account | null | undefined>>();
 const ACCOUNT_TTL_MS = 60_000;
 const MAX_ACCOUNTS = 256;
 
-export function lookupAccount(name: string): Promise<Account | null> {
+/**
+ * The account the name service knows by this login name: null when getent says there is none
+ * (exit 2), undefined when it cannot tell (no getent, a directory that does not answer in time),
+ * for rules that must fail closed. Answers are kept for a minute.
+ */
+export function findAccount(name: string): Promise<Account | null | undefined> {
   const cached = accounts.get(name);
   if (cached !== undefined && Date.now() - cached.at < ACCOUNT_TTL_MS) return Promise.resolve(cached.account);
   const underWay = lookups.get(name);
   if (underWay !== undefined) return underWay;
-  const lookup = new Promise<Account | null>((resolve) => {
+  const lookup = new Promise<Account | null | undefined>((resolve) => {
     execFile('getent', ['passwd', '--', name], { timeout: 2000 }, (error, stdout) => {
-      const fields = error ? [] : stdout.split('\n')[0]?.split(':') ?? [];
-      const [user, , uid, gid] = fields;
-      const account = user !== undefined && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '') ? { name: user, uid: Number(uid), gid: Number(gid) } : null;
+      let account: Account | null | undefined;
+      if (error !== null) account = (error as { code?: unknown }).code === 2 ? null : undefined;
+      else {
+        const [user, , uid, gid] = stdout.split('\n')[0]?.split(':') ?? [];
+        account = user !== undefined && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '') ? { name: user, uid: Number(uid), gid: Number(gid) } : undefined;
+      }
       if (accounts.size >= MAX_ACCOUNTS) accounts.clear();
       accounts.set(name, { account, at: Date.now() });
       resolve(account);
@@ -78,20 +86,7 @@ export function lookupAccount(name: string): Promise<Account | null> {
   return lookup;
 }
 
-/**
- * Whether the name service knows an account by this login name, for rules that must fail closed:
- * the account, null when getent says there is none (exit 2), undefined when it cannot tell (no
- * getent, a directory that does not answer in time).
- */
-export function findAccount(name: string): Promise<Account | null | undefined> {
-  return new Promise((resolve) => {
-    execFile('getent', ['passwd', '--', name], { timeout: 2000 }, (error, stdout) => {
-      if (error !== null) {
-        resolve((error as { code?: unknown }).code === 2 ? null : undefined);
-        return;
-      }
-      const [user, , uid, gid] = stdout.split('\n')[0]?.split(':') ?? [];
-      resolve(user !== undefined && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '') ? { name: user, uid: Number(uid), gid: Number(gid) } : undefined);
-    });
-  });
+/** The account by this login name, or null (none, or the name service cannot tell). */
+export async function lookupAccount(name: string): Promise<Account | null> {
+  return (await findAccount(name)) ?? null;
 }

@@ -33,10 +33,13 @@ export type LogonLimits = { readonly [K in keyof typeof LOGON_LIMITS]: number };
 /** A refused logon: status 5, and whether the caller is to wait (HTTP 429) or was wrong (401). */
 export class LogonRefused extends NetApiError {
   readonly wait: boolean;
+  /** Why, without the status's own words ("Access is denied."). */
+  readonly words: string;
 
   constructor(words: string, wait: boolean) {
     super('ERROR_ACCESS_DENIED', words);
     this.wait = wait;
+    this.words = words;
   }
 }
 

@@ -119,7 +119,7 @@ export function registerRoutes(app: FastifyInstance, context: WebContext): void 
     } catch (error) {
       if (!(error instanceof LogonRefused)) throw error;
       // the gate's answer as HTTP: 429 for "wait", 401 for wrong credentials
-      throw new HttpError(error.wait ? 429 : 401, 5, 'ERROR_ACCESS_DENIED', error.message.replace(/^Access is denied\. /, ''));
+      throw new HttpError(error.wait ? 429 : 401, 5, 'ERROR_ACCESS_DENIED', error.words);
     }
   };
 

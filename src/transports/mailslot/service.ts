@@ -1,4 +1,4 @@
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { BindAddress } from '../../config/interfaces.js';
 import { NetApiError } from '../../messenger/errors.js';
 import type { IncomingMessage } from '../../messenger/message.js';
@@ -40,11 +40,14 @@ export interface MailslotServiceOptions {
 export class MailslotService implements BroadcastSender {
   readonly #options: MailslotServiceOptions;
   readonly #udp: UdpEndpoints;
+  /** This node's scope as names carry it on the wire (`netbios scope`, upper-cased in the code page). */
+  readonly #scope: string;
   #nextId = Math.floor(Math.random() * 0xffff);
 
   constructor(options: MailslotServiceOptions) {
     this.#options = options;
     this.#udp = new UdpEndpoints(options.port, (m, r) => this.#handle(m, r), options.log);
+    this.#scope = wireName(options.scope ?? '', options.charset);
   }
 
   async start(): Promise<void> {
@@ -74,13 +77,12 @@ export class MailslotService implements BroadcastSender {
     const payload = encodeMessengerPayload({ from: encodeOem(message.from, charset).bytes, to: encodeOem(message.to, charset).bytes, text: text.bytes });
     const userData = encodeMailslotWrite({ mailslot: MESSENGER_MAILSLOT, priority: 1, mailslotClass: MAILSLOT_CLASS_UNRELIABLE, data: payload });
     const wire = (name: string) => wireName(name, charset);
-    const netbiosScope = wireName(this.#options.scope ?? '', charset);
     for (const segment of this.#segments) {
       this.#nextId = (this.#nextId + 1) & 0xffff;
       const datagram = encodeDatagram({
         type: 'directGroup', id: this.#nextId, nodeType: 0, first: true, more: false, sourceIp: segment.address, sourcePort: this.#options.port, offset: 0,
-        source: { name: wire(this.#options.computerName), suffix: SUFFIX.workstation, scope: netbiosScope },
-        destination: { name: wire(scope.workgroup), suffix: SUFFIX.messenger, scope: netbiosScope },
+        source: { name: wire(this.#options.computerName), suffix: SUFFIX.workstation, scope: this.#scope },
+        destination: { name: wire(scope.workgroup), suffix: SUFFIX.messenger, scope: this.#scope },
         userData,
       });
       await new Promise<void>((resolve, reject) => segment.socket.send(datagram, this.#options.port, segment.broadcast, (error) => (error ? reject(new NetApiError('NERR_NetworkError', error.message)) : resolve())));
@@ -99,7 +101,7 @@ export class MailslotService implements BroadcastSender {
       if (!datagram.first || datagram.more || datagram.offset !== 0) return;
       // The scope is part of the name: compared upper-cased in the code page, as nmbd does.
       const names = netbiosNames(this.#options.charset);
-      if (!names.sameWire(datagram.destination.scope, wireName(this.#options.scope ?? '', this.#options.charset))) return;
+      if (!names.sameWire(datagram.destination.scope, this.#scope)) return;
       const destination = names.fromWire(datagram.destination.name);
       if (!this.#options.isForUs(destination, datagram.destination.suffix)) return;
       const write = decodeMailslotWrite(datagram.userData);

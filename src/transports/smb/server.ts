@@ -3,14 +3,15 @@ import { NEGATIVE_RESPONSE, encodeNbssPacket } from '../../protocols/nbss/index.
 import { SMB_LIMITS } from './limits.js';
 import { serveSmbSession, type SessionOptions } from './session.js';
 import { TcpListeners } from '../tcp-listeners.js';
+import type { AuditLog } from '../../security/audit.js';
 import { ConnectionGate } from '../../security/front-door.js';
 
 export interface SmbServerOptions extends Omit<SessionOptions, 'remoteAddress'> {
   /** Addresses to listen on (from `interfaces`, link-local ones with their zone); undefined means every address. */
   addresses: readonly string[] | undefined;
   port: number;
-  /** Sessions at once, and per source address (the front door's gate; default SMB_LIMITS, unaudited). */
-  connections?: ConnectionGate;
+  /** Where refused connections are recorded (past SMB_LIMITS' sessions, in all or from one address). */
+  audit?: Pick<AuditLog, 'record'>;
 }
 
 /** The Messenger's TCP listener (NetBIOS session service, port 139 by default). */
@@ -25,7 +26,7 @@ export class SmbServer {
 
   constructor(options: SmbServerOptions) {
     this.#options = options;
-    this.#connections = options.connections ?? new ConnectionGate('SMB', { total: SMB_LIMITS.maxSessions, perAddress: SMB_LIMITS.maxSessionsPerAddress });
+    this.#connections = new ConnectionGate('SMB', { total: SMB_LIMITS.maxSessions, perAddress: SMB_LIMITS.maxSessionsPerAddress }, options.audit);
     this.#listeners = new TcpListeners({
       port: options.port,
       create: (): Server => createServer((socket) => this.#accept(socket)),
@@ -76,7 +77,7 @@ export class SmbServer {
     }
     this.#sessions.add(socket);
     socket.setNoDelay(true);
-    const { connections: _gate, ...options } = this.#options;
+    const { audit: _audit, ...options } = this.#options;
     const session = serveSmbSession(socket, {
       ...options,
       remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,

@@ -660,7 +660,8 @@ function tcpHosts(config: Config, addresses: readonly BindAddress[]): string[] |
  * secure channel do serve.
  */
 function logIpv4Only(addresses: readonly BindAddress[], config: Config, log: (line: string) => void): void {
-  const ipv6 = addresses.filter((a) => a.family === 'IPv6').map((a) => a.host);
+  // loopback (::1) is left out: nothing on a LAN asks it, and every default start would say it
+  const ipv6 = addresses.filter((a) => a.family === 'IPv6' && a.address !== '::1').map((a) => a.host);
   if (ipv6.length === 0 || (config.nbtPort.length === 0 && config.dgramPort.length === 0)) return;
   log(`NetBIOS names and broadcasts are IPv4 only (RFC 1001/1002): ${ipv6.join(', ')} receive SMB messages and the secure channel, not name queries or mailslot broadcasts`);
 }

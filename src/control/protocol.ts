@@ -3,6 +3,8 @@
  * one JSON object per line. The daemon opens with a hello; each request carries an `id` that its
  * response echoes, so a client may pipeline requests.
  */
+import type { OperationName, ParamsOf } from './operations/index.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /**
@@ -18,38 +20,18 @@ export interface Hello {
   computerName: string;
 }
 
-export type Request =
-  | { id: number; op: 'send'; to: string; from?: string | null; text: string; host?: string; priority?: string; ttl?: number }
-  | { id: number; op: 'broadcast'; from?: string | null; text: string; domain?: string | null }
-  | { id: number; op: 'sendUsers'; from?: string | null; text: string }
-  | { id: number; op: 'names.list' }
-  | { id: number; op: 'names.add'; name: string }
-  | { id: number; op: 'names.delete'; name: string }
-  | { id: number; op: 'names.get'; name: string }
-  | { id: number; op: 'inbox.list'; afterId?: number; limit?: number }
-  | { id: number; op: 'inbox.latest'; limit?: number }
-  | { id: number; op: 'names.policy'; name: string }
-  | { id: number; op: 'names.setPolicy'; name: string; policy: { legacy?: string; allow?: string[]; deny?: string[] } | null }
-  | { id: number; op: 'resolve'; name: string }
-  | { id: number; op: 'auth'; user?: string; password?: string; token?: string }
-  | { id: number; op: 'users.list' }
-  | { id: number; op: 'users.add'; user: string; password: string | null; groups: string[] }
-  | { id: number; op: 'users.delete'; user: string }
-  | { id: number; op: 'users.password'; user: string; password: string }
-  | { id: number; op: 'users.token'; user: string }
-  | { id: number; op: 'users.groups'; user: string; add?: string[]; remove?: string[] }
-  | { id: number; op: 'users.key'; user: string; fingerprint: string }
-  | { id: number; op: 'users.tokens'; user: string }
-  | { id: number; op: 'users.revoke'; user: string; credential: string | null }
-  | { id: number; op: 'audit.list'; afterId?: number; limit?: number }
-  | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string }
-  | { id: number; op: 'web.url' }
-  | { id: number; op: 'receipt'; message: number; host?: string }
-  | { id: number; op: 'inbox.ack'; message: number }
-  | { id: number; op: 'status' };
+/** A call of one operation of the list (operations/index.ts), with the parameters it takes. */
+export type OperationRequest = { [O in OperationName]: { id: number; op: O } & ParamsOf<O> }[OperationName];
 
-export type Operation = Request['op'];
-export type RequestBody<O extends Operation> = Omit<Extract<Request, { op: O }>, 'id' | 'op'>;
+/**
+ * Requests the secure channel answers itself, before or beside the operations: a logon, and a
+ * message another netsend host delivers (signed by that host).
+ */
+export type ChannelRequest =
+  | { id: number; op: 'auth'; user?: string; password?: string; token?: string }
+  | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string };
+
+export type Request = OperationRequest | ChannelRequest;
 
 export type Response =
   | { id: number; ok: true; result: unknown }

@@ -1,19 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { resolveDataDir, dataDirPaths } from '../config/paths.js';
-import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Operation, type RequestBody, type Response } from '../control/protocol.js';
-import type { Alias } from '../messenger/aliases.js';
+import { LineFramer, PROTOCOL_VERSION, encodeLine, type ChannelRequest, type Hello, type Request, type Response } from '../control/protocol.js';
+import type { OperationName, ParamsOf, ResultOf } from '../control/operations/index.js';
 import { NetApiError } from '../messenger/errors.js';
-import type { MessageJson } from '../messenger/message.js';
-import type { Receipt } from '../messenger/events.js';
-import type { SendResult } from '../messenger/messenger.js';
-import type { CredentialSummary } from '../security/accounts.js';
 import { KnownHosts } from '../security/known-hosts.js';
 import { loadHostIdentity } from '../security/host-identity.js';
 import { computerNameFromHostname } from '../messenger/names.js';
 import { hostname } from 'node:os';
 import { SECURE_PORT } from '../transports/secure/protocol.js';
 import { SECURE_TRUST, SecureChannelError, openSecureChannel, type SecureTrust } from '../transports/secure/client.js';
+
+/** Omit over each member of a union, keeping it a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface ConnectOptions {
   /** The daemon's data dir; default: NETSEND_DATA_DIR, else the per-user or system default. */
@@ -42,27 +41,18 @@ export interface RemoteConnectOptions extends ConnectOptions {
   hostKey?: boolean;
 }
 
-export interface SendInput {
-  to: string;
-  /** Default: the computer name of the daemon. */
-  from?: string | null;
-  text: string;
-  /** Send to this host ("10.0.0.5" or "10.0.0.5:139") instead of resolving `to`. */
-  host?: string;
-  /** low | normal | high | urgent (default normal). */
-  priority?: 'low' | 'normal' | 'high' | 'urgent';
-  /** Seconds the message may wait for a recipient who is not there yet; default the host's "message ttl". */
-  ttl?: number;
-}
-
-export interface DaemonStatus {
-  computerName: string;
-  workgroup: string;
-  pid: number;
-  dataDir: string;
-  startedAt: string;
-  aliases: number;
-}
+/** NET SEND's parameters: `to`, `text`; `from` (default the daemon's computer name), `host`, `priority`, `ttl` (seconds). */
+export type SendInput = ParamsOf<'send'>;
+export type SendResult = ResultOf<'send'>;
+/** The daemon's name, workgroup, pid, data dir, start time, role, alias count and (secure channel on) host key and port. */
+export type DaemonStatus = ResultOf<'status'>;
+export type MessageJson = ResultOf<'inbox.list'>[number];
+export type Receipt = ResultOf<'receipt'>;
+export type UserSummary = ResultOf<'users.list'>[number];
+export type CredentialSummary = ResultOf<'users.tokens'>[number];
+export type AuditRecord = ResultOf<'audit.list'>[number];
+export type AliasPolicy = ResultOf<'names.policy'>;
+export type { OperationName, ParamsOf, ResultOf };
 
 /**
  * A connection to the local Messenger service. Every method throws NetApiError with the
@@ -79,51 +69,48 @@ export class Client {
 
   /** NET NAME: the message aliases of the host. */
   readonly names = {
-    list: (): Promise<Alias[]> => this.#call('names.list', {}) as Promise<Alias[]>,
-    get: (name: string): Promise<Alias> => this.#call('names.get', { name }) as Promise<Alias>,
-    add: (name: string): Promise<Alias> => this.#call('names.add', { name }) as Promise<Alias>,
-    delete: (name: string): Promise<Alias> => this.#call('names.delete', { name }) as Promise<Alias>,
+    list: () => this.call('names.list', {}),
+    get: (name: string) => this.call('names.get', { name }),
+    add: (name: string) => this.call('names.add', { name }),
+    delete: (name: string) => this.call('names.delete', { name }),
   };
 
   /** Who may message an alias: its allow and deny lists and its legacy-input override. */
   readonly policies = {
-    get: (name: string): Promise<unknown> => this.#call('names.policy', { name }),
-    set: (name: string, policy: { legacy?: string; allow?: string[]; deny?: string[] } | null): Promise<unknown> =>
-      this.#call('names.setPolicy', { name, policy }),
+    get: (name: string) => this.call('names.policy', { name }),
+    set: (name: string, policy: ParamsOf<'names.setPolicy'>['policy']) => this.call('names.setPolicy', { name, policy }),
   };
 
   /** netsend's accounts for remote callers (administrators only). */
   readonly users = {
-    list: (): Promise<unknown> => this.#call('users.list', {}),
-    add: (user: string, password: string | null, groups: string[] = []): Promise<unknown> => this.#call('users.add', { user, password, groups }),
-    delete: (user: string): Promise<unknown> => this.#call('users.delete', { user }),
-    setPassword: (user: string, password: string): Promise<unknown> => this.#call('users.password', { user, password }),
-    issueToken: (user: string): Promise<{ user: string; token: string }> => this.#call('users.token', { user }) as Promise<{ user: string; token: string }>,
-    setGroups: (user: string, change: { add?: string[]; remove?: string[] }): Promise<unknown> => this.#call('users.groups', { user, ...change }),
-    bindHostKey: (user: string, fingerprint: string): Promise<unknown> => this.#call('users.key', { user, fingerprint }),
+    list: () => this.call('users.list', {}),
+    add: (user: string, password: string | null, groups: string[] = []) => this.call('users.add', { user, password, groups }),
+    delete: (user: string) => this.call('users.delete', { user }),
+    setPassword: (user: string, password: string) => this.call('users.password', { user, password }),
+    issueToken: (user: string) => this.call('users.token', { user }),
+    setGroups: (user: string, change: { add?: string[]; remove?: string[] }) => this.call('users.groups', { user, ...change }),
+    bindHostKey: (user: string, fingerprint: string) => this.call('users.key', { user, fingerprint }),
     /** The account's API tokens and host keys: an id, the kind, a host key's fingerprint, when made. */
-    credentials: (user: string): Promise<CredentialSummary[]> => this.#call('users.tokens', { user }) as Promise<CredentialSummary[]>,
+    credentials: (user: string) => this.call('users.tokens', { user }),
     /** Revokes one credential (its id, the token itself, or a host key's fingerprint), or all of them with null. */
-    revoke: (user: string, credential: string | null): Promise<{ user: string; revoked: number }> =>
-      this.#call('users.revoke', { user, credential }) as Promise<{ user: string; revoked: number }>,
+    revoke: (user: string, credential: string | null) => this.call('users.revoke', { user, credential }),
   };
 
   /** The web inbox: a fresh one-time login URL (local administrators only). */
   readonly web = {
-    url: (): Promise<{ url: string }> => this.#call('web.url', {}) as Promise<{ url: string }>,
+    url: () => this.call('web.url', {}),
   };
 
   /** The audit log: remote calls and refused messages (administrators only). */
   readonly audit = {
-    list: (options: { afterId?: number; limit?: number } = {}): Promise<unknown[]> => this.#call('audit.list', options) as Promise<unknown[]>,
+    list: (options: ParamsOf<'audit.list'> = {}) => this.call('audit.list', options),
   };
 
   /** Received messages, oldest first. */
   readonly inbox = {
-    list: (options: { afterId?: number; limit?: number } = {}): Promise<MessageJson[]> =>
-      this.#call('inbox.list', options) as Promise<MessageJson[]>,
+    list: (options: ParamsOf<'inbox.list'> = {}) => this.call('inbox.list', options),
     /** The newest `limit` messages (at most 1,000), oldest first. */
-    latest: (limit: number): Promise<MessageJson[]> => this.#call('inbox.latest', { limit }) as Promise<MessageJson[]>,
+    latest: (limit: number) => this.call('inbox.latest', { limit }),
   };
 
   /** @internal use {@link connect} */
@@ -150,17 +137,17 @@ export class Client {
 
   /** NET SEND: resolves once the message is stored (local alias) or handed to the remote host. */
   send(message: SendInput): Promise<SendResult> {
-    return this.#call('send', message) as Promise<SendResult>;
+    return this.call('send', message);
   }
 
   /** NET SEND * (`domain` omitted: this host's workgroup) or NET SEND /DOMAIN:name. */
-  broadcast(message: { from?: string | null; text: string; domain?: string | null }): Promise<SendResult> {
-    return this.#call('broadcast', message) as Promise<SendResult>;
+  broadcast(message: ParamsOf<'broadcast'>): Promise<SendResult> {
+    return this.call('broadcast', message);
   }
 
   /** NET SEND /USERS: to every name with a session on this server. */
-  sendToUsers(message: { from?: string | null; text: string }): Promise<SendResult> {
-    return this.#call('sendUsers', message) as Promise<SendResult>;
+  sendToUsers(message: ParamsOf<'sendUsers'>): Promise<SendResult> {
+    return this.call('sendUsers', message);
   }
 
   /**
@@ -168,26 +155,31 @@ export class Client {
    * `receipt` of the send's result. @throws NetApiError ERROR_NOT_FOUND for a message that is not there, or not the caller's
    */
   receipt(message: number, host?: string): Promise<Receipt> {
-    return this.#call('receipt', { message, ...(host === undefined ? {} : { host }) }) as Promise<Receipt>;
+    return this.call('receipt', { message, ...(host === undefined ? {} : { host }) });
   }
 
   /** Acknowledges a received message (OK on the pop-up), for its sender's receipt. */
   acknowledge(message: number): Promise<Receipt> {
-    return this.#call('inbox.ack', { message }) as Promise<Receipt>;
+    return this.call('inbox.ack', { message });
   }
 
   /** A NetBIOS name's address, as the daemon's resolvers find it. */
-  resolve(name: string): Promise<{ address: string }> {
-    return this.#call('resolve', { name }) as Promise<{ address: string }>;
+  resolve(name: string): Promise<ResultOf<'resolve'>> {
+    return this.call('resolve', { name });
   }
 
   /** Logs on to a remote daemon over the secure channel. @throws NetApiError ERROR_ACCESS_DENIED */
   logon(credentials: { user: string; password: string } | { token: string }): Promise<{ user: string; groups: string[] }> {
-    return this.#call('auth', credentials) as Promise<{ user: string; groups: string[] }>;
+    return this.#request<{ user: string; groups: string[] }>({ op: 'auth', ...credentials });
   }
 
   status(): Promise<DaemonStatus> {
-    return this.#call('status', {}) as Promise<DaemonStatus>;
+    return this.call('status', {});
+  }
+
+  /** Any operation of the list, typed by it: the methods above are this with friendlier names. */
+  call<O extends OperationName>(op: O, params: ParamsOf<O>): Promise<ResultOf<O>> {
+    return this.#request<ResultOf<O>>({ ...params, op } as DistributiveOmit<Request, 'id'>);
   }
 
   close(): Promise<void> {
@@ -199,12 +191,16 @@ export class Client {
     });
   }
 
-  #call<O extends Operation>(op: O, body: RequestBody<O>): Promise<unknown> {
+  /**
+   * Sends one request and settles with the daemon's answer. The answer is JSON from the daemon,
+   * typed by the operation list this client was built with (the hello checked the version).
+   */
+  #request<Result>(body: DistributiveOmit<Request, 'id'> | Omit<ChannelRequest, 'id'>): Promise<Result> {
     if (this.#closedError !== null) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      this.#socket.write(encodeLine({ ...body, id, op } as never));
+    return new Promise<Result>((resolve, reject) => {
+      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#socket.write(encodeLine({ ...body, id } as Request));
     });
   }
 

@@ -19,7 +19,7 @@ export {
 } from './netapi.js';
 export type { Ref, MSG_INFO_0, MSG_INFO_1 } from './netapi.js';
 export { connect, Client } from './client.js';
-export type { ConnectOptions, SendInput, DaemonStatus } from './client.js';
+export type { ConnectOptions, SendInput, DaemonStatus, Receipt, UserSummary, AuditRecord, AliasPolicy, OperationName, ParamsOf, ResultOf } from './client.js';
 export { NERR, STATUS, statusName, statusMessage, describeStatus } from '../messenger/status.js';
 export type { StatusName, NetApiStatus } from '../messenger/status.js';
 export { NetApiError, isNetApiError } from '../messenger/errors.js';

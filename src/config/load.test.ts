@@ -213,6 +213,39 @@ describe('values loadConfig refuses or reads specially', () => {
   });
 });
 
+describe('enum settings and the rules between settings', () => {
+  test('loadConfig takes an enum setting only among its declared values, as written, naming them when refusing', async () => {
+    await withDataDir(null, (dataDir) => {
+      const config = loadConfig({ dataDir, env: {}, flags: { secureTrust: ' known ', serverRole: 'domain controller', legacyInput: 'none' } });
+      assert.deepEqual([config.secureTrust, config.serverRole, config.legacyInput], ['known', 'domain controller', 'none']);
+      const cases: Array<[Partial<Record<SettingName, string>>, RegExp]> = [
+        [{ secureTrust: 'pinned' }, /^--secure-trust: "secure trust" = "pinned" must be one of tofu, known, ca$/],
+        [{ secureTrust: 'TOFU' }, /"secure trust" = "TOFU" must be one of tofu, known, ca$/],
+        [{ serverRole: 'standalone' }, /^--server-role: "server role" = "standalone" must be one of standalone server, member server, domain controller$/],
+        [{ legacyInput: 'some' }, /^--legacy-input: "legacy input" = "some" must be one of all, subnets, none$/],
+      ];
+      for (const [flags, words] of cases) assert.throws(() => loadConfig({ dataDir, env: {}, flags }), configError(words), JSON.stringify(flags));
+    });
+  });
+
+  test('loadConfig reads "name resolve order" without case, in the declared spelling, and may leave it empty', async () => {
+    await withDataDir('[global]\nname resolve order = WINS, Bcast\n', (dataDir) => {
+      assert.deepEqual(loadConfig({ dataDir, env: {} }).nameResolveOrder, ['wins', 'bcast']);
+      assert.deepEqual(loadConfig({ dataDir, env: {}, flags: { nameResolveOrder: '' } }).nameResolveOrder, []);
+    });
+  });
+
+  test('loadConfig refuses "secure trust = ca" without "secure ca file", naming both, from any source', async () => {
+    const contradiction = configError(/^"secure trust" = ca needs "secure ca file": the site CA certificate \(PEM\) host certificates must be signed by\.$/);
+    await withDataDir('[global]\nsecure trust = ca\n', (dataDir) => {
+      assert.throws(() => loadConfig({ dataDir, env: {} }), contradiction);
+      assert.throws(() => loadConfig({ dataDir, env: { NETSEND_SECURE_CA_FILE: '' } }), contradiction);
+      assert.equal(loadConfig({ dataDir, env: { NETSEND_SECURE_CA_FILE: '/etc/netsend/ca.pem' } }).secureCaFile, '/etc/netsend/ca.pem');
+      assert.equal(loadConfig({ dataDir, env: {}, flags: { secureTrust: 'tofu' } }).secureTrust, 'tofu', 'without "ca" no CA file is needed');
+    });
+  });
+});
+
 describe('the loaded config is frozen', () => {
   test('loadConfig freezes the result and its sources', async () => {
     await withDataDir(null, (dataDir) => {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { enumProblem } from './kinds.js';
 import { dataDirPaths } from './paths.js';
+import { CROSS_FIELD_RULES } from './rules.js';
 import { SETTINGS, envName, flagName, type SettingName, type Settings } from './settings.js';
 import { canonicalKey, parseSmbConf } from './smbconf.js';
 
@@ -26,7 +28,8 @@ const byFileKey = new Map(Object.entries(SETTINGS).map(([name, s]) => [canonical
 
 /**
  * The daemon's configuration: flag > environment > file > default, each value parsed and checked
- * once, the result frozen. Unknown file keys are an error that names the key.
+ * once, then the rules between settings (rules.ts), the result frozen. Unknown file keys are an
+ * error that names the key.
  */
 export function loadConfig(sources: ConfigSources): Config {
   const env = sources.env ?? process.env;
@@ -43,6 +46,10 @@ export function loadConfig(sources: ConfigSources): Config {
     const value = found === undefined ? SETTINGS[name].default() : parseValue(name, found[1] as string, found[2]);
     values[name] = Array.isArray(value) ? Object.freeze([...value]) : value;
     origin[name] = found?.[0] ?? 'default';
+  }
+  for (const rule of CROSS_FIELD_RULES) {
+    const problem = rule(values as unknown as Settings);
+    if (problem !== null) throw new ConfigError(problem);
   }
   values.sources = Object.freeze(origin);
   return Object.freeze(values) as unknown as Config;
@@ -68,6 +75,7 @@ function readConfigFile(path: string, required: boolean): Map<SettingName, { val
 function parseValue(name: SettingName, raw: string, where: string): unknown {
   const spec = SETTINGS[name];
   const fail = (what: string) => new ConfigError(`${where}: "${spec.key}" = ${JSON.stringify(raw)} ${what}`);
+  const choices: readonly string[] = 'values' in spec ? spec.values : [];
   let value: unknown;
   switch (spec.kind) {
     case 'string':
@@ -97,6 +105,19 @@ function parseValue(name: SettingName, raw: string, where: string): unknown {
       if (words.length === 0 || words.some((w) => !/^\d{1,5}$/.test(w) || Number(w) > 65535)) throw fail('is not a list of ports (0-65535)');
       // 0 turns the listener off, as --smb-port 0 does
       value = Object.freeze([...new Set(words.map(Number).filter((port) => port !== 0))]);
+      break;
+    }
+    case 'enum': {
+      const word = raw.trim();
+      if (!choices.includes(word)) throw fail(enumProblem(spec.kind, choices));
+      value = word;
+      break;
+    }
+    case 'enum list': {
+      // matched without case, as Samba does; the declared spelling is kept so the value has its type
+      const words = raw.split(/[\s,]+/).filter((w) => w !== '').map((w) => choices.find((c) => c.toLowerCase() === w.toLowerCase()));
+      if (words.includes(undefined)) throw fail(enumProblem(spec.kind, choices));
+      value = Object.freeze(words);
       break;
     }
   }

@@ -1,45 +1,17 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { accountNameProblem } from '../messenger/account-names.js';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
 import { scopeProblem } from '../messenger/netbios-names.js';
 import { DATAGRAM_PORT } from '../protocols/mailslot/index.js';
 import { NBNS_PORT } from '../protocols/nbns/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
+import { SECURE_PORT } from '../protocols/secure/index.js';
 import { oemCharsetKnown } from '../protocols/smb1/oem.js';
+import { LEGACY_INPUT, NAME_SOURCES, SECURE_TRUST, SERVER_ROLES } from './choices.js';
 import { splitCommandLine } from './command-line.js';
 import { interfaceSpecProblem } from './interfaces.js';
-import { SERVER_ROLES, accountNameProblem } from '../security/access.js';
-import { LEGACY_INPUT } from '../security/inbound-policy.js';
-import { SECURE_TRUST } from '../transports/secure/client.js';
-import { SECURE_PORT } from '../transports/secure/protocol.js';
-
-type Kind = 'string' | 'boolean' | 'integer' | 'list' | 'ports';
-type ValueOf<K extends Kind> = K extends 'string'
-  ? string
-  : K extends 'boolean'
-    ? boolean
-    : K extends 'integer'
-      ? number
-      : K extends 'ports'
-        ? readonly number[]
-        : readonly string[];
-
-interface Setting<K extends Kind> {
-  /** The config-file key, Samba's name where Samba has the setting. */
-  readonly key: string;
-  /** The command-line flag when it differs from the key with dashes (Samba's plural keys). */
-  readonly flag?: string;
-  readonly kind: K;
-  readonly default: () => ValueOf<K>;
-  /** Why the default is what it is (shown by `netsend help config`). */
-  readonly why: string;
-  readonly min?: number;
-  readonly max?: number;
-  /** A sentence saying what is wrong with a value, or null. */
-  readonly check?: (value: ValueOf<K>) => string | null;
-}
-
-const setting = <K extends Kind>(s: Setting<K>) => s;
+import { setting, type SettingValue } from './kinds.js';
 
 /**
  * Every setting, declared once. The flag (`--netbios-name`), the environment variable
@@ -155,10 +127,10 @@ export const SETTINGS = {
   }),
   nameResolveOrder: setting({
     key: 'name resolve order',
-    kind: 'list',
+    kind: 'enum list',
+    values: NAME_SOURCES,
     default: () => ['lmhosts', 'wins', 'bcast'],
     why: "Samba's order without DNS: the administrator's table first, then the WINS server, then broadcast.",
-    check: (v) => v.find((w) => !['lmhosts', 'wins', 'bcast'].includes(w.toLowerCase())) === undefined ? null : 'may hold only lmhosts, wins and bcast',
   }),
   nameCacheTimeout: setting({
     key: 'name cache timeout',
@@ -217,10 +189,10 @@ export const SETTINGS = {
   }),
   secureTrust: setting({
     key: 'secure trust',
-    kind: 'string',
+    kind: 'enum',
+    values: SECURE_TRUST,
     default: () => 'tofu',
     why: 'Pin a host key the first time it is seen, as SSH does: no setup, and a changed key is refused. "known" takes only keys the administrator listed in known-hosts; "ca" takes keys a site CA signed.',
-    check: (v) => (SECURE_TRUST.includes(v as never) ? null : `must be one of ${SECURE_TRUST.join(', ')}`),
   }),
   secureCaFile: setting({
     key: 'secure ca file',
@@ -257,10 +229,10 @@ export const SETTINGS = {
   }),
   serverRole: setting({
     key: 'server role',
-    kind: 'string',
+    kind: 'enum',
+    values: SERVER_ROLES,
     default: () => 'standalone server',
     why: "Samba's default role. It picks the original's default groups for remote calls: Administrators and Server Operators, or Domain Admins and Account Operators on a domain controller.",
-    check: (v) => (SERVER_ROLES.includes(v as never) ? null : `must be one of ${SERVER_ROLES.join(', ')}`),
   }),
   remoteCallGroups: setting({
     key: 'remote call groups',
@@ -271,10 +243,10 @@ export const SETTINGS = {
   }),
   legacyInput: setting({
     key: 'legacy input',
-    kind: 'string',
+    kind: 'enum',
+    values: LEGACY_INPUT,
     default: () => 'subnets',
     why: 'The legacy wire (SMB, mailslot) proves nothing about the sender: take it only from "legacy subnets" (the local network by default), not from anywhere. "all" is the original; "none" takes only verified messages.',
-    check: (v) => (LEGACY_INPUT.includes(v as never) ? null : `must be one of ${LEGACY_INPUT.join(', ')}`),
   }),
   legacySubnets: setting({
     key: 'legacy subnets',
@@ -313,7 +285,8 @@ export const SETTINGS = {
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
-export type Settings = { readonly [P in SettingName]: ValueOf<(typeof SETTINGS)[P]['kind']> };
+/** Each setting's value: an enum setting's is the union of its declared values. */
+export type Settings = { readonly [P in SettingName]: SettingValue<(typeof SETTINGS)[P]> };
 
 export const flagName = (name: SettingName): string => {
   const spec: { key: string; flag?: string } = SETTINGS[name];

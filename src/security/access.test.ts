@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NetApiError } from '../messenger/errors.js';
-import { AccessPolicy, accountNameProblem, type Principal } from './access.js';
+import { accountNameProblem } from '../messenger/account-names.js';
+import { AccessPolicy, type Principal } from './access.js';
 
 const user = (...groups: string[]): Principal => ({ kind: 'user', name: 'bob', uid: null, groups, source: '10.0.0.5:5000' });
 const local = (...groups: string[]): Principal => ({ kind: 'local', name: 'alice', uid: 1000, groups, source: null });

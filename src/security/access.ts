@@ -1,5 +1,6 @@
 import type { Transport } from '../messenger/admission.js';
 import { NetApiError } from '../messenger/errors.js';
+import type { ServerRole } from '../config/choices.js';
 
 /** The original's groups that the access rules name. */
 export const GROUP = {
@@ -9,8 +10,8 @@ export const GROUP = {
   domainAdmins: 'Domain Admins',
 } as const;
 
-export const SERVER_ROLES = ['standalone server', 'member server', 'domain controller'] as const;
-export type ServerRole = (typeof SERVER_ROLES)[number];
+// The roles are the `server role` setting's values; re-exported for the daemon until it takes them from config.
+export type { ServerRole };
 
 /**
  * Who is calling. Local callers are known by the kernel's uid; remote ones by an account
@@ -106,13 +107,4 @@ export class AccessPolicy {
 function inAny(principal: Principal, groups: readonly string[]): boolean {
   const wanted = new Set(groups.map((g) => g.toLowerCase()));
   return principal.groups.some((g) => wanted.has(g.toLowerCase()));
-}
-
-/** Account and group names: printable, no separators that would confuse the CLI or the log. */
-export function accountNameProblem(name: unknown, what = 'user name'): string | null {
-  if (typeof name !== 'string') return `The ${what} must be a string.`;
-  if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(name) || name.endsWith(' ')) {
-    return `The ${what} must be 1-64 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit.`;
-  }
-  return null;
 }

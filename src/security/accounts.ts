@@ -1,5 +1,6 @@
 import { NetApiError } from '../messenger/errors.js';
-import { accountNameProblem, type Principal } from './access.js';
+import { accountNameProblem } from '../messenger/account-names.js';
+import type { Principal } from './access.js';
 import { MAX_PASSWORD_BYTES, TOKEN_PREFIX, hashPassword, newToken, tokenHash, verifyPassword } from './passwords.js';
 
 export interface UserRecord {

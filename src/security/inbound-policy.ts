@@ -1,10 +1,10 @@
 import { BlockList, isIP } from 'node:net';
 import { NetApiError } from '../messenger/errors.js';
 import { isVerified, type IncomingMessage } from '../messenger/message.js';
+import { LEGACY_INPUT, type LegacyInput } from '../config/choices.js';
 
-/** What the legacy, unauthenticated wire (SMB messages, mailslot broadcasts) may deliver. */
-export const LEGACY_INPUT = ['all', 'subnets', 'none'] as const;
-export type LegacyInput = (typeof LEGACY_INPUT)[number];
+// What the legacy wire may deliver is the `legacy input` setting's values; re-exported for the daemon until it takes them from config.
+export type { LegacyInput };
 
 /**
  * A recipient's rules for one alias. Rules read `user:NAME`, `group:NAME`, `host:NAME` (a

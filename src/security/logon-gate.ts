@@ -2,7 +2,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
 import { sourceAddress } from '../messenger/address.js';
 import { RateLimiter } from '../policy/rate-limit.js';
-import { accountNameProblem, type Principal } from './access.js';
+import { accountNameProblem } from '../messenger/account-names.js';
+import type { Principal } from './access.js';
 import { foldName, type AccountChange, type Accounts, type Credentials } from './accounts.js';
 import type { AuditLog } from './audit.js';
 

@@ -2,10 +2,10 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { keyFingerprint } from '../../security/certificate.js';
 import type { HostIdentity } from '../../security/host-identity.js';
 import type { KnownHosts } from '../../security/known-hosts.js';
+import type { SecureTrust } from '../../config/choices.js';
 
-/** How a client decides to trust a host's key: pinned on first use, pinned list only, or a site CA. */
-export const SECURE_TRUST = ['tofu', 'known', 'ca'] as const;
-export type SecureTrust = (typeof SECURE_TRUST)[number];
+// The trust modes are the `secure trust` setting's values (config/choices.ts); re-exported for this folder's many users and the daemon.
+export type { SecureTrust };
 
 export interface SecureConnectOptions {
   host: string;

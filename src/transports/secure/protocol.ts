@@ -2,8 +2,8 @@
  * netsend's secure channel: TLS 1.3 between hosts (or a client and a remote daemon), carrying
  * the control protocol's JSON lines. A caller first proves who it is: a daemon by the host
  * certificate it presents in the handshake, a person with `auth` (user and password, or a token).
+ * Its port, SECURE_PORT, is a wire constant in protocols/secure.
  */
-export const SECURE_PORT = 4139;
 
 /**
  * Until the peer is authenticated (a logon succeeded, or its host certificate was accepted) a line

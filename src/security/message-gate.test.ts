@@ -1,8 +1,8 @@
-/** The message gate of the front door (front-door.ts): the same limits for every way in, fair under floods. */
+/** The message gate of the front door (message-gate.ts): the same limits for every way in, fair under floods. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TRANSPORTS, type Knock, type Transport } from '../messenger/admission.js';
-import { MessageGate } from './front-door.js';
+import { MessageGate } from './message-gate.js';
 import type { AuditEntry } from './audit.js';
 
 const LIMITS = { sourceRate: 5, sourceBurst: 20, globalRate: 500 };

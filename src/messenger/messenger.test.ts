@@ -1,6 +1,7 @@
-/** The Messenger service's send and receive paths (messenger.ts) with fake store, sink and transports. */
+/** The Messenger service's send and receive paths (messenger.ts) with the tests' memory store, a fake sink and transports. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { MemoryStore } from '../../test/helpers/memory-store.js';
 import { AliasTable, type AliasStore } from './aliases.js';
 import { NetApiError } from './errors.js';
 import type { IncomingMessage, StoredMessage } from './message.js';
@@ -18,11 +19,16 @@ import {
 
 const RECEIVED_AT = new Date('2026-11-25T10:31:05Z');
 
-/** The inbox as an array; `hold` makes appends wait until `release()` is called. */
+/**
+ * The shared memory store's inbox (test/helpers/memory-store.ts), with what these tests look at:
+ * `messages` as appended, an `events` log for ordering, and `hold` to keep appends from committing
+ * until `release()` is called.
+ */
 class ArrayMessageStore implements MessageStore {
   readonly messages: StoredMessage[] = [];
   readonly events: string[];
   hold = false;
+  readonly #inbox = new MemoryStore({ now: () => RECEIVED_AT.getTime() }).messages;
   #held: Array<() => void> = [];
   constructor(events: string[] = []) {
     this.events = events;
@@ -30,16 +36,16 @@ class ArrayMessageStore implements MessageStore {
   async append(message: IncomingMessage): Promise<StoredMessage> {
     this.events.push(`append ${message.to}`);
     if (this.hold) await new Promise<void>((resolve) => this.#held.push(resolve));
-    const stored: StoredMessage = { ...message, id: this.messages.length + 1, receivedAt: RECEIVED_AT };
+    const stored = await this.#inbox.append(message);
     this.messages.push(stored);
     this.events.push(`committed ${stored.id}`);
     return stored;
   }
-  async list({ afterId, limit }: { afterId: number; limit: number }): Promise<StoredMessage[]> {
-    return this.messages.filter((m) => m.id > afterId).slice(0, limit);
+  list(options: { afterId: number; limit: number }): Promise<StoredMessage[]> {
+    return this.#inbox.list(options);
   }
-  async latest({ limit }: { limit: number }): Promise<StoredMessage[]> {
-    return this.messages.slice(-limit);
+  latest(options: { limit: number }): Promise<StoredMessage[]> {
+    return this.#inbox.latest(options);
   }
   release(): void {
     for (const go of this.#held.splice(0)) go();

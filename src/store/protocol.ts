@@ -1,20 +1,18 @@
 import type { StoredAlias } from '../messenger/aliases.js';
-import type { StoredMessage } from '../messenger/message.js';
-import type { PendingMessage, StoreCall } from './database.js';
+import type { StoreArea } from './database.js';
+import type { WireError } from './errors.js';
+import type { PendingMessage } from './messages.js';
 
-/** Main thread → store worker. */
+/** Main thread → store worker. A call names one of the area's queries (database.ts, `StoreAreas`). */
 export type StoreRequest =
   | { kind: 'append'; id: number; entry: PendingMessage }
-  | { kind: 'list'; id: number; afterId: number; limit: number; recipients: readonly string[] | null }
-  | { kind: 'saveAlias'; id: number; name: string; addedByUid: number | null }
-  | { kind: 'deleteAlias'; id: number; name: string }
-  | { kind: 'call'; id: number; method: StoreCall; args: unknown[] }
+  | { kind: 'call'; id: number; area: StoreArea; method: string; args: unknown[] }
   | { kind: 'close'; id: number };
 
-/** Store worker → main thread. */
+/** Store worker → main thread. Errors go as WireError, which keeps their name, code and status. */
 export type StoreReply =
   | { kind: 'ready'; aliases: StoredAlias[] }
-  | { kind: 'failed'; locked: boolean; message: string }
+  | { kind: 'failed'; error: WireError }
   | { kind: 'appended'; ids: number[]; rowIds: number[] }
-  | { kind: 'result'; id: number; value: StoredMessage[] | unknown }
-  | { kind: 'error'; ids: number[]; message: string };
+  | { kind: 'result'; id: number; value: unknown }
+  | { kind: 'error'; ids: number[]; error: WireError };

@@ -1,32 +1,88 @@
 import { Worker } from 'node:worker_threads';
 import type { AliasStore, StoredAlias } from '../messenger/aliases.js';
-import type { AccountStore } from '../security/accounts.js';
-import type { AuditEntry, AuditStore } from '../security/audit.js';
 import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import type { MessageStore } from '../messenger/messenger.js';
-import { StoreLockedError, type SqliteDatabase, type StoreCall } from './database.js';
+import type { AccountStore } from '../security/accounts.js';
+import type { AuditStore } from '../security/audit.js';
+import { STORE_CALLS, type SqliteDatabase, type StoreArea, type StoreAreas, type StoreCall } from './database.js';
+import { errorFromWire } from './errors.js';
+import type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from './ports.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
-export { StoreLockedError } from './database.js';
+export { StoreLockedError } from './errors.js';
+export type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from './ports.js';
 
 type Waiter = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Args<F> = F extends (...args: infer A) => unknown ? A : never;
+type Result<F> = F extends (...args: never[]) => infer R ? R : never;
 
 /**
  * The durable inbox and alias table. SQLite runs in a worker thread (src/store/worker.ts): a
  * commit waits for its fsync there while the daemon's event loop goes on serving sessions.
- * `append` resolves once the message's transaction is on disk.
+ * `messages.append` resolves once the message's transaction is on disk. An error thrown in the
+ * worker rejects the call with the same name, message and code (errors.ts).
+ *
+ * Consumers take a port (ports.ts): `messages`, `events`, `accounts`, `audit`, `policies`,
+ * `aliases`. The flat methods below them are kept while the daemon moves to the ports.
  */
-export class SqliteStore implements MessageStore, AliasStore, AccountStore, AuditStore {
+export class SqliteStore implements StorePorts, MessageStore, AliasStore, AccountStore, AuditStore {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiter>();
-  /** The aliases added at runtime, as stored when the database opened. */
-  readonly addedAliases: readonly StoredAlias[];
   #nextId = 1;
   #closed: Promise<void> | undefined;
 
+  readonly messages: MessagePort = {
+    append: (message) => {
+      const receivedAt = new Date();
+      return this.#request<number>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((rowId) => ({ ...message, id: rowId, receivedAt }));
+    },
+    list: ({ afterId, limit, recipients = null }) => this.#call('messages', 'listMessages', afterId, limit, recipients),
+    // read newest first, without walking the inbox from its start, then turned oldest first
+    latest: async ({ limit, recipients = null }) => (await this.#call('messages', 'findMessages', { beforeId: null, afterId: 0, limit, text: null, recipients })).reverse(),
+    findMessages: (query) => this.#call('messages', 'findMessages', query),
+    getMessage: (id) => this.#call('messages', 'getMessage', id),
+  };
+
+  readonly events: EventPort = {
+    recordMessageEvent: (event) => this.#call('events', 'recordMessageEvent', event),
+    listMessageEvents: (messageId) => this.#call('events', 'listMessageEvents', messageId),
+    latestMessageStates: (ids) => this.#call('events', 'latestMessageStates', ids),
+    expiredMessages: (expiredAfter, now, receivedBefore, limit) => this.#call('events', 'expiredMessages', expiredAfter, now, receivedBefore, limit),
+    waitingMessages: (after, now, receivedBefore, limit) => this.#call('events', 'waitingMessages', after, now, receivedBefore, limit),
+  };
+
+  readonly accounts: AccountStore = {
+    getUser: (name) => this.#call('accounts', 'getUser', name),
+    putUser: (name, passwordHash) => this.#call('accounts', 'putUser', name, passwordHash),
+    deleteUser: (name) => this.#call('accounts', 'deleteUser', name),
+    listUsers: () => this.#call('accounts', 'listUsers'),
+    setMembership: (user, group, member) => this.#call('accounts', 'setMembership', user, group, member),
+    addToken: (hash, user, hostKey = null) => this.#call('accounts', 'addToken', hash, user, hostKey),
+    userForToken: (hash) => this.#call('accounts', 'userForToken', hash),
+    listTokens: (user) => this.#call('accounts', 'listTokens', user),
+    deleteTokens: (user, hashes) => this.#call('accounts', 'deleteTokens', user, hashes),
+  };
+
+  readonly audit: AuditStore = {
+    appendAudit: (entry) => this.#call('audit', 'appendAudit', entry),
+    listAudit: (afterId, limit) => this.#call('audit', 'listAudit', afterId, limit),
+  };
+
+  readonly policies: PolicyPort = {
+    loadAliasPolicies: () => this.#call('policies', 'loadAliasPolicies'),
+    putAliasPolicy: (name, policy) => this.#call('policies', 'putAliasPolicy', name, policy),
+  };
+
+  readonly aliases: AliasPort;
+
   private constructor(worker: Worker, addedAliases: StoredAlias[]) {
     this.#worker = worker;
-    this.addedAliases = Object.freeze(addedAliases);
+    this.aliases = Object.freeze({
+      addedAliases: Object.freeze(addedAliases),
+      saveAlias: (name: string, addedByUid: number | null) => this.#call('aliases', 'saveAlias', name, addedByUid),
+      deleteAlias: (name: string) => this.#call('aliases', 'deleteAlias', name),
+    });
+    for (const port of [this.messages, this.events, this.accounts, this.audit, this.policies]) Object.freeze(port);
     worker.on('message', (reply: StoreReply) => this.#settle(reply));
     worker.on('error', (error) => this.#failAll(error));
     worker.on('exit', () => this.#failAll(new Error('The store worker exited')));
@@ -41,50 +97,52 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
       worker.once('message', (reply: StoreReply) => {
         worker.off('error', onError);
         if (reply.kind === 'ready') resolve(new SqliteStore(worker, reply.aliases));
-        else if (reply.kind === 'failed') reject(reply.locked ? new StoreLockedError(reply.message) : new Error(reply.message));
+        else if (reply.kind === 'failed') reject(errorFromWire(reply.error));
         else reject(new Error(`The store worker answered ${reply.kind} before it was ready`));
       });
     });
   }
 
+  // The flat methods of before the ports, each the port's own function.
+  /** The aliases added at runtime, as stored when the database opened. */
+  get addedAliases(): readonly StoredAlias[] {
+    return this.aliases.addedAliases;
+  }
   append(message: IncomingMessage): Promise<StoredMessage> {
-    const receivedAt = new Date();
-    return this.#request<number>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((rowId) => ({ ...message, id: rowId, receivedAt }));
+    return this.messages.append(message);
   }
-
-  list({ afterId, limit, recipients = null }: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
-    return this.#request<StoredMessage[]>((id) => ({ kind: 'list', id, afterId, limit, recipients }));
+  list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
+    return this.messages.list(options);
   }
-
-  /** The newest `limit` messages (only those to `recipients` when given), oldest first: read newest first, without walking the inbox from its start. */
-  async latest({ limit, recipients = null }: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
-    return (await this.call('findMessages', { beforeId: null, afterId: 0, limit, text: null, recipients })).reverse();
+  /** The newest `limit` messages (only those to `recipients` when given), oldest first. */
+  latest(options: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
+    return this.messages.latest(options);
   }
-
-  async saveAlias(name: string, addedByUid: number | null): Promise<void> {
-    await this.#request((id) => ({ kind: 'saveAlias', id, name, addedByUid }));
+  saveAlias(name: string, addedByUid: number | null): Promise<void> {
+    return this.aliases.saveAlias(name, addedByUid);
   }
-
-  async deleteAlias(name: string): Promise<void> {
-    await this.#request((id) => ({ kind: 'deleteAlias', id, name }));
+  deleteAlias(name: string): Promise<void> {
+    return this.aliases.deleteAlias(name);
   }
+  getUser = this.accounts.getUser;
+  putUser = this.accounts.putUser;
+  deleteUser = this.accounts.deleteUser;
+  listUsers = this.accounts.listUsers;
+  setMembership = this.accounts.setMembership;
+  addToken = this.accounts.addToken;
+  userForToken = this.accounts.userForToken;
+  listTokens = this.accounts.listTokens;
+  deleteTokens = this.accounts.deleteTokens;
+  appendAudit = this.audit.appendAudit;
+  listAudit = this.audit.listAudit;
 
-  /** Runs one of the database's account, audit or policy methods in the worker. */
+  /**
+   * Runs one of the database's account, audit, policy, message or event queries in the worker.
+   * @deprecated use the ports (`messages`, `events`, `accounts`, `audit`, `policies`, `aliases`)
+   */
   call<M extends StoreCall>(method: M, ...args: Parameters<SqliteDatabase[M]>): Promise<ReturnType<SqliteDatabase[M]>> {
-    return this.#request((id) => ({ kind: 'call', id, method, args }));
+    return this.#request((id) => ({ kind: 'call', id, area: STORE_CALLS[method], method, args }));
   }
-
-  getUser = (name: string) => this.call('getUser', name);
-  putUser = (name: string, passwordHash: string | null) => this.call('putUser', name, passwordHash);
-  deleteUser = (name: string) => this.call('deleteUser', name);
-  listUsers = () => this.call('listUsers');
-  setMembership = (user: string, group: string, member: boolean) => this.call('setMembership', user, group, member);
-  addToken = (hash: string, user: string, hostKey: string | null = null) => this.call('addToken', hash, user, hostKey);
-  userForToken = (hash: string) => this.call('userForToken', hash);
-  listTokens = (user: string) => this.call('listTokens', user);
-  deleteTokens = (user: string, hashes: readonly string[] | null) => this.call('deleteTokens', user, hashes);
-  appendAudit = (entry: AuditEntry) => this.call('appendAudit', entry);
-  listAudit = (afterId: number, limit: number) => this.call('listAudit', afterId, limit);
 
   /** Commits what is pending, closes the database and ends the worker. */
   close(): Promise<void> {
@@ -93,6 +151,10 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
       () => undefined,
     );
     return this.#closed;
+  }
+
+  #call<A extends StoreArea, M extends keyof StoreAreas[A] & string>(area: A, method: M, ...args: Args<StoreAreas[A][M]>): Promise<Result<StoreAreas[A][M]>> {
+    return this.#request((id) => ({ kind: 'call', id, area, method, args }));
   }
 
   #request<T>(build: (id: number) => StoreRequest): Promise<T> {
@@ -113,7 +175,8 @@ export class SqliteStore implements MessageStore, AliasStore, AccountStore, Audi
         this.#take(reply.id)?.resolve(reply.value);
         return;
       case 'error':
-        for (const id of reply.ids) this.#take(id)?.reject(new Error(reply.message));
+        // one Error per caller: each may add to its own
+        for (const id of reply.ids) this.#take(id)?.reject(errorFromWire(reply.error));
         return;
       default:
         return;

@@ -4,7 +4,8 @@
  * many senders and an idle store adds no delay.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { STORE_CALLS, SqliteDatabase, type PendingMessage } from './database.js';
+import { SqliteDatabase, type PendingMessage } from './database.js';
+import { errorToWire } from './errors.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
 /** Most messages committed in one transaction. */
@@ -16,9 +17,9 @@ if (port === null) throw new Error('store worker started outside a worker thread
 let db: SqliteDatabase;
 try {
   db = new SqliteDatabase((workerData as { path: string }).path);
-  port.postMessage({ kind: 'ready', aliases: db.loadAliases() } satisfies StoreReply);
+  port.postMessage({ kind: 'ready', aliases: db.areas.aliases.loadAliases() } satisfies StoreReply);
 } catch (error) {
-  port.postMessage({ kind: 'failed', locked: (error as { code?: string }).code === 'NETSEND_STORE_LOCKED', message: (error as Error).message } satisfies StoreReply);
+  port.postMessage({ kind: 'failed', error: errorToWire(error) } satisfies StoreReply);
   process.exit(0);
 }
 
@@ -30,12 +31,20 @@ function flush(): void {
   while (pending.length > 0) {
     const batch = pending.splice(0, MAX_BATCH);
     try {
-      const ids = db.insertMessages(batch.map((p) => p.entry));
+      const ids = db.areas.messages.insertMessages(batch.map((p) => p.entry));
       port!.postMessage({ kind: 'appended', ids: batch.map((p) => p.id), rowIds: ids } satisfies StoreReply);
     } catch (error) {
-      port!.postMessage({ kind: 'error', ids: batch.map((p) => p.id), message: (error as Error).message } satisfies StoreReply);
+      port!.postMessage({ kind: 'error', ids: batch.map((p) => p.id), error: errorToWire(error) } satisfies StoreReply);
     }
   }
+}
+
+/** The query a call names; only an area's own queries, nothing else reachable from it. */
+function queryOf(request: Extract<StoreRequest, { kind: 'call' }>): (...args: unknown[]) => unknown {
+  const queries: object | undefined = Object.hasOwn(db.areas, request.area) ? db.areas[request.area] : undefined;
+  const query: unknown = queries !== undefined && Object.hasOwn(queries, request.method) ? (queries as Record<string, unknown>)[request.method] : undefined;
+  if (typeof query !== 'function') throw new Error(`No store call ${String(request.area)}.${String(request.method)}`);
+  return query as (...args: unknown[]) => unknown;
 }
 
 port.on('message', (request: StoreRequest) => {
@@ -48,24 +57,9 @@ port.on('message', (request: StoreRequest) => {
           setImmediate(flush);
         }
         return;
-      case 'list':
-        port.postMessage({ kind: 'result', id: request.id, value: db.listMessages(request.afterId, request.limit, request.recipients) } satisfies StoreReply);
+      case 'call':
+        port.postMessage({ kind: 'result', id: request.id, value: queryOf(request)(...request.args) } satisfies StoreReply);
         return;
-      case 'saveAlias':
-        db.saveAlias(request.name, request.addedByUid);
-        port.postMessage({ kind: 'result', id: request.id, value: null } satisfies StoreReply);
-        return;
-      case 'deleteAlias':
-        db.deleteAlias(request.name);
-        port.postMessage({ kind: 'result', id: request.id, value: null } satisfies StoreReply);
-        return;
-      case 'call': {
-        // only the listed methods: the request names one, it must not reach anything else
-        if (!STORE_CALLS.includes(request.method)) throw new Error(`No store call ${String(request.method)}`);
-        const method = db[request.method] as (...args: unknown[]) => unknown;
-        port.postMessage({ kind: 'result', id: request.id, value: method.apply(db, request.args) } satisfies StoreReply);
-        return;
-      }
       case 'close':
         flush();
         db.close();
@@ -74,6 +68,6 @@ port.on('message', (request: StoreRequest) => {
         return;
     }
   } catch (error) {
-    port.postMessage({ kind: 'error', ids: [request.id], message: (error as Error).message } satisfies StoreReply);
+    port.postMessage({ kind: 'error', ids: [request.id], error: errorToWire(error) } satisfies StoreReply);
   }
 });

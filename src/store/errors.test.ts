@@ -1,0 +1,84 @@
+/** Errors crossing the store's worker (errors.ts, worker.ts): the caller gets the name, message and code the worker threw. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NetApiError } from '../messenger/errors.js';
+import type { IncomingMessage } from '../messenger/message.js';
+import { StoreLockedError, errorFromWire, errorToWire } from './errors.js';
+import { SqliteStore } from './sqlite.js';
+
+const incoming = (text: string): IncomingMessage => ({ from: 'BOB', to: 'ALICE', text, via: 'local', senderUid: 1000, senderAddress: null });
+
+async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const store = await SqliteStore.open(':memory:');
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const sqliteError = (code: string, message: string | RegExp) => (e: unknown) => {
+  assert.ok(e instanceof Error, String(e));
+  assert.equal(e.name, 'SqliteError');
+  assert.equal((e as { code?: unknown }).code, code);
+  if (typeof message === 'string') assert.equal(e.message, message);
+  else assert.match(e.message, message);
+  assert.match(e.stack ?? '', /SqliteError/, 'the stack is where it failed in the worker');
+  return true;
+};
+
+test('a constraint broken in the worker rejects the call with SqliteError, its SQLite code and message; the store goes on', () =>
+  withStore(async (store) => {
+    await store.accounts.addToken('a'.repeat(64), 'ops');
+    await assert.rejects(store.accounts.addToken('a'.repeat(64), 'other'), sqliteError('SQLITE_CONSTRAINT_PRIMARYKEY', 'UNIQUE constraint failed: tokens.hash'));
+    const message = await store.messages.append(incoming('hello'));
+    const bad = { messageId: message.id, state: 'lost' as 'read', surface: 'web', by: null };
+    await assert.rejects(store.events.recordMessageEvent(bad), sqliteError('SQLITE_CONSTRAINT_CHECK', /^CHECK constraint failed: state IN/));
+    await assert.rejects(store.call('addToken', 'a'.repeat(64), 'ops'), sqliteError('SQLITE_CONSTRAINT_PRIMARYKEY', 'UNIQUE constraint failed: tokens.hash'), 'the deprecated call too');
+    assert.equal(await store.accounts.userForToken('a'.repeat(64)), 'ops');
+  }));
+
+test('a failed batch of appends rejects every append in it with the code; the next append is stored', () =>
+  withStore(async (store) => {
+    const broken = { ...incoming('x'), text: null } as unknown as IncomingMessage;
+    const [good, bad] = await Promise.allSettled([store.messages.append(incoming('same batch')), store.messages.append(broken)]);
+    for (const result of [good, bad]) {
+      assert.equal(result?.status, 'rejected');
+      if (result?.status === 'rejected') sqliteError('SQLITE_CONSTRAINT_NOTNULL', 'NOT NULL constraint failed: messages.text')(result.reason);
+    }
+    assert.notEqual((good as PromiseRejectedResult).reason, (bad as PromiseRejectedResult).reason, 'each caller has an Error of its own');
+    await store.messages.append(incoming('after'));
+    assert.deepEqual((await store.messages.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['after'], 'the batch was rolled back');
+  }));
+
+test('a RangeError thrown by the database code arrives as a RangeError', () =>
+  withStore(async (store) => {
+    await assert.rejects(store.events.latestMessageStates(Array.from({ length: 1001 }, (_, i) => i)), (e: unknown) => {
+      assert.ok(e instanceof RangeError, String(e));
+      assert.equal(e.message, 'At most 1000 messages per state query');
+      return true;
+    });
+  }));
+
+test('errorToWire and errorFromWire keep name, message, code and status, and our classes', () => {
+  const round = (error: unknown) => errorFromWire(structuredClone(errorToWire(error)));
+
+  const full = round(Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' }));
+  assert.deepEqual([full.name, full.message, (full as { code?: string }).code], ['SqliteError', 'database or disk is full', 'SQLITE_FULL']);
+  assert.ok(full instanceof Error);
+
+  const netApi = round(new NetApiError('NERR_NameNotFound', 'No host answers for PC9.'));
+  assert.ok(netApi instanceof NetApiError, String(netApi));
+  assert.deepEqual([netApi.status, netApi.statusName, netApi.message], [2273, 'NERR_NameNotFound', new NetApiError('NERR_NameNotFound', 'No host answers for PC9.').message]);
+
+  const other = round(Object.assign(new Error('refused'), { name: 'PolicyError', status: 5 }));
+  assert.deepEqual([other.name, (other as { status?: number }).status], ['PolicyError', 5], 'a NetApiError-like status on any error');
+
+  const locked = round(new StoreLockedError('The database /x is in use by another process.'));
+  assert.ok(locked instanceof StoreLockedError);
+  assert.equal(locked.code, 'NETSEND_STORE_LOCKED');
+
+  assert.ok(round(new TypeError('t')) instanceof TypeError);
+  const thrown = round('a string');
+  assert.deepEqual([thrown.name, thrown.message], ['Error', 'a string'], 'a thrown non-Error becomes an Error');
+});

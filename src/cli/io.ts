@@ -1,4 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Client, ConnectOptions, RemoteConnectOptions } from '../lib/client.js';
+
+/** The client's public methods: what commands call, so a test can stand a fake in for the daemon. */
+export type CliClient = { [K in keyof Client]: Client[K] };
 
 /** What a command may touch: injectable so tests run commands in-process. */
 export interface CliIo {
@@ -6,6 +10,10 @@ export interface CliIo {
   stdout: Writable;
   stderr: Writable;
   env: NodeJS.ProcessEnv;
+  /** Opens the local daemon's control socket; default `connect` of src/lib/client.ts. */
+  connect?: (options: ConnectOptions) => Promise<CliClient>;
+  /** Opens another host's daemon over the secure channel (--server); default `connectRemote`. */
+  connectRemote?: (options: RemoteConnectOptions) => Promise<CliClient>;
 }
 
 export const processIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });

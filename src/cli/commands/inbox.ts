@@ -1,0 +1,43 @@
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { MAX_INBOX_PAGE } from '../../control/handlers.js';
+import type { MessageJson } from '../../lib/client.js';
+import { classicHeader, printableName, printableText } from '../../messenger/message.js';
+import { UsageError, type CliIo } from '../io.js';
+import { common, provenance, withClient, type Command } from '../shared.js';
+import { printUsage } from '../usage.js';
+
+/** `netsend inbox`: received messages, newest last, the classic way or as JSON lines. */
+export const command: Command = { name: 'inbox', run };
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...common, limit: { type: 'string' } }, strict: true });
+  if (values.help) return printUsage(io);
+  const limit = values.limit === undefined ? Infinity : Number(values.limit);
+  if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit > 0))) throw new UsageError('--limit takes a whole number');
+  /** Writes one message, waiting while the reader is behind, so output never piles up in memory. */
+  const show = async (message: MessageJson) => {
+    const line = values.json
+      ? `${JSON.stringify(message)}\n`
+      : `${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`;
+    if (!io.stdout.write(line)) await once(io.stdout, 'drain');
+  };
+  return withClient(values, io, async (client) => {
+    // --limit N: the newest N, read newest first from the index, whatever the inbox's size
+    if (limit <= MAX_INBOX_PAGE) {
+      for (const message of await client.inbox.latest(limit)) await show(message);
+      return;
+    }
+    // the whole inbox (or more than a page of it): page by page, each printed as it comes, so
+    // memory stays one page whatever the inbox's size
+    let kept: MessageJson[] = [];
+    for (let afterId = 0; ; ) {
+      const page = await client.inbox.list({ afterId, limit: MAX_INBOX_PAGE });
+      if (page.length === 0) break;
+      if (limit === Infinity) for (const message of page) await show(message);
+      else kept = kept.concat(page).slice(-limit);
+      afterId = (page.at(-1) as MessageJson).id;
+    }
+    for (const message of kept) await show(message);
+  });
+}

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { NetApiError } from '../../messenger/errors.js';
-import { NameCache } from '../../resolve/cache.js';
 import { SmbSender } from './sender.js';
 
 /**
@@ -29,9 +28,9 @@ async function recorder(): Promise<{ port: number; first: Promise<string>; close
 test('the session request names the alias and this host as smbclient does: Samba upper case in the code page, the scope after each', async () => {
   const server = await recorder();
   try {
-    const sender = new SmbSender({ resolver: new NameCache([], 0), callingName: 'straße', charset: 'CP850', scope: 'other', port: server.port, timeoutMs: 2000 });
+    const sender = new SmbSender({ callingName: 'straße', charset: 'CP850', scope: 'other', timeoutMs: 2000 });
     await assert.rejects(
-      sender.send({ from: 'BOB', to: 'óscar', text: 'hi' }, { host: `127.0.0.1:${server.port}` }),
+      sender.deliver({ from: 'BOB', to: 'óscar', text: 'hi' }, { address: '127.0.0.1', port: server.port }),
       (e: unknown) => e instanceof NetApiError && e.statusName === 'NERR_NameNotFound',
     );
     assert.equal(await server.first, SMBCLIENT_SESSION_REQUEST);

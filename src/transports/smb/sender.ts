@@ -1,6 +1,6 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { NetApiError } from '../../messenger/errors.js';
-import type { OutgoingMessage, RemoteSender, SendOptions, SendReport } from '../../messenger/messenger.js';
+import type { OutgoingMessage, SendReport } from '../../messenger/messenger.js';
 import type { StatusName } from '../../messenger/status.js';
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import { NEGATIVE_RESPONSE, NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
@@ -15,24 +15,17 @@ import {
   type SmbResponse,
   type SmbStatus,
 } from '../../protocols/smb1/index.js';
-import type { NameCache } from '../../resolve/cache.js';
-import { parseHost } from '../../resolve/resolver.js';
+import type { Endpoint } from '../../resolve/resolver.js';
 import { LEGACY_MAX_TEXT_BYTES, SMB_LIMITS } from './limits.js';
 import { encodeTextForWire, wireName } from '../legacy-text.js';
 
 export interface SmbSenderOptions {
-  /** Finds the host holding NAME<03> (the name cache in front of `name resolve order`). */
-  resolver: NameCache;
   /** This host's NetBIOS name: the calling name of each session. */
   callingName: string;
   charset: string;
   /** The NetBIOS scope (`netbios scope`): the session request's names carry it, as smbclient's do. */
   scope?: string;
-  /** Port used when neither --host nor the resolver names one. */
-  port: number;
   timeoutMs?: number;
-  /** Tried first at each resolved address: netsend hosts get the message verified and in full Unicode. */
-  secure?: { tryDeliver(message: OutgoingMessage, address: string): Promise<SendReport | null> };
 }
 
 /**
@@ -40,7 +33,7 @@ export interface SmbSenderOptions {
  *
  * | outcome                                                  | status                   |
  * | -------------------------------------------------------- | ------------------------ |
- * | name not in any resolver                                 | NERR_NameNotFound 2273   |
+ * | name not in any resolver (resolve/router.ts)             | NERR_NameNotFound 2273   |
  * | connection refused, reset, unreachable, timed out        | NERR_NetworkError 2136   |
  * | negative session response 0x80, 0x82 (name not there)    | NERR_NameNotFound 2273   |
  * | negative session response 0x81 (caller not accepted)     | ERROR_ACCESS_DENIED 5    |
@@ -72,33 +65,21 @@ export function smbErrorStatus(status: SmbStatus): StatusName {
  * Sends messages to other hosts over the NetBIOS session service and SMB message commands, as
  * Windows' Messenger and `smbclient -M` do: a session to NAME<03>, then one single-block message
  * (after NEGOTIATE, which smbd requires before it) when the text fits, or start / text blocks of
- * 127 bytes / end otherwise.
+ * 127 bytes / end otherwise. Which host, and whether the secure channel goes first, is the
+ * router's choice (resolve/router.ts).
  */
-export class SmbSender implements RemoteSender {
+export class SmbSender {
   readonly #options: SmbSenderOptions;
 
   constructor(options: SmbSenderOptions) {
     this.#options = options;
   }
 
-  async send(message: OutgoingMessage, options: SendOptions): Promise<SendReport> {
-    if (options.host !== undefined) return this.#deliverAny(message, parseHost(options.host, this.#options.port));
-    const cached = this.#options.resolver.has(message.to, SUFFIX.messenger);
-    try {
-      return await this.#deliverAny(message, await this.#resolve(message.to));
-    } catch (error) {
-      // A cached address may be stale (the name moved): forget it and look the name up once more.
-      if (!cached || !(error instanceof NetApiError) || !['NERR_NetworkError', 'NERR_NameNotFound'].includes(error.statusName ?? '')) throw error;
-      this.#options.resolver.forget(message.to, SUFFIX.messenger);
-      return this.#deliverAny(message, await this.#resolve(message.to));
-    }
-  }
-
-  /** The secure channel where the host has one, else the legacy wire. */
-  async #deliverAny(message: OutgoingMessage, endpoint: { address: string; port: number }): Promise<SendReport> {
-    // A legacy endpoint named with its own port (--host IP:PORT, lmhosts) is taken as given.
-    const secure = endpoint.port === this.#options.port ? await this.#options.secure?.tryDeliver(message, endpoint.address) : null;
-    if (secure) return secure;
+  /**
+   * Sends `message` to NAME<03> at `endpoint` in the OEM code page.
+   * @throws NetApiError (see the table above); ERROR_INVALID_PARAMETER when the text is over LEGACY_MAX_TEXT_BYTES there
+   */
+  async deliver(message: OutgoingMessage, endpoint: Endpoint): Promise<SendReport> {
     const { charset } = this.#options;
     const encoded = encodeTextForWire(message.text, charset);
     // An empty text goes as one NUL byte, as smbclient sends it: smbd refuses an empty block.
@@ -109,12 +90,12 @@ export class SmbSender implements RemoteSender {
         `The message is ${text.length} bytes in ${charset}; the legacy message service carries at most ${LEGACY_MAX_TEXT_BYTES}.`,
       );
     }
-    await this.#deliver(message, text, endpoint);
+    await this.#sendBlocks(message, text, endpoint);
     return { lossy: encoded.lossy, charset };
   }
 
   /** Sends the encoded `text` to NAME<03> at `endpoint`: single-block when it fits, else multi-block. */
-  async #deliver(message: OutgoingMessage, text: Uint8Array, endpoint: { address: string; port: number }): Promise<void> {
+  async #sendBlocks(message: OutgoingMessage, text: Uint8Array, endpoint: { address: string; port: number }): Promise<void> {
     const { charset } = this.#options;
     const from = encodeOem(message.from, charset).bytes;
     const to = encodeOem(message.to, charset).bytes;
@@ -138,12 +119,6 @@ export class SmbSender implements RemoteSender {
       }
       await exchange({ command: SMB_COMMAND.sendEndMbMessage, groupId });
     });
-  }
-
-  async #resolve(name: string): Promise<{ address: string; port: number }> {
-    const found = await this.#options.resolver.resolve(name, SUFFIX.messenger);
-    if (found !== null) return found;
-    throw new NetApiError('NERR_NameNotFound', `"${name}" is not an alias here, and none of the name sources ("name resolve order") knows its host.`);
   }
 
   /**

@@ -1,0 +1,101 @@
+/**
+ * The answers this node gives (RFC 1001 §15.1, RFC 1002 §4.2): name queries and node status
+ * requests for the names it holds, and ACT_ERR to anyone registering one of its unique names.
+ * Answers per source address are limited (ANSWER_LIMIT).
+ */
+import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
+import { RateLimiter } from '../../policy/rate-limit.js';
+import type { HeldNames } from './held-names.js';
+import { ANSWER_LIMIT, NAME_TTL_SECONDS } from './limits.js';
+
+/** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
+const NODE_STATUS_ACTIVE = 0x0400;
+const NODE_STATUS_GROUP = 0x8000;
+
+export interface NameResponderOptions {
+  held: HeldNames;
+  /** Answers per source address: a burst, then a rate (default ANSWER_LIMIT). */
+  answerLimit?: { burst: number; ratePerSecond: number };
+  log: (line: string) => void;
+}
+
+export class NameResponder {
+  readonly #options: NameResponderOptions;
+  readonly #answers: RateLimiter;
+
+  constructor(options: NameResponderOptions) {
+    this.#options = options;
+    this.#answers = new RateLimiter(options.answerLimit ?? ANSWER_LIMIT);
+  }
+
+  /**
+   * The answer to `request` from `source` that came in on the interface at `interfaceAddress`
+   * (its address is the one given out), or undefined for silence: nothing to say, or `source`
+   * has had its answers for now.
+   */
+  answer(request: NbnsPacket, source: string, interfaceAddress: string): NbnsPacket | undefined {
+    const reply = this.#answer(request, interfaceAddress);
+    if (reply !== undefined && !this.#answers.take(source)) return undefined;
+    return reply;
+  }
+
+  #answer(request: NbnsPacket, interfaceAddress: string): NbnsPacket | undefined {
+    const { held } = this.#options;
+    const [question] = request.questions;
+    switch (request.opcode) {
+      case NBNS_OPCODE.query: {
+        if (question === undefined) return undefined;
+        if (question.type === RR_TYPE.NBSTAT) return this.#nodeStatus(request, question);
+        if (question.type !== RR_TYPE.NB) return undefined;
+        const owned = held.find(question.name);
+        if (owned !== undefined) {
+          return reply(request, NBNS_RCODE.noError, {
+            name: question.name, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: NAME_TTL_SECONDS,
+            data: { kind: 'nb', entries: [{ group: owned.group, nodeType: 'B', address: interfaceAddress }] },
+          });
+        }
+        // RFC 1002 §4.2.14: a node asked directly for a name it lacks says so; broadcasts get silence.
+        if (request.flags.broadcast) return undefined;
+        return reply(request, NBNS_RCODE.nameError, { name: question.name, type: RR_TYPE.NULL, class: RR_CLASS_IN, ttl: 0, data: { kind: 'raw', bytes: new Uint8Array(0) } });
+      }
+      case NBNS_OPCODE.registration:
+      case NBNS_OPCODE.multihomedRegistration: {
+        // RFC 1002 §4.2.6 / RFC 1001 §15.2.2.2: the owner of a unique name defends it with ACT_ERR.
+        const [record] = request.additionals;
+        const owned = question === undefined ? undefined : held.find(question.name);
+        if (question === undefined || record === undefined || owned === undefined || owned.group) return undefined;
+        if (record.data.kind === 'nb' && record.data.entries.some((e) => e.group)) return undefined;
+        this.#options.log(`name service: defended ${held.shown(owned)} against a registration`);
+        return reply(request, NBNS_RCODE.active, { ...record, ttl: 0 });
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  #nodeStatus(request: NbnsPacket, question: NbnsQuestion): NbnsPacket | undefined {
+    const { held } = this.#options;
+    const wildcard = question.name.name.startsWith('*');
+    if (wildcard ? !held.inScope(question.name) : held.find(question.name) === undefined) return undefined;
+    const names = held.held().map((n) => ({ name: n.name, suffix: n.suffix, flags: NODE_STATUS_ACTIVE | (n.group ? NODE_STATUS_GROUP : 0) }));
+    // STATISTICS (RFC 1002 §4.2.18): 46 bytes, starting with the unit id; netsend keeps no counters.
+    return reply(request, NBNS_RCODE.noError, {
+      name: question.name, type: RR_TYPE.NBSTAT, class: RR_CLASS_IN, ttl: 0,
+      data: { kind: 'nodeStatus', names, statistics: new Uint8Array(46) },
+    });
+  }
+}
+
+function reply(request: NbnsPacket, rcode: number, answer: NbnsRecord): NbnsPacket {
+  return {
+    id: request.id,
+    response: true,
+    opcode: request.opcode,
+    flags: { authoritative: true, truncated: false, recursionDesired: request.flags.recursionDesired, recursionAvailable: false, broadcast: false },
+    rcode,
+    questions: [],
+    answers: [answer],
+    authorities: [],
+    additionals: [],
+  };
+}

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ControlServices } from '../control/handlers.js';
+import { handleRequest, type ControlServices } from '../control/handlers.js';
 import { ConnectionGate } from '../security/front-door.js';
 import type { Principal } from '../security/access.js';
 import { WebAuth } from './auth.js';
 import type { PushHub } from './push.js';
-import { registerRoutes, type WebStore } from './routes.js';
+import { registerRoutes, type WebReceipts, type WebStore } from './routes.js';
 
 /**
  * Web connections at once, and per address: a page holds a stream and a request or two; the
@@ -31,11 +31,30 @@ function loadPage(): { html: string; js: string; css: string } {
   throw new Error(`The web inbox's page is missing (looked in ${PAGE_DIR.pathname})`);
 }
 
+/** The fastify instance the web inbox runs on, before its routes: WebServer.start's, and the route tests'. */
+export function createWebApp(maxMessageBytes: number): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    // A message in UTF-8 is at most 1.5 bytes per UTF-16 byte, JSON escapes at most 3: bound to that.
+    bodyLimit: maxMessageBytes * 3 + 16 * 1024,
+    // Slow senders (slowloris): a whole request within 30 s. Streams are responses, not bound by it.
+    requestTimeout: 30_000,
+    forceCloseConnections: true,
+  });
+  // Bodies are text: JSON is parsed by the routes that take it (after the CSRF checks), and
+  // ntfy's publish takes the body as the message whatever its type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  return app;
+}
+
 export interface WebServerOptions {
   readonly port: number;
   readonly bind: string;
   readonly services: ControlServices;
   readonly store: WebStore;
+  /** A page's read and acknowledge: recorded by the receipts, which tell the pages (push) of the new state. */
+  readonly receipts: WebReceipts;
   readonly push: PushHub;
   readonly workgroup: string;
   readonly ownerPrincipal: () => Promise<Principal>;
@@ -60,18 +79,7 @@ export class WebServer {
   }
 
   static async start(options: WebServerOptions): Promise<WebServer> {
-    const app = Fastify({
-      logger: false,
-      // A message in UTF-8 is at most 1.5 bytes per UTF-16 byte, JSON escapes at most 3: bound to that.
-      bodyLimit: options.maxMessageBytes * 3 + 16 * 1024,
-      // Slow senders (slowloris): a whole request within 30 s. Streams are responses, not bound by it.
-      requestTimeout: 30_000,
-      forceCloseConnections: true,
-    });
-    // Bodies are text: JSON is parsed by the routes that take it (after the CSRF checks), and
-    // ntfy's publish takes the body as the message whatever its type.
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    const app = createWebApp(options.maxMessageBytes);
     const server = new WebServer(options, app);
     // Connections per source address, as on every listener (security/front-door.ts).
     const gate = new ConnectionGate('web', WEB_CONNECTIONS, options.services.audit);
@@ -90,6 +98,8 @@ export class WebServer {
     registerRoutes(app, {
       services: options.services,
       store: options.store,
+      receipts: options.receipts,
+      control: (request, principal) => handleRequest(options.services, request, principal),
       auth: server.auth,
       push: options.push,
       ownerPrincipal: options.ownerPrincipal,

@@ -1,0 +1,147 @@
+/**
+ * The inbox, compose and ntfy's publish, in-process: who sees which message, read and
+ * acknowledge through the receipts, NET SEND's targets, and what a publisher gets back.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { basic, fakeWeb, login, ownerLogin } from './fakes.test.helper.js';
+import { ntfyPriority } from '../routes.js';
+
+interface ApiMessage {
+  id: number;
+  from: string;
+  to: string;
+  text: string;
+  state: { read: boolean; acknowledged: boolean; latest: { state: string; surface: string; by: string | null } | null };
+}
+
+const INBOX = [
+  { from: 'BOB', to: 'ALICE', text: 'for alice only' },
+  { from: 'ALICE', to: 'BOB', text: 'for bob only' },
+  { from: 'CAROL', to: 'WORKGROUP', text: 'for everyone' },
+  { from: 'BOB', to: 'alice', text: 'the quarterly numbers' },
+];
+
+const texts = (body: unknown) => (body as { messages: ApiMessage[] }).messages.map((m) => m.text);
+
+test("an account sees only messages to its alias and to the workgroup; another's message is 404 by id, for reading and for changes", async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const alice = await login(web, { user: 'alice', password: 'alice-pw' });
+  assert.deepEqual(texts((await alice.get('/api/messages')).json()), ['the quarterly numbers', 'for everyone', 'for alice only'], 'newest first');
+  const notFound = { status: 1168, name: 'ERROR_NOT_FOUND', message: 'No such message.' };
+  for (const response of [await alice.get('/api/messages/2'), await alice.send('POST', '/api/messages/2/ack'), await alice.send('POST', '/api/messages/2/read'), await alice.send('POST', '/api/messages/2/reply', { text: 'hi' })]) {
+    assert.deepEqual([response.statusCode, response.json()], [404, notFound]);
+  }
+  for (const id of ['99', '0', '-1', 'abc', '1.5']) assert.equal((await alice.get(`/api/messages/${id}`)).statusCode, 404, id);
+  assert.deepEqual([web.receipts.length, web.controls.length], [0, 0], "nothing was recorded for or sent about bob's message");
+  // the same rule with a password in the Authorization header instead of a session
+  const header = await web.inject({ method: 'GET', url: '/api/messages', headers: { authorization: basic('alice', 'alice-pw') } });
+  assert.ok(!texts(header.json()).includes('for bob only'));
+  const owner = await ownerLogin(web);
+  assert.equal(texts((await owner.get('/api/messages')).json()).length, 4, 'the owner sees every message');
+  assert.equal((await owner.get('/api/messages/2')).statusCode, 200);
+});
+
+test('the list pages and searches, and says which parameter is wrong', async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const owner = await ownerLogin(web);
+  assert.deepEqual(texts((await owner.get('/api/messages?q=QUARTERLY')).json()), ['the quarterly numbers']);
+  assert.deepEqual(texts((await owner.get('/api/messages?before=4&limit=2')).json()), ['for everyone', 'for bob only']);
+  assert.deepEqual(texts((await owner.get('/api/messages?after=3&limit=0')).json()), ['the quarterly numbers'], 'a limit under 1 is 1');
+  for (const [url, message] of [
+    ['/api/messages?limit=-1', 'limit must be a whole number.'],
+    ['/api/messages?before=x', 'before must be a whole number.'],
+    [`/api/messages?q=${'x'.repeat(201)}`, 'Search for at most 200 characters.'],
+  ] as const) {
+    const response = await owner.get(url);
+    assert.deepEqual([response.statusCode, response.json()], [400, { status: 87, name: 'ERROR_INVALID_PARAMETER', message }], url);
+  }
+});
+
+test('read and acknowledge are recorded by the receipts, given the message in hand, as the web surface, by the caller; the routes leave telling the pages to them', async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const alice = await login(web, { user: 'alice', password: 'alice-pw' });
+  const read = (await alice.send('POST', '/api/messages/1/read')).json() as ApiMessage;
+  assert.deepEqual([read.id, read.state.read, read.state.acknowledged], [1, true, false]);
+  const acked = (await alice.send('POST', '/api/messages/1/ack')).json() as ApiMessage;
+  assert.deepEqual([acked.state.read, acked.state.acknowledged, acked.state.latest?.surface, acked.state.latest?.by], [true, true, 'web', 'alice']);
+  assert.deepEqual(web.receipts, [
+    { messageId: 1, to: 'ALICE', state: 'read', surface: 'web', by: 'alice' },
+    { messageId: 1, to: 'ALICE', state: 'acknowledged', surface: 'web', by: 'alice' },
+  ]);
+  assert.deepEqual(web.stateChanges, [], 'the receipts publish state changes, not the routes');
+  const detail = (await alice.get('/api/messages/1')).json() as ApiMessage & { events: Array<{ state: string }> };
+  assert.deepEqual([detail.text, detail.events.map((e) => e.state)], ['for alice only', ['read', 'acknowledged']]);
+  assert.deepEqual(((await alice.get('/api/messages')).json() as { messages: ApiMessage[] }).messages.map((m) => m.state.acknowledged), [false, false, true]);
+});
+
+test('a message gone before its receipt is stored is 404, not an empty answer', async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const record = web.context.receipts.record;
+  (web.context.receipts as { record: typeof record }).record = async () => null;
+  const owner = await ownerLogin(web);
+  const response = await owner.send('POST', '/api/messages/1/ack');
+  assert.deepEqual([response.statusCode, (response.json() as { status: number }).status], [404, 1168]);
+});
+
+test("compose takes NET SEND's targets: a name is a send from the caller's alias, * and /domain[:NAME] are the workgroup broadcast", async () => {
+  const web = await fakeWeb();
+  const monitor = await login(web, { user: 'monitor', password: 'monitor-pw' });
+  for (const to of [' bob ', '*', '/domain:SALES', '/DOMAIN']) assert.equal((await monitor.send('POST', '/api/send', { to, text: 'fire drill' })).statusCode, 200, to);
+  assert.deepEqual(
+    web.controls.map((c) => c.request),
+    [
+      { op: 'send', to: 'bob', from: 'MONITOR', text: 'fire drill' },
+      { op: 'broadcast', from: 'MONITOR', text: 'fire drill', domain: null },
+      { op: 'broadcast', from: 'MONITOR', text: 'fire drill', domain: 'SALES' },
+      { op: 'broadcast', from: 'MONITOR', text: 'fire drill', domain: null },
+    ],
+  );
+  assert.ok(web.controls.every((c) => c.principal.name === 'monitor' && c.principal.over === 'web'), 'as the caller, over the web');
+  for (const to of ['', '  ', 5, undefined]) {
+    const response = await monitor.send('POST', '/api/send', { to, text: 'x' });
+    assert.deepEqual([response.statusCode, response.json()], [400, { status: 87, name: 'ERROR_INVALID_PARAMETER', message: 'Say whom the message is for.' }], String(to));
+  }
+  const owner = await ownerLogin(web);
+  await owner.send('POST', '/api/send', { to: 'ALICE', text: 'from the computer' });
+  assert.equal(web.controls.at(-1)?.request.from, null, 'no alias of its own: the computer name');
+});
+
+test("a reply goes to the sender, from the alias the message was for; aliases are listed, added and deleted through the control operations", async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const owner = await ownerLogin(web);
+  assert.equal((await owner.send('POST', '/api/messages/1/reply', { text: 'thanks' })).statusCode, 200);
+  assert.deepEqual(web.controls.at(-1)?.request, { op: 'send', to: 'BOB', from: 'ALICE', text: 'thanks' });
+  assert.deepEqual((await owner.get('/api/aliases')).json(), []);
+  await owner.send('POST', '/api/aliases', { name: 'pager' });
+  await owner.send('DELETE', '/api/aliases/PAGER');
+  assert.deepEqual(web.controls.slice(-3).map((c) => c.request), [{ op: 'names.list' }, { op: 'names.add', name: 'pager' }, { op: 'names.delete', name: 'PAGER' }]);
+});
+
+test("ntfy publish: POST or PUT /ALIAS with a token or a password sends the text with its title and priority, and answers as ntfy does", async () => {
+  const web = await fakeWeb();
+  const response = await web.inject({ method: 'POST', url: '/ALICE', headers: { authorization: 'Bearer monitor-token', title: 'Backup', priority: 'urgent' }, payload: 'backup failed on db1\n' });
+  assert.equal(response.statusCode, 200);
+  const body = response.json() as Record<string, unknown>;
+  assert.equal(typeof body.time, 'number');
+  assert.deepEqual({ ...body, time: 0 }, { id: 99, time: 0, event: 'message', topic: 'ALICE', message: 'backup failed on db1', title: 'Backup', priority: 5, delivered: 'ALICE' });
+  assert.deepEqual(web.controls.at(-1)?.request, { op: 'send', to: 'ALICE', from: 'MONITOR', text: 'Backup\nbackup failed on db1', priority: 'urgent' });
+  assert.equal(web.controls.at(-1)?.principal.over, 'ntfy');
+  const put = await web.inject({ method: 'PUT', url: '/BOB', headers: { authorization: basic('monitor', 'monitor-pw'), 'x-priority': '2' }, payload: 'low disk' });
+  assert.deepEqual([put.statusCode, (put.json() as { priority: number }).priority], [200, 2]);
+  const empty = await web.inject({ method: 'POST', url: '/BOB', headers: { authorization: 'Bearer monitor-token' }, payload: '   ' });
+  assert.equal((empty.json() as { message: string }).message, 'triggered', "ntfy's word for an empty body");
+});
+
+test('ntfy publish is refused without auth (401), with a wrong token (401), a malformed header or a bad priority (400)', async () => {
+  const web = await fakeWeb();
+  const publish = (headers: Record<string, string>) => web.inject({ method: 'POST', url: '/ALICE', headers, payload: 'hi' });
+  const none = await publish({});
+  assert.deepEqual([none.statusCode, (none.json() as { message: string }).message], [401, 'Log in first: a session, or an Authorization header (Bearer token or Basic user:password).']);
+  assert.equal((await publish({ authorization: 'Bearer not-a-token' })).statusCode, 401);
+  assert.equal((await publish({ authorization: 'Token x' })).statusCode, 400);
+  const priority = await publish({ authorization: 'Bearer monitor-token', priority: 'eleven' });
+  assert.deepEqual([priority.statusCode, (priority.json() as { message: string }).message], [400, 'Priority must be 1-5 or min, low, default, high, urgent, max.']);
+  assert.equal(web.controls.length, 0);
+  assert.deepEqual(['1', 'min', 'default', 'high', 'max', undefined].map(ntfyPriority), [1, 1, 3, 4, 5, 3]);
+});

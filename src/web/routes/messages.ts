@@ -1,0 +1,67 @@
+/** The inbox: the list (with search and paging), one message with its events, read, acknowledge and reply. */
+import type { FastifyPluginAsync } from 'fastify';
+import { badRequest, notFound } from '../errors.js';
+import { identify, mutating } from './callers.js';
+import type { Caller, WebContext, WebMessage } from './context.js';
+import { control, jsonBody, ownAlias, viewerOf, visibleMessage, withStates } from './shared.js';
+
+/** Page size of the inbox API. */
+const MAX_PAGE = 200;
+/** Search text longer than this is refused: nobody types it, and LIKE over it costs. */
+const MAX_SEARCH = 200;
+/** The surface a page's read and acknowledge are recorded under. */
+const SURFACE = 'web';
+
+type IdParams = { Params: { id: string } };
+
+export const messageRoutes: FastifyPluginAsync<WebContext> = async (app, context) => {
+  /** Through the receipts, which tell the open pages of the new state once it is stored. */
+  const record = async (caller: Caller, rawId: string, state: 'read' | 'acknowledged'): Promise<WebMessage | undefined> => {
+    const message = await visibleMessage(context, caller, rawId);
+    const event = await context.receipts.record(message, state, SURFACE, caller.principal.name || null);
+    if (event === null) throw notFound();
+    return (await withStates(context, [message]))[0];
+  };
+
+  app.get('/api/messages', async (request) => {
+    const caller = await identify(context, request);
+    const query = request.query as Record<string, string | undefined>; // strings only: the onRequest hook
+    const number = (value: string | undefined, fallback: number, what: string) => {
+      if (value === undefined || value === '') return fallback;
+      const n = Number(value);
+      if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`${what} must be a whole number.`);
+      return n;
+    };
+    const q = query.q ?? '';
+    if (q.length > MAX_SEARCH) throw badRequest(`Search for at most ${MAX_SEARCH} characters.`);
+    const viewer = viewerOf(context, caller);
+    const before = number(query.before, 0, 'before');
+    const messages = await context.store.findMessages({
+      beforeId: before === 0 ? null : before,
+      afterId: number(query.after, 0, 'after'),
+      limit: Math.min(Math.max(number(query.limit, 50, 'limit'), 1), MAX_PAGE),
+      text: q === '' ? null : q,
+      recipients: viewer.seesAll ? null : viewer.recipients,
+    });
+    return { messages: await withStates(context, messages) };
+  });
+
+  app.get<IdParams>('/api/messages/:id', async (request) => {
+    const caller = await identify(context, request);
+    const message = await visibleMessage(context, caller, request.params.id);
+    return { ...(await withStates(context, [message]))[0], events: await context.store.listMessageEvents(message.id) };
+  });
+
+  app.post<IdParams>('/api/messages/:id/read', async (request) => record(await mutating(context, request), request.params.id, 'read'));
+
+  app.post<IdParams>('/api/messages/:id/ack', async (request) => record(await mutating(context, request), request.params.id, 'acknowledged'));
+
+  // A reply goes to the sender's alias, from the alias the message was for (when it is one here).
+  app.post<IdParams>('/api/messages/:id/reply', async (request) => {
+    const caller = await mutating(context, request);
+    const message = await visibleMessage(context, caller, request.params.id);
+    const body = jsonBody(request);
+    const from = context.services.messenger.aliases.find(message.to)?.name ?? ownAlias(context, caller.principal);
+    return control(context, caller, { op: 'send', to: message.from, from, text: body.text });
+  });
+};

@@ -1,5 +1,6 @@
 import type { Receipt } from '../messenger/events.js';
 import type { StoredMessage } from '../messenger/message.js';
+import type { MessageRef } from '../messenger/receipts.js';
 import type { Messenger } from '../messenger/messenger.js';
 import type { AccessPolicy, Principal } from '../security/access.js';
 import type { Accounts } from '../security/accounts.js';
@@ -36,7 +37,7 @@ export interface ReceiptServices {
   local(id: number): Promise<Receipt>;
   message(id: number): Promise<StoredMessage | null>;
   remote?(host: string, id: number): Promise<Receipt>;
-  acknowledge(id: number, surface: string, by: string | null): Promise<Receipt>;
+  acknowledge(message: MessageRef, surface: string, by: string | null): Promise<Receipt>;
 }
 
 /** What the control socket, the secure channel and the web reach in the daemon: the operations' services. */

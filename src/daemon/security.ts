@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { BindAddress } from '../config/interfaces.js';
 import type { Config } from '../config/load.js';
-import type { AliasPolicies } from '../control/handlers.js';
-import { parseSenderHost, type IncomingMessage } from '../messenger/message.js';
-import { AccessPolicy, GROUP, type Principal, type ServerRole } from '../security/access.js';
+import type { AliasPolicies } from '../control/services.js';
+import { AccessPolicy, GROUP, type Principal } from '../security/access.js';
 import { Accounts } from '../security/accounts.js';
-import { AuditLog, sourceAddress } from '../security/audit.js';
+import { AuditLog } from '../security/audit.js';
+import { recipientRules } from '../security/recipient-rules.js';
 import { MessageGate } from '../security/front-door.js';
 import type { Admission } from '../messenger/admission.js';
-import { InboundPolicy, SubnetSet, parsePolicy, subnetOf, type AliasPolicy, type LegacyInput } from '../security/inbound-policy.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import { InboundPolicy, SubnetSet, parsePolicy, subnetOf, type AliasPolicy } from '../security/inbound-policy.js';
+import type { StorePorts } from '../store/ports.js';
 import { LocalUsers } from '../os/local-users.js';
 
 /** The daemon's security state: accounts, access rules, the audit log, who may message whom. */
@@ -28,10 +28,10 @@ export interface DaemonSecurity {
   interfacesChanged(addresses: readonly BindAddress[]): void;
 }
 
-export async function createSecurity(config: Config, store: SqliteStore, addresses: readonly BindAddress[], log: (line: string) => void): Promise<DaemonSecurity> {
-  const accounts = new Accounts(store);
-  const access = new AccessPolicy({ role: config.serverRole as ServerRole, remoteCallGroups: config.remoteCallGroups });
-  const audit = new AuditLog(store, log);
+export async function createSecurity(config: Config, store: Pick<StorePorts, 'accounts' | 'audit' | 'policies'>, addresses: readonly BindAddress[], log: (line: string) => void): Promise<DaemonSecurity> {
+  const accounts = new Accounts(store.accounts);
+  const access = new AccessPolicy({ role: config.serverRole, remoteCallGroups: config.remoteCallGroups });
+  const audit = new AuditLog(store.audit, log);
   const localUsers = new LocalUsers();
   const daemonUid = process.getuid?.() ?? null;
 
@@ -39,38 +39,20 @@ export async function createSecurity(config: Config, store: SqliteStore, address
   const legacySubnets = (now: readonly BindAddress[]) =>
     new SubnetSet(config.legacySubnets.flatMap((spec) => (spec === 'local' ? ['127.0.0.0/8', '::1/128', ...now.map((a) => subnetOf(a.address, a.netmask))] : [spec])));
   const stored = new Map<string, AliasPolicy>();
-  for (const { name, policy } of await store.call('loadAliasPolicies')) {
+  for (const { name, policy } of await store.policies.loadAliasPolicies()) {
     try {
       stored.set(name, parsePolicy(JSON.parse(policy)));
     } catch {
       log(`the stored policy of ${name} is not valid; ignoring it`);
     }
   }
-  const inbound = new InboundPolicy({ legacy: config.legacyInput as LegacyInput, legacySubnets: legacySubnets(addresses), policies: stored });
+  const inbound = new InboundPolicy({ legacy: config.legacyInput, legacySubnets: legacySubnets(addresses), policies: stored });
   const caPem = config.secureCaFile ? await readFile(config.secureCaFile, 'utf8') : undefined;
   // One budget per source (address, account, uid, host key) across every transport, per alias,
   // and one cap on network input in all: the front door's message gate.
   const gate = new MessageGate({ sourceRate: config.sourceMessageRate, sourceBurst: config.sourceMessageBurst, globalRate: config.globalMessageRate }, { audit });
 
-  /** The recipient alias's rules for an arriving message; a refusal is audited. */
-  async function policy(message: IncomingMessage, alias: string): Promise<string | null> {
-    const user = message.senderUser ?? (message.via === 'local' ? localUsers.nameOf(message.senderUid) : null);
-    const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
-    const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
-    const address = message.senderAddress === null ? null : sourceAddress(message.senderAddress);
-    const host = parseSenderHost(message.senderHost)?.name ?? null;
-    const problem = inbound.problem(message, alias, { address, user, groups, host });
-    if (problem !== null) {
-      audit.record({
-        event: 'refused-message',
-        principal: `${message.from}${user ? ` (user ${user})` : ''}${host ? ` on ${host}` : ''}`,
-        source: message.senderAddress,
-        detail: `to ${alias} via ${message.via}: ${problem}`,
-        status: 5,
-      });
-    }
-    return problem;
-  }
+  const policy = recipientRules({ inbound, accounts, userName: (uid) => localUsers.nameOf(uid), audit });
 
   return {
     accounts,
@@ -83,7 +65,7 @@ export async function createSecurity(config: Config, store: SqliteStore, address
       get: (alias) => inbound.policy(alias),
       set: async (alias, policy) => {
         const empty = policy === null || (policy.legacy === undefined && policy.allow.length === 0 && policy.deny.length === 0);
-        await store.call('putAliasPolicy', alias, empty ? null : JSON.stringify(policy));
+        await store.policies.putAliasPolicy(alias, empty ? null : JSON.stringify(policy));
         inbound.set(alias, policy);
       },
     },

@@ -171,7 +171,7 @@ test('once stopped, no sweep offers anything; what the surfaces report while the
   await receipts.stop();
   await receipts.sweep();
   assert.deepEqual(offered, []);
-  receipts.record(1, 'shown', 'tty', '/dev/pts/3'); // a terminal finishing as the daemon stops
+  receipts.record({ id: 1, to: 'ALICE' }, 'shown', 'tty', '/dev/pts/3'); // a terminal finishing as the daemon stops
   await receipts.flush();
   assert.deepEqual(store.events, [{ messageId: 1, state: 'shown', surface: 'tty', by: '/dev/pts/3' }]);
 });

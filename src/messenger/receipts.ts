@@ -17,6 +17,9 @@ export interface ReceiptStore {
   waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
 }
 
+/** The message an event is about: enough to record it and to tell the recipient's open pages. */
+export type MessageRef = Pick<StoredMessage, 'id' | 'to'>;
+
 /** A surface a waiting message is offered to again; a promise it returns is the offer still under way. */
 export interface RetrySink {
   deliver(message: StoredMessage): void | Promise<unknown>;
@@ -28,9 +31,9 @@ export interface ReceiptsOptions {
    * The surfaces that reach a person where they are (terminals, desktop): offered waiting
    * messages again. A message whose last offer is still under way is not offered again.
    */
-  retry: RetrySink;
-  /** Told of each event, for the web inbox's live view. */
-  onEvent?: (event: MessageEvent) => void;
+  retry?: RetrySink;
+  /** Told of each event recorded, with its message: the web inbox's live view. */
+  onEvent?: (event: MessageEvent, message: MessageRef) => void;
   log: (line: string) => void;
   /** How often waiting messages are offered again and expired ones marked. */
   sweepMs?: number;
@@ -45,6 +48,8 @@ const SWEEP_LIMIT = 200;
 const LOOK_BACK_MS = 7 * 24 * 3600 * 1000;
 
 /**
+ * The only writer of message events and the only publisher of state changes.
+ *
  * What became of each message, for its sender: events from the surfaces (a terminal or desktop
  * showed it, the web page read it, someone acknowledged it), and store-and-forward: a message
  * nobody was there to see is offered again while its time to live lasts, then marked expired
@@ -52,6 +57,7 @@ const LOOK_BACK_MS = 7 * 24 * 3600 * 1000;
  */
 export class Receipts {
   readonly #options: ReceiptsOptions;
+  #retry: RetrySink | undefined;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   /** Messages that expired up to here were marked by earlier sweeps. */
@@ -66,19 +72,35 @@ export class Receipts {
 
   constructor(options: ReceiptsOptions) {
     this.#options = options;
+    this.#retry = options.retry;
     this.#now = options.now ?? Date.now;
     this.#swept = this.#now() - LOOK_BACK_MS;
   }
 
-  record(messageId: number, state: MessageEventInput['state'], surface: string, by: string | null): void {
-    void this.#record(messageId, state, surface, by);
+  /** The surfaces waiting messages are offered to again, once they exist (they report to this). */
+  offerTo(retry: RetrySink): void {
+    this.#retry = retry;
+  }
+
+  /** Records an event in the background (a surface reporting); a failure is logged. */
+  record(message: MessageRef, state: MessageEventInput['state'], surface: string, by: string | null): void {
+    void this.#record(message, state, surface, by);
+  }
+
+  /**
+   * Records an event now, for a caller that answers with it (the web's read and ack).
+   * @returns the event, or null when the message is not in the store
+   */
+  async recordNow(message: MessageRef, state: MessageEventInput['state'], surface: string, by: string | null): Promise<MessageEvent | null> {
+    const event = await this.#options.store.recordMessageEvent({ messageId: message.id, state, surface, by });
+    if (event !== null) this.#options.onEvent?.(event, message);
+    return event;
   }
 
   /** Records an acknowledgement now (not in the background) and gives the receipt after it. */
-  async acknowledge(messageId: number, surface: string, by: string | null): Promise<Receipt> {
-    const event = await this.#options.store.recordMessageEvent({ messageId, state: 'acknowledged', surface, by });
-    if (event !== null) this.#options.onEvent?.(event);
-    return this.receipt(messageId);
+  async acknowledge(message: MessageRef, surface: string, by: string | null): Promise<Receipt> {
+    await this.recordNow(message, 'acknowledged', surface, by);
+    return this.receipt(message.id);
   }
 
   async receipt(messageId: number): Promise<Receipt> {
@@ -111,13 +133,10 @@ export class Receipts {
     return this.#sweeping;
   }
 
-  #record(messageId: number, state: MessageEventInput['state'], surface: string, by: string | null): Promise<void> {
-    const recording = this.#options.store
-      .recordMessageEvent({ messageId, state, surface, by })
-      .then((event) => {
-        if (event !== null) this.#options.onEvent?.(event);
-      })
-      .catch((error: unknown) => this.#options.log(`receipts: could not record message ${messageId} ${state} on ${surface}: ${String(error)}`))
+  #record(message: MessageRef, state: MessageEventInput['state'], surface: string, by: string | null): Promise<void> {
+    const recording = this.recordNow(message, state, surface, by)
+      .then(() => {})
+      .catch((error: unknown) => this.#options.log(`receipts: could not record message ${message.id} ${state} on ${surface}: ${String(error)}`))
       .finally(() => this.#recording.delete(recording));
     this.#recording.add(recording);
     return recording;
@@ -132,7 +151,7 @@ export class Receipts {
     try {
       // The newly expired first, each marked before the next sweep looks (so none is marked twice).
       const expired = await this.#options.store.expiredMessages(this.#swept, now, settled, SWEEP_LIMIT);
-      await Promise.all(expired.map((message) => this.#record(message.id, 'expired', 'store', null)));
+      await Promise.all(expired.map((message) => this.#record(message, 'expired', 'store', null)));
       // Next time, start after what this sweep saw expire (unless it was cut at the limit).
       if (expired.length < SWEEP_LIMIT) this.#swept = now - SETTLE_MS * 2;
 
@@ -152,9 +171,10 @@ export class Receipts {
   }
 
   #offer(message: StoredMessage): void {
+    if (this.#retry === undefined) return;
     let offer: void | Promise<unknown>;
     try {
-      offer = this.#options.retry.deliver(message);
+      offer = this.#retry.deliver(message);
     } catch (error) {
       this.#options.log(`receipts: offering message ${message.id} again failed: ${String(error)}`);
       return;

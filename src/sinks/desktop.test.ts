@@ -86,7 +86,7 @@ describe('on a real session bus', { skip: dbusUnavailable() ?? false }, () => {
     const acks: Array<[number, string]> = [];
     const s = new DesktopSink({
       targetFor: (alias) => (alias === 'ALICE' ? target : null),
-      onAcknowledge: (id, where) => acks.push([id, where]),
+      onAcknowledge: (message, where) => acks.push([message.id, where]),
       timeoutMs: 5000,
       log: (line) => logs.push(line),
       ...options,

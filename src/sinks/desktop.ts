@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classicDateTime, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
+import type { MessageRef } from '../messenger/receipts.js';
 import { utmpUsers } from '../os/utmp.js';
 import { lookupAccount } from '../os/local-users.js';
 
@@ -23,7 +24,7 @@ export interface DesktopOptions {
   /** The desktop of the user an alias names, or null when there is none to reach. */
   targetFor: (alias: string) => Promise<DesktopTarget | null> | DesktopTarget | null;
   /** Called when the user clicks "Acknowledge" on a message's notification. */
-  onAcknowledge: (messageId: number, where: string) => void;
+  onAcknowledge: (message: MessageRef, where: string) => void;
   /** Told once the notification server took a message (for receipts). */
   onShown?: (message: StoredMessage, where: string) => void;
   /** The longest one notification may take to show, starting the helper included. */
@@ -87,7 +88,7 @@ export class DesktopSink implements Sink {
   readonly #options: DesktopOptions;
   readonly #helpers = new Map<string, Helper>();
   /** Per desktop: notification id → message id, for ActionInvoked; survives helper restarts. */
-  readonly #shown = new Map<string, Map<number, number>>();
+  readonly #shown = new Map<string, Map<number, MessageRef>>();
   readonly #pending = new Set<Promise<void>>();
   #closed = false;
 
@@ -133,8 +134,8 @@ export class DesktopSink implements Sink {
     }
     const id = await helper.notify(notificationFor(message));
     this.#options.onShown?.(message, `desktop:${target.user}`);
-    const shown = this.#shown.get(key) ?? new Map<number, number>();
-    shown.set(id, message.id);
+    const shown = this.#shown.get(key) ?? new Map<number, MessageRef>();
+    shown.set(id, { id: message.id, to: message.to });
     if (shown.size > MAX_SHOWN) shown.delete(shown.keys().next().value as number);
     this.#shown.set(key, shown);
   }
@@ -142,13 +143,13 @@ export class DesktopSink implements Sink {
   #onEvent(key: string, target: DesktopTarget, event: HelperEvent): void {
     const shown = this.#shown.get(key);
     if ('action' in event) {
-      const messageId = shown?.get(event.action.id);
-      if (messageId === undefined || event.action.key !== ACK_ACTION) return;
+      const message = shown?.get(event.action.id);
+      if (message === undefined || event.action.key !== ACK_ACTION) return;
       shown?.delete(event.action.id);
       try {
-        this.#options.onAcknowledge(messageId, `desktop:${target.user}`);
+        this.#options.onAcknowledge(message, `desktop:${target.user}`);
       } catch (error) {
-        this.#options.log(`desktop: acknowledging message ${messageId} failed: ${String(error)}`);
+        this.#options.log(`desktop: acknowledging message ${message.id} failed: ${String(error)}`);
       }
     } else if ('closed' in event) {
       shown?.delete(event.closed.id);

@@ -13,6 +13,25 @@ export const daemonOperations = {
       role: services.access.role,
     }),
   }),
+  // `netsend status`: what the daemon serves now, for a person at a terminal
+  'daemon.status': operation()({
+    action: 'names.read',
+    run: ({ services }) => {
+      const { messenger, info } = services;
+      return {
+        computerName: messenger.computerName,
+        workgroup: info.workgroup,
+        role: services.access.role,
+        pid: info.pid,
+        startedAt: info.startedAt,
+        ...(info.hostKey === undefined ? {} : { hostKey: info.hostKey }),
+        listeners: services.listeners?.() ?? [],
+        aliases: messenger.listNames(),
+        // no organisation hub yet: a host stays serverless on its LAN
+        hub: { state: 'off' as const },
+      };
+    },
+  }),
   resolve: operation<{ name: string }>()({
     action: 'names.read',
     run: async ({ services }, { name }) => {

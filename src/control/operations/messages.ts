@@ -45,7 +45,7 @@ export const messageOperations = {
       if (message === null || (readable !== null && !readable.includes(message.to))) {
         throw new NetApiError('ERROR_NOT_FOUND', `No message ${messageId} for you is here.`);
       }
-      return services.receipts.acknowledge(messageId, 'cli', principal.name || (principal.uid === null ? null : `uid ${principal.uid}`));
+      return services.receipts.acknowledge(message, 'cli', principal.name || (principal.uid === null ? null : `uid ${principal.uid}`));
     },
   }),
 };

@@ -1,0 +1,38 @@
+import { parseSenderHost, type IncomingMessage } from '../messenger/message.js';
+import { NERR } from '../messenger/status.js';
+import type { Accounts } from './accounts.js';
+import { sourceAddress, type AuditLog } from './audit.js';
+import type { InboundPolicy } from './inbound-policy.js';
+
+/**
+ * The recipient alias's rules for an arriving message, as the front door asks them (its
+ * `policy`): the sender's address, account, groups and host against the alias's allow and deny
+ * lists and legacy-input setting. A refusal is audited. Resolves to the refusal's reason, or null.
+ */
+export function recipientRules(parts: {
+  inbound: InboundPolicy;
+  accounts: Accounts;
+  /** A local uid's login name (the host's accounts). */
+  userName: (uid: number | null) => string | null;
+  audit: AuditLog;
+}) {
+  const { inbound, accounts, userName, audit } = parts;
+  return async (message: IncomingMessage, alias: string): Promise<string | null> => {
+    const user = message.senderUser ?? (message.via === 'local' ? userName(message.senderUid) : null);
+    const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
+    const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
+    const address = message.senderAddress === null ? null : sourceAddress(message.senderAddress);
+    const host = parseSenderHost(message.senderHost)?.name ?? null;
+    const problem = inbound.problem(message, alias, { address, user, groups, host });
+    if (problem !== null) {
+      audit.record({
+        event: 'refused-message',
+        principal: `${message.from}${user ? ` (user ${user})` : ''}${host ? ` on ${host}` : ''}`,
+        source: message.senderAddress,
+        detail: `to ${alias} via ${message.via}: ${problem}`,
+        status: NERR.ERROR_ACCESS_DENIED,
+      });
+    }
+    return problem;
+  };
+}

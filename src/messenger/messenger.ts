@@ -211,7 +211,7 @@ export class Messenger {
         ...(caller.name ? { senderUser: caller.name } : {}),
         priority,
         expiresAt: this.#now() + ttl * 1000,
-      }, knock ? callerKnock(caller, to, bytes, true) : null);
+      }, { knock: knock ? callerKnock(caller, to, bytes, true) : null });
       return { delivered: 'local', id: stored.id };
     }
     if (knock) this.#gate(callerKnock(caller, to, bytes, false));
@@ -241,7 +241,8 @@ export class Messenger {
     const report = await this.#broadcaster.broadcast({ from, to: workgroup, text }, { workgroup });
     // The sender's own host is part of the workgroup too, as on Windows.
     if (workgroup === this.#workgroup) {
-      await this.#store.append({ from, to: workgroup, text, via: 'mailslot', senderUid: caller.uid, senderAddress: null }).then((m) => this.#sink.deliver(m));
+      // the broadcast passed the front door as this caller's send; the workgroup has no rules of its own
+      await this.#accept({ from, to: workgroup, text, via: 'mailslot', senderUid: caller.uid, senderAddress: null }, { knock: null, rules: false, recipient: workgroup });
     }
     return { delivered: 'remote', ...report };
   }
@@ -268,8 +269,7 @@ export class Messenger {
    * shown like any message, with the workgroup as recipient.
    */
   async receiveBroadcast(message: IncomingMessage): Promise<StoredMessage> {
-    this.#gate(networkKnock(message, message.to, true));
-    return this.#applyRulesAndStore(message, message.to);
+    return this.#accept(message, { knock: networkKnock(message, message.to, true), recipient: message.to });
   }
 
   /**
@@ -279,27 +279,28 @@ export class Messenger {
    * @throws NetApiError NERR_NameNotFound when `to` is not an alias here; the front door's refusals
    */
   receive(message: IncomingMessage, options: { beforeStore?: () => Promise<void> } = {}): Promise<StoredMessage> {
-    return this.#accept(message, networkKnock(message, message.to, true), options.beforeStore);
+    return this.#accept(message, { knock: networkKnock(message, message.to, true), ...options });
   }
 
   /**
-   * The one way in for a message to an alias here: the front door (unless the call it belongs to
-   * passed it already), the alias's rules, the store, the sinks.
+   * The one way in for every message stored here, whichever way it came: the front door (unless
+   * the call it belongs to passed it already: `knock` null), the recipient alias's rules, the
+   * transport's last word (`beforeStore`), the store (acknowledged only once committed), the sinks.
+   * `recipient`: a broadcast's workgroup, which is no alias; else the alias `to` names.
    */
-  async #accept(message: IncomingMessage, knock: Knock | null, beforeStore?: () => Promise<void>): Promise<StoredMessage> {
-    const alias = this.aliases.find(message.to);
-    if (alias === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
-    if (knock !== null) this.#gate({ ...knock, to: alias.name });
-    // Every message waits for its recipient a while, the sender's choice or the host's default.
-    return this.#applyRulesAndStore({ ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 }, alias.name, beforeStore);
-  }
-
-  /** The alias's rules, then stored (acknowledged only once committed), then shown. */
-  async #applyRulesAndStore(message: IncomingMessage, alias: string, beforeStore?: () => Promise<void>): Promise<StoredMessage> {
-    const refused = this.#admission === undefined ? null : await this.#admission.policy(message, alias);
+  async #accept(
+    message: IncomingMessage,
+    options: { knock: Knock | null; recipient?: string; rules?: boolean; beforeStore?: (() => Promise<void>) | undefined },
+  ): Promise<StoredMessage> {
+    const recipient = options.recipient ?? this.aliases.find(message.to)?.name;
+    if (recipient === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
+    if (options.knock !== null) this.#gate({ ...options.knock, to: recipient });
+    // Every message to an alias waits for its recipient a while, the sender's choice or the host's default.
+    const waiting = options.recipient === undefined ? { ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 } : message;
+    const refused = options.rules === false || this.#admission === undefined ? null : await this.#admission.policy(waiting, recipient);
     if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
-    await beforeStore?.();
-    const stored = await this.#store.append({ ...message, to: alias });
+    await options.beforeStore?.();
+    const stored = await this.#store.append({ ...waiting, to: recipient });
     this.#sink.deliver(stored);
     return stored;
   }

@@ -170,6 +170,21 @@ describe('netsend CLI against a running daemon', () => {
     assert.equal(piped.stdout.trim(), '0', 'exit status 0');
   });
 
+  test('netsend status shows what the daemon serves now: its listeners, aliases and hub', async () => {
+    const result = await daemon.cli(['status', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const status = JSON.parse(result.stdout) as { computerName: string; listeners: Array<{ transport: string; endpoints: string[] }>; aliases: Array<{ name: string }>; hub: { state: string } };
+    assert.equal(status.computerName, 'TESTHOST');
+    const control = status.listeners.find((l) => l.transport === 'control');
+    assert.ok(control?.endpoints[0]?.endsWith('control.sock'), JSON.stringify(status.listeners));
+    assert.ok(status.aliases.some((a) => a.name === 'TESTHOST'));
+    assert.equal(status.hub.state, 'off');
+    const text = await daemon.cli(['status']);
+    assert.match(text.stdout, /^TESTHOST in workgroup \S+ \(standalone server\), pid \d+, started /);
+    assert.match(text.stdout, /^control +\/.+$/m);
+    assert.match(text.stdout, /^hub: off$/m);
+  });
+
   test('a second daemon on the same data dir refuses to start', async () => {
     const second = await run(NETSEND_BIN, ['serve', '--data-dir', daemon.dataDir], { timeoutMs: 10_000 });
     assert.equal(second.code, 1);

@@ -8,8 +8,9 @@ import { KnownHosts } from '../security/known-hosts.js';
 import { loadHostIdentity } from '../security/host-identity.js';
 import { computerNameFromHostname } from '../messenger/names.js';
 import { hostname } from 'node:os';
-import { SECURE_PORT } from '../transports/secure/protocol.js';
-import { SECURE_TRUST, SecureChannelError, openSecureChannel, type SecureTrust } from '../transports/secure/client.js';
+import { SECURE_TRUST, type SecureTrust } from '../config/choices.js';
+import { SECURE_PORT } from '../protocols/secure/index.js';
+import { SecureChannelError, openSecureChannel } from '../transports/secure/client.js';
 
 /** Omit over each member of a union, keeping it a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -5,7 +5,6 @@ import type { Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 
 type DataDirPaths = ReturnType<typeof dataDirPaths>;
-import type { ListenerState } from '../control/services.js';
 import { AliasTable } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
 import { Messenger } from '../messenger/messenger.js';

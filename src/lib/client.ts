@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { resolveDataDir, dataDirPaths } from '../config/paths.js';
 import { LineFramer, PROTOCOL_VERSION, encodeLine, type ChannelRequest, type Hello, type Request, type Response } from '../control/protocol.js';
 import type { OperationName, ParamsOf, ResultOf } from '../control/operations/index.js';
@@ -9,51 +9,14 @@ import { loadHostIdentity } from '../security/host-identity.js';
 import { computerNameFromHostname } from '../messenger/names.js';
 import { hostname } from 'node:os';
 import { SECURE_TRUST, type SecureTrust } from '../config/choices.js';
-import { SECURE_PORT } from '../protocols/secure/index.js';
+import { locateServer } from './locate.js';
+import type { ConnectOptions, DaemonStatus, Receipt, RemoteConnectOptions, SendInput, SendResult } from './types.js';
 import { SecureChannelError, openSecureChannel } from '../transports/secure/client.js';
 
 /** Omit over each member of a union, keeping it a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export interface ConnectOptions {
-  /** The daemon's data dir; default: NETSEND_DATA_DIR, else the per-user or system default. */
-  dataDir?: string;
-  /** How long to wait for the daemon's hello, in ms. Default 5000. */
-  timeoutMs?: number;
-}
-
-export interface RemoteConnectOptions extends ConnectOptions {
-  /** The other host: "HOST", "HOST:PORT", "\\\\HOST", an address or a NetBIOS name (resolved by the local daemon). */
-  server: string;
-  /** An account on that host, with `password`; or `token`. Default: NETSEND_USER, NETSEND_PASSWORD, NETSEND_TOKEN. */
-  user?: string;
-  password?: string;
-  token?: string;
-  /** How to trust the host's key; default NETSEND_SECURE_TRUST, else "tofu" (pinned on first use). */
-  trust?: SecureTrust;
-  /** The site CA's certificate file (PEM) for trust "ca"; default NETSEND_SECURE_CA_FILE. */
-  caFile?: string;
-  /** Told when the host's key is pinned for the first time. */
-  onPinned?: (host: string, fingerprint: string) => void;
-  /**
-   * Present this machine's host key (the data dir's, made if there is none) instead of a password:
-   * the server gives the call the groups of the account the key is bound to (netsend user key).
-   */
-  hostKey?: boolean;
-}
-
-/** NET SEND's parameters: `to`, `text`; `from` (default the daemon's computer name), `host`, `priority`, `ttl` (seconds). */
-export type SendInput = ParamsOf<'send'>;
-export type SendResult = ResultOf<'send'>;
-/** The daemon's name, workgroup, pid, data dir, start time, role, alias count and (secure channel on) host key and port. */
-export type DaemonStatus = ResultOf<'status'>;
-export type MessageJson = ResultOf<'inbox.list'>[number];
-export type Receipt = ResultOf<'receipt'>;
-export type UserSummary = ResultOf<'users.list'>[number];
-export type CredentialSummary = ResultOf<'users.tokens'>[number];
-export type AuditRecord = ResultOf<'audit.list'>[number];
-export type AliasPolicy = ResultOf<'names.policy'>;
-export type { OperationName, ParamsOf, ResultOf };
+export type { ConnectOptions, RemoteConnectOptions, SendInput, SendResult, DaemonStatus, MessageJson, Receipt, UserSummary, CredentialSummary, AuditRecord, AliasPolicy, OperationName, ParamsOf, ResultOf } from './types.js';
 
 /**
  * A connection to the local Messenger service. Every method throws NetApiError with the
@@ -238,7 +201,18 @@ export async function connect(options: ConnectOptions = {}): Promise<Client> {
  * @throws NetApiError NERR_NetworkError (unreachable, or its host key changed), ERROR_ACCESS_DENIED (logon refused)
  */
 export async function connectRemote(options: RemoteConnectOptions): Promise<Client> {
-  const { host, port } = await locateServer(options);
+  const { host, port } = await locateServer(options.server, async (name) => {
+    // a NetBIOS name: the local daemon's resolvers (lmhosts, WINS, broadcast) may know where it is
+    const local = await connect(options).catch(() => null);
+    if (local === null) return null;
+    try {
+      return (await local.resolve(name)).address;
+    } catch {
+      return null; // not a NetBIOS name the daemon can find: let DNS try
+    } finally {
+      await local.close();
+    }
+  });
   const env = process.env;
   const trust = options.trust ?? (SECURE_TRUST.includes(env.NETSEND_SECURE_TRUST as SecureTrust) ? (env.NETSEND_SECURE_TRUST as SecureTrust) : 'tofu');
   const dataDir = resolveDataDir(options.dataDir);
@@ -273,29 +247,6 @@ export async function connectRemote(options: RemoteConnectOptions): Promise<Clie
     throw error;
   }
   return client;
-}
-
-/** "HOST", "HOST:PORT", "[v6]:PORT", "\\\\NAME": where the secure channel of a server is. */
-async function locateServer(options: RemoteConnectOptions): Promise<{ host: string; port: number }> {
-  const bare = options.server.replace(/^\\\\/, '');
-  const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(bare) ?? /^([^:]+)(?::(\d+))?$/.exec(bare) ?? [bare, bare, undefined];
-  const host = match[1] ?? bare;
-  const port = match[2] === undefined ? SECURE_PORT : Number(match[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new NetApiError('ERROR_INVALID_PARAMETER', `"${options.server}" has no valid port.`);
-  // A NetBIOS name (no dots): the local daemon's resolvers (lmhosts, WINS, broadcast) know where it is.
-  if (isIP(host) === 0 && !host.includes('.') && host.toLowerCase() !== 'localhost') {
-    const local = await connect(options).catch(() => null);
-    if (local !== null) {
-      try {
-        return { host: (await local.resolve(host)).address, port };
-      } catch {
-        // not a NetBIOS name the daemon can find: let DNS try
-      } finally {
-        await local.close();
-      }
-    }
-  }
-  return { host, port };
 }
 
 async function over(socket: Socket, timeoutMs: number, fail: (why: string) => NetApiError): Promise<Client> {

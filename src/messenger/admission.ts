@@ -1,4 +1,5 @@
-import type { IncomingMessage } from './message.js';
+import { sourceAddress } from './address.js';
+import { parseSenderHost, type IncomingMessage } from './message.js';
 
 /**
  * The question every way in asks before a message enters netsend, and the port the front door
@@ -46,4 +47,48 @@ export interface Admission {
   gate(knock: Knock): Refusal | null;
   /** The recipient alias's rules (legacy input, allow and deny lists): why it refuses the message, or null. */
   policy(message: IncomingMessage, alias: string): Promise<string | null> | string | null;
+}
+
+/** Who is calling: the uid the kernel reported on the control socket, and the login or account name. */
+export interface Caller {
+  readonly uid: number | null;
+  readonly name?: string | null;
+  /** Where a remote call came from ("10.0.0.5:51234"): its messages carry the account and address. */
+  readonly source?: string | null;
+  /** The way the call came in; default: the control socket. */
+  readonly over?: Transport;
+  /** Root or the daemon's user on the control socket (see Knock.localAdministrator). */
+  readonly localAdministrator?: boolean;
+}
+
+/** A caller's message (control socket, web, ntfy, a remote call) at the front door. */
+export function callerKnock(caller: Caller, to: string, bytes: number, toLocalAlias: boolean): Knock {
+  const over = caller.over ?? 'local';
+  return {
+    over,
+    address: caller.source ? sourceAddress(caller.source) : null,
+    account: caller.name ?? null,
+    uid: caller.uid,
+    hostKey: null,
+    localAdministrator: over === 'local' && caller.localAdministrator === true,
+    to,
+    toLocalAlias,
+    bytes,
+  };
+}
+
+/** A message from the network at the front door: its transport, its address, its verified host. */
+export function networkKnock(message: IncomingMessage, to: string, toLocalAlias: boolean): Knock {
+  const over: Transport = message.via === 'local' ? 'local' : message.via;
+  return {
+    over,
+    address: message.senderAddress === null ? null : sourceAddress(message.senderAddress),
+    account: null,
+    uid: message.senderUid,
+    hostKey: parseSenderHost(message.senderHost)?.fingerprint || null,
+    localAdministrator: false,
+    to,
+    toLocalAlias,
+    bytes: message.text.length * 2,
+  };
 }

@@ -1,8 +1,12 @@
-import { sourceAddress } from './address.js';
-import type { Admission, Knock, Transport } from './admission.js';
+import { callerKnock, networkKnock, type Admission, type Caller, type Knock } from './admission.js';
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
-import { PRIORITIES, isPriority, parseSenderHost, type IncomingMessage, type Priority, type StoredMessage } from './message.js';
+import { PRIORITIES, isPriority, type IncomingMessage, type StoredMessage } from './message.js';
+import { MAX_BROADCAST_CHARACTERS, broadcastsOff, type BroadcastSender, type RemoteSender, type SendReport } from './outgoing.js';
+
+export { MAX_BROADCAST_CHARACTERS, broadcastsOff } from './outgoing.js';
+export type { BroadcastScope, BroadcastSender, OutgoingMessage, RemoteSender, SendOptions, SendReport } from './outgoing.js';
+export type { Caller } from './admission.js';
 import { aliasProblem, normalizeAlias } from './names.js';
 
 /** The inbox: a message is acknowledged only once `append` has resolved (committed). */
@@ -16,74 +20,6 @@ export interface MessageStore {
 /** A surface that shows messages (terminal, hook, …). Must not throw and must not block. */
 export interface Sink {
   deliver(message: StoredMessage): void;
-}
-
-/** A message on its way to another host. */
-export interface OutgoingMessage {
-  readonly from: string;
-  readonly to: string;
-  readonly text: string;
-  /** The sending user's login name, where known: netsend peers show it, verified by the host key. */
-  readonly user?: string | null;
-  /** Carried to netsend peers; the legacy wire has no priorities. */
-  readonly priority?: Priority;
-  /** Seconds the message may wait for its recipient there; netsend peers only. */
-  readonly ttlSeconds?: number;
-}
-
-export interface SendOptions {
-  /** Deliver to this host ("10.0.0.5" or "10.0.0.5:139") instead of resolving the name. */
-  readonly host?: string;
-}
-
-/** What a remote delivery reports back to the caller beside success. */
-export interface SendReport {
-  /** Characters the OEM code page could not hold were replaced (best fit or "?"). */
-  readonly lossy?: boolean;
-  /** The code page the text went out in. */
-  readonly charset?: string;
-  /** It went over netsend's secure channel (the recipient verified this host), not the legacy wire. */
-  readonly secure?: boolean;
-  /** Where to ask what became of it (a netsend host's endpoint and its message id there). */
-  readonly receipt?: { readonly host: string; readonly message: number };
-}
-
-/**
- * Delivers to other hosts (the SMB transport, names resolved through the name service). Throws
- * NetApiError with the status the original returned (NERR_NameNotFound, NERR_NetworkError, …).
- */
-export interface RemoteSender {
-  send(message: OutgoingMessage, options: SendOptions): Promise<SendReport>;
-}
-
-/** Where a broadcast goes: `*` (this host's workgroup) or `/DOMAIN:NAME`. */
-export interface BroadcastScope {
-  readonly workgroup: string;
-}
-
-/** Sends a message to every Messenger of a workgroup (the MESSNGR mailslot). */
-export interface BroadcastSender {
-  broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport>;
-}
-
-/** What a broadcast gets when this host has no mailslot transport (no datagram port). */
-export function broadcastsOff(): NetApiError {
-  return new NetApiError('ERROR_NOT_SUPPORTED', 'Broadcast messages need the mailslot transport, which is off here.');
-}
-
-/** NET SEND's limit for broadcast messages, in characters. */
-export const MAX_BROADCAST_CHARACTERS = 128;
-
-/** Who is calling: the uid the kernel reported on the control socket, and the login or account name. */
-export interface Caller {
-  readonly uid: number | null;
-  readonly name?: string | null;
-  /** Where a remote call came from ("10.0.0.5:51234"): its messages carry the account and address. */
-  readonly source?: string | null;
-  /** The way the call came in; default: the control socket. */
-  readonly over?: Transport;
-  /** Root or the daemon's user on the control socket (see Knock.localAdministrator). */
-  readonly localAdministrator?: boolean;
 }
 
 export interface SendRequest {
@@ -338,36 +274,4 @@ export class Messenger {
     if (text.trim() === '') throw new NetApiError('ERROR_INVALID_PARAMETER', 'The message is empty (or only spaces): there is nothing to send.');
     return text;
   }
-}
-
-/** A caller's message (control socket, web, ntfy, a remote call) at the front door. */
-function callerKnock(caller: Caller, to: string, bytes: number, toLocalAlias: boolean): Knock {
-  const over = caller.over ?? 'local';
-  return {
-    over,
-    address: caller.source ? sourceAddress(caller.source) : null,
-    account: caller.name ?? null,
-    uid: caller.uid,
-    hostKey: null,
-    localAdministrator: over === 'local' && caller.localAdministrator === true,
-    to,
-    toLocalAlias,
-    bytes,
-  };
-}
-
-/** A message from the network at the front door: its transport, its address, its verified host. */
-function networkKnock(message: IncomingMessage, to: string, toLocalAlias: boolean): Knock {
-  const over: Transport = message.via === 'local' ? 'local' : message.via;
-  return {
-    over,
-    address: message.senderAddress === null ? null : sourceAddress(message.senderAddress),
-    account: null,
-    uid: message.senderUid,
-    hostKey: parseSenderHost(message.senderHost)?.fingerprint || null,
-    localAdministrator: false,
-    to,
-    toLocalAlias,
-    bytes: message.text.length * 2,
-  };
 }

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { senderOf } from '../src/messenger/sender.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
@@ -115,7 +116,7 @@ async function commitLatency(path: string, count: number): Promise<{ p50: number
   try {
     for (let i = 0; i < count; i++) {
       const started = performance.now();
-      await store.append({ from: 'BENCH', to: 'BENCH', text: 'commit latency', via: 'smb', senderUid: null, senderAddress: '127.0.0.1:1' });
+      await store.messages.append({ from: 'BENCH', to: 'BENCH', text: 'commit latency', via: 'smb', sender: senderOf({ address: '127.0.0.1', port: 1 }) });
       latencies.push(performance.now() - started);
     }
   } finally {

@@ -1,5 +1,5 @@
-import { sourceAddress } from './address.js';
-import { parseSenderHost, type IncomingMessage } from './message.js';
+import type { IncomingMessage } from './message.js';
+import { peerOf } from './sender.js';
 
 /**
  * The question every way in asks before a message enters netsend, and the port the front door
@@ -14,7 +14,7 @@ export type Transport = (typeof TRANSPORTS)[number];
 /** Who, from where, over what, to which name, how much. */
 export interface Knock {
   readonly over: Transport;
-  /** The network peer's address (no port); null over the control socket. */
+  /** The network peer's address, as the address parser gives it (no port); null over the control socket. */
   readonly address: string | null;
   /** The authenticated account, or a local caller's login name; null when anonymous. */
   readonly account: string | null;
@@ -66,7 +66,7 @@ export function callerKnock(caller: Caller, to: string, bytes: number, toLocalAl
   const over = caller.over ?? 'local';
   return {
     over,
-    address: caller.source ? sourceAddress(caller.source) : null,
+    address: peerOf(caller.source || null).address,
     account: caller.name ?? null,
     uid: caller.uid,
     hostKey: null,
@@ -82,10 +82,10 @@ export function networkKnock(message: IncomingMessage, to: string, toLocalAlias:
   const over: Transport = message.via === 'local' ? 'local' : message.via;
   return {
     over,
-    address: message.senderAddress === null ? null : sourceAddress(message.senderAddress),
+    address: message.sender.address,
     account: null,
-    uid: message.senderUid,
-    hostKey: parseSenderHost(message.senderHost)?.fingerprint || null,
+    uid: message.sender.uid,
+    hostKey: message.sender.host?.fingerprint || null,
     localAdministrator: false,
     to,
     toLocalAlias,

@@ -7,6 +7,8 @@ export { decodeMessageBuffer, encodeMessageBuffer } from './buffer.js';
 export type { MessageBuffer } from './buffer.js';
 export { VIA, messageToJson, classicHeader, printableText } from './message.js';
 export type { Via, IncomingMessage, StoredMessage, MessageJson } from './message.js';
+export { senderOf } from './sender.js';
+export type { Sender, SenderHost } from './sender.js';
 export { AliasTable, noNetworkRegistrar } from './aliases.js';
 export type { Alias, AliasKind, AliasStore, NameRegistrar, AliasTableOptions } from './aliases.js';
 export { Messenger, MAX_BROADCAST_CHARACTERS } from './messenger.js';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { classicHeader, messageToJson, senderNote, printableText, type StoredMessage } from './message.js';
+import { senderOf, type Sender } from './sender.js';
 
 const header = (receivedAt: Date, from = 'BOB', to = 'ALICE') => classicHeader({ from, to, receivedAt });
 
@@ -75,7 +76,7 @@ test('printableText output never holds a control character other than LF and TAB
 
 test('messageToJson gives id, from, to, text, receivedAt (ISO), via and whether the sender is verified, and no uid or address', () => {
   const message: StoredMessage = {
-    id: 7, from: 'BOB', to: 'ALICE', text: 'hi', via: 'smb', senderUid: 1000, senderAddress: '10.0.0.9:40000', receivedAt: new Date('2026-11-25T10:31:05.000Z'),
+    id: 7, from: 'BOB', to: 'ALICE', text: 'hi', via: 'smb', sender: senderOf({ uid: 1000, address: '10.0.0.9', port: 40000 }), receivedAt: new Date('2026-11-25T10:31:05.000Z'),
   };
   assert.deepEqual(messageToJson(message), {
     id: 7, from: 'BOB', to: 'ALICE', text: 'hi', receivedAt: '2026-11-25T10:31:05.000Z', via: 'smb', verified: false, priority: 'normal',
@@ -84,13 +85,14 @@ test('messageToJson gives id, from, to, text, receivedAt (ISO), via and whether 
 });
 
 test('senderNote says who really sent a message: the local account behind any "from", a remote account, a netsend host, or that the legacy wire proves nothing', () => {
-  const base = { from: 'ROOT', senderUid: 1002, senderAddress: null, senderUser: 'mallory', senderHost: null } as const;
+  const base = { from: 'ROOT', sender: senderOf({ uid: 1002, user: 'mallory' }) } as const;
+  const by = (fields: Partial<Sender>) => ({ sender: { ...base.sender, ...fields } });
   assert.equal(senderNote({ ...base, via: 'local' }), 'verified: sent by the local account mallory');
   assert.equal(senderNote({ ...base, via: 'local', from: 'MALLORY' }), null, 'a user sending as their own login name needs no note');
-  assert.equal(senderNote({ ...base, via: 'local', senderUser: null }), 'verified: sent by the local account with uid 1002');
-  assert.equal(senderNote({ ...base, via: 'local', senderUid: null, senderUser: null }), 'verified: sent on this host');
-  assert.equal(senderNote({ ...base, via: 'local', senderUid: null, senderUser: 'ops', senderAddress: '10.0.0.5:4000' }), 'verified: sent by the account ops, by a remote call');
-  assert.equal(senderNote({ ...base, via: 'netsend', senderUid: null, senderUser: 'bob', senderHost: 'HOSTB SHA256:abc' }), 'verified: sent by bob on HOSTB, host key SHA256:abc');
-  assert.equal(senderNote({ ...base, via: 'mailslot', senderUid: null }), "unverified: came over the legacy mailslot wire; the sender's name is not proven");
-  assert.equal(senderNote({ ...base, via: 'local', senderUser: 'evil\u001b[2Jname' }), 'verified: sent by the local account evilname', 'names are printable');
+  assert.equal(senderNote({ ...base, via: 'local', ...by({ user: null }) }), 'verified: sent by the local account with uid 1002');
+  assert.equal(senderNote({ ...base, via: 'local', ...by({ uid: null, user: null }) }), 'verified: sent on this host');
+  assert.equal(senderNote({ ...base, via: 'local', ...by({ uid: null, user: 'ops', address: '10.0.0.5', port: 4000 }) }), 'verified: sent by the account ops, by a remote call');
+  assert.equal(senderNote({ ...base, via: 'netsend', ...by({ uid: null, user: 'bob', host: { name: 'HOSTB', fingerprint: 'SHA256:abc' } }) }), 'verified: sent by bob on HOSTB, host key SHA256:abc');
+  assert.equal(senderNote({ ...base, via: 'mailslot', ...by({ uid: null }) }), "unverified: came over the legacy mailslot wire; the sender's name is not proven");
+  assert.equal(senderNote({ ...base, via: 'local', ...by({ user: 'evil\u001b[2Jname' }) }), 'verified: sent by the local account evilname', 'names are printable');
 });

@@ -1,3 +1,5 @@
+import { hostLine, type Sender } from './sender.js';
+
 /** How a message reached this host. */
 export const VIA = ['local', 'netsend', 'smb', 'mailslot'] as const;
 
@@ -35,14 +37,8 @@ export interface IncomingMessage {
   readonly to: string;
   readonly text: string;
   readonly via: Via;
-  /** The local uid that sent it over the control socket; null when it came from the network. */
-  readonly senderUid: number | null;
-  /** The network peer ("127.0.0.1:40312"); null for local sends. */
-  readonly senderAddress: string | null;
-  /** Who sent it: a local caller's login name, a remote call's account, or a netsend host's user (signed by that host). */
-  readonly senderUser?: string | null;
-  /** Over the secure channel: the sending host, verified by its key ("HOSTB sha256:…"). */
-  readonly senderHost?: string | null;
+  /** Who sent it and from where: built by the transport it came in by. */
+  readonly sender: Sender;
   /** Default normal (the legacy wire has no priorities). */
   readonly priority?: Priority;
   /** When an unshown message stops waiting for its recipient (ms since the epoch); null: never. */
@@ -69,14 +65,17 @@ export interface MessageJson {
   /** When it stops waiting for a recipient who is not there yet (ISO time). */
   expiresAt?: string;
   senderUser?: string;
+  /** The sending netsend host: "NAME SHA256:…" (hostLine). */
   senderHost?: string;
   /** Who really sent it, as far as this host can tell (senderNote), when the header's name does not say. */
   provenance?: string;
 }
 
+/** The one place a message's sender becomes the JSON every surface prints. */
 export function messageToJson(message: StoredMessage): MessageJson {
   const provenance = senderNote(message);
-  const { id, from, to, text, via } = message;
+  const { id, from, to, text, via, sender } = message;
+  const host = sender.host === null ? '' : hostLine(sender.host);
   return {
     id,
     from,
@@ -87,17 +86,10 @@ export function messageToJson(message: StoredMessage): MessageJson {
     verified: isVerified(via),
     priority: message.priority ?? 'normal',
     ...(message.expiresAt ? { expiresAt: new Date(message.expiresAt).toISOString() } : {}),
-    ...(message.senderUser ? { senderUser: message.senderUser } : {}),
-    ...(message.senderHost ? { senderHost: message.senderHost } : {}),
+    ...(sender.user ? { senderUser: sender.user } : {}),
+    ...(host ? { senderHost: host } : {}),
     ...(provenance === null ? {} : { provenance }),
   };
-}
-
-/** The sending host of a netsend delivery, stored as "NAME SHA256:…": its name and its key's fingerprint. */
-export function parseSenderHost(senderHost: string | null | undefined): { name: string; fingerprint: string } | null {
-  if (!senderHost) return null;
-  const space = senderHost.lastIndexOf(' ');
-  return space < 0 ? { name: senderHost, fingerprint: '' } : { name: senderHost.slice(0, space), fingerprint: senderHost.slice(space + 1) };
 }
 
 /**
@@ -107,21 +99,20 @@ export function parseSenderHost(senderHost: string | null | undefined): { name: 
  * name it wrote in "from"; a netsend host is proved by its key. Null when the header's name is
  * already the verified sender (a local user sending as their own login name).
  */
-export function senderNote(message: Pick<StoredMessage, 'from' | 'via' | 'senderUid' | 'senderAddress' | 'senderUser' | 'senderHost'>): string | null {
+export function senderNote(message: Pick<StoredMessage, 'from' | 'via' | 'sender'>): string | null {
+  const { uid, address, user: account, host } = message.sender;
   switch (message.via) {
     case 'smb':
     case 'mailslot':
       return `unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven`;
-    case 'netsend': {
-      const host = parseSenderHost(message.senderHost);
-      return `verified: sent by ${message.senderUser ? `${printableName(message.senderUser)} on ` : ''}${printableName(host?.name || '?')}, host key ${host?.fingerprint || '?'}`;
-    }
+    case 'netsend':
+      return `verified: sent by ${account ? `${printableName(account)} on ` : ''}${printableName(host?.name || '?')}, host key ${host?.fingerprint || '?'}`;
     case 'local': {
-      const user = message.senderUser ? printableName(message.senderUser) : null;
-      if (message.senderAddress !== null) return `verified: sent by the account ${user ?? '?'}, by a remote call`;
+      const user = account ? printableName(account) : null;
+      if (address !== null) return `verified: sent by the account ${user ?? '?'}, by a remote call`;
       if (user !== null && user.toUpperCase() === message.from.toUpperCase()) return null;
-      if (message.senderUid === null) return 'verified: sent on this host';
-      return `verified: sent by the local account ${user ?? `with uid ${message.senderUid}`}`;
+      if (uid === null) return 'verified: sent on this host';
+      return `verified: sent by the local account ${user ?? `with uid ${uid}`}`;
     }
   }
 }

@@ -5,6 +5,7 @@ import { MemoryStore } from '../../test/helpers/memory-store.js';
 import { AliasTable, type AliasStore } from './aliases.js';
 import { NetApiError } from './errors.js';
 import type { IncomingMessage, StoredMessage } from './message.js';
+import { senderOf } from './sender.js';
 import {
   Messenger,
   type BroadcastScope,
@@ -116,7 +117,7 @@ test('Messenger.send to a local alias stores the message, then the sink shows th
   const { messenger, store, sink } = setup();
   const result = await messenger.send({ to: 'alice', from: 'bob', text: 'Lunch?' }, { uid: 1000 });
   assert.deepEqual(result, { delivered: 'local', id: 1 });
-  const expected: StoredMessage = { from: 'BOB', to: 'ALICE', text: 'Lunch?', via: 'local', senderUid: 1000, senderAddress: null, priority: 'normal', expiresAt: EXPIRES_AT, id: 1, receivedAt: RECEIVED_AT };
+  const expected: StoredMessage = { from: 'BOB', to: 'ALICE', text: 'Lunch?', via: 'local', sender: senderOf({ uid: 1000 }), priority: 'normal', expiresAt: EXPIRES_AT, id: 1, receivedAt: RECEIVED_AT };
   assert.deepEqual(store.messages, [expected]);
   assert.deepEqual(sink.delivered, [expected]);
 });
@@ -229,7 +230,7 @@ test('Messenger.send rejects when the store cannot append, and the sink is not c
 
 test('Messenger.receive for an alias that is not here fails with 2273 and stores nothing', async () => {
   const { messenger, store, sink } = setup();
-  const incoming: IncomingMessage = { from: 'REMOTE', to: 'NOBODY', text: 'hi', via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000' };
+  const incoming: IncomingMessage = { from: 'REMOTE', to: 'NOBODY', text: 'hi', via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }) };
   await assert.rejects(messenger.receive(incoming), status(2273, /"NOBODY" is not an alias of this computer/));
   assert.equal(store.messages.length, 0);
   assert.equal(sink.delivered.length, 0);
@@ -237,8 +238,8 @@ test('Messenger.receive for an alias that is not here fails with 2273 and stores
 
 test('Messenger.receive stores a network message under the canonical alias and keeps the sender as sent', async () => {
   const { messenger, store, sink } = setup();
-  const stored = await messenger.receive({ from: 'remote-pc', to: 'alice', text: 'hi', via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000' });
-  assert.deepEqual(stored, { from: 'remote-pc', to: 'ALICE', text: 'hi', via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', expiresAt: EXPIRES_AT, id: 1, receivedAt: RECEIVED_AT });
+  const stored = await messenger.receive({ from: 'remote-pc', to: 'alice', text: 'hi', via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }) });
+  assert.deepEqual(stored, { from: 'remote-pc', to: 'ALICE', text: 'hi', via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }), expiresAt: EXPIRES_AT, id: 1, receivedAt: RECEIVED_AT });
   assert.deepEqual(store.messages, [stored]);
   assert.deepEqual(sink.delivered, [stored]);
 });
@@ -276,7 +277,7 @@ test('Messenger.broadcast to its own workgroup keeps a copy here; to another dom
     [{ from: 'PC1', to: 'WORKGROUP', text: 'x'.repeat(128) }, { workgroup: 'WORKGROUP' }],
     [{ from: 'BOB', to: 'OTHER', text: 'elsewhere' }, { workgroup: 'OTHER' }],
   ]);
-  assert.deepEqual(store.messages.map((m) => [m.to, m.via, m.senderUid]), [['WORKGROUP', 'mailslot', 7]]);
+  assert.deepEqual(store.messages.map((m) => [m.to, m.via, m.sender.uid]), [['WORKGROUP', 'mailslot', 7]]);
   assert.equal(sink.delivered.length, 1);
 });
 

@@ -3,6 +3,7 @@ import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
 import { PRIORITIES, isPriority, type IncomingMessage, type StoredMessage } from './message.js';
 import { MAX_BROADCAST_CHARACTERS, broadcastsOff, type BroadcastSender, type RemoteSender, type SendReport } from './outgoing.js';
+import { peerOf, senderOf } from './sender.js';
 
 export { MAX_BROADCAST_CHARACTERS, broadcastsOff } from './outgoing.js';
 export type { BroadcastScope, BroadcastSender, OutgoingMessage, RemoteSender, SendOptions, SendReport } from './outgoing.js';
@@ -140,11 +141,9 @@ export class Messenger {
         to,
         text,
         via: 'local',
-        senderUid: caller.uid,
-        // a remote account's message is its own, for the recipient's rules and the sender's receipts
-        senderAddress: caller.source ?? null,
-        // the account that really sent it (a remote call's, or the local caller's login name)
-        ...(caller.name ? { senderUser: caller.name } : {}),
+        // a remote account's message is its own (its address), for the recipient's rules and the
+        // sender's receipts; `user` is the account that really sent it, or the local caller's login
+        sender: senderOf({ uid: caller.uid, ...peerOf(caller.source ?? null), user: caller.name || null }),
         priority,
         expiresAt: this.#now() + ttl * 1000,
       }, { knock: knock ? callerKnock(caller, to, bytes, true) : null });
@@ -178,7 +177,7 @@ export class Messenger {
     // The sender's own host is part of the workgroup too, as on Windows.
     if (workgroup === this.#workgroup) {
       // the broadcast passed the front door as this caller's send; the workgroup has no rules of its own
-      await this.#accept({ from, to: workgroup, text, via: 'mailslot', senderUid: caller.uid, senderAddress: null }, { knock: null, rules: false, recipient: workgroup });
+      await this.#accept({ from, to: workgroup, text, via: 'mailslot', sender: senderOf({ uid: caller.uid }) }, { knock: null, rules: false, recipient: workgroup });
     }
     return { delivered: 'remote', ...report };
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { receiptOf, type MessageEvent, type MessageEventInput, type MessageStates } from '../messenger/events.js';
 import type { StoredMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { SqliteDatabase } from '../store/database.js';
 import { Receipts, type ReceiptStore, type SweepCursor } from './receipts.js';
 
@@ -56,7 +57,7 @@ test('the sweep offers a waiting message to the surfaces again while it lives, t
   let now = Date.UTC(2026, 10, 25, 10, 0, 0);
   const store = new MemoryStore();
   const message = (id: number, ageMs: number, ttlMs: number): StoredMessage => ({
-    id, from: 'BOB', to: 'ALICE', text: `m${id}`, via: 'local', senderUid: 1, senderAddress: null, receivedAt: new Date(now - ageMs), expiresAt: now - ageMs + ttlMs,
+    id, from: 'BOB', to: 'ALICE', text: `m${id}`, via: 'local', sender: senderOf({ uid: 1 }), receivedAt: new Date(now - ageMs), expiresAt: now - ageMs + ttlMs,
   });
   store.messages = [message(1, 60_000, 3_600_000), message(2, 60_000, 30_000), message(3, 1_000, 3_600_000)];
   const offered: number[] = [];
@@ -83,7 +84,7 @@ function sqliteStore(): { db: SqliteDatabase; store: ReceiptStore; insert: (to: 
     waitingMessages: async (...args) => db.waitingMessages(...args),
   };
   const insert = (to: string, receivedAt: number, expiresAt: number) =>
-    db.insertMessages([{ message: { from: 'BOB', to, text: 'hi', via: 'local', senderUid: 1000, senderAddress: null, expiresAt }, receivedAt }])[0] as number;
+    db.insertMessages([{ message: { from: 'BOB', to, text: 'hi', via: 'local', sender: senderOf({ uid: 1000 }), expiresAt }, receivedAt }])[0] as number;
   return { db, store, insert };
 }
 
@@ -141,7 +142,7 @@ test('after the wall clock stepped back an hour, a short-lived message is still 
 test('a message whose last offer is still under way (a desktop that has not answered) is not offered again until it settles', async () => {
   let now = Date.UTC(2026, 10, 25, 10, 0, 0);
   const store = new MemoryStore();
-  store.messages = [{ id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local', senderUid: 1, senderAddress: null, receivedAt: new Date(now - 60_000), expiresAt: now + 3_600_000 }];
+  store.messages = [{ id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local', sender: senderOf({ uid: 1 }), receivedAt: new Date(now - 60_000), expiresAt: now + 3_600_000 }];
   let settle = () => {};
   let offers = 0;
   const receipts = new Receipts({
@@ -165,7 +166,7 @@ test('once stopped, no sweep offers anything; what the surfaces report while the
   const store = new MemoryStore();
   const record = store.recordMessageEvent.bind(store);
   store.recordMessageEvent = (input) => new Promise((resolve) => setTimeout(() => resolve(record(input)), 20));
-  store.messages = [{ id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local', senderUid: 1, senderAddress: null, receivedAt: new Date(now - 60_000), expiresAt: now + 3_600_000 }];
+  store.messages = [{ id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local', sender: senderOf({ uid: 1 }), receivedAt: new Date(now - 60_000), expiresAt: now + 3_600_000 }];
   const offered: number[] = [];
   const receipts = new Receipts({ store, retry: { deliver: (m) => void offered.push(m.id) }, log: () => {}, now: () => now });
   await receipts.stop();

@@ -29,12 +29,12 @@ describe('tokens and host keys of an account', () => {
 
   before(async () => {
     store = await SqliteStore.open(':memory:');
-    accounts = new Accounts(store);
+    accounts = new Accounts(store.accounts);
     accounts.watch((user, change) => changes.push([user, change]));
   });
   after(() => store.close());
   beforeEach(async () => {
-    for (const name of ['ops', 'admin']) await store.deleteUser(name);
+    for (const name of ['ops', 'admin']) await store.accounts.deleteUser(name);
     await accounts.add('ops', null);
     await accounts.add('admin', null);
     changes = [];
@@ -94,8 +94,8 @@ describe('tokens and host keys of an account', () => {
       assert.equal(await statusOf(accounts.revoke('ops', bad)), 'ERROR_INVALID_PARAMETER', String(bad));
     }
     // two stored hashes that share their first 8 digits
-    await store.addToken(`abcdef01${'0'.repeat(56)}`, 'ops');
-    await store.addToken(`abcdef01${'1'.repeat(56)}`, 'ops');
+    await store.accounts.addToken(`abcdef01${'0'.repeat(56)}`, 'ops');
+    await store.accounts.addToken(`abcdef01${'1'.repeat(56)}`, 'ops');
     assert.equal(await statusOf(accounts.revoke('ops', 'abcdef01')), 'ERROR_INVALID_PARAMETER');
     assert.equal(await accounts.revoke('ops', 'abcdef010'), 1, 'one more digit tells them apart');
     assert.equal((await accounts.authenticate({ token: mine }, null))?.name, 'ops');

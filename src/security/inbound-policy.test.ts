@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { NetApiError } from '../messenger/errors.js';
+import { senderOf } from '../messenger/sender.js';
 import { InboundPolicy, SubnetSet, parsePolicy, ruleProblem, subnetOf, type SenderFacts } from './inbound-policy.js';
 
 const facts = (over: Partial<SenderFacts> = {}): SenderFacts => ({ address: null, user: null, groups: [], host: null, ...over });
-const smb = (address: string) => ({ via: 'smb' as const, senderAddress: `${address}:40000` });
-const local = { via: 'local' as const, senderAddress: null };
+const smb = (address: string) => ({ via: 'smb' as const, sender: senderOf({ address, port: 40000 }) });
+const netsend = (address: string, port: number) => ({ via: 'netsend' as const, sender: senderOf({ address, port }) });
+const local = { via: 'local' as const, sender: senderOf() };
 
 test('legacy input: all takes anyone, subnets only the listed ones, none only verified messages', () => {
   const subnets = new SubnetSet(['10.77.0.0/24', '127.0.0.0/8', '::1/128']);
@@ -20,7 +22,7 @@ test('legacy input: all takes anyone, subnets only the listed ones, none only ve
   assert.match(some.problem(smb('10.78.0.3'), 'ALICE', facts({ address: '10.78.0.3' })) ?? '', /only from 10\.77\.0\.0\/24/);
   assert.match(none.problem(smb('10.77.0.3'), 'ALICE', facts({ address: '10.77.0.3' })) ?? '', /no unauthenticated/);
   assert.equal(none.problem(local, 'ALICE', facts()), null, 'local messages are verified by the kernel');
-  assert.equal(none.problem({ via: 'netsend', senderAddress: '10.9.9.9:4139' }, 'ALICE', facts({ address: '10.9.9.9', host: 'HOSTB' })), null);
+  assert.equal(none.problem(netsend('10.9.9.9', 4139), 'ALICE', facts({ address: '10.9.9.9', host: 'HOSTB' })), null);
 });
 
 test("an alias's legacy setting overrides the host's, in both directions", () => {
@@ -38,7 +40,7 @@ test('allow and deny lists: users, groups, hosts, subnets and addresses; deny wi
   policy.set('ALICE', parsePolicy({ allow: ['user:bob', 'group:Helpdesk', 'host:HOSTB', 'subnet:10.1.0.0/16'], deny: ['address:10.1.2.3', 'user:mallory'] }));
   assert.equal(policy.problem(local, 'ALICE', facts({ user: 'BOB' })), null, 'user names compare case-insensitively');
   assert.equal(policy.problem(local, 'ALICE', facts({ user: 'carol', groups: ['helpdesk'] })), null);
-  assert.equal(policy.problem({ via: 'netsend', senderAddress: '192.0.2.1:1' }, 'ALICE', facts({ host: 'hostb', address: '192.0.2.1' })), null);
+  assert.equal(policy.problem(netsend('192.0.2.1', 1), 'ALICE', facts({ host: 'hostb', address: '192.0.2.1' })), null);
   assert.equal(policy.problem(smb('10.1.9.9'), 'ALICE', facts({ address: '10.1.9.9' })), null);
   assert.match(policy.problem(smb('10.1.2.3'), 'ALICE', facts({ address: '10.1.2.3' })) ?? '', /refuses messages matching address:10\.1\.2\.3/);
   assert.match(policy.problem(local, 'ALICE', facts({ user: 'mallory', groups: ['Helpdesk'] })) ?? '', /user:mallory/, 'deny wins over an allowing group');

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { ipAddress } from '../messenger/address.js';
 import { NetApiError } from '../messenger/errors.js';
 import { isVerified, type IncomingMessage } from '../messenger/message.js';
 import { LEGACY_INPUT, type LegacyInput } from '../config/choices.js';
@@ -76,9 +77,8 @@ export class SubnetSet {
   }
 
   has(address: string): boolean {
-    const plain = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-    const family = isIP(plain);
-    return family !== 0 && this.#list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+    const plain = ipAddress(address);
+    return plain !== null && this.#list.check(plain, isIP(plain) === 4 ? 'ipv4' : 'ipv6');
   }
 }
 
@@ -147,7 +147,7 @@ export class InboundPolicy {
   }
 
   /** Why `alias` does not take this message, or null when it does. */
-  problem(message: Pick<IncomingMessage, 'via' | 'senderAddress'>, alias: string, sender: SenderFacts): string | null {
+  problem(message: Pick<IncomingMessage, 'via'>, alias: string, sender: SenderFacts): string | null {
     const policy = this.policy(alias);
     if (!isVerified(message.via)) {
       const legacy = policy.legacy ?? this.#legacy;

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { RateLimiter } from '../policy/rate-limit.js';
-import { sourceAddress } from '../messenger/address.js';
 import type { Knock, Refusal } from '../messenger/admission.js';
 import { foldName } from './accounts.js';
 import type { AuditLog } from './audit.js';
@@ -80,7 +79,7 @@ export class MessageGate {
         : knock.uid !== null
           ? [this.#perAccount, `uid ${knock.uid}`, `uid ${knock.uid}`]
           : knock.address !== null
-            ? [this.#perAddress, `address ${senderPrefix(sourceAddress(knock.address))}`, knock.address]
+            ? [this.#perAddress, `address ${senderPrefix(knock.address)}`, knock.address]
             : [this.#perAccount, 'unknown local caller', 'a local caller the kernel did not name'];
     const own: Array<[RateLimiter, string, string]> = [[limiter, key, who]];
     if (knock.hostKey !== null) own.push([this.#perHost, knock.hostKey, 'this host']);

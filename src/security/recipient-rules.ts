@@ -1,7 +1,8 @@
-import { parseSenderHost, type IncomingMessage } from '../messenger/message.js';
+import { endpointText } from '../messenger/address.js';
+import type { IncomingMessage } from '../messenger/message.js';
 import { NERR } from '../messenger/status.js';
 import type { Accounts } from './accounts.js';
-import { sourceAddress, type AuditLog } from './audit.js';
+import type { AuditLog } from './audit.js';
 import type { InboundPolicy } from './inbound-policy.js';
 
 /**
@@ -18,17 +19,18 @@ export function recipientRules(parts: {
 }) {
   const { inbound, accounts, userName, audit } = parts;
   return async (message: IncomingMessage, alias: string): Promise<string | null> => {
-    const user = message.senderUser ?? (message.via === 'local' ? userName(message.senderUid) : null);
+    const { sender } = message;
+    const user = sender.user ?? (message.via === 'local' ? userName(sender.uid) : null);
     const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
     const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
-    const address = message.senderAddress === null ? null : sourceAddress(message.senderAddress);
-    const host = parseSenderHost(message.senderHost)?.name ?? null;
+    const { address } = sender;
+    const host = sender.host?.name ?? null;
     const problem = inbound.problem(message, alias, { address, user, groups, host });
     if (problem !== null) {
       audit.record({
         event: 'refused-message',
         principal: `${message.from}${user ? ` (user ${user})` : ''}${host ? ` on ${host}` : ''}`,
-        source: message.senderAddress,
+        source: address === null ? null : endpointText({ address, port: sender.port }),
         detail: `to ${alias} via ${message.via}: ${problem}`,
         status: NERR.ERROR_ACCESS_DENIED,
       });

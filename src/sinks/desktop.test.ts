@@ -13,16 +13,17 @@ import { Message } from 'dbus-next';
 import { FakeNotificationServer, SessionBus, connect, dbusUnavailable } from '../../test/helpers/dbus.js';
 import { waitUntil } from '../../test/helpers/netns.js';
 import type { StoredMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { DesktopSink, escapeMarkup, notificationFor, sessionBusTarget, type DesktopOptions, type DesktopTarget } from './desktop.js';
 
 const RECEIVED_AT = new Date(2026, 10, 25, 10, 31, 5);
 
 const message = (id: number, fields: Partial<StoredMessage> = {}): StoredMessage => ({
-  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', receivedAt: RECEIVED_AT, ...fields,
+  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }), receivedAt: RECEIVED_AT, ...fields,
 });
 
 test('the urgency hint follows the priority, and an urgent summary says so', () => {
-  const base = { id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local' as const, senderUid: null, senderAddress: null, receivedAt: new Date() };
+  const base = { id: 1, from: 'BOB', to: 'ALICE', text: 'hi', via: 'local' as const, sender: senderOf(), receivedAt: new Date() };
   assert.equal(notificationFor({ ...base, priority: 'low' }).urgency, 0);
   assert.equal(notificationFor(base).urgency, 1);
   assert.equal(notificationFor({ ...base, priority: 'high' }).urgency, 2);

@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { StoredMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { splitCommandLine } from '../config/command-line.js';
 import { HookSink, type HookOptions } from './hook.js';
 
 const RECEIVED_AT = new Date('2026-11-25T10:31:05.000Z');
 
 const message = (id: number, fields: Partial<StoredMessage> = {}): StoredMessage => ({
-  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', receivedAt: RECEIVED_AT, ...fields,
+  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }), receivedAt: RECEIVED_AT, ...fields,
 });
 
 /** A temp dir with a spool folder inside, removed afterwards. */
@@ -117,8 +118,8 @@ describe('HookSink running the message command', () => {
       const logs: string[] = [];
       const sink = hook(`/bin/sh -c 'printf "%%s|%%s\\n" "$NETSEND_VERIFIED" "$NETSEND_SENDER" >> ${dir}/WHO'`, spool, logs);
       sink.deliver(message(1));
-      sink.deliver(message(2, { via: 'local', from: 'ROOT', senderUid: 1002, senderAddress: null, senderUser: 'mallory' }));
-      sink.deliver(message(3, { via: 'local', from: 'MALLORY', senderUid: 1002, senderAddress: null, senderUser: 'mallory' }));
+      sink.deliver(message(2, { via: 'local', from: 'ROOT', sender: senderOf({ uid: 1002, user: 'mallory' }) }));
+      sink.deliver(message(3, { via: 'local', from: 'MALLORY', sender: senderOf({ uid: 1002, user: 'mallory' }) }));
       await sink.drain();
       assert.deepEqual(logs, []);
       assert.deepEqual((await readFile(join(dir, 'WHO'), 'utf8')).trim().split('\n').sort(), [

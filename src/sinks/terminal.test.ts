@@ -5,11 +5,12 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import type { StoredMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { FanOut } from './fanout.js';
 import { TerminalSink } from './terminal.js';
 
 const message = (id: number): StoredMessage => ({
-  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'local', senderUid: 1000, senderAddress: null, senderUser: 'bob', receivedAt: new Date(2026, 10, 25, 10, 31, 5),
+  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'local', sender: senderOf({ uid: 1000, user: 'bob' }), receivedAt: new Date(2026, 10, 25, 10, 31, 5),
 });
 
 test('messages show on the daemon terminal as the pop-up read', () => {
@@ -23,8 +24,8 @@ test('the pop-up says who really sent a message whose name is only a claim, or a
   let written = '';
   const out = new Writable({ write: (chunk: Buffer, _encoding, done) => { written += chunk.toString(); done(); } });
   const sink = new TerminalSink(out);
-  sink.deliver({ ...message(1), from: 'ROOT', senderUser: 'mallory' });
-  sink.deliver({ ...message(2), via: 'smb', senderUid: null, senderUser: null, senderAddress: '10.0.0.9:40000' });
+  sink.deliver({ ...message(1), from: 'ROOT', sender: senderOf({ uid: 1000, user: 'mallory' }) });
+  sink.deliver({ ...message(2), via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }) });
   assert.equal(
     written,
     'Message from ROOT to ALICE on 11/25/2026 10:31:05 AM\n(verified: sent by the local account mallory)\n\ntext 1\n\n' +
@@ -58,11 +59,24 @@ test('when the reader of the daemon output goes away (EPIPE), the daemon logs it
   }
 });
 
-test('a failing output without a log is dropped silently', async () => {
-  const out = new Writable({ write: (_chunk, _encoding, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
-  const sink = new TerminalSink(out);
-  sink.deliver(message(1));
-  await new Promise((resolve) => setImmediate(resolve));
-  sink.deliver(message(2));
-  await new Promise((resolve) => setImmediate(resolve));
+test('a failing output without a log: delivering throws nothing, nothing more is written after the first failure, no error goes uncaught', async () => {
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => void uncaught.push(error);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const out = new Writable({ write: (_chunk, _encoding, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    let writes = 0;
+    const write = out.write.bind(out);
+    out.write = ((...args: Parameters<typeof write>) => (writes++, write(...args))) as typeof write;
+    const sink = new TerminalSink(out);
+    for (let id = 1; id <= 3; id++) {
+      assert.doesNotThrow(() => sink.deliver(message(id)), `delivering message ${id}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(out.errored?.message, 'write EPIPE', 'the output did fail');
+    assert.equal(writes, 1, 'nothing more is written after the first failure');
+    assert.deepEqual(uncaught, [], 'the failure raised no uncaught error');
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
 });

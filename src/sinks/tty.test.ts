@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Pty, ptyUnavailable } from '../../test/helpers/pty.js';
 import { classicHeader, type StoredMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { TtySink, renderForTty, type TtyOptions } from './tty.js';
 
 const RECEIVED_AT = new Date(2026, 10, 25, 10, 31, 5);
 
 const message = (id: number, fields: Partial<StoredMessage> = {}): StoredMessage => ({
-  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000', receivedAt: RECEIVED_AT, ...fields,
+  id, from: 'BOB', to: 'ALICE', text: `text ${id}`, via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }), receivedAt: RECEIVED_AT, ...fields,
 });
 
 function sink(ttys: Record<string, readonly string[]>, logs: string[], options: Partial<TtyOptions> = {}): TtySink {
@@ -29,7 +30,7 @@ test('renderForTty is the pop-up header, who really sent it, a blank line and th
     "\r\n\u0007Message from BOB to ALICE on 11/25/2026 10:31:05 AM\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nlunch\r\nis here\r\nnow\r\n\r\n",
   );
   // a local user's message under another name says whose it is
-  const local = message(3, { via: 'local', senderUid: 1002, senderAddress: null, senderUser: 'mallory', from: 'ROOT', text: 'hi' });
+  const local = message(3, { via: 'local', sender: senderOf({ uid: 1002, user: 'mallory' }), from: 'ROOT', text: 'hi' });
   assert.equal(renderForTty(local), '\r\n\u0007Message from ROOT to ALICE on 11/25/2026 10:31:05 AM\r\n(verified: sent by the local account mallory)\r\n\r\nhi\r\n\r\n');
 });
 

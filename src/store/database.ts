@@ -22,33 +22,8 @@ export interface StoreAreas {
 }
 export type StoreArea = keyof StoreAreas;
 
-/** The methods `SqliteStore.call` may name (deprecated: the ports replace it), with the area of each. */
-export const STORE_CALLS = {
-  getUser: 'accounts',
-  putUser: 'accounts',
-  deleteUser: 'accounts',
-  listUsers: 'accounts',
-  setMembership: 'accounts',
-  addToken: 'accounts',
-  userForToken: 'accounts',
-  listTokens: 'accounts',
-  deleteTokens: 'accounts',
-  appendAudit: 'audit',
-  listAudit: 'audit',
-  loadAliasPolicies: 'policies',
-  putAliasPolicy: 'policies',
-  findMessages: 'messages',
-  getMessage: 'messages',
-  recordMessageEvent: 'events',
-  listMessageEvents: 'events',
-  latestMessageStates: 'events',
-  expiredMessages: 'events',
-  waitingMessages: 'events',
-} as const satisfies Record<string, StoreArea>;
-export type StoreCall = keyof typeof STORE_CALLS;
-
 // Every area's queries are also methods of the database itself (Object.assign in the
-// constructor), as they were before the split: tests and `SqliteStore.call` name them flat.
+// constructor), as they were before the split: src/messenger/receipts.test.ts names them flat.
 export interface SqliteDatabase extends MessageQueries, EventQueries, AccountQueries, AuditQueries, PolicyQueries, AliasQueries {}
 
 /**

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { StoreLockedError, errorFromWire, errorToWire } from './errors.js';
 import { SqliteStore } from './sqlite.js';
 
-const incoming = (text: string): IncomingMessage => ({ from: 'BOB', to: 'ALICE', text, via: 'local', senderUid: 1000, senderAddress: null });
+const incoming = (text: string): IncomingMessage => ({ from: 'BOB', to: 'ALICE', text, via: 'local', sender: senderOf({ uid: 1000 }) });
 
 async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
   const store = await SqliteStore.open(':memory:');
@@ -34,7 +35,6 @@ test('a constraint broken in the worker rejects the call with SqliteError, its S
     const message = await store.messages.append(incoming('hello'));
     const bad = { messageId: message.id, state: 'lost' as 'read', surface: 'web', by: null };
     await assert.rejects(store.events.recordMessageEvent(bad), sqliteError('SQLITE_CONSTRAINT_CHECK', /^CHECK constraint failed: state IN/));
-    await assert.rejects(store.call('addToken', 'a'.repeat(64), 'ops'), sqliteError('SQLITE_CONSTRAINT_PRIMARYKEY', 'UNIQUE constraint failed: tokens.hash'), 'the deprecated call too');
     assert.equal(await store.accounts.userForToken('a'.repeat(64)), 'ops');
   }));
 

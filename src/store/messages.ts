@@ -1,6 +1,8 @@
 /** The inbox's queries: appends (in batches, one transaction each), pages, search, one message. */
 import type Database from 'better-sqlite3';
+import { endpointText } from '../messenger/address.js';
 import type { IncomingMessage, MessageQuery, Priority, StoredMessage, Via } from '../messenger/message.js';
+import { hostLine, peerOf, type Sender } from '../messenger/sender.js';
 
 export interface MessageRow {
   id: number;
@@ -33,9 +35,10 @@ export function messageQueries(db: Database.Database) {
   const page = db.prepare<[number, number], MessageRow>(`SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?`);
   const one = db.prepare<[number], MessageRow>(`SELECT * FROM messages WHERE id = ?`);
   const insertBatch = db.transaction((batch: readonly PendingMessage[]) =>
-    batch.map(({ message: m, receivedAt }) =>
-      Number(insert.run(m.from, m.to, m.text, receivedAt, m.via, m.senderUid, m.senderAddress, m.senderUser ?? null, m.senderHost ?? null, m.priority ?? 'normal', m.expiresAt ?? null).lastInsertRowid),
-    ),
+    batch.map(({ message: m, receivedAt }) => {
+      const c = senderColumns(m.sender);
+      return Number(insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null).lastInsertRowid);
+    }),
   );
 
   return {
@@ -91,11 +94,35 @@ export function rowToMessage(row: MessageRow): StoredMessage {
     text: row.text,
     receivedAt: new Date(row.received_at),
     via: row.via as Via,
-    senderUid: row.sender_uid,
-    senderAddress: row.sender_address,
-    ...(row.sender_user === null ? {} : { senderUser: row.sender_user }),
-    ...(row.sender_host === null ? {} : { senderHost: row.sender_host }),
+    sender: senderFromColumns(row),
     ...(row.priority === 'normal' ? {} : { priority: row.priority as Priority }),
     ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
+  };
+}
+
+/** The columns a sender is stored in (no migration: the packed forms of the first schema). */
+export type SenderColumns = Pick<MessageRow, 'sender_uid' | 'sender_address' | 'sender_user' | 'sender_host'>;
+
+/** A sender as its columns hold it: the address as "ADDRESS:PORT", the host as "NAME SHA256:…". */
+export function senderColumns(sender: Sender): SenderColumns {
+  const { uid, address, port, user, host } = sender;
+  return {
+    sender_uid: uid,
+    sender_address: address === null ? null : endpointText({ address, port }),
+    sender_user: user,
+    sender_host: host === null ? null : hostLine(host),
+  };
+}
+
+/** The sender a row's columns hold: the one place the packed forms are read back. */
+export function senderFromColumns(row: SenderColumns): Sender {
+  const host = row.sender_host;
+  // a host name may have spaces; its fingerprint has none, and comes last
+  const space = host === null ? -1 : host.lastIndexOf(' ');
+  return {
+    uid: row.sender_uid,
+    ...peerOf(row.sender_address),
+    user: row.sender_user,
+    host: !host ? null : space < 0 ? { name: host, fingerprint: '' } : { name: host.slice(0, space), fingerprint: host.slice(space + 1) },
   };
 }

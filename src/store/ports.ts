@@ -1,6 +1,6 @@
 /**
  * The store as its consumers see it: one port per area, each typed by the interface its consumer
- * declares, so a consumer is handed `store.events` rather than an adapter of `store.call(…)`.
+ * declares, so a consumer is handed `store.events`, `store.accounts` and so on, not the whole store.
  * The SQLite store (sqlite.ts) and the tests' memory store (test/helpers/memory-store.ts) both
  * offer them, and one contract suite (test/helpers/store-contract.ts) holds the two to it.
  */

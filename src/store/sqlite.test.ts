@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { IncomingMessage } from '../messenger/message.js';
+import { senderOf } from '../messenger/sender.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteStore, StoreLockedError } from './sqlite.js';
 
 const incoming = (text: string, fields: Partial<IncomingMessage> = {}): IncomingMessage => ({
-  from: 'BOB', to: 'ALICE', text, via: 'local', senderUid: 1000, senderAddress: null, ...fields,
+  from: 'BOB', to: 'ALICE', text, via: 'local', sender: senderOf({ uid: 1000 }), ...fields,
 });
 
 async function withTempDir(run: (dir: string) => Promise<void>): Promise<void> {
@@ -57,8 +58,8 @@ for (const [label, withStore] of backends) {
     test('append resolves with increasing ids, a receivedAt of now and the message as given', () =>
       withStore(async (store) => {
         const before = Date.now();
-        const first = await store.append(incoming('one'));
-        const second = await store.append(incoming('two', { via: 'smb', senderUid: null, senderAddress: '10.0.0.9:40000' }));
+        const first = await store.messages.append(incoming('one'));
+        const second = await store.messages.append(incoming('two', { via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }) }));
         const after = Date.now();
         assert.deepEqual({ ...first, receivedAt: null }, { ...incoming('one'), id: first.id, receivedAt: null });
         assert.ok(first.id >= 1 && second.id > first.id, `ids ${first.id}, ${second.id}`);
@@ -66,22 +67,22 @@ for (const [label, withStore] of backends) {
           assert.ok(m.receivedAt instanceof Date);
           assert.ok(m.receivedAt.getTime() >= before && m.receivedAt.getTime() <= after, m.receivedAt.toISOString());
         }
-        assert.equal(second.senderAddress, '10.0.0.9:40000');
-        assert.equal(second.senderUid, null);
+        assert.deepEqual([second.sender.address, second.sender.port], ['10.0.0.9', 40000]);
+        assert.equal(second.sender.uid, null);
       }));
 
     test('list gives back every field, oldest first, including the exact receivedAt and odd text', () =>
       withStore(async (store) => {
         const text = 'line 1\r\nNUL\u0000 é 中 😀 \'quote" ; DROP TABLE messages;';
-        const a = await store.append(incoming(text, { from: 'REMOTE', to: 'HELPDESK', via: 'mailslot', senderUid: null, senderAddress: '10.0.0.9:138' }));
-        const b = await store.append(incoming(''));
-        assert.deepEqual(await store.list({ afterId: 0, limit: 10 }), [a, b]);
+        const a = await store.messages.append(incoming(text, { from: 'REMOTE', to: 'HELPDESK', via: 'mailslot', sender: senderOf({ address: '10.0.0.9', port: 138 }) }));
+        const b = await store.messages.append(incoming(''));
+        assert.deepEqual(await store.messages.list({ afterId: 0, limit: 10 }), [a, b]);
       }));
 
     test('list pages with afterId and limit', () =>
       withStore(async (store) => {
-        for (let i = 1; i <= 7; i++) await store.append(incoming(`m${i}`));
-        const texts = async (afterId: number, limit: number) => (await store.list({ afterId, limit })).map((m) => m.text);
+        for (let i = 1; i <= 7; i++) await store.messages.append(incoming(`m${i}`));
+        const texts = async (afterId: number, limit: number) => (await store.messages.list({ afterId, limit })).map((m) => m.text);
         assert.deepEqual(await texts(0, 3), ['m1', 'm2', 'm3']);
         assert.deepEqual(await texts(3, 3), ['m4', 'm5', 'm6']);
         assert.deepEqual(await texts(6, 3), ['m7']);
@@ -91,7 +92,7 @@ for (const [label, withStore] of backends) {
         const seen: string[] = [];
         let pages = 0;
         for (; pages < 10; pages++) {
-          const page = await store.list({ afterId, limit: 2 });
+          const page = await store.messages.list({ afterId, limit: 2 });
           if (page.length === 0) break;
           seen.push(...page.map((m) => m.text));
           afterId = page.at(-1)?.id ?? afterId;
@@ -102,32 +103,32 @@ for (const [label, withStore] of backends) {
 
     test('500 appends started in the same tick all resolve, numbered 1 to 500 in call order, and list back in pages', () =>
       withStore(async (store) => {
-        const stored = await Promise.all(Array.from({ length: 500 }, (_, i) => store.append(incoming(`burst ${i}`))));
+        const stored = await Promise.all(Array.from({ length: 500 }, (_, i) => store.messages.append(incoming(`burst ${i}`))));
         assert.deepEqual(stored.map((m) => m.id), Array.from({ length: 500 }, (_, i) => i + 1), 'a new database numbers them 1..500, in the order append was called');
         assert.deepEqual(stored.map((m) => m.text), Array.from({ length: 500 }, (_, i) => `burst ${i}`));
-        assert.ok(stored.every((m) => m.receivedAt instanceof Date && m.senderUid === 1000), 'every one resolves with a receivedAt and the given fields');
-        assert.deepEqual(await store.list({ afterId: 0, limit: 1000 }), stored);
-        assert.deepEqual((await store.list({ afterId: 490, limit: 5 })).map((m) => m.text), ['burst 490', 'burst 491', 'burst 492', 'burst 493', 'burst 494']);
-        assert.deepEqual(await store.list({ afterId: 500, limit: 5 }), []);
+        assert.ok(stored.every((m) => m.receivedAt instanceof Date && m.sender.uid === 1000), 'every one resolves with a receivedAt and the given fields');
+        assert.deepEqual(await store.messages.list({ afterId: 0, limit: 1000 }), stored);
+        assert.deepEqual((await store.messages.list({ afterId: 490, limit: 5 })).map((m) => m.text), ['burst 490', 'burst 491', 'burst 492', 'burst 493', 'burst 494']);
+        assert.deepEqual(await store.messages.list({ afterId: 500, limit: 5 }), []);
       }));
 
     test('saveAlias and deleteAlias resolve, also for a repeated save and an unknown delete', () =>
       withStore(async (store) => {
-        assert.deepEqual(store.addedAliases, [], 'a new database has no added aliases');
-        await store.saveAlias('CAROL', 1000);
-        await store.saveAlias('CAROL', null);
-        await store.saveAlias('DAVE', null);
-        await store.deleteAlias('DAVE');
-        await store.deleteAlias('NOBODY');
+        assert.deepEqual(store.aliases.addedAliases, [], 'a new database has no added aliases');
+        await store.aliases.saveAlias('CAROL', 1000);
+        await store.aliases.saveAlias('CAROL', null);
+        await store.aliases.saveAlias('DAVE', null);
+        await store.aliases.deleteAlias('DAVE');
+        await store.aliases.deleteAlias('NOBODY');
       }));
 
     test('after close every call rejects saying the store is closed, and close again resolves', () =>
       withStore(async (store) => {
-        await store.append(incoming('before'));
+        await store.messages.append(incoming('before'));
         await store.close();
-        await assert.rejects(store.append(incoming('late')), /The store is closed/);
-        await assert.rejects(store.list({ afterId: 0, limit: 1 }), /The store is closed/);
-        await assert.rejects(store.saveAlias('LATE', null), /The store is closed/);
+        await assert.rejects(store.messages.append(incoming('late')), /The store is closed/);
+        await assert.rejects(store.messages.list({ afterId: 0, limit: 1 }), /The store is closed/);
+        await assert.rejects(store.aliases.saveAlias('LATE', null), /The store is closed/);
         await store.close();
       }));
   });
@@ -138,8 +139,8 @@ describe('what only separate or file databases show', () => {
     const a = await SqliteStore.open(':memory:');
     const b = await SqliteStore.open(':memory:');
     try {
-      await a.append(incoming('only in a'));
-      assert.deepEqual(await b.list({ afterId: 0, limit: 10 }), []);
+      await a.messages.append(incoming('only in a'));
+      assert.deepEqual(await b.messages.list({ afterId: 0, limit: 10 }), []);
     } finally {
       await a.close();
       await b.close();
@@ -150,28 +151,28 @@ describe('what only separate or file databases show', () => {
     withTempDir(async (dir) => {
       const path = join(dir, 'netsend.db');
       const first = await SqliteStore.open(path);
-      const kept = await Promise.all([first.append(incoming('kept 1')), first.append(incoming('kept 2'))]);
-      await first.saveAlias('CAROL', 1000);
-      await first.saveAlias('ADAM', null);
-      await first.saveAlias('GONE', null);
-      await first.deleteAlias('GONE');
+      const kept = await Promise.all([first.messages.append(incoming('kept 1')), first.messages.append(incoming('kept 2'))]);
+      await first.aliases.saveAlias('CAROL', 1000);
+      await first.aliases.saveAlias('ADAM', null);
+      await first.aliases.saveAlias('GONE', null);
+      await first.aliases.deleteAlias('GONE');
       await first.close();
 
       const second = await SqliteStore.open(path);
       try {
-        assert.deepEqual([...second.addedAliases].map((a) => a.name).sort(), ['ADAM', 'CAROL']);
-        assert.ok(Object.isFrozen(second.addedAliases));
-        assert.deepEqual(await second.list({ afterId: 0, limit: 10 }), kept);
-        const next = await second.append(incoming('after reopen'));
+        assert.deepEqual([...second.aliases.addedAliases].map((a) => a.name).sort(), ['ADAM', 'CAROL']);
+        assert.ok(Object.isFrozen(second.aliases.addedAliases));
+        assert.deepEqual(await second.messages.list({ afterId: 0, limit: 10 }), kept);
+        const next = await second.messages.append(incoming('after reopen'));
         assert.ok(next.id > (kept[1]?.id ?? Infinity), 'ids keep increasing after a reopen');
-        await second.deleteAlias('ADAM');
+        await second.aliases.deleteAlias('ADAM');
       } finally {
         await second.close();
       }
 
       const third = await SqliteStore.open(path);
       try {
-        assert.deepEqual(third.addedAliases.map((a) => a.name), ['CAROL'], 'an alias deleted after a reopen stays deleted');
+        assert.deepEqual(third.aliases.addedAliases.map((a) => a.name), ['CAROL'], 'an alias deleted after a reopen stays deleted');
       } finally {
         await third.close();
       }
@@ -181,7 +182,7 @@ describe('what only separate or file databases show', () => {
     withTempDir(async (dir) => {
       const path = join(dir, 'netsend.db');
       const first = await SqliteStore.open(path);
-      await first.append(incoming('held'));
+      await first.messages.append(incoming('held'));
       await assert.rejects(SqliteStore.open(path), (e: unknown) => {
         assert.ok(e instanceof StoreLockedError, String(e));
         assert.equal(e.code, 'NETSEND_STORE_LOCKED');
@@ -189,11 +190,11 @@ describe('what only separate or file databases show', () => {
         assert.equal(e.message, `The database ${path} is in use by another process.`);
         return true;
       });
-      assert.equal((await first.append(incoming('still mine'))).text, 'still mine', 'the refused open did not disturb the first');
+      assert.equal((await first.messages.append(incoming('still mine'))).text, 'still mine', 'the refused open did not disturb the first');
       await first.close();
       const second = await SqliteStore.open(path);
       try {
-        assert.deepEqual((await second.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['held', 'still mine']);
+        assert.deepEqual((await second.messages.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['held', 'still mine']);
       } finally {
         await second.close();
       }
@@ -204,7 +205,7 @@ describe('what only separate or file databases show', () => {
       const path = join(dir, 'netsend.db');
       for (let round = 1; round <= 3; round++) {
         const store = await SqliteStore.open(path);
-        await store.append(incoming(`round ${round}`));
+        await store.messages.append(incoming(`round ${round}`));
         await store.close();
         const db = new Database(path, { readonly: true });
         try {
@@ -227,15 +228,15 @@ describe('what only separate or file databases show', () => {
       db.close();
       const store = await SqliteStore.open(path);
       try {
-        assert.equal(await store.userForToken('b'.repeat(64)), 'ops');
-        assert.deepEqual(await store.listTokens('ops'), [
+        assert.equal(await store.accounts.userForToken('b'.repeat(64)), 'ops');
+        assert.deepEqual(await store.accounts.listTokens('ops'), [
           { hash: 'a'.repeat(64), hostKey: null, createdAt: 2 },
           { hash: 'b'.repeat(64), hostKey: null, createdAt: 3 },
         ]);
-        await store.addToken('c'.repeat(64), 'ops', `SHA256:${'A'.repeat(43)}`);
-        assert.equal((await store.listTokens('ops')).at(-1)?.hostKey, `SHA256:${'A'.repeat(43)}`);
-        assert.equal(await store.deleteTokens('ops', ['a'.repeat(64), 'd'.repeat(64)]), 1);
-        assert.equal(await store.deleteTokens('OPS', null), 2, 'account names compare without case');
+        await store.accounts.addToken('c'.repeat(64), 'ops', `SHA256:${'A'.repeat(43)}`);
+        assert.equal((await store.accounts.listTokens('ops')).at(-1)?.hostKey, `SHA256:${'A'.repeat(43)}`);
+        assert.equal(await store.accounts.deleteTokens('ops', ['a'.repeat(64), 'd'.repeat(64)]), 1);
+        assert.equal(await store.accounts.deleteTokens('OPS', null), 2, 'account names compare without case');
       } finally {
         await store.close();
       }

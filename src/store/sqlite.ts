@@ -1,10 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import type { AliasStore, StoredAlias } from '../messenger/aliases.js';
-import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
-import type { MessageStore } from '../messenger/messenger.js';
+import type { StoredAlias } from '../messenger/aliases.js';
 import type { AccountStore } from '../security/accounts.js';
 import type { AuditStore } from '../security/audit.js';
-import { STORE_CALLS, type SqliteDatabase, type StoreArea, type StoreAreas, type StoreCall } from './database.js';
+import type { StoreArea, StoreAreas } from './database.js';
 import { errorFromWire } from './errors.js';
 import type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from './ports.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
@@ -23,9 +21,9 @@ type Result<F> = F extends (...args: never[]) => infer R ? R : never;
  * worker rejects the call with the same name, message and code (errors.ts).
  *
  * Consumers take a port (ports.ts): `messages`, `events`, `accounts`, `audit`, `policies`,
- * `aliases`. The flat methods below them are kept while the daemon moves to the ports.
+ * `aliases`.
  */
-export class SqliteStore implements StorePorts, MessageStore, AliasStore, AccountStore, AuditStore {
+export class SqliteStore implements StorePorts {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiter>();
   #nextId = 1;
@@ -101,47 +99,6 @@ export class SqliteStore implements StorePorts, MessageStore, AliasStore, Accoun
         else reject(new Error(`The store worker answered ${reply.kind} before it was ready`));
       });
     });
-  }
-
-  // The flat methods of before the ports, each the port's own function.
-  /** The aliases added at runtime, as stored when the database opened. */
-  get addedAliases(): readonly StoredAlias[] {
-    return this.aliases.addedAliases;
-  }
-  append(message: IncomingMessage): Promise<StoredMessage> {
-    return this.messages.append(message);
-  }
-  list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
-    return this.messages.list(options);
-  }
-  /** The newest `limit` messages (only those to `recipients` when given), oldest first. */
-  latest(options: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]> {
-    return this.messages.latest(options);
-  }
-  saveAlias(name: string, addedByUid: number | null): Promise<void> {
-    return this.aliases.saveAlias(name, addedByUid);
-  }
-  deleteAlias(name: string): Promise<void> {
-    return this.aliases.deleteAlias(name);
-  }
-  getUser = this.accounts.getUser;
-  putUser = this.accounts.putUser;
-  deleteUser = this.accounts.deleteUser;
-  listUsers = this.accounts.listUsers;
-  setMembership = this.accounts.setMembership;
-  addToken = this.accounts.addToken;
-  userForToken = this.accounts.userForToken;
-  listTokens = this.accounts.listTokens;
-  deleteTokens = this.accounts.deleteTokens;
-  appendAudit = this.audit.appendAudit;
-  listAudit = this.audit.listAudit;
-
-  /**
-   * Runs one of the database's account, audit, policy, message or event queries in the worker.
-   * @deprecated use the ports (`messages`, `events`, `accounts`, `audit`, `policies`, `aliases`)
-   */
-  call<M extends StoreCall>(method: M, ...args: Parameters<SqliteDatabase[M]>): Promise<ReturnType<SqliteDatabase[M]>> {
-    return this.#request((id) => ({ kind: 'call', id, area: STORE_CALLS[method], method, args }));
   }
 
   /** Commits what is pending, closes the database and ends the worker. */

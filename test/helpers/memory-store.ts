@@ -9,6 +9,7 @@ import type { IncomingMessage, MessageQuery, StoredMessage } from '../../src/mes
 import type { AccountStore, StoredCredential } from '../../src/security/accounts.js';
 import type { AuditRecord, AuditStore } from '../../src/security/audit.js';
 import { MAX_STATE_QUERY } from '../../src/store/events.js';
+import { senderColumns, senderFromColumns } from '../../src/store/messages.js';
 import type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from '../../src/store/ports.js';
 
 export interface MemoryStoreOptions {
@@ -172,10 +173,8 @@ export class MemoryStore implements StorePorts {
       text: message.text,
       receivedAt: new Date(receivedAt.getTime()),
       via: message.via,
-      senderUid: message.senderUid,
-      senderAddress: message.senderAddress,
-      ...(message.senderUser == null ? {} : { senderUser: message.senderUser }),
-      ...(message.senderHost == null ? {} : { senderHost: message.senderHost }),
+      // through the columns and back, as SQLite keeps it
+      sender: senderFromColumns(senderColumns(message.sender)),
       ...(message.priority === undefined || message.priority === 'normal' ? {} : { priority: message.priority }),
       ...(message.expiresAt == null ? {} : { expiresAt: message.expiresAt }),
     });

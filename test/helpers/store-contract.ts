@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageEventInput } from '../../src/messenger/events.js';
 import type { IncomingMessage, MessageQuery } from '../../src/messenger/message.js';
+import { senderOf } from '../../src/messenger/sender.js';
 import type { StorePorts } from '../../src/store/ports.js';
 
 const incoming = (text: string, fields: Partial<IncomingMessage> = {}): IncomingMessage => ({
-  from: 'BOB', to: 'ALICE', text, via: 'local', senderUid: 1000, senderAddress: null, ...fields,
+  from: 'BOB', to: 'ALICE', text, via: 'local', sender: senderOf({ uid: 1000 }), ...fields,
 });
 const ALL: MessageQuery = { beforeId: null, afterId: 0, limit: 100, text: null, recipients: null };
 
@@ -30,7 +31,7 @@ export function storeContract(label: string, open: () => Promise<StorePorts>): v
   describe(`${label}: messages`, () => {
     it('append resolves with increasing ids from 1, the message as given and a receivedAt of now', async ({ messages }) => {
       const before = Date.now();
-      const given = incoming('one', { priority: 'normal', senderUser: null, expiresAt: null });
+      const given = incoming('one', { priority: 'normal', sender: senderOf({ uid: 1000, user: null }), expiresAt: null });
       const first = await messages.append(given);
       const second = await messages.append(incoming('two'));
       assert.deepEqual({ ...first, receivedAt: null }, { ...given, id: 1, receivedAt: null });
@@ -38,10 +39,10 @@ export function storeContract(label: string, open: () => Promise<StorePorts>): v
       for (const m of [first, second]) assert.ok(m.receivedAt instanceof Date && m.receivedAt.getTime() >= before && m.receivedAt.getTime() <= Date.now());
     });
 
-    it('list reads every field back, leaving out a normal priority and absent sender user, host and expiry', async ({ messages }) => {
-      const plain = await messages.append(incoming('plain', { priority: 'normal', senderUser: null, senderHost: null, expiresAt: null }));
-      const full = await messages.append(incoming('line\r\n é 😀 %_', { via: 'netsend', senderUid: null, senderAddress: '10.0.0.9:445', senderUser: 'bob', senderHost: 'HOSTB sha256:x', priority: 'urgent', expiresAt: 1e13 }));
-      const { priority: _p, senderUser: _u, senderHost: _h, expiresAt: _e, ...bare } = plain;
+    it('list reads every field back, leaving out a normal priority and absent expiry; an absent sender user and host read back null', async ({ messages }) => {
+      const plain = await messages.append(incoming('plain', { priority: 'normal', expiresAt: null }));
+      const full = await messages.append(incoming('line\r\n é 😀 %_', { via: 'netsend', sender: senderOf({ address: '10.0.0.9', port: 445, user: 'bob', host: { name: 'HOSTB', fingerprint: 'sha256:x' } }), priority: 'urgent', expiresAt: 1e13 }));
+      const { priority: _p, expiresAt: _e, ...bare } = plain;
       assert.deepEqual(await messages.list({ afterId: 0, limit: 10 }), [bare, full]);
       assert.deepEqual(await messages.getMessage(full.id), full);
       assert.equal(await messages.getMessage(99), null, 'a missing id is null');

@@ -18,8 +18,8 @@ export const receiptOperations = {
       const message = await receipts.message(messageId);
       // a sender sees the receipts of its own messages (a remote account: those it sent by a remote call); administrators all
       const own = isRemote(principal)
-        ? message?.senderAddress != null && message.senderUser === principal.name
-        : principal.uid !== null && message?.senderAddress === null && message.senderUid === principal.uid;
+        ? message?.sender.address != null && message.sender.user === principal.name
+        : principal.uid !== null && message?.sender.address === null && message.sender.uid === principal.uid;
       if (message === null || (!services.access.isAdmin(principal) && (message.via !== 'local' || !own))) {
         // a message of its own status, not the alias one; another's is "not found" too, so ids reveal nothing
         throw new NetApiError('ERROR_NOT_FOUND', `No message ${messageId} of yours is here.`);

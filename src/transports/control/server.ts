@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { handleRequest, type ControlServices } from '../../control/handlers.js';
 import { PROTOCOL_VERSION } from '../../control/protocol.js';
 import { serveLineConnection } from './lines.js';
-import { peerCredentials } from './peercred.js';
+import { peerCredentials } from '../../os/peercred.js';
 import { ConnectionGate } from '../../security/front-door.js';
 
 /** Control connections at once, and per local uid: far more than a person's tools hold. */

@@ -2,6 +2,7 @@ import type { RemoteInfo } from 'node:dgram';
 import type { BindAddress } from '../../config/interfaces.js';
 import { NetApiError } from '../../messenger/errors.js';
 import type { IncomingMessage } from '../../messenger/message.js';
+import { peerOf, senderOf } from '../../messenger/sender.js';
 import type { BroadcastScope, BroadcastSender, OutgoingMessage, SendReport } from '../../messenger/messenger.js';
 import { DecodeError } from '../../protocols/bytes/index.js';
 import {
@@ -114,8 +115,7 @@ export class MailslotService implements BroadcastSender {
         // Longer than NET SEND's 128 characters is tolerated: the datagram size bounds it.
         text: fromCrlf(oem(payload.text)),
         via: 'mailslot',
-        senderUid: null,
-        senderAddress: `${remote.address}:${remote.port}`,
+        sender: senderOf(peerOf(`${remote.address}:${remote.port}`)),
       };
     } catch (error) {
       if (error instanceof DecodeError) return;

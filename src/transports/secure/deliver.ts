@@ -6,6 +6,7 @@ import type { ControlServices } from '../../control/handlers.js';
 import { NetApiError } from '../../messenger/errors.js';
 import { normalizeAlias } from '../../messenger/names.js';
 import { isPriority } from '../../messenger/message.js';
+import { peerOf, senderOf } from '../../messenger/sender.js';
 import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import { verifyMessage } from '../../security/host-identity.js';
 import type { PeerHost } from './host-check.js';
@@ -56,10 +57,7 @@ export async function acceptDelivery(
     to: fields.to,
     text,
     via: 'netsend',
-    senderUid: null,
-    senderAddress: source,
-    senderUser: user,
-    senderHost: `${host.name} ${host.fingerprint}`,
+    sender: senderOf({ ...peerOf(source), user, host: { name: host.name, fingerprint: host.fingerprint } }),
     priority,
     ...(ttl === null ? {} : { expiresAt: Date.now() + ttl * 1000 }),
   }, { beforeStore: pinNew });

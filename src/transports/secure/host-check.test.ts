@@ -4,10 +4,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { IncomingMessage } from '../../messenger/message.js';
+import { hostLine } from '../../messenger/sender.js';
 import { loadHostIdentity } from '../../security/host-identity.js';
 import { KnownHosts } from '../../security/known-hosts.js';
 import { SecureSender } from './sender.js';
 import { delivery, peer, sitePki, startServer, throwawayCert } from './server.test.helper.js';
+
+/** The sending host of a received message as the inbox shows it: "NAME SHA256:…". */
+const hostOf = (message: IncomingMessage | undefined) => (message?.sender.host ? hostLine(message.sender.host) : undefined);
 
 describe('the sending host, checked against known-hosts', () => {
   test('tofu: a host name seen for the first time is pinned with its key when it delivers, and its message lands verified', async () => {
@@ -18,7 +23,7 @@ describe('the sending host, checked against known-hosts', () => {
       p.send(delivery(hostb, 'HOSTB'));
       assert.equal((await p.answer(1))?.ok, true);
       assert.deepEqual(await h.knownHosts.lookup('HOSTB'), [hostb.fingerprint]);
-      assert.equal(h.received[0]?.senderHost, `HOSTB ${hostb.fingerprint}`);
+      assert.equal(hostOf(h.received[0]), `HOSTB ${hostb.fingerprint}`);
       assert.ok(h.logs.some((l) => l.includes(`pinned the host key of HOSTB: ${hostb.fingerprint}`)));
       p.socket.destroy();
     } finally {
@@ -125,7 +130,7 @@ describe('trust = ca', () => {
       await writeFile(join(pkiDir, 'kh'), `127.0.0.1:${h.port} ${(await loadHostIdentity({ dataDir: h.dir, computerName: 'SERVERA' })).fingerprint}\n`);
       const report = await sender.tryDeliver({ from: 'HOSTA', to: 'ALICE', text: 'hello' } as never, '127.0.0.1');
       assert.equal(report?.secure, true);
-      assert.match(String(h.received[0]?.senderHost), /^hosta\.example\.com SHA256:/);
+      assert.match(String(hostOf(h.received[0])), /^hosta\.example\.com SHA256:/);
     } finally {
       await h.close();
     }

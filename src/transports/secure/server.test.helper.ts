@@ -18,6 +18,7 @@ import { keyFingerprint, selfSignedCertificate } from '../../security/certificat
 import { loadHostIdentity, signMessage, type HostIdentity } from '../../security/host-identity.js';
 import { KnownHosts } from '../../security/known-hosts.js';
 import { NetApiError } from '../../messenger/errors.js';
+import type { IncomingMessage } from '../../messenger/message.js';
 import type { SecureTrust } from './client.js';
 import type { SecureLimits } from './protocol.js';
 import { LogonGate } from '../../security/logon-gate.js';
@@ -30,7 +31,7 @@ export interface Harness {
   port: number;
   dir: string;
   audit: AuditEntry[];
-  received: Record<string, unknown>[];
+  received: IncomingMessage[];
   logs: string[];
   accounts: Accounts;
   knownHosts: KnownHosts;
@@ -64,7 +65,7 @@ export async function startServer(options: { trust?: SecureTrust; caPem?: string
     listAudit: async () => [],
   };
   const accounts = new Accounts(store as never);
-  const received: Record<string, unknown>[] = [];
+  const received: IncomingMessage[] = [];
   const refuse = { on: false };
   let nextId = 1;
   const services = {
@@ -72,7 +73,7 @@ export async function startServer(options: { trust?: SecureTrust; caPem?: string
       computerName: 'SERVERA',
       charset: 'CP850',
       maxMessageBytes: MAX_MESSAGE_BYTES,
-      receive: async (m: Record<string, unknown>, options?: { beforeStore?: () => Promise<void> }) => {
+      receive: async (m: IncomingMessage, options?: { beforeStore?: () => Promise<void> }) => {
         // the door comes first, as in the Messenger: a refused message never reaches beforeStore
         if (refuse.on) throw new NetApiError('NERR_NameInUse', 'this host sends too fast; try again later');
         await options?.beforeStore?.();

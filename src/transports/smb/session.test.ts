@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import type { IncomingMessage, StoredMessage } from '../../messenger/message.js';
+import { senderOf } from '../../messenger/sender.js';
 import { NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
 import { SMB_COMMAND, decodeSmbResponse, encodeSmbRequest, type SmbRequestBody, type SmbResponse } from '../../protocols/smb1/index.js';
 import { serveSmbSession } from './session.js';
@@ -93,10 +94,10 @@ describe('serveSmbSession', () => {
       assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId })).status, { kind: 'success' });
     }
     assert.deepEqual(
-      h.stored.map(({ from, to, text, via, senderAddress }) => ({ from, to, text, via, senderAddress })),
+      h.stored.map(({ from, to, text, via, sender }) => ({ from, to, text, via, sender })),
       [
-        { from: 'BOB', to: 'ALICE', text: 'first\nmessage', via: 'smb', senderAddress: '192.0.2.7:4000' },
-        { from: 'BOB', to: 'ALICE', text: 'second', via: 'smb', senderAddress: '192.0.2.7:4000' },
+        { from: 'BOB', to: 'ALICE', text: 'first\nmessage', via: 'smb', sender: senderOf({ address: '192.0.2.7', port: 4000 }) },
+        { from: 'BOB', to: 'ALICE', text: 'second', via: 'smb', sender: senderOf({ address: '192.0.2.7', port: 4000 }) },
       ],
     );
     h.end();

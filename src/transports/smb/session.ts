@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { NetApiError } from '../../messenger/errors.js';
 import type { IncomingMessage, StoredMessage } from '../../messenger/message.js';
+import { peerOf, senderOf } from '../../messenger/sender.js';
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import { NEGATIVE_RESPONSE, NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
 import {
@@ -23,7 +24,7 @@ export interface SessionMessenger {
 export interface SessionOptions {
   messenger: SessionMessenger;
   charset: string;
-  /** "ip:port" of the peer, recorded with each message. */
+  /** "ip:port" of the peer, for the log and each message's sender. */
   remoteAddress: string;
   /** Largest reassembled text, in bytes (the daemon's "max message size"). */
   maxMessageBytes: number;
@@ -71,6 +72,8 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     return calledAlias;
   };
 
+  // the legacy wire proves only where a message came from: its sender is the peer's address
+  const sender = senderOf(peerOf(options.remoteAddress));
   const deliver = async (from: string, to: string, text: Uint8Array): Promise<SmbResponseBody> => {
     try {
       await options.messenger.receive({
@@ -78,8 +81,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         to,
         text: decodeReceivedText(text, options.charset),
         via: 'smb',
-        senderUid: null,
-        senderAddress: options.remoteAddress,
+        sender,
       });
       return { kind: 'ok' };
     } catch (error) {

@@ -9,6 +9,7 @@ import type { ControlServices } from '../../control/handlers.js';
 import type { MessageEvent, MessageStates } from '../../messenger/events.js';
 import { outranks } from '../../messenger/events.js';
 import type { MessageQuery, StoredMessage } from '../../messenger/message.js';
+import { senderOf } from '../../messenger/sender.js';
 import { oemUpperCase } from '../../messenger/names.js';
 import { AccessPolicy, type Principal } from '../../security/access.js';
 import { foldName, type Credentials } from '../../security/accounts.js';
@@ -69,7 +70,7 @@ export async function fakeWeb(options: FakeWebOptions = {}): Promise<FakeWeb> {
   const controls: FakeWeb['controls'] = [];
   const receipts: FakeWeb['receipts'] = [];
   const stateChanges: unknown[] = [];
-  const messages: StoredMessage[] = (options.messages ?? []).map((m, i) => ({ ...m, id: i + 1, via: 'local', senderUid: null, senderAddress: null, receivedAt: new Date(Date.UTC(2024, 0, 1, 0, i)) }));
+  const messages: StoredMessage[] = (options.messages ?? []).map((m, i) => ({ ...m, id: i + 1, via: 'local', sender: senderOf(), receivedAt: new Date(Date.UTC(2024, 0, 1, 0, i)) }));
   const events: MessageEvent[] = [];
 
   const principalOf = (name: string, source: string | null): Principal | null => {

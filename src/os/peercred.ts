@@ -14,8 +14,9 @@ let addon: Addon | null | undefined;
 function loadAddon(): Addon | null {
   if (addon === undefined) {
     try {
-      // built by `npm install` from native/peercred.c (binding.gyp at the package root)
-      addon = createRequire(import.meta.url)('../../../../build/Release/peercred.node') as Addon;
+      // built by `npm install` from native/peercred.c (binding.gyp at the package root); this
+      // file runs as dist/src/os/peercred.js, three folders below that root
+      addon = createRequire(import.meta.url)('../../../build/Release/peercred.node') as Addon;
     } catch {
       addon = null;
     }

@@ -19,7 +19,8 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
  * - os (utmp, getent, the host's interfaces) is the room of thin OS adapters below everything that
  *   uses them (sinks, security, transports); it reads only config.
  * - policy (rate limiting) belongs to the domain; control (the operations) sits on security and is
- *   served by the transports; resolve (name sources) sits beside the transports it routes to.
+ *   served by the transports; resolve (name sources) sits beside the transports it routes to, and
+ *   hub (the organisation hub on NATS) is one more way between hosts, beside them.
  * - web (HTTP API and inbox) is a part the daemon starts, as it starts the transports, so it sits
  *   below the daemon, the composition root; cli and lib are the top.
  */
@@ -30,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['os'],
   ['security'],
   ['control'],
-  ['transports', 'resolve'],
+  ['transports', 'resolve', 'hub'],
   ['store'],
   ['sinks'],
   ['web'],

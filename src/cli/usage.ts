@@ -28,6 +28,7 @@ export const USAGE = `usage: netsend <command> [options]
                                     this host's key; pin another host's key in known-hosts
   netsend web url                   a one-time login URL for the web inbox (local administrators)
   netsend status [--json]           the daemon's listeners, aliases and hub
+  netsend hub status [--json]       the organisation hub: connection, server, outbox, registry, this host's names
   netsend help [config]
   netsend --version
 

@@ -16,6 +16,6 @@ export type ServerRole = (typeof SERVER_ROLES)[number];
 export const LEGACY_INPUT = ['all', 'subnets', 'none'] as const;
 export type LegacyInput = (typeof LEGACY_INPUT)[number];
 
-/** The sources `name resolve order` asks in turn (Samba's, without DNS). */
-export const NAME_SOURCES = ['lmhosts', 'wins', 'bcast'] as const;
+/** The sources `name resolve order` asks in turn (Samba's, without DNS; and the organisation hub). */
+export const NAME_SOURCES = ['lmhosts', 'wins', 'bcast', 'hub'] as const;
 export type NameSource = (typeof NAME_SOURCES)[number];

@@ -47,6 +47,10 @@ export function loadConfig(sources: ConfigSources): Config {
     values[name] = Array.isArray(value) ? Object.freeze([...value]) : value;
     origin[name] = found?.[0] ?? 'default';
   }
+  // Pointing a host at the hub is all it takes: with no order chosen, the hub is asked last.
+  if (origin.nameResolveOrder === 'default' && (values.hubServers as readonly string[]).length > 0) {
+    values.nameResolveOrder = Object.freeze([...(values.nameResolveOrder as readonly string[]), 'hub']);
+  }
   for (const rule of CROSS_FIELD_RULES) {
     const problem = rule(values as unknown as Settings);
     if (problem !== null) throw new ConfigError(problem);

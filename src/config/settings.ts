@@ -11,6 +11,7 @@ import { oemCharsetKnown } from '../protocols/smb1/oem.js';
 import { LEGACY_INPUT, NAME_SOURCES, SECURE_TRUST, SERVER_ROLES } from './choices.js';
 import { splitCommandLine } from './command-line.js';
 import { interfaceSpecProblem } from './interfaces.js';
+import { HUB_SETTINGS } from './hub-settings.js';
 import { setting, type SettingValue } from './kinds.js';
 
 /**
@@ -130,8 +131,9 @@ export const SETTINGS = {
     kind: 'enum list',
     values: NAME_SOURCES,
     default: () => ['lmhosts', 'wins', 'bcast'],
-    why: "Samba's order without DNS: the administrator's table first, then the WINS server, then broadcast.",
+    why: "Samba's order without DNS: the administrator's table first, then the WINS server, then broadcast; with \"hub servers\" set, then the hub.",
   }),
+  ...HUB_SETTINGS,
   nameCacheTimeout: setting({
     key: 'name cache timeout',
     kind: 'integer',

@@ -26,6 +26,21 @@ export interface ListenerState {
   readonly endpoints: readonly string[];
 }
 
+/** The organisation hub as this host sees it (`netsend hub status`). */
+export interface HubStatus {
+  readonly state: 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  /** The server in use, when connected. */
+  readonly server: string | null;
+  readonly realm: string;
+  /** Messages waiting for the hub to take them. */
+  readonly pending: number;
+  /** Names in this host's replica of the registry. */
+  readonly registry: number;
+  /** Names this host holds in the realm, and those it meant to hold that another host holds. */
+  readonly claims: readonly string[];
+  readonly conflicts: readonly string[];
+}
+
 /** Each alias's allow/deny lists and legacy-input override, kept in the store. */
 export interface AliasPolicies {
   get(alias: string): AliasPolicy;
@@ -55,6 +70,8 @@ export interface ControlServices {
   resolveHost?(name: string): Promise<string>;
   /** The web inbox, when it is on: mints one-time login URLs for the data dir's owner. */
   web?: { loginUrl(): string };
+  /** The organisation hub, when `hub servers` names one. */
+  hub?: { status(): HubStatus };
   /** The daemon's listeners as they are now (`netsend status`). */
   listeners?(): readonly ListenerState[];
   /** The front door's rules for adding aliases (login names, per-user quota). */

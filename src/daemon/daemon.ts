@@ -12,16 +12,17 @@ import { aliasProblem, oemUpperCase } from '../messenger/names.js';
 import { Receipts } from '../messenger/receipts.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import { InterfaceWatcher } from '../os/network.js';
+import { peerCredentialsAvailable } from '../os/peercred.js';
 import { loggedOnUsers } from '../os/utmp.js';
 import { NameCache } from '../resolve/cache.js';
 import { MessageRouter } from '../resolve/router.js';
 import { LmhostsResolver, type NameResolver } from '../resolve/resolver.js';
 import { SqliteStore, StoreLockedError } from '../store/sqlite.js';
 import { ControlServer } from '../transports/control/server.js';
-import { peerCredentialsAvailable } from '../transports/control/peercred.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { LanTransports } from './lan.js';
 import { logIpv4Only } from './listeners.js';
+import { createHub, withHubClaims } from './hub.js';
 import { SecureChannel } from './secure.js';
 import { createSecurity } from './security.js';
 import { controlServices } from './services.js';
@@ -109,6 +110,7 @@ async function compose(
   logIpv4Only(addresses, config, log);
   const security = await createSecurity(config, store, addresses, log);
   const secure = await SecureChannel.create(config, security.caPem, log);
+  const hub = await createHub(config, secure?.identity, log);
   const lan = new LanTransports(config, log);
   const onAddresses = async (now: typeof addresses, added: typeof addresses) => {
     security.interfacesChanged(now);
@@ -117,12 +119,23 @@ async function compose(
   };
 
   // `name resolve order`: each source asked in turn
-  const sources: Record<NameSource, NameResolver> = { lmhosts: new LmhostsResolver(paths.lmhosts, NBSS_PORT), ...lan.resolvers() };
+  const sources: Record<NameSource, NameResolver> = {
+    lmhosts: new LmhostsResolver(paths.lmhosts, NBSS_PORT),
+    ...lan.resolvers(),
+    hub: hub?.resolver ?? { resolve: async () => null },
+  };
   const resolver = new NameCache(config.nameResolveOrder.map((source) => sources[source]), config.nameCacheTimeout);
 
   // What became of each message, for its sender: the surfaces report to it, it offers waiting
   // messages to them again, and it tells open web pages of each change.
-  const receipts = new Receipts({ store: store.events, onEvent: (event, message) => surfaces.push?.stateChanged(message.to, event), log });
+  const receipts = new Receipts({
+    store: store.events,
+    onEvent: (event, message) => {
+      surfaces.push?.stateChanged(message.to, event);
+      hub?.tellSender(message.id, event.state, event.surface, event.by);
+    },
+    log,
+  });
   teardown.push('receipts', () => receipts.flush());
   const surfaces = createSurfaces(config, io, paths.spool, receipts);
   teardown.push('surfaces', () => surfaces.drainAndClose());
@@ -133,7 +146,7 @@ async function compose(
     return problem === null;
   });
   const aliases = new AliasTable({
-    registrar: lan.registrar,
+    registrar: withHubClaims(lan.registrar, hub),
     computerName: config.netbiosName,
     userNames: users,
     addedAliases: store.aliases.addedAliases,
@@ -151,6 +164,7 @@ async function compose(
       port: NBSS_PORT,
       legacy: new SmbSender({ callingName: aliases.computerName, charset: config.dosCharset, scope: config.netbiosScope }),
       ...(secure === undefined ? {} : { secure: secure.sender }),
+      ...(hub === undefined ? {} : { hub }),
     }),
     broadcaster: lan.broadcaster,
     workgroup: oemUpperCase(config.workgroup, config.dosCharset),
@@ -163,6 +177,10 @@ async function compose(
   });
 
   await lan.start(messenger, addresses, security.audit, teardown);
+  if (hub !== undefined) {
+    hub.start({ receive: (message) => messenger.receive(message), aliases: () => aliases.list().map((alias) => alias.name) });
+    teardown.push('hub', () => hub.stop());
+  }
   // The web inbox runs on the services, and the services mint its one-time logins: the one
   // cycle, closed by `web` once the server runs.
   let web: WebServer | undefined;
@@ -174,6 +192,7 @@ async function compose(
     messages: store.messages,
     resolver,
     secure,
+    hub,
     webLogin:
       surfaces.push === undefined
         ? undefined

@@ -11,6 +11,7 @@ import { AliasGate } from '../security/front-door.js';
 import { LogonGate } from '../security/logon-gate.js';
 import type { MessagePort } from '../store/ports.js';
 import type { DaemonSecurity } from './security.js';
+import type { Hub } from '../hub/hub.js';
 import type { SecureChannel } from './secure.js';
 
 /** What the operations run on (control socket, secure channel, web): the daemon's services, assembled once. */
@@ -22,6 +23,7 @@ export function controlServices(parts: {
   messages: MessagePort;
   resolver: NameCache;
   secure: SecureChannel | undefined;
+  hub: Hub | undefined;
   /** The web inbox's one-time login, once it runs (undefined: http port 0). */
   webLogin: (() => string) | undefined;
   listeners: () => readonly ListenerState[];
@@ -42,7 +44,16 @@ export function controlServices(parts: {
       local: (id) => parts.receipts.receipt(id),
       acknowledge: (message, surface, by) => parts.receipts.acknowledge(message, surface, by),
       message: (id) => parts.messages.getMessage(id),
-      ...(secure === undefined ? {} : { remote: (host: string, id: number) => secure.sender.receipt(host, id) }),
+      ...(secure === undefined && parts.hub === undefined
+        ? {}
+        : {
+            remote: async (host: string, id: number) => {
+              // "hub:HOST": a message sent through the organisation hub, whose receipts come back here
+              if (host.startsWith('hub:') && parts.hub !== undefined) return parts.hub.receipt(id);
+              if (secure === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts from other hosts need the secure channel.');
+              return secure.sender.receipt(host, id);
+            },
+          }),
     },
     info: {
       pid: process.pid,
@@ -62,6 +73,7 @@ export function controlServices(parts: {
       return endpoint.address;
     },
     listeners: parts.listeners,
+    ...(parts.hub === undefined ? {} : { hub: parts.hub }),
     ...(parts.webLogin === undefined ? {} : { web: { loginUrl: parts.webLogin } }),
   };
 }

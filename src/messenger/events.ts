@@ -58,8 +58,8 @@ export function hasBeenAcknowledged(states: MessageStates | undefined): boolean 
 /** A sender's view of a message: how far it got, and who acknowledged it where. */
 export interface Receipt {
   readonly id: number;
-  /** stored → delivered → shown → read → acknowledged, or expired when nobody saw it in time. */
-  readonly state: 'stored' | MessageState;
+  /** (queued: through the hub, not yet stored by the recipient host) stored → delivered → shown → read → acknowledged, or expired when nobody saw it in time. */
+  readonly state: 'queued' | 'stored' | MessageState;
   readonly at: string | null;
   readonly acknowledgedBy?: string;
   readonly acknowledgedOn?: string;

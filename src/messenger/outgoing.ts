@@ -28,6 +28,8 @@ export interface SendReport {
   readonly charset?: string;
   /** It went over netsend's secure channel (the recipient verified this host), not the legacy wire. */
   readonly secure?: boolean;
+  /** Through the organisation hub: the recipient host stored it already, or it waits (hub or outbox). */
+  readonly hub?: 'stored' | 'queued';
   /** Where to ask what became of it (a netsend host's endpoint and its message id there). */
   readonly receipt?: { readonly host: string; readonly message: number };
 }

@@ -8,6 +8,8 @@ import { parseLmhosts, type LmhostsEntry } from './lmhosts.js';
 export interface Endpoint {
   readonly address: string;
   readonly port: number;
+  /** A name held by a host elsewhere in the organisation: reached through the hub, not at an address. */
+  readonly viaHub?: string;
 }
 
 /** Finds the host holding `name<suffix>`, or null when this source does not know it. */

@@ -15,6 +15,11 @@ export interface LegacyRoute {
   deliver(message: OutgoingMessage, endpoint: Endpoint): Promise<SendReport>;
 }
 
+/** The organisation hub (hub/hub.ts): to the host that holds a name elsewhere in the realm. */
+export interface HubRoute {
+  send(message: OutgoingMessage, host: string): Promise<SendReport>;
+}
+
 export interface MessageRouterOptions {
   /** Finds the host holding NAME<03> (the name cache in front of `name resolve order`). */
   resolver: NameCache;
@@ -23,6 +28,7 @@ export interface MessageRouterOptions {
   /** Tried first at each resolved address: netsend hosts get the message verified and in full Unicode. */
   secure?: SecureRoute;
   legacy: LegacyRoute;
+  hub?: HubRoute;
 }
 
 /**
@@ -50,8 +56,12 @@ export class MessageRouter implements RemoteSender {
     }
   }
 
-  /** The secure channel where the host has one, else the legacy wire. */
+  /** The hub for a name held elsewhere in the realm; else the secure channel where the host has one, else the legacy wire. */
   async #deliver(message: OutgoingMessage, endpoint: Endpoint): Promise<SendReport> {
+    if (endpoint.viaHub !== undefined) {
+      if (this.#options.hub === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is held through a hub this host does not use.`);
+      return this.#options.hub.send(message, endpoint.viaHub);
+    }
     // A legacy endpoint named with its own port (--host IP:PORT, lmhosts) is taken as given.
     const secure = endpoint.port === this.#options.port ? await this.#options.secure?.tryDeliver(message, endpoint.address) : null;
     if (secure) return secure;

@@ -5,6 +5,7 @@ import { command as audit } from './audit.js';
 import { command as group } from './group.js';
 import { command as help } from './help.js';
 import { command as host } from './host.js';
+import { command as hub } from './hub.js';
 import { command as inbox } from './inbox.js';
 import { command as name } from './name.js';
 import { command as receipt } from './receipt.js';
@@ -15,7 +16,7 @@ import { command as user } from './user.js';
 import { command as version } from './version.js';
 import { command as web } from './web.js';
 
-const ALL: readonly Command[] = [serve, send, name, inbox, ack, receipt, user, group, audit, host, web, status, help, version];
+const ALL: readonly Command[] = [serve, send, name, inbox, ack, receipt, user, group, audit, host, web, status, hub, help, version];
 
 /** A Map, not an object: a word such as "constructor" must not find Object.prototype's. */
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(ALL.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((word) => [word, c] as const)));

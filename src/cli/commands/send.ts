@@ -77,6 +77,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
             ? `the domain ${domainTarget[1] || 'of this host'}`
             : oemUpperCase(to);
       io.stdout.write(`The message was successfully sent to ${whom}.\n`);
+      // through the organisation hub: it holds the message durably; the recipient's host may be away
+      if (result.delivered === 'remote' && result.hub === 'stored') io.stdout.write('The hub delivered it: the recipient\'s host has stored it.\n');
+      if (result.delivered === 'remote' && result.hub === 'queued') io.stdout.write('It waits at the hub (queued) until the recipient\'s host takes it.\n');
     }
     if (values.wait) exit = await waitForAcknowledgement(client, result, waitSeconds, io, values.json === true);
   });

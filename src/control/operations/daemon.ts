@@ -27,8 +27,8 @@ export const daemonOperations = {
         ...(info.hostKey === undefined ? {} : { hostKey: info.hostKey }),
         listeners: services.listeners?.() ?? [],
         aliases: messenger.listNames(),
-        // no organisation hub yet: a host stays serverless on its LAN
-        hub: { state: 'off' as const },
+        // off: no "hub servers", the host is serverless on its LAN
+        hub: { state: services.hub?.status().state ?? ('off' as const) },
       };
     },
   }),

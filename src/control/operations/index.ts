@@ -8,6 +8,7 @@ import { accountOperations } from './accounts.js';
 import { aliasOperations } from './aliases.js';
 import { auditOperations } from './audit.js';
 import { daemonOperations } from './daemon.js';
+import { hubOperations } from './hub.js';
 import { messageOperations } from './messages.js';
 import { receiptOperations } from './receipts.js';
 
@@ -18,6 +19,7 @@ export const OPERATIONS = {
   ...accountOperations,
   ...auditOperations,
   ...daemonOperations,
+  ...hubOperations,
 };
 
 export type OperationName = keyof typeof OPERATIONS;

@@ -1,0 +1,43 @@
+import type { Config } from '../config/load.js';
+import type { NameRegistrar } from '../messenger/aliases.js';
+import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
+import { Hub } from '../hub/hub.js';
+import { loadHubKeys } from '../hub/keys.js';
+
+/** The organisation hub, when `hub servers` names one; its host identity is the secure channel's. */
+export async function createHub(config: Config, identity: HostIdentity | undefined, log: (line: string) => void): Promise<Hub | undefined> {
+  if (config.hubServers.length === 0) return undefined;
+  const host = identity ?? (await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile }));
+  return new Hub({
+    settings: { servers: config.hubServers, credentialsFile: config.hubCredentialsFile, tlsCaFile: config.hubTlsCaFile, realm: config.hubRealm, computerName: config.netbiosName },
+    identity: host,
+    keys: await loadHubKeys(config.dataDir, host),
+    workgroup: config.workgroup,
+    // R3 (what survives a node's loss) needs three servers; a single dev server takes R1
+    replicas: config.hubServers.length >= 3 ? 3 : 1,
+    log,
+  });
+}
+
+/**
+ * An alias is the realm's before it is the LAN's: a name another host of the organisation holds
+ * is refused (NERR_DuplicateName) before anything is registered on the segment.
+ */
+export function withHubClaims(lan: NameRegistrar, hub: Hub | undefined): NameRegistrar {
+  if (hub === undefined) return lan;
+  return {
+    register: async (alias) => {
+      await hub.claim(alias.name);
+      try {
+        await lan.register(alias);
+      } catch (error) {
+        await hub.release(alias.name);
+        throw error;
+      }
+    },
+    release: async (alias) => {
+      await lan.release(alias);
+      await hub.release(alias.name);
+    },
+  };
+}

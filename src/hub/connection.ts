@@ -1,0 +1,157 @@
+/**
+ * The connection to the organisation hub (a NATS JetStream cluster) and what netsend keeps there:
+ * the message stream and the name registry's KV bucket, made on first use. The client reconnects
+ * on its own for as long as the daemon runs; this part reports how it stands.
+ */
+import { readFile } from 'node:fs/promises';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, type JetStreamClient, type Consumer } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { subjectToken } from './subject.js';
+
+export interface HubSettings {
+  readonly servers: readonly string[];
+  readonly credentialsFile: string;
+  readonly tlsCaFile: string;
+  readonly realm: string;
+  /** This host's computer name: its inbox subject and consumer. */
+  readonly computerName: string;
+}
+
+export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** How long a claim lives without a heartbeat (WINS' extinction), and how often this host refreshes its own. */
+export const CLAIM_LIFETIME_MS = 15 * 60_000;
+export const HEARTBEAT_MS = 5 * 60_000;
+/** The stream keeps a message at most this long: the longest time to live a sender may give (each message's own is checked at the receiver). */
+const STREAM_MAX_AGE_MS = 366 * 24 * 3600_000;
+
+/** Subjects and names of one realm. A NetBIOS name becomes a safe subject token (subject.ts). */
+export function realmNames(realm: string) {
+  return {
+    stream: `NETSEND_${realm}`,
+    bucket: `netsend_${realm}_names`,
+    /**
+     * Messages and receipts for one host, from one host: netsend.REALM.TO.msg.FROM / .rcpt.FROM.
+     * A host's consumer takes netsend.REALM.SELF.>; the sender in the subject lets the hub's
+     * permissions allow each host to publish only as itself (netsend.REALM.*.*.SELF).
+     */
+    inbox: (host: string) => `netsend.${realm}.${subjectToken(host)}.>`,
+    message: (to: string, from: string) => `netsend.${realm}.${subjectToken(to)}.msg.${subjectToken(from)}`,
+    receipt: (to: string, from: string) => `netsend.${realm}.${subjectToken(to)}.rcpt.${subjectToken(from)}`,
+    /** The sending host a subject names (its last token), for the receiver to hold against the envelope's signer. */
+    senderOf: (subject: string) => subject.split('.').at(-1) ?? '',
+    consumer: (host: string) => `host_${subjectToken(host)}`,
+  };
+}
+
+export class HubConnection {
+  readonly #settings: HubSettings;
+  readonly #log: (line: string) => void;
+  #nc: NatsConnection | undefined;
+  #state: HubState = 'connecting';
+
+  private constructor(settings: HubSettings, log: (line: string) => void) {
+    this.#settings = settings;
+    this.#log = log;
+  }
+
+  /**
+   * Connects, waiting for a first server for as long as it takes (the daemon does not wait for
+   * this): the LAN and the secure channel work meanwhile, and sends queue in the outbox.
+   */
+  static async open(settings: HubSettings, log: (line: string) => void): Promise<HubConnection> {
+    const hub = new HubConnection(settings, log);
+    const creds = settings.credentialsFile === '' ? undefined : await readFile(settings.credentialsFile);
+    hub.#nc = await connect({
+      servers: [...settings.servers],
+      name: `netsend ${settings.computerName}`,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      ...(creds === undefined ? {} : { authenticator: credsAuthenticator(creds) }),
+      ...(settings.tlsCaFile === '' ? {} : { tls: { caFile: settings.tlsCaFile } }),
+    });
+    hub.#state = 'connected';
+    void hub.#follow(hub.#nc);
+    return hub;
+  }
+
+  get state(): HubState {
+    return this.#state;
+  }
+
+  /** The server in use now, when connected. */
+  get server(): string | null {
+    return this.#state === 'connected' ? (this.#nc?.getServer() ?? null) : null;
+  }
+
+  get nc(): NatsConnection {
+    if (this.#nc === undefined) throw new Error('The hub connection is not open');
+    return this.#nc;
+  }
+
+  jetstream(): JetStreamClient {
+    return jetstream(this.nc, { timeout: 5000 });
+  }
+
+  /** The realm's message stream, made if missing: work-queue retention, one non-overlapping consumer per host. */
+  async ensureStream(replicas: number): Promise<void> {
+    const names = realmNames(this.#settings.realm);
+    const jsm = await jetstreamManager(this.nc, { timeout: 5000 });
+    try {
+      await jsm.streams.info(names.stream);
+    } catch {
+      await jsm.streams.add({
+        name: names.stream,
+        subjects: [`netsend.${this.#settings.realm}.>`],
+        retention: RetentionPolicy.Workqueue,
+        num_replicas: replicas,
+        max_age: STREAM_MAX_AGE_MS * 1_000_000,
+        duplicate_window: 2 * 60_000 * 1_000_000,
+      });
+    }
+  }
+
+  /** This host's durable consumer of its messages and receipts. */
+  async inbox(): Promise<Consumer> {
+    const names = realmNames(this.#settings.realm);
+    const durable = names.consumer(this.#settings.computerName);
+    const jsm = await jetstreamManager(this.nc, { timeout: 5000 });
+    try {
+      await jsm.consumers.info(names.stream, durable);
+    } catch {
+      await jsm.consumers.add(names.stream, {
+        durable_name: durable,
+        filter_subject: names.inbox(this.#settings.computerName),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30_000 * 1_000_000,
+        max_ack_pending: 256,
+      });
+    }
+    return this.jetstream().consumers.get(names.stream, durable);
+  }
+
+  /** The name registry's bucket: one value per key, gone after CLAIM_LIFETIME_MS without a write. */
+  async registryBucket(replicas: number): Promise<KV> {
+    return new Kvm(this.nc).create(realmNames(this.#settings.realm).bucket, { replicas, history: 1, ttl: CLAIM_LIFETIME_MS });
+  }
+
+  async close(): Promise<void> {
+    this.#state = 'closed';
+    await this.#nc?.drain().catch(() => this.#nc?.close());
+  }
+
+  async #follow(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        this.#state = 'reconnecting';
+        this.#log(`hub: disconnected from ${status.server}; reconnecting`);
+      } else if (status.type === 'reconnect') {
+        this.#state = 'connected';
+        this.#log(`hub: connected to ${status.server}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import iconv from 'iconv-lite';
+import { keyFingerprint } from '../security/certificate.js';
+import {
+  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, HubEnvelopeError, boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open, seal, signBoxKey, verifyBoxKey,
+  type Envelope, type HubEnvelopeErrorCode, type SealInput,
+} from './envelope.js';
+import { nameFromToken, realmProblem, subjectToken } from './subject.js';
+
+function host(name: string, type: 'ed25519' | 'rsa' = 'ed25519') {
+  const { privateKey, publicKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+  const box = generateBoxKey();
+  return { name, privateKey, publicKey, fingerprint: keyFingerprint(publicKey), box, boxPublic: boxPublicKey(box) };
+}
+type Host = ReturnType<typeof host>;
+const A = host('HOSTA');
+const B = host('HOSTB');
+const C = host('HOSTC');
+
+const input = (over: Partial<SealInput> = {}): SealInput => ({
+  id: randomUUID(), from: 'ALICE', to: 'BOB', recipientHost: 'HOSTB', sentAt: '2026-11-25T10:31:05.123Z', expiresAt: 1_795_000_000_000,
+  priority: 'high', kind: 'message', text: 'Lunch at noon?', title: 'Canteen', user: 'alice', ...over,
+});
+const sealAB = (over: Partial<SealInput> = {}, sender: Host = A) => seal(input(over), { sender, recipientBox: B.boxPublic });
+const openAt = (envelope: Envelope, opener: Host = B, sender: KeyObject = A.publicKey) => open(envelope, { host: opener.name, box: opener.box, senderPublicKey: sender });
+const wire = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
+
+/** The HubEnvelopeError code `run` throws, 'none' if it returns; any other exception fails the test. */
+function codeOf(run: () => unknown): HubEnvelopeErrorCode | 'none' {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HubEnvelopeError) return error.code;
+    throw error;
+  }
+  return 'none';
+}
+
+// The canonical encoding written out again from its documentation, not with envelope.ts's code.
+const headerOf = (e: Envelope) => [e.v, e.id, e.from, e.to, e.senderHost, e.senderKey, e.recipientHost, e.sentAt, e.expiresAt, e.priority, e.kind, e.epk, e.nonce];
+const resign = (e: Envelope, key: KeyObject = A.privateKey): Envelope => ({ ...e, sig: sign(null, wire(['netsend-hub-sig-v1', ...headerOf(e), e.ct]), key).toString('base64url') });
+
+test('envelope: seal → bytes → decode → open gives the secret back, for messages and receipts', () => {
+  const text = 'Grüße — 日本語 🎉\r\n\u0000 and a lone \ud800';
+  const envelope = sealAB({ text });
+  const decoded = decodeEnvelope(encodeEnvelope(envelope));
+  assert.deepEqual(decoded, envelope);
+  assert.deepEqual(openAt(decoded), { text, title: 'Canteen', user: 'alice' });
+  assert.equal(envelope.senderHost, 'HOSTA');
+  assert.equal(envelope.senderKey, A.fingerprint);
+  const { title: _, ...noTitle } = input({ kind: 'receipt', text: '', user: null });
+  assert.deepEqual(openAt(seal(noTitle, { sender: A, recipientBox: B.boxPublic })), { text: '', user: null });
+  const rsa = host('SITEHOST', 'rsa');
+  assert.deepEqual(openAt(sealAB({}, rsa), B, rsa.publicKey).text, 'Lunch at noon?', 'a site CA host key (RSA) signs too');
+});
+
+test('envelope: the construction is the documented one (signature, HKDF salt/info, AAD, UTF-16LE secret)', () => {
+  const e = sealAB({ text: 'hi', title: 'T', user: null });
+  assert.equal(resign(e).sig, e.sig, 'Ed25519 is deterministic: the same bytes were signed');
+  const shared = diffieHellman({ privateKey: B.box, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: e.epk }, format: 'jwk' }) });
+  const context = createHash('sha256').update(JSON.stringify(['HOSTA', 'HOSTB', e.epk, B.boxPublic])).digest();
+  const key = hkdfSync('sha256', shared, e.id, Buffer.concat([Buffer.from('netsend hub v1\0'), context]), 32);
+  const ct = Buffer.from(e.ct, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key), Buffer.from(e.nonce, 'base64url'));
+  decipher.setAAD(wire(['netsend-hub-aad-v1', ...headerOf(e)]));
+  decipher.setAuthTag(ct.subarray(-16));
+  const plain = Buffer.concat([decipher.update(ct.subarray(0, -16)), decipher.final()]);
+  assert.equal(plain.toString('hex'), `00000004${Buffer.from('hi', 'utf16le').toString('hex')}00000002${Buffer.from('T', 'utf16le').toString('hex')}ffffffff`);
+});
+
+test('envelope: changing any field, the ciphertext or the signature is refused with its code', () => {
+  const e = sealAB();
+  const other = sealAB();
+  const flip = (s: string) => (s[5] === 'A' ? `${s.slice(0, 5)}B${s.slice(6)}` : `${s.slice(0, 5)}A${s.slice(6)}`);
+  const changes: { [K in keyof Envelope]: [unknown, HubEnvelopeErrorCode] } = {
+    v: [2, 'version'], id: ['another-id', 'bad-signature'], from: ['MALLORY', 'bad-signature'], to: ['CAROL', 'bad-signature'],
+    senderHost: ['HOSTM', 'bad-signature'], senderKey: [C.fingerprint, 'bad-signature'], recipientHost: ['HOSTC', 'bad-signature'],
+    sentAt: ['2026-11-25T10:31:06.123Z', 'bad-signature'], expiresAt: [null, 'bad-signature'], priority: ['urgent', 'bad-signature'],
+    kind: ['receipt', 'bad-signature'], epk: [other.epk, 'bad-signature'], nonce: [other.nonce, 'bad-signature'],
+    ct: [flip(e.ct), 'bad-signature'], sig: [flip(e.sig), 'bad-signature'],
+  };
+  for (const [field, [value, code]] of Object.entries(changes)) {
+    assert.equal(codeOf(() => openAt(decodeEnvelope(wire({ ...e, [field]: value })))), code, field);
+  }
+  assert.equal(codeOf(() => openAt({ ...e, ct: other.ct })), 'bad-signature', 'another envelope’s ciphertext');
+});
+
+test('envelope: a header signed onto a ciphertext sealed under another header does not decrypt (AAD)', () => {
+  const e = sealAB();
+  for (const change of [{ from: 'MALLORY' }, { priority: 'urgent' as const }, { expiresAt: null }, { kind: 'receipt' as const }]) {
+    assert.equal(codeOf(() => openAt(resign({ ...e, ...change }))), 'undecryptable', JSON.stringify(change));
+  }
+  assert.equal(codeOf(() => openAt(resign(e))), 'none');
+});
+
+test('envelope: only the named recipient host with its box key opens it, and only under the registry’s sender key', () => {
+  const e = sealAB();
+  assert.equal(codeOf(() => openAt(e, C)), 'wrong-recipient', 'C is not the recipient');
+  assert.equal(codeOf(() => openAt(resign({ ...e, recipientHost: 'HOSTC' }), C)), 'undecryptable', 'renamed for C: C lacks the box key');
+  assert.equal(codeOf(() => openAt(e, { ...C, name: 'HOSTB' })), 'undecryptable', 'C calling itself B');
+  assert.equal(codeOf(() => openAt(seal(input(), { sender: A, recipientBox: C.boxPublic }))), 'undecryptable', "sealed to C's box key");
+  assert.equal(codeOf(() => openAt(e, B, C.publicKey)), 'bad-signature', 'the registry holds another key for HOSTA');
+  const forged = seal(input(), { sender: { ...C, name: 'HOSTA', fingerprint: A.fingerprint }, recipientBox: B.boxPublic });
+  assert.equal(codeOf(() => openAt(forged)), 'bad-signature', 'C passing for A');
+});
+
+test('box keys: the claim binds a box key to one host key and one host name', () => {
+  const signature = signBoxKey(A.privateKey, 'HOSTA', A.boxPublic);
+  assert.ok(verifyBoxKey(A.publicKey, 'HOSTA', A.boxPublic, signature));
+  assert.ok(!verifyBoxKey(B.publicKey, 'HOSTA', A.boxPublic, signature), "B's host key");
+  assert.ok(!verifyBoxKey(A.publicKey, 'HOSTB', A.boxPublic, signature), 'another name');
+  assert.ok(!verifyBoxKey(A.publicKey, 'HOSTA', B.boxPublic, signature), 'another box key');
+  for (const garbage of ['', 'not base64!', 'AAAA', signature.slice(1)]) assert.ok(!verifyBoxKey(A.publicKey, 'HOSTA', A.boxPublic, garbage));
+  assert.ok(!verifyBoxKey(A.publicKey, 'HOSTA', `${A.boxPublic}A`, signature), 'a box key of 33 bytes');
+  assert.equal(A.boxPublic.length, 43);
+  assert.equal(boxPublicKey(createPublicKey(A.box)), A.boxPublic);
+  assert.throws(() => boxPublicKey(A.privateKey), TypeError);
+});
+
+test('envelope: the sealed bytes hold no plaintext (UTF-8 or UTF-16), title or user', () => {
+  const secrets = { text: 'Grüße aus Köln — 日本語のメッセージ 🎉 PAYROLL-4711', title: 'Très confidentiel', user: 'jürgen.ögren' };
+  const bytes = Buffer.from(encodeEnvelope(sealAB(secrets)));
+  for (const secret of [...Object.values(secrets), 'PAYROLL', 'Köln', '日本語', 'jürgen']) {
+    for (const encoding of ['utf8', 'utf16le', 'latin1'] as const) assert.ok(!bytes.includes(Buffer.from(secret, encoding)), `${secret} (${encoding})`);
+  }
+});
+
+test('envelope: any one character changed in the JSON is refused with a HubEnvelopeError', () => {
+  const json = JSON.stringify(sealAB());
+  fc.assert(
+    fc.property(fc.nat(), fc.integer({ min: 0x20, max: 0x7e }), (at, code) => {
+      const i = at % json.length;
+      fc.pre(json.charCodeAt(i) !== code);
+      const bytes = Buffer.from(json.slice(0, i) + String.fromCharCode(code) + json.slice(i + 1), 'utf8');
+      return codeOf(() => openAt(decodeEnvelope(bytes))) !== 'none';
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('decodeEnvelope: size, JSON, types, lengths, base64url and version are checked before anything else', () => {
+  const e = sealAB();
+  const bytes = encodeEnvelope(e);
+  const decode = (value: unknown) => codeOf(() => decodeEnvelope(typeof value === 'string' ? Buffer.from(value) : value instanceof Uint8Array ? value : wire(value)));
+  assert.equal(decode(new Uint8Array(MAX_ENVELOPE_BYTES + 1)), 'too-large');
+  assert.equal(codeOf(() => decodeEnvelope(bytes, { maxBytes: bytes.length - 1 })), 'too-large');
+  assert.equal(codeOf(() => decodeEnvelope(bytes, { maxBytes: bytes.length })), 'none');
+  for (const cut of [0, 1, 10, bytes.length >> 1, bytes.length - 1]) assert.equal(decode(bytes.subarray(0, cut)), 'malformed', `cut at ${cut}`);
+  for (const text of ['null', '[]', '42', '"x"', 'true', '{"__proto__":{"v":1}}']) assert.equal(decode(text), 'malformed', text);
+  assert.equal(decode(new Uint8Array([0x7b, 0xff, 0x7d])), 'malformed', 'not UTF-8');
+  for (const field of Object.keys(e)) {
+    const { [field]: _, ...without } = e as unknown as Record<string, unknown>;
+    assert.equal(decode(without), 'malformed', `no ${field}`);
+    for (const value of [true, [], {}, 1.5, '', -1, 'x '.repeat(1500)]) {
+      const expected = field === 'v' && value === -1 ? 'version' : 'malformed';
+      assert.equal(decode({ ...e, [field]: value }), expected, `${field}: ${JSON.stringify(value).slice(0, 10)}`);
+    }
+  }
+  const bad: [keyof Envelope, unknown][] = [
+    ['v', '1'], ['v', 0], ['from', 'A'.repeat(16)], ['senderHost', 'H'.repeat(254)], ['senderKey', 'SHA256:short'], ['sentAt', 'yesterday'],
+    ['sentAt', '2026-13-45T99:00:00Z'], ['expiresAt', 2 ** 53], ['priority', 'max'], ['kind', 'Message'], ['id', 'has space'], ['epk', `${e.epk.slice(0, 42)}=`],
+    ['epk', `${e.epk.slice(0, 42)}B`], ['epk', e.epk.replace(/[A-Za-z]/, '+')], ['nonce', e.nonce.slice(1)], ['ct', 'AAAA'], ['sig', 'A'.repeat(2052)],
+  ];
+  for (const [field, value] of bad) assert.notEqual(decode({ ...e, [field]: value }), 'none', `${field}: ${String(value).slice(0, 20)}`);
+  assert.equal(decode({ ...e, v: 0 }), 'version');
+  assert.equal(decode({ ...e, note: 'x'.repeat(1_000_000) }), 'malformed', 'an extra (unsigned) field');
+});
+
+test('envelope: the largest message, with every header field at its worst, fits MAX_ENVELOPE_BYTES', () => {
+  const worst = '\u0001'; // JSON writes it as six bytes
+  const sender = { ...A, name: worst.repeat(253) };
+  const fields = { id: 'i'.repeat(128), from: worst.repeat(15), to: worst.repeat(15), recipientHost: worst.repeat(253), expiresAt: Number.MAX_SAFE_INTEGER, title: 't'.repeat(256), user: 'u'.repeat(256) };
+  const text = '\u0001'.repeat(MAX_TEXT_BYTES / 2);
+  const bytes = encodeEnvelope(seal(input({ ...fields, text }), { sender, recipientBox: B.boxPublic }));
+  assert.ok(bytes.length <= MAX_ENVELOPE_BYTES, `${bytes.length} > ${MAX_ENVELOPE_BYTES}`);
+  assert.ok(bytes.length > MAX_ENVELOPE_BYTES - 4096, 'and the bound is not loose by more than the signature allowance');
+  assert.equal(openAt(decodeEnvelope(bytes), { ...B, name: fields.recipientHost }).text.length, text.length);
+  assert.equal(codeOf(() => sealAB({ text: `${text}x` })), 'too-large');
+  assert.equal(codeOf(() => sealAB({ user: 'u'.repeat(257) })), 'malformed');
+  assert.equal(codeOf(() => sealAB({ from: 'A'.repeat(16) })), 'malformed', 'seal refuses what receivers would');
+  assert.equal(codeOf(() => seal(input(), { sender: A, recipientBox: 'short' })), 'malformed');
+});
+
+test('subjectToken: examples, and tokens subjectToken never makes map back to nothing', () => {
+  const examples: [string, string][] = [['HOSTA', 'HOSTA'], ['A B', 'A_20B'], ['SALES.*', 'SALES_2E_2A'], ['>', '_3E'], ['É', '_C3_89'], ['_X-1', '_5FX-1'], ['$SYS', '_24SYS'], ['🎉', '_F0_9F_8E_89']];
+  for (const [name, token] of examples) {
+    assert.equal(subjectToken(name), token);
+    assert.equal(nameFromToken(token), name);
+  }
+  for (const token of ['', '_', '_4', '_41', '_c3_89', '_C3', '_FF', '_C0_80', '_ED_A0_80', 'A.B', 'A*', 'É', 'A B']) assert.equal(nameFromToken(token), null, token);
+  assert.throws(() => subjectToken(''), RangeError);
+  assert.throws(() => subjectToken('A\ud800'), RangeError);
+});
+
+test('subjectToken: safe, injective and reversible over any name of up to 15 characters (fast-check)', () => {
+  const tricky = fc.constantFrom(...'AaÉé*>. _-$0x\u0000\u00ff');
+  const name = fc.oneof(
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 15 }),
+    fc.string({ unit: tricky, minLength: 1, maxLength: 15 }),
+    fc.array(fc.integer({ min: 0, max: 0xff }), { minLength: 1, maxLength: 15 }).map((codes) => String.fromCharCode(...codes)),
+  );
+  fc.assert(
+    fc.property(name, name, (a, b) => {
+      const [ta, tb] = [subjectToken(a), subjectToken(b)];
+      return /^[A-Za-z0-9_-]+$/.test(ta) && nameFromToken(ta) === a && (a === b) === (ta === tb);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('subjectToken: every character of the OEM code pages gets its own token', () => {
+  for (const codePage of ['cp437', 'cp850', 'cp866', 'cp1252']) {
+    const names = new Set(Array.from({ length: 256 }, (_, byte) => iconv.decode(Buffer.from([byte]), codePage).toUpperCase()));
+    const tokens = new Set([...names].map((n) => subjectToken(n)));
+    assert.equal(tokens.size, names.size, codePage);
+    for (const n of names) assert.equal(nameFromToken(subjectToken(n)), n);
+  }
+});
+
+test('realmProblem: the hub realm must be one safe subject token', () => {
+  for (const realm of ['netsend', 'Acme-Corp_2', 'x'.repeat(32)]) assert.equal(realmProblem(realm), null, realm);
+  for (const realm of ['', 'a.b', 'a*', 'a>', 'a b', 'Köln', '$SYS.x', 'x'.repeat(33)]) assert.notEqual(realmProblem(realm), null, realm);
+});

@@ -1,0 +1,298 @@
+/**
+ * The hub's message envelope. JetStream stores and routes it, so it sees the header (ids, names,
+ * hosts, times) and nothing else: the text, title and user are encrypted to the recipient host's
+ * X25519 box key, and the sending host's key signs the whole envelope end to end.
+ *
+ * Encryption: an ephemeral X25519 key agrees a secret with the recipient's box key; HKDF-SHA256
+ * (salt: the id; info: "netsend hub v1", a NUL, and SHA-256 of the JSON [senderHost,
+ * recipientHost, epk, recipient box key]) makes an AES-256-GCM key, used once, whose AAD is the
+ * canonical header.
+ *
+ * Canonical encoding: the UTF-8 of JSON.stringify of a fixed-order array, [label, v, id, from, to,
+ * senderHost, senderKey, recipientHost, sentAt, expiresAt, priority, kind, epk, nonce] for the
+ * AAD, with ct appended for the signature. JSON quotes and escapes every string and writes safe
+ * integers and null one way only, so no two headers give the same bytes; the labels
+ * ('netsend-hub-aad-v1', 'netsend-hub-sig-v1', 'netsend-hub-box-key-v1') keep one use's bytes
+ * from being replayed as another's.
+ *
+ * The secret inside ct: text, title, user in that order, each a 32-bit big-endian byte length
+ * (0xFFFFFFFF: absent) and UTF-16LE, the unit `max message size` counts, so the bound is exact.
+ */
+import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { isPriority, type Priority } from '../messenger/message.js';
+import { keyFingerprint } from '../security/certificate.js';
+import type { HostIdentity } from '../security/host-identity.js';
+
+export type HubEnvelopeErrorCode = 'too-large' | 'malformed' | 'bad-signature' | 'wrong-recipient' | 'undecryptable' | 'version';
+
+/** An envelope refused, whatever was wrong with it: callers and tests match on `code`. */
+export class HubEnvelopeError extends Error {
+  override readonly name = 'HubEnvelopeError';
+  readonly code: HubEnvelopeErrorCode;
+  constructor(code: HubEnvelopeErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export const ENVELOPE_VERSION = 1;
+export type EnvelopeKind = 'message' | 'receipt';
+
+export interface Envelope {
+  readonly v: typeof ENVELOPE_VERSION;
+  /** Unique per message (a UUID): JetStream's Nats-Msg-Id and the HKDF salt. */
+  readonly id: string;
+  /** Sender and recipient NetBIOS names. */
+  readonly from: string;
+  readonly to: string;
+  readonly senderHost: string;
+  /** keyFingerprint of the sending host's key ("SHA256:…"). */
+  readonly senderKey: string;
+  readonly recipientHost: string;
+  readonly sentAt: string; // ISO time (Date#toISOString)
+  /** When it stops waiting for its recipient (ms since the epoch); the receiver enforces it. */
+  readonly expiresAt: number | null;
+  readonly priority: Priority;
+  readonly kind: EnvelopeKind;
+  /** Ephemeral X25519 public key, nonce, ciphertext+tag, signature: base64url. */
+  readonly epk: string;
+  readonly nonce: string;
+  readonly ct: string;
+  readonly sig: string;
+}
+
+/** What only the recipient host reads. */
+export interface EnvelopeSecret {
+  readonly text: string;
+  readonly title?: string;
+  /** The sending user (account or login name); null if none. */
+  readonly user: string | null;
+}
+
+/** The header fields the caller gives; seal adds the sender's, the key, nonce, ct and sig. */
+export interface SealInput extends EnvelopeSecret, Pick<Envelope, 'id' | 'from' | 'to' | 'recipientHost' | 'sentAt' | 'expiresAt' | 'priority' | 'kind'> {}
+
+export interface SealKeys {
+  /** The sending host: its name, host key and that key's fingerprint. */
+  readonly sender: Pick<HostIdentity, 'name' | 'privateKey' | 'fingerprint'>;
+  /** The recipient host's box public key, from a registry claim verifyBoxKey accepted. */
+  readonly recipientBox: string;
+}
+
+export interface OpenKeys {
+  /** This host's name, compared exactly with recipientHost. */
+  readonly host: string;
+  /** This host's box private key. */
+  readonly box: KeyObject;
+  /** The host key the registry holds for envelope.senderHost (the caller looks it up). */
+  readonly senderPublicKey: KeyObject;
+}
+
+/** Bounds of the header's fields (UTF-16 units) and of the secret's title and user. */
+export const FIELD_LIMITS = { id: 128, name: 15, host: 253, title: 256, user: 256, sig: 2048 } as const;
+/** Longest text: the ceiling of `max message size`, 1 MiB of UTF-16 (512 Ki units). */
+export const MAX_TEXT_BYTES = 1024 * 1024;
+/** GCM tag and nonce sizes; the secret's length word for an absent title or user. */
+const [TAG_BYTES, NONCE_BYTES, ABSENT] = [16, 12, 0xffffffff];
+
+/**
+ * The JSON header around ct at worst: names and hosts where JSON writes a unit as six bytes
+ * (`\u0001`), the id (ASCII, no escapes) and signature (2,048 allows RSA-8192), and 1 KiB for the
+ * fixed-size fields (key, nonce, time, numbers, priority, kind), the keys and the punctuation.
+ */
+const HEADER_BYTES = 6 * (2 * FIELD_LIMITS.name + 2 * FIELD_LIMITS.host) + FIELD_LIMITS.id + FIELD_LIMITS.sig + 1024;
+
+/**
+ * The largest envelope for texts up to `maxTextBytes` of UTF-16: the secret (three 4-byte
+ * lengths, the text, title and user as UTF-16LE) and the GCM tag, in base64url (4 chars per 3
+ * bytes), plus HEADER_BYTES.
+ */
+export const envelopeBytesFor = (maxTextBytes: number): number =>
+  Math.ceil(((12 + maxTextBytes + 2 * (FIELD_LIMITS.title + FIELD_LIMITS.user) + TAG_BYTES) * 4) / 3) + HEADER_BYTES;
+
+/** The largest envelope any message can make: 1,405,920 bytes (1.34 MiB; over NATS's default max_payload of 1 MiB). */
+export const MAX_ENVELOPE_BYTES = envelopeBytesFor(MAX_TEXT_BYTES);
+
+/** decodeEnvelope's bound: MAX_ENVELOPE_BYTES, or envelopeBytesFor(this host's max message size). */
+export type EnvelopeLimits = { readonly maxBytes: number };
+
+/** A new box key pair (X25519 private key). */
+export const generateBoxKey = (): KeyObject => generateKeyPairSync('x25519').privateKey;
+
+/** The raw 32-byte X25519 public key of a box key (private or public), base64url. */
+export function boxPublicKey(key: KeyObject): string {
+  if (key.asymmetricKeyType !== 'x25519') throw new TypeError('A box key is an X25519 key.');
+  return (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }).x as string;
+}
+
+const boxKeyBytes = (hostName: string, boxPublic: string) => Buffer.from(JSON.stringify(['netsend-hub-box-key-v1', hostName, boxPublic]), 'utf8');
+
+/** The host key's signature binding a box key to the host name it is published under (base64url). */
+export const signBoxKey = (hostPrivateKey: KeyObject, hostName: string, boxPublic: string): string =>
+  signBytes(hostPrivateKey, boxKeyBytes(hostName, boxPublic));
+
+/** Whether `signature` is the host key's binding of `boxPublic` to `hostName`; false for any garbage. */
+export const verifyBoxKey = (hostPublicKey: KeyObject, hostName: string, boxPublic: string, signature: string): boolean =>
+  isBase64url(boxPublic, 32) && verifyBytes(hostPublicKey, boxKeyBytes(hostName, boxPublic), signature);
+
+/** Encrypts `input`'s secret to the recipient's box key and signs everything with the host key. */
+export function seal(input: SealInput, keys: SealKeys): Envelope {
+  const ephemeral = generateBoxKey();
+  const recipient = importBoxKey(keys.recipientBox);
+  if (recipient === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
+  const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
+  const nonce = randomBytes(NONCE_BYTES);
+  const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: boxPublicKey(ephemeral), nonce: nonce.toString('base64url') };
+  const plain = encodeSecret(input);
+  const cipher = createCipheriv('aes-256-gcm', messageKey(diffieHellman({ privateKey: ephemeral, publicKey: recipient }), header, keys.recipientBox), nonce);
+  cipher.setAAD(canonical('netsend-hub-aad-v1', header));
+  const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+  const signed = { ...header, ct };
+  // Checked as a receiver will: what seal makes, decodeEnvelope accepts.
+  return checkEnvelope({ ...signed, sig: signBytes(keys.sender.privateKey, canonical('netsend-hub-sig-v1', signed, ct)) });
+}
+
+/**
+ * The secret of an envelope for this host: the signature is checked against the sender's host
+ * key first (and senderKey against that key), then recipientHost, then the ciphertext.
+ * @throws HubEnvelopeError
+ */
+export function open(envelope: Envelope, keys: OpenKeys): EnvelopeSecret {
+  const e = checkEnvelope(envelope);
+  // Names in these messages are JSON-quoted: they come off the wire, and may end up in logs.
+  if (e.senderKey !== keyFingerprint(keys.senderPublicKey)) throw new HubEnvelopeError('bad-signature', `The envelope names key ${e.senderKey}, not the registry's key for ${JSON.stringify(e.senderHost)}.`);
+  if (!verifyBytes(keys.senderPublicKey, canonical('netsend-hub-sig-v1', e, e.ct), e.sig)) throw new HubEnvelopeError('bad-signature', `The envelope's signature does not match the host key of ${JSON.stringify(e.senderHost)}.`);
+  if (e.recipientHost !== keys.host) throw new HubEnvelopeError('wrong-recipient', `The envelope is for host ${JSON.stringify(e.recipientHost)}, not ${JSON.stringify(keys.host)}.`);
+  let plain: Buffer;
+  try {
+    const epk = importBoxKey(e.epk);
+    if (epk === null) throw new Error('bad epk');
+    const key = messageKey(diffieHellman({ privateKey: keys.box, publicKey: epk }), e, boxPublicKey(keys.box));
+    const ct = Buffer.from(e.ct, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(e.nonce, 'base64url'), { authTagLength: TAG_BYTES });
+    decipher.setAAD(canonical('netsend-hub-aad-v1', e));
+    decipher.setAuthTag(ct.subarray(ct.length - TAG_BYTES));
+    plain = Buffer.concat([decipher.update(ct.subarray(0, ct.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw new HubEnvelopeError('undecryptable', "The envelope does not decrypt with this host's box key.");
+  }
+  return decodeSecret(plain);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * An envelope from bytes off the wire, every field checked; the signature is open's to check.
+ * @throws HubEnvelopeError ('too-large', 'malformed', 'version'), never anything else
+ */
+export function decodeEnvelope(bytes: Uint8Array, limits: EnvelopeLimits = { maxBytes: MAX_ENVELOPE_BYTES }): Envelope {
+  if (bytes.byteLength > limits.maxBytes) throw new HubEnvelopeError('too-large', `The envelope is ${bytes.byteLength} bytes, over the limit of ${limits.maxBytes}.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new HubEnvelopeError('malformed', 'The envelope is not JSON in UTF-8.');
+  }
+  return checkEnvelope(value);
+}
+
+/** The bytes to publish. */
+export const encodeEnvelope = (envelope: Envelope): Uint8Array => Buffer.from(JSON.stringify(envelope), 'utf8');
+
+const KEYS = ['v', 'id', 'from', 'to', 'senderHost', 'senderKey', 'recipientHost', 'sentAt', 'expiresAt', 'priority', 'kind', 'epk', 'nonce', 'ct', 'sig'] as const;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const bounded = (value: unknown, max: number): value is string => typeof value === 'string' && value.length >= 1 && value.length <= max;
+
+/** A fresh Envelope with exactly the known fields, each of the right type, length and form. */
+function checkEnvelope(value: unknown): Envelope {
+  const bad = (what: string) => new HubEnvelopeError('malformed', `The envelope's ${what} is missing or not valid.`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('body');
+  const o = value as Record<string, unknown>;
+  if (Number.isSafeInteger(o.v) && o.v !== ENVELOPE_VERSION) throw new HubEnvelopeError('version', `Envelope version ${String(o.v)} is not one this host reads (${ENVELOPE_VERSION}).`);
+  const unknown = Object.keys(o).find((key) => !(KEYS as readonly string[]).includes(key));
+  // Unknown fields are refused: they would travel unsigned.
+  if (unknown !== undefined) throw bad(`field ${JSON.stringify(unknown.slice(0, 32))}`);
+  if (o.v !== ENVELOPE_VERSION) throw bad('version');
+  if (typeof o.id !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(o.id)) throw bad('id');
+  if (!bounded(o.from, FIELD_LIMITS.name)) throw bad('from name');
+  if (!bounded(o.to, FIELD_LIMITS.name)) throw bad('to name');
+  if (!bounded(o.senderHost, FIELD_LIMITS.host)) throw bad('sender host');
+  if (typeof o.senderKey !== 'string' || !/^SHA256:[A-Za-z0-9+/]{43}$/.test(o.senderKey)) throw bad('sender key');
+  if (!bounded(o.recipientHost, FIELD_LIMITS.host)) throw bad('recipient host');
+  if (typeof o.sentAt !== 'string' || !ISO_TIME.test(o.sentAt) || Number.isNaN(Date.parse(o.sentAt))) throw bad('sentAt');
+  const { expiresAt } = o;
+  if (expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)) throw bad('expiresAt');
+  if (!isPriority(o.priority)) throw bad('priority');
+  if (o.kind !== 'message' && o.kind !== 'receipt') throw bad('kind');
+  if (!isBase64url(o.epk, 32)) throw bad('epk');
+  if (!isBase64url(o.nonce, NONCE_BYTES)) throw bad('nonce');
+  if (!isBase64url(o.ct) || Math.floor((o.ct.length * 3) / 4) < TAG_BYTES) throw bad('ciphertext');
+  if (!isBase64url(o.sig) || o.sig.length === 0 || o.sig.length > FIELD_LIMITS.sig) throw bad('signature');
+  return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind, epk: o.epk, nonce: o.nonce, ct: o.ct, sig: o.sig };
+}
+
+/** Canonical base64url (no padding, zero spare bits), of `bytes` bytes when given. */
+function isBase64url(value: unknown, bytes?: number): value is string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value) || value.length % 4 === 1) return false;
+  if (bytes !== undefined && value.length !== Math.ceil((bytes * 4) / 3)) return false;
+  return Buffer.from(value, 'base64url').toString('base64url') === value;
+}
+
+type Header = Omit<Envelope, 'ct' | 'sig'>;
+const canonical = (label: string, h: Header, ...rest: string[]): Buffer =>
+  Buffer.from(JSON.stringify([label, h.v, h.id, h.from, h.to, h.senderHost, h.senderKey, h.recipientHost, h.sentAt, h.expiresAt, h.priority, h.kind, h.epk, h.nonce, ...rest]), 'utf8');
+
+function messageKey(shared: Buffer, h: Header, recipientBox: string): Buffer {
+  // Hashed: Node caps HKDF's info at 1,024 bytes, and two 253-character host names can pass that.
+  const context = createHash('sha256').update(JSON.stringify([h.senderHost, h.recipientHost, h.epk, recipientBox]), 'utf8').digest();
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.from(h.id, 'utf8'), Buffer.concat([Buffer.from('netsend hub v1\0', 'utf8'), context]), 32));
+}
+
+const importBoxKey = (raw: string): KeyObject | null =>
+  isBase64url(raw, 32) ? createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw }, format: 'jwk' }) : null;
+
+// Ed25519 keys sign raw; a site CA's RSA or ECDSA host key with SHA-256, as signMessage does.
+const digestFor = (key: KeyObject) => (key.asymmetricKeyType === 'ed25519' ? null : 'sha256');
+const signBytes = (key: KeyObject, data: Buffer) => sign(digestFor(key), data, key).toString('base64url');
+
+function verifyBytes(key: KeyObject, data: Buffer, signature: string): boolean {
+  try {
+    return isBase64url(signature) && verify(digestFor(key), data, key, Buffer.from(signature, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+function encodeSecret(secret: EnvelopeSecret): Buffer {
+  const { text, title, user } = secret;
+  if (text.length * 2 > MAX_TEXT_BYTES) throw new HubEnvelopeError('too-large', `The text is over ${MAX_TEXT_BYTES} bytes of UTF-16.`);
+  if ((title ?? '').length > FIELD_LIMITS.title || (user ?? '').length > FIELD_LIMITS.user) throw new HubEnvelopeError('malformed', 'The title or user is too long.');
+  return Buffer.concat(
+    [text, title ?? null, user].flatMap((field) => {
+      const body = field === null ? Buffer.alloc(0) : Buffer.from(field, 'utf16le');
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(field === null ? ABSENT : body.length);
+      return [length, body];
+    }),
+  );
+}
+
+function decodeSecret(plain: Buffer): EnvelopeSecret {
+  const bad = () => new HubEnvelopeError('malformed', 'The decrypted secret is not valid.');
+  const fields: (string | null)[] = [];
+  let at = 0;
+  for (const max of [MAX_TEXT_BYTES, 2 * FIELD_LIMITS.title, 2 * FIELD_LIMITS.user]) {
+    if (at + 4 > plain.length) throw bad();
+    const length = plain.readUInt32BE(at);
+    at += 4;
+    if (length === ABSENT) fields.push(null);
+    else if (length % 2 !== 0 || length > max || at + length > plain.length) throw bad();
+    else {
+      fields.push(plain.toString('utf16le', at, at + length));
+      at += length;
+    }
+  }
+  const [text, title, user] = fields;
+  if (at !== plain.length || typeof text !== 'string' || user === undefined) throw bad();
+  return { text, user, ...(typeof title === 'string' ? { title } : {}) };
+}

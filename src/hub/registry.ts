@@ -1,0 +1,266 @@
+/**
+ * The organisation's names, as WINS kept them: a replicated registry in a JetStream KV bucket.
+ * Each host publishes a host record (its computer name, host key, box key, workgroup) and one
+ * claim per name it holds; every host watches the bucket and keeps a replica, so names resolve
+ * fast and still resolve while the hub is away.
+ *
+ * One owner per name: a claim is created only if the key is new (JetStream's expected-sequence
+ * check), so of hosts claiming a name at once exactly one wins, the same on every host. A claim
+ * not refreshed within the bucket's age limit expires (WINS extinction): a host that vanished
+ * gives its names back. Records are signed with the host key; a replica keeps only records that
+ * verify, so a host cannot publish claims for another.
+ */
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { NetApiError } from '../messenger/errors.js';
+import { keyFingerprint } from '../security/certificate.js';
+import type { HostIdentity } from '../security/host-identity.js';
+import { nameFromToken, subjectToken } from './subject.js';
+
+/** A host of the realm: what others need to reach it and to check what it signs. */
+export interface HostRecord {
+  readonly name: string;
+  readonly workgroup: string;
+  /** The host's Ed25519 public key (SPKI, base64url) and its fingerprint. */
+  readonly hostKey: string;
+  readonly fingerprint: string;
+  /** Its X25519 key for messages sealed to it, bound to the host key by `boxSig`. */
+  readonly boxKey: string;
+  readonly boxSig: string;
+  readonly sig: string;
+}
+
+/** One name held by one host. */
+export interface NameClaim {
+  readonly name: string;
+  readonly host: string;
+  readonly kind: 'computer' | 'alias';
+  readonly sig: string;
+}
+
+export interface RegistryOptions {
+  readonly kv: KV;
+  readonly identity: HostIdentity;
+  readonly workgroup: string;
+  readonly boxKey: string;
+  readonly boxSig: string;
+  readonly log: (line: string) => void;
+}
+
+const hostKey = (name: string) => `h.${subjectToken(name)}`;
+const nameKey = (name: string) => `n.${subjectToken(name)}`;
+const nameFromKey = (key: string): string | null => {
+  try {
+    return nameFromToken(key.slice(2));
+  } catch {
+    return null;
+  }
+};
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** The bytes a record's signature covers: its fields in a fixed order, NUL-separated (no field holds a NUL). */
+const signed = (kind: string, fields: readonly string[]) => Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8');
+const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, r.hostKey, r.fingerprint, r.boxKey, r.boxSig];
+const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host, c.kind];
+
+export class NameRegistry {
+  readonly #options: RegistryOptions;
+  readonly #self: HostRecord;
+  readonly #hosts = new Map<string, { record: HostRecord; key: KeyObject }>();
+  readonly #claims = new Map<string, NameClaim>();
+  /** Names this host holds (or means to hold once the hub answers), with their kind. */
+  readonly #own = new Map<string, NameClaim['kind']>();
+  /** Names this host meant to hold that another holds: reported by `hub status`. */
+  readonly conflicts = new Set<string>();
+  #watching: { stop(): void } | undefined;
+
+  constructor(options: RegistryOptions) {
+    this.#options = options;
+    const { identity } = options;
+    const spki = createPublicKey(identity.privateKey).export({ format: 'der', type: 'spki' });
+    const unsigned = {
+      name: identity.name,
+      workgroup: options.workgroup,
+      hostKey: spki.toString('base64url'),
+      fingerprint: identity.fingerprint,
+      boxKey: options.boxKey,
+      boxSig: options.boxSig,
+    };
+    this.#self = { ...unsigned, sig: sign(null, signed('host', hostFields(unsigned)), identity.privateKey).toString('base64url') };
+  }
+
+  get self(): HostRecord {
+    return this.#self;
+  }
+
+  /** Claims, as the replica holds them. */
+  get size(): number {
+    return this.#claims.size;
+  }
+
+  ownNames(): string[] {
+    return [...this.#own.keys()].filter((name) => this.#claims.get(name)?.host === this.#self.name);
+  }
+
+  /** Starts the replica (it holds every record already there when this resolves), then publishes this host. */
+  async start(): Promise<void> {
+    const watch = await this.#options.kv.watch({ key: '>' });
+    this.#watching = watch;
+    let initial: () => void = () => {};
+    const caughtUp = new Promise<void>((resolve) => (initial = resolve));
+    void (async () => {
+      for await (const entry of watch) {
+        this.#apply(entry);
+        if (entry.delta === 0) initial();
+      }
+    })().catch((error: unknown) => this.#options.log(`hub: the registry watch ended: ${String(error)}`));
+    // an empty bucket sends no entry to mark the end of the history
+    const status = await this.#options.kv.status();
+    if (status.values === 0) initial();
+    await Promise.race([caughtUp, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await this.#publishHost();
+    this.#own.set(this.#self.name, 'computer');
+    await this.refresh();
+  }
+
+  stop(): void {
+    this.#watching?.stop();
+  }
+
+  /** The host that holds `name`, if any host of the realm does. */
+  owner(name: string): HostRecord | null {
+    const claim = this.#claims.get(name);
+    return claim === undefined ? null : (this.#hosts.get(claim.host)?.record ?? null);
+  }
+
+  host(name: string): { record: HostRecord; key: KeyObject } | null {
+    return this.#hosts.get(name) ?? null;
+  }
+
+  hostsOf(workgroup: string): HostRecord[] {
+    return [...this.#hosts.values()].map((h) => h.record).filter((record) => record.workgroup === workgroup);
+  }
+
+  /**
+   * Claims `name` for this host. @throws NetApiError NERR_DuplicateName when another host holds
+   * it, as a defended NetBIOS name is refused; NERR_NetworkError when the hub cannot be asked.
+   */
+  async claim(name: string, kind: NameClaim['kind'] = 'alias'): Promise<void> {
+    const existing = this.#claims.get(name);
+    if (existing !== undefined && existing.host !== this.#self.name) {
+      throw new NetApiError('NERR_DuplicateName', `The name ${name} is held by ${existing.host} elsewhere in the organisation.`);
+    }
+    await this.#claim(name, kind);
+    this.#own.set(name, kind);
+  }
+
+  /** Holds `name` from the next refresh on (the hub could not be asked now). */
+  keep(name: string, kind: NameClaim['kind'] = 'alias'): void {
+    this.#own.set(name, kind);
+  }
+
+  /** Gives a name back, if this host holds it. */
+  async release(name: string): Promise<void> {
+    this.#own.delete(name);
+    this.conflicts.delete(name);
+    if (this.#claims.get(name)?.host !== this.#self.name) return;
+    await this.#options.kv.delete(nameKey(name));
+  }
+
+  /** The heartbeat: every record of this host written again, so none reaches the age limit; lost claims are logged. */
+  async refresh(): Promise<void> {
+    await this.#publishHost();
+    for (const [name, kind] of this.#own) {
+      try {
+        await this.#claim(name, kind);
+        this.conflicts.delete(name);
+      } catch (error) {
+        if (!(error instanceof NetApiError) || error.statusName !== 'NERR_DuplicateName') throw error;
+        if (!this.conflicts.has(name)) this.#options.log(`hub: ${error.message}`);
+        this.conflicts.add(name);
+      }
+    }
+  }
+
+  /** Creates the claim if the name is free; rewrites it (refreshing its age) if it is ours. */
+  async #claim(name: string, kind: NameClaim['kind']): Promise<void> {
+    const unsigned = { name, host: this.#self.name, kind };
+    const claim: NameClaim = { ...unsigned, sig: sign(null, signed('claim', claimFields(unsigned)), this.#options.identity.privateKey).toString('base64url') };
+    await this.#createOrKeep(nameKey(name), claim, (held) => (held as Partial<NameClaim>).host === this.#self.name, () =>
+      new NetApiError('NERR_DuplicateName', `The name ${name} is held by another host of the organisation.`),
+    );
+  }
+
+  async #publishHost(): Promise<void> {
+    await this.#createOrKeep(hostKey(this.#self.name), this.#self, (held) => (held as Partial<HostRecord>).fingerprint === this.#self.fingerprint, () =>
+      new NetApiError('NERR_DuplicateName', `The computer name ${this.#self.name} is held by another host of the organisation (another host key).`),
+    );
+  }
+
+  async #createOrKeep(key: string, value: unknown, ours: (held: unknown) => boolean, taken: () => NetApiError): Promise<void> {
+    const { kv } = this.#options;
+    try {
+      await kv.create(key, encode(value));
+      return;
+    } catch (error) {
+      const entry = await kv.get(key);
+      // created by another at the same moment, or there already: the first revision wins
+      if (entry === null || entry.operation !== 'PUT') throw hubError(error);
+      if (!ours(parse(entry))) throw taken();
+      await kv.update(key, encode(value), entry.revision).catch((cause: unknown) => {
+        throw hubError(cause);
+      });
+    }
+  }
+
+  #apply(entry: KvEntry): void {
+    const [prefix] = entry.key.split('.', 1);
+    if (entry.operation !== 'PUT') {
+      // a deleted (or expired and purged) record: the key names its token, which maps back to the name
+      const name = nameFromKey(entry.key);
+      if (name !== null && prefix === 'n') this.#claims.delete(name);
+      else if (name !== null && prefix === 'h') this.#hosts.delete(name);
+      return;
+    }
+    const value = parse(entry);
+    if (prefix === 'h') {
+      const host = verifiedHost(value);
+      if (host !== null && entry.key === hostKey(host.record.name)) this.#hosts.set(host.record.name, host);
+    } else if (prefix === 'n') {
+      const claim = value as Partial<NameClaim>;
+      const signer = typeof claim.host === 'string' ? this.#hosts.get(claim.host) : undefined;
+      if (signer === undefined || typeof claim.name !== 'string' || entry.key !== nameKey(claim.name) || !isClaim(claim)) return;
+      if (verify(null, signed('claim', claimFields(claim)), signer.key, Buffer.from(claim.sig, 'base64url'))) this.#claims.set(claim.name, claim);
+    }
+  }
+}
+
+function parse(entry: KvEntry): unknown {
+  try {
+    return entry.json();
+  } catch {
+    return null;
+  }
+}
+
+const isClaim = (c: Partial<NameClaim>): c is NameClaim =>
+  typeof c.name === 'string' && typeof c.host === 'string' && (c.kind === 'computer' || c.kind === 'alias') && typeof c.sig === 'string';
+
+/** A host record whose key is the one its fingerprint names and whose signature holds. */
+function verifiedHost(value: unknown): { record: HostRecord; key: KeyObject } | null {
+  const r = value as Partial<HostRecord> | null;
+  const fields = ['name', 'workgroup', 'hostKey', 'fingerprint', 'boxKey', 'boxSig', 'sig'] as const;
+  if (r === null || typeof r !== 'object' || !fields.every((f) => typeof r[f] === 'string')) return null;
+  const record = r as HostRecord;
+  try {
+    const key = createPublicKey({ key: Buffer.from(record.hostKey, 'base64url'), format: 'der', type: 'spki' });
+    if (keyFingerprint(key) !== record.fingerprint) return null;
+    return verify(null, signed('host', hostFields(record)), key, Buffer.from(record.sig, 'base64url')) ? { record, key } : null;
+  } catch {
+    return null;
+  }
+}
+
+function hubError(cause: unknown): NetApiError {
+  return new NetApiError('NERR_NetworkError', `The organisation hub did not answer: ${(cause as Error).message ?? String(cause)}.`, { cause });
+}

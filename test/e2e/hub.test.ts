@@ -1,0 +1,133 @@
+/**
+ * The organisation hub with the real engine: a 3-node nats-server JetStream cluster on loopback
+ * (started and stopped by PID), and netsend daemons whose LAN transports are off, so the hub is
+ * the only way between them, as between two sites.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { NatsCluster, natsServerUnavailable } from '../helpers/nats.js';
+
+/** No LAN: names and messages cross only through the hub. */
+const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
+
+async function hubHost(name: string, cluster: NatsCluster, dir: string): Promise<DaemonProcess> {
+  const daemon = await DaemonProcess.start(dir, [...NO_LAN, '--hub-servers', cluster.urls.join(',')], { env: { NETSEND_NETBIOS_NAME: name }, timeoutMs: 20_000 });
+  await daemon.waitFor(() => daemon.stderr.includes('hub: joined realm'), 20_000, `${name} to join the hub`);
+  return daemon;
+}
+
+/** Polls `netsend inbox --json` until a message with `text` is there. */
+async function waitForMessage(daemon: DaemonProcess, text: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = await daemon.cli(['inbox', '--json']);
+    // one JSON object per line
+    const lines = listed.stdout.split('\n').filter((line) => line !== '');
+    const found = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((m) => m.text === text);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no message "${text}" arrived within ${timeoutMs} ms:\n${daemon.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function waitForName(daemon: DaemonProcess, name: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await daemon.cli(['send', name, '--json', 'probe?'], {})).code !== 0) {
+    if (Date.now() > deadline) throw new Error(`${name} never became reachable through the hub`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServerUnavailable() ?? false }, () => {
+  let cluster: NatsCluster;
+  let a: DaemonProcess;
+  let b: DaemonProcess;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  before(async () => {
+    cluster = await NatsCluster.start({ nodes: 3 });
+    const dirA = await tempDataDir();
+    const dirB = await tempDataDir();
+    cleanups.push(dirA.cleanup, dirB.cleanup);
+    [a, b] = await Promise.all([hubHost('HOSTA', cluster, dirA.dir), hubHost('HOSTB', cluster, dirB.dir)]);
+  });
+  after(async () => {
+    await Promise.allSettled([a?.stop(), b?.stop()]);
+    await cluster?.stop();
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  test('a message to a computer name held at another site goes through the hub, stored there and verified', async () => {
+    const sent = await a.cli(['send', 'HOSTB', 'lunch at the other site']);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stdout, /^The message was successfully sent to HOSTB\.\n(The hub delivered it|It waits at the hub)/);
+    const message = await waitForMessage(b, 'lunch at the other site');
+    assert.equal(message.from, 'HOSTA');
+    assert.equal(message.verified, true);
+    assert.match(String(message.senderHost), /^HOSTA SHA256:/);
+  });
+
+  test('an alias added at one site is reachable from the other; the same alias elsewhere is NERR_DuplicateName', async () => {
+    assert.equal((await b.cli(['name', 'CAROL', '/add'])).code, 0);
+    await waitForName(a, 'CAROL');
+    const sent = await a.cli(['send', 'CAROL', 'for carol, wherever she is']);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal((await waitForMessage(b, 'for carol, wherever she is')).to, 'CAROL');
+    const clash = await a.cli(['name', 'CAROL', '/add']);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /NERR_DuplicateName 2297/);
+  });
+
+  test('two sites claiming one name at once: exactly one owns it, the other gets 2297', async () => {
+    const [fromA, fromB] = await Promise.all([a.cli(['name', 'RACER', '/add']), b.cli(['name', 'RACER', '/add'])]);
+    const codes = [fromA.code, fromB.code].sort();
+    assert.deepEqual(codes, [0, 1], `${fromA.stderr}\n${fromB.stderr}`);
+    assert.match((fromA.code === 1 ? fromA : fromB).stderr, /NERR_DuplicateName 2297/);
+  });
+
+  test('send --wait across the hub returns once the recipient acknowledges', async () => {
+    const waiting = a.cli(['send', 'HOSTB', 'please ack across sites', '--wait', '--time', '20']);
+    const message = await waitForMessage(b, 'please ack across sites');
+    const acked = await b.cli(['ack', String(message.id)]);
+    assert.equal(acked.code, 0, acked.stderr);
+    const result = await waiting;
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /Acknowledged/);
+  });
+
+  test('netsend hub status shows the connection, the realm and this host\'s names', async () => {
+    const status = JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { state: string; realm: string; claims: string[]; server: string };
+    assert.equal(status.state, 'connected');
+    assert.equal(status.realm, 'netsend');
+    assert.ok(status.claims.includes('HOSTA'), JSON.stringify(status));
+    assert.ok(cluster.urls.some((url) => url.endsWith(`:${String(status.server).split(':').at(-1)}`)), status.server);
+  });
+
+  test('a host that is away gets its messages when it comes back; the hub never holds the text in clear', async () => {
+    const dirB = b.dataDir;
+    await b.stop();
+    const secret = 'the vault code is 7-Zebra-ÉPÉE';
+    const sent = await a.cli(['send', 'HOSTB', secret]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stdout, /It waits at the hub \(queued\)/);
+    // every byte the cluster's nodes keep on disk, searched for the text in UTF-8
+    const files = await collectFiles(cluster.dir);
+    for (const file of files) assert.ok(!(await readFile(file)).includes(Buffer.from('7-Zebra')), `${file} holds the text in clear`);
+    b = await hubHost('HOSTB', cluster, dirB);
+    const message = await waitForMessage(b, secret);
+    assert.equal(message.from, 'HOSTA');
+  });
+});
+
+async function collectFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await collectFiles(path)));
+    else if (entry.isFile()) found.push(path);
+  }
+  return found;
+}

@@ -71,7 +71,7 @@ export interface ControlServices {
   /** The web inbox, when it is on: mints one-time login URLs for the data dir's owner. */
   web?: { loginUrl(): string };
   /** The organisation hub, when `hub servers` names one. */
-  hub?: { status(): HubStatus };
+  hub?: { status(): Promise<HubStatus> };
   /** The daemon's listeners as they are now (`netsend status`). */
   listeners?(): readonly ListenerState[];
   /** The front door's rules for adding aliases (login names, per-user quota). */

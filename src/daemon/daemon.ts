@@ -110,7 +110,7 @@ async function compose(
   logIpv4Only(addresses, config, log);
   const security = await createSecurity(config, store, addresses, log);
   const secure = await SecureChannel.create(config, security.caPem, log);
-  const hub = await createHub(config, secure?.identity, log);
+  const hub = await createHub(config, secure?.identity, store, log);
   const lan = new LanTransports(config, log);
   const onAddresses = async (now: typeof addresses, added: typeof addresses) => {
     security.interfacesChanged(now);

@@ -3,9 +3,16 @@ import type { NameRegistrar } from '../messenger/aliases.js';
 import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
 import { Hub } from '../hub/hub.js';
 import { loadHubKeys } from '../hub/keys.js';
+import type { HubStore } from '../hub/outbox.js';
+import type { MessagePort } from '../store/ports.js';
 
 /** The organisation hub, when `hub servers` names one; its host identity is the secure channel's. */
-export async function createHub(config: Config, identity: HostIdentity | undefined, log: (line: string) => void): Promise<Hub | undefined> {
+export async function createHub(
+  config: Config,
+  identity: HostIdentity | undefined,
+  store: { hub: HubStore; messages: Pick<MessagePort, 'getMessage'> },
+  log: (line: string) => void,
+): Promise<Hub | undefined> {
   if (config.hubServers.length === 0) return undefined;
   const host = identity ?? (await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile }));
   return new Hub({
@@ -15,6 +22,8 @@ export async function createHub(config: Config, identity: HostIdentity | undefin
     workgroup: config.workgroup,
     // R3 (what survives a node's loss) needs three servers; a single dev server takes R1
     replicas: config.hubServers.length >= 3 ? 3 : 1,
+    store: store.hub,
+    message: (id) => store.messages.getMessage(id),
     log,
   });
 }

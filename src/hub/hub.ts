@@ -4,26 +4,28 @@
  * JetStream drops a duplicate), and its inbox (a durable consumer: a message is acknowledged to
  * the hub only once it is stored here). Receipts travel back the same way.
  */
-import type { JsMsg } from '@nats-io/jetstream';
+import type { Consumer } from '@nats-io/jetstream';
 import type { HubStatus } from '../control/services.js';
 import type { Receipt } from '../messenger/events.js';
 import { NetApiError } from '../messenger/errors.js';
-import type { IncomingMessage } from '../messenger/message.js';
-import { senderOf } from '../messenger/sender.js';
+import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import type { OutgoingMessage, SendReport } from '../messenger/outgoing.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { HubConnection, HEARTBEAT_MS, realmNames, type HubSettings, type HubState } from './connection.js';
-import { decodeEnvelope, encodeEnvelope, open, type Envelope } from './envelope.js';
-import { messageEnvelope, receiptEnvelope, type Origin } from './mail.js';
+import { HubConnection, HEARTBEAT_MS, realmNames, type HubSettings } from './connection.js';
+import { encodeEnvelope, type Envelope } from './envelope.js';
+import { HubInbox } from './inbox.js';
+import { messageEnvelope, type Origin } from './mail.js';
 import type { HubKeys } from './keys.js';
-import { Outbox, type HubReceiptState } from './outbox.js';
+import { Outbox, type HubReceiptState, type HubStore, type OutboxRow } from './outbox.js';
 import { NameRegistry } from './registry.js';
-import { subjectToken } from './subject.js';
 
 /** How long `send` waits for the recipient's "stored" before it answers "queued". */
 const STORED_WAIT_MS = 2000;
+/** The outbox is read this many at a time while it drains, and looked at this often. */
+const DRAIN_BATCH = 100;
+const DRAIN_INTERVAL_MS = 3000;
 /** How long one publish waits for the hub's acknowledgement. */
 const PUBLISH_TIMEOUT_MS = 5000;
 
@@ -34,6 +36,10 @@ export interface HubOptions {
   readonly workgroup: string;
   /** R3 needs three servers; a single dev server takes R1. */
   readonly replicas: number;
+  /** The outbox's store, and the origin of received messages. */
+  readonly store: HubStore;
+  /** A stored message, for receipts of messages received before a restart. */
+  message(id: number): Promise<StoredMessage | null>;
   log(line: string): void;
 }
 
@@ -48,7 +54,7 @@ export interface HubMessenger {
 
 export class Hub {
   readonly #options: HubOptions;
-  readonly outbox = new Outbox();
+  readonly #outbox: Outbox;
   #connection: HubConnection | undefined;
   #registry: NameRegistry | undefined;
   #ready: Promise<void> | undefined;
@@ -57,12 +63,15 @@ export class Hub {
   #stopping = false;
   /** Messages received through the hub, for receipts back to their sender: local id → envelope. */
   readonly #received = new Map<number, Origin>();
-  readonly #seen = new Map<string, number>();
+  #draining: Promise<void> | undefined;
+  #inbox: HubInbox | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
   /** Aliases added before the hub was joined: claimed once it is. */
   readonly #pendingClaims = new Set<string>();
 
   constructor(options: HubOptions) {
     this.#options = options;
+    this.#outbox = new Outbox(options.store);
   }
 
   /** Connects in the background: the daemon starts whether or not the hub answers. */
@@ -82,12 +91,12 @@ export class Hub {
     return this.#registry;
   }
 
-  status(): HubStatus {
+  async status(): Promise<HubStatus> {
     return {
       state: this.#connection?.state ?? 'starting',
       server: this.#connection?.server ?? null,
       realm: this.#options.settings.realm,
-      pending: this.outbox.pending(),
+      pending: await this.#outbox.pending(),
       registry: this.#registry?.size ?? 0,
       claims: this.#registry?.ownNames() ?? [],
       conflicts: [...(this.#registry?.conflicts ?? [])],
@@ -146,29 +155,36 @@ export class Hub {
     if (max !== undefined && bytes > max) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is too long for the hub: ${bytes} bytes sealed, and its servers take at most ${max} (max_payload; see docs/hub.md).`);
     }
-    const entry = this.outbox.add(envelope, realmNames(this.#options.settings.realm).message(host, this.#options.identity.name));
-    await this.#publish(entry.id).catch(() => {});
-    const stored = await this.outbox.waitFor(entry.id, 'stored', STORED_WAIT_MS);
-    return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: entry.id } };
+    // committed before anything is published: a daemon that dies now sends it when it starts again
+    const id = await this.#outbox.add({
+      envelopeId: envelope.id,
+      subject: realmNames(this.#options.settings.realm).message(host, this.#options.identity.name),
+      envelope: JSON.stringify(envelope),
+    });
+    await this.#publish(id).catch(() => {});
+    const stored = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
+    return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
   }
 
   /** What became of a message this host sent through the hub (its outbox id). */
-  receipt(id: number): Receipt {
-    const receipt = this.outbox.receipt(id);
+  async receipt(id: number): Promise<Receipt> {
+    const receipt = await this.#outbox.receipt(id);
     if (receipt === null) throw new NetApiError('ERROR_NOT_FOUND', `No message ${id} was sent through the hub from here.`);
     return receipt;
   }
 
   /** A surface's event for a message that came through the hub: told to its sender. */
   tellSender(messageId: number, state: HubReceiptState, surface: string, by: string | null): void {
-    const origin = this.#received.get(messageId);
-    if (origin === undefined) return;
-    void this.#sendReceipt(origin, state, surface, by).catch((error: unknown) => this.#options.log(`hub: a receipt for ${origin.senderHost} failed: ${String(error)}`));
+    void this.#originOf(messageId)
+      .then((origin) => origin && this.#inbox?.sendReceipt(origin, state, surface, by))
+      .catch((error: unknown) => this.#options.log(`hub: the receipt of message ${messageId} could not be sent: ${String(error)}`));
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#timer);
+    clearInterval(this.#drainTimer);
+    await this.#draining;
     this.#registry?.stop();
     await this.#connection?.close();
   }
@@ -179,9 +195,10 @@ export class Hub {
     this.#connection = connection;
     // Right after a stream or bucket is made, and during a leader election, the cluster answers
     // with timeouts or "jetstream is not enabled": the join is tried again until it holds.
+    let inboxConsumer: Consumer | undefined;
     for (let attempt = 0; !this.#stopping; attempt++) {
       try {
-        await this.#join(connection);
+        inboxConsumer = await this.#join(connection);
         break;
       } catch (error) {
         if (error instanceof NetApiError && error.statusName === 'NERR_DuplicateName') throw error;
@@ -189,16 +206,34 @@ export class Hub {
         await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
       }
     }
-    if (this.#stopping) return;
+    const registry = this.#registry;
+    if (this.#stopping || inboxConsumer === undefined || registry === undefined) return;
     log(`hub: joined realm ${settings.realm} at ${connection.server ?? settings.servers.join(', ')}`);
-    void this.#consume().catch((error: unknown) => log(`hub: the inbox stopped: ${String(error)}`));
+    const inbox = new HubInbox({
+      identity: this.#options.identity,
+      box: this.#options.keys.box,
+      names: realmNames(settings.realm),
+      registry,
+      outbox: this.#outbox,
+      store: this.#options.store,
+      receive: (message) => (this.#messenger as HubMessenger).receive(message),
+      publish: (subject, envelope) => this.#publishEnvelope(subject, envelope),
+      remember: (id, origin) => this.#received.set(id, origin),
+      log,
+    });
+    this.#inbox = inbox;
+    void inbox.consume(inboxConsumer, () => this.#stopping).catch((error: unknown) => log(`hub: the inbox stopped: ${String(error)}`));
+    // what waits in the outbox goes now, and after any reconnect or failed publish, within seconds
+    this.#drainTimer = setInterval(() => void this.#drain(), DRAIN_INTERVAL_MS);
+    this.#drainTimer.unref();
     await this.#drain();
   }
 
-  /** The stream, the registry (claiming this host's names) and the heartbeat. */
-  async #join(connection: HubConnection): Promise<void> {
+  /** The stream, this host's consumer, the registry (claiming this host's names) and the heartbeat. */
+  async #join(connection: HubConnection): Promise<Consumer> {
     const { identity, keys, workgroup, replicas, log } = this.#options;
     await connection.ensureStream(replicas);
+    const consumer = await connection.inbox();
     const registry = new NameRegistry({ kv: await connection.registryBucket(replicas), identity, workgroup, boxKey: keys.boxPublic, boxSig: keys.boxSig, log });
     for (const name of [...(this.#messenger?.aliases() ?? []), ...this.#pendingClaims]) {
       if (name !== identity.name) registry.keep(name);
@@ -213,87 +248,47 @@ export class Hub {
     this.#pendingClaims.clear();
     this.#timer = setInterval(() => void registry.refresh().catch((error: unknown) => log(`hub: refreshing this host's names failed: ${String(error)}`)), HEARTBEAT_MS);
     this.#timer.unref();
+    return consumer;
   }
 
-  /** Publishes what waits in the outbox, oldest first. */
-  async #drain(): Promise<void> {
-    for (const id of this.outbox.waiting()) await this.#publish(id).catch(() => {});
+  /** Where a message that came through the hub came from (remembered, else read from the store after a restart). */
+  async #originOf(messageId: number): Promise<Origin | null> {
+    const known = this.#received.get(messageId);
+    if (known !== undefined) return known;
+    const message = await this.#options.message(messageId);
+    if (message?.origin === undefined || message.sender.host === null) return null;
+    return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
+  }
+
+  /** Publishes what waits in the outbox, oldest first, in order; one drain at a time. */
+  #drain(): Promise<void> {
+    this.#draining ??= (async () => {
+      for (let round = 0; round < 1000 && this.#connection?.state === 'connected' && !this.#stopping; round++) {
+        const waiting = await this.#outbox.waiting(DRAIN_BATCH);
+        for (const entry of waiting) await this.#publishRow(entry);
+        if (waiting.length < DRAIN_BATCH) break;
+      }
+    })()
+      .catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`))
+      .finally(() => (this.#draining = undefined));
+    return this.#draining;
   }
 
   async #publish(id: number): Promise<void> {
-    const entry = this.outbox.get(id);
-    if (entry === null || entry.published || this.#connection?.state !== 'connected') return;
-    await this.#connection.jetstream().publish(entry.subject, encodeEnvelope(entry.envelope), { msgID: entry.envelope.id, timeout: PUBLISH_TIMEOUT_MS });
-    this.outbox.published(id);
+    const entry = await this.#outbox.get(id);
+    if (entry !== null) await this.#publishRow(entry);
   }
 
-  async #consume(): Promise<void> {
-    const consumer = await (this.#connection as HubConnection).inbox();
-    const messages = await consumer.consume({ max_messages: 64 });
-    for await (const m of messages) {
-      if (this.#stopping) break;
-      await this.#handle(m).catch((error: unknown) => {
-        this.#options.log(`hub: a delivery could not be taken: ${String(error)}`);
-        m.nak(5000);
-      });
-    }
+  /** A receipt to a sender, published as it is sealed; nothing when the hub is away (receipts are not queued). */
+  async #publishEnvelope(subject: string, envelope: Envelope): Promise<void> {
+    if (this.#connection?.state !== 'connected') return;
+    await this.#connection.jetstream().publish(subject, encodeEnvelope(envelope), { msgID: envelope.id, timeout: PUBLISH_TIMEOUT_MS });
   }
 
-  async #handle(m: JsMsg): Promise<void> {
-    let envelope: Envelope;
-    try {
-      envelope = decodeEnvelope(m.data);
-    } catch (error) {
-      // nothing any retry would mend: dropped, and said
-      this.#options.log(`hub: dropped an envelope on ${m.subject}: ${(error as Error).message}`);
-      return m.term();
-    }
-    if (realmNames(this.#options.settings.realm).senderOf(m.subject) !== subjectToken(envelope.senderHost)) {
-      // published under one host's name and signed by another: not taken
-      this.#options.log(`hub: dropped an envelope on ${m.subject}: it names ${envelope.senderHost} as its sender`);
-      return m.term();
-    }
-    const sender = this.#registry?.host(envelope.senderHost);
-    if (sender === undefined || sender === null) {
-      // the replica may not have the sender yet: ask again shortly
-      return m.nak(2000);
-    }
-    const secret = open(envelope, { host: this.#options.identity.name, box: this.#options.keys.box, senderPublicKey: sender.key });
-    if (envelope.kind === 'receipt') {
-      this.outbox.applyReceipt(secret.text);
-      return m.ack();
-    }
-    const known = this.#seen.get(envelope.id);
-    if (known !== undefined) return m.ack(); // a redelivery of one already stored: it counts as stored
-    const origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
-    if (envelope.expiresAt !== null && envelope.expiresAt <= Date.now()) {
-      // never shown late: the sender hears it expired
-      await this.#sendReceipt(origin, 'expired', 'hub', null);
-      return m.ack();
-    }
-    const stored = await (this.#messenger as HubMessenger).receive({
-      from: envelope.from,
-      to: envelope.to,
-      text: secret.text,
-      // a netsend host, verified by its key: the hub only carried it
-      via: 'netsend',
-      sender: senderOf({ user: secret.user, host: { name: envelope.senderHost, fingerprint: envelope.senderKey } }),
-      priority: envelope.priority,
-      ...(envelope.expiresAt === null ? {} : { expiresAt: envelope.expiresAt }),
-    });
-    this.#seen.set(envelope.id, stored.id);
-    this.#received.set(stored.id, origin);
-    m.ack();
-    await this.#sendReceipt(origin, 'stored', 'hub', null).catch(() => {});
-  }
-
-  async #sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null): Promise<void> {
-    const record = this.#registry?.host(origin.senderHost)?.record;
-    if (record === undefined || this.#connection?.state !== 'connected') return;
-    const envelope = receiptEnvelope(this.#options.identity, origin, record, { state, surface, by });
-    await this.#connection.jetstream().publish(realmNames(this.#options.settings.realm).receipt(origin.senderHost, this.#options.identity.name), encodeEnvelope(envelope), {
-      msgID: envelope.id,
-      timeout: PUBLISH_TIMEOUT_MS,
-    });
+  async #publishRow(entry: OutboxRow): Promise<void> {
+    if (entry.published || this.#connection?.state !== 'connected') return;
+    // the envelope id is JetStream's message id: a publish repeated after a lost acknowledgement is dropped as a duplicate
+    await this.#connection.jetstream().publish(entry.subject, entry.envelope, { msgID: entry.envelopeId, timeout: PUBLISH_TIMEOUT_MS });
+    await this.#outbox.published(entry.id);
   }
 }

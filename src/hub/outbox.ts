@@ -1,124 +1,135 @@
 /**
- * Messages this host sent through the hub, until the hub holds them, and what their recipients
- * said of them since (the receipts that come back). Kept in memory for now: a daemon that stops
- * with messages still waiting for the hub loses them (see docs/hub.md, "Not yet").
+ * Messages this host sent through the hub: kept in the store (sealed, as the hub will see them)
+ * before the sender is answered, until the hub holds them; and what their recipients said of them
+ * since (the receipts that come back). A daemon killed with messages the hub has not taken sends
+ * them when it starts again.
  */
 import { isMessageState, type MessageState, type Receipt } from '../messenger/events.js';
-import type { Envelope } from './envelope.js';
 
 export type HubReceiptState = 'stored' | MessageState;
+type OutboxState = 'queued' | HubReceiptState;
 
-interface Entry {
+/** One sent message as the store keeps it. */
+export interface OutboxRow {
   readonly id: number;
-  readonly envelope: Envelope;
+  readonly envelopeId: string;
   readonly subject: string;
-  published: boolean;
-  state: 'queued' | HubReceiptState;
-  at: string | null;
-  readonly surfaces: Record<string, { state: MessageState; by: string | null; at: string }>;
+  /** The sealed envelope, JSON. */
+  readonly envelope: string;
+  readonly published: boolean;
+  readonly state: OutboxState;
+  readonly stateAt: string | null;
+  /** JSON: surface → { state, by, at }, as the recipient's receipts said. */
+  readonly surfaces: string;
 }
 
+/** The store's side of the outbox (store/hub.ts), and the origin of received messages. */
+export interface HubStore {
+  addOutgoing(entry: { envelopeId: string; subject: string; envelope: string }): Promise<number>;
+  getOutgoing(id: number): Promise<OutboxRow | null>;
+  outgoingByEnvelope(envelopeId: string): Promise<OutboxRow | null>;
+  waitingOutgoing(limit: number): Promise<OutboxRow[]>;
+  countWaitingOutgoing(): Promise<number>;
+  markPublished(id: number): Promise<void>;
+  saveOutgoingState(id: number, state: string, stateAt: string | null, surfaces: string): Promise<void>;
+  messageByOrigin(originId: string): Promise<number | null>;
+}
+
+type Surfaces = Record<string, { state: MessageState; by: string | null; at: string }>;
+
 /** How far a message got: later states win, as a receipt reads them. */
-const RANK: Readonly<Record<Entry['state'], number>> = { queued: 0, stored: 1, delivered: 2, shown: 3, read: 4, expired: 5, acknowledged: 6 };
-/** Entries kept for receipts once published; the oldest go first. */
-const MAX_ENTRIES = 10_000;
+const RANK: Readonly<Record<OutboxState, number>> = { queued: 0, stored: 1, delivered: 2, shown: 3, read: 4, expired: 5, acknowledged: 6 };
 
 export class Outbox {
-  readonly #entries = new Map<number, Entry>();
-  readonly #byEnvelope = new Map<string, number>();
+  readonly #store: HubStore;
   readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: boolean) => void }>();
-  #next = 1;
 
-  add(envelope: Envelope, subject: string): Entry {
-    const entry: Entry = { id: this.#next++, envelope, subject, published: false, state: 'queued', at: null, surfaces: {} };
-    this.#entries.set(entry.id, entry);
-    this.#byEnvelope.set(envelope.id, entry.id);
-    this.#trim();
-    return entry;
+  constructor(store: HubStore) {
+    this.#store = store;
   }
 
-  get(id: number): Entry | null {
-    return this.#entries.get(id) ?? null;
+  add(entry: { envelopeId: string; subject: string; envelope: string }): Promise<number> {
+    return this.#store.addOutgoing(entry);
   }
 
-  /** Ids not yet held by the hub, oldest first. */
-  waiting(): number[] {
-    return [...this.#entries.values()].filter((e) => !e.published).map((e) => e.id);
+  get(id: number): Promise<OutboxRow | null> {
+    return this.#store.getOutgoing(id);
   }
 
-  pending(): number {
-    return this.waiting().length;
+  waiting(limit: number): Promise<OutboxRow[]> {
+    return this.#store.waitingOutgoing(limit);
   }
 
-  published(id: number): void {
-    const entry = this.#entries.get(id);
-    if (entry !== undefined) entry.published = true;
+  pending(): Promise<number> {
+    return this.#store.countWaitingOutgoing();
+  }
+
+  published(id: number): Promise<void> {
+    return this.#store.markPublished(id);
   }
 
   /** A receipt from the recipient host: `{ ref, state, surface, by, at }` (JSON, opened and verified). */
-  applyReceipt(text: string): void {
+  async applyReceipt(text: string): Promise<void> {
     let receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown };
     try {
       receipt = JSON.parse(text) as typeof receipt;
     } catch {
       return;
     }
-    const id = typeof receipt.ref === 'string' ? this.#byEnvelope.get(receipt.ref) : undefined;
-    const entry = id === undefined ? undefined : this.#entries.get(id);
+    const entry = typeof receipt.ref === 'string' ? await this.#store.outgoingByEnvelope(receipt.ref) : null;
     const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
-    if (entry === undefined || state === null) return;
-    const at = typeof receipt.at === 'string' ? receipt.at : new Date().toISOString();
-    entry.published = true;
+    if (entry === null || state === null) return;
+    const at = typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString();
+    const surfaces = parseSurfaces(entry.surfaces);
     if (state !== 'stored' && typeof receipt.surface === 'string') {
-      entry.surfaces[receipt.surface.slice(0, 32)] = { state, by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null, at };
+      surfaces[receipt.surface.slice(0, 32)] = { state, by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null, at };
     }
-    if (RANK[state] >= RANK[entry.state]) {
-      entry.state = state;
-      entry.at = at;
-    }
+    const ahead = RANK[state] >= RANK[entry.state];
+    await this.#store.saveOutgoingState(entry.id, ahead ? state : entry.state, ahead ? at : entry.stateAt, JSON.stringify(surfaces));
+    const reached = ahead ? state : entry.state;
     for (const waiter of this.#waiters) {
-      if (waiter.id === entry.id && RANK[entry.state] >= RANK[waiter.state]) waiter.resolve(true);
+      if (waiter.id === entry.id && RANK[reached] >= RANK[waiter.state]) waiter.resolve(true);
     }
   }
 
   /** Resolves true once the message reached `state` (or further), false after `ms`. */
-  waitFor(id: number, state: HubReceiptState, ms: number): Promise<boolean> {
-    const entry = this.#entries.get(id);
-    if (entry !== undefined && RANK[entry.state] >= RANK[state]) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = {
-        id,
-        state,
-        resolve: (reached: boolean) => {
-          clearTimeout(timer);
-          this.#waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      const timer = setTimeout(() => waiter.resolve(false), ms);
-      this.#waiters.add(waiter);
-    });
+  async waitFor(id: number, state: HubReceiptState, ms: number): Promise<boolean> {
+    let settle: (reached: boolean) => void = () => {};
+    const reached = new Promise<boolean>((resolve) => (settle = resolve));
+    const waiter = { id, state, resolve: (value: boolean) => settle(value) };
+    // registered before the look, so a receipt that lands in between is not missed
+    this.#waiters.add(waiter);
+    const timer = setTimeout(() => waiter.resolve(false), ms);
+    const entry = await this.#store.getOutgoing(id);
+    if (entry !== null && RANK[entry.state] >= RANK[state]) waiter.resolve(true);
+    try {
+      return await reached;
+    } finally {
+      clearTimeout(timer);
+      this.#waiters.delete(waiter);
+    }
   }
 
-  receipt(id: number): Receipt | null {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) return null;
-    const acknowledged = Object.entries(entry.surfaces).find(([, s]) => s.state === 'acknowledged');
+  async receipt(id: number): Promise<Receipt | null> {
+    const entry = await this.#store.getOutgoing(id);
+    if (entry === null) return null;
+    const surfaces = parseSurfaces(entry.surfaces);
+    const acknowledged = Object.entries(surfaces).find(([, s]) => s.state === 'acknowledged');
     return {
       id,
       state: entry.state,
-      at: entry.at,
-      surfaces: { ...entry.surfaces },
+      at: entry.stateAt,
+      surfaces,
       ...(acknowledged === undefined ? {} : { acknowledgedOn: acknowledged[0], ...(acknowledged[1].by ? { acknowledgedBy: acknowledged[1].by } : {}) }),
     };
   }
+}
 
-  #trim(): void {
-    for (const [id, entry] of this.#entries) {
-      if (this.#entries.size <= MAX_ENTRIES) return;
-      if (!entry.published) continue;
-      this.#entries.delete(id);
-      this.#byEnvelope.delete(entry.envelope.id);
-    }
+function parseSurfaces(json: string): Surfaces {
+  try {
+    const value = JSON.parse(json) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Surfaces) : {};
+  } catch {
+    return {};
   }
 }

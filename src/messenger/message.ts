@@ -43,6 +43,8 @@ export interface IncomingMessage {
   readonly priority?: Priority;
   /** When an unshown message stops waiting for its recipient (ms since the epoch); null: never. */
   readonly expiresAt?: number | null;
+  /** Through the organisation hub: its id at the sending host. A second delivery of it is the same message. */
+  readonly origin?: string;
 }
 
 /** A message once committed to the inbox. */

@@ -4,6 +4,7 @@ import { aliasQueries, policyQueries, type AliasQueries, type PolicyQueries } fr
 import { auditQueries, type AuditQueries } from './audit.js';
 import { StoreLockedError } from './errors.js';
 import { eventQueries, type EventQueries } from './events.js';
+import { hubQueries, type HubQueries } from './hub.js';
 import { messageQueries, type MessageQueries } from './messages.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -19,12 +20,13 @@ export interface StoreAreas {
   readonly audit: AuditQueries;
   readonly policies: PolicyQueries;
   readonly aliases: AliasQueries;
+  readonly hub: HubQueries;
 }
 export type StoreArea = keyof StoreAreas;
 
 // Every area's queries are also methods of the database itself (Object.assign in the
 // constructor), as they were before the split: src/messenger/receipts.test.ts names them flat.
-export interface SqliteDatabase extends MessageQueries, EventQueries, AccountQueries, AuditQueries, PolicyQueries, AliasQueries {}
+export interface SqliteDatabase extends MessageQueries, EventQueries, AccountQueries, AuditQueries, PolicyQueries, AliasQueries, HubQueries {}
 
 /**
  * The inbox, event log, accounts, audit log, aliases and policies in SQLite, synchronous
@@ -61,6 +63,7 @@ export class SqliteDatabase {
       audit: auditQueries(this.#db),
       policies: policyQueries(this.#db),
       aliases: aliasQueries(this.#db),
+      hub: hubQueries(this.#db),
     });
     for (const queries of Object.values(this.areas)) Object.assign(this, queries);
   }

@@ -17,6 +17,7 @@ export interface MessageRow {
   sender_host: string | null;
   priority: string;
   expires_at: number | null;
+  origin_id: string | null;
 }
 
 export interface PendingMessage {
@@ -29,15 +30,21 @@ export type MessageQueries = ReturnType<typeof messageQueries>;
 
 export function messageQueries(db: Database.Database) {
   const insert = db.prepare(
-    `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host, priority, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host, priority, expires_at, origin_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (origin_id) WHERE origin_id IS NOT NULL DO NOTHING`,
   );
+  const byOrigin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   const page = db.prepare<[number, number], MessageRow>(`SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?`);
   const one = db.prepare<[number], MessageRow>(`SELECT * FROM messages WHERE id = ?`);
   const insertBatch = db.transaction((batch: readonly PendingMessage[]) =>
     batch.map(({ message: m, receivedAt }) => {
       const c = senderColumns(m.sender);
-      return Number(insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null).lastInsertRowid);
+      const origin = m.origin ?? null;
+      const result = insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null, origin);
+      // a second delivery of a message that came through the hub: the one already stored
+      if (result.changes === 0 && origin !== null) return byOrigin.get(origin)?.id ?? 0;
+      return Number(result.lastInsertRowid);
     }),
   );
 
@@ -97,6 +104,7 @@ export function rowToMessage(row: MessageRow): StoredMessage {
     sender: senderFromColumns(row),
     ...(row.priority === 'normal' ? {} : { priority: row.priority as Priority }),
     ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
+    ...(row.origin_id === null || row.origin_id === undefined ? {} : { origin: row.origin_id }),
   };
 }
 

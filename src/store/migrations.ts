@@ -69,4 +69,21 @@ export const MIGRATIONS: readonly string[] = [
   // 5: which credentials are host keys, so that an administrator can list and revoke them
   // (bindings made before this read as API tokens: only their hash was kept)
   `ALTER TABLE tokens ADD COLUMN host_key TEXT;                     -- "SHA256:…" for a bound host key; NULL: an API token`,
+  // 6: the organisation hub. What this host sent through it, until the hub holds it and after
+  // (the receipts that come back); and, for a message that came through it, the id it had at its
+  // sender, so that a second delivery of it is the same message.
+  `CREATE TABLE hub_outbox (
+     id           INTEGER PRIMARY KEY,
+     envelope_id  TEXT    NOT NULL UNIQUE,
+     subject      TEXT    NOT NULL,
+     envelope     TEXT    NOT NULL,             -- the sealed envelope (JSON): what the hub sees, never the text
+     created_at   INTEGER NOT NULL,             -- ms since the Unix epoch
+     published_at INTEGER,                      -- when the hub acknowledged it; NULL: still waiting
+     state        TEXT    NOT NULL DEFAULT 'queued',
+     state_at     TEXT,
+     surfaces     TEXT    NOT NULL DEFAULT '{}' -- JSON: the recipient's surfaces, as its receipts said
+   );
+   CREATE INDEX hub_outbox_waiting ON hub_outbox (published_at, id);
+   ALTER TABLE messages ADD COLUMN origin_id TEXT;                 -- through the hub: its id at the sending host
+   CREATE UNIQUE INDEX messages_by_origin ON messages (origin_id) WHERE origin_id IS NOT NULL;`,
 ];

@@ -4,6 +4,7 @@ import type { AccountStore } from '../security/accounts.js';
 import type { AuditStore } from '../security/audit.js';
 import type { StoreArea, StoreAreas } from './database.js';
 import { errorFromWire } from './errors.js';
+import type { HubStore } from '../hub/outbox.js';
 import type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from './ports.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
@@ -71,6 +72,18 @@ export class SqliteStore implements StorePorts {
     putAliasPolicy: (name, policy) => this.#call('policies', 'putAliasPolicy', name, policy),
   };
 
+  /** The organisation hub's outbox, and the origin of messages that came through it. */
+  readonly hub: HubStore = {
+    addOutgoing: (entry) => this.#call('hub', 'addOutgoing', entry),
+    getOutgoing: (id) => this.#call('hub', 'getOutgoing', id),
+    outgoingByEnvelope: (envelopeId) => this.#call('hub', 'outgoingByEnvelope', envelopeId),
+    waitingOutgoing: (limit) => this.#call('hub', 'waitingOutgoing', limit),
+    countWaitingOutgoing: () => this.#call('hub', 'countWaitingOutgoing'),
+    markPublished: (id) => this.#call('hub', 'markPublished', id),
+    saveOutgoingState: (id, state, stateAt, surfaces) => this.#call('hub', 'saveOutgoingState', id, state, stateAt, surfaces),
+    messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
+  };
+
   readonly aliases: AliasPort;
 
   private constructor(worker: Worker, addedAliases: StoredAlias[]) {
@@ -80,7 +93,7 @@ export class SqliteStore implements StorePorts {
       saveAlias: (name: string, addedByUid: number | null) => this.#call('aliases', 'saveAlias', name, addedByUid),
       deleteAlias: (name: string) => this.#call('aliases', 'deleteAlias', name),
     });
-    for (const port of [this.messages, this.events, this.accounts, this.audit, this.policies]) Object.freeze(port);
+    for (const port of [this.messages, this.events, this.accounts, this.audit, this.policies, this.hub]) Object.freeze(port);
     worker.on('message', (reply: StoreReply) => this.#settle(reply));
     worker.on('error', (error) => this.#failAll(error));
     worker.on('exit', () => this.#failAll(new Error('The store worker exited')));

@@ -8,29 +8,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { hubHost, waitForMessages } from '../helpers/hub.js';
 import { NatsCluster, natsServerUnavailable } from '../helpers/nats.js';
 
-/** No LAN: names and messages cross only through the hub. */
-const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
-
-async function hubHost(name: string, cluster: NatsCluster, dir: string): Promise<DaemonProcess> {
-  const daemon = await DaemonProcess.start(dir, [...NO_LAN, '--hub-servers', cluster.urls.join(',')], { env: { NETSEND_NETBIOS_NAME: name }, timeoutMs: 20_000 });
-  await daemon.waitFor(() => daemon.stderr.includes('hub: joined realm'), 20_000, `${name} to join the hub`);
-  return daemon;
-}
-
-/** Polls `netsend inbox --json` until a message with `text` is there. */
+/** Polls the inbox until a message with `text` is there. */
 async function waitForMessage(daemon: DaemonProcess, text: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const listed = await daemon.cli(['inbox', '--json']);
-    // one JSON object per line
-    const lines = listed.stdout.split('\n').filter((line) => line !== '');
-    const found = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((m) => m.text === text);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no message "${text}" arrived within ${timeoutMs} ms:\n${daemon.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const [found] = await waitForMessages(daemon, (t) => t === text, 1, timeoutMs);
+  return found as Record<string, unknown>;
 }
 
 async function waitForName(daemon: DaemonProcess, name: string, timeoutMs = 10_000): Promise<void> {

@@ -16,8 +16,9 @@ export const daemonOperations = {
   // `netsend status`: what the daemon serves now, for a person at a terminal
   'daemon.status': operation()({
     action: 'names.read',
-    run: ({ services }) => {
+    run: async ({ services }) => {
       const { messenger, info } = services;
+      const hub = await services.hub?.status();
       return {
         computerName: messenger.computerName,
         workgroup: info.workgroup,
@@ -28,7 +29,7 @@ export const daemonOperations = {
         listeners: services.listeners?.() ?? [],
         aliases: messenger.listNames(),
         // off: no "hub servers", the host is serverless on its LAN
-        hub: { state: services.hub?.status().state ?? ('off' as const) },
+        hub: { state: hub?.state ?? ('off' as const) },
       };
     },
   }),

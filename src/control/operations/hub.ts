@@ -5,6 +5,6 @@ export const hubOperations = {
   'hub.status': operation()({
     action: 'names.read',
     // off: no "hub servers"; the host is serverless on its LAN
-    run: ({ services }) => services.hub?.status() ?? { state: 'off' as const },
+    run: async ({ services }) => (await services.hub?.status()) ?? { state: 'off' as const },
   }),
 };

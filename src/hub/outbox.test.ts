@@ -1,0 +1,63 @@
+/** The hub's outbox on the SQLite store: kept until the hub holds it, receipts folded in, a second delivery is the same message. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { senderOf } from '../messenger/sender.js';
+import { SqliteStore } from '../store/sqlite.js';
+import { Outbox } from './outbox.js';
+
+async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const store = await SqliteStore.open(':memory:');
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const receipt = (ref: string, state: string, surface = 'desktop', by: string | null = 'alice') => JSON.stringify({ ref, state, surface, by, at: '2026-12-06T05:00:00.000Z' });
+
+test('a sent message waits in the outbox, oldest first, until the hub holds it', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const first = await outbox.add({ envelopeId: 'e-1', subject: 'netsend.r.B.msg.A', envelope: '{"sealed":1}' });
+    const second = await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.B.msg.A', envelope: '{"sealed":2}' });
+    assert.deepEqual((await outbox.waiting(10)).map((e) => e.id), [first, second]);
+    assert.equal(await outbox.pending(), 2);
+    await outbox.published(first);
+    assert.deepEqual((await outbox.waiting(10)).map((e) => e.envelopeId), ['e-2']);
+    assert.equal((await outbox.receipt(first))?.state, 'queued');
+  }));
+
+test('receipts move a message forward, never back; acknowledged says by whom and where; junk is ignored', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const id = await outbox.add({ envelopeId: 'e-9', subject: 's', envelope: '{}' });
+    const waiting = outbox.waitFor(id, 'stored', 2000);
+    await outbox.applyReceipt(receipt('e-9', 'stored', 'hub', null));
+    assert.equal(await waiting, true);
+    await outbox.applyReceipt(receipt('e-9', 'acknowledged'));
+    await outbox.applyReceipt(receipt('e-9', 'shown', 'tty'));
+    await outbox.applyReceipt('not json');
+    await outbox.applyReceipt(receipt('e-unknown', 'read'));
+    await outbox.applyReceipt(receipt('e-9', 'exploded'));
+    const got = await outbox.receipt(id);
+    assert.equal(got?.state, 'acknowledged');
+    assert.equal(got?.acknowledgedBy, 'alice');
+    assert.equal(got?.acknowledgedOn, 'desktop');
+    assert.deepEqual(Object.keys(got?.surfaces ?? {}).sort(), ['desktop', 'tty']);
+    assert.equal(await outbox.pending(), 0, 'a receipt means the hub had it');
+    assert.equal(await outbox.waitFor(id, 'read', 10), true);
+    assert.equal(await outbox.receipt(id + 1), null);
+  }));
+
+test('a message stored from the hub is found by its origin; a second delivery of it is the same message, stored once', () =>
+  withStore(async (store) => {
+    const message = { from: 'BOB', to: 'ALICE', text: 'once', via: 'netsend' as const, sender: senderOf({ host: { name: 'SITEB', fingerprint: 'SHA256:x' } }), origin: 'env-1' };
+    const first = await store.messages.append(message);
+    const again = await store.messages.append(message);
+    assert.equal(again.id, first.id);
+    assert.equal(await store.hub.messageByOrigin('env-1'), first.id);
+    assert.equal(await store.hub.messageByOrigin('env-2'), null);
+    assert.equal((await store.messages.list({ afterId: 0, limit: 10 })).length, 1);
+    assert.equal((await store.messages.getMessage(first.id))?.origin, 'env-1');
+  }));

@@ -1,0 +1,70 @@
+/** The organisation hub's outbox and the origin of messages that came through it. */
+import type Database from 'better-sqlite3';
+import type { OutboxRow } from '../hub/outbox.js';
+
+interface Row {
+  id: number;
+  envelope_id: string;
+  subject: string;
+  envelope: string;
+  created_at: number;
+  published_at: number | null;
+  state: string;
+  state_at: string | null;
+  surfaces: string;
+}
+
+const toOutbox = (row: Row): OutboxRow => ({
+  id: row.id,
+  envelopeId: row.envelope_id,
+  subject: row.subject,
+  envelope: row.envelope,
+  published: row.published_at !== null,
+  state: row.state as OutboxRow['state'],
+  stateAt: row.state_at,
+  surfaces: row.surfaces,
+});
+
+export type HubQueries = ReturnType<typeof hubQueries>;
+
+export function hubQueries(db: Database.Database) {
+  const insert = db.prepare(`INSERT INTO hub_outbox (envelope_id, subject, envelope, created_at) VALUES (?, ?, ?, ?)`);
+  const byId = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE id = ?`);
+  const byEnvelope = db.prepare<[string], Row>(`SELECT * FROM hub_outbox WHERE envelope_id = ?`);
+  const waiting = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE published_at IS NULL ORDER BY id LIMIT ?`);
+  const countWaiting = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM hub_outbox WHERE published_at IS NULL`);
+  const publish = db.prepare(`UPDATE hub_outbox SET published_at = ? WHERE id = ? AND published_at IS NULL`);
+  const setState = db.prepare(`UPDATE hub_outbox SET state = ?, state_at = ?, surfaces = ?, published_at = coalesce(published_at, ?) WHERE id = ?`);
+  const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
+  return {
+    /** Keeps a sealed message until the hub holds it; committed before the sender is answered. */
+    addOutgoing(entry: { envelopeId: string; subject: string; envelope: string }): number {
+      return Number(insert.run(entry.envelopeId, entry.subject, entry.envelope, Date.now()).lastInsertRowid);
+    },
+    getOutgoing(id: number): OutboxRow | null {
+      const row = byId.get(id);
+      return row === undefined ? null : toOutbox(row);
+    },
+    outgoingByEnvelope(envelopeId: string): OutboxRow | null {
+      const row = byEnvelope.get(envelopeId);
+      return row === undefined ? null : toOutbox(row);
+    },
+    /** Those the hub has not acknowledged, oldest first. */
+    waitingOutgoing(limit: number): OutboxRow[] {
+      return waiting.all(limit).map(toOutbox);
+    },
+    countWaitingOutgoing(): number {
+      return countWaiting.get()?.n ?? 0;
+    },
+    markPublished(id: number): void {
+      publish.run(Date.now(), id);
+    },
+    saveOutgoingState(id: number, state: string, stateAt: string | null, surfaces: string): void {
+      setState.run(state, stateAt, surfaces, Date.now(), id);
+    },
+    /** The local id of a message that came through the hub with this id at its sender. */
+    messageByOrigin(originId: string): number | null {
+      return origin.get(originId)?.id ?? null;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The hub when things die: the stream's leader killed mid-burst, the whole hub away while a host
+ * sends, the sending daemon killed with its outbox full, a recipient back after its messages
+ * expired. Real nats-server nodes, killed and started again by PID.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type DaemonProcess, tempDataDir } from '../helpers/daemon.js';
+import { hubHost, inbox, waitForMessages } from '../helpers/hub.js';
+import { NatsCluster, natsServerUnavailable } from '../helpers/nats.js';
+
+const STREAM = 'NETSEND_netsend';
+
+describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? false }, () => {
+  let cluster: NatsCluster;
+  let a: DaemonProcess;
+  let b: DaemonProcess;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  before(async () => {
+    cluster = await NatsCluster.start({ nodes: 3 });
+    const [dirA, dirB] = await Promise.all([tempDataDir(), tempDataDir()]);
+    cleanups.push(dirA.cleanup, dirB.cleanup);
+    [a, b] = await Promise.all([hubHost('SITEA', cluster, dirA.dir), hubHost('SITEB', cluster, dirB.dir)]);
+  });
+  after(async () => {
+    await Promise.allSettled([a?.stop(), b?.stop()]);
+    await cluster?.stop();
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  test('killing the stream leader (kill -9) in the middle of a burst: every message is stored exactly once', async () => {
+    const total = 60;
+    const sends: Array<Promise<{ code: number | null }>> = [];
+    for (let i = 0; i < total; i++) {
+      if (i === total / 3) {
+        const leader = await cluster.leaderOf(STREAM);
+        assert.ok(leader !== null, 'the stream has a leader');
+        await cluster.node(leader).kill('SIGKILL');
+      }
+      sends.push(a.cli(['send', 'SITEB', `burst ${i}`]));
+      // a few in flight at once, as a busy sender has them
+      if (sends.length % 6 === 0) await Promise.all(sends.slice(-6));
+    }
+    const results = await Promise.all(sends);
+    assert.deepEqual(results.filter((r) => r.code !== 0).length, 0, 'every send answered 0 (held by the hub or waiting in the outbox)');
+    const stored = await waitForMessages(b, (t) => t.startsWith('burst '), total, 60_000);
+    const texts = stored.map((m) => m.text as string);
+    assert.equal(new Set(texts).size, total, 'each message once');
+    assert.equal(texts.length, total, 'no message twice');
+    for (const node of cluster.nodes) if (!node.running) await node.restart();
+  });
+
+  test('with the whole hub away, sends wait in the outbox and go out in order once it is back; hub status says how many wait', async () => {
+    await Promise.all(cluster.nodes.map((node) => node.stop()));
+    const queued = [];
+    for (let i = 0; i < 3; i++) queued.push(await a.cli(['send', 'SITEB', `while away ${i}`]));
+    for (const result of queued) {
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /It waits at the hub \(queued\)/);
+    }
+    const status = JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { state: string; pending: number };
+    assert.notEqual(status.state, 'connected');
+    assert.equal(status.pending, 3);
+    for (const node of cluster.nodes) node.spawn();
+    await cluster.waitReady();
+    const arrived = await waitForMessages(b, (t) => t.startsWith('while away '), 3, 60_000);
+    assert.deepEqual(
+      arrived.map((m) => m.text),
+      ['while away 0', 'while away 1', 'while away 2'],
+    );
+  });
+
+  test('the sending daemon killed (-9) with messages still in its outbox sends them when it starts again', async () => {
+    await Promise.all(cluster.nodes.map((node) => node.stop()));
+    const sent = await a.cli(['send', 'SITEB', 'survives a crash']);
+    assert.equal(sent.code, 0, sent.stderr);
+    await a.stop('SIGKILL');
+    for (const node of cluster.nodes) node.spawn();
+    await cluster.waitReady();
+    a = await hubHost('SITEA', cluster, a.dataDir);
+    const [message] = await waitForMessages(b, (t) => t === 'survives a crash', 1, 60_000);
+    assert.equal(message?.from, 'SITEA');
+  });
+
+  test('a message whose time to live ran out while its recipient was away is never shown late; its sender hears "expired"', async () => {
+    await b.stop();
+    const sent = await a.cli(['send', 'SITEB', 'too late to matter', '--ttl', '1', '--json']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const receipt = (JSON.parse(sent.stdout) as { receipt: { host: string; message: number } }).receipt;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    b = await hubHost('SITEB', cluster, b.dataDir);
+    const deadline = Date.now() + 20_000;
+    let state = '';
+    while (state !== 'expired' && Date.now() < deadline) {
+      const asked = await a.cli(['receipt', String(receipt.message), '--at', receipt.host, '--json']);
+      state = (JSON.parse(asked.stdout || '{}') as { state?: string }).state ?? '';
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(state, 'expired');
+    assert.ok(!(await inbox(b)).some((m) => m.text === 'too late to matter'), 'not in the inbox');
+  });
+});

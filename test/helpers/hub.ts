@@ -1,0 +1,33 @@
+/** Netsend hosts on a hub cluster, for the hub's end-to-end tests. */
+import { DaemonProcess } from './daemon.js';
+import type { NatsCluster } from './nats.js';
+
+/** No LAN: names and messages cross only through the hub, as between two sites. */
+export const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
+
+/** Starts a daemon named `name` on the cluster and waits until it has joined the realm. */
+export async function hubHost(name: string, cluster: NatsCluster, dir: string, options: { joined?: boolean } = {}): Promise<DaemonProcess> {
+  const daemon = await DaemonProcess.start(dir, [...NO_LAN, '--hub-servers', cluster.urls.join(',')], { env: { NETSEND_NETBIOS_NAME: name }, timeoutMs: 20_000 });
+  if (options.joined !== false) await daemon.waitFor(() => daemon.stderr.includes('hub: joined realm'), 30_000, `${name} to join the hub`);
+  return daemon;
+}
+
+/** The inbox as `netsend inbox --json` prints it: one JSON object per line. */
+export async function inbox(daemon: DaemonProcess): Promise<Array<Record<string, unknown>>> {
+  const listed = await daemon.cli(['inbox', '--json']);
+  return listed.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Polls the inbox until `count` messages whose text passes `match` are there (bounded). */
+export async function waitForMessages(daemon: DaemonProcess, match: (text: string) => boolean, count: number, timeoutMs = 20_000): Promise<Array<Record<string, unknown>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await inbox(daemon)).filter((m) => typeof m.text === 'string' && match(m.text));
+    if (found.length >= count) return found;
+    if (Date.now() > deadline) throw new Error(`${found.length} of ${count} messages arrived within ${timeoutMs} ms:\n${daemon.stderr.slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -22,7 +22,7 @@ import { ControlServer } from '../transports/control/server.js';
 import { SmbSender } from '../transports/smb/sender.js';
 import { LanTransports } from './lan.js';
 import { logIpv4Only } from './listeners.js';
-import { createHub, withHubClaims } from './hub.js';
+import { createHub, withHubBroadcasts, withHubClaims } from './hub.js';
 import { SecureChannel } from './secure.js';
 import { createSecurity } from './security.js';
 import { controlServices } from './services.js';
@@ -166,7 +166,7 @@ async function compose(
       ...(secure === undefined ? {} : { secure: secure.sender }),
       ...(hub === undefined ? {} : { hub }),
     }),
-    broadcaster: lan.broadcaster,
+    broadcaster: withHubBroadcasts(lan.broadcaster, () => lan.broadcasts, hub),
     workgroup: oemUpperCase(config.workgroup, config.dosCharset),
     sessionUsers: () => lan.sessionUsers(),
     maxMessageBytes: config.maxMessageSize,
@@ -178,7 +178,11 @@ async function compose(
 
   await lan.start(messenger, addresses, security.audit, teardown);
   if (hub !== undefined) {
-    hub.start({ receive: (message) => messenger.receive(message), aliases: () => aliases.list().map((alias) => alias.name) });
+    hub.start({
+      receive: (message) => messenger.receive(message),
+      receiveBroadcast: (message) => messenger.receiveBroadcast(message),
+      aliases: () => aliases.list().map((alias) => alias.name),
+    });
     teardown.push('hub', () => hub.stop());
   }
   // The web inbox runs on the services, and the services mint its one-time logins: the one

@@ -1,5 +1,7 @@
 import type { Config } from '../config/load.js';
 import type { NameRegistrar } from '../messenger/aliases.js';
+import { broadcastsOff, type BroadcastSender } from '../messenger/outgoing.js';
+import { oemUpperCase } from '../messenger/names.js';
 import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
 import { Hub } from '../hub/hub.js';
 import { loadHubKeys } from '../hub/keys.js';
@@ -19,7 +21,8 @@ export async function createHub(
     settings: { servers: config.hubServers, credentialsFile: config.hubCredentialsFile, tlsCaFile: config.hubTlsCaFile, realm: config.hubRealm, computerName: config.netbiosName },
     identity: host,
     keys: await loadHubKeys(config.dataDir, host),
-    workgroup: config.workgroup,
+    // as the Messenger writes it: upper case in the OEM code page
+    workgroup: oemUpperCase(config.workgroup, config.dosCharset),
     // R3 (what survives a node's loss) needs three servers; a single dev server takes R1
     replicas: config.hubServers.length >= 3 ? 3 : 1,
     store: store.hub,
@@ -47,6 +50,19 @@ export function withHubClaims(lan: NameRegistrar, hub: Hub | undefined): NameReg
     release: async (alias) => {
       await lan.release(alias);
       await hub.release(alias.name);
+    },
+  };
+}
+
+/** NET SEND * and /DOMAIN: the LAN's mailslot where this host has one, and every other site through the hub. */
+export function withHubBroadcasts(lan: BroadcastSender, onLan: () => boolean, hub: Hub | undefined): BroadcastSender {
+  if (hub === undefined) return lan;
+  return {
+    broadcast: async (message, scope) => {
+      const report = onLan() ? await lan.broadcast(message, scope) : {};
+      const hosts = await hub.broadcast(message, scope.workgroup);
+      if (!onLan() && hosts === 0) throw broadcastsOff();
+      return report;
     },
   };
 }

@@ -48,6 +48,11 @@ export class LanTransports {
     },
   };
 
+  /** Whether broadcasts can go out on the LAN: a datagram port is open. */
+  get broadcasts(): boolean {
+    return this.#mailslots.length > 0;
+  }
+
   /** NET SEND * and /DOMAIN over the mailslot. */
   readonly broadcaster: BroadcastSender = {
     broadcast: async (message, scope) => {

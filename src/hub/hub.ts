@@ -47,6 +47,8 @@ export interface HubOptions {
 export interface HubMessenger {
   /** Stores a message that came through the hub (the Messenger's one accept path): resolves once committed. */
   receive(message: IncomingMessage): Promise<{ id: number }>;
+  /** The same, for a broadcast to this host's workgroup. */
+  receiveBroadcast(message: IncomingMessage): Promise<{ id: number }>;
   /** This host's aliases, claimed in the realm once the hub is joined. */
   aliases(): string[];
 }
@@ -166,6 +168,25 @@ export class Hub {
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
   }
 
+  /**
+   * NET SEND * or /DOMAIN:NAME across sites: the message to every other host of that workgroup in
+   * the realm, each sealed to its host and kept in the outbox like any message.
+   * @returns how many hosts it went to
+   */
+  async broadcast(message: OutgoingMessage, workgroup: string): Promise<number> {
+    const hosts = this.#registry?.hostsOf(workgroup).filter((host) => host.name !== this.#options.identity.name) ?? [];
+    for (const host of hosts) {
+      const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup }, host);
+      const id = await this.#outbox.add({
+        envelopeId: envelope.id,
+        subject: realmNames(this.#options.settings.realm).message(host.name, this.#options.identity.name),
+        envelope: JSON.stringify(envelope),
+      });
+      await this.#publish(id).catch(() => {});
+    }
+    return hosts.length;
+  }
+
   /** What became of a message this host sent through the hub (its outbox id). */
   async receipt(id: number): Promise<Receipt> {
     const receipt = await this.#outbox.receipt(id);
@@ -216,7 +237,9 @@ export class Hub {
       registry,
       outbox: this.#outbox,
       store: this.#options.store,
-      receive: (message) => (this.#messenger as HubMessenger).receive(message),
+      receive: (message) =>
+        // a broadcast names the workgroup, which is no alias
+        message.to === this.#options.workgroup ? (this.#messenger as HubMessenger).receiveBroadcast(message) : (this.#messenger as HubMessenger).receive(message),
       publish: (subject, envelope) => this.#publishEnvelope(subject, envelope),
       remember: (id, origin) => this.#received.set(id, origin),
       log,

@@ -72,6 +72,16 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
     assert.match((fromA.code === 1 ? fromA : fromB).stderr, /NERR_DuplicateName 2297/);
   });
 
+  test('NET SEND * reaches every host of the workgroup in the realm, whatever its site', async () => {
+    const sent = await a.cli(['send', '*', 'all hands, every site']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const atB = await waitForMessage(b, 'all hands, every site');
+    assert.equal(atB.to, 'WORKGROUP');
+    assert.equal(atB.from, 'HOSTA');
+    // the sender's host is part of the workgroup too, as on Windows
+    await waitForMessage(a, 'all hands, every site');
+  });
+
   test('send --wait across the hub returns once the recipient acknowledges', async () => {
     const waiting = a.cli(['send', 'HOSTB', 'please ack across sites', '--wait', '--time', '20']);
     const message = await waitForMessage(b, 'please ack across sites');

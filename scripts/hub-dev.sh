@@ -101,6 +101,8 @@ start() {
 server_name: n$i
 listen: "127.0.0.1:$((client_port + i - 1))"
 http: "127.0.0.1:$((http_port + i - 1))"
+# the largest sealed message is ~1.4 MB (docs/hub.md); NATS takes 1 MB by default
+max_payload: 2MB
 jetstream {
   store_dir: "$dir/n$i/store"
 }

@@ -29,6 +29,8 @@ export const USAGE = `usage: netsend <command> [options]
   netsend web url                   a one-time login URL for the web inbox (local administrators)
   netsend status [--json]           the daemon's listeners, aliases and hub
   netsend hub status [--json]       the organisation hub: connection, server, outbox, registry, this host's names
+  netsend hub provision HOST … [--realm R] [--out DIR] [--servers URLS] | setup --servers URLS --credentials FILE
+                                    the administrator's: nats-server config and per-host credentials; stream and bucket
   netsend help [config]
   netsend --version
 

@@ -13,7 +13,7 @@ export const HUB_SETTINGS = {
     key: 'hub credentials file',
     kind: 'string',
     default: () => '',
-    why: 'None: the hub takes anonymous hosts (a test or dev cluster). In production, the .creds file `netsend hub provision` wrote for this host.',
+    why: 'None: the hub takes anonymous hosts (a test or dev cluster). In production, the nkey seed file `netsend hub provision` wrote for this host (a JWT .creds file works too).',
   }),
   hubTlsCaFile: setting({
     key: 'hub tls ca file',

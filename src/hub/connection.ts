@@ -4,7 +4,7 @@
  * on its own for as long as the daemon runs; this part reports how it stands.
  */
 import { readFile } from 'node:fs/promises';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, nkeyAuthenticator, PermissionViolationError, type Authenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, type JetStreamClient, type Consumer } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { subjectToken } from './subject.js';
@@ -42,7 +42,80 @@ export function realmNames(realm: string) {
     /** The sending host a subject names (its last token), for the receiver to hold against the envelope's signer. */
     senderOf: (subject: string) => subject.split('.').at(-1) ?? '',
     consumer: (host: string) => `host_${subjectToken(host)}`,
+    /** Where the hub's replies to this host go: the only subjects its credentials may subscribe to. */
+    inboxPrefix: (host: string) => `_INBOX_${subjectToken(host)}`,
   };
+}
+
+/**
+ * The authenticator for `hub credentials file`: a JWT .creds file (operator mode), or an nkey
+ * seed file, which `netsend hub provision` writes (one SU… line).
+ */
+export function hubAuthenticator(file: Uint8Array): Authenticator {
+  const text = new TextDecoder().decode(file);
+  if (text.includes('-----BEGIN NATS USER JWT-----')) return credsAuthenticator(file);
+  const seed = text.split('\n').map((line) => line.trim()).find((line) => /^SU[A-Z2-7]{50,}$/.test(line));
+  if (seed === undefined) throw new Error('The hub credentials file holds neither a NATS .creds JWT nor an nkey user seed (SU…).');
+  return nkeyAuthenticator(new TextEncoder().encode(seed));
+}
+
+/** What every connection to the hub shares: this host's name, credentials, CA and reply inbox. */
+export async function hubConnectionOptions(settings: HubSettings): Promise<ConnectionOptions> {
+  const creds = settings.credentialsFile === '' ? undefined : await readFile(settings.credentialsFile);
+  return {
+    servers: [...settings.servers],
+    name: `netsend ${settings.computerName}`,
+    // replies come only to this host's prefix, so provisioned permissions can keep others' apart
+    inboxPrefix: realmNames(settings.realm).inboxPrefix(settings.computerName),
+    ...(creds === undefined ? {} : { authenticator: hubAuthenticator(creds) }),
+    ...(settings.tlsCaFile === '' ? {} : { tls: { caFile: settings.tlsCaFile } }),
+  };
+}
+
+/** Whether the hub's permissions refused it (nats.js reports a refused request as a RequestError caused by the violation). */
+export const isPermissionViolation = (error: unknown): boolean =>
+  error instanceof PermissionViolationError || (error instanceof Error && error.cause instanceof PermissionViolationError);
+
+/** A refusal from the hub's permissions, said so that an administrator knows what to run. */
+function orSetupHint(error: unknown, what: string): unknown {
+  if (!isPermissionViolation(error)) return error;
+  return new Error(`The hub has no ${what} yet and this host may not create it: run "netsend hub setup" with the admin credentials (docs/hub.md).`, { cause: error });
+}
+
+/** The realm's message stream, made if missing: work-queue retention, one non-overlapping consumer per host. */
+export async function ensureRealmStream(nc: NatsConnection, realm: string, replicas: number): Promise<void> {
+  const names = realmNames(realm);
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  try {
+    await jsm.streams.info(names.stream);
+  } catch {
+    await jsm.streams
+      .add({
+        name: names.stream,
+        subjects: [`netsend.${realm}.>`],
+        retention: RetentionPolicy.Workqueue,
+        num_replicas: replicas,
+        max_age: STREAM_MAX_AGE_MS * 1_000_000,
+        duplicate_window: 2 * 60_000 * 1_000_000,
+      })
+      .catch((error: unknown) => {
+        throw orSetupHint(error, `stream ${names.stream}`);
+      });
+  }
+}
+
+/**
+ * The name registry's bucket: one value per key, gone after CLAIM_LIFETIME_MS without a write.
+ * An existing bucket is opened (a provisioned host may read its stream's info, not create it).
+ */
+export async function openRegistryBucket(nc: NatsConnection, realm: string, replicas: number): Promise<KV> {
+  const bucket = realmNames(realm).bucket;
+  const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const info = await jsm.streams.info(`KV_${bucket}`).catch(() => null);
+  if (info !== null) return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct === true });
+  return new Kvm(nc).create(bucket, { replicas, history: 1, ttl: CLAIM_LIFETIME_MS }).catch((error: unknown) => {
+    throw orSetupHint(error, `bucket ${bucket}`);
+  });
 }
 
 export class HubConnection {
@@ -62,16 +135,7 @@ export class HubConnection {
    */
   static async open(settings: HubSettings, log: (line: string) => void): Promise<HubConnection> {
     const hub = new HubConnection(settings, log);
-    const creds = settings.credentialsFile === '' ? undefined : await readFile(settings.credentialsFile);
-    hub.#nc = await connect({
-      servers: [...settings.servers],
-      name: `netsend ${settings.computerName}`,
-      waitOnFirstConnect: true,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
-      ...(creds === undefined ? {} : { authenticator: credsAuthenticator(creds) }),
-      ...(settings.tlsCaFile === '' ? {} : { tls: { caFile: settings.tlsCaFile } }),
-    });
+    hub.#nc = await connect({ ...(await hubConnectionOptions(settings)), waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
     hub.#state = 'connected';
     void hub.#follow(hub.#nc);
     return hub;
@@ -95,22 +159,9 @@ export class HubConnection {
     return jetstream(this.nc, { timeout: 5000 });
   }
 
-  /** The realm's message stream, made if missing: work-queue retention, one non-overlapping consumer per host. */
+  /** The realm's message stream (ensureRealmStream). */
   async ensureStream(replicas: number): Promise<void> {
-    const names = realmNames(this.#settings.realm);
-    const jsm = await jetstreamManager(this.nc, { timeout: 5000 });
-    try {
-      await jsm.streams.info(names.stream);
-    } catch {
-      await jsm.streams.add({
-        name: names.stream,
-        subjects: [`netsend.${this.#settings.realm}.>`],
-        retention: RetentionPolicy.Workqueue,
-        num_replicas: replicas,
-        max_age: STREAM_MAX_AGE_MS * 1_000_000,
-        duplicate_window: 2 * 60_000 * 1_000_000,
-      });
-    }
+    await ensureRealmStream(this.nc, this.#settings.realm, replicas);
   }
 
   /** This host's durable consumer of its messages and receipts. */
@@ -133,9 +184,9 @@ export class HubConnection {
     return this.jetstream().consumers.get(names.stream, durable);
   }
 
-  /** The name registry's bucket: one value per key, gone after CLAIM_LIFETIME_MS without a write. */
+  /** The name registry's bucket (openRegistryBucket). */
   async registryBucket(replicas: number): Promise<KV> {
-    return new Kvm(this.nc).create(realmNames(this.#settings.realm).bucket, { replicas, history: 1, ttl: CLAIM_LIFETIME_MS });
+    return openRegistryBucket(this.nc, this.#settings.realm, replicas);
   }
 
   async close(): Promise<void> {

@@ -18,13 +18,12 @@ import { encodeEnvelope, type Envelope } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import { messageEnvelope, type Origin } from './mail.js';
 import type { HubKeys } from './keys.js';
-import { Outbox, type HubReceiptState, type HubStore, type OutboxRow } from './outbox.js';
+import { Outbox, type HubReceiptState, type HubStore } from './outbox.js';
 import { NameRegistry } from './registry.js';
 
 /** How long `send` waits for the recipient's "stored" before it answers "queued". */
 const STORED_WAIT_MS = 2000;
-/** The outbox is read this many at a time while it drains, and looked at this often. */
-const DRAIN_BATCH = 100;
+/** How often the outbox is looked at for what the hub has not taken (after a reconnect, a failed publish). */
 const DRAIN_INTERVAL_MS = 3000;
 /** How long one publish waits for the hub's acknowledgement. */
 const PUBLISH_TIMEOUT_MS = 5000;
@@ -65,7 +64,12 @@ export class Hub {
   #stopping = false;
   /** Messages received through the hub, for receipts back to their sender: local id → envelope. */
   readonly #received = new Map<number, Origin>();
-  #draining: Promise<void> | undefined;
+  /** Publishes an outbox entry; the envelope id is JetStream's message id, so a publish repeated after a lost acknowledgement is dropped as a duplicate. */
+  readonly #publisher = async (subject: string, envelope: string, envelopeId: string): Promise<boolean> => {
+    if (this.#connection?.state !== 'connected') return false;
+    await this.#connection.jetstream().publish(subject, envelope, { msgID: envelopeId, timeout: PUBLISH_TIMEOUT_MS });
+    return true;
+  };
   #inbox: HubInbox | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
   /** Aliases added before the hub was joined: claimed once it is. */
@@ -163,7 +167,10 @@ export class Hub {
       subject: realmNames(this.#options.settings.realm).message(host, this.#options.identity.name),
       envelope: JSON.stringify(envelope),
     });
-    await this.#publish(id).catch(() => {});
+    // behind what already waits: the drain sends oldest first, this one included (a drain that
+    // was just ending may have missed it: then one more)
+    await this.#drain();
+    if ((await this.#outbox.get(id))?.published === false) await this.#drain();
     const stored = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
   }
@@ -182,8 +189,8 @@ export class Hub {
         subject: realmNames(this.#options.settings.realm).message(host.name, this.#options.identity.name),
         envelope: JSON.stringify(envelope),
       });
-      await this.#publish(id).catch(() => {});
     }
+    await this.#drain();
     return hosts.length;
   }
 
@@ -205,7 +212,7 @@ export class Hub {
     this.#stopping = true;
     clearInterval(this.#timer);
     clearInterval(this.#drainTimer);
-    await this.#draining;
+    await this.#outbox.drained();
     this.#registry?.stop();
     await this.#connection?.close();
   }
@@ -252,6 +259,10 @@ export class Hub {
     await this.#drain();
   }
 
+  #drain(): Promise<void> {
+    return this.#outbox.drain(this.#publisher, () => !this.#stopping).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));
+  }
+
   /** The stream, this host's consumer, the registry (claiming this host's names) and the heartbeat. */
   async #join(connection: HubConnection): Promise<Consumer> {
     const { identity, keys, workgroup, replicas, log } = this.#options;
@@ -283,35 +294,10 @@ export class Hub {
     return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
   }
 
-  /** Publishes what waits in the outbox, oldest first, in order; one drain at a time. */
-  #drain(): Promise<void> {
-    this.#draining ??= (async () => {
-      for (let round = 0; round < 1000 && this.#connection?.state === 'connected' && !this.#stopping; round++) {
-        const waiting = await this.#outbox.waiting(DRAIN_BATCH);
-        for (const entry of waiting) await this.#publishRow(entry);
-        if (waiting.length < DRAIN_BATCH) break;
-      }
-    })()
-      .catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`))
-      .finally(() => (this.#draining = undefined));
-    return this.#draining;
-  }
-
-  async #publish(id: number): Promise<void> {
-    const entry = await this.#outbox.get(id);
-    if (entry !== null) await this.#publishRow(entry);
-  }
-
   /** A receipt to a sender, published as it is sealed; nothing when the hub is away (receipts are not queued). */
   async #publishEnvelope(subject: string, envelope: Envelope): Promise<void> {
     if (this.#connection?.state !== 'connected') return;
     await this.#connection.jetstream().publish(subject, encodeEnvelope(envelope), { msgID: envelope.id, timeout: PUBLISH_TIMEOUT_MS });
   }
 
-  async #publishRow(entry: OutboxRow): Promise<void> {
-    if (entry.published || this.#connection?.state !== 'connected') return;
-    // the envelope id is JetStream's message id: a publish repeated after a lost acknowledgement is dropped as a duplicate
-    await this.#connection.jetstream().publish(entry.subject, entry.envelope, { msgID: entry.envelopeId, timeout: PUBLISH_TIMEOUT_MS });
-    await this.#outbox.published(entry.id);
-  }
 }

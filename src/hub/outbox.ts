@@ -40,8 +40,15 @@ type Surfaces = Record<string, { state: MessageState; by: string | null; at: str
 /** How far a message got: later states win, as a receipt reads them. */
 const RANK: Readonly<Record<OutboxState, number>> = { queued: 0, stored: 1, delivered: 2, shown: 3, read: 4, expired: 5, acknowledged: 6 };
 
+/** Publishes one entry to the hub; false when the hub is away (nothing sent). */
+export type Publish = (subject: string, envelope: string, envelopeId: string) => Promise<boolean>;
+
+/** The outbox is read this many at a time while it drains. */
+const DRAIN_BATCH = 100;
+
 export class Outbox {
   readonly #store: HubStore;
+  #draining: Promise<void> | undefined;
   readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: boolean) => void }>();
 
   constructor(store: HubStore) {
@@ -66,6 +73,37 @@ export class Outbox {
 
   published(id: number): Promise<void> {
     return this.#store.markPublished(id);
+  }
+
+  /**
+   * Publishes what waits, oldest first, while `go` holds, until the outbox is empty (what is added
+   * meanwhile goes too); one drain at a time. A batch is published pipelined on the one
+   * connection, which keeps its order; a batch with a failure ends the drain (the next one sends
+   * it again, and the hub drops what it already holds by its id).
+   */
+  drain(publish: Publish, go: () => boolean): Promise<void> {
+    this.#draining ??= (async () => {
+      for (let round = 0; round < 10_000 && go(); round++) {
+        const waiting = await this.#store.waitingOutgoing(DRAIN_BATCH);
+        if (waiting.length === 0) return;
+        const sent = await Promise.all(waiting.map((entry) => this.#send(entry, publish)));
+        if (sent.includes(false)) return;
+      }
+    })().finally(() => (this.#draining = undefined));
+    return this.#draining;
+  }
+
+  /** Resolves once a drain under way has ended. */
+  async drained(): Promise<void> {
+    await this.#draining?.catch(() => {});
+  }
+
+  /** Publishes one entry, unless the hub holds it already; marked once the hub acknowledged it. */
+  async #send(entry: OutboxRow, publish: Publish): Promise<boolean> {
+    if (entry.published) return true;
+    if (!(await publish(entry.subject, entry.envelope, entry.envelopeId))) return false;
+    await this.#store.markPublished(entry.id);
+    return true;
   }
 
   /** A receipt from the recipient host: `{ ref, state, surface, by, at }` (JSON, opened and verified). */

@@ -1,20 +1,75 @@
 import { parseArgs } from 'node:util';
+import { aliasProblem } from '../../messenger/index.js';
+import { provision, setupRealm } from '../../hub/provision.js';
+import { realmProblem } from '../../hub/subject.js';
 import type { ResultOf } from '../../lib/client.js';
-import { UsageError, type CliIo } from '../io.js';
+import { EXIT, UsageError, type CliIo } from '../io.js';
 import { common, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
-/** `netsend hub status`: the organisation hub as this host sees it. */
+/**
+ * `netsend hub status`: the organisation hub as this host sees it. `hub provision` and `hub setup`
+ * are the administrator's (docs/hub.md): they need no daemon.
+ */
 export const command: Command = { name: 'hub', run };
 
+const USAGE = 'netsend hub status [--json] | provision HOST … [--realm R] [--out DIR] [--servers URLS] | setup --servers URLS --credentials FILE [--realm R] [--tls-ca FILE] [--replicas N]';
+
+const adminOptions = {
+  realm: { type: 'string', default: 'netsend' },
+  out: { type: 'string' },
+  servers: { type: 'string', default: '' },
+  credentials: { type: 'string', default: '' },
+  'tls-ca': { type: 'string', default: '' },
+  replicas: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
 async function run(args: string[], io: CliIo): Promise<number> {
+  if (args[0] === 'provision' || args[0] === 'setup') return admin(args[0], args.slice(1), io);
   const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
   if (values.help) return printUsage(io);
-  if (positionals.length !== 1 || positionals[0] !== 'status') throw new UsageError('netsend hub status [--json]');
+  if (positionals.length !== 1 || positionals[0] !== 'status') throw new UsageError(USAGE);
   return withClient(values, io, async (client) => {
     const status = await client.call('hub.status', {});
     io.stdout.write(values.json ? `${JSON.stringify(status)}\n` : describe(status));
   });
+}
+
+async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: adminOptions, strict: true, allowPositionals: true });
+  if (values.help) return printUsage(io);
+  const realmIssue = realmProblem(values.realm);
+  if (realmIssue !== null) throw new UsageError(`--realm ${realmIssue}`);
+  const servers = values.servers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (verb === 'provision') {
+    if (positionals.length === 0) throw new UsageError(USAGE);
+    const bad = positionals.find((host) => aliasProblem(host) !== null);
+    if (bad !== undefined) throw new UsageError(`"${bad}" is not a NetBIOS computer name (1-15 characters, none of \\/:*?"<>|)`);
+    const result = await provision({ hosts: positionals, realm: values.realm, outDir: values.out ?? `netsend-hub-${values.realm}`, servers });
+    if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      const kept = (reused: boolean) => (reused ? ' (kept)' : '');
+      io.stdout.write(
+        [
+          `nats-server config: ${result.configFile} (include it in every node's config)`,
+          `admin credentials:  ${result.admin.file}${kept(result.admin.reused)} — run "netsend hub setup" with it once`,
+          ...result.hosts.map((h) => `${h.name}: ${h.file}${kept(h.reused)} (${h.publicKey})`),
+          `what to do next:    ${result.readmeFile}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    return EXIT.ok;
+  }
+  if (positionals.length !== 0 || servers.length === 0 || values.credentials === '') throw new UsageError(USAGE);
+  // as the daemon chooses: R3 (what survives a node's loss) needs three servers
+  const replicas = values.replicas === undefined ? (servers.length >= 3 ? 3 : 1) : Number(values.replicas);
+  if (![1, 3, 5].includes(replicas)) throw new UsageError('--replicas is 1, 3 or 5');
+  const made = await setupRealm({ servers, credentialsFile: values.credentials, tlsCaFile: values['tls-ca'], realm: values.realm, replicas });
+  io.stdout.write(values.json ? `${JSON.stringify(made)}\n` : `realm ${values.realm}: stream ${made.stream} (R${made.replicas}) and bucket ${made.bucket} are on the hub\n`);
+  return EXIT.ok;
 }
 
 function describe(status: ResultOf<'hub.status'>): string {

@@ -58,7 +58,6 @@ export class Hub {
   readonly #outbox: Outbox;
   #connection: HubConnection | undefined;
   #registry: NameRegistry | undefined;
-  #ready: Promise<void> | undefined;
   #messenger: HubMessenger | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -83,18 +82,9 @@ export class Hub {
   /** Connects in the background: the daemon starts whether or not the hub answers. */
   start(messenger: HubMessenger): void {
     this.#messenger = messenger;
-    this.#ready = this.#connect().catch((error: unknown) => {
+    void this.#connect().catch((error: unknown) => {
       if (!this.#stopping) this.#options.log(`hub: cannot join the hub: ${String(error)}`);
     });
-  }
-
-  /** Resolves once the hub is joined (or given up on): for tests and the first claims. */
-  ready(): Promise<void> {
-    return this.#ready ?? Promise.resolve();
-  }
-
-  get registry(): NameRegistry | undefined {
-    return this.#registry;
   }
 
   async status(): Promise<HubStatus> {

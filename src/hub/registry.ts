@@ -15,6 +15,7 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import { NetApiError } from '../messenger/errors.js';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
+import { CLAIM_LIFETIME_MS } from './connection.js';
 import { nameFromToken, subjectToken } from './subject.js';
 
 /** A host of the realm: what others need to reach it and to check what it signs. */
@@ -68,6 +69,8 @@ export class NameRegistry {
   readonly #self: HostRecord;
   readonly #hosts = new Map<string, { record: HostRecord; key: KeyObject }>();
   readonly #claims = new Map<string, NameClaim>();
+  /** When each record was last written (the hub's time): JetStream ages a record out without telling the watchers. */
+  readonly #written = new Map<string, number>();
   /** Names this host holds (or means to hold once the hub answers), with their kind. */
   readonly #own = new Map<string, NameClaim['kind']>();
   /** Names this host meant to hold that another holds: reported by `hub status`. */
@@ -95,7 +98,7 @@ export class NameRegistry {
 
   /** Claims, as the replica holds them. */
   get size(): number {
-    return this.#claims.size;
+    return [...this.#claims.keys()].filter((name) => this.#alive(nameKey(name))).length;
   }
 
   ownNames(): string[] {
@@ -130,15 +133,16 @@ export class NameRegistry {
   /** The host that holds `name`, if any host of the realm does. */
   owner(name: string): HostRecord | null {
     const claim = this.#claims.get(name);
-    return claim === undefined ? null : (this.#hosts.get(claim.host)?.record ?? null);
+    if (claim === undefined || !this.#alive(nameKey(name))) return null;
+    return this.host(claim.host)?.record ?? null;
   }
 
   host(name: string): { record: HostRecord; key: KeyObject } | null {
-    return this.#hosts.get(name) ?? null;
+    return this.#alive(hostKey(name)) ? (this.#hosts.get(name) ?? null) : null;
   }
 
   hostsOf(workgroup: string): HostRecord[] {
-    return [...this.#hosts.values()].map((h) => h.record).filter((record) => record.workgroup === workgroup);
+    return [...this.#hosts.values()].map((h) => h.record).filter((record) => record.workgroup === workgroup && this.#alive(hostKey(record.name)));
   }
 
   /**
@@ -147,7 +151,7 @@ export class NameRegistry {
    */
   async claim(name: string, kind: NameClaim['kind'] = 'alias'): Promise<void> {
     const existing = this.#claims.get(name);
-    if (existing !== undefined && existing.host !== this.#self.name) {
+    if (existing !== undefined && existing.host !== this.#self.name && this.#alive(nameKey(name))) {
       throw new NetApiError('NERR_DuplicateName', `The name ${name} is held by ${existing.host} elsewhere in the organisation.`);
     }
     await this.#claim(name, kind);
@@ -213,8 +217,14 @@ export class NameRegistry {
     }
   }
 
+  #alive(key: string): boolean {
+    const written = this.#written.get(key);
+    return written !== undefined && Date.now() - written <= STALE_AFTER_MS;
+  }
+
   #apply(entry: KvEntry): void {
     const [prefix] = entry.key.split('.', 1);
+    this.#written.set(entry.key, entry.created.getTime());
     if (entry.operation !== 'PUT') {
       // a deleted (or expired and purged) record: the key names its token, which maps back to the name
       const name = nameFromKey(entry.key);
@@ -234,6 +244,9 @@ export class NameRegistry {
     }
   }
 }
+
+/** A record older than its lifetime is gone at the hub, whether or not a watcher was told; a minute's grace for clocks. */
+const STALE_AFTER_MS = CLAIM_LIFETIME_MS + 60_000;
 
 function parse(entry: KvEntry): unknown {
   try {

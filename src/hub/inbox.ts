@@ -17,7 +17,7 @@ import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
 
-/** Deliveries taken from the hub at once. */
+/** Deliveries asked of the hub at once, and taken (stored) at once. */
 const BATCH = 64;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
@@ -43,15 +43,27 @@ export class HubInbox {
     this.#options = options;
   }
 
+  /**
+   * Takes deliveries as they come, up to BATCH at once: each waits on the store's commit, and
+   * the store commits those that wait together in one transaction, so one at a time would leave
+   * the hub's throughput at one fsync per message. They are started in delivery order, and the
+   * store keeps the order its requests come in.
+   */
   async consume(consumer: Consumer, stopping: () => boolean): Promise<void> {
     const messages = await consumer.consume({ max_messages: BATCH });
+    const taking = new Set<Promise<void>>();
     for await (const m of messages) {
       if (stopping()) break;
-      await this.#take(m).catch((error: unknown) => {
-        this.#options.log(`hub: a delivery could not be taken now: ${String(error)}`);
-        m.nak(RETRY_MS);
-      });
+      const take: Promise<void> = this.#take(m)
+        .catch((error: unknown) => {
+          this.#options.log(`hub: a delivery could not be taken now: ${String(error)}`);
+          m.nak(RETRY_MS);
+        })
+        .finally(() => taking.delete(take));
+      taking.add(take);
+      if (taking.size >= BATCH) await Promise.race(taking);
     }
+    await Promise.allSettled(taking);
   }
 
   /** Tells a sender what became of its message: sealed to it, like any message. */
@@ -121,6 +133,7 @@ export class HubInbox {
     }
     this.#options.remember(stored.id, origin);
     m.ack();
-    await this.sendReceipt(origin, 'stored', 'hub', null).catch(() => {});
+    // the next delivery need not wait for this receipt to reach the hub
+    void this.sendReceipt(origin, 'stored', 'hub', null).catch((error: unknown) => this.#options.log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
   }
 }

@@ -23,7 +23,7 @@ test('a sent message waits in the outbox, oldest first, until the hub holds it',
     const second = await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.B.msg.A', envelope: '{"sealed":2}' });
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.id), [first, second]);
     assert.equal(await outbox.pending(), 2);
-    await outbox.published(first);
+    await store.hub.markPublished([first]);
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.envelopeId), ['e-2']);
     assert.equal((await outbox.receipt(first))?.state, 'queued');
   }));

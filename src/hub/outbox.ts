@@ -30,7 +30,7 @@ export interface HubStore {
   outgoingByEnvelope(envelopeId: string): Promise<OutboxRow | null>;
   waitingOutgoing(limit: number): Promise<OutboxRow[]>;
   countWaitingOutgoing(): Promise<number>;
-  markPublished(id: number): Promise<void>;
+  markPublished(ids: readonly number[]): Promise<void>;
   saveOutgoingState(id: number, state: string, stateAt: string | null, surfaces: string): Promise<void>;
   messageByOrigin(originId: string): Promise<number | null>;
 }
@@ -71,10 +71,6 @@ export class Outbox {
     return this.#store.countWaitingOutgoing();
   }
 
-  published(id: number): Promise<void> {
-    return this.#store.markPublished(id);
-  }
-
   /**
    * Publishes what waits, oldest first, while `go` holds, until the outbox is empty (what is added
    * meanwhile goes too); one drain at a time. A batch is published pipelined on the one
@@ -86,8 +82,14 @@ export class Outbox {
       for (let round = 0; round < 10_000 && go(); round++) {
         const waiting = await this.#store.waitingOutgoing(DRAIN_BATCH);
         if (waiting.length === 0) return;
-        const sent = await Promise.all(waiting.map((entry) => this.#send(entry, publish)));
-        if (sent.includes(false)) return;
+        const sent = await Promise.allSettled(waiting.map((entry) => publish(entry.subject, entry.envelope, entry.envelopeId)));
+        // marked in one write: the hub acknowledged each of these
+        const held = waiting.filter((_, i) => {
+          const result = sent[i];
+          return result?.status === 'fulfilled' && result.value;
+        });
+        if (held.length > 0) await this.#store.markPublished(held.map((entry) => entry.id));
+        if (held.length < waiting.length) return;
       }
     })().finally(() => (this.#draining = undefined));
     return this.#draining;
@@ -96,14 +98,6 @@ export class Outbox {
   /** Resolves once a drain under way has ended. */
   async drained(): Promise<void> {
     await this.#draining?.catch(() => {});
-  }
-
-  /** Publishes one entry, unless the hub holds it already; marked once the hub acknowledged it. */
-  async #send(entry: OutboxRow, publish: Publish): Promise<boolean> {
-    if (entry.published) return true;
-    if (!(await publish(entry.subject, entry.envelope, entry.envelopeId))) return false;
-    await this.#store.markPublished(entry.id);
-    return true;
   }
 
   /** A receipt from the recipient host: `{ ref, state, surface, by, at }` (JSON, opened and verified). */

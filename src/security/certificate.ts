@@ -25,11 +25,18 @@ export function selfSignedCertificate(commonName: string, publicKey: KeyObject, 
   return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
 
+/** Fingerprints of keys already seen: the hub checks one per envelope, against the same few keys. */
+const fingerprints = new WeakMap<KeyObject, string>();
+
 /** `SHA256:…` of the public key (SubjectPublicKeyInfo), as SSH shows host keys: stable across new certificates for the same key. */
 export function keyFingerprint(key: KeyObject | X509Certificate): string {
   const publicKey = key instanceof X509Certificate ? key.publicKey : key;
+  const known = fingerprints.get(publicKey);
+  if (known !== undefined) return known;
   const spki = publicKey.export({ format: 'der', type: 'spki' });
-  return `SHA256:${createHash('sha256').update(spki).digest('base64').replace(/=+$/, '')}`;
+  const fingerprint = `SHA256:${createHash('sha256').update(spki).digest('base64').replace(/=+$/, '')}`;
+  fingerprints.set(publicKey, fingerprint);
+  return fingerprint;
 }
 
 function tlv(tag: number, body: Buffer): Buffer {

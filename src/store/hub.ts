@@ -34,6 +34,9 @@ export function hubQueries(db: Database.Database) {
   const waiting = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE published_at IS NULL ORDER BY id LIMIT ?`);
   const countWaiting = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM hub_outbox WHERE published_at IS NULL`);
   const publish = db.prepare(`UPDATE hub_outbox SET published_at = ? WHERE id = ? AND published_at IS NULL`);
+  const markAll = db.transaction((ids: readonly number[], at: number) => {
+    for (const id of ids) publish.run(at, id);
+  });
   const setState = db.prepare(`UPDATE hub_outbox SET state = ?, state_at = ?, surfaces = ?, published_at = coalesce(published_at, ?) WHERE id = ?`);
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   return {
@@ -56,8 +59,10 @@ export function hubQueries(db: Database.Database) {
     countWaitingOutgoing(): number {
       return countWaiting.get()?.n ?? 0;
     },
-    markPublished(id: number): void {
-      publish.run(Date.now(), id);
+    /** One transaction (one fsync) for a batch the hub acknowledged. */
+    markPublished(ids: readonly number[]): void {
+      const at = Date.now();
+      markAll(ids, at);
     },
     saveOutgoingState(id: number, state: string, stateAt: string | null, surfaces: string): void {
       setState.run(state, stateAt, surfaces, Date.now(), id);

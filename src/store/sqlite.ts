@@ -79,7 +79,7 @@ export class SqliteStore implements StorePorts {
     outgoingByEnvelope: (envelopeId) => this.#call('hub', 'outgoingByEnvelope', envelopeId),
     waitingOutgoing: (limit) => this.#call('hub', 'waitingOutgoing', limit),
     countWaitingOutgoing: () => this.#call('hub', 'countWaitingOutgoing'),
-    markPublished: (id) => this.#call('hub', 'markPublished', id),
+    markPublished: (ids) => this.#call('hub', 'markPublished', ids),
     saveOutgoingState: (id, state, stateAt, surfaces) => this.#call('hub', 'saveOutgoingState', id, state, stateAt, surfaces),
     messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
   };

@@ -31,6 +31,10 @@ export interface HubStatus {
   readonly state: 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
   /** The server in use, when connected. */
   readonly server: string | null;
+  /** The realm joined: its stream, this host's consumer and names (false while connecting or refused). */
+  readonly joined: boolean;
+  /** Why it is not connected or joined, when it is not. */
+  readonly error: string | null;
   readonly realm: string;
   /** Messages waiting for the hub to take them. */
   readonly pending: number;

@@ -40,8 +40,8 @@ export interface DaemonIo {
 
 /**
  * The Messenger service of one data dir: the composition root, the only place that builds and
- * wires the store, the alias table, the surfaces and the transports. Each part, as it starts,
- * pushes how it stops on one stack; a failed start and `stop()` unwind that same stack.
+ * wires the store, the alias table, the surfaces and the transports. Each part pushes how it
+ * stops on one stack; a failed start and `stop()` unwind that same stack.
  */
 export class Daemon {
   readonly messenger: Messenger;
@@ -71,12 +71,17 @@ export class Daemon {
       const messenger = await compose(config, io, { store, paths, root, teardown });
       return new Daemon(messenger, teardown, io.log);
     } catch (error) {
-      await teardown.unwind();
+      // the start's error is the one to report; a part that also fails to stop is only logged
+      await teardown.unwind().catch((stopError: unknown) => io.log(`stopping after the failed start failed: ${String(stopError)}`));
       throw error;
     }
   }
 
-  /** Drains and closes everything, newest part first; safe to call more than once. */
+  /**
+   * Drains and closes everything, in the order the parts were pushed (the reverse); safe to call
+   * more than once. Every part is stopped even when one fails.
+   * @throws the first error a part stopped with (and "Messenger service stopped" is not logged)
+   */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#teardown.unwind();
@@ -97,7 +102,12 @@ async function openStore(config: Config, paths: DataDirPaths): Promise<SqliteSto
   }
 }
 
-/** Builds and starts every part after the store, in dependency order; each pushes its teardown. */
+/**
+ * Builds and starts every part after the store, in dependency order. Each part's teardown is
+ * pushed where it sets the stop order: the address watcher, the web inbox, the control socket,
+ * SMB and the secure channel, the mailslot, the name service, the hub, the receipt sweeps, the
+ * surfaces, the receipts' last writes, then the store.
+ */
 async function compose(
   config: Config,
   io: DaemonIo,
@@ -105,18 +115,13 @@ async function compose(
 ): Promise<Messenger> {
   const { log } = io;
   // The host's addresses, read once here and followed afterwards; every transport gets them from here.
-  const interfaces = new InterfaceWatcher({ specs: config.interfaces, onChange: (change) => onAddresses(change.addresses, change.added), log });
+  const interfaces = new InterfaceWatcher({ specs: config.interfaces, log });
   const addresses = interfaces.addresses;
   logIpv4Only(addresses, config, log);
   const security = await createSecurity(config, store, addresses, log);
   const secure = await SecureChannel.create(config, security.caPem, log);
   const hub = await createHub(config, secure?.identity, store, log);
   const lan = new LanTransports(config, log);
-  const onAddresses = async (now: typeof addresses, added: typeof addresses) => {
-    security.interfacesChanged(now);
-    logIpv4Only(added, config, log);
-    await Promise.all([lan.setAddresses(now), secure?.setAddresses(now)]);
-  };
 
   // `name resolve order`: each source asked in turn
   const sources: Record<NameSource, NameResolver> = {
@@ -127,18 +132,18 @@ async function compose(
   const resolver = new NameCache(config.nameResolveOrder.map((source) => sources[source]), config.nameCacheTimeout);
 
   // What became of each message, for its sender: the surfaces report to it, it offers waiting
-  // messages to them again, and it tells open web pages of each change.
-  const receipts = new Receipts({
-    store: store.events,
-    onEvent: (event, message) => {
-      surfaces.push?.stateChanged(message.to, event);
-      hub?.tellSender(message.id, event.state, event.surface, event.by);
-    },
-    log,
-  });
+  // messages to them again, and it tells open web pages (and, through the hub, the sender) of each change.
+  const receipts = new Receipts({ store: store.events, log });
+  // What the surfaces report while they drain reaches the store before it closes.
   teardown.push('receipts', () => receipts.flush());
   const surfaces = createSurfaces(config, io, paths.spool, receipts);
   teardown.push('surfaces', () => surfaces.drainAndClose());
+  const push = surfaces.push;
+  if (push !== undefined) receipts.subscribe((event, message) => push.stateChanged(message.to, event));
+  if (hub !== undefined) receipts.subscribe((event, message) => hub.tellSender(message.id, event.state, event.surface, event.by));
+  // No more offers of waiting messages once the listeners are closed, before the surfaces drain;
+  // the sweeps start last, and stopping them before is harmless.
+  teardown.push('receipt sweeps', () => receipts.stop());
 
   const users = loggedOnUsers().filter((user) => {
     const problem = aliasProblem(user, config.dosCharset);
@@ -176,15 +181,19 @@ async function compose(
     messageTtlSeconds: config.messageTtl,
   });
 
-  await lan.start(messenger, addresses, security.audit, teardown);
-  if (hub !== undefined) {
-    hub.start({
-      receive: (message) => messenger.receive(message),
-      receiveBroadcast: (message) => messenger.receiveBroadcast(message),
-      aliases: () => aliases.list().map((alias) => alias.name),
-    });
-    teardown.push('hub', () => hub.stop());
-  }
+  // The listeners stop as they did before the hub: SMB with the secure channel, the mailslot, then
+  // the name service (releasing this host's names); then the hub. Each stops harmlessly unstarted,
+  // so they are pushed now, in that order's reverse, and start below in the start order.
+  if (hub !== undefined) teardown.push('hub', () => hub.stop());
+  teardown.push('name service', () => lan.stopNameService());
+  teardown.push('mailslot', () => lan.stopMailslots());
+  teardown.push('SMB and secure listeners', () => Promise.all([lan.closeSmb(), secure?.close()]));
+  await lan.start(messenger, addresses, security.audit);
+  hub?.start({
+    receive: (message) => messenger.receive(message),
+    receiveBroadcast: (message) => messenger.receiveBroadcast(message),
+    aliases: () => aliases.list().map((alias) => alias.name),
+  });
   // The web inbox runs on the services, and the services mint its one-time logins: the one
   // cycle, closed by `web` once the server runs.
   let web: WebServer | undefined;
@@ -211,10 +220,10 @@ async function compose(
       { transport: 'control', endpoints: [paths.controlSocket] },
     ],
   });
-  if (secure !== undefined) {
-    await secure.listen(addresses, services);
-    teardown.push('secure channel', () => secure.close());
-  }
+  if (secure !== undefined) await secure.listen(addresses, services);
+  // the web inbox stops first, then the control socket (closing one that never listened is harmless)
+  const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log });
+  teardown.push('control socket', () => control.close());
   if (surfaces.push !== undefined) {
     web = await startWeb(config, log, {
       port: config.httpPort,
@@ -235,9 +244,7 @@ async function compose(
     const running = web;
     if (running !== undefined) teardown.push('web inbox', () => running.close());
   }
-  const control = new ControlServer({ path: paths.controlSocket, mode: root ? 0o666 : 0o600, services, log });
   await control.listen();
-  teardown.push('control socket', () => control.close());
 
   if (!peerCredentialsAvailable()) log('peer credentials are unavailable here: local callers are recorded without a uid');
   log(`Messenger service started as ${aliases.computerName} in workgroup ${config.workgroup}; aliases ${aliases.list().map((a) => a.name).join(', ')}; data dir ${config.dataDir}`);
@@ -247,10 +254,13 @@ async function compose(
     log(`web inbox at ${web.url}; one-time login: ${web.loginUrl()} (another: netsend web url)`);
     if (!isLoopback(config.httpBind)) log(`the web inbox listens on ${config.httpBind} over plain HTTP: passwords and session cookies cross the network unencrypted`);
   }
-  interfaces.start();
+  interfaces.start(async ({ addresses: now, added }) => {
+    security.interfacesChanged(now);
+    logIpv4Only(added, config, log);
+    await Promise.all([lan.setAddresses(now), secure?.setAddresses(now)]);
+  });
   teardown.push('address watcher', () => interfaces.stop());
   receipts.start();
-  teardown.push('receipt sweeps', () => receipts.stop());
   return messenger;
 }
 

@@ -16,9 +16,13 @@ export async function createHub(
   log: (line: string) => void,
 ): Promise<Hub | undefined> {
   if (config.hubServers.length === 0) return undefined;
-  const host = identity ?? (await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile }));
+  const key = identity ?? (await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile }));
+  // One name for this host at the hub, whatever a site CA's certificate calls it: its computer
+  // name as the Messenger writes it, in subjects, the registry, envelopes and permissions alike.
+  const computerName = oemUpperCase(config.netbiosName, config.dosCharset);
+  const host: HostIdentity = { ...key, name: computerName };
   return new Hub({
-    settings: { servers: config.hubServers, credentialsFile: config.hubCredentialsFile, tlsCaFile: config.hubTlsCaFile, realm: config.hubRealm, computerName: config.netbiosName },
+    settings: { servers: config.hubServers, credentialsFile: config.hubCredentialsFile, tlsCaFile: config.hubTlsCaFile, realm: config.hubRealm, computerName },
     identity: host,
     keys: await loadHubKeys(config.dataDir, host),
     // as the Messenger writes it: upper case in the OEM code page
@@ -27,6 +31,9 @@ export async function createHub(
     replicas: config.hubServers.length >= 3 ? 3 : 1,
     store: store.hub,
     message: (id) => store.messages.getMessage(id),
+    // a message without --ttl waits the host's "message ttl", counted from when it was sent
+    messageTtlSeconds: config.messageTtl,
+    maxMessageBytes: config.maxMessageSize,
     log,
   });
 }

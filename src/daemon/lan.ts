@@ -14,7 +14,6 @@ import { MailslotService } from '../transports/mailslot/service.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { SmbServer } from '../transports/smb/server.js';
 import { codeOf, endpointsOr, startListeners, tcpHosts } from './listeners.js';
-import type { TeardownStack } from './teardown.js';
 
 /**
  * The LAN transports of the original: SMB message listeners (TCP 139), the NetBIOS name service
@@ -83,15 +82,34 @@ export class LanTransports {
     return this.#smb.flatMap((server) => server.sessionUsers());
   }
 
-  /** Starts the listeners on `addresses`; each kind's teardown goes on `stack` as it starts. */
-  async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, stack: TeardownStack): Promise<void> {
+  /**
+   * Starts the listeners on `addresses`: SMB, the name service, the mailslot. Each kind stops on
+   * its own (`closeSmb`, `stopMailslots`, `stopNameService`), harmlessly before it started, so the
+   * daemon can set the stop order before starting them.
+   */
+  async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog): Promise<void> {
     this.#messenger = messenger;
     this.#smb = await this.#startSmb(messenger, addresses, audit);
-    stack.push('SMB listeners', () => Promise.all(this.#smb.map((server) => server.close())));
     this.#names = await this.#startNameService(addresses);
-    stack.push('name service', () => this.#stopNameService());
     this.#mailslots = await this.#startMailslots(messenger, addresses);
-    stack.push('mailslot', () => this.#mailslots.forEach((service) => service.stop()));
+  }
+
+  /** Closes the SMB listeners, letting the sessions under way finish. */
+  async closeSmb(): Promise<void> {
+    await Promise.all(this.#smb.map((server) => server.close()));
+  }
+
+  /** Stops the MESSNGR mailslot. */
+  stopMailslots(): void {
+    for (const service of this.#mailslots) service.stop();
+  }
+
+  /** Releases this host's names on every segment and stops the name service. */
+  async stopNameService(): Promise<void> {
+    for (const service of this.#names) {
+      await Promise.all(this.ownedNames().map((name) => service.release(name)));
+      service.stop();
+    }
   }
 
   /** The host's addresses changed: every listener follows. */
@@ -129,13 +147,6 @@ export class LanTransports {
     names.push({ name: this.#wire(this.#config.workgroup), suffix: SUFFIX.workstation, group: true });
     this.#owned = { version: messenger.aliases.version, names };
     return names;
-  }
-
-  async #stopNameService(): Promise<void> {
-    for (const service of this.#names) {
-      await Promise.all(this.ownedNames().map((name) => service.release(name)));
-      service.stop();
-    }
   }
 
   /**

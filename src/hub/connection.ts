@@ -18,6 +18,9 @@ export interface HubSettings {
   readonly computerName: string;
 }
 
+/** How long one publish waits for the hub's acknowledgement. */
+const PUBLISH_TIMEOUT_MS = 5000;
+
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /** How long a claim lives without a heartbeat (WINS' extinction), and how often this host refreshes its own. */
@@ -130,12 +133,12 @@ export class HubConnection {
   }
 
   /**
-   * Connects, waiting for a first server for as long as it takes (the daemon does not wait for
-   * this): the LAN and the secure channel work meanwhile, and sends queue in the outbox.
+   * Connects to the first server that answers, or throws (the caller tries again, and can stop
+   * trying): once connected, the client reconnects on its own for as long as the daemon runs.
    */
   static async open(settings: HubSettings, log: (line: string) => void): Promise<HubConnection> {
     const hub = new HubConnection(settings, log);
-    hub.#nc = await connect({ ...(await hubConnectionOptions(settings)), waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    hub.#nc = await connect({ ...(await hubConnectionOptions(settings)), maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
     hub.#state = 'connected';
     void hub.#follow(hub.#nc);
     return hub;
@@ -153,6 +156,17 @@ export class HubConnection {
   get nc(): NatsConnection {
     if (this.#nc === undefined) throw new Error('The hub connection is not open');
     return this.#nc;
+  }
+
+  /**
+   * Publishes to the stream and waits for the hub's acknowledgement; false, sending nothing, when
+   * the hub is away. `id` is JetStream's message id: a publish repeated after a lost
+   * acknowledgement is dropped as a duplicate.
+   */
+  async publish(subject: string, data: string | Uint8Array, id: string): Promise<boolean> {
+    if (this.#state !== 'connected') return false;
+    await this.jetstream().publish(subject, data, { msgID: id, timeout: PUBLISH_TIMEOUT_MS });
+    return true;
   }
 
   jetstream(): JetStreamClient {
@@ -205,4 +219,20 @@ export class HubConnection {
       }
     }
   }
+}
+
+/**
+ * Runs `task` until it succeeds or `stopped()` holds, pausing longer after each failure (up to
+ * 10 s); `failed` hears each failure, and ends the tries by throwing. Undefined when stopped.
+ */
+export async function untilDone<T>(task: () => Promise<T>, stopped: () => boolean, failed: (error: unknown, attempt: number) => void): Promise<T | undefined> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      failed(error, attempt);
+      if (!stopped()) await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 10_000)));
+    }
+  }
+  return undefined;
 }

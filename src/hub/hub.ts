@@ -4,7 +4,6 @@
  * JetStream drops a duplicate), and its inbox (a durable consumer: a message is acknowledged to
  * the hub only once it is stored here). Receipts travel back the same way.
  */
-import type { Consumer } from '@nats-io/jetstream';
 import type { HubStatus } from '../control/services.js';
 import type { Receipt } from '../messenger/events.js';
 import { NetApiError } from '../messenger/errors.js';
@@ -13,10 +12,10 @@ import type { OutgoingMessage, SendReport } from '../messenger/outgoing.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { HubConnection, HEARTBEAT_MS, realmNames, type HubSettings } from './connection.js';
-import { encodeEnvelope, type Envelope } from './envelope.js';
+import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
+import { encodeEnvelope, envelopeBytesFor } from './envelope.js';
 import { HubInbox } from './inbox.js';
-import { messageEnvelope, type Origin } from './mail.js';
+import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
 import { Outbox, type HubReceiptState, type HubStore } from './outbox.js';
 import { NameRegistry } from './registry.js';
@@ -25,8 +24,6 @@ import { NameRegistry } from './registry.js';
 const STORED_WAIT_MS = 2000;
 /** How often the outbox is looked at for what the hub has not taken (after a reconnect, a failed publish). */
 const DRAIN_INTERVAL_MS = 3000;
-/** How long one publish waits for the hub's acknowledgement. */
-const PUBLISH_TIMEOUT_MS = 5000;
 
 export interface HubOptions {
   readonly settings: HubSettings;
@@ -39,6 +36,9 @@ export interface HubOptions {
   readonly store: HubStore;
   /** A stored message, for receipts of messages received before a restart. */
   message(id: number): Promise<StoredMessage | null>;
+  /** How long a message sent without its own time to live may wait for its recipient; the longest text taken ("max message size", UTF-16 bytes). */
+  readonly messageTtlSeconds: number;
+  readonly maxMessageBytes: number;
   log(line: string): void;
 }
 
@@ -59,18 +59,13 @@ export class Hub {
   #connection: HubConnection | undefined;
   #registry: NameRegistry | undefined;
   #messenger: HubMessenger | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  /** The heartbeat and the outbox's look for what the hub has not taken. */
+  readonly #timers: NodeJS.Timeout[] = [];
   #stopping = false;
-  /** Messages received through the hub, for receipts back to their sender: local id → envelope. */
-  readonly #received = new Map<number, Origin>();
-  /** Publishes an outbox entry; the envelope id is JetStream's message id, so a publish repeated after a lost acknowledgement is dropped as a duplicate. */
-  readonly #publisher = async (subject: string, envelope: string, envelopeId: string): Promise<boolean> => {
-    if (this.#connection?.state !== 'connected') return false;
-    await this.#connection.jetstream().publish(subject, envelope, { msgID: envelopeId, timeout: PUBLISH_TIMEOUT_MS });
-    return true;
-  };
   #inbox: HubInbox | undefined;
-  #drainTimer: NodeJS.Timeout | undefined;
+  /** Joined the realm (the stream, this host's consumer and names); and why not, while not. */
+  #joined = false;
+  #error: string | null = null;
   /** Aliases added before the hub was joined: claimed once it is. */
   readonly #pendingClaims = new Set<string>();
 
@@ -90,6 +85,8 @@ export class Hub {
   async status(): Promise<HubStatus> {
     return {
       state: this.#connection?.state ?? 'starting',
+      joined: this.#joined,
+      error: this.#error,
       server: this.#connection?.server ?? null,
       realm: this.#options.settings.realm,
       pending: await this.#outbox.pending(),
@@ -118,6 +115,8 @@ export class Hub {
       this.#pendingClaims.add(name);
       return;
     }
+    // the hub away: claimed once it is back (the heartbeat claims every name this host keeps)
+    if (this.#connection?.state !== 'connected') return registry.keep(name);
     try {
       await registry.claim(name);
     } catch (error) {
@@ -144,8 +143,11 @@ export class Hub {
    */
   async send(message: OutgoingMessage, host: string): Promise<SendReport> {
     const record = this.#registry?.host(host)?.record;
-    if (record === undefined) throw new NetApiError('NERR_NameNotFound', `No host ${host} is known to the organisation hub.`);
-    const envelope = messageEnvelope(this.#options.identity, message, record);
+    // the name moved since it was looked up (a cached answer): "not found" makes the router look again
+    if (record === undefined || this.ownerOf(message.to) !== host) {
+      throw new NetApiError('NERR_NameNotFound', `No host of the organisation holds ${message.to} now.`);
+    }
+    const envelope = messageEnvelope(this.#options.identity, { ...message, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, record);
     const max = this.#connection?.state === 'connected' ? this.#connection.nc.info?.max_payload : undefined;
     const bytes = encodeEnvelope(envelope).length;
     if (max !== undefined && bytes > max) {
@@ -156,6 +158,7 @@ export class Hub {
       envelopeId: envelope.id,
       subject: realmNames(this.#options.settings.realm).message(host, this.#options.identity.name),
       envelope: JSON.stringify(envelope),
+      expiresAt: envelope.expiresAt,
     });
     // behind what already waits: the drain sends oldest first, this one included (a drain that
     // was just ending may have missed it: then one more)
@@ -173,11 +176,12 @@ export class Hub {
   async broadcast(message: OutgoingMessage, workgroup: string): Promise<number> {
     const hosts = this.#registry?.hostsOf(workgroup).filter((host) => host.name !== this.#options.identity.name) ?? [];
     for (const host of hosts) {
-      const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup }, host);
-      const id = await this.#outbox.add({
+      const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, host);
+      await this.#outbox.add({
         envelopeId: envelope.id,
         subject: realmNames(this.#options.settings.realm).message(host.name, this.#options.identity.name),
         envelope: JSON.stringify(envelope),
+        expiresAt: envelope.expiresAt,
       });
     }
     await this.#drain();
@@ -193,15 +197,12 @@ export class Hub {
 
   /** A surface's event for a message that came through the hub: told to its sender. */
   tellSender(messageId: number, state: HubReceiptState, surface: string, by: string | null): void {
-    void this.#originOf(messageId)
-      .then((origin) => origin && this.#inbox?.sendReceipt(origin, state, surface, by))
-      .catch((error: unknown) => this.#options.log(`hub: the receipt of message ${messageId} could not be sent: ${String(error)}`));
+    this.#inbox?.tellSender(messageId, state, surface, by);
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#timer);
-    clearInterval(this.#drainTimer);
+    for (const timer of this.#timers) clearInterval(timer);
     await this.#outbox.drained();
     this.#registry?.stop();
     await this.#connection?.close();
@@ -209,23 +210,27 @@ export class Hub {
 
   async #connect(): Promise<void> {
     const { settings, log } = this.#options;
-    const connection = await HubConnection.open(settings, log);
+    const stopped = () => this.#stopping;
+    // the first server: tried again until one answers or the daemon stops (said once, then when it changes)
+    const connection = await untilDone(() => HubConnection.open(settings, log), stopped, (error) => {
+      const why = error instanceof Error ? error.message : String(error);
+      if (why !== this.#error) log(`hub: cannot reach ${settings.servers.join(', ')} (${why}); trying again`);
+      this.#error = why;
+    });
+    if (connection === undefined) return;
     this.#connection = connection;
+    if (this.#stopping) return connection.close();
     // Right after a stream or bucket is made, and during a leader election, the cluster answers
     // with timeouts or "jetstream is not enabled": the join is tried again until it holds.
-    let inboxConsumer: Consumer | undefined;
-    for (let attempt = 0; !this.#stopping; attempt++) {
-      try {
-        inboxConsumer = await this.#join(connection);
-        break;
-      } catch (error) {
-        if (error instanceof NetApiError && error.statusName === 'NERR_DuplicateName') throw error;
-        if (attempt === 3) log(`hub: joining the realm is taking a while (${String(error)}); still trying`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5000)));
-      }
-    }
+    await untilDone(() => this.#join(connection), stopped, (error, attempt) => {
+      this.#error = error instanceof Error ? error.message : String(error);
+      if (error instanceof NetApiError && error.statusName === 'NERR_DuplicateName') throw error;
+      if (attempt === 3) log(`hub: joining the realm is taking a while (${String(error)}); still trying`);
+    });
     const registry = this.#registry;
-    if (this.#stopping || inboxConsumer === undefined || registry === undefined) return;
+    if (this.#stopping || registry === undefined) return;
+    this.#error = null;
+    this.#joined = true;
     log(`hub: joined realm ${settings.realm} at ${connection.server ?? settings.servers.join(', ')}`);
     const inbox = new HubInbox({
       identity: this.#options.identity,
@@ -237,27 +242,30 @@ export class Hub {
       receive: (message) =>
         // a broadcast names the workgroup, which is no alias
         message.to === this.#options.workgroup ? (this.#messenger as HubMessenger).receiveBroadcast(message) : (this.#messenger as HubMessenger).receive(message),
-      publish: (subject, envelope) => this.#publishEnvelope(subject, envelope),
-      remember: (id, origin) => this.#received.set(id, origin),
+      // a receipt is published as it is sealed: nothing when the hub is away (receipts are not queued)
+      publish: async (subject, envelope) => void (await this.#connection?.publish(subject, encodeEnvelope(envelope), envelope.id)),
+      message: this.#options.message,
+      maxMessageBytes: this.#options.maxMessageBytes,
+      maxEnvelopeBytes: envelopeBytesFor(this.#options.maxMessageBytes),
       log,
     });
     this.#inbox = inbox;
-    void inbox.consume(inboxConsumer, () => this.#stopping).catch((error: unknown) => log(`hub: the inbox stopped: ${String(error)}`));
+    void this.#keepConsuming(inbox, connection);
     // what waits in the outbox goes now, and after any reconnect or failed publish, within seconds
-    this.#drainTimer = setInterval(() => void this.#drain(), DRAIN_INTERVAL_MS);
-    this.#drainTimer.unref();
+    this.#timers.push(setInterval(() => void this.#drain(), DRAIN_INTERVAL_MS).unref());
     await this.#drain();
   }
 
   #drain(): Promise<void> {
-    return this.#outbox.drain(this.#publisher, () => !this.#stopping).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));
+    const publish = (subject: string, envelope: string, id: string) => this.#connection?.publish(subject, envelope, id) ?? Promise.resolve(false);
+    return this.#outbox.drain(publish, () => !this.#stopping, this.#options.log).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));
   }
 
   /** The stream, this host's consumer, the registry (claiming this host's names) and the heartbeat. */
-  async #join(connection: HubConnection): Promise<Consumer> {
+  async #join(connection: HubConnection): Promise<void> {
     const { identity, keys, workgroup, replicas, log } = this.#options;
     await connection.ensureStream(replicas);
-    const consumer = await connection.inbox();
+    await connection.inbox();
     const registry = new NameRegistry({ kv: await connection.registryBucket(replicas), identity, workgroup, boxKey: keys.boxPublic, boxSig: keys.boxSig, log });
     for (const name of [...(this.#messenger?.aliases() ?? []), ...this.#pendingClaims]) {
       if (name !== identity.name) registry.keep(name);
@@ -270,24 +278,15 @@ export class Hub {
     }
     this.#registry = registry;
     this.#pendingClaims.clear();
-    this.#timer = setInterval(() => void registry.refresh().catch((error: unknown) => log(`hub: refreshing this host's names failed: ${String(error)}`)), HEARTBEAT_MS);
-    this.#timer.unref();
-    return consumer;
+    this.#timers.push(setInterval(() => void registry.refresh().catch((error: unknown) => log(`hub: refreshing this host's names failed: ${String(error)}`)), HEARTBEAT_MS).unref());
   }
 
-  /** Where a message that came through the hub came from (remembered, else read from the store after a restart). */
-  async #originOf(messageId: number): Promise<Origin | null> {
-    const known = this.#received.get(messageId);
-    if (known !== undefined) return known;
-    const message = await this.#options.message(messageId);
-    if (message?.origin === undefined || message.sender.host === null) return null;
-    return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
+  /** The inbox, taken again (with a growing pause) whenever its consumer ends, until the daemon stops. */
+  async #keepConsuming(inbox: HubInbox, connection: HubConnection): Promise<void> {
+    const consumeOnce = async () => {
+      await inbox.consume(await connection.inbox(), () => this.#stopping);
+      if (!this.#stopping) throw new Error('its consumer ended');
+    };
+    await untilDone(consumeOnce, () => this.#stopping, (error) => this.#options.log(`hub: the inbox stopped (${String(error)}); taking it again`));
   }
-
-  /** A receipt to a sender, published as it is sealed; nothing when the hub is away (receipts are not queued). */
-  async #publishEnvelope(subject: string, envelope: Envelope): Promise<void> {
-    if (this.#connection?.state !== 'connected') return;
-    await this.#connection.jetstream().publish(subject, encodeEnvelope(envelope), { msgID: envelope.id, timeout: PUBLISH_TIMEOUT_MS });
-  }
-
 }

@@ -7,7 +7,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
-import type { IncomingMessage } from '../messenger/message.js';
+import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
@@ -19,6 +19,10 @@ import { subjectToken } from './subject.js';
 
 /** Deliveries asked of the hub at once, and taken (stored) at once. */
 const BATCH = 64;
+/** Deliveries of a message whose sender the registry does not know, before it is dropped. */
+const MAX_TRIES = 100;
+/** Received messages remembered for their receipts without a store read. */
+const REMEMBERED = 4096;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
 
@@ -29,15 +33,22 @@ export interface InboxOptions {
   readonly registry: NameRegistry;
   readonly outbox: Outbox;
   readonly store: Pick<HubStore, 'messageByOrigin'>;
+  /** "max message size" here, in UTF-16 bytes, and the largest envelope that can carry it. */
+  readonly maxMessageBytes: number;
+  readonly maxEnvelopeBytes: number;
   receive(message: IncomingMessage): Promise<{ id: number }>;
   publish(subject: string, envelope: Envelope): Promise<void>;
-  /** A message stored from the hub, for its later receipts. */
-  remember(id: number, origin: Origin): void;
+  /** A stored message, for receipts of messages received before a restart. */
+  message(id: number): Promise<StoredMessage | null>;
   log(line: string): void;
 }
 
 export class HubInbox {
   readonly #options: InboxOptions;
+  /** Messages being stored now, by envelope id. */
+  readonly #taking = new Set<string>();
+  /** The newest messages received through the hub, for their receipts; older ones are read back from the store. */
+  readonly #received = new Map<number, Origin>();
 
   constructor(options: InboxOptions) {
     this.#options = options;
@@ -66,6 +77,26 @@ export class HubInbox {
     await Promise.allSettled(taking);
   }
 
+  /** A surface's event for a message: told to its sender, if it came through the hub. */
+  tellSender(messageId: number, state: HubReceiptState, surface: string, by: string | null): void {
+    void this.#originOf(messageId)
+      .then((origin) => origin && this.sendReceipt(origin, state, surface, by))
+      .catch((error: unknown) => this.#options.log(`hub: the receipt of message ${messageId} could not be sent: ${String(error)}`));
+  }
+
+  async #originOf(messageId: number): Promise<Origin | null> {
+    const known = this.#received.get(messageId);
+    if (known !== undefined) return known;
+    const message = await this.#options.message(messageId);
+    if (message?.origin === undefined || message.sender.host === null) return null;
+    return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
+  }
+
+  #remember(id: number, origin: Origin): void {
+    this.#received.set(id, origin);
+    if (this.#received.size > REMEMBERED) this.#received.delete(this.#received.keys().next().value as number);
+  }
+
   /** Tells a sender what became of its message: sealed to it, like any message. */
   async sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null): Promise<void> {
     const record = this.#options.registry.host(origin.senderHost)?.record;
@@ -75,23 +106,16 @@ export class HubInbox {
   }
 
   async #take(m: JsMsg): Promise<void> {
-    const { log, names } = this.#options;
-    let envelope: Envelope;
-    try {
-      envelope = decodeEnvelope(m.data);
-    } catch (error) {
-      // nothing a retry would mend: dropped, and said
-      log(`hub: dropped an envelope on ${m.subject}: ${(error as Error).message}`);
-      return m.term();
-    }
-    if (names.senderOf(m.subject) !== subjectToken(envelope.senderHost)) {
-      // published under one host's name and signed as another: not taken
-      log(`hub: dropped an envelope on ${m.subject}: it names ${envelope.senderHost} as its sender`);
-      return m.term();
-    }
+    const { log } = this.#options;
+    const envelope = this.#checked(m);
+    if (envelope === null) return m.term();
     const sender = this.#options.registry.host(envelope.senderHost);
-    // the replica may not have the sender yet: asked again shortly
-    if (sender === null) return m.nak(RETRY_MS);
+    if (sender === null) {
+      // the replica may not have the sender yet: asked again shortly, but not for ever
+      if (m.info.deliveryCount < MAX_TRIES) return m.nak(RETRY_MS);
+      log(`hub: dropped an envelope from ${envelope.senderHost}, a host the registry does not know`);
+      return m.term();
+    }
     let secret: ReturnType<typeof open>;
     try {
       secret = open(envelope, { host: this.#options.identity.name, box: this.#options.box, senderPublicKey: sender.key });
@@ -100,17 +124,29 @@ export class HubInbox {
       return m.term();
     }
     if (envelope.kind === 'receipt') {
-      await this.#options.outbox.applyReceipt(secret.text);
+      await this.#options.outbox.applyReceipt(secret.text, envelope.senderHost);
       return m.ack();
     }
-    // a redelivery of one already stored (its acknowledgement was lost): it counts as stored
-    if ((await this.#options.store.messageByOrigin(envelope.id)) !== null) return m.ack();
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
+    const tell = (state: HubReceiptState) =>
+      void this.sendReceipt(origin, state, 'hub', null).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
+    // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts as stored
+    if ((await this.#options.store.messageByOrigin(envelope.id)) !== null) {
+      tell('stored');
+      return m.ack();
+    }
     if (envelope.expiresAt !== null && envelope.expiresAt <= Date.now()) {
       // never shown late: its sender hears it expired
-      await this.sendReceipt(origin, 'expired', 'hub', null);
+      tell('expired');
       return m.ack();
     }
+    if (secret.text.length * 2 > this.#options.maxMessageBytes || !secret.text.isWellFormed()) {
+      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: longer than "max message size" here, or not well-formed text`);
+      return m.term();
+    }
+    // one take per message at a time: a redelivery racing the first is not stored twice
+    if (this.#taking.has(envelope.id)) return m.nak(RETRY_MS);
+    this.#taking.add(envelope.id);
     let stored: { id: number };
     try {
       stored = await this.#options.receive({
@@ -130,10 +166,26 @@ export class HubInbox {
       if (!(error instanceof NetApiError)) throw error;
       log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${error.message}`);
       return m.term();
+    } finally {
+      this.#taking.delete(envelope.id);
     }
-    this.#options.remember(stored.id, origin);
+    this.#remember(stored.id, origin);
     m.ack();
     // the next delivery need not wait for this receipt to reach the hub
-    void this.sendReceipt(origin, 'stored', 'hub', null).catch((error: unknown) => this.#options.log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
+    tell('stored');
+  }
+
+  /** The envelope, if it is one and the subject's sender is its signer; null (said) when it can never be taken. */
+  #checked(m: JsMsg): Envelope | null {
+    try {
+      const envelope = decodeEnvelope(m.data, { maxBytes: this.#options.maxEnvelopeBytes });
+      // published under one host's name and signed as another: not taken
+      if (this.#options.names.senderOf(m.subject) === subjectToken(envelope.senderHost)) return envelope;
+      this.#options.log(`hub: dropped an envelope on ${m.subject}: it names ${envelope.senderHost} as its sender`);
+    } catch (error) {
+      // nothing a retry would mend (a name no subject can carry included)
+      this.#options.log(`hub: dropped an envelope on ${m.subject}: ${(error as Error).message}`);
+    }
+    return null;
   }
 }

@@ -16,11 +16,20 @@ async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<vo
 
 const receipt = (ref: string, state: string, surface = 'desktop', by: string | null = 'alice') => JSON.stringify({ ref, state, surface, by, at: '2026-12-06T05:00:00.000Z' });
 
+test('a message past its time to live is not sent: it is marked expired', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const late = await outbox.add({ envelopeId: 'e-late', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: Date.now() - 1 });
+    const fresh = await outbox.add({ envelopeId: 'e-fresh', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: Date.now() + 60_000 });
+    assert.deepEqual((await outbox.waiting(10)).map((e) => e.id), [fresh]);
+    assert.equal((await outbox.receipt(late))?.state, 'expired');
+  }));
+
 test('a sent message waits in the outbox, oldest first, until the hub holds it', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
-    const first = await outbox.add({ envelopeId: 'e-1', subject: 'netsend.r.B.msg.A', envelope: '{"sealed":1}' });
-    const second = await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.B.msg.A', envelope: '{"sealed":2}' });
+    const first = await outbox.add({ envelopeId: 'e-1', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{"sealed":1}', expiresAt: null });
+    const second = await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{"sealed":2}', expiresAt: null });
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.id), [first, second]);
     assert.equal(await outbox.pending(), 2);
     await store.hub.markPublished([first]);
@@ -31,15 +40,17 @@ test('a sent message waits in the outbox, oldest first, until the hub holds it',
 test('receipts move a message forward, never back; acknowledged says by whom and where; junk is ignored', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
-    const id = await outbox.add({ envelopeId: 'e-9', subject: 's', envelope: '{}' });
+    const id = await outbox.add({ envelopeId: 'e-9', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null });
     const waiting = outbox.waitFor(id, 'stored', 2000);
-    await outbox.applyReceipt(receipt('e-9', 'stored', 'hub', null));
+    await outbox.applyReceipt(receipt('e-9', 'stored', 'hub', null), 'SITEB');
     assert.equal(await waiting, true);
-    await outbox.applyReceipt(receipt('e-9', 'acknowledged'));
-    await outbox.applyReceipt(receipt('e-9', 'shown', 'tty'));
-    await outbox.applyReceipt('not json');
-    await outbox.applyReceipt(receipt('e-unknown', 'read'));
-    await outbox.applyReceipt(receipt('e-9', 'exploded'));
+    await outbox.applyReceipt(receipt('e-9', 'acknowledged'), 'SITEB');
+    await outbox.applyReceipt(receipt('e-9', 'shown', 'tty'), 'SITEB');
+    await outbox.applyReceipt('not json', 'SITEB');
+    await outbox.applyReceipt(receipt('e-unknown', 'read'), 'SITEB');
+    await outbox.applyReceipt(receipt('e-9', 'exploded'), 'SITEB');
+    // a host the message did not go to has no say in its receipt
+    await outbox.applyReceipt(receipt('e-9', 'expired'), 'MALLORY');
     const got = await outbox.receipt(id);
     assert.equal(got?.state, 'acknowledged');
     assert.equal(got?.acknowledgedBy, 'alice');

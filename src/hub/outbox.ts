@@ -5,6 +5,7 @@
  * them when it starts again.
  */
 import { isMessageState, type MessageState, type Receipt } from '../messenger/events.js';
+import { subjectToken } from './subject.js';
 
 export type HubReceiptState = 'stored' | MessageState;
 type OutboxState = 'queued' | HubReceiptState;
@@ -25,7 +26,7 @@ export interface OutboxRow {
 
 /** The store's side of the outbox (store/hub.ts), and the origin of received messages. */
 export interface HubStore {
-  addOutgoing(entry: { envelopeId: string; subject: string; envelope: string }): Promise<number>;
+  addOutgoing(entry: { envelopeId: string; subject: string; envelope: string; expiresAt: number | null }): Promise<number>;
   getOutgoing(id: number): Promise<OutboxRow | null>;
   outgoingByEnvelope(envelopeId: string): Promise<OutboxRow | null>;
   waitingOutgoing(limit: number): Promise<OutboxRow[]>;
@@ -49,13 +50,14 @@ const DRAIN_BATCH = 100;
 export class Outbox {
   readonly #store: HubStore;
   #draining: Promise<void> | undefined;
+  #applying: Promise<void> = Promise.resolve();
   readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: boolean) => void }>();
 
   constructor(store: HubStore) {
     this.#store = store;
   }
 
-  add(entry: { envelopeId: string; subject: string; envelope: string }): Promise<number> {
+  add(entry: { envelopeId: string; subject: string; envelope: string; expiresAt: number | null }): Promise<number> {
     return this.#store.addOutgoing(entry);
   }
 
@@ -77,7 +79,7 @@ export class Outbox {
    * connection, which keeps its order; a batch with a failure ends the drain (the next one sends
    * it again, and the hub drops what it already holds by its id).
    */
-  drain(publish: Publish, go: () => boolean): Promise<void> {
+  drain(publish: Publish, go: () => boolean, log: (line: string) => void = () => {}): Promise<void> {
     this.#draining ??= (async () => {
       for (let round = 0; round < 10_000 && go(); round++) {
         const waiting = await this.#store.waitingOutgoing(DRAIN_BATCH);
@@ -89,7 +91,11 @@ export class Outbox {
           return result?.status === 'fulfilled' && result.value;
         });
         if (held.length > 0) await this.#store.markPublished(held.map((entry) => entry.id));
-        if (held.length < waiting.length) return;
+        if (held.length < waiting.length) {
+          const failed = sent.find((result) => result.status === 'rejected');
+          if (failed !== undefined) log(`hub: ${waiting.length - held.length} message(s) wait in the outbox: ${String(failed.reason)}`);
+          return;
+        }
       }
     })().finally(() => (this.#draining = undefined));
     return this.#draining;
@@ -100,8 +106,17 @@ export class Outbox {
     await this.#draining?.catch(() => {});
   }
 
-  /** A receipt from the recipient host: `{ ref, state, surface, by, at }` (JSON, opened and verified). */
-  async applyReceipt(text: string): Promise<void> {
+  /**
+   * A receipt from `host` (opened and verified): `{ ref, state, surface, by, at }` in JSON. Taken
+   * only from the host the message went to; one receipt at a time, so none overwrites another's surface.
+   */
+  applyReceipt(text: string, host: string): Promise<void> {
+    const applied = this.#applying.then(() => this.#applyReceipt(text, host));
+    this.#applying = applied.catch(() => {});
+    return applied;
+  }
+
+  async #applyReceipt(text: string, host: string): Promise<void> {
     let receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown };
     try {
       receipt = JSON.parse(text) as typeof receipt;
@@ -110,7 +125,8 @@ export class Outbox {
     }
     const entry = typeof receipt.ref === 'string' ? await this.#store.outgoingByEnvelope(receipt.ref) : null;
     const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
-    if (entry === null || state === null) return;
+    // the subject names the host it went to (…TO.msg.FROM)
+    if (entry === null || state === null || entry.subject.split('.')[2] !== subjectToken(host)) return;
     const at = typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString();
     const surfaces = parseSurfaces(entry.surfaces);
     if (state !== 'stored' && typeof receipt.surface === 'string') {

@@ -8,36 +8,19 @@
  * check), so of hosts claiming a name at once exactly one wins, the same on every host. A claim
  * not refreshed within the bucket's age limit expires (WINS extinction): a host that vanished
  * gives its names back. Records are signed with the host key; a replica keeps only records that
- * verify, so a host cannot publish claims for another.
+ * verify, so a host cannot publish claims for another, and a replica keeps the first live record
+ * of each name: a host that overwrites another's live claim (the hub's permissions cannot stop a
+ * write to a name's key) is not believed by replicas that saw the first (docs/hub.md, "Not yet").
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { NetApiError } from '../messenger/errors.js';
-import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { CLAIM_LIFETIME_MS } from './connection.js';
+import { claimFields, hostFields, isClaim, signed, validName, verifiedHost, type HostRecord, type NameClaim } from './records.js';
 import { nameFromToken, subjectToken } from './subject.js';
 
-/** A host of the realm: what others need to reach it and to check what it signs. */
-export interface HostRecord {
-  readonly name: string;
-  readonly workgroup: string;
-  /** The host's Ed25519 public key (SPKI, base64url) and its fingerprint. */
-  readonly hostKey: string;
-  readonly fingerprint: string;
-  /** Its X25519 key for messages sealed to it, bound to the host key by `boxSig`. */
-  readonly boxKey: string;
-  readonly boxSig: string;
-  readonly sig: string;
-}
-
-/** One name held by one host. */
-export interface NameClaim {
-  readonly name: string;
-  readonly host: string;
-  readonly kind: 'computer' | 'alias';
-  readonly sig: string;
-}
+export type { HostRecord, NameClaim } from './records.js';
 
 export interface RegistryOptions {
   readonly kv: KV;
@@ -59,11 +42,6 @@ const nameFromKey = (key: string): string | null => {
 };
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-/** The bytes a record's signature covers: its fields in a fixed order, NUL-separated (no field holds a NUL). */
-const signed = (kind: string, fields: readonly string[]) => Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8');
-const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, r.hostKey, r.fingerprint, r.boxKey, r.boxSig];
-const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host, c.kind];
-
 export class NameRegistry {
   readonly #options: RegistryOptions;
   readonly #self: HostRecord;
@@ -76,6 +54,7 @@ export class NameRegistry {
   /** Names this host meant to hold that another holds: reported by `hub status`. */
   readonly conflicts = new Set<string>();
   #watching: { stop(): void } | undefined;
+  #stopped = false;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -107,16 +86,9 @@ export class NameRegistry {
 
   /** Starts the replica (it holds every record already there when this resolves), then publishes this host. */
   async start(): Promise<void> {
-    const watch = await this.#options.kv.watch({ key: '>' });
-    this.#watching = watch;
     let initial: () => void = () => {};
     const caughtUp = new Promise<void>((resolve) => (initial = resolve));
-    void (async () => {
-      for await (const entry of watch) {
-        this.#apply(entry);
-        if (entry.delta === 0) initial();
-      }
-    })().catch((error: unknown) => this.#options.log(`hub: the registry watch ended: ${String(error)}`));
+    await this.#watch(initial);
     // an empty bucket sends no entry to mark the end of the history
     const status = await this.#options.kv.status();
     if (status.values === 0) initial();
@@ -127,11 +99,33 @@ export class NameRegistry {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#watching?.stop();
+  }
+
+  /** Follows the bucket; a watch that ends (the hub restarted, a network error) is started again, the replica kept meanwhile. */
+  async #watch(caughtUp: () => void, attempt = 0): Promise<void> {
+    const watch = await this.#options.kv.watch({ key: '>' });
+    this.#watching = watch;
+    void (async () => {
+      for await (const entry of watch) {
+        this.#apply(entry);
+        if (entry.delta === 0) caughtUp();
+      }
+    })()
+      .catch((error: unknown) => this.#options.log(`hub: the registry watch ended: ${String(error)}`))
+      .finally(() => {
+        if (this.#stopped) return;
+        const again = () => void this.#watch(() => {}, attempt + 1).catch(() => setTimeout(again, 5000).unref());
+        setTimeout(again, Math.min(1000 * 2 ** attempt, 30_000)).unref();
+      });
   }
 
   /** The host that holds `name`, if any host of the realm does. */
   owner(name: string): HostRecord | null {
+    // a computer name is its host record's: the hub's permissions bind h.NAME to its host
+    const computer = this.host(name);
+    if (computer !== null) return computer.record;
     const claim = this.#claims.get(name);
     if (claim === undefined || !this.#alive(nameKey(name))) return null;
     return this.host(claim.host)?.record ?? null;
@@ -207,7 +201,9 @@ export class NameRegistry {
       await kv.create(key, encode(value));
       return;
     } catch (error) {
-      const entry = await kv.get(key);
+      const entry = await kv.get(key).catch((cause: unknown) => {
+        throw hubError(cause);
+      });
       // created by another at the same moment, or there already: the first revision wins
       if (entry === null || entry.operation !== 'PUT') throw hubError(error);
       if (!ours(parse(entry))) throw taken();
@@ -222,11 +218,21 @@ export class NameRegistry {
     return written !== undefined && Date.now() - written <= STALE_AFTER_MS;
   }
 
+  /** One record from the bucket: believed only if well-formed and signed, and only if no live record of another holds its key. */
   #apply(entry: KvEntry): void {
+    try {
+      this.#applyRecord(entry);
+    } catch (error) {
+      // a hostile or broken record costs its own key, never the watch
+      this.#options.log(`hub: ignored registry record ${entry.key.slice(0, 80)}: ${String(error)}`);
+    }
+  }
+
+  #applyRecord(entry: KvEntry): void {
     const [prefix] = entry.key.split('.', 1);
-    this.#written.set(entry.key, entry.created.getTime());
     if (entry.operation !== 'PUT') {
       // a deleted (or expired and purged) record: the key names its token, which maps back to the name
+      this.#written.set(entry.key, entry.created.getTime());
       const name = nameFromKey(entry.key);
       if (name !== null && prefix === 'n') this.#claims.delete(name);
       else if (name !== null && prefix === 'h') this.#hosts.delete(name);
@@ -235,13 +241,26 @@ export class NameRegistry {
     const value = parse(entry);
     if (prefix === 'h') {
       const host = verifiedHost(value);
-      if (host !== null && entry.key === hostKey(host.record.name)) this.#hosts.set(host.record.name, host);
+      if (host === null || !validName(host.record.name) || entry.key !== hostKey(host.record.name)) return;
+      const held = this.#hosts.get(host.record.name);
+      // first come: another key may not take a live host's name
+      if (held !== undefined && held.record.fingerprint !== host.record.fingerprint && this.#alive(entry.key)) return;
+      this.#hosts.set(host.record.name, host);
     } else if (prefix === 'n') {
       const claim = value as Partial<NameClaim>;
-      const signer = typeof claim.host === 'string' ? this.#hosts.get(claim.host) : undefined;
-      if (signer === undefined || typeof claim.name !== 'string' || entry.key !== nameKey(claim.name) || !isClaim(claim)) return;
-      if (verify(null, signed('claim', claimFields(claim)), signer.key, Buffer.from(claim.sig, 'base64url'))) this.#claims.set(claim.name, claim);
+      if (!isClaim(claim) || !validName(claim.name) || entry.key !== nameKey(claim.name)) return;
+      // a computer name is claimed by its own host only
+      if (claim.kind === 'computer' && claim.name !== claim.host) return;
+      const signer = this.#hosts.get(claim.host);
+      if (signer === undefined || !verify(null, signed('claim', claimFields(claim)), signer.key, Buffer.from(claim.sig, 'base64url'))) return;
+      const held = this.#claims.get(claim.name);
+      // first come: a live claim of another host is not overwritten
+      if (held !== undefined && held.host !== claim.host && this.#alive(entry.key) && this.host(held.host) !== null) return;
+      this.#claims.set(claim.name, claim);
+    } else {
+      return;
     }
+    this.#written.set(entry.key, entry.created.getTime());
   }
 }
 
@@ -251,24 +270,6 @@ const STALE_AFTER_MS = CLAIM_LIFETIME_MS + 60_000;
 function parse(entry: KvEntry): unknown {
   try {
     return entry.json();
-  } catch {
-    return null;
-  }
-}
-
-const isClaim = (c: Partial<NameClaim>): c is NameClaim =>
-  typeof c.name === 'string' && typeof c.host === 'string' && (c.kind === 'computer' || c.kind === 'alias') && typeof c.sig === 'string';
-
-/** A host record whose key is the one its fingerprint names and whose signature holds. */
-function verifiedHost(value: unknown): { record: HostRecord; key: KeyObject } | null {
-  const r = value as Partial<HostRecord> | null;
-  const fields = ['name', 'workgroup', 'hostKey', 'fingerprint', 'boxKey', 'boxSig', 'sig'] as const;
-  if (r === null || typeof r !== 'object' || !fields.every((f) => typeof r[f] === 'string')) return null;
-  const record = r as HostRecord;
-  try {
-    const key = createPublicKey({ key: Buffer.from(record.hostKey, 'base64url'), format: 'der', type: 'spki' });
-    if (keyFingerprint(key) !== record.fingerprint) return null;
-    return verify(null, signed('host', hostFields(record)), key, Buffer.from(record.sig, 'base64url')) ? { record, key } : null;
   } catch {
     return null;
   }

@@ -25,6 +25,9 @@ export interface RetrySink {
   deliver(message: StoredMessage): void | Promise<unknown>;
 }
 
+/** Told of an event just recorded, with its message (the web inbox's live view, the hub's sender). */
+export type ReceiptListener = (event: MessageEvent, message: MessageRef) => void;
+
 export interface ReceiptsOptions {
   store: ReceiptStore;
   /**
@@ -32,8 +35,8 @@ export interface ReceiptsOptions {
    * messages again. A message whose last offer is still under way is not offered again.
    */
   retry?: RetrySink;
-  /** Told of each event recorded, with its message: the web inbox's live view. */
-  onEvent?: (event: MessageEvent, message: MessageRef) => void;
+  /** Told of each event recorded, with its message: the first listener (more by `subscribe`). */
+  onEvent?: ReceiptListener;
   log: (line: string) => void;
   /** How often waiting messages are offered again and expired ones marked. */
   sweepMs?: number;
@@ -69,10 +72,12 @@ export class Receipts {
   readonly #recording = new Set<Promise<void>>();
   #sweeping: Promise<void> | undefined;
   #stopped = false;
+  readonly #listeners: ReceiptListener[] = [];
 
   constructor(options: ReceiptsOptions) {
     this.#options = options;
     this.#retry = options.retry;
+    if (options.onEvent !== undefined) this.#listeners.push(options.onEvent);
     this.#now = options.now ?? Date.now;
     this.#swept = this.#now() - LOOK_BACK_MS;
   }
@@ -80,6 +85,11 @@ export class Receipts {
   /** The surfaces waiting messages are offered to again, once they exist (they report to this). */
   offerTo(retry: RetrySink): void {
     this.#retry = retry;
+  }
+
+  /** Tells `listener` of every event recorded from now on, after the listeners before it. */
+  subscribe(listener: ReceiptListener): void {
+    this.#listeners.push(listener);
   }
 
   /** Records an event in the background (a surface reporting); a failure is logged. */
@@ -93,7 +103,7 @@ export class Receipts {
    */
   async recordNow(message: MessageRef, state: MessageEventInput['state'], surface: string, by: string | null): Promise<MessageEvent | null> {
     const event = await this.#options.store.recordMessageEvent({ messageId: message.id, state, surface, by });
-    if (event !== null) this.#options.onEvent?.(event, message);
+    if (event !== null) for (const listener of this.#listeners) listener(event, message);
     return event;
   }
 

@@ -10,7 +10,8 @@ test('the watcher reads the addresses once at start, then reports each change on
   let host: NodeJS.Dict<NetworkInterfaceInfo[]> = {};
   const log: string[] = [];
   const changes: InterfaceChange[] = [] as InterfaceChange[];
-  const watcher = new InterfaceWatcher({ specs: ['eth0'], read: () => host, log: (line) => log.push(line), onChange: async (change) => void changes.push(change) });
+  const watcher = new InterfaceWatcher({ specs: ['eth0'], read: () => host, log: (line) => log.push(line) });
+  watcher.start(async (change) => void changes.push(change));
   assert.equal(watcher.addresses.length, 0);
   assert.deepEqual(log, ['interfaces: eth0 matches no address of this host now; waiting for it to come up']);
 
@@ -27,6 +28,7 @@ test('the watcher reads the addresses once at start, then reports each change on
   await watcher.scan();
   assert.equal(log.at(-1), 'interfaces changed: now on 10.0.0.6 (eth0); gone 10.0.0.5 (eth0); 1 address in use');
   assert.deepEqual(watcher.addresses.map((a) => a.host), ['10.0.0.6']);
+  await watcher.stop();
 });
 
 test('a change that fails is logged and tried again at the next scan', async () => {
@@ -34,14 +36,10 @@ test('a change that fails is logged and tried again at the next scan', async () 
   const log: string[] = [];
   let failures = 1;
   const applied: string[][] = [];
-  const watcher = new InterfaceWatcher({
-    specs: ['eth0'],
-    read: () => host,
-    log: (line) => log.push(line),
-    onChange: async (change) => {
-      if (failures-- > 0) throw new Error('EADDRINUSE');
-      applied.push(change.removed.map((a) => a.host));
-    },
+  const watcher = new InterfaceWatcher({ specs: ['eth0'], read: () => host, log: (line) => log.push(line) });
+  watcher.start(async (change) => {
+    if (failures-- > 0) throw new Error('EADDRINUSE');
+    applied.push(change.removed.map((a) => a.host));
   });
   host = {};
   await watcher.scan();
@@ -50,12 +48,13 @@ test('a change that fails is logged and tried again at the next scan', async () 
   await watcher.scan();
   assert.deepEqual(applied, [['10.0.0.5']], 'the same change, applied at the next scan');
   assert.equal(watcher.addresses.length, 0);
+  await watcher.stop();
 });
 
 test('started, the watcher rescans on its own until stopped', async () => {
   let reads = 0;
-  const watcher = new InterfaceWatcher({ specs: ['lo'], read: () => (reads++, {}), log: () => {}, onChange: async () => {}, scanMs: 10 });
-  watcher.start();
+  const watcher = new InterfaceWatcher({ specs: ['lo'], read: () => (reads++, {}), log: () => {}, scanMs: 10 });
+  watcher.start(async () => {});
   await new Promise((resolve) => setTimeout(resolve, 100));
   await watcher.stop();
   const after = reads;

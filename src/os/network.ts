@@ -18,8 +18,6 @@ export interface InterfaceChange {
 export interface InterfaceWatcherOptions {
   /** The `interfaces` entries. */
   specs: readonly string[];
-  /** Called after each scan that found a change, one call at a time, in order. */
-  onChange: (change: InterfaceChange) => Promise<void>;
   log: (line: string) => void;
   scanMs?: number;
   /** The host's interfaces (tests give a fake). */
@@ -37,6 +35,8 @@ export class InterfaceWatcher {
   #timer: NodeJS.Timeout | undefined;
   /** The change being applied: the next scan waits for it, so changes apply in order. */
   #applying: Promise<void> = Promise.resolve();
+  /** Told of each change; none before `start`. */
+  #onChange: ((change: InterfaceChange) => Promise<void>) | undefined;
 
   constructor(options: InterfaceWatcherOptions) {
     this.#options = options;
@@ -47,8 +47,12 @@ export class InterfaceWatcher {
     return this.#addresses;
   }
 
-  /** Rescans every `scanMs` until stopped. */
-  start(): void {
+  /**
+   * Rescans every `scanMs` until stopped, calling `onChange` after each scan that found a change,
+   * one call at a time, in order.
+   */
+  start(onChange: (change: InterfaceChange) => Promise<void>): void {
+    this.#onChange = onChange;
     const scanMs = this.#options.scanMs ?? INTERFACE_SCAN_MS;
     const tick = () => {
       this.#applying = this.#applying.then(() => this.scan()).finally(() => {
@@ -65,8 +69,13 @@ export class InterfaceWatcher {
     await this.#applying;
   }
 
-  /** Reads the host's addresses now and applies a change (exported for tests and the daemon). */
+  /**
+   * Reads the host's addresses now and applies a change (exported for tests). Before `start`
+   * nobody is told: the addresses stay as read at construction.
+   */
   async scan(): Promise<void> {
+    const onChange = this.#onChange;
+    if (onChange === undefined) return;
     const now = this.#read();
     const { added, removed } = addressChanges(this.#addresses, now);
     if (added.length === 0 && removed.length === 0) return;
@@ -76,7 +85,7 @@ export class InterfaceWatcher {
         ` ${now.length} address${now.length === 1 ? '' : 'es'} in use`,
     );
     try {
-      await this.#options.onChange({ addresses: now, added, removed });
+      await onChange({ addresses: now, added, removed });
       this.#addresses = now;
     } catch (error) {
       // kept as it was: the next scan sees the same change and tries it again

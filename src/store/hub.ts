@@ -28,12 +28,14 @@ const toOutbox = (row: Row): OutboxRow => ({
 export type HubQueries = ReturnType<typeof hubQueries>;
 
 export function hubQueries(db: Database.Database) {
-  const insert = db.prepare(`INSERT INTO hub_outbox (envelope_id, subject, envelope, created_at) VALUES (?, ?, ?, ?)`);
+  const insert = db.prepare(`INSERT INTO hub_outbox (envelope_id, subject, envelope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`);
   const byId = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE id = ?`);
   const byEnvelope = db.prepare<[string], Row>(`SELECT * FROM hub_outbox WHERE envelope_id = ?`);
   const waiting = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE published_at IS NULL ORDER BY id LIMIT ?`);
+  const expire = db.prepare(`UPDATE hub_outbox SET state = 'expired', state_at = ?, published_at = ?, envelope = '' WHERE published_at IS NULL AND expires_at <= ?`);
   const countWaiting = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM hub_outbox WHERE published_at IS NULL`);
-  const publish = db.prepare(`UPDATE hub_outbox SET published_at = ? WHERE id = ? AND published_at IS NULL`);
+  // the sealed copy is the hub's now: dropped here
+  const publish = db.prepare(`UPDATE hub_outbox SET published_at = ?, envelope = '' WHERE id = ? AND published_at IS NULL`);
   const markAll = db.transaction((ids: readonly number[], at: number) => {
     for (const id of ids) publish.run(at, id);
   });
@@ -41,8 +43,8 @@ export function hubQueries(db: Database.Database) {
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   return {
     /** Keeps a sealed message until the hub holds it; committed before the sender is answered. */
-    addOutgoing(entry: { envelopeId: string; subject: string; envelope: string }): number {
-      return Number(insert.run(entry.envelopeId, entry.subject, entry.envelope, Date.now()).lastInsertRowid);
+    addOutgoing(entry: { envelopeId: string; subject: string; envelope: string; expiresAt: number | null }): number {
+      return Number(insert.run(entry.envelopeId, entry.subject, entry.envelope, Date.now(), entry.expiresAt).lastInsertRowid);
     },
     getOutgoing(id: number): OutboxRow | null {
       const row = byId.get(id);
@@ -52,8 +54,10 @@ export function hubQueries(db: Database.Database) {
       const row = byEnvelope.get(envelopeId);
       return row === undefined ? null : toOutbox(row);
     },
-    /** Those the hub has not acknowledged, oldest first. */
+    /** Those the hub has not acknowledged, oldest first; those past their time to live are marked expired first. */
     waitingOutgoing(limit: number): OutboxRow[] {
+      const now = Date.now();
+      expire.run(new Date(now).toISOString(), now, now);
       return waiting.all(limit).map(toOutbox);
     },
     countWaitingOutgoing(): number {

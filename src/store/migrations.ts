@@ -76,8 +76,9 @@ export const MIGRATIONS: readonly string[] = [
      id           INTEGER PRIMARY KEY,
      envelope_id  TEXT    NOT NULL UNIQUE,
      subject      TEXT    NOT NULL,
-     envelope     TEXT    NOT NULL,             -- the sealed envelope (JSON): what the hub sees, never the text
+     envelope     TEXT    NOT NULL,             -- the sealed envelope (JSON): what the hub sees, never the text; '' once the hub holds it
      created_at   INTEGER NOT NULL,             -- ms since the Unix epoch
+     expires_at   INTEGER,                      -- past it, an unsent message is marked expired, not sent
      published_at INTEGER,                      -- when the hub acknowledged it; NULL: still waiting
      state        TEXT    NOT NULL DEFAULT 'queued',
      state_at     TEXT,

@@ -75,11 +75,12 @@ async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Pr
 function describe(status: ResultOf<'hub.status'>): string {
   if (status.state === 'off') return 'hub: off (no "hub servers" set: this host is serverless on its LAN)\n';
   const lines = [
-    `hub: ${status.state}${status.server === null ? '' : ` to ${status.server}`}, realm ${status.realm}`,
+    `hub: ${status.state}${status.server === null ? '' : ` to ${status.server}`}, realm ${status.realm}${status.joined ? '' : ' (not joined yet)'}`,
     `outbox: ${status.pending} waiting for the hub`,
     `registry: ${status.registry} names`,
     `this host holds: ${status.claims.length === 0 ? '(none yet)' : status.claims.join(', ')}`,
   ];
   if (status.conflicts.length > 0) lines.push(`held by other hosts: ${status.conflicts.join(', ')}`);
+  if (status.error !== null) lines.push(`last problem: ${status.error}`);
   return `${lines.join('\n')}\n`;
 }

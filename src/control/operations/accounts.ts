@@ -7,9 +7,11 @@ export const accountOperations = {
     action: 'administer',
     run: ({ services }) => services.accounts.list(),
   }),
-  'users.add': operation<{ user: string; password: string | null; groups?: string[] }>()({
+  'users.add': operation<{ user: string; password: string | null; groups?: string[] | null }>()({
     action: 'administer',
-    run: async ({ services }, { user, password, groups = [] }) => {
+    run: async ({ services }, { user, password, groups: given }) => {
+      // none given, or null: no groups
+      const groups = given ?? [];
       if (!Array.isArray(groups) || groups.length > 64) throw new NetApiError('ERROR_INVALID_PARAMETER', 'groups must be a list of group names.');
       await services.accounts.add(user, optionalString(password, 'password'), groups as string[]);
       return { user: String(user), groups: groups as string[] };

@@ -1,0 +1,50 @@
+/** The registry's records, and how a replica checks one: well-formed, signed by the key its host published. */
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { keyFingerprint } from '../security/certificate.js';
+
+/** A host of the realm: what others need to reach it and to check what it signs. */
+export interface HostRecord {
+  readonly name: string;
+  readonly workgroup: string;
+  /** The host's Ed25519 public key (SPKI, base64url) and its fingerprint. */
+  readonly hostKey: string;
+  readonly fingerprint: string;
+  /** Its X25519 key for messages sealed to it, bound to the host key by `boxSig`. */
+  readonly boxKey: string;
+  readonly boxSig: string;
+  readonly sig: string;
+}
+
+/** One name held by one host. */
+export interface NameClaim {
+  readonly name: string;
+  readonly host: string;
+  readonly kind: 'computer' | 'alias';
+  readonly sig: string;
+}
+
+/** The bytes a record's signature covers: its fields in a fixed order, NUL-separated (no field holds a NUL). */
+export const signed = (kind: string, fields: readonly string[]) => Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8');
+export const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, r.hostKey, r.fingerprint, r.boxKey, r.boxSig];
+export const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host, c.kind];
+
+/** A NetBIOS name as the registry takes it: 1-15 characters, well-formed Unicode. */
+export const validName = (name: string): boolean => name.length >= 1 && name.length <= 15 && name.isWellFormed();
+
+export const isClaim = (c: Partial<NameClaim>): c is NameClaim =>
+  typeof c.name === 'string' && typeof c.host === 'string' && (c.kind === 'computer' || c.kind === 'alias') && typeof c.sig === 'string';
+
+/** A host record whose key is the one its fingerprint names and whose signature holds. */
+export function verifiedHost(value: unknown): { record: HostRecord; key: KeyObject } | null {
+  const r = value as Partial<HostRecord> | null;
+  const fields = ['name', 'workgroup', 'hostKey', 'fingerprint', 'boxKey', 'boxSig', 'sig'] as const;
+  if (r === null || typeof r !== 'object' || !fields.every((f) => typeof r[f] === 'string')) return null;
+  const record = r as HostRecord;
+  try {
+    const key = createPublicKey({ key: Buffer.from(record.hostKey, 'base64url'), format: 'der', type: 'spki' });
+    if (keyFingerprint(key) !== record.fingerprint) return null;
+    return verify(null, signed('host', hostFields(record)), key, Buffer.from(record.sig, 'base64url')) ? { record, key } : null;
+  } catch {
+    return null;
+  }
+}

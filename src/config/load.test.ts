@@ -183,7 +183,7 @@ describe('values loadConfig refuses or reads specially', () => {
         [{ workgroup: '.hidden' }, /^--workgroup: "workgroup" = ".hidden" is not a valid NetBIOS name$/],
         [{ dosCharset: 'CP9999' }, /^--dos-charset: "dos charset" = "CP9999" is not a code page netsend knows$/],
         [{ winsServer: 'wins.example' }, /"wins server" = "wins.example" is not an IPv4 address/],
-        [{ nameResolveOrder: 'lmhosts dns' }, /"name resolve order" = "lmhosts dns" may hold only lmhosts, wins and bcast/],
+        [{ nameResolveOrder: 'lmhosts dns' }, /"name resolve order" = "lmhosts dns" may hold only lmhosts, wins, bcast and hub/],
         [{ interfaces: 'eth0 10.0.0.0/33' }, /"interfaces" = "eth0 10.0.0.0\/33" "10.0.0.0\/33" is not a valid IPv4 subnet/],
         [{ interfaces: ' , ' }, /"interfaces" = " , " is empty/],
         [{ messageCommand: "notify 'x" }, /"message command" = "notify 'x" Unterminated '/],
@@ -232,6 +232,17 @@ describe('enum settings and the rules between settings', () => {
     await withDataDir('[global]\nname resolve order = WINS, Bcast\n', (dataDir) => {
       assert.deepEqual(loadConfig({ dataDir, env: {} }).nameResolveOrder, ['wins', 'bcast']);
       assert.deepEqual(loadConfig({ dataDir, env: {}, flags: { nameResolveOrder: '' } }).nameResolveOrder, []);
+    });
+  });
+
+  test('with "hub servers" set and no order chosen, the hub is asked last; a chosen order is kept; a server must be nats:// or tls://', async () => {
+    await withDataDir(null, (dataDir) => {
+      assert.deepEqual(loadConfig({ dataDir, env: {} }).nameResolveOrder, ['lmhosts', 'wins', 'bcast']);
+      const hub = { NETSEND_HUB_SERVERS: 'nats://10.0.0.1:4222,tls://hub.example:4222' };
+      assert.deepEqual(loadConfig({ dataDir, env: hub }).nameResolveOrder, ['lmhosts', 'wins', 'bcast', 'hub']);
+      assert.deepEqual(loadConfig({ dataDir, env: { ...hub, NETSEND_NAME_RESOLVE_ORDER: 'hub lmhosts' } }).nameResolveOrder, ['hub', 'lmhosts']);
+      assert.throws(() => loadConfig({ dataDir, env: { NETSEND_HUB_SERVERS: 'http://hub:4222' } }), configError(/hub servers are nats:\/\/ or tls:\/\/ URLs/));
+      assert.throws(() => loadConfig({ dataDir, env: { NETSEND_HUB_REALM: 'acme corp' } }), configError(/"hub realm" = "acme corp" must be 1-32 letters/));
     });
   });
 

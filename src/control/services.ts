@@ -55,7 +55,8 @@ export interface AliasPolicies {
 export interface ReceiptServices {
   local(id: number): Promise<Receipt>;
   message(id: number): Promise<StoredMessage | null>;
-  remote?(host: string, id: number): Promise<Receipt>;
+  /** `asker`: who asks (a hub receipt is its sender's, or an administrator's). */
+  remote?(host: string, id: number, asker: { name: string | null; administrator: boolean }): Promise<Receipt>;
   acknowledge(message: MessageRef, surface: string, by: string | null): Promise<Receipt>;
 }
 

@@ -47,9 +47,9 @@ export function controlServices(parts: {
       ...(secure === undefined && parts.hub === undefined
         ? {}
         : {
-            remote: async (host: string, id: number) => {
+            remote: async (host: string, id: number, asker: { name: string | null; administrator: boolean }) => {
               // "hub:HOST": a message sent through the organisation hub, whose receipts come back here
-              if (host.startsWith('hub:') && parts.hub !== undefined) return parts.hub.receipt(id);
+              if (host.startsWith('hub:') && parts.hub !== undefined) return parts.hub.receipt(id, asker);
               if (secure === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts from other hosts need the secure channel.');
               return secure.sender.receipt(host, id);
             },

@@ -159,6 +159,7 @@ export class Hub {
       subject: realmNames(this.#options.settings.realm).message(host, this.#options.identity.name),
       envelope: JSON.stringify(envelope),
       expiresAt: envelope.expiresAt,
+      senderUser: message.user ?? null,
     });
     // behind what already waits: the drain sends oldest first, this one included (a drain that
     // was just ending may have missed it: then one more)
@@ -182,6 +183,7 @@ export class Hub {
         subject: realmNames(this.#options.settings.realm).message(host.name, this.#options.identity.name),
         envelope: JSON.stringify(envelope),
         expiresAt: envelope.expiresAt,
+        senderUser: message.user ?? null,
       });
     }
     await this.#drain();
@@ -189,9 +191,10 @@ export class Hub {
   }
 
   /** What became of a message this host sent through the hub (its outbox id). */
-  async receipt(id: number): Promise<Receipt> {
-    const receipt = await this.#outbox.receipt(id);
-    if (receipt === null) throw new NetApiError('ERROR_NOT_FOUND', `No message ${id} was sent through the hub from here.`);
+  async receipt(id: number, asker: { name: string | null; administrator: boolean }): Promise<Receipt> {
+    const receipt = await this.#outbox.receipt(id, asker);
+    // another's is "not found" too, so ids reveal nothing
+    if (receipt === null) throw new NetApiError('ERROR_NOT_FOUND', `No message ${id} of yours was sent through the hub from here.`);
     return receipt;
   }
 

@@ -14,33 +14,36 @@ async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<vo
   }
 }
 
+/** The sender, asking for its own receipts. */
+const ALICE = { name: 'alice', administrator: false };
+
 const receipt = (ref: string, state: string, surface = 'desktop', by: string | null = 'alice') => JSON.stringify({ ref, state, surface, by, at: '2026-12-06T05:00:00.000Z' });
 
 test('a message past its time to live is not sent: it is marked expired', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
-    const late = await outbox.add({ envelopeId: 'e-late', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: Date.now() - 1 });
-    const fresh = await outbox.add({ envelopeId: 'e-fresh', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: Date.now() + 60_000 });
+    const late = await outbox.add({ envelopeId: 'e-late', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: Date.now() - 1, senderUser: 'alice' });
+    const fresh = await outbox.add({ envelopeId: 'e-fresh', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: Date.now() + 60_000, senderUser: 'alice' });
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.id), [fresh]);
-    assert.equal((await outbox.receipt(late))?.state, 'expired');
+    assert.equal((await outbox.receipt(late, ALICE))?.state, 'expired');
   }));
 
 test('a sent message waits in the outbox, oldest first, until the hub holds it', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
-    const first = await outbox.add({ envelopeId: 'e-1', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{"sealed":1}', expiresAt: null });
-    const second = await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{"sealed":2}', expiresAt: null });
+    const first = await outbox.add({ envelopeId: 'e-1', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{"sealed":1}', expiresAt: null, senderUser: 'alice' });
+    const second = await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{"sealed":2}', expiresAt: null, senderUser: 'alice' });
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.id), [first, second]);
     assert.equal(await outbox.pending(), 2);
     await store.hub.markPublished([first]);
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.envelopeId), ['e-2']);
-    assert.equal((await outbox.receipt(first))?.state, 'queued');
+    assert.equal((await outbox.receipt(first, ALICE))?.state, 'queued');
   }));
 
 test('receipts move a message forward, never back; acknowledged says by whom and where; junk is ignored', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
-    const id = await outbox.add({ envelopeId: 'e-9', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null });
+    const id = await outbox.add({ envelopeId: 'e-9', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
     const waiting = outbox.waitFor(id, 'stored', 2000);
     await outbox.applyReceipt(receipt('e-9', 'stored', 'hub', null), 'SITEB');
     assert.equal(await waiting, true);
@@ -51,14 +54,14 @@ test('receipts move a message forward, never back; acknowledged says by whom and
     await outbox.applyReceipt(receipt('e-9', 'exploded'), 'SITEB');
     // a host the message did not go to has no say in its receipt
     await outbox.applyReceipt(receipt('e-9', 'expired'), 'MALLORY');
-    const got = await outbox.receipt(id);
+    const got = await outbox.receipt(id, ALICE);
     assert.equal(got?.state, 'acknowledged');
     assert.equal(got?.acknowledgedBy, 'alice');
     assert.equal(got?.acknowledgedOn, 'desktop');
     assert.deepEqual(Object.keys(got?.surfaces ?? {}).sort(), ['desktop', 'tty']);
     assert.equal(await outbox.pending(), 0, 'a receipt means the hub had it');
     assert.equal(await outbox.waitFor(id, 'read', 10), true);
-    assert.equal(await outbox.receipt(id + 1), null);
+    assert.equal(await outbox.receipt(id + 1, ALICE), null);
   }));
 
 test('a message stored from the hub is found by its origin; a second delivery of it is the same message, stored once', () =>
@@ -71,4 +74,14 @@ test('a message stored from the hub is found by its origin; a second delivery of
     assert.equal(await store.hub.messageByOrigin('env-2'), null);
     assert.equal((await store.messages.list({ afterId: 0, limit: 10 })).length, 1);
     assert.equal((await store.messages.getMessage(first.id))?.origin, 'env-1');
+  }));
+
+test("a hub receipt is its sender's: another user is told there is no such message; an administrator sees it", () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const id = await outbox.add({ envelopeId: 'e-own', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
+    assert.equal((await outbox.receipt(id, ALICE))?.state, 'queued');
+    assert.equal(await outbox.receipt(id, { name: 'bob', administrator: false }), null);
+    assert.equal(await outbox.receipt(id, { name: null, administrator: false }), null);
+    assert.equal((await outbox.receipt(id, { name: 'root', administrator: true }))?.state, 'queued');
   }));

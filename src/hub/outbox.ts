@@ -10,6 +10,17 @@ import { subjectToken } from './subject.js';
 export type HubReceiptState = 'stored' | MessageState;
 type OutboxState = 'queued' | HubReceiptState;
 
+/** A message to keep until the hub holds it. */
+export interface OutgoingEntry {
+  readonly envelopeId: string;
+  readonly subject: string;
+  /** The sealed envelope, JSON. */
+  readonly envelope: string;
+  readonly expiresAt: number | null;
+  /** Who sent it (login or account name): only they, and administrators, read its receipt. */
+  readonly senderUser: string | null;
+}
+
 /** One sent message as the store keeps it. */
 export interface OutboxRow {
   readonly id: number;
@@ -22,11 +33,12 @@ export interface OutboxRow {
   readonly stateAt: string | null;
   /** JSON: surface → { state, by, at }, as the recipient's receipts said. */
   readonly surfaces: string;
+  readonly senderUser: string | null;
 }
 
 /** The store's side of the outbox (store/hub.ts), and the origin of received messages. */
 export interface HubStore {
-  addOutgoing(entry: { envelopeId: string; subject: string; envelope: string; expiresAt: number | null }): Promise<number>;
+  addOutgoing(entry: OutgoingEntry): Promise<number>;
   getOutgoing(id: number): Promise<OutboxRow | null>;
   outgoingByEnvelope(envelopeId: string): Promise<OutboxRow | null>;
   waitingOutgoing(limit: number): Promise<OutboxRow[]>;
@@ -57,7 +69,7 @@ export class Outbox {
     this.#store = store;
   }
 
-  add(entry: { envelopeId: string; subject: string; envelope: string; expiresAt: number | null }): Promise<number> {
+  add(entry: OutgoingEntry): Promise<number> {
     return this.#store.addOutgoing(entry);
   }
 
@@ -158,9 +170,10 @@ export class Outbox {
     }
   }
 
-  async receipt(id: number): Promise<Receipt | null> {
+  /** What became of message `id`, for its sender or an administrator; null for anyone else, as for no message. */
+  async receipt(id: number, asker: { name: string | null; administrator: boolean }): Promise<Receipt | null> {
     const entry = await this.#store.getOutgoing(id);
-    if (entry === null) return null;
+    if (entry === null || (!asker.administrator && (entry.senderUser === null || entry.senderUser !== asker.name))) return null;
     const surfaces = parseSurfaces(entry.surfaces);
     const acknowledged = Object.entries(surfaces).find(([, s]) => s.state === 'acknowledged');
     return {

@@ -1,6 +1,6 @@
 /** The organisation hub's outbox and the origin of messages that came through it. */
 import type Database from 'better-sqlite3';
-import type { OutboxRow } from '../hub/outbox.js';
+import type { OutboxRow, OutgoingEntry } from '../hub/outbox.js';
 
 interface Row {
   id: number;
@@ -12,6 +12,7 @@ interface Row {
   state: string;
   state_at: string | null;
   surfaces: string;
+  sender_user: string | null;
 }
 
 const toOutbox = (row: Row): OutboxRow => ({
@@ -23,12 +24,13 @@ const toOutbox = (row: Row): OutboxRow => ({
   state: row.state as OutboxRow['state'],
   stateAt: row.state_at,
   surfaces: row.surfaces,
+  senderUser: row.sender_user,
 });
 
 export type HubQueries = ReturnType<typeof hubQueries>;
 
 export function hubQueries(db: Database.Database) {
-  const insert = db.prepare(`INSERT INTO hub_outbox (envelope_id, subject, envelope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`);
+  const insert = db.prepare(`INSERT INTO hub_outbox (envelope_id, subject, envelope, created_at, expires_at, sender_user) VALUES (?, ?, ?, ?, ?, ?)`);
   const byId = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE id = ?`);
   const byEnvelope = db.prepare<[string], Row>(`SELECT * FROM hub_outbox WHERE envelope_id = ?`);
   const waiting = db.prepare<[number], Row>(`SELECT * FROM hub_outbox WHERE published_at IS NULL ORDER BY id LIMIT ?`);
@@ -43,8 +45,8 @@ export function hubQueries(db: Database.Database) {
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   return {
     /** Keeps a sealed message until the hub holds it; committed before the sender is answered. */
-    addOutgoing(entry: { envelopeId: string; subject: string; envelope: string; expiresAt: number | null }): number {
-      return Number(insert.run(entry.envelopeId, entry.subject, entry.envelope, Date.now(), entry.expiresAt).lastInsertRowid);
+    addOutgoing(entry: OutgoingEntry): number {
+      return Number(insert.run(entry.envelopeId, entry.subject, entry.envelope, Date.now(), entry.expiresAt, entry.senderUser).lastInsertRowid);
     },
     getOutgoing(id: number): OutboxRow | null {
       const row = byId.get(id);

@@ -79,6 +79,7 @@ export const MIGRATIONS: readonly string[] = [
      envelope     TEXT    NOT NULL,             -- the sealed envelope (JSON): what the hub sees, never the text; '' once the hub holds it
      created_at   INTEGER NOT NULL,             -- ms since the Unix epoch
      expires_at   INTEGER,                      -- past it, an unsent message is marked expired, not sent
+     sender_user  TEXT,                         -- who sent it (login or account name): only they, and administrators, see its receipt
      published_at INTEGER,                      -- when the hub acknowledged it; NULL: still waiting
      state        TEXT    NOT NULL DEFAULT 'queued',
      state_at     TEXT,

@@ -13,7 +13,7 @@ export const receiptOperations = {
       if (receipts === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts are off on this daemon.');
       if (typeof params.host === 'string') {
         if (receipts.remote === undefined) throw new NetApiError('ERROR_NOT_SUPPORTED', 'Receipts from other hosts need the secure channel.');
-        return receipts.remote(params.host, messageId);
+        return receipts.remote(params.host, messageId, { name: principal.name || null, administrator: services.access.isAdmin(principal) });
       }
       const message = await receipts.message(messageId);
       // a sender sees the receipts of its own messages (a remote account: those it sent by a remote call); administrators all

@@ -3,8 +3,7 @@ import type { NameRegistrar } from '../messenger/aliases.js';
 import { broadcastsOff, type BroadcastSender } from '../messenger/outgoing.js';
 import { oemUpperCase } from '../messenger/names.js';
 import { loadHostIdentity, type HostIdentity } from '../security/host-identity.js';
-import { Hub } from '../hub/hub.js';
-import { loadHubKeys } from '../hub/keys.js';
+import type { Hub } from '../hub/hub.js';
 import type { HubStore } from '../hub/outbox.js';
 import type { MessagePort } from '../store/ports.js';
 
@@ -16,6 +15,8 @@ export async function createHub(
   log: (line: string) => void,
 ): Promise<Hub | undefined> {
   if (config.hubServers.length === 0) return undefined;
+  // the NATS client is loaded only by hosts that use a hub
+  const [{ Hub }, { loadHubKeys }] = await Promise.all([import('../hub/hub.js'), import('../hub/keys.js')]);
   const key = identity ?? (await loadHostIdentity({ dataDir: config.dataDir, computerName: config.netbiosName, certFile: config.secureCertFile, keyFile: config.secureKeyFile }));
   // One name for this host at the hub, whatever a site CA's certificate calls it: its computer
   // name as the Messenger writes it, in subjects, the registry, envelopes and permissions alike.

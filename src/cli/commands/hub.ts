@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { aliasProblem } from '../../messenger/index.js';
-import { provision, setupRealm } from '../../hub/provision.js';
 import { realmProblem } from '../../hub/subject.js';
 import type { ResultOf } from '../../lib/client.js';
 import { EXIT, UsageError, type CliIo } from '../io.js';
@@ -47,6 +46,8 @@ async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Pr
     if (positionals.length === 0) throw new UsageError(USAGE);
     const bad = positionals.find((host) => aliasProblem(host) !== null);
     if (bad !== undefined) throw new UsageError(`"${bad}" is not a NetBIOS computer name (1-15 characters, none of \\/:*?"<>|)`);
+    // the NATS libraries load only for the hub's own commands, not for every netsend command
+    const { provision } = await import('../../hub/provision.js');
     const result = await provision({ hosts: positionals, realm: values.realm, outDir: values.out ?? `netsend-hub-${values.realm}`, servers });
     if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
@@ -67,6 +68,7 @@ async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Pr
   // as the daemon chooses: R3 (what survives a node's loss) needs three servers
   const replicas = values.replicas === undefined ? (servers.length >= 3 ? 3 : 1) : Number(values.replicas);
   if (![1, 3, 5].includes(replicas)) throw new UsageError('--replicas is 1, 3 or 5');
+  const { setupRealm } = await import('../../hub/provision.js');
   const made = await setupRealm({ servers, credentialsFile: values.credentials, tlsCaFile: values['tls-ca'], realm: values.realm, replicas });
   io.stdout.write(values.json ? `${JSON.stringify(made)}\n` : `realm ${values.realm}: stream ${made.stream} (R${made.replicas}) and bucket ${made.bucket} are on the hub\n`);
   return EXIT.ok;

@@ -30,7 +30,9 @@ export function eventQueries(db: Database.Database) {
      ORDER BY m.expires_at, m.id LIMIT ?`,
   );
   const waiting = db.prepare<[number, number, number, number, number], MessageRow>(
-    `SELECT * FROM messages m WHERE m.expires_at > ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
+    // one lower bound on the index, the later of "alive at now" and the cursor: a page starts its
+    // index range at the cursor, so it costs the same at any depth of the walk
+    `SELECT * FROM messages m WHERE m.expires_at >= ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
      ORDER BY m.expires_at, m.id LIMIT ?`,
   );
   const rank = `CASE state ${Object.entries(STATE_RANK).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} ELSE 0 END`;
@@ -90,7 +92,9 @@ export function eventQueries(db: Database.Database) {
      * (expires_at, id) order after `after` (null: from the start), so successive sweeps walk them all.
      */
     waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): StoredMessage[] {
-      return waiting.all(now, after?.expiresAt ?? now, after?.id ?? 0, receivedBefore, limit).map(rowToMessage);
+      // expires_at is whole ms: alive at now is expires_at >= now + 1
+      const from = Math.max(now + 1, after?.expiresAt ?? 0);
+      return waiting.all(from, after?.expiresAt ?? now, after?.id ?? 0, receivedBefore, limit).map(rowToMessage);
     },
   };
 }

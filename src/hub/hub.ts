@@ -105,9 +105,8 @@ export class Hub {
   };
 
   /**
-   * Claims an alias of this host in the realm. The hub away, the claim waits for it (and a clash
-   * found then is logged and shown by `hub status`).
-   * @throws NetApiError NERR_DuplicateName when another host of the realm holds it
+   * Claims an alias of this host in the realm; the hub away, at the next heartbeat after it is
+   * back. @throws NetApiError NERR_DuplicateName when another host of the realm holds it
    */
   async claim(name: string): Promise<void> {
     const registry = this.#registry;
@@ -115,8 +114,7 @@ export class Hub {
       this.#pendingClaims.add(name);
       return;
     }
-    // the hub away: claimed once it is back (the heartbeat claims every name this host keeps)
-    if (this.#connection?.state !== 'connected') return registry.keep(name);
+    if (this.#connection?.state !== 'connected') return registry.reserve(name);
     try {
       await registry.claim(name);
     } catch (error) {
@@ -225,10 +223,14 @@ export class Hub {
     if (this.#stopping) return connection.close();
     // Right after a stream or bucket is made, and during a leader election, the cluster answers
     // with timeouts or "jetstream is not enabled": the join is tried again until it holds.
+    // A computer name held under another host key (this host's data dir was made anew, say) is
+    // tried again too: the old record ages out within the claim lifetime. `hub status` says why.
     await untilDone(() => this.#join(connection), stopped, (error, attempt) => {
-      this.#error = error instanceof Error ? error.message : String(error);
-      if (error instanceof NetApiError && error.statusName === 'NERR_DuplicateName') throw error;
-      if (attempt === 3) log(`hub: joining the realm is taking a while (${String(error)}); still trying`);
+      const why = error instanceof Error ? error.message : String(error);
+      if (attempt === 3 || (why !== this.#error && error instanceof NetApiError && error.statusName === 'NERR_DuplicateName')) {
+        log(`hub: cannot join the realm yet (${why}); still trying`);
+      }
+      this.#error = why;
     });
     const registry = this.#registry;
     if (this.#stopping || registry === undefined) return;
@@ -279,6 +281,8 @@ export class Hub {
       registry.stop();
       throw error;
     }
+    // stopped while joining: nothing of it may outlive the daemon
+    if (this.#stopping) return registry.stop();
     this.#registry = registry;
     this.#pendingClaims.clear();
     this.#timers.push(setInterval(() => void registry.refresh().catch((error: unknown) => log(`hub: refreshing this host's names failed: ${String(error)}`)), HEARTBEAT_MS).unref());

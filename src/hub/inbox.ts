@@ -68,7 +68,10 @@ export class HubInbox {
       const take: Promise<void> = this.#take(m)
         .catch((error: unknown) => {
           this.#options.log(`hub: a delivery could not be taken now: ${String(error)}`);
-          m.nak(RETRY_MS);
+          // the connection may be closing: the hub delivers it again after the ack wait
+          try {
+            m.nak(RETRY_MS);
+          } catch {}
         })
         .finally(() => taking.delete(take));
       taking.add(take);

@@ -59,6 +59,9 @@ export type Publish = (subject: string, envelope: string, envelopeId: string) =>
 /** The outbox is read this many at a time while it drains. */
 const DRAIN_BATCH = 100;
 
+/** Whether a message in state `now` has got as far as `wanted`: an expired one got nowhere. */
+const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (now === 'expired' ? wanted === 'expired' : RANK[now] >= RANK[wanted]);
+
 export class Outbox {
   readonly #store: HubStore;
   #draining: Promise<void> | undefined;
@@ -148,7 +151,7 @@ export class Outbox {
     await this.#store.saveOutgoingState(entry.id, ahead ? state : entry.state, ahead ? at : entry.stateAt, JSON.stringify(surfaces));
     const reached = ahead ? state : entry.state;
     for (const waiter of this.#waiters) {
-      if (waiter.id === entry.id && RANK[reached] >= RANK[waiter.state]) waiter.resolve(true);
+      if (waiter.id === entry.id && reaches(reached, waiter.state)) waiter.resolve(true);
     }
   }
 
@@ -161,7 +164,7 @@ export class Outbox {
     this.#waiters.add(waiter);
     const timer = setTimeout(() => waiter.resolve(false), ms);
     const entry = await this.#store.getOutgoing(id);
-    if (entry !== null && RANK[entry.state] >= RANK[state]) waiter.resolve(true);
+    if (entry !== null && reaches(entry.state, state)) waiter.resolve(true);
     try {
       return await reached;
     } finally {

@@ -157,6 +157,16 @@ export class NameRegistry {
     this.#own.set(name, kind);
   }
 
+  /**
+   * Holds `name` from the next refresh on, the hub away now. @throws NetApiError NERR_DuplicateName
+   * when the replica knows another holder, as `claim` would.
+   */
+  reserve(name: string): void {
+    const holder = this.owner(name);
+    if (holder !== null && holder.name !== this.#self.name) throw new NetApiError('NERR_DuplicateName', `The name ${name} is held by ${holder.name} elsewhere in the organisation.`);
+    this.keep(name);
+  }
+
   /** Gives a name back, if this host holds it. */
   async release(name: string): Promise<void> {
     this.#own.delete(name);

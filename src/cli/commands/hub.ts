@@ -46,9 +46,14 @@ async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Pr
     if (positionals.length === 0) throw new UsageError(USAGE);
     const bad = positionals.find((host) => aliasProblem(host) !== null);
     if (bad !== undefined) throw new UsageError(`"${bad}" is not a NetBIOS computer name (1-15 characters, none of \\/:*?"<>|)`);
+    // a host is known at the hub by its computer name upper-cased, as its daemon writes it; the
+    // code page of a non-ASCII name is the host's, so such a name is given as that host writes it
+    const lower = positionals.find((host) => /[^\x00-\x7f]/.test(host) && host !== host.toUpperCase());
+    if (lower !== undefined) throw new UsageError(`give "${lower}" upper-cased, as that host's daemon writes its computer name`);
+    const hosts = positionals.map((host) => host.toUpperCase());
     // the NATS libraries load only for the hub's own commands, not for every netsend command
     const { provision } = await import('../../hub/provision.js');
-    const result = await provision({ hosts: positionals, realm: values.realm, outDir: values.out ?? `netsend-hub-${values.realm}`, servers });
+    const result = await provision({ hosts, realm: values.realm, outDir: values.out ?? `netsend-hub-${values.realm}`, servers });
     if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       const kept = (reused: boolean) => (reused ? ' (kept)' : '');

@@ -133,6 +133,26 @@ test("ntfy publish: POST or PUT /ALIAS with a token or a password sends the text
   assert.equal((empty.json() as { message: string }).message, 'triggered', "ntfy's word for an empty body");
 });
 
+test('ntfy publish reads header text as ntfy does (UTF-8 bytes, RFC 2047), and takes title, priority and message as query parameters too', async () => {
+  const web = await fakeWeb();
+  const auth = { authorization: 'Bearer monitor-token' };
+  // what a client sending UTF-8 puts on the wire, as Node hands it over: one Latin-1 character per byte
+  const utf8Header = Buffer.from('Grüße 🍕', 'utf8').toString('latin1');
+  const sent = await web.inject({ method: 'POST', url: '/ALICE', headers: { ...auth, title: utf8Header }, payload: 'pizza' });
+  assert.equal((sent.json() as { title: string }).title, 'Grüße 🍕');
+  assert.equal((web.controls.at(-1)?.request as { text: string }).text, 'Grüße 🍕\npizza');
+  const encoded = await web.inject({ method: 'POST', url: '/ALICE', headers: { ...auth, title: '=?UTF-8?B?R3LDvMOfZQ==?=' }, payload: 'x' });
+  assert.equal((encoded.json() as { title: string }).title, 'Grüße');
+  const byQuery = await web.inject({ method: 'POST', url: '/ALICE?title=Disk&priority=5&message=db1%20is%20full', headers: auth });
+  assert.deepEqual(
+    [(byQuery.json() as { title: string }).title, (byQuery.json() as { priority: number }).priority, (byQuery.json() as { message: string }).message],
+    ['Disk', 5, 'db1 is full'],
+  );
+  // a header and a query parameter both given: the header wins, as in ntfy
+  const both = await web.inject({ method: 'POST', url: '/ALICE?priority=1', headers: { ...auth, priority: 'high' }, payload: 'x' });
+  assert.equal((both.json() as { priority: number }).priority, 4);
+});
+
 test('ntfy publish is refused without auth (401), with a wrong token (401), a malformed header or a bad priority (400)', async () => {
   const web = await fakeWeb();
   const publish = (headers: Record<string, string>) => web.inject({ method: 'POST', url: '/ALICE', headers, payload: 'hi' });

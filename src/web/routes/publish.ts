@@ -1,10 +1,13 @@
 /**
- * ntfy's publish: `curl -d "text" -H "Title: …" -H "Priority: high" -H "Authorization: Bearer TOKEN" http://host:8139/ALIAS`.
+ * ntfy's publish: `curl -d "text" -H "Title: …" -H "Priority: high" -H "Authorization: Bearer TOKEN" http://host:8139/ALIAS`,
+ * or the same as query parameters (`/ALIAS?title=…&priority=5&message=…`). Header text may be UTF-8
+ * or RFC 2047 encoded-words, as ntfy takes it.
  * Authorization header only: a publisher has no page, so no session and no CSRF token.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { priorityLevel, priorityOfLevel } from '../../messenger/message.js';
 import { headerCredentials } from '../auth.js';
+import { headerText } from '../header-text.js';
 import { badRequest, unauthenticated } from '../errors.js';
 import { logon } from './callers.js';
 import type { Caller, WebContext } from './context.js';
@@ -24,10 +27,16 @@ export const publishRoutes: FastifyPluginAsync<WebContext> = async (app, context
     if (credentials === null) throw unauthenticated();
     if (credentials === 'malformed') throw badRequest('The Authorization header is neither Bearer TOKEN nor Basic user:password.');
     const caller: Caller = { principal: await logon(context, request, credentials), session: null, owner: false };
-    const header = (...names: string[]) => names.map((n) => request.headers[n]).find((v): v is string => typeof v === 'string' && v !== '');
-    const title = header('x-title', 'title', 'ti', 't');
-    const priority = ntfyPriority(header('x-priority', 'priority', 'prio', 'p'));
-    const raw = typeof request.body === 'string' ? request.body.replace(/\r?\n$/, '') : '';
+    // as ntfy: each header may also come as a query parameter of the same name (the header wins)
+    const query = (request.query ?? {}) as Record<string, string | undefined>;
+    const param = (...names: string[]) => {
+      const fromHeader = names.map((n) => request.headers[n]).find((v): v is string => typeof v === 'string' && v !== '');
+      if (fromHeader !== undefined) return headerText(fromHeader);
+      return names.map((n) => query[n.replace(/^x-/, '')]).find((v): v is string => typeof v === 'string' && v !== '');
+    };
+    const title = param('x-title', 'title', 'ti', 't');
+    const priority = ntfyPriority(param('x-priority', 'priority', 'prio', 'p'));
+    const raw = typeof request.body === 'string' && request.body !== '' ? request.body.replace(/\r?\n$/, '') : (param('x-message', 'message', 'm') ?? '');
     // blank is empty, as for ntfy: the message is then its word "triggered" (a blank pop-up tells nothing)
     const body = raw.trim() === '' ? '' : raw;
     // ntfy's text for an empty body; the title, if any, is the first line (messages have no title field)

@@ -45,6 +45,7 @@ class FakeKv {
         if (this.#entries.get(key)?.revision !== revision) throw new Error('wrong last sequence');
         return this.write(key, JSON.parse(new TextDecoder().decode(data)));
       },
+      put: async (key: string, data: Uint8Array) => this.write(key, JSON.parse(new TextDecoder().decode(data))),
       get: async (key: string) => this.#entries.get(key) ?? null,
       delete: async (key: string) => void this.write(key, null, { operation: 'DEL' }),
       status: async () => ({ values: this.#entries.size }),

@@ -217,7 +217,10 @@ export class NameRegistry {
       // created by another at the same moment, or there already: the first revision wins
       if (entry === null || entry.operation !== 'PUT') throw hubError(error);
       if (!ours(parse(entry))) throw taken();
-      await kv.update(key, encode(value), entry.revision).catch((cause: unknown) => {
+      // Ours already: written again without a revision check. A read may come from a replica that
+      // lags (after a cluster restart, for a while), and an update with its old revision would
+      // fail until it caught up; writing our own record again takes nothing from another host.
+      await kv.put(key, encode(value)).catch((cause: unknown) => {
         throw hubError(cause);
       });
     }

@@ -18,6 +18,8 @@ export interface HubSettings {
   readonly computerName: string;
 }
 
+/** How long closing waits for a drain. */
+const CLOSE_MS = 2000;
 /** How long one publish waits for the hub's acknowledgement. */
 const PUBLISH_TIMEOUT_MS = 5000;
 
@@ -203,9 +205,18 @@ export class HubConnection {
     return openRegistryBucket(this.nc, this.#settings.realm, replicas);
   }
 
+  /**
+   * Drains (what was sent reaches the hub) and closes. A drain needs a server: with the hub away
+   * it would wait for one, so the connection is closed at once then, and a drain that takes longer
+   * than CLOSE_MS is cut short; the daemon's stop never waits on the hub.
+   */
   async close(): Promise<void> {
+    const connected = this.#state === 'connected';
     this.#state = 'closed';
-    await this.#nc?.drain().catch(() => this.#nc?.close());
+    const nc = this.#nc;
+    if (nc === undefined) return;
+    if (connected) await Promise.race([nc.drain().catch(() => {}), new Promise((resolve) => setTimeout(resolve, CLOSE_MS).unref())]);
+    await nc.close().catch(() => {});
   }
 
   async #follow(nc: NatsConnection): Promise<void> {

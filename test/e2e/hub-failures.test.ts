@@ -100,4 +100,13 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
     assert.equal(state, 'expired');
     assert.ok(!(await inbox(b)).some((m) => m.text === 'too late to matter'), 'not in the inbox');
   });
+
+  test('a host whose hub went away still stops at once on SIGTERM, cleanly', async () => {
+    await Promise.all(cluster.nodes.map((node) => node.stop()));
+    const started = Date.now();
+    const stopped = await a.stop('SIGTERM', 10_000);
+    assert.deepEqual(stopped, { code: 0, signal: null }, a.stderr.slice(-2000));
+    assert.ok(Date.now() - started < 8000, `stopping took ${Date.now() - started} ms`);
+    assert.match(a.stderr, /Messenger service stopped/);
+  });
 });

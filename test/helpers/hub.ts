@@ -8,7 +8,15 @@ export const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0',
 /** Starts a daemon named `name` on the cluster and waits until it has joined the realm. */
 export async function hubHost(name: string, cluster: NatsCluster, dir: string, options: { joined?: boolean } = {}): Promise<DaemonProcess> {
   const daemon = await DaemonProcess.start(dir, [...NO_LAN, '--hub-servers', cluster.urls.join(',')], { env: { NETSEND_NETBIOS_NAME: name }, timeoutMs: 20_000 });
-  if (options.joined !== false) await daemon.waitFor(() => daemon.stderr.includes('hub: joined realm'), 30_000, `${name} to join the hub`);
+  if (options.joined !== false) {
+    try {
+      await daemon.waitFor(() => daemon.stderr.includes('hub: joined realm'), 30_000, `${name} to join the hub`);
+    } catch (error) {
+      // a daemon that never joined is the test's failure, not a process left running after it
+      await daemon.stop();
+      throw error;
+    }
+  }
   return daemon;
 }
 

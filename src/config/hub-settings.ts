@@ -1,6 +1,14 @@
 /** The organisation hub's settings (docs/hub.md): empty `hub servers`, the default, means no hub. */
 import { setting } from './kinds.js';
 
+/**
+ * Why a name cannot be the `hub realm`, or null: it goes as it is into NATS subjects and
+ * JetStream stream, bucket and consumer names, so it holds only what all of them allow, briefly.
+ */
+export function realmProblem(realm: string): string | null {
+  return /^[A-Za-z0-9_-]{1,32}$/.test(realm) ? null : 'must be 1-32 letters, digits, "-" or "_" (it is part of NATS subjects and stream names)';
+}
+
 export const HUB_SETTINGS = {
   hubServers: setting({
     key: 'hub servers',
@@ -26,7 +34,7 @@ export const HUB_SETTINGS = {
     kind: 'string',
     default: () => 'netsend',
     why: "The organisation's name on the hub: hosts of one realm share names and messages; another realm on the same cluster is apart.",
-    check: (v) => (/^[A-Za-z0-9_-]{1,32}$/.test(v) ? null : 'must be 1-32 letters, digits, "-" or "_" (it is part of NATS subjects and stream names)'),
+    check: (v) => realmProblem(v),
   }),
 };
 

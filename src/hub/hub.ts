@@ -6,6 +6,7 @@
  */
 import type { HubStatus } from '../control/services.js';
 import type { Receipt } from '../messenger/events.js';
+import type { MessageRef } from '../messenger/receipts.js';
 import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import type { OutgoingMessage, SendReport } from '../messenger/outgoing.js';
@@ -197,8 +198,8 @@ export class Hub {
   }
 
   /** A surface's event for a message that came through the hub: told to its sender. */
-  tellSender(messageId: number, state: HubReceiptState, surface: string, by: string | null): void {
-    this.#inbox?.tellSender(messageId, state, surface, by);
+  tellSender(message: MessageRef, state: HubReceiptState, surface: string, by: string | null): void {
+    this.#inbox?.tellSender(message, state, surface, by);
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
+import type { MessageRef } from '../messenger/receipts.js';
 import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
@@ -81,10 +82,12 @@ export class HubInbox {
   }
 
   /** A surface's event for a message: told to its sender, if it came through the hub. */
-  tellSender(messageId: number, state: HubReceiptState, surface: string, by: string | null): void {
-    void this.#originOf(messageId)
+  tellSender(message: MessageRef, state: HubReceiptState, surface: string, by: string | null): void {
+    // only a message that came through the hub has an origin: the others cost nothing here
+    if (message.origin === undefined) return;
+    void this.#originOf(message.id)
       .then((origin) => origin && this.sendReceipt(origin, state, surface, by))
-      .catch((error: unknown) => this.#options.log(`hub: the receipt of message ${messageId} could not be sent: ${String(error)}`));
+      .catch((error: unknown) => this.#options.log(`hub: the receipt of message ${message.id} could not be sent: ${String(error)}`));
   }
 
   async #originOf(messageId: number): Promise<Origin | null> {

@@ -2,17 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { senderOf } from '../messenger/sender.js';
-import { SqliteStore } from '../store/sqlite.js';
 import { Outbox } from './outbox.js';
-
-async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const store = await SqliteStore.open(':memory:');
-  try {
-    await run(store);
-  } finally {
-    await store.close();
-  }
-}
+import { withStore } from '../../test/helpers/sqlite-store.js';
 
 /** The sender, asking for its own receipts. */
 const ALICE = { name: 'alice', administrator: false };

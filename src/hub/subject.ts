@@ -54,16 +54,5 @@ export function nameFromToken(token: string): string | null {
   return subjectToken(name) === token ? name : null;
 }
 
-/** Longest `hub realm`: it prefixes stream, bucket and consumer names, which should stay short. */
-export const MAX_REALM_LENGTH = 32;
-
-/**
- * Why `realm` cannot be the `hub realm` setting, or null. It is put in subjects and in JetStream
- * stream and KV bucket names as it is, so it holds only what all of them allow.
- */
-export function realmProblem(realm: string): string | null {
-  if (realm === '') return 'must not be empty';
-  if (realm.length > MAX_REALM_LENGTH) return `is longer than ${MAX_REALM_LENGTH} characters`;
-  if (!/^[A-Za-z0-9_-]+$/.test(realm)) return "may hold only ASCII letters, digits, '-' and '_' (no dots, spaces, '*' or '>')";
-  return null;
-}
+/** The `hub realm` rule, declared once with the setting. */
+export { realmProblem } from '../config/hub-settings.js';

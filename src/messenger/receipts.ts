@@ -17,8 +17,8 @@ export interface ReceiptStore {
   waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
 }
 
-/** The message an event is about: enough to record it and to tell the recipient's open pages. */
-export type MessageRef = Pick<StoredMessage, 'id' | 'to'>;
+/** The message an event is about: enough to record it, tell the recipient's open pages, and (its origin) tell a sender through the hub. */
+export type MessageRef = Pick<StoredMessage, 'id' | 'to' | 'origin'>;
 
 /** A surface a waiting message is offered to again; a promise it returns is the offer still under way. */
 export interface RetrySink {

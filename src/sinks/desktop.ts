@@ -135,7 +135,7 @@ export class DesktopSink implements Sink {
     const id = await helper.notify(notificationFor(message));
     this.#options.onShown?.(message, `desktop:${target.user}`);
     const shown = this.#shown.get(key) ?? new Map<number, MessageRef>();
-    shown.set(id, { id: message.id, to: message.to });
+    shown.set(id, { id: message.id, to: message.to, ...(message.origin === undefined ? {} : { origin: message.origin }) });
     if (shown.size > MAX_SHOWN) shown.delete(shown.keys().next().value as number);
     this.#shown.set(key, shown);
   }

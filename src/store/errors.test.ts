@@ -5,18 +5,9 @@ import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage } from '../messenger/message.js';
 import { senderOf } from '../messenger/sender.js';
 import { StoreLockedError, errorFromWire, errorToWire } from './errors.js';
-import { SqliteStore } from './sqlite.js';
+import { withStore } from '../../test/helpers/sqlite-store.js';
 
 const incoming = (text: string): IncomingMessage => ({ from: 'BOB', to: 'ALICE', text, via: 'local', sender: senderOf({ uid: 1000 }) });
-
-async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const store = await SqliteStore.open(':memory:');
-  try {
-    await run(store);
-  } finally {
-    await store.close();
-  }
-}
 
 const sqliteError = (code: string, message: string | RegExp) => (e: unknown) => {
   assert.ok(e instanceof Error, String(e));

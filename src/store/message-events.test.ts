@@ -5,18 +5,9 @@ import { receiptOf } from '../messenger/events.js';
 import type { IncomingMessage } from '../messenger/message.js';
 import { senderOf } from '../messenger/sender.js';
 import { MIGRATIONS } from './migrations.js';
-import { SqliteStore } from './sqlite.js';
+import { withStore } from '../../test/helpers/sqlite-store.js';
 
 const incoming = (text: string, to = 'ALICE'): IncomingMessage => ({ from: 'BOB', to, text, via: 'local', sender: senderOf({ uid: 1000 }) });
-
-async function withStore(run: (store: SqliteStore) => Promise<void>): Promise<void> {
-  const store = await SqliteStore.open(':memory:');
-  try {
-    await run(store);
-  } finally {
-    await store.close();
-  }
-}
 
 test('migration 3 is the message event log, migration 4 priorities and expiry', () => {
   assert.match(MIGRATIONS[2] ?? '', /CREATE TABLE message_events/);

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
-import { hubHost, waitForMessages } from '../helpers/hub.js';
-import { NatsCluster, natsServerUnavailable } from '../helpers/nats.js';
+import type { DaemonProcess } from '../helpers/daemon.js';
+import { hubHost, startRealm, waitForMessages } from '../helpers/hub.js';
+import { natsServerUnavailable, type NatsCluster } from '../helpers/nats.js';
 
 /** Polls the inbox until a message with `text` is there. */
 async function waitForMessage(daemon: DaemonProcess, text: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
@@ -29,20 +29,14 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
   let cluster: NatsCluster;
   let a: DaemonProcess;
   let b: DaemonProcess;
-  const cleanups: Array<() => Promise<void>> = [];
+  let realm: Awaited<ReturnType<typeof startRealm>>;
 
   before(async () => {
-    cluster = await NatsCluster.start({ nodes: 3 });
-    const dirA = await tempDataDir();
-    const dirB = await tempDataDir();
-    cleanups.push(dirA.cleanup, dirB.cleanup);
-    [a, b] = await Promise.all([hubHost('HOSTA', cluster, dirA.dir), hubHost('HOSTB', cluster, dirB.dir)]);
+    realm = await startRealm(['HOSTA', 'HOSTB']);
+    ({ cluster } = realm);
+    [a, b] = realm.daemons as [DaemonProcess, DaemonProcess];
   });
-  after(async () => {
-    await Promise.allSettled([a?.stop(), b?.stop()]);
-    await cluster?.stop();
-    for (const cleanup of cleanups) await cleanup();
-  });
+  after(() => realm?.stop([a, b]));
 
   test('a message to a computer name held at another site goes through the hub, stored there and verified', async () => {
     const sent = await a.cli(['send', 'HOSTB', 'lunch at the other site']);

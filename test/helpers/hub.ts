@@ -1,6 +1,6 @@
 /** Netsend hosts on a hub cluster, for the hub's end-to-end tests. */
-import { DaemonProcess } from './daemon.js';
-import type { NatsCluster } from './nats.js';
+import { DaemonProcess, tempDataDir } from './daemon.js';
+import { NatsCluster } from './nats.js';
 
 /** No LAN: names and messages cross only through the hub, as between two sites. */
 export const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
@@ -38,4 +38,30 @@ export async function waitForMessages(daemon: DaemonProcess, match: (text: strin
     if (Date.now() > deadline) throw new Error(`${found.length} of ${count} messages arrived within ${timeoutMs} ms:\n${daemon.stderr.slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** A 3-node cluster and one daemon per name on it, each joined, each with its own data dir. */
+export async function startRealm(names: readonly string[]): Promise<{ cluster: NatsCluster; daemons: DaemonProcess[]; stop(current: ReadonlyArray<DaemonProcess | undefined>): Promise<void> }> {
+  const cluster = await NatsCluster.start({ nodes: 3 });
+  const dirs = await Promise.all(names.map(() => tempDataDir()));
+  const cleanup = async () => {
+    await cluster.stop();
+    for (const dir of dirs) await dir.cleanup();
+  };
+  let daemons: DaemonProcess[];
+  try {
+    daemons = await Promise.all(names.map((name, i) => hubHost(name, cluster, (dirs[i] as { dir: string }).dir)));
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  return {
+    cluster,
+    daemons,
+    // the daemons the test holds at its end (it may have restarted some), then the cluster and the dirs
+    stop: async (current) => {
+      await Promise.allSettled(current.map((daemon) => daemon?.stop()));
+      await cleanup();
+    },
+  };
 }

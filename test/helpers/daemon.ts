@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from './children.js';
 
 /** The compiled CLI entry points (tests run from dist/test/…). */
 export const NETSEND_BIN = fileURLToPath(new URL('../../src/cli/netsend.js', import.meta.url));
@@ -75,6 +76,7 @@ export class DaemonProcess {
       env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', NETSEND_SECURE_PORT: '0', NETSEND_HTTP_PORT: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    killOnExit(child);
     const daemon = new DaemonProcess(dataDir, child);
     await daemon.waitFor(() => daemon.stderr.includes('Messenger service started'), options.timeoutMs ?? 10_000, 'the daemon to start');
     return daemon;

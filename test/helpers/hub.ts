@@ -48,13 +48,15 @@ export async function startRealm(names: readonly string[]): Promise<{ cluster: N
     await cluster.stop();
     for (const dir of dirs) await dir.cleanup();
   };
-  let daemons: DaemonProcess[];
-  try {
-    daemons = await Promise.all(names.map((name, i) => hubHost(name, cluster, (dirs[i] as { dir: string }).dir)));
-  } catch (error) {
+  // every start is awaited, so a host that fails to join leaves none of the others running
+  const started = await Promise.allSettled(names.map((name, i) => hubHost(name, cluster, (dirs[i] as { dir: string }).dir)));
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.allSettled(started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
     await cleanup();
-    throw error;
+    throw failed.reason;
   }
+  const daemons = started.map((result) => (result as PromiseFulfilledResult<DaemonProcess>).value);
   return {
     cluster,
     daemons,

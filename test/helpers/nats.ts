@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { killOnExit } from './children.js';
 
 /**
  * A real NATS JetStream cluster for the hub tests (issue 14): N `nats-server` processes (Debian's
@@ -89,20 +90,6 @@ interface NodePorts {
   client: number;
   cluster: number;
   http: number;
-}
-
-/** Every nats-server still running that this process started: SIGKILLed if the process exits first. */
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    });
-  }
-  live.add(child);
-  child.once('exit', () => live.delete(child));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -191,7 +178,7 @@ export class NatsNode {
   spawn(): void {
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.#child?.pid})`);
     const child = spawn(this.#executable, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    track(child);
+    killOnExit(child);
     child.on('error', (error) => (this.#stderr += `\n[spawn error] ${error.message}\n`));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {
       this.#stderr += d;

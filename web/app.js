@@ -130,7 +130,7 @@ async function loadMessages(before) {
 function matchesQuery(message) {
   if (!state.query) return true;
   const q = state.query.toLowerCase();
-  return [message.text, message.from, message.to].some((s) => s.toLowerCase().includes(q));
+  return [message.text, message.title ?? '', message.from, message.to].some((s) => s.toLowerCase().includes(q));
 }
 
 /** Puts a message in its place by id (newest first); a message already shown is replaced. */
@@ -168,6 +168,15 @@ function render(message) {
   const provenance = $('.provenance', node);
   provenance.hidden = message.provenance === undefined;
   provenance.textContent = message.provenance === undefined ? '' : `(${printable(message.provenance)})`;
+  const title = $('.title', node);
+  title.hidden = message.title === undefined;
+  title.textContent = message.title === undefined ? '' : printable(message.title);
+  // normal is how every message was shown; the others say so, urgent the loudest
+  const priority = $('.priority', node);
+  node.dataset.priority = message.priority;
+  priority.hidden = message.priority === 'normal';
+  priority.dataset.priority = message.priority;
+  priority.textContent = message.priority;
   $('.text', node).textContent = printable(message.text);
   $('.read', node).hidden = current !== 'unread';
   $('.ack', node).hidden = current === 'acknowledged';

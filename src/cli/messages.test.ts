@@ -95,13 +95,14 @@ test('name NAME --allow adds to the policy the daemon has; the policy is printed
   assert.equal(run.stdout, 'ALICE\n  legacy input: none\n  allow: user:bob group:staff\n  deny: (no one)\n');
 });
 
-test('inbox --limit N asks for the newest N and shows them the classic way, with who really sent them', async () => {
+test('inbox --limit N asks for the newest N and shows them the classic way, with their ids, who really sent them, priority and title', async () => {
   const asked: number[] = [];
-  const run = await runCli(['inbox', '--limit', '2'], { client: { inbox: { latest: async (limit: number) => (asked.push(limit), [message(4), message(5, 'line 1\nline 2')]) } } });
+  const titled: MessageJson = { ...message(5, 'line 1\nline 2'), priority: 'urgent', title: 'Backup' };
+  const run = await runCli(['inbox', '--limit', '2'], { client: { inbox: { latest: async (limit: number) => (asked.push(limit), [message(4), titled]) } } });
   assert.equal(run.code, 0);
   assert.deepEqual(asked, [2]);
-  const header = 'Message from BOB to ALICE on \\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}:\\d{2} [AP]M\n\\(verified: sent by the local account bob\\)\n\n';
-  assert.match(run.stdout, new RegExp(`^${header}message 4\n\n${header}line 1\nline 2\n\n$`));
+  const header = (id: number) => `Message from BOB to ALICE on \\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}:\\d{2} [AP]M  \\[id ${id}\\]\n\\(verified: sent by the local account bob\\)\n`;
+  assert.match(run.stdout, new RegExp(`^${header(4)}\nmessage 4\n\nURGENT ${header(5)}Title: Backup\n\nline 1\nline 2\n\n$`));
 });
 
 test('inbox --json prints one JSON line a message, paging through the whole inbox', async () => {

@@ -5,7 +5,8 @@ export const USAGE = `usage: netsend <command> [options]
   netsend serve [--data-dir DIR] [--config FILE] [--<setting> VALUE …]
                                     run the Messenger service (settings: netsend help config)
   netsend send {NAME | * | /domain[:NAME] | /users} [--from NAME] [--host IP[:PORT]]
-               [--priority low|normal|high|urgent|1-5|min|default|max] [--ttl SECONDS] [--wait [--time SECONDS]] [TEXT …]
+               [--priority low|normal|high|urgent|1-5|min|default|max] [--title TITLE] [--ttl SECONDS]
+               [--wait [--time SECONDS]] [TEXT …]
                                     NET SEND: the text from the arguments, or standard input;
                                     --wait: until the recipient acknowledges (exit 3 if not in time)
   netsend ack ID …                  acknowledge received messages (OK on the pop-up)

@@ -29,7 +29,7 @@ export type OperationRequest = { [O in OperationName]: { id: number; op: O } & P
  */
 export type ChannelRequest =
   | { id: number; op: 'auth'; user?: string; password?: string; token?: string }
-  | { id: number; op: 'deliver'; from: string; to: string; text: string; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string };
+  | { id: number; op: 'deliver'; from: string; to: string; text: string; title?: string | null; user: string | null; sentAt: string; priority: string; ttl: number | null; signature: string };
 
 export type Request = OperationRequest | ChannelRequest;
 

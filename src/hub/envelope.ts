@@ -19,7 +19,7 @@
  * (0xFFFFFFFF: absent) and UTF-16LE, the unit `max message size` counts, so the bound is exact.
  */
 import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { isPriority, type Priority } from '../messenger/message.js';
+import { MAX_TITLE_CHARACTERS, isPriority, type Priority } from '../messenger/message.js';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
 
@@ -89,7 +89,7 @@ export interface OpenKeys {
 }
 
 /** Bounds of the header's fields (UTF-16 units) and of the secret's title and user. */
-export const FIELD_LIMITS = { id: 128, name: 15, host: 253, title: 256, user: 256, sig: 2048 } as const;
+export const FIELD_LIMITS = { id: 128, name: 15, host: 253, title: MAX_TITLE_CHARACTERS, user: 256, sig: 2048 } as const;
 /** Longest text: the ceiling of `max message size`, 1 MiB of UTF-16 (512 Ki units). */
 export const MAX_TEXT_BYTES = 1024 * 1024;
 /** GCM tag and nonce sizes; the secret's length word for an absent title or user. */

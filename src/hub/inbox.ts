@@ -7,7 +7,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
-import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
+import { isTitleAsSent, type IncomingMessage, type StoredMessage } from '../messenger/message.js';
 import type { MessageRef } from '../messenger/receipts.js';
 import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
@@ -146,8 +146,9 @@ export class HubInbox {
       tell('expired');
       return m.ack();
     }
-    if (secret.text.length * 2 > this.#options.maxMessageBytes || !secret.text.isWellFormed()) {
-      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: longer than "max message size" here, or not well-formed text`);
+    const badTitle = secret.title !== undefined && !isTitleAsSent(secret.title);
+    if (secret.text.length * 2 > this.#options.maxMessageBytes || !secret.text.isWellFormed() || badTitle) {
+      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: longer than "max message size" here, or not well-formed text or title`);
       return m.term();
     }
     // one take per message at a time: a redelivery racing the first is not stored twice
@@ -158,6 +159,7 @@ export class HubInbox {
       stored = await this.#options.receive({
         from: envelope.from,
         to: envelope.to,
+        ...(secret.title === undefined ? {} : { title: secret.title }),
         text: secret.text,
         // a netsend host, verified by its key: the hub only carried it
         via: 'netsend',

@@ -27,6 +27,7 @@ export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage
       priority: message.priority ?? 'normal',
       kind: 'message',
       text: message.text,
+      ...(message.title === undefined ? {} : { title: message.title }),
       user: message.user ?? null,
     },
     { sender: identity, recipientBox: recipient.boxKey },

@@ -2,7 +2,7 @@
 import type { SecureTrust } from '../config/choices.js';
 import type { OperationName, ParamsOf, ResultOf } from '../control/operations/index.js';
 
-/** NET SEND's parameters: `to`, `text`; `from` (default the daemon's computer name), `host`, `priority`, `ttl` (seconds). */
+/** NET SEND's parameters: `to`, `text`; `from` (default the daemon's computer name), `title`, `host`, `priority`, `ttl` (seconds). */
 export type SendInput = ParamsOf<'send'>;
 export type SendResult = ResultOf<'send'>;
 /** The daemon's name, workgroup, pid, data dir, start time, role, alias count and (secure channel on) host key and port. */

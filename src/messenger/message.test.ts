@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { classicHeader, messageToJson, senderNote, printableText, type StoredMessage } from './message.js';
+import { MAX_TITLE_CHARACTERS, checkTitle, classicHeader, isTitleAsSent, messageToJson, senderNote, printableText, type StoredMessage } from './message.js';
+import { NetApiError } from './errors.js';
 import { senderOf, type Sender } from './sender.js';
 
 const header = (receivedAt: Date, from = 'BOB', to = 'ALICE') => classicHeader({ from, to, receivedAt });
@@ -95,4 +96,16 @@ test('senderNote says who really sent a message: the local account behind any "f
   assert.equal(senderNote({ ...base, via: 'netsend', ...by({ uid: null, user: 'bob', host: { name: 'HOSTB', fingerprint: 'SHA256:abc' } }) }), 'verified: sent by bob on HOSTB, host key SHA256:abc');
   assert.equal(senderNote({ ...base, via: 'mailslot', ...by({ uid: null }) }), "unverified: came over the legacy mailslot wire; the sender's name is not proven");
   assert.equal(senderNote({ ...base, via: 'local', ...by({ user: 'evil\u001b[2Jname' }) }), 'verified: sent by the local account evilname', 'names are printable');
+});
+
+test('checkTitle: none when absent or blank; one line of at most 256 characters, trimmed; anything else is ERROR_INVALID_PARAMETER', () => {
+  for (const none of [undefined, null, '', '   ']) assert.equal(checkTitle(none), undefined);
+  assert.equal(checkTitle('  Grüße 🍕 '), 'Grüße 🍕');
+  assert.equal(checkTitle('x'.repeat(MAX_TITLE_CHARACTERS)), 'x'.repeat(MAX_TITLE_CHARACTERS));
+  for (const bad of [7, 'x'.repeat(MAX_TITLE_CHARACTERS + 1), 'two\nlines', 'tab\there', 'bell\u0007', 'lone \ud800']) {
+    assert.throws(() => checkTitle(bad), (error: unknown) => error instanceof NetApiError && error.statusName === 'ERROR_INVALID_PARAMETER', JSON.stringify(bad));
+  }
+  assert.equal(isTitleAsSent('Backup'), true);
+  assert.equal(isTitleAsSent(' Backup'), false, 'a peer sends titles as its own rule left them');
+  assert.equal(isTitleAsSent('a\nb'), false);
 });

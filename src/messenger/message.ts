@@ -1,3 +1,4 @@
+import { NetApiError } from './errors.js';
 import { hostLine, type Sender } from './sender.js';
 
 /** How a message reached this host. */
@@ -31,11 +32,41 @@ export function isVerified(via: Via): boolean {
 }
 export type Via = (typeof VIA)[number];
 
+/** A title is one line of at most this many characters (ntfy's Title; the pop-up's heading). */
+export const MAX_TITLE_CHARACTERS = 256;
+
+/**
+ * A message's title as a sender gives it: absent (undefined, null or blank) or one line of at most
+ * MAX_TITLE_CHARACTERS, kept as written but for the spaces around it.
+ * @throws NetApiError ERROR_INVALID_PARAMETER for anything else
+ */
+export function checkTitle(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new NetApiError('ERROR_INVALID_PARAMETER', 'The title must be a string.');
+  const title = value.trim();
+  if (title === '') return undefined;
+  if (title.length > MAX_TITLE_CHARACTERS || /[\u0000-\u001f\u007f]/.test(title) || !title.isWellFormed()) {
+    throw new NetApiError('ERROR_INVALID_PARAMETER', `The title must be one line of at most ${MAX_TITLE_CHARACTERS} characters, without control characters.`);
+  }
+  return title;
+}
+
+/** Whether a title from another netsend host is one this host's rule keeps exactly as it came. */
+export function isTitleAsSent(title: string): boolean {
+  try {
+    return checkTitle(title) === title;
+  } catch {
+    return false;
+  }
+}
+
 /** A message as it arrives, before it is stored. */
 export interface IncomingMessage {
   readonly from: string;
   readonly to: string;
   readonly text: string;
+  /** A heading over the text (ntfy's Title), carried between netsend hosts; the legacy wire has none. */
+  readonly title?: string;
   readonly via: Via;
   /** Who sent it and from where: built by the transport it came in by. */
   readonly sender: Sender;
@@ -58,6 +89,8 @@ export interface MessageJson {
   id: number;
   from: string;
   to: string;
+  /** Only when the message has one. */
+  title?: string;
   text: string;
   receivedAt: string;
   via: Via;
@@ -76,12 +109,13 @@ export interface MessageJson {
 /** The one place a message's sender becomes the JSON every surface prints. */
 export function messageToJson(message: StoredMessage): MessageJson {
   const provenance = senderNote(message);
-  const { id, from, to, text, via, sender } = message;
+  const { id, from, to, title, text, via, sender } = message;
   const host = sender.host === null ? '' : hostLine(sender.host);
   return {
     id,
     from,
     to,
+    ...(title === undefined ? {} : { title }),
     text,
     receivedAt: message.receivedAt.toISOString(),
     via,
@@ -127,6 +161,16 @@ export function classicHeader(message: Pick<StoredMessage, 'from' | 'to' | 'rece
   return `Message from ${message.from} to ${message.to} on ${classicDateTime(message.receivedAt)}`;
 }
 
+/** What the pop-ups put before the header of an insistent message: "URGENT ", "IMPORTANT " or ''. */
+export function priorityMark(priority: Priority | undefined): string {
+  return priority === 'urgent' ? 'URGENT ' : priority === 'high' ? 'IMPORTANT ' : '';
+}
+
+/** The pop-ups' line for a message's title ("Title: Backup"), ending in `eol`; '' when it has none. */
+export function titleLine(message: Pick<StoredMessage, 'title'>, eol: string): string {
+  return message.title === undefined ? '' : `Title: ${printableName(message.title)}${eol}`;
+}
+
 /** The header's date and time alone: `11/25/2026 10:31:05 AM` (local time). */
 export function classicDateTime(t: Date): string {
   const hour12 = t.getHours() % 12 === 0 ? 12 : t.getHours() % 12;
@@ -160,7 +204,7 @@ export interface MessageQuery {
   /** Only messages with a larger id. */
   readonly afterId: number;
   readonly limit: number;
-  /** Only messages whose sender, recipient or text contains this (case-insensitive for ASCII). */
+  /** Only messages whose sender, recipient, title or text contains this (case-insensitive for ASCII). */
   readonly text: string | null;
   /** Only messages to one of these names (case-insensitive); null for all. */
   readonly recipients: readonly string[] | null;

@@ -1,7 +1,7 @@
 import { callerKnock, networkKnock, type Admission, type Caller, type Knock } from './admission.js';
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
-import { PRIORITIES, isPriority, type IncomingMessage, type StoredMessage } from './message.js';
+import { PRIORITIES, checkTitle, isPriority, type IncomingMessage, type StoredMessage } from './message.js';
 import { MAX_BROADCAST_CHARACTERS, broadcastsOff, type BroadcastSender, type RemoteSender, type SendReport } from './outgoing.js';
 import { peerOf, senderOf } from './sender.js';
 
@@ -27,6 +27,8 @@ export interface SendRequest {
   readonly to: unknown;
   readonly from?: unknown;
   readonly text: unknown;
+  /** A heading over the text (checkTitle); none by default. */
+  readonly title?: unknown;
   readonly host?: unknown;
   /** low | normal | high | urgent; default normal */
   readonly priority?: unknown;
@@ -123,6 +125,7 @@ export class Messenger {
         ? this.computerName
         : normalizeAlias(request.from, 'from name', this.#charset);
     const text = this.#checkText(request.text);
+    const title = checkTitle(request.title);
     if (request.host !== undefined && typeof request.host !== 'string') {
       throw new NetApiError('ERROR_INVALID_PARAMETER', 'The host must be a string.');
     }
@@ -139,6 +142,7 @@ export class Messenger {
       const stored = await this.#accept({
         from,
         to,
+        ...(title === undefined ? {} : { title }),
         text,
         via: 'local',
         // a remote account's message is its own (its address), for the recipient's rules and the
@@ -154,7 +158,7 @@ export class Messenger {
       throw new NetApiError('NERR_NameNotFound', `"${to}" is not an alias of this computer, and no network transport is enabled.`);
     }
     const report = await this.#remote.send(
-      { from, to, text, ...(caller.name ? { user: caller.name } : {}), ...(priority === 'normal' ? {} : { priority }), ...(request.ttl === undefined ? {} : { ttlSeconds: ttl }) },
+      { from, to, text, ...(title === undefined ? {} : { title }), ...(caller.name ? { user: caller.name } : {}), ...(priority === 'normal' ? {} : { priority }), ...(request.ttl === undefined ? {} : { ttlSeconds: ttl }) },
       host === undefined ? {} : { host });
     return { delivered: 'remote', ...report };
   }

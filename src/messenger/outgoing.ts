@@ -7,12 +7,19 @@ export interface OutgoingMessage {
   readonly from: string;
   readonly to: string;
   readonly text: string;
+  /** Carried to netsend peers; on the legacy wire it becomes the text's first line (legacyText). */
+  readonly title?: string;
   /** The sending user's login name, where known: netsend peers show it, verified by the host key. */
   readonly user?: string | null;
   /** Carried to netsend peers; the legacy wire has no priorities. */
   readonly priority?: Priority;
   /** Seconds the message may wait for its recipient there; netsend peers only. */
   readonly ttlSeconds?: number;
+}
+
+/** The text as the legacy wire carries it, which has no title: the title, if any, on a line of its own first. */
+export function legacyText(message: Pick<OutgoingMessage, 'title' | 'text'>): string {
+  return message.title === undefined ? message.text : `${message.title}\n${message.text}`;
 }
 
 export interface SendOptions {

@@ -47,11 +47,11 @@ test('the host key is made once (mode 0600) and kept; the certificate follows a 
 test('a message signature covers every field: any change fails it, as does another key', () => {
   const { privateKey } = generateKeyPairSync('ed25519');
   const other = generateKeyPairSync('ed25519');
-  const fields = { from: 'BOB', to: 'ALICE', text: 'hi 😀', user: 'bob', host: 'HOSTB', sentAt: '2026-11-25T10:00:00.000Z', priority: 'high', ttl: 60 as number | null };
+  const fields = { from: 'BOB', to: 'ALICE', text: 'hi 😀', title: 'Lunch' as string | null, user: 'bob', host: 'HOSTB', sentAt: '2026-11-25T10:00:00.000Z', priority: 'high', ttl: 60 as number | null };
   const signature = signMessage(fields, privateKey);
   const publicKey = createPublicKey(privateKey);
   assert.equal(verifyMessage(fields, signature, publicKey), true);
-  for (const [key, value] of Object.entries({ from: 'EVE', to: 'CAROL', text: 'hi', user: null, host: 'HOSTC', sentAt: '2026-11-25T10:00:01.000Z', priority: 'urgent', ttl: null })) {
+  for (const [key, value] of Object.entries({ from: 'EVE', to: 'CAROL', text: 'hi', title: null, user: null, host: 'HOSTC', sentAt: '2026-11-25T10:00:01.000Z', priority: 'urgent', ttl: null })) {
     assert.equal(verifyMessage({ ...fields, [key]: value }, signature, publicKey), false, key);
   }
   assert.equal(verifyMessage(fields, signature, other.publicKey), false);

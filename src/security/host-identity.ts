@@ -87,6 +87,8 @@ export interface SignedFields {
   readonly from: string;
   readonly to: string;
   readonly text: string;
+  /** null: the message has no title. */
+  readonly title: string | null;
   readonly user: string | null;
   readonly host: string;
   readonly sentAt: string;
@@ -96,7 +98,7 @@ export interface SignedFields {
 }
 
 const signedBytes = (m: SignedFields) =>
-  Buffer.from(JSON.stringify(['netsend-message-v1', m.host, m.user, m.from, m.to, m.sentAt, m.priority, m.ttl, m.text]), 'utf8');
+  Buffer.from(JSON.stringify(['netsend-message-v2', m.host, m.user, m.from, m.to, m.sentAt, m.priority, m.ttl, m.title, m.text]), 'utf8');
 
 /** The sending host's signature over a message (base64). Ed25519 keys sign raw; others with SHA-256. */
 export function signMessage(fields: SignedFields, privateKey: KeyObject): string {

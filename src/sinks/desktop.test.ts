@@ -32,6 +32,14 @@ test('the urgency hint follows the priority, and an urgent summary says so', () 
   assert.match(urgent.summary, /^URGENT: Message from BOB to ALICE$/);
 });
 
+test('notificationFor: a titled message is headed by its title; who sent it, to whom and when lead the body', () => {
+  assert.deepEqual(notificationFor(message(1, { title: 'Backup <failed>', priority: 'urgent' })), {
+    summary: 'URGENT: Backup <failed>',
+    body: "Message from BOB to ALICE on 11/25/2026 10:31:05 AM (unverified: came over the legacy SMB wire; the sender's name is not proven)\ntext 1",
+    urgency: 2,
+  });
+});
+
 test('notificationFor: "Message from X to Y", and the time then the text, control characters gone and markup escaped', () => {
   assert.deepEqual(notificationFor(message(1, { text: 'a <b>bold</b> & \u001b[31mred\u001b[0m\r\nline' })), {
     summary: 'Message from BOB to ALICE',

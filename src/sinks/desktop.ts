@@ -59,9 +59,13 @@ const DEFAULT_HELPER = fileURLToPath(new URL('./desktop-helper.js', import.meta.
 export function notificationFor(message: StoredMessage): { summary: string; body: string; urgency: number } {
   const priority = message.priority ?? 'normal';
   const note = senderNote(message);
+  const urgent = priority === 'urgent' ? 'URGENT: ' : '';
+  const fromTo = `Message from ${printableName(message.from)} to ${printableName(message.to)}`;
+  const when = `${classicDateTime(message.receivedAt)}${note === null ? '' : ` (${escapeMarkup(note)})`}`;
+  // a titled message is headed by its title (as ntfy shows it); who sent it moves to the body's first line
   return {
-    summary: `${priority === 'urgent' ? 'URGENT: ' : ''}Message from ${printableName(message.from)} to ${printableName(message.to)}`,
-    body: `${classicDateTime(message.receivedAt)}${note === null ? '' : ` (${escapeMarkup(note)})`}\n${escapeMarkup(printableText(message.text))}`,
+    summary: `${urgent}${message.title === undefined ? fromTo : printableName(message.title)}`,
+    body: `${message.title === undefined ? when : `${escapeMarkup(fromTo)} on ${when}`}\n${escapeMarkup(printableText(message.text))}`,
     urgency: URGENCY[priority],
   };
 }

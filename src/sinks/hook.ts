@@ -22,8 +22,9 @@ export interface HookOptions {
  * Runs the administrator's command for each message, like Samba's `message command`:
  *   %s  a file holding the text (deleted after the command ends)
  *   %f  the sender   %t  the recipient   %i  the message id   %%  a percent sign
- * The text goes on stdin too; NETSEND_FROM, NETSEND_TO, NETSEND_ID, NETSEND_VIA,
- * NETSEND_RECEIVED_AT and NETSEND_MESSAGE_FILE carry the exact values in the environment.
+ * The text goes on stdin too; NETSEND_FROM, NETSEND_TO, NETSEND_ID, NETSEND_VIA, NETSEND_TITLE
+ * (empty: none), NETSEND_PRIORITY, NETSEND_RECEIVED_AT and NETSEND_MESSAGE_FILE carry the exact
+ * values in the environment.
  *
  * Safety: received text never appears in the command line. Names are substituted with every
  * character outside [A-Za-z0-9._-] replaced by "_" (as Samba does for %f/%t), so even a
@@ -97,6 +98,8 @@ export class HookSink implements Sink {
             NETSEND_TO: message.to,
             NETSEND_ID: String(message.id),
             NETSEND_VIA: message.via,
+            NETSEND_TITLE: message.title ?? '',
+            NETSEND_PRIORITY: message.priority ?? 'normal',
             // who really sent it (senderNote): empty when the sender's name is the verified local account's own
             NETSEND_VERIFIED: isVerified(message.via) ? 'yes' : 'no',
             NETSEND_SENDER: senderNote(message) ?? '',

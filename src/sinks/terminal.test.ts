@@ -33,6 +33,13 @@ test('the pop-up says who really sent a message whose name is only a claim, or a
   );
 });
 
+test('a titled message shows its title on a line of its own under the header, cleaned like every name from the network', () => {
+  let written = '';
+  const out = new Writable({ write: (chunk: Buffer, _encoding, done) => { written += chunk.toString(); done(); } });
+  new TerminalSink(out).deliver({ ...message(1), title: 'Backup \u001b[2Jdone', priority: 'urgent' });
+  assert.equal(written, 'URGENT Message from BOB to ALICE on 11/25/2026 10:31:05 AM\nTitle: Backup done\n\ntext 1\n\n');
+});
+
 test('when the reader of the daemon output goes away (EPIPE), the daemon logs it once, keeps running and the other sinks still get each message', async () => {
   // A real pipe whose reader has closed it, as `netsend serve | head -1` leaves the daemon.
   const reader = spawn('sh', ['-c', 'exec <&-; echo closed; exec sleep 30'], { stdio: ['pipe', 'pipe', 'ignore'] });

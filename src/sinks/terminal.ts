@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { classicHeader, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
+import { classicHeader, printableName, printableText, priorityMark, senderNote, titleLine, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 /** Shows each message on the daemon's terminal the way the Messenger pop-up read. */
@@ -31,8 +31,8 @@ export class TerminalSink implements Sink {
     if (this.#broken || this.#out.destroyed || this.#out.writableEnded) return;
     // names from the legacy wire are not validated by the sender: they are shown cleaned too
     const header = classicHeader({ ...message, from: printableName(message.from), to: printableName(message.to) });
-    const mark = message.priority === 'urgent' ? 'URGENT ' : message.priority === 'high' ? 'IMPORTANT ' : '';
+    const mark = priorityMark(message.priority);
     const note = senderNote(message);
-    this.#out.write(`${mark}${header}\n${note === null ? '' : `(${note})\n`}\n${printableText(message.text)}\n\n`);
+    this.#out.write(`${mark}${header}\n${note === null ? '' : `(${note})\n`}${titleLine(message, '\n')}\n${printableText(message.text)}\n\n`);
   }
 }

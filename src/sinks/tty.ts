@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { isatty } from 'node:tty';
-import { classicHeader, printableName, printableText, senderNote, type StoredMessage } from '../messenger/message.js';
+import { classicHeader, printableName, printableText, priorityMark, senderNote, titleLine, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 export interface TtyOptions {
@@ -94,9 +94,9 @@ export function renderForTty(message: StoredMessage): string {
   // as insistent as the sender asked: no bell for low, one as write(1) rings, three for urgent
   const priority = message.priority ?? 'normal';
   const bells = '\u0007'.repeat({ low: 0, normal: 1, high: 1, urgent: 3 }[priority]);
-  const mark = priority === 'urgent' ? 'URGENT ' : priority === 'high' ? 'IMPORTANT ' : '';
+  const mark = priorityMark(priority);
   const note = senderNote(message);
-  return `\r\n${bells}${mark}${header}\r\n${note === null ? '' : `(${note})\r\n`}\r\n${text}\r\n\r\n`;
+  return `\r\n${bells}${mark}${header}\r\n${note === null ? '' : `(${note})\r\n`}${titleLine(message, '\r\n')}\r\n${text}\r\n\r\n`;
 }
 
 const acceptsMessages = (mode: number) => (mode & constants.S_IWGRP) !== 0;

@@ -18,6 +18,7 @@ export interface MessageRow {
   priority: string;
   expires_at: number | null;
   origin_id: string | null;
+  title: string | null;
 }
 
 export interface PendingMessage {
@@ -30,8 +31,8 @@ export type MessageQueries = ReturnType<typeof messageQueries>;
 
 export function messageQueries(db: Database.Database) {
   const insert = db.prepare(
-    `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host, priority, expires_at, origin_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO messages (from_name, to_name, text, received_at, via, sender_uid, sender_address, sender_user, sender_host, priority, expires_at, origin_id, title)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (origin_id) WHERE origin_id IS NOT NULL DO NOTHING`,
   );
   const byOrigin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
@@ -41,7 +42,7 @@ export function messageQueries(db: Database.Database) {
     batch.map(({ message: m, receivedAt }) => {
       const c = senderColumns(m.sender);
       const origin = m.origin ?? null;
-      const result = insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null, origin);
+      const result = insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null, origin, m.title ?? null);
       // a second delivery of a message that came through the hub: the one already stored
       if (result.changes === 0 && origin !== null) return byOrigin.get(origin)?.id ?? 0;
       return Number(result.lastInsertRowid);
@@ -79,8 +80,8 @@ export function messageQueries(db: Database.Database) {
       }
       if (query.text !== null && query.text !== '') {
         const pattern = `%${query.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push(`(text LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\' OR to_name LIKE ? ESCAPE '\\')`);
-        args.push(pattern, pattern, pattern);
+        where.push(`(text LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\' OR from_name LIKE ? ESCAPE '\\' OR to_name LIKE ? ESCAPE '\\')`);
+        args.push(pattern, pattern, pattern, pattern);
       }
       const rows = db.prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args, query.limit) as MessageRow[];
       return rows.map(rowToMessage);
@@ -98,6 +99,7 @@ export function rowToMessage(row: MessageRow): StoredMessage {
     id: row.id,
     from: row.from_name,
     to: row.to_name,
+    ...(row.title === null || row.title === undefined ? {} : { title: row.title }),
     text: row.text,
     receivedAt: new Date(row.received_at),
     via: row.via as Via,

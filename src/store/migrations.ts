@@ -88,4 +88,6 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX hub_outbox_waiting ON hub_outbox (published_at, id);
    ALTER TABLE messages ADD COLUMN origin_id TEXT;                 -- through the hub: its id at the sending host
    CREATE UNIQUE INDEX messages_by_origin ON messages (origin_id) WHERE origin_id IS NOT NULL;`,
+  // 7: a message's title (ntfy's Title), a heading of its own rather than the text's first line
+  `ALTER TABLE messages ADD COLUMN title TEXT;                     -- NULL: none`,
 ];

@@ -38,12 +38,13 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
   });
   after(() => realm?.stop([a, b]));
 
-  test('a message to a computer name held at another site goes through the hub, stored there and verified', async () => {
-    const sent = await a.cli(['send', 'HOSTB', 'lunch at the other site']);
+  test('a message to a computer name held at another site goes through the hub, stored there and verified, with its title', async () => {
+    const sent = await a.cli(['send', 'HOSTB', '--title', 'Canteen — Grüße', '--priority', 'high', 'lunch at the other site']);
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /^The message was successfully sent to HOSTB\.\n(The hub delivered it|It waits at the hub)/);
     const message = await waitForMessage(b, 'lunch at the other site');
     assert.equal(message.from, 'HOSTA');
+    assert.deepEqual([message.title, message.priority], ['Canteen — Grüße', 'high'], 'the title and priority travel, sealed, with the text');
     assert.equal(message.verified, true);
     assert.match(String(message.senderHost), /^HOSTA SHA256:/);
   });

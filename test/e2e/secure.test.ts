@@ -31,7 +31,7 @@ function throwawayHost(name: string) {
 
 /** One signed delivery to ALICE over the secure channel, as a sending daemon makes it: the answer's ok, or its status and message. */
 function deliverAs(port: number, host: ReturnType<typeof throwawayHost>, text: string): Promise<{ ok: true } | { ok: false; status: number; message: string }> {
-  const fields = { from: 'BOB', to: 'ALICE', text, user: 'bob', sentAt: new Date().toISOString(), host: host.name, priority: 'normal', ttl: null };
+  const fields = { from: 'BOB', to: 'ALICE', text, title: null, user: 'bob', sentAt: new Date().toISOString(), host: host.name, priority: 'normal', ttl: null };
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({ host: '127.0.0.1', port, minVersion: 'TLSv1.3', rejectUnauthorized: false, key: host.keyPem, cert: host.certPem });
     let buffer = '';

@@ -158,8 +158,8 @@ describe('the web API', () => {
     assert.equal(response.status, 200);
     const body = (await response.json()) as { id: number; topic: string; message: string; title: string; priority: number; event: string };
     assert.deepEqual([body.event, body.topic, body.message, body.title, body.priority], ['message', 'ALICE', 'backup failed on db1', 'Backup', 5]);
-    const inbox = JSON.parse((await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').at(-1) as string) as { id: number; to: string; text: string; priority: string };
-    assert.deepEqual([inbox.id, inbox.to, inbox.text, inbox.priority], [body.id, 'ALICE', 'Backup\nbackup failed on db1', 'urgent']);
+    const inbox = JSON.parse((await daemon.cli(['inbox', '--json'])).stdout.trim().split('\n').at(-1) as string) as { id: number; to: string; title: string; text: string; priority: string };
+    assert.deepEqual([inbox.id, inbox.to, inbox.title, inbox.text, inbox.priority], [body.id, 'ALICE', 'Backup', 'backup failed on db1', 'urgent']);
   });
 
   test('ntfy publish with Basic user:password, and priorities as numbers', async () => {

@@ -51,6 +51,32 @@ describe('the web inbox in Chromium', { skip: browserMissing ?? false }, () => {
     await screenshot(page, 'owner-live-message');
   });
 
+  test("an urgent, titled message published by an account shows its title as a heading, its priority, and who really sent it", async () => {
+    const { page } = await open();
+    await page.goto(await loginUrl(daemon));
+    await page.locator('#live.on').waitFor();
+    await addAccount(daemon, 'monitor', 'monitor-pw', ['Server Operators']);
+    const published = await fetch(`${base}/ALICE`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from('monitor:monitor-pw').toString('base64')}`, Title: 'Backup failed', Priority: 'urgent' },
+      body: 'db1: the nightly backup did not finish',
+    });
+    assert.equal(published.status, 200);
+    const item = messageItem(page, 'the nightly backup did not finish');
+    await item.waitFor({ timeout: 5000 });
+    assert.equal(await item.locator('h3.title').textContent(), 'Backup failed');
+    assert.equal(await item.locator('.priority').textContent(), 'urgent');
+    assert.equal(await item.locator('.priority').isVisible(), true);
+    assert.match((await item.locator('.provenance').textContent()) ?? '', /sent by the account monitor/);
+    assert.equal(await item.locator('.text').textContent(), 'db1: the nightly backup did not finish', 'the title is not glued onto the text');
+    await screenshot(page, 'urgent-titled-from-account');
+    // an ordinary message says nothing of its priority
+    assert.equal((await daemon.cli(['send', 'ALICE', 'plain and normal'])).code, 0);
+    await messageItem(page, 'plain and normal').waitFor({ timeout: 5000 });
+    assert.equal(await messageItem(page, 'plain and normal').locator('.priority').isVisible(), false);
+    assert.equal(await messageItem(page, 'plain and normal').locator('h3.title').isVisible(), false);
+  });
+
   test('mark read, acknowledge and reply: the state shows on the page and stays after a reload; the reply reaches the sender', async () => {
     const { page } = await open();
     await page.goto(await loginUrl(daemon));

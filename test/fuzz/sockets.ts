@@ -40,7 +40,7 @@ export async function fuzzDaemonSockets(options: { seconds: number; seed: number
   // The secure channel's seeds: a host's signed deliveries and a person's logon and calls, as JSON lines.
   const host = generateKeyPairSync('ed25519');
   const hostCert = { key: host.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, cert: selfSignedCertificate('FUZZHOST', host.publicKey, host.privateKey) };
-  const delivery = { from: 'FUZZER', to: 'SOMENAME', text: 'fuzz', user: null, sentAt: new Date().toISOString(), host: 'FUZZHOST', priority: 'normal', ttl: null };
+  const delivery = { from: 'FUZZER', to: 'SOMENAME', text: 'fuzz', title: null, user: null, sentAt: new Date().toISOString(), host: 'FUZZHOST', priority: 'normal', ttl: null };
   const lines = [
     { id: 1, op: 'deliver', ...delivery, signature: signMessage(delivery, host.privateKey) },
     { id: 2, op: 'auth', user: 'nobody', password: 'x' },

@@ -185,12 +185,12 @@ export class MemoryStore implements StorePorts {
     return recipients === null ? this.#messages : this.#messages.filter((m) => recipients.some((r) => sameName(r, m.to)));
   }
 
-  /** findMessages: newest first; the text is a substring of text, sender or recipient, ASCII without case (LIKE). */
+  /** findMessages: newest first; the text is a substring of text, title, sender or recipient, ASCII without case (LIKE). */
   #find(query: MessageQuery): StoredMessage[] {
     const text = query.text === null || query.text === '' ? null : fold(query.text);
     const found = this.#to(query.recipients)
       .filter((m) => m.id > query.afterId && (query.beforeId === null || m.id < query.beforeId))
-      .filter((m) => text === null || [m.text, m.from, m.to].some((field) => fold(field).includes(text)))
+      .filter((m) => text === null || [m.text, m.title ?? '', m.from, m.to].some((field) => fold(field).includes(text)))
       .reverse();
     return take(found, query.limit).map(copy);
   }

@@ -63,7 +63,7 @@ export async function secureHostSession(port: number, localAddress: string, host
   let id = 0;
   return {
     send: async (from: string, text: string, to = 'TESTHOST'): Promise<boolean> => {
-      const fields = { from, to, text, user: null, sentAt: new Date().toISOString(), host: hostName, priority: 'normal', ttl: null };
+      const fields = { from, to, text, title: null, user: null, sentAt: new Date().toISOString(), host: hostName, priority: 'normal', ttl: null };
       socket.write(`${JSON.stringify({ id: ++id, op: 'deliver', ...fields, signature: signMessage(fields, privateKey) })}\n`);
       return (await next()).ok === true;
     },

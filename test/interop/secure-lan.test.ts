@@ -13,6 +13,7 @@ import { netnsUnavailable } from '../helpers/netns.js';
 interface Received {
   from: string;
   to: string;
+  title?: string;
   text: string;
   via: string;
   verified: boolean;
@@ -52,9 +53,9 @@ describe('netsend hosts message each other over the secure channel', { skip: net
     await cleanup?.();
   });
 
-  test('a message to a netsend host goes over the secure channel and is shown verified, with the sending host and user', async () => {
+  test('a message to a netsend host goes over the secure channel and is shown verified, with the sending host and user, and its title', async () => {
     const [a, b] = hosts as [DaemonProcess, DaemonProcess];
-    const sent = await a.cli(['send', 'ALICE', '--from', 'BOB', 'signed', 'and', 'sealed', '--json']);
+    const sent = await a.cli(['send', 'ALICE', '--from', 'BOB', '--title', 'Signed — Grüße', 'signed', 'and', 'sealed', '--json']);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(JSON.parse(sent.stdout).secure, true);
     const hostKeyA = (await a.cli(['host', 'key'])).stdout.trim().split(' ')[1];
@@ -63,6 +64,7 @@ describe('netsend hosts message each other over the secure channel', { skip: net
       ...last,
       from: 'BOB',
       to: 'ALICE',
+      title: 'Signed — Grüße',
       text: 'signed and sealed',
       via: 'netsend',
       verified: true,
@@ -99,13 +101,14 @@ describe('netsend hosts message each other over the secure channel', { skip: net
     assert.equal((await newest(b))?.text, text);
   });
 
-  test('a host without the secure channel is reached over SMB, and its messages are marked unverified', async () => {
+  test('a host without the secure channel is reached over SMB (a title becomes the first line), and its messages are marked unverified', async () => {
     const [a, , c] = hosts as [DaemonProcess, DaemonProcess, DaemonProcess];
-    const sent = await a.cli(['send', 'CAROL', 'plain', 'old', 'wire', '--json']);
+    const sent = await a.cli(['send', 'CAROL', '--title', 'Old', 'plain', 'old', 'wire', '--json']);
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal(JSON.parse(sent.stdout).secure, undefined);
     const last = await newest(c);
-    assert.deepEqual({ text: last?.text, via: last?.via, verified: last?.verified }, { text: 'plain old wire', via: 'smb', verified: false });
+    // the legacy wire has no title: it arrives as the text's first line
+    assert.deepEqual({ title: last?.title, text: last?.text, via: last?.via, verified: last?.verified }, { title: undefined, text: 'Old\nplain old wire', via: 'smb', verified: false });
     assert.match((await c.cli(['inbox', '--limit', '1'])).stdout, /\(unverified: came over the legacy SMB wire/);
   });
 

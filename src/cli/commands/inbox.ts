@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { MAX_INBOX_PAGE } from '../../control/handlers.js';
 import type { MessageJson } from '../../lib/client.js';
-import { classicHeader, printableName, printableText } from '../../messenger/message.js';
+import { classicHeader, printableName, printableText, priorityMark, titleLine } from '../../messenger/message.js';
 import { UsageError, type CliIo } from '../io.js';
 import { common, provenance, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
@@ -19,7 +19,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const show = async (message: MessageJson) => {
     const line = values.json
       ? `${JSON.stringify(message)}\n`
-      : `${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}\n${provenance(message)}\n${printableText(message.text)}\n\n`;
+      : // the id is what `netsend ack ID` and `netsend receipt ID` take
+        `${priorityMark(message.priority)}${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}  [id ${message.id}]\n` +
+        `${provenance(message)}${titleLine(message, '\n')}\n${printableText(message.text)}\n\n`;
     if (!io.stdout.write(line)) await once(io.stdout, 'drain');
   };
   return withClient(values, io, async (client) => {

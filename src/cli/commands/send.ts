@@ -20,6 +20,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       from: { type: 'string' },
       host: { type: 'string' },
       priority: { type: 'string' },
+      title: { type: 'string' },
       ttl: { type: 'string' },
       wait: { type: 'boolean', default: false },
       time: { type: 'string' },
@@ -42,6 +43,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const domainTarget = /^\/domain(?::(.*))?$/i.exec(to);
   const toUsers = /^\/users$/i.test(to);
   if (values.wait && (to === '*' || domainTarget !== null || toUsers)) throw new UsageError('--wait is for one recipient, not a broadcast');
+  // the mailslot broadcast and /USERS go over the legacy wire, which has no titles
+  if (values.title !== undefined && (to === '*' || domainTarget !== null || toUsers)) throw new UsageError('--title is for one recipient, not a broadcast');
   let text: string;
   if (words.length > 0) {
     text = words.join(' ');
@@ -60,6 +63,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
             to,
             text,
             ...from,
+            ...(values.title === undefined ? {} : { title: values.title }),
             ...(values.host === undefined ? {} : { host: values.host }),
             ...(level === null ? {} : { priority: isPriority(values.priority) ? values.priority : priorityOfLevel(level) }),
             ...(ttl === undefined ? {} : { ttl }),

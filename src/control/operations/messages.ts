@@ -6,10 +6,10 @@ import { operation, pageLimit, wholeNumber } from '../operation.js';
 import { readableBy } from '../ownership.js';
 
 export const messageOperations = {
-  send: operation<{ to: string; from?: string | null; text: string; host?: string; priority?: Priority; ttl?: number }>()({
+  send: operation<{ to: string; from?: string | null; text: string; title?: string | null; host?: string; priority?: Priority; ttl?: number }>()({
     action: 'send',
-    run: ({ services, caller }, { to, from, text, host, priority, ttl }) =>
-      services.messenger.send({ to, from, text, priority, ttl, ...(host === undefined ? {} : { host }) }, caller),
+    run: ({ services, caller }, { to, from, text, title, host, priority, ttl }) =>
+      services.messenger.send({ to, from, text, title, priority, ttl, ...(host === undefined ? {} : { host }) }, caller),
   }),
   broadcast: operation<{ from?: string | null; text: string; domain?: string | null }>()({
     action: 'send',

@@ -4,6 +4,7 @@ import { NetApiError } from '../../messenger/errors.js';
 import type { IncomingMessage } from '../../messenger/message.js';
 import { peerOf, senderOf } from '../../messenger/sender.js';
 import type { BroadcastScope, BroadcastSender, OutgoingMessage, SendReport } from '../../messenger/messenger.js';
+import { legacyText } from '../../messenger/outgoing.js';
 import { DecodeError } from '../../protocols/bytes/index.js';
 import {
   MAILSLOT_CLASS_UNRELIABLE, MESSENGER_MAILSLOT, decodeDatagram, decodeMailslotWrite, decodeMessengerPayload, encodeDatagram,
@@ -74,7 +75,7 @@ export class MailslotService implements BroadcastSender {
 
   async broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport> {
     const { charset } = this.#options;
-    const text = encodeOem(toCrlf(message.text), charset);
+    const text = encodeOem(toCrlf(legacyText(message)), charset);
     const payload = encodeMessengerPayload({ from: encodeOem(message.from, charset).bytes, to: encodeOem(message.to, charset).bytes, text: text.bytes });
     const userData = encodeMailslotWrite({ mailslot: MESSENGER_MAILSLOT, priority: 1, mailslotClass: MAILSLOT_CLASS_UNRELIABLE, data: payload });
     const wire = (name: string) => wireName(name, charset);

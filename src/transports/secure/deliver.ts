@@ -5,7 +5,7 @@
 import type { ControlServices } from '../../control/handlers.js';
 import { NetApiError } from '../../messenger/errors.js';
 import { normalizeAlias } from '../../messenger/names.js';
-import { isPriority } from '../../messenger/message.js';
+import { isPriority, isTitleAsSent } from '../../messenger/message.js';
 import { peerOf, senderOf } from '../../messenger/sender.js';
 import { MAX_TTL_SECONDS } from '../../messenger/messenger.js';
 import { verifyMessage } from '../../security/host-identity.js';
@@ -25,8 +25,11 @@ export async function acceptDelivery(
 ): Promise<unknown> {
   const { from, to, text, user, sentAt, signature, priority, ttl } = request;
   if (typeof text !== 'string' || typeof sentAt !== 'string' || typeof signature !== 'string' || (user !== null && typeof user !== 'string')) {
-    throw new NetApiError('ERROR_INVALID_PARAMETER', 'A delivery needs from, to, text, user, sentAt, priority, ttl and signature.');
+    throw new NetApiError('ERROR_INVALID_PARAMETER', 'A delivery needs from, to, text, title, user, sentAt, priority, ttl and signature.');
   }
+  // a title is signed as sent: one the sender's own rule would have changed is not a sender's
+  const title = request.title ?? null;
+  if (title !== null && (typeof title !== 'string' || !isTitleAsSent(title))) throw new NetApiError('ERROR_INVALID_PARAMETER', 'The title of the delivery is not valid.');
   const bounds = DELIVERY_FIELD_LIMITS;
   if ((user !== null && user.length > bounds.user) || sentAt.length > bounds.sentAt || signature.length > bounds.signature) {
     throw new NetApiError('ERROR_INVALID_PARAMETER', `A delivery's user is at most ${bounds.user} characters, its sentAt ${bounds.sentAt}, its signature ${bounds.signature}.`);
@@ -35,7 +38,7 @@ export async function acceptDelivery(
     throw new NetApiError('ERROR_INVALID_PARAMETER', 'The priority or time to live of the delivery is not valid.');
   }
   const charset = services.messenger.charset;
-  const fields = { from: normalizeAlias(from, 'from name', charset), to: normalizeAlias(to, 'message name', charset), text, user, sentAt, host: host.name, priority, ttl };
+  const fields = { from: normalizeAlias(from, 'from name', charset), to: normalizeAlias(to, 'message name', charset), text, title, user, sentAt, host: host.name, priority, ttl };
   if (!verifyMessage(fields, signature, host.certificate.publicKey)) {
     services.audit.record({ event: 'refused-message', principal: `host ${host.name}`, source, detail: 'bad signature', status: 5 });
     throw new NetApiError('ERROR_ACCESS_DENIED', 'The message signature does not match the host key.');
@@ -55,6 +58,7 @@ export async function acceptDelivery(
   const stored = await services.messenger.receive({
     from: fields.from,
     to: fields.to,
+    ...(title === null ? {} : { title }),
     text,
     via: 'netsend',
     sender: senderOf({ ...peerOf(source), user, host: { name: host.name, fingerprint: host.fingerprint } }),

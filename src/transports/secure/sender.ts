@@ -39,7 +39,7 @@ export class SecureSender {
     try {
       const sentAt = new Date().toISOString();
       const user = message.user ?? null;
-      const fields = { from: message.from, to: message.to, text: message.text, user, sentAt, host: identity.name, priority: message.priority ?? 'normal', ttl: message.ttlSeconds ?? null };
+      const fields = { from: message.from, to: message.to, text: message.text, title: message.title ?? null, user, sentAt, host: identity.name, priority: message.priority ?? 'normal', ttl: message.ttlSeconds ?? null };
       const request = { id: 1, op: 'deliver' as const, ...fields, signature: signMessage(fields, identity.privateKey) };
       const response = await exchange(socket, request, this.#options.timeoutMs ?? 10_000);
       if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);

@@ -193,7 +193,7 @@ export function peer(port: number, options: { cert?: Cert; localAddress?: string
 
 /** A delivery as a sending daemon makes it, signed with `cert`'s key. */
 export function delivery(cert: Cert, host: string, overrides: Record<string, unknown> = {}, id = 1): Record<string, unknown> {
-  const fields = { from: 'BOB', to: 'ALICE', text: 'hello', user: 'bob', sentAt: new Date().toISOString(), host, priority: 'normal', ttl: null, ...overrides };
+  const fields = { from: 'BOB', to: 'ALICE', text: 'hello', title: null, user: 'bob', sentAt: new Date().toISOString(), host, priority: 'normal', ttl: null, ...overrides };
   return { id, op: 'deliver', ...fields, signature: signMessage(fields as never, cert.privateKey) };
 }
 

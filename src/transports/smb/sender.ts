@@ -1,6 +1,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { NetApiError } from '../../messenger/errors.js';
 import type { OutgoingMessage, SendReport } from '../../messenger/messenger.js';
+import { legacyText } from '../../messenger/outgoing.js';
 import type { StatusName } from '../../messenger/status.js';
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import { NEGATIVE_RESPONSE, NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
@@ -81,7 +82,7 @@ export class SmbSender {
    */
   async deliver(message: OutgoingMessage, endpoint: Endpoint): Promise<SendReport> {
     const { charset } = this.#options;
-    const encoded = encodeTextForWire(message.text, charset);
+    const encoded = encodeTextForWire(legacyText(message), charset);
     // An empty text goes as one NUL byte, as smbclient sends it: smbd refuses an empty block.
     const text = encoded.bytes.length === 0 ? Uint8Array.of(0) : encoded.bytes;
     if (text.length > LEGACY_MAX_TEXT_BYTES) {

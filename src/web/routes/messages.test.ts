@@ -125,7 +125,7 @@ test("ntfy publish: POST or PUT /ALIAS with a token or a password sends the text
   const body = response.json() as Record<string, unknown>;
   assert.equal(typeof body.time, 'number');
   assert.deepEqual({ ...body, time: 0 }, { id: 99, time: 0, event: 'message', topic: 'ALICE', message: 'backup failed on db1', title: 'Backup', priority: 5, delivered: 'ALICE' });
-  assert.deepEqual(web.controls.at(-1)?.request, { op: 'send', to: 'ALICE', from: 'MONITOR', text: 'Backup\nbackup failed on db1', priority: 'urgent' });
+  assert.deepEqual(web.controls.at(-1)?.request, { op: 'send', to: 'ALICE', from: 'MONITOR', text: 'backup failed on db1', title: 'Backup', priority: 'urgent' });
   assert.equal(web.controls.at(-1)?.principal.over, 'ntfy');
   const put = await web.inject({ method: 'PUT', url: '/BOB', headers: { authorization: basic('monitor', 'monitor-pw'), 'x-priority': '2' }, payload: 'low disk' });
   assert.deepEqual([put.statusCode, (put.json() as { priority: number }).priority], [200, 2]);
@@ -140,7 +140,7 @@ test('ntfy publish reads header text as ntfy does (UTF-8 bytes, RFC 2047), and t
   const utf8Header = Buffer.from('Grüße 🍕', 'utf8').toString('latin1');
   const sent = await web.inject({ method: 'POST', url: '/ALICE', headers: { ...auth, title: utf8Header }, payload: 'pizza' });
   assert.equal((sent.json() as { title: string }).title, 'Grüße 🍕');
-  assert.equal((web.controls.at(-1)?.request as { text: string }).text, 'Grüße 🍕\npizza');
+  assert.deepEqual([(web.controls.at(-1)?.request as { title: string }).title, (web.controls.at(-1)?.request as { text: string }).text], ['Grüße 🍕', 'pizza']);
   const encoded = await web.inject({ method: 'POST', url: '/ALICE', headers: { ...auth, title: '=?UTF-8?B?R3LDvMOfZQ==?=' }, payload: 'x' });
   assert.equal((encoded.json() as { title: string }).title, 'Grüße');
   const byQuery = await web.inject({ method: 'POST', url: '/ALICE?title=Disk&priority=5&message=db1%20is%20full', headers: auth });
@@ -151,6 +151,32 @@ test('ntfy publish reads header text as ntfy does (UTF-8 bytes, RFC 2047), and t
   // a header and a query parameter both given: the header wins, as in ntfy
   const both = await web.inject({ method: 'POST', url: '/ALICE?priority=1', headers: { ...auth, priority: 'high' }, payload: 'x' });
   assert.equal((both.json() as { priority: number }).priority, 4);
+});
+
+test('ntfy publish as JSON to the root URL, whatever the Content-Type: topic, message, title and priority; other fields ignored; a missing topic says so', async () => {
+  const web = await fakeWeb();
+  const auth = { authorization: 'Bearer monitor-token' };
+  const json = { topic: 'ALICE', message: 'Grüße from db1', title: 'Backup', priority: 4, tags: ['warning'], click: 'https://example.com' };
+  // curl -d sends application/x-www-form-urlencoded: ntfy reads the body as JSON anyway
+  const sent = await web.inject({ method: 'POST', url: '/', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: JSON.stringify(json) });
+  assert.equal(sent.statusCode, 200);
+  assert.deepEqual({ ...(sent.json() as Record<string, unknown>), time: 0 }, { id: 99, time: 0, event: 'message', topic: 'ALICE', message: 'Grüße from db1', title: 'Backup', priority: 4, delivered: 'ALICE' });
+  assert.deepEqual(web.controls.at(-1)?.request, { op: 'send', to: 'ALICE', from: 'MONITOR', text: 'Grüße from db1', title: 'Backup', priority: 'high' });
+  const put = await web.inject({ method: 'PUT', url: '/', headers: auth, payload: '{"topic":"BOB"}' });
+  assert.deepEqual([put.statusCode, (put.json() as { message: string }).message], [200, 'triggered']);
+  const refusals: Array<[string, string]> = [
+    ['{"message":"no topic"}', '"topic" is missing: the alias to send to, as in {"topic": "ALICE", "message": "…"}.'],
+    ['topic=ALICE', 'Publishing to the root URL takes a JSON object: {"topic": "ALIAS", "message": "…"}.'],
+    ['["ALICE"]', 'The body must be a JSON object: {"topic": "ALIAS", "message": "…"}.'],
+    ['{"topic":"ALICE","title":7}', '"title" must be a string.'],
+    ['{"topic":"ALICE","priority":9}', 'Priority must be 1-5 or min, low, default, high, urgent, max.'],
+  ];
+  for (const [payload, why] of refusals) {
+    const refused = await web.inject({ method: 'POST', url: '/', headers: auth, payload });
+    assert.deepEqual([refused.statusCode, (refused.json() as { message: string }).message], [400, why], payload);
+  }
+  assert.equal((await web.inject({ method: 'POST', url: '/', payload: JSON.stringify(json) })).statusCode, 401, 'auth first, as for /ALIAS');
+  assert.equal(web.controls.length, 2);
 });
 
 test('ntfy publish is refused without auth (401), with a wrong token (401), a malformed header or a bad priority (400)', async () => {

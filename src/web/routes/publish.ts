@@ -1,6 +1,7 @@
 /**
  * ntfy's publish: `curl -d "text" -H "Title: …" -H "Priority: high" -H "Authorization: Bearer TOKEN" http://host:8139/ALIAS`,
- * or the same as query parameters (`/ALIAS?title=…&priority=5&message=…`). Header text may be UTF-8
+ * the same as query parameters (`/ALIAS?title=…&priority=5&message=…`), or JSON to the root URL
+ * (`{"topic": "ALIAS", "message": "…", "title": "…", "priority": 4}`). Header text may be UTF-8
  * or RFC 2047 encoded-words, as ntfy takes it.
  * Authorization header only: a publisher has no page, so no session and no CSRF token.
  */
@@ -21,32 +22,27 @@ export function ntfyPriority(value: string | undefined): number {
   return level;
 }
 
+/** One publish, however it came: the topic (an alias), the body's text, and ntfy's fields netsend takes. */
+interface Publication {
+  readonly topic: string;
+  readonly body: string;
+  readonly title: string | undefined;
+  readonly priority: string | undefined;
+}
+
 export const publishRoutes: FastifyPluginAsync<WebContext> = async (app, context) => {
-  const publish = async (request: FastifyRequest<{ Params: { alias: string } }>, reply: FastifyReply) => {
+  const publish = async (request: FastifyRequest, reply: FastifyReply, read: (request: FastifyRequest) => Publication) => {
     const credentials = headerCredentials(request.headers.authorization);
     if (credentials === null) throw unauthenticated();
     if (credentials === 'malformed') throw badRequest('The Authorization header is neither Bearer TOKEN nor Basic user:password.');
     const caller: Caller = { principal: await logon(context, request, credentials), session: null, owner: false };
-    // as ntfy: each header may also come as a query parameter of the same name (the header wins)
-    const query = (request.query ?? {}) as Record<string, string | undefined>;
-    const param = (...names: string[]) => {
-      const fromHeader = names.map((n) => request.headers[n]).find((v): v is string => typeof v === 'string' && v !== '');
-      if (fromHeader !== undefined) return headerText(fromHeader);
-      return names.map((n) => query[n.replace(/^x-/, '')]).find((v): v is string => typeof v === 'string' && v !== '');
-    };
-    const title = param('x-title', 'title', 'ti', 't');
-    const priority = ntfyPriority(param('x-priority', 'priority', 'prio', 'p'));
-    const raw = typeof request.body === 'string' && request.body !== '' ? request.body.replace(/\r?\n$/, '') : (param('x-message', 'message', 'm') ?? '');
-    // blank is empty, as for ntfy: the message is then its word "triggered" (a blank pop-up tells nothing)
-    const body = raw.trim() === '' ? '' : raw;
-    // ntfy's text for an empty body; the title, if any, is the first line (messages have no title field)
-    const message = body === '' && title === undefined ? 'triggered' : body;
-    const text = title === undefined ? message : message === '' ? title : `${title}\n${message}`;
-    const topic = request.params.alias;
-    const result = (await control(context, caller, { op: 'send', to: topic, from: ownAlias(context, caller.principal), text, priority: priorityOfLevel(priority) }, 'ntfy')) as {
-      delivered: string;
-      id?: number;
-    };
+    const { topic, body, title, priority: given } = read(request);
+    const priority = ntfyPriority(given);
+    // ntfy's text for a body that is empty or blank (a blank pop-up tells nothing)
+    const message = body.trim() === '' ? 'triggered' : body;
+    const result = (await control(context, caller, {
+      op: 'send', to: topic, from: ownAlias(context, caller.principal), text: message, title: title ?? null, priority: priorityOfLevel(priority),
+    }, 'ntfy')) as { delivered: string; id?: number };
     return reply.send({
       ...(result.id === undefined ? {} : { id: result.id }),
       time: Math.floor(Date.now() / 1000),
@@ -58,6 +54,46 @@ export const publishRoutes: FastifyPluginAsync<WebContext> = async (app, context
       delivered: result.delivered,
     });
   };
-  app.post('/:alias', publish);
-  app.put('/:alias', publish);
+
+  /** `POST /ALIAS`: the body is the text; each header may also come as a query parameter of the same name (the header wins). */
+  const fromHeaders = (request: FastifyRequest): Publication => {
+    const query = (request.query ?? {}) as Record<string, string | undefined>;
+    const param = (...names: string[]) => {
+      const fromHeader = names.map((n) => request.headers[n]).find((v): v is string => typeof v === 'string' && v !== '');
+      if (fromHeader !== undefined) return headerText(fromHeader);
+      return names.map((n) => query[n.replace(/^x-/, '')]).find((v): v is string => typeof v === 'string' && v !== '');
+    };
+    const body = typeof request.body === 'string' && request.body !== '' ? request.body.replace(/\r?\n$/, '') : (param('x-message', 'message', 'm') ?? '');
+    return {
+      topic: (request.params as { alias: string }).alias,
+      body,
+      title: param('x-title', 'title', 'ti', 't'),
+      priority: param('x-priority', 'priority', 'prio', 'p'),
+    };
+  };
+
+  /** `POST /` with a JSON object, whatever its Content-Type (ntfy reads it so; curl -d sends a form type). */
+  const fromJson = (request: FastifyRequest): Publication => {
+    let value: unknown;
+    try {
+      value = JSON.parse(typeof request.body === 'string' ? request.body : '');
+    } catch {
+      throw badRequest('Publishing to the root URL takes a JSON object: {"topic": "ALIAS", "message": "…"}.');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object: {"topic": "ALIAS", "message": "…"}.');
+    const { topic, message, title, priority } = value as Record<string, unknown>;
+    if (typeof topic !== 'string' || topic === '') throw badRequest('"topic" is missing: the alias to send to, as in {"topic": "ALICE", "message": "…"}.');
+    const optional = (field: string, v: unknown) => {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') throw badRequest(`"${field}" must be a string.`);
+      return v;
+    };
+    if (priority !== undefined && priority !== null && typeof priority !== 'number' && typeof priority !== 'string') throw badRequest('"priority" must be 1-5.');
+    return { topic, body: optional('message', message) ?? '', title: optional('title', title), priority: priority === undefined || priority === null ? undefined : String(priority) };
+  };
+
+  app.post('/', (request, reply) => publish(request, reply, fromJson));
+  app.put('/', (request, reply) => publish(request, reply, fromJson));
+  app.post('/:alias', (request, reply) => publish(request, reply, fromHeaders));
+  app.put('/:alias', (request, reply) => publish(request, reply, fromHeaders));
 };

@@ -204,9 +204,12 @@ class Helper {
         for (const ref of [...this.#waiting.keys()]) this.#settle(ref, (w) => w.reject(new Error(why ?? 'the helper was stopped')));
         resolve(why);
       };
-      this.#child.once('error', (error) => {
+      // every 'error' is handled: after a failed start, a kill the system refuses (a daemon without
+      // CAP_KILL, a helper running as another user) emits one too, and an unhandled one would crash
+      // the daemon; that helper ends with its own exit, or stays hung and is no longer used
+      this.#child.on('error', (error) => {
         this.ending = true;
-        done(`cannot start it: ${error.message}`);
+        if (this.#child.pid === undefined) done(`cannot start it: ${error.message}`);
       });
       this.#child.once('exit', (code, signal) => {
         this.ending = true;

@@ -4,11 +4,12 @@
 # desktop notification tests), xvfb and dunst (a real desktop and notification daemon), python3 (real pseudo-terminals for the tty tests) and chromium (the
 # web inbox's browser tests drive Debian's Chromium through playwright-core, which never downloads
 # a browser), and nats-server (Debian's 2.9.10: the real NATS JetStream engine the hub tests of issue
-# 14 start as a 3-node cluster on loopback, through test/helpers/nats.ts and scripts/hub-dev.sh).
+# 14 start as a 3-node cluster on loopback, through test/helpers/nats.ts and scripts/hub-dev.sh), and
+# systemd (systemd-analyze for the tests of the systemd units, test/packaging/systemd.test.ts).
 # Idempotent; needs root.
 # Never installs Debian's package "netsend": it is an unrelated tool.
 set -euo pipefail
-pkgs=(samba smbclient samba-common-bin tshark iproute2 dbus-daemon python3 chromium xvfb dunst nats-server)
+pkgs=(samba smbclient samba-common-bin tshark iproute2 dbus-daemon python3 chromium xvfb dunst nats-server systemd)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -23,7 +23,7 @@ test('send NAME TEXT: the message goes to the daemon, the classic result line is
   const sent: SendInput[] = [];
   const client = { send: async (input: SendInput) => (sent.push(input), { delivered: 'local' as const, id: 7 }) };
   const run = await runCli(['send', 'alice', 'lunch', 'is', 'here'], { client });
-  assert.deepEqual([run.code, run.stdout, run.stderr, run.closed], [0, 'The message was successfully sent to ALICE.\n', '', 1]);
+  assert.deepEqual([run.code, run.stdout, run.stderr, run.closed], [0, 'The message was successfully sent to ALICE.\nIts id is 7: `netsend receipt 7` tells what becomes of it.\n', '', 1]);
   assert.deepEqual(sent, [{ to: 'alice', text: 'lunch is here' }]);
 
   const json = await runCli(['send', 'alice', 'x', '--from', 'BOB', '--priority', '5', '--ttl', '60', '--json'], { client });

@@ -1,8 +1,7 @@
 /** What the netsend commands share: their common options, the daemon connection, small helpers. */
 import type { ParseArgsConfig } from 'node:util';
 import { resolveDataDir } from '../config/paths.js';
-import { connect, connectRemote, type MessageJson } from '../lib/client.js';
-import { printableText } from '../messenger/message.js';
+import { connect, connectRemote } from '../lib/client.js';
 import { EXIT, UsageError, type CliClient, type CliIo } from './io.js';
 
 /** One `netsend` command: the word that names it (and other spellings), and what runs it. */
@@ -85,12 +84,6 @@ async function promptPassword(io: CliIo, prompt: string): Promise<string> {
     stdin.setRawMode?.(false);
     io.stderr.write('\n');
   }
-}
-
-/** What the inbox knows of a message's sender: verified by a host key or the kernel, or only claimed. */
-export function provenance(message: MessageJson): string {
-  // the daemon's own words (senderNote), so every surface says it the same way
-  return message.provenance === undefined ? '' : `(${printableText(message.provenance)})\n`;
 }
 
 /** node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes: a wrong command line, not a failure. */

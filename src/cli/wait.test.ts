@@ -40,6 +40,6 @@ test('send --wait --time: nobody acknowledges in time: exit 3 after a last look 
   const { io: cli, err } = io();
   const code = await waitForAcknowledgement({ receipt: async () => (polls.push(Date.now() - start), stored) }, { delivered: 'local', id: 7 }, 0.3, cli, false);
   assert.equal(code, 3);
-  assert.equal(err(), 'netsend: not acknowledged within 0.3 s (the message is stored).\n');
+  assert.equal(err(), 'netsend: not acknowledged within 0.3 s (message 7 is stored); `netsend receipt 7` asks again.\n');
   assert.ok((polls.at(-1) ?? 0) >= 290 && (polls.at(-1) ?? 0) < 1000, `polls at ${polls.join(', ')} ms`);
 });

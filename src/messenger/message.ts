@@ -161,14 +161,25 @@ export function classicHeader(message: Pick<StoredMessage, 'from' | 'to' | 'rece
   return `Message from ${message.from} to ${message.to} on ${classicDateTime(message.receivedAt)}`;
 }
 
-/** What the pop-ups put before the header of an insistent message: "URGENT ", "IMPORTANT " or ''. */
-export function priorityMark(priority: Priority | undefined): string {
-  return priority === 'urgent' ? 'URGENT ' : priority === 'high' ? 'IMPORTANT ' : '';
-}
-
-/** The pop-ups' line for a message's title ("Title: Backup"), ending in `eol`; '' when it has none. */
-export function titleLine(message: Pick<StoredMessage, 'title'>, eol: string): string {
-  return message.title === undefined ? '' : `Title: ${printableName(message.title)}${eol}`;
+/**
+ * A message as the text surfaces show it (the pop-ups, `netsend inbox`), a string a line: the
+ * header with the priority's mark and the id that `netsend ack` and `receipt` take; who really
+ * sent it (`note`: senderNote, or the JSON's provenance), the title, a blank line, the text.
+ * Everything from the network is cleaned for a terminal.
+ */
+export function popupLines(
+  message: Pick<StoredMessage, 'id' | 'from' | 'to' | 'receivedAt' | 'priority' | 'title' | 'text'>,
+  note: string | null,
+): string[] {
+  const mark = message.priority === 'urgent' ? 'URGENT ' : message.priority === 'high' ? 'IMPORTANT ' : '';
+  const header = classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: message.receivedAt });
+  return [
+    `${mark}${header}  [id ${message.id}]`,
+    ...(note === null ? [] : [`(${printableName(note)})`]),
+    ...(message.title === undefined ? [] : [`Title: ${printableName(message.title)}`]),
+    '',
+    ...printableText(message.text).split('\n'),
+  ];
 }
 
 /** The header's date and time alone: `11/25/2026 10:31:05 AM` (local time). */

@@ -17,7 +17,7 @@ test('messages show on the daemon terminal as the pop-up read', () => {
   let written = '';
   const out = new Writable({ write: (chunk: Buffer, _encoding, done) => { written += chunk.toString(); done(); } });
   new TerminalSink(out).deliver(message(1));
-  assert.equal(written, 'Message from BOB to ALICE on 11/25/2026 10:31:05 AM\n\ntext 1\n\n', 'bob sending as BOB: the header says it all');
+  assert.equal(written, 'Message from BOB to ALICE on 11/25/2026 10:31:05 AM  [id 1]\n\ntext 1\n\n', 'bob sending as BOB: the header says it all; the id is for netsend ack');
 });
 
 test('the pop-up says who really sent a message whose name is only a claim, or another than the local sender\'s', () => {
@@ -28,8 +28,8 @@ test('the pop-up says who really sent a message whose name is only a claim, or a
   sink.deliver({ ...message(2), via: 'smb', sender: senderOf({ address: '10.0.0.9', port: 40000 }) });
   assert.equal(
     written,
-    'Message from ROOT to ALICE on 11/25/2026 10:31:05 AM\n(verified: sent by the local account mallory)\n\ntext 1\n\n' +
-      "Message from BOB to ALICE on 11/25/2026 10:31:05 AM\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\n\ntext 2\n\n",
+    'Message from ROOT to ALICE on 11/25/2026 10:31:05 AM  [id 1]\n(verified: sent by the local account mallory)\n\ntext 1\n\n' +
+      "Message from BOB to ALICE on 11/25/2026 10:31:05 AM  [id 2]\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\n\ntext 2\n\n",
   );
 });
 
@@ -37,7 +37,7 @@ test('a titled message shows its title on a line of its own under the header, cl
   let written = '';
   const out = new Writable({ write: (chunk: Buffer, _encoding, done) => { written += chunk.toString(); done(); } });
   new TerminalSink(out).deliver({ ...message(1), title: 'Backup \u001b[2Jdone', priority: 'urgent' });
-  assert.equal(written, 'URGENT Message from BOB to ALICE on 11/25/2026 10:31:05 AM\nTitle: Backup done\n\ntext 1\n\n');
+  assert.equal(written, 'URGENT Message from BOB to ALICE on 11/25/2026 10:31:05 AM  [id 1]\nTitle: Backup done\n\ntext 1\n\n');
 });
 
 test('when the reader of the daemon output goes away (EPIPE), the daemon logs it once, keeps running and the other sinks still get each message', async () => {

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { classicHeader, printableName, printableText, priorityMark, senderNote, titleLine, type StoredMessage } from '../messenger/message.js';
+import { popupLines, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 /** Shows each message on the daemon's terminal the way the Messenger pop-up read. */
@@ -29,10 +29,6 @@ export class TerminalSink implements Sink {
 
   deliver(message: StoredMessage): void {
     if (this.#broken || this.#out.destroyed || this.#out.writableEnded) return;
-    // names from the legacy wire are not validated by the sender: they are shown cleaned too
-    const header = classicHeader({ ...message, from: printableName(message.from), to: printableName(message.to) });
-    const mark = priorityMark(message.priority);
-    const note = senderNote(message);
-    this.#out.write(`${mark}${header}\n${note === null ? '' : `(${note})\n`}${titleLine(message, '\n')}\n${printableText(message.text)}\n\n`);
+    this.#out.write(`${popupLines(message, senderNote(message)).join('\n')}\n\n`);
   }
 }

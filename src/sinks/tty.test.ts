@@ -24,19 +24,19 @@ test('priorities change how insistent a terminal message is: no bell for low, th
   assert.ok(renderForTty(message(1, { priority: 'urgent' })).startsWith(`\r\n\u0007\u0007\u0007URGENT ${header}`));
 });
 
-test('renderForTty is the pop-up header, who really sent it, a blank line and the text, every line ending CRLF', () => {
+test('renderForTty is the pop-up header with the id, who really sent it, a blank line and the text, every line ending CRLF', () => {
   assert.equal(
     renderForTty(message(1, { text: 'lunch\nis here\r\nnow' })),
-    "\r\n\u0007Message from BOB to ALICE on 11/25/2026 10:31:05 AM\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nlunch\r\nis here\r\nnow\r\n\r\n",
+    "\r\n\u0007Message from BOB to ALICE on 11/25/2026 10:31:05 AM  [id 1]\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nlunch\r\nis here\r\nnow\r\n\r\n",
   );
   // a local user's message under another name says whose it is
   const local = message(3, { via: 'local', sender: senderOf({ uid: 1002, user: 'mallory' }), from: 'ROOT', text: 'hi' });
-  assert.equal(renderForTty(local), '\r\n\u0007Message from ROOT to ALICE on 11/25/2026 10:31:05 AM\r\n(verified: sent by the local account mallory)\r\n\r\nhi\r\n\r\n');
+  assert.equal(renderForTty(local), '\r\n\u0007Message from ROOT to ALICE on 11/25/2026 10:31:05 AM  [id 3]\r\n(verified: sent by the local account mallory)\r\n\r\nhi\r\n\r\n');
 });
 
 test('renderForTty keeps control characters and line breaks in the names out of the header', () => {
   const rendered = renderForTty(message(2, { from: 'EVIL\u001b[2J\r\nFAKE', to: 'ALICE\u0007', text: 'hi' }));
-  assert.equal(rendered, "\r\n\u0007Message from EVIL FAKE to ALICE on 11/25/2026 10:31:05 AM\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nhi\r\n\r\n");
+  assert.equal(rendered, "\r\n\u0007Message from EVIL FAKE to ALICE on 11/25/2026 10:31:05 AM  [id 2]\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nhi\r\n\r\n");
 });
 
 test('a lookup that fails or throws is logged; deliver itself never throws', async () => {
@@ -86,7 +86,7 @@ describe('on real pseudo-terminals', { skip: ptyUnavailable() ?? false }, () => 
     const s = sink({ ALICE: [on1.path, off.path, on2.path], CAROL: [] }, logs);
     s.deliver(message(7, { text: 'lunch is here\nin the kitchen' }));
     await s.drain();
-    const expected = `${classicHeader(message(7))}\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nlunch is here\r\nin the kitchen\r\n`;
+    const expected = `${classicHeader(message(7))}  [id 7]\r\n(unverified: came over the legacy SMB wire; the sender's name is not proven)\r\n\r\nlunch is here\r\nin the kitchen\r\n`;
     await on1.waitFor(expected);
     await on2.waitFor(expected);
     await new Promise((resolve) => setTimeout(resolve, 300)); // as long again for anything late

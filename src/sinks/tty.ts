@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { isatty } from 'node:tty';
-import { classicHeader, printableName, printableText, priorityMark, senderNote, titleLine, type StoredMessage } from '../messenger/message.js';
+import { popupLines, senderNote, type StoredMessage } from '../messenger/message.js';
 import type { Sink } from '../messenger/messenger.js';
 
 export interface TtyOptions {
@@ -86,17 +86,12 @@ export class TtySink implements Sink {
   }
 }
 
-/** The message as write(1) users know it: a bell, the pop-up header, the text; CRLF for raw-mode terminals. */
+/** The message as write(1) users know it: bells, the pop-up's lines; CRLF for raw-mode terminals. */
 export function renderForTty(message: StoredMessage): string {
-  const text = printableText(message.text).replace(/\n/g, '\r\n');
-  // Names from the network are not trusted to be clean either: this is someone else's terminal.
-  const header = classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: message.receivedAt });
   // as insistent as the sender asked: no bell for low, one as write(1) rings, three for urgent
-  const priority = message.priority ?? 'normal';
-  const bells = '\u0007'.repeat({ low: 0, normal: 1, high: 1, urgent: 3 }[priority]);
-  const mark = priorityMark(priority);
-  const note = senderNote(message);
-  return `\r\n${bells}${mark}${header}\r\n${note === null ? '' : `(${note})\r\n`}${titleLine(message, '\r\n')}\r\n${text}\r\n\r\n`;
+  const bells = '\u0007'.repeat({ low: 0, normal: 1, high: 1, urgent: 3 }[message.priority ?? 'normal']);
+  // names and text from the network are cleaned by popupLines: this is someone else's terminal
+  return `\r\n${bells}${popupLines(message, senderNote(message)).join('\r\n')}\r\n\r\n`;
 }
 
 const acceptsMessages = (mode: number) => (mode & constants.S_IWGRP) !== 0;

@@ -68,7 +68,8 @@ describe('netsend CLI against a running daemon', () => {
   test('send from arguments and from stdin lands in the inbox, shown the classic way', async () => {
     const first = await daemon.cli(['send', 'ALICE', 'lunch', 'is', 'here']);
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout, 'The message was successfully sent to ALICE.\n');
+    const firstId = /^The message was successfully sent to ALICE\.\nIts id is (\d+): `netsend receipt \1` tells what becomes of it\.\n$/.exec(first.stdout)?.[1];
+    assert.ok(firstId !== undefined, first.stdout);
     const second = await daemon.cli(['send', 'alice', '--from', 'BOB'], { input: 'from stdin\nsecond line\n' });
     assert.equal(second.code, 0, second.stderr);
 
@@ -81,6 +82,7 @@ describe('netsend CLI against a running daemon', () => {
         { from: 'BOB', to: 'ALICE', text: 'from stdin\nsecond line', via: 'local' },
       ],
     );
+    assert.equal(String((mine[0] as { id: number }).id), firstId, 'the id send printed is the one ack and receipt take');
     for (const m of mine) {
       assert.deepEqual(Object.keys(m), ['id', 'from', 'to', 'text', 'receivedAt', 'via', 'verified', 'priority', 'expiresAt', 'senderUser', 'provenance']);
       assert.equal(m.provenance, `verified: sent by the local account ${userInfo().username}`, 'who really sent it, whatever "from" says');
@@ -88,9 +90,10 @@ describe('netsend CLI against a running daemon', () => {
     }
     const human = (await daemon.cli(['inbox'])).stdout;
     const note = `\\(verified: sent by the local account ${userInfo().username}\\)`;
-    assert.match(human, new RegExp(`Message from BOB to ALICE on \\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}:\\d{2} [AP]M\n${note}\n\nfrom stdin\nsecond line\n`));
+    const stdinId = (mine[1] as { id: number }).id;
+    assert.match(human, new RegExp(`Message from BOB to ALICE on \\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}:\\d{2} [AP]M  \\[id ${stdinId}\\]\n${note}\n\nfrom stdin\nsecond line\n`));
     await daemon.waitFor(() => daemon.stdout.includes('second line'), 5000, 'the message on the daemon terminal');
-    assert.match(daemon.stdout, new RegExp(`Message from TESTHOST to ALICE on .+\n${note}\n\nlunch is here\n`));
+    assert.match(daemon.stdout, new RegExp(`Message from TESTHOST to ALICE on .+  \\[id \\d+\\]\n${note}\n\nlunch is here\n`));
   });
 
   test('inbox --limit shows only the newest messages', async () => {

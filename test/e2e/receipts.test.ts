@@ -26,7 +26,7 @@ describe('send --wait and netsend ack', () => {
     const started = Date.now();
     const result = await daemon.cli(['send', 'ALICE', 'anyone there?', '--wait', '--time', '1']);
     assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, /not acknowledged within 1 s \(the message is stored\)/);
+    assert.match(result.stderr, /not acknowledged within 1 s \(message (\d+) is stored\); `netsend receipt \1` asks again\.\n$/);
     assert.ok(Date.now() - started < 5000);
   });
 

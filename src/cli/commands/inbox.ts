@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { MAX_INBOX_PAGE } from '../../control/handlers.js';
 import type { MessageJson } from '../../lib/client.js';
-import { classicHeader, printableName, printableText, priorityMark, titleLine } from '../../messenger/message.js';
+import { popupLines } from '../../messenger/message.js';
 import { UsageError, type CliIo } from '../io.js';
-import { common, provenance, withClient, type Command } from '../shared.js';
+import { common, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend inbox`: received messages, newest last, the classic way or as JSON lines. */
@@ -19,9 +19,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const show = async (message: MessageJson) => {
     const line = values.json
       ? `${JSON.stringify(message)}\n`
-      : // the id is what `netsend ack ID` and `netsend receipt ID` take
-        `${priorityMark(message.priority)}${classicHeader({ from: printableName(message.from), to: printableName(message.to), receivedAt: new Date(message.receivedAt) })}  [id ${message.id}]\n` +
-        `${provenance(message)}${titleLine(message, '\n')}\n${printableText(message.text)}\n\n`;
+      : `${popupLines({ ...message, receivedAt: new Date(message.receivedAt) }, message.provenance ?? null).join('\n')}\n\n`;
     if (!io.stdout.write(line)) await once(io.stdout, 'drain');
   };
   return withClient(values, io, async (client) => {

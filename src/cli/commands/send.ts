@@ -84,10 +84,19 @@ async function run(args: string[], io: CliIo): Promise<number> {
       // through the organisation hub: it holds the message durably; the recipient's host may be away
       if (result.delivered === 'remote' && result.hub === 'stored') io.stdout.write('The hub delivered it: the recipient\'s host has stored it.\n');
       if (result.delivered === 'remote' && result.hub === 'queued') io.stdout.write('It waits at the hub (queued) until the recipient\'s host takes it.\n');
+      const ask = receiptCommand(result);
+      if (ask !== null && !values.wait) io.stdout.write(`Its id is ${ask.id}: \`${ask.command}\` tells what becomes of it.\n`);
     }
     if (values.wait) exit = await waitForAcknowledgement(client, result, waitSeconds, io, values.json === true);
   });
   return sent === EXIT.ok ? exit : sent;
+}
+
+/** The message's id and the command that asks for its receipt; null when the legacy wire carried it (no receipts). */
+function receiptCommand(result: SendResult): { id: number; command: string } | null {
+  if (result.delivered === 'local') return { id: result.id, command: `netsend receipt ${result.id}` };
+  if (result.receipt === undefined) return null;
+  return { id: result.receipt.message, command: `netsend receipt ${result.receipt.message} --at ${result.receipt.host}` };
 }
 
 /**
@@ -113,6 +122,6 @@ export async function waitForAcknowledgement(client: Pick<Client, 'receipt'>, re
     if (!json) io.stdout.write(`Acknowledged${receipt.acknowledgedBy ? ` by ${printableName(receipt.acknowledgedBy)}` : ''} on ${receipt.acknowledgedOn ?? '?'} at ${receipt.at ?? '?'}.\n`);
     return EXIT.ok;
   }
-  if (!json) io.stderr.write(`netsend: not acknowledged within ${seconds} s (the message is ${receipt.state}).\n`);
+  if (!json) io.stderr.write(`netsend: not acknowledged within ${seconds} s (message ${handle.message} is ${receipt.state}); \`${receiptCommand(result)?.command}\` asks again.\n`);
   return EXIT.notAcknowledged;
 }

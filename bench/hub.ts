@@ -74,7 +74,7 @@ const STREAM = `NETSEND_${REALM}`;
 const RAW_STREAM = 'BENCH_RAW';
 const RAW_DURABLE = 'bench_raw';
 /** No LAN (names and messages cross only through the hub), no pop-ups, rate limits out of the way. */
-const DAEMON_ARGS = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no',
+const DAEMON_ARGS = ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no',
   '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '1000000'];
 /** A burst's sends stop being issued after this; the wait for stragglers at the recipient after that. */
 const burstMs = (n: number) => Math.max(60_000, n * 30);

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   let smbd: SmbdPeer | undefined;
   let echo: ReturnType<typeof spawn> | undefined;
   try {
-    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
+    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-ports', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
     // the peers outlive the load client's own time limit, and no more
     const lifetime = SECONDS * 6 * ROUNDS + 120;
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH', lifetime);

@@ -38,7 +38,7 @@ function freePort(): Promise<number> {
 async function startDaemon(dataDir: string, smbPort: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [NETSEND, 'serve', '--data-dir', dataDir, '--smb-port', String(smbPort), '--nbns-port', '0', '--dgm-port', '0', '--secure-port', '0', '--http-port', '0',
+    [NETSEND, 'serve', '--data-dir', dataDir, '--smb-ports', String(smbPort), '--nbt-port', '0', '--dgram-port', '0', '--secure-port', '0', '--http-port', '0',
       '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no',
       '--source-message-rate', '100000', '--source-message-burst', '100000', '--global-message-rate', '100000'],
     { stdio: ['ignore', 'ignore', 'pipe'] },

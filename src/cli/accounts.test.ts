@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AuditRecord, DaemonStatus, UserSummary } from '../lib/client.js';
 import { NetApiError } from '../messenger/errors.js';
+import { classicDateTime } from '../messenger/message.js';
 import { runCli } from './harness.test.helper.js';
+
+const local = (ms: number) => classicDateTime(new Date(ms));
 
 const accounts: UserSummary[] = [
   { name: 'alice', groups: ['staff', 'admins'], tokens: 2, hasPassword: true },
@@ -68,7 +71,10 @@ test('group list gathers the members of each group, sorted; group add changes on
     setGroups: async (user: string, change: { add?: string[]; remove?: string[] }) => (changes.push([user, change]), { user, groups: ['staff'] }),
   };
   assert.equal((await runCli(['group'], { client: { users } })).stdout, 'admins: alice\nstaff: alice, bob\n');
-  assert.deepEqual(JSON.parse((await runCli(['group', 'list', '--json'], { client: { users } })).stdout), { staff: ['alice', 'bob'], admins: ['alice'] });
+  assert.deepEqual(JSON.parse((await runCli(['group', 'list', '--json'], { client: { users } })).stdout), [{ group: 'admins', members: ['alice'] }, { group: 'staff', members: ['alice', 'bob'] }]);
+  const none = { list: async () => [] };
+  assert.deepEqual([(await runCli(['group'], { client: { users: none } })).stdout, (await runCli(['group', 'list', '--json'], { client: { users: none } })).stdout], ['There are no entries in the list.\n', '[]\n']);
+  assert.deepEqual([(await runCli(['user'], { client: { users: none } })).stdout, (await runCli(['user', 'list', '--json'], { client: { users: none } })).stdout], ['There are no entries in the list.\n', '[]\n']);
   const add = await runCli(['group', 'add', 'staff', 'carol'], { client: { users } });
   assert.deepEqual([add.code, add.stdout], [0, 'The command completed successfully.\n']);
   assert.deepEqual(changes, [['carol', { add: ['staff'] }]]);
@@ -82,8 +88,11 @@ test('audit --limit N pages through the log and prints the newest N', async () =
   assert.equal(run.code, 0);
   assert.equal(
     run.stdout,
-    '2026-11-25T10:00:02.000Z  remote-call  alice  call 2  status 0\n2026-11-25T10:00:03.000Z  remote-call  alice from 10.0.0.5:4500  call 3  status 0\n',
+    `${local(Date.UTC(2026, 10, 25, 10, 0, 2))}  remote-call  alice  call 2  status 0\n${local(Date.UTC(2026, 10, 25, 10, 0, 3))}  remote-call  alice from 10.0.0.5:4500  call 3  status 0\n`,
   );
+  const json = await runCli(['audit', '--limit', '1', '--json'], { client: { audit } });
+  assert.deepEqual(JSON.parse(json.stdout), { ...record(3), at: '2026-11-25T10:00:03.000Z' }, 'JSON times are ISO 8601');
+  assert.equal((await runCli(['audit'], { client: { audit: { list: async () => [] } } })).stdout, 'There are no entries in the list.\n');
 });
 
 test('host key prints the name and key; with the secure channel off, ERROR_NOT_SUPPORTED (exit 1)', async () => {

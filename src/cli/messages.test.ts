@@ -5,7 +5,10 @@ import type { SendInput } from '../lib/client.js';
 import { NetApiError } from '../messenger/errors.js';
 import type { Receipt } from '../messenger/events.js';
 import type { MessageJson } from '../messenger/message.js';
+import { classicDateTime } from '../messenger/message.js';
 import { runCli } from './harness.test.helper.js';
+
+const local = (iso: string) => classicDateTime(new Date(iso));
 
 const message = (id: number, text = `message ${id}`): MessageJson => ({
   id,
@@ -42,6 +45,8 @@ test('send *, /domain:NAME and /users name their recipients; a lossy remote send
   const broadcast = async () => ({ delivered: 'remote' as const });
   assert.equal((await runCli(['send', '*', 'hi'], { client: { broadcast } })).stdout, 'The message was successfully sent to all users of the workgroup.\n');
   assert.equal((await runCli(['send', '/DOMAIN:OFFICE', 'hi'], { client: { broadcast } })).stdout, 'The message was successfully sent to the domain OFFICE.\n');
+  const alone = await runCli(['send', '*', 'hi'], { client: { broadcast: async () => ({ delivered: 'remote' as const, heardNowhere: true as const }) } });
+  assert.deepEqual([alone.code, alone.stderr], [0, 'netsend: this host is on loopback only ("interfaces", default lo): no other host heard the broadcast; this host\'s own users got it.\n']);
   const users = await runCli(['send', '/users', 'hi'], { client: { sendToUsers: async () => ({ delivered: 'remote' as const, recipients: 3 }) } });
   assert.equal(users.stdout, 'The message was successfully sent to 3 user(s) with a session on this server.\n');
   const lossy = await runCli(['send', 'far', 'žluť'], { client: { send: async () => ({ delivered: 'remote' as const, lossy: true, charset: 'CP437' }) } });
@@ -53,7 +58,7 @@ test('send --wait: an acknowledged message prints who acknowledged it, exit 0', 
   const acknowledged: Receipt = { id: 7, state: 'acknowledged', at: '2026-11-25T10:31:05.000Z', acknowledgedBy: 'alice', acknowledgedOn: 'desktop', surfaces: {} };
   const run = await runCli(['send', 'ALICE', 'hi', '--wait'], { client: { send: async () => ({ delivered: 'local' as const, id: 7 }), receipt: async () => acknowledged } });
   assert.equal(run.code, 0);
-  assert.equal(run.stdout, 'The message was successfully sent to ALICE.\nAcknowledged by alice on desktop at 2026-11-25T10:31:05.000Z.\n');
+  assert.equal(run.stdout, `The message was successfully sent to ALICE.\nAcknowledged by alice on desktop at ${local('2026-11-25T10:31:05.000Z')}.\n`);
 });
 
 test('a send the daemon refuses prints the status and detail, exit 1, or the JSON envelope with --json', async () => {
@@ -142,6 +147,15 @@ test('receipt ID prints the state, who acknowledged it, and each surface', async
   assert.deepEqual(hosts, ['far:4500']);
   assert.equal(
     run.stdout,
-    'Message 7: acknowledged at 2026-11-25T10:31:05.000Z by alice on cli\n  terminal: shown at 2026-11-25T10:30:00.000Z\n  cli: acknowledged (alice) at 2026-11-25T10:31:05.000Z\n',
+    // people read local time; --json keeps ISO 8601
+    `Message 7: acknowledged at ${local('2026-11-25T10:31:05.000Z')} by alice on cli\n  terminal: shown at ${local('2026-11-25T10:30:00.000Z')}\n  cli: acknowledged (alice) at ${local('2026-11-25T10:31:05.000Z')}\n`,
   );
+  assert.deepEqual(JSON.parse((await runCli(['receipt', '7', '--json'], { client: { receipt: async () => receipt } })).stdout), receipt);
+});
+
+test('an empty inbox says so, as NET did; with --json it prints nothing (JSON Lines of no message)', async () => {
+  const empty = { inbox: { latest: async () => [], list: async () => [] } };
+  assert.equal((await runCli(['inbox'], { client: empty })).stdout, 'There are no entries in the list.\n');
+  assert.equal((await runCli(['inbox', '--limit', '5'], { client: empty })).stdout, 'There are no entries in the list.\n');
+  assert.equal((await runCli(['inbox', '--json'], { client: empty })).stdout, '');
 });

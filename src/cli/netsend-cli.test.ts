@@ -51,7 +51,12 @@ test('--version prints the version of package.json; help, --help, -h and COMMAND
   }
   const config = await runCli(['help', 'config']);
   assert.equal(config.code, 0);
-  assert.match(config.stdout, /^Settings \(flag > NETSEND_\* environment > <data dir>\/netsend\.conf \[global\] > default\):\n\n {2}netbios name {2}\(--netbios-name\) {2}default: /);
+  assert.match(config.stdout, /^Settings \(flag > environment > <data dir>\/netsend\.conf \[global\] > default\):\n\n {2}netbios name {2}--netbios-name {2}NETSEND_NETBIOS_NAME {2}default: /);
+  // one name a setting, derived from its key, in the file's spelling of values
+  assert.match(config.stdout, /\n {2}smb ports {2}--smb-ports {2}NETSEND_SMB_PORTS {2}default: 139\n/);
+  assert.match(config.stdout, /\n {2}bind interfaces only {2}--bind-interfaces-only {2}NETSEND_BIND_INTERFACES_ONLY {2}default: yes\n/);
+  assert.match(config.stdout, /\n {2}message command {2}--message-command {2}NETSEND_MESSAGE_COMMAND {2}default: ''\n/);
+  assert.doesNotMatch(config.stdout, /default: (true|false)\n/);
 });
 
 test("a daemon's NetApiError prints its status in words, then the detail, with exit 1; ERROR_ACCESS_DENIED exits 5", async () => {

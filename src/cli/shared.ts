@@ -2,6 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { resolveDataDir } from '../config/paths.js';
 import { connect, connectRemote } from '../lib/client.js';
+import { classicDateTime } from '../messenger/message.js';
 import { EXIT, UsageError, type CliClient, type CliIo } from './io.js';
 
 /** One `netsend` command: the word that names it (and other spellings), and what runs it. */
@@ -85,6 +86,15 @@ async function promptPassword(io: CliIo, prompt: string): Promise<string> {
     io.stderr.write('\n');
   }
 }
+
+/**
+ * The command line's output conventions (README, "Output"): people read local time in the
+ * classic form, programs read --json with ISO 8601 times; an empty list says so, as NET did.
+ */
+export const NO_ENTRIES = 'There are no entries in the list.\n';
+
+/** An ISO time or ms since the epoch, as people read it here: local time, `11/25/2026 10:31:05 AM`. */
+export const localTime = (at: string | number): string => classicDateTime(new Date(at));
 
 /** node:util parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes: a wrong command line, not a failure. */
 export function isParseArgsError(error: unknown): boolean {

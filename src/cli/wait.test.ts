@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { Receipt } from '../messenger/events.js';
+import { classicDateTime } from '../messenger/message.js';
 import type { CliIo } from './io.js';
 import { waitForAcknowledgement } from './netsend-cli.js';
 
@@ -30,7 +31,7 @@ test('send --wait --time: an acknowledgement in the last moment before the deadl
   };
   const { io: cli, out } = io();
   assert.equal(await waitForAcknowledgement(client, { delivered: 'local', id: 7 }, 0.3, cli, false), 0);
-  assert.equal(out(), 'Acknowledged by alice on desktop at 2026-11-25T10:31:05.000Z.\n');
+  assert.equal(out(), `Acknowledged by alice on desktop at ${classicDateTime(new Date('2026-11-25T10:31:05.000Z'))}.\n`, 'in local time, for people');
   assert.ok((polls.at(-1) ?? 0) >= 290, `the last poll at the deadline (polls at ${polls.join(', ')} ms)`);
 });
 

@@ -27,8 +27,6 @@ export type ValueOf<K extends Kind, V extends string = never> = K extends 'strin
 export interface Setting<K extends Kind, V extends string = never> {
   /** The config-file key, Samba's name where Samba has the setting. */
   readonly key: string;
-  /** The command-line flag when it differs from the key with dashes (Samba's plural keys). */
-  readonly flag?: string;
   readonly kind: K;
   /** The fixed values of an enum kind, in the order its error message lists them. */
   readonly values?: readonly V[];

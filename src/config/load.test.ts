@@ -151,7 +151,7 @@ describe('values loadConfig refuses or reads specially', () => {
         [{ dataDir, env: {}, flags: { maxAliases: '-1' } }, /"max aliases" = "-1" is not a whole number$/],
         [{ dataDir, env: {}, flags: { maxAliases: '2.5' } }, /"max aliases" = "2.5" is not a whole number$/],
         [{ dataDir, env: {}, flags: { maxAliases: '' } }, /"max aliases" = "" is not a whole number$/],
-        [{ dataDir, env: {}, flags: { smbPorts: '139 65536' } }, /^--smb-port: "smb ports" = "139 65536" is not a list of ports/],
+        [{ dataDir, env: {}, flags: { smbPorts: '139 65536' } }, /^--smb-ports: "smb ports" = "139 65536" is not a list of ports/],
       ];
       for (const [sources, words] of cases) assert.throws(() => loadConfig(sources), configError(words), JSON.stringify(sources.flags ?? sources.env));
       assert.equal(loadConfig({ dataDir, env: {}, flags: { maxAliases: '1000' } }).maxAliases, 1000, 'the maximum itself is allowed');
@@ -159,7 +159,7 @@ describe('values loadConfig refuses or reads specially', () => {
     });
   });
 
-  test('loadConfig reads --smb-port 0 as no SMB listener (an empty port list)', async () => {
+  test('loadConfig reads --smb-ports 0 as no SMB listener (an empty port list)', async () => {
     await withDataDir(null, (dataDir) => {
       assert.deepEqual(loadConfig({ dataDir, env: {}, flags: { smbPorts: '0' } }).smbPorts, []);
     });

@@ -107,7 +107,7 @@ function parseValue(name: SettingName, raw: string, where: string): unknown {
     case 'ports': {
       const words = raw.split(/[\s,]+/).filter((w) => w !== '');
       if (words.length === 0 || words.some((w) => !/^\d{1,5}$/.test(w) || Number(w) > 65535)) throw fail('is not a list of ports (0-65535)');
-      // 0 turns the listener off, as --smb-port 0 does
+      // 0 turns the listener off, as --smb-ports 0 does
       value = Object.freeze([...new Set(words.map(Number).filter((port) => port !== 0))]);
       break;
     }

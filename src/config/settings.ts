@@ -100,21 +100,18 @@ export const SETTINGS = {
   }),
   smbPorts: setting({
     key: 'smb ports',
-    flag: 'smb-port',
     kind: 'ports',
     default: () => [NBSS_PORT],
     why: 'The NetBIOS session service port Windows and smbclient -M send messages to; 0 turns the listener off.',
   }),
   nbtPort: setting({
     key: 'nbt port',
-    flag: 'nbns-port',
     kind: 'ports',
     default: () => [NBNS_PORT],
     why: 'The NetBIOS name service port (UDP) where nmblookup and Windows look names up; 0 turns the name service off.',
   }),
   dgramPort: setting({
     key: 'dgram port',
-    flag: 'dgm-port',
     kind: 'ports',
     default: () => [DATAGRAM_PORT],
     why: 'The NetBIOS datagram port (UDP) of broadcast messages (NET SEND *, \\MAILSLOT\\MESSNGR); 0 turns it off.',
@@ -184,7 +181,6 @@ export const SETTINGS = {
   }),
   securePort: setting({
     key: 'secure port',
-    flag: 'secure-port',
     kind: 'ports',
     default: () => [SECURE_PORT],
     why: "netsend's own TLS 1.3 channel (no IANA port; 4139 echoes 139): remote calls and verified host-to-host messages. 0 turns it off, both ways.",
@@ -290,8 +286,6 @@ export type SettingName = keyof typeof SETTINGS;
 /** Each setting's value: an enum setting's is the union of its declared values. */
 export type Settings = { readonly [P in SettingName]: SettingValue<(typeof SETTINGS)[P]> };
 
-export const flagName = (name: SettingName): string => {
-  const spec: { key: string; flag?: string } = SETTINGS[name];
-  return spec.flag ?? spec.key.replace(/ /g, '-');
-};
+/** A setting's one name on the command line: its key with dashes ("smb ports" is --smb-ports). */
+export const flagName = (name: SettingName): string => SETTINGS[name].key.replace(/ /g, '-');
 export const envName = (name: SettingName) => `NETSEND_${SETTINGS[name].key.replace(/ /g, '_').toUpperCase()}`;

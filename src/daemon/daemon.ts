@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { NameSource } from '../config/choices.js';
-import type { Config } from '../config/load.js';
+import { ConfigError, type Config } from '../config/load.js';
 import { dataDirPaths } from '../config/paths.js';
 
 type DataDirPaths = ReturnType<typeof dataDirPaths>;
@@ -62,7 +62,13 @@ export class Daemon {
     const root = process.getuid?.() === 0;
     const paths = dataDirPaths(config.dataDir);
     // Root serves every local user, so they must reach the socket; the database stays private.
-    await mkdir(config.dataDir, { recursive: true, mode: root ? 0o755 : 0o700 });
+    await mkdir(config.dataDir, { recursive: true, mode: root ? 0o755 : 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      // a home that cannot be written (a service account's /nonexistent): say what to do, not just the errno
+      throw new ConfigError(
+        `cannot create the data dir ${config.dataDir} (${error.code ?? error.message}): choose a writable one with --data-dir DIR or NETSEND_DATA_DIR ` +
+          '(by default a user\'s daemon keeps its data in $XDG_DATA_HOME/netsend, else ~/.local/share/netsend)',
+      );
+    });
     process.umask(0o077);
     const store = await openStore(config, paths);
     const teardown = new TeardownStack(io.log);

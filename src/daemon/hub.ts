@@ -67,10 +67,11 @@ export function withHubBroadcasts(lan: BroadcastSender, onLan: () => boolean, hu
   if (hub === undefined) return lan;
   return {
     broadcast: async (message, scope) => {
-      const report = onLan() ? await lan.broadcast(message, scope) : {};
+      const { heardNowhere, ...report } = onLan() ? await lan.broadcast(message, scope) : {};
       const hosts = await hub.broadcast(message, scope.workgroup);
       if (!onLan() && hosts === 0) throw broadcastsOff();
-      return report;
+      // the hub reached other hosts: the LAN's want of any is no longer the whole story
+      return hosts > 0 || heardNowhere === undefined ? report : { ...report, heardNowhere };
     },
   };
 }

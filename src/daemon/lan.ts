@@ -1,5 +1,6 @@
 import type { BindAddress } from '../config/interfaces.js';
 import type { Config } from '../config/load.js';
+import { flagName } from '../config/settings.js';
 import type { ListenerState } from '../control/services.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
@@ -55,7 +56,7 @@ export class LanTransports {
   /** NET SEND * and /DOMAIN over the mailslot. */
   readonly broadcaster: BroadcastSender = {
     broadcast: async (message, scope) => {
-      // no datagram port (--dgm-port 0, or it could not be opened): nobody else would hear it
+      // no datagram port (--dgram-port 0, or it could not be opened): nobody else would hear it
       if (this.#mailslots.length === 0) throw broadcastsOff();
       let report = {};
       for (const service of this.#mailslots) report = await service.broadcast(message, scope);
@@ -172,7 +173,7 @@ export class LanTransports {
         open: (server) => server.listen(),
         close: (server) => server.close(),
         opened: (server, port) => `receiving SMB messages on ${endpointsOr(server.endpoints, port)}`,
-        skipped: (port, code) => `cannot listen on port ${port} (${code}); SMB messages are not received. Run as root, or choose a port with --smb-port`,
+        skipped: (port, code) => `cannot listen on port ${port} (${code}); SMB messages are not received. Run as root, or choose a port with --${flagName('smbPorts')}`,
         failed: (port, error) => `Cannot listen for SMB messages on port ${port}: ${codeOf(error)}.`,
       },
       this.#log,
@@ -200,7 +201,7 @@ export class LanTransports {
         open: (service) => service.start(),
         close: (service) => service.stop(),
         opened: () => null, // said once the names are claimed, below
-        skipped: (port, code) => `cannot use UDP port ${port} (${code}); the name service is off. Run as root, or choose a port with --nbns-port`,
+        skipped: (port, code) => `cannot use UDP port ${port} (${code}); the name service is off. Run as root, or choose a port with --${flagName('nbtPort')}`,
         failed: (port, error) => `Cannot start the name service on port ${port}: ${(error as Error).message}.`,
       },
       this.#log,
@@ -257,7 +258,7 @@ export class LanTransports {
         open: (service) => service.start(),
         close: (service) => service.stop(),
         opened: (service, port) => `receiving broadcast messages on ${endpointsOr(service.endpoints, port, 'IPv4 ')}`,
-        skipped: (port, code) => `cannot use UDP port ${port} (${code}); broadcast messages are off. Run as root, or choose a port with --dgm-port`,
+        skipped: (port, code) => `cannot use UDP port ${port} (${code}); broadcast messages are off. Run as root, or choose a port with --${flagName('dgramPort')}`,
         failed: (port, error) => `Cannot open the datagram port ${port}: ${(error as Error).message}.`,
       },
       this.#log,

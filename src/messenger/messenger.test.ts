@@ -281,6 +281,16 @@ test('Messenger.broadcast to its own workgroup keeps a copy here; to another dom
   assert.equal(sink.delivered.length, 1);
 });
 
+test('Messenger.broadcast on a loopback-only host: its own workgroup still gets its copy, said in the report; another domain is NERR_NetworkError saying what to set', async () => {
+  const broadcaster = new RecordingBroadcaster();
+  broadcaster.broadcast = async (message, scope) => (broadcaster.calls.push([message, scope]), { charset: 'CP850', heardNowhere: true });
+  const { messenger, store } = setup({ broadcaster });
+  assert.deepEqual(await messenger.broadcast({ text: 'fire drill', domain: null }, { uid: 7 }), { delivered: 'remote', charset: 'CP850', heardNowhere: true });
+  assert.equal(store.messages.length, 1, "this host's users got it");
+  await assert.rejects(messenger.broadcast({ text: 'hello there', domain: 'FOO' }, { uid: 7 }), status(2136, /Nobody can receive a broadcast to FOO: this host is on loopback only .*--interfaces eth0/));
+  assert.equal(store.messages.length, 1);
+});
+
 test('Messenger.sendToSessionUsers sends to each session user at its address, and fails with 2273 when there is none', async () => {
   const remote = new RecordingRemote(async (m) => {
     if (m.to === 'CAROL') throw new NetApiError('NERR_NetworkError');

@@ -2,7 +2,7 @@ import { callerKnock, networkKnock, type Admission, type Caller, type Knock } fr
 import { AliasTable, type Alias } from './aliases.js';
 import { NetApiError } from './errors.js';
 import { PRIORITIES, checkTitle, isPriority, type IncomingMessage, type StoredMessage } from './message.js';
-import { MAX_BROADCAST_CHARACTERS, broadcastsOff, type BroadcastSender, type RemoteSender, type SendReport } from './outgoing.js';
+import { MAX_BROADCAST_CHARACTERS, broadcastsOff, noLanForBroadcast, type BroadcastSender, type RemoteSender, type SendReport } from './outgoing.js';
 import { peerOf, senderOf } from './sender.js';
 
 export { MAX_BROADCAST_CHARACTERS, broadcastsOff } from './outgoing.js';
@@ -178,6 +178,8 @@ export class Messenger {
     if (this.#broadcaster === undefined || workgroup === undefined) throw broadcastsOff();
     this.#gate(callerKnock(caller, workgroup, text.length * 2, false));
     const report = await this.#broadcaster.broadcast({ from, to: workgroup, text }, { workgroup });
+    // to its own workgroup a lone host still holds its copy; to another, nobody would ever read it
+    if (report.heardNowhere && workgroup !== this.#workgroup) throw noLanForBroadcast(workgroup);
     // The sender's own host is part of the workgroup too, as on Windows.
     if (workgroup === this.#workgroup) {
       // the broadcast passed the front door as this caller's send; the workgroup has no rules of its own

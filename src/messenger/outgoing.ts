@@ -37,6 +37,11 @@ export interface SendReport {
   readonly secure?: boolean;
   /** Through the organisation hub: the recipient host stored it already, or it waits (hub or outbox). */
   readonly hub?: 'stored' | 'queued';
+  /**
+   * A broadcast no other host could hear: this host has no address but loopback ("interfaces = lo",
+   * the default) and no hub carried it.
+   */
+  readonly heardNowhere?: true;
   /** Where to ask what became of it (a netsend host's endpoint and its message id there). */
   readonly receipt?: { readonly host: string; readonly message: number };
 }
@@ -60,6 +65,14 @@ export interface BroadcastSender {
 }
 
 /** What a broadcast gets when this host has no mailslot transport (no datagram port). */
+/** A broadcast to another workgroup from a host whose only address is loopback: nobody could receive it. */
+export function noLanForBroadcast(workgroup: string): NetApiError {
+  return new NetApiError(
+    'NERR_NetworkError',
+    `Nobody can receive a broadcast to ${workgroup}: this host is on loopback only ("interfaces", default lo). Set interfaces to the LAN (e.g. --interfaces eth0) or join a hub.`,
+  );
+}
+
 export function broadcastsOff(): NetApiError {
   return new NetApiError('ERROR_NOT_SUPPORTED', 'Broadcast messages need the mailslot transport, which is off here.');
 }

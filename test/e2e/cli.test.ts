@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { connect } from '../../src/lib/client.js';
-import { DaemonProcess, NETSEND_BIN, SENDNETMSG_BIN, run, tempDataDir } from '../helpers/daemon.js';
+import { DaemonProcess, NETSEND_BIN, SENDNETMSG_BIN, run, runCommand, tempDataDir } from '../helpers/daemon.js';
 
 const USER = process.env.USER ?? 'root';
 
@@ -243,6 +243,22 @@ describe('netsend daemon lifecycle', () => {
     } finally {
       await cleanup();
     }
+  });
+
+  test("a user whose home cannot be written is told how to choose a data dir, not given an internal error", { skip: process.getuid?.() === 0 ? false : 'needs root to run the daemon as nobody' }, async (t) => {
+    // as a service account: nobody, whose home is /nonexistent, with no data dir chosen
+    const env = { ...process.env, HOME: '/nonexistent', XDG_DATA_HOME: '', NETSEND_DATA_DIR: '' };
+    const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath];
+    if ((await runCommand([...asNobody, '-e', `require('fs').accessSync(${JSON.stringify(NETSEND_BIN)})`], { env })).code !== 0) {
+      t.skip('nobody cannot read this checkout');
+      return;
+    }
+    const result = await runCommand([...asNobody, NETSEND_BIN, 'serve', '--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0'], { env });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      result.stderr,
+      "netsend: cannot create the data dir /nonexistent/.local/share/netsend (EACCES): choose a writable one with --data-dir DIR or NETSEND_DATA_DIR (by default a user's daemon keeps its data in $XDG_DATA_HOME/netsend, else ~/.local/share/netsend)\n",
+    );
   });
 
   test('the message command gets the text in a file and on stdin, names in the environment, no shell', async () => {

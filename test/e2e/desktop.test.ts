@@ -26,7 +26,7 @@ describe('desktop notifications from a running daemon', { skip: dbusUnavailable(
     cleanups.push(async () => notifications.stop());
     const temp = await tempDataDir();
     cleanups.push(temp.cleanup);
-    const daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', ...args], {
+    const daemon = await DaemonProcess.start(temp.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', ...args], {
       env: { DBUS_SESSION_BUS_ADDRESS: bus.address },
     });
     cleanups.push(() => daemon.stop());
@@ -62,7 +62,7 @@ describe('desktop notifications from a running daemon', { skip: dbusUnavailable(
     cleanups.push(() => rm(busDir, { recursive: true, force: true }));
     const temp = await tempDataDir();
     cleanups.push(temp.cleanup);
-    const daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'], {
+    const daemon = await DaemonProcess.start(temp.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no'], {
       env: { DBUS_SESSION_BUS_ADDRESS: SessionBus.addressIn(busDir) },
     });
     cleanups.push(() => daemon.stop());

@@ -13,7 +13,7 @@ import { secureHostSession, smbSession } from '../helpers/senders.js';
 test('a flood from one address is held to its budget while another sender\'s 100 messages all arrive', async () => {
   const { dir, cleanup } = await tempDataDir();
   const port = await freePort();
-  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(port), '--nbns-port', '0', '--dgm-port', '0', '--source-message-rate', '50', '--source-message-burst', '100']);
+  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-ports', String(port), '--nbt-port', '0', '--dgram-port', '0', '--source-message-rate', '50', '--source-message-burst', '100']);
   try {
     const rssBefore = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${daemon.child.pid}/status`, 'utf8'))?.[1]) / 1024;
     const deadline = Date.now() + 3000;
@@ -52,7 +52,7 @@ test('a flood from one address is held to its budget while another sender\'s 100
 test('over the secure channel too, a flooding host is held to its budget while another host\'s 100 messages all arrive', async () => {
   const { dir, cleanup } = await tempDataDir();
   const port = await freePort();
-  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--source-message-rate', '50', '--source-message-burst', '100']);
+  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--secure-port', String(port), '--source-message-rate', '50', '--source-message-burst', '100']);
   try {
     const deadline = Date.now() + 3000;
     let floodAccepted = 0;

@@ -48,7 +48,7 @@ describe('one front door: the same burst through every way in gets the same outc
     ports = { smb: await freePort(), dgram: await freePort(), secure: await freePort(), http: await freePort() };
     daemon = await DaemonProcess.start(
       `${temp.dir}/daemon`,
-      ['--terminal', 'no', '--nbns-port', '0', '--smb-port', String(ports.smb), '--dgm-port', String(ports.dgram), '--secure-port', String(ports.secure), '--http-port', String(ports.http)],
+      ['--terminal', 'no', '--nbt-port', '0', '--smb-ports', String(ports.smb), '--dgram-port', String(ports.dgram), '--secure-port', String(ports.secure), '--http-port', String(ports.http)],
       { env: { NETSEND_TTY_MESSAGES: 'no', NETSEND_DESKTOP_NOTIFICATIONS: 'no' } },
     );
     await chmod(`${temp.dir}/daemon`, 0o755);
@@ -194,7 +194,7 @@ describe('sessions and connections per source address', () => {
   test('64 idle SMB connections from one address do not lock out another sender: past 8 it gets "insufficient resources", audited', async () => {
     const { dir, cleanup } = await tempDataDir();
     const port = await freePort();
-    const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(port), '--nbns-port', '0', '--dgm-port', '0']);
+    const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-ports', String(port), '--nbt-port', '0', '--dgram-port', '0']);
     const sockets: Socket[] = [];
     try {
       const answers = await Promise.all(
@@ -235,7 +235,7 @@ describe('a flood from many addresses', () => {
     const dgram = await freePort();
     // a small global cap, so that 40 sources at their own rate are twice over it and the alias's
     // (50/s) four times over; a fair share of the alias is then about 1.2 messages a second
-    const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(smb), '--dgm-port', String(dgram), '--nbns-port', '0', '--global-message-rate', '100']);
+    const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-ports', String(smb), '--dgram-port', String(dgram), '--nbt-port', '0', '--global-message-rate', '100']);
     const sockets = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
         const socket = createSocket('udp4');

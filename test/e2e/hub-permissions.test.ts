@@ -18,7 +18,7 @@ import { NatsCluster, natsServerUnavailable } from '../helpers/nats.js';
 
 const REALM = 'acme';
 const names = realmNames(REALM);
-const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
+const NO_LAN = ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no'];
 
 /** A host's client, logged in with its seed, and every permissions violation the server told it of. */
 interface AsHost {

@@ -22,7 +22,7 @@ describe('local callers who are not administrators', { skip: root && setpriv ? f
     const temp = await tempDataDir();
     cleanup = temp.cleanup;
     await chmod(temp.dir, 0o755); // a root daemon serves every local user: they must reach its socket
-    daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no']);
+    daemon = await DaemonProcess.start(temp.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no']);
     assert.equal((await daemon.cli(['name', 'ROOTS', '/add'])).code, 0);
   });
   after(async () => {

@@ -43,7 +43,7 @@ describe("the README's ntfy example, pasted", { skip: curlMissing }, () => {
     data = await tempDataDir();
     home = await tempDataDir();
     port = await freePort();
-    daemon = await DaemonProcess.start(data.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'], { env: { NETSEND_HTTP_PORT: String(port) } });
+    daemon = await DaemonProcess.start(data.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no'], { env: { NETSEND_HTTP_PORT: String(port) } });
     // `netsend` on PATH, as a global install puts it there
     const bin = join(home.dir, 'bin');
     execFileSync('mkdir', ['-p', bin]);

@@ -14,7 +14,7 @@ describe('send --wait and netsend ack', () => {
   before(async () => {
     const temp = await tempDataDir();
     cleanup = temp.cleanup;
-    daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no']);
+    daemon = await DaemonProcess.start(temp.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no']);
     assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
   });
   after(async () => {
@@ -85,7 +85,7 @@ describe('receipts across surfaces', () => {
       assert.equal((await owner.send('POST', `/api/messages/${id}/ack`)).status, 200);
       const human = await daemon.cli(['receipt', String(id)]);
       assert.equal(human.code, 0, human.stderr);
-      assert.match(human.stdout, new RegExp(`^Message ${id}: acknowledged at \\S+ by root on web\\n  web: acknowledged \\(root\\)`));
+      assert.match(human.stdout, new RegExp(`^Message ${id}: acknowledged at \\d+/\\d+/\\d{4} \\d+:\\d\\d:\\d\\d [AP]M by root on web\\n  web: acknowledged \\(root\\)`));
     } finally {
       controller.abort();
       await stop();

@@ -71,7 +71,7 @@ describe('remote calls over the secure channel', () => {
     client = await tempDataDir();
     port = await freePort();
     server = `127.0.0.1:${port}`;
-    daemon = await DaemonProcess.start(dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--terminal', 'no']);
+    daemon = await DaemonProcess.start(dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--secure-port', String(port), '--terminal', 'no']);
     assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
     for (const [user, groups] of [['plain', []], ['ops', ['Server Operators']], ['ops2', ['Server Operators']], ['admin', ['Administrators']]] as const) {
       const added = await daemon.cli(['user', 'add', user, ...groups.flatMap((g) => ['--group', g])], { input: `${PASSWORD}\n` });
@@ -351,7 +351,7 @@ describe('remote calls on a domain controller', () => {
     const { dir, cleanup } = await tempDataDir();
     const client = await tempDataDir();
     const port = await freePort();
-    const daemon = await DaemonProcess.start(dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(port), '--terminal', 'no', '--server-role', 'domain controller']);
+    const daemon = await DaemonProcess.start(dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--secure-port', String(port), '--terminal', 'no', '--server-role', 'domain controller']);
     try {
       for (const [user, group] of [['admin', 'Administrators'], ['accounts', 'Account Operators']]) {
         assert.equal((await daemon.cli(['user', 'add', user as string, '--group', group as string], { input: PASSWORD })).code, 0);
@@ -374,7 +374,7 @@ describe('a site CA instead of pinned keys', () => {
   test('the daemon refuses to start with "secure trust = ca" and no "secure ca file", naming both', async () => {
     const { dir, cleanup } = await tempDataDir();
     try {
-      const result = await run(NETSEND_BIN, ['serve', '--data-dir', dir, '--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--secure-port', String(await freePort()), '--terminal', 'no', '--secure-trust', 'ca'], {
+      const result = await run(NETSEND_BIN, ['serve', '--data-dir', dir, '--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--secure-port', String(await freePort()), '--terminal', 'no', '--secure-trust', 'ca'], {
         env: { NETSEND_SECURE_CA_FILE: undefined },
       });
       assert.notEqual(result.code, 0);
@@ -400,7 +400,7 @@ describe('a site CA instead of pinned keys', () => {
     openssl('x509', '-req', '-in', 'host.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-out', 'host.pem');
     const signedPort = await freePort();
     const selfPort = await freePort();
-    const common = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
+    const common = ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no'];
     const signed = await DaemonProcess.start(join(dir, 'signed'), [...common, '--secure-port', String(signedPort), '--secure-cert-file', join(pki, 'host.pem'), '--secure-key-file', join(pki, 'host.key')]);
     const selfSigned = await DaemonProcess.start(join(dir, 'self'), [...common, '--secure-port', String(selfPort)]);
     try {

@@ -138,7 +138,7 @@ describe('the web API', () => {
   });
 
   test('compose takes NET SEND\'s targets: * and /domain:NAME go to the workgroup broadcast, which says why when it is off', async () => {
-    // this daemon runs without the mailslot (--dgm-port 0); the broadcast itself is tested on a namespaced LAN
+    // this daemon runs without the mailslot (--dgram-port 0); the broadcast itself is tested on a namespaced LAN
     for (const to of ['*', '/domain:SALES', '/DOMAIN']) {
       const response = await owner.send('POST', '/api/send', { to, text: 'fire drill at three' });
       assert.equal(response.status, 400, to);

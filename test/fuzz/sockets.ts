@@ -36,7 +36,7 @@ export async function fuzzDaemonSockets(options: { seconds: number; seed: number
   const everything = [...all.nbss, ...all.nbns, ...all.datagram];
   const { dir, cleanup } = await tempDataDir();
   const [smb, nbns, dgm, secure] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-port', String(smb), '--nbns-port', String(nbns), '--dgm-port', String(dgm), '--secure-port', String(secure)]);
+  const daemon = await DaemonProcess.start(dir, ['--terminal', 'no', '--smb-ports', String(smb), '--nbt-port', String(nbns), '--dgram-port', String(dgm), '--secure-port', String(secure)]);
   // The secure channel's seeds: a host's signed deliveries and a person's logon and calls, as JSON lines.
   const host = generateKeyPairSync('ed25519');
   const hostCert = { key: host.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, cert: selfSignedCertificate('FUZZHOST', host.publicKey, host.privateKey) };

@@ -111,7 +111,7 @@ export class DaemonProcess {
   }
 }
 
-/** A TCP port free on 127.0.0.1 right now (for a daemon's --smb-port and the like). */
+/** A TCP port free on 127.0.0.1 right now (for a daemon's --smb-ports and the like). */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,7 +3,7 @@ import { DaemonProcess, tempDataDir } from './daemon.js';
 import { NatsCluster } from './nats.js';
 
 /** No LAN: names and messages cross only through the hub, as between two sites. */
-export const NO_LAN = ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no'];
+export const NO_LAN = ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no'];
 
 /** Starts a daemon named `name` on the cluster and waits until it has joined the realm. */
 export async function hubHost(name: string, cluster: NatsCluster, dir: string, options: { joined?: boolean } = {}): Promise<DaemonProcess> {

@@ -4,7 +4,7 @@ import { DaemonProcess, freePort, tempDataDir } from './daemon.js';
 export async function startWebDaemon(args: readonly string[] = []): Promise<{ daemon: DaemonProcess; base: string; stop: () => Promise<void> }> {
   const temp = await tempDataDir();
   const port = await freePort();
-  const daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--http-port', String(port), ...args], {
+  const daemon = await DaemonProcess.start(temp.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--http-port', String(port), ...args], {
     // no terminal, tty or desktop output: these tests look at the web page
     env: { NETSEND_TERMINAL: 'no', NETSEND_TTY_MESSAGES: 'no', NETSEND_DESKTOP_NOTIFICATIONS: 'no' },
   });

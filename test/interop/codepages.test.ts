@@ -73,7 +73,7 @@ describe('smbclient -M in five code pages: netsend stores what smbd stores', { s
         );
         const smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'ORACLE', 90, { address, globals: [`dos charset = ${charset}`, 'unix charset = UTF-8'] });
         stops.push(() => smbd.stop());
-        const netsend = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', String(port), '--dos-charset', charset, '--terminal', 'no', '--source-message-burst', '1000'], {
+        const netsend = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-ports', String(port), '--dos-charset', charset, '--terminal', 'no', '--source-message-burst', '1000'], {
           prefix: ns.prefix,
           timeoutMs: 20_000,
         });

@@ -21,7 +21,7 @@ describe('a desktop with dunst as its notification daemon', { skip: dunstUnavail
     desktop = await DunstDesktop.start();
     const temp = await tempDataDir();
     cleanup = temp.cleanup;
-    daemon = await DaemonProcess.start(temp.dir, ['--smb-port', '0', '--nbns-port', '0', '--dgm-port', '0', '--terminal', 'no', '--tty-messages', 'no'], {
+    daemon = await DaemonProcess.start(temp.dir, ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no', '--tty-messages', 'no'], {
       env: { DBUS_SESSION_BUS_ADDRESS: desktop.bus.address },
     });
   });
@@ -39,7 +39,7 @@ describe('a desktop with dunst as its notification daemon', { skip: dunstUnavail
     desktop.acknowledgeNewest();
     await daemon.waitFor(() => daemon.stderr.includes(`message ${id} acknowledged on desktop:${userInfo().username}`), 5000, 'the acknowledgement');
     const receipt = await daemon.cli(['receipt', String(id)]);
-    assert.match(receipt.stdout, new RegExp(`^Message ${id}: acknowledged at \\S+ by ${userInfo().username} on desktop\\n`));
+    assert.match(receipt.stdout, new RegExp(`^Message ${id}: acknowledged at \\d+/\\d+/\\d{4} \\d+:\\d\\d:\\d\\d [AP]M by ${userInfo().username} on desktop\\n`));
     const [shown] = desktop.closeAllAndReadHistory();
     assert.deepEqual(
       { appname: shown?.appname, summary: shown?.summary },

@@ -89,7 +89,7 @@ describe('netsend hosts message each other over the secure channel', { skip: net
     assert.equal((await b.cli(['ack', String(id)])).code, 0);
     const result = await waiting;
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /Acknowledged by root on cli at \d{4}-/);
+    assert.match(result.stdout, /Acknowledged by root on cli at \d+\/\d+\/\d{4} \d+:\d\d:\d\d [AP]M\./);
   });
 
   test('between netsend hosts the text is not bound by the legacy wire: full Unicode, longer than 1,600 bytes', async () => {

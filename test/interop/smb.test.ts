@@ -54,7 +54,7 @@ describe('smbclient -M sends to netsend (direct TCP on a loopback port)', { skip
     conf = join(dir, 'client.conf');
     await writeFile(conf, clientConf(dir));
     port = await freePort();
-    daemon = await DaemonProcess.start(dir, ['--smb-port', String(port), '--terminal', 'no']);
+    daemon = await DaemonProcess.start(dir, ['--smb-ports', String(port), '--terminal', 'no']);
     assert.equal((await daemon.cli(['name', 'ALICE', '/add'])).code, 0);
   });
   after(async () => {
@@ -112,7 +112,7 @@ describe('the NetBIOS session service on port 139, in a private namespace', { sk
     await writeFile(conf, clientConf(dir));
     ns = LoopbackNamespace.create();
     capture = await startCapture(ns.prefix, 'lo', 'tcp port 139 or tcp port 1139', join(dir, 'capture.pcapng'));
-    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-port', '1139', '--terminal', 'no'], { prefix: ns.prefix });
+    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-ports', '1139', '--terminal', 'no'], { prefix: ns.prefix });
     assert.equal((await daemon.cli(['name', 'CAROL', '/add'])).code, 0);
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns);
   });
@@ -168,7 +168,7 @@ describe('the NetBIOS session service on port 139, in a private namespace', { sk
     // smbd holds 127.0.0.1:139 here; a second netsend listens on 139 of its own namespace.
     const ns2 = LoopbackNamespace.create();
     const { dir: dir2, cleanup: cleanup2 } = await tempDataDir();
-    const receiver = await DaemonProcess.start(dir2, ['--smb-port', '139', '--terminal', 'no'], { prefix: ns2.prefix });
+    const receiver = await DaemonProcess.start(dir2, ['--smb-ports', '139', '--terminal', 'no'], { prefix: ns2.prefix });
     try {
       assert.equal((await receiver.cli(['name', 'DAVE', '/add'])).code, 0);
       const ok = await smbclient(conf, 'dave', 'via the session service', { prefix: ns2.prefix });

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AuditRecord } from '../../lib/client.js';
 import { UsageError, type CliIo } from '../io.js';
-import { common, withClient, type Command } from '../shared.js';
+import { NO_ENTRIES, common, localTime, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend audit`: remote calls and refused messages, the newest --limit of them. */
@@ -21,11 +21,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
       records = records.concat(page).slice(-limit);
       afterId = last.id;
     }
+    if (records.length === 0 && !values.json) io.stdout.write(NO_ENTRIES);
     for (const r of records) {
       io.stdout.write(
         values.json
-          ? `${JSON.stringify(r)}\n`
-          : `${new Date(r.at).toISOString()}  ${r.event}  ${r.principal}${r.source ? ` from ${r.source}` : ''}  ${r.detail}  status ${r.status}\n`,
+          ? `${JSON.stringify({ ...r, at: new Date(r.at).toISOString() })}\n`
+          : `${localTime(r.at)}  ${r.event}  ${r.principal}${r.source ? ` from ${r.source}` : ''}  ${r.detail}  status ${r.status}\n`,
       );
     }
   });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type CliIo } from '../io.js';
-import { common, withClient, type Command } from '../shared.js';
+import { NO_ENTRIES, common, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend group …`: the groups of netsend's accounts, listed or changed one member at a time. */
@@ -16,8 +16,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
       const users = await client.users.list();
       const groups = new Map<string, string[]>();
       for (const u of users) for (const g of u.groups) groups.set(g, [...(groups.get(g) ?? []), u.name]);
-      if (values.json) io.stdout.write(`${JSON.stringify(Object.fromEntries(groups))}\n`);
-      else for (const [g, members] of [...groups].sort()) io.stdout.write(`${g}: ${members.join(', ')}\n`);
+      const sorted = [...groups].sort(([a], [b]) => a.localeCompare(b));
+      if (values.json) io.stdout.write(`${JSON.stringify(sorted.map(([group, members]) => ({ group, members })))}\n`);
+      else if (sorted.length === 0) io.stdout.write(NO_ENTRIES);
+      else for (const [g, members] of sorted) io.stdout.write(`${g}: ${members.join(', ')}\n`);
       return;
     }
     if ((action !== 'add' && action !== 'remove') || groupName === undefined || member === undefined) {

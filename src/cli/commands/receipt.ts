@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { printableName } from '../../messenger/message.js';
 import { UsageError, type CliIo } from '../io.js';
-import { common, withClient, type Command } from '../shared.js';
+import { common, localTime, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend receipt ID`: what became of a message this caller sent. */
@@ -17,8 +17,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     const result = await client.receipt(id, values.at);
     if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      io.stdout.write(`Message ${id}: ${result.state}${result.at ? ` at ${result.at}` : ''}${result.acknowledgedBy ? ` by ${printableName(result.acknowledgedBy)}` : ''}${result.acknowledgedOn ? ` on ${result.acknowledgedOn}` : ''}\n`);
-      for (const [surface, e] of Object.entries(result.surfaces)) io.stdout.write(`  ${surface}: ${e.state}${e.by ? ` (${printableName(e.by)})` : ''} at ${e.at}\n`);
+      io.stdout.write(`Message ${id}: ${result.state}${result.at ? ` at ${localTime(result.at)}` : ''}${result.acknowledgedBy ? ` by ${printableName(result.acknowledgedBy)}` : ''}${result.acknowledgedOn ? ` on ${result.acknowledgedOn}` : ''}\n`);
+      for (const [surface, e] of Object.entries(result.surfaces)) io.stdout.write(`  ${surface}: ${e.state}${e.by ? ` (${printableName(e.by)})` : ''} at ${localTime(e.at)}\n`);
     }
   });
 }

@@ -3,7 +3,7 @@ import type { Client, Receipt, SendResult } from '../../lib/client.js';
 import { oemUpperCase } from '../../messenger/names.js';
 import { PRIORITIES, isPriority, printableName, priorityLevel, priorityOfLevel } from '../../messenger/message.js';
 import { EXIT, UsageError, readAll, type CliIo } from '../io.js';
-import { common, withClient, type Command } from '../shared.js';
+import { common, localTime, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend send`: NET SEND, to a name, the workgroup, a domain or this server's sessions. */
@@ -68,6 +68,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
             ...(level === null ? {} : { priority: isPriority(values.priority) ? values.priority : priorityOfLevel(level) }),
             ...(ttl === undefined ? {} : { ttl }),
           });
+    if (result.delivered === 'remote' && result.heardNowhere) {
+      io.stderr.write('netsend: this host is on loopback only ("interfaces", default lo): no other host heard the broadcast; this host\'s own users got it.\n');
+    }
     if (result.delivered === 'remote' && result.lossy) {
       io.stderr.write(`netsend: some characters have no equivalent in ${result.charset ?? 'the OEM code page'}; they were sent as their closest letter or "?".\n`);
     }
@@ -119,7 +122,7 @@ export async function waitForAcknowledgement(client: Pick<Client, 'receipt'>, re
   }
   if (json) io.stdout.write(`${JSON.stringify({ receipt })}\n`);
   if (receipt.state === 'acknowledged') {
-    if (!json) io.stdout.write(`Acknowledged${receipt.acknowledgedBy ? ` by ${printableName(receipt.acknowledgedBy)}` : ''} on ${receipt.acknowledgedOn ?? '?'} at ${receipt.at ?? '?'}.\n`);
+    if (!json) io.stdout.write(`Acknowledged${receipt.acknowledgedBy ? ` by ${printableName(receipt.acknowledgedBy)}` : ''} on ${receipt.acknowledgedOn ?? '?'} at ${receipt.at === null ? '?' : localTime(receipt.at)}.\n`);
     return EXIT.ok;
   }
   if (!json) io.stderr.write(`netsend: not acknowledged within ${seconds} s (message ${handle.message} is ${receipt.state}); \`${receiptCommand(result)?.command}\` asks again.\n`);

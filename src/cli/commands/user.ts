@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError, readAll, type CliIo } from '../io.js';
-import { common, withClient, type Command } from '../shared.js';
+import { NO_ENTRIES, common, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend user …`: netsend's accounts for remote callers, their passwords, tokens and host keys. */
@@ -41,6 +41,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       case 'list': {
         const users = await client.users.list();
         if (!values.json) {
+          if (users.length === 0) io.stdout.write(NO_ENTRIES);
           for (const u of users) {
             io.stdout.write(`${u.name}  groups: ${u.groups.join(', ') || '-'}  password: ${u.hasPassword ? 'yes' : 'no'}  tokens: ${u.tokens}\n`);
           }

@@ -89,7 +89,8 @@ export class MailslotService implements BroadcastSender {
       });
       await new Promise<void>((resolve, reject) => segment.socket.send(datagram, this.#options.port, segment.broadcast, (error) => (error ? reject(new NetApiError('NERR_NetworkError', error.message)) : resolve())));
     }
-    return { lossy: text.lossy, charset };
+    // segments are the LAN addresses of "interfaces" (never loopback): none, and nobody heard it
+    return { lossy: text.lossy, charset, ...(this.#segments.length > 0 ? {} : { heardNowhere: true as const }) };
   }
 
   #handle(message: Buffer, remote: RemoteInfo): void {

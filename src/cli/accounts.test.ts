@@ -35,7 +35,7 @@ test('user add reads the password from standard input; an empty one is a usage e
   assert.deepEqual([run.code, run.stdout], [0, 'The command completed successfully.\n']);
   assert.deepEqual(added, [['dave', 'secret', ['staff']]]);
   const empty = await runCli(['user', 'add', 'erin'], { client: { users }, input: '' });
-  assert.deepEqual([empty.code, empty.stderr], [2, 'netsend: the password comes on standard input, and must not be empty\nusage: netsend <command> [options]\n']);
+  assert.deepEqual([empty.code, empty.stderr.split('\n').slice(0, 3)], [2, ['netsend: the password comes on standard input, and must not be empty', 'usage:', '  netsend user list | add NAME [--group G …] [--no-password] | delete NAME | password NAME']]);
   assert.equal(empty.closed, 1);
 });
 
@@ -61,7 +61,7 @@ test('user of an account that is not there reports the daemon status; an unknown
   assert.equal(run.code, 1);
   assert.match(run.stderr, /\(NERR_UserNotFound 2221\)\nNo account "zed"\.\n$/);
   const unknown = await runCli(['user', 'frobnicate', 'zed'], { client: { users } });
-  assert.deepEqual([unknown.code, unknown.stderr], [2, 'netsend: unknown user action "frobnicate"\nusage: netsend <command> [options]\n']);
+  assert.deepEqual([unknown.code, unknown.stderr.split('\n')[0]], [2, 'netsend: unknown user action "frobnicate"']);
 });
 
 test('group list gathers the members of each group, sorted; group add changes one membership', async () => {

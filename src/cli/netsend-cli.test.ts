@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { NetApiError } from '../messenger/errors.js';
 import { runCli } from './harness.test.helper.js';
-import { USAGE } from './usage.js';
+import { USAGE, usageOf } from './usage.js';
 
 const USAGE_LINE = 'usage: netsend <command> [options]\n';
 
@@ -30,13 +30,16 @@ test('a bad option or argument is a usage error (exit 2) before any daemon is as
     [['inbox', '--limit', '0'], 'netsend: --limit takes a whole number\n'],
     [['ack', 'x'], 'netsend: netsend ack ID … (the ids of inbox --json)\n'],
     [['user', 'add'], 'netsend: user add needs a user name\n'],
+    [['user', 'frobnicate', 'zed'], 'netsend: unknown user action "frobnicate"\n'],
     [['web', 'url', '--server', 'far'], 'netsend: a web login URL is only given on this host (no --server)\n'],
     [['name', '--token', 't'], 'netsend: --user, --token and --host-key go with --server\n'],
   ];
   for (const [argv, first] of cases) {
     const run = await runCli(argv);
     assert.equal(run.code, 2, argv.join(' '));
-    assert.equal(run.stderr, `${first}${USAGE_LINE}`, argv.join(' '));
+    // then the usage of that command, not the generic line: what the person was trying to write
+    assert.equal(run.stderr, `${first}${usageOf(argv[0])}\n`, argv.join(' '));
+    assert.match(run.stderr, new RegExp(`\\nusage:\\n {2}netsend ${argv[0]} `), argv.join(' '));
     assert.equal(run.stdout, '');
     assert.equal(run.connects.length, 0);
   }

@@ -40,6 +40,24 @@ audit take --server HOST[:PORT] to run on another host's daemon over the secure 
 --user NAME (password from NETSEND_PASSWORD, or asked on a terminal), --token (NETSEND_TOKEN), or
 --host-key (this machine's key, bound to an account there with "netsend user key").`;
 
+/**
+ * The usage of one command: its lines of USAGE (a line "  netsend WORD …" and the indented lines
+ * under it, up to the next command), or USAGE's first line for a word it does not know.
+ */
+export function usageOf(word: string | undefined): string {
+  const lines = USAGE.split('\n');
+  const block: string[] = [];
+  for (const line of lines) {
+    const starts = /^ {2}netsend (\S+)/.exec(line);
+    if (starts !== null) {
+      if (block.length > 0 && starts[1] !== word) break;
+      if (starts[1] === word) block.push(line);
+    } else if (block.length > 0 && /^ {3,}\S/.test(line)) block.push(line);
+    else if (block.length > 0) break;
+  }
+  return block.length === 0 ? (lines[0] as string) : `usage:\n${block.join('\n')}`;
+}
+
 /** `netsend <command> --help`: the whole usage, on stdout, exit 0. */
 export function printUsage(io: CliIo): number {
   io.stdout.write(`${USAGE}\n`);

@@ -6,6 +6,8 @@ import { printUsage } from '../usage.js';
 /** `netsend user …`: netsend's accounts for remote callers, their passwords, tokens and host keys. */
 export const command: Command = { name: 'user', run };
 
+const USER_ACTIONS = ['list', 'add', 'delete', 'password', 'token', 'groups', 'key', 'tokens', 'revoke'];
+
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -27,6 +29,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (action === 'revoke' && (keyArg === undefined) === !values.all) {
     throw new UsageError('netsend user revoke NAME ID|TOKEN|SHA256:…  or  netsend user revoke NAME --all (ids: netsend user tokens NAME)');
   }
+  if (!USER_ACTIONS.includes(action)) throw new UsageError(`unknown user action "${action}"`);
   if (action !== 'list' && account === undefined) throw new UsageError(`user ${action} needs a user name`);
   const name = account as string;
   const password = async () => {

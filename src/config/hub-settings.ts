@@ -29,6 +29,12 @@ export const HUB_SETTINGS = {
     default: () => '',
     why: "None: tls:// servers are checked against the system's roots. A PEM file here is the CA the hub's certificates are signed by.",
   }),
+  hubGateway: setting({
+    key: 'hub gateway',
+    kind: 'boolean',
+    default: () => false,
+    why: "Off: a host answers only for its own names. On, it is its LAN's gateway to the realm, as a WINS proxy was: it answers NetBIOS name queries for names held at other sites and relays the SMB messages Windows and smbclient send it for them through the hub (shown there as the legacy wire's, unverified).",
+  }),
   hubRealm: setting({
     key: 'hub realm',
     kind: 'string',

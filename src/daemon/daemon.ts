@@ -7,6 +7,7 @@ import { dataDirPaths } from '../config/paths.js';
 type DataDirPaths = ReturnType<typeof dataDirPaths>;
 import { AliasTable } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
+import type { IncomingMessage } from '../messenger/message.js';
 import { Messenger } from '../messenger/messenger.js';
 import { aliasProblem, oemUpperCase } from '../messenger/names.js';
 import { Receipts } from '../messenger/receipts.js';
@@ -194,7 +195,14 @@ async function compose(
   teardown.push('name service', () => lan.stopNameService());
   teardown.push('mailslot', () => lan.stopMailslots());
   teardown.push('SMB and secure listeners', () => Promise.all([lan.closeSmb(), secure?.close()]));
-  await lan.start(messenger, addresses, security.audit);
+  // `hub gateway`: this LAN's legacy clients reach the realm's names through this host
+  const upper = (name: string) => oemUpperCase(name, config.dosCharset);
+  const gateway =
+    hub !== undefined && config.hubGateway
+      ? { holds: (name: string) => hub.ownerOf(upper(name)) !== null, relay: (m: IncomingMessage) => hub.relay({ ...m, to: upper(m.to) }) }
+      : undefined;
+  if (config.hubGateway && hub === undefined) log('hub gateway: on, but there is no hub ("hub servers" is empty): nothing to relay to');
+  await lan.start(messenger, addresses, security.audit, gateway);
   hub?.start({
     receive: (message) => messenger.receive(message),
     receiveBroadcast: (message) => messenger.receiveBroadcast(message),

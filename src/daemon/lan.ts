@@ -5,6 +5,7 @@ import type { ListenerState } from '../control/services.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import type { Alias, NameRegistrar } from '../messenger/aliases.js';
+import type { IncomingMessage } from '../messenger/message.js';
 import { NetApiError } from '../messenger/errors.js';
 import { broadcastsOff, type BroadcastSender, type Messenger } from '../messenger/messenger.js';
 import { oemUpperCase } from '../messenger/names.js';
@@ -15,6 +16,12 @@ import { MailslotService } from '../transports/mailslot/service.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { SmbServer } from '../transports/smb/server.js';
 import { codeOf, endpointsOr, startListeners, tcpHosts } from './listeners.js';
+
+/** The hub gateway, as the LAN sees it: names held elsewhere in the realm, and the way to them. */
+export interface LegacyGateway {
+  holds(name: string): boolean;
+  relay(message: IncomingMessage): Promise<unknown>;
+}
 
 /**
  * The LAN transports of the original: SMB message listeners (TCP 139), the NetBIOS name service
@@ -88,10 +95,14 @@ export class LanTransports {
    * its own (`closeSmb`, `stopMailslots`, `stopNameService`), harmlessly before it started, so the
    * daemon can set the stop order before starting them.
    */
-  async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog): Promise<void> {
+  /**
+   * Starts the listeners. With a `gateway` (the hub gateway), SMB takes messages for names other
+   * hosts of the realm hold too and the name service answers for them: they go on through it.
+   */
+  async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway?: LegacyGateway): Promise<void> {
     this.#messenger = messenger;
-    this.#smb = await this.#startSmb(messenger, addresses, audit);
-    this.#names = await this.#startNameService(addresses);
+    this.#smb = await this.#startSmb(messenger, addresses, audit, gateway);
+    this.#names = await this.#startNameService(addresses, gateway);
     this.#mailslots = await this.#startMailslots(messenger, addresses);
   }
 
@@ -154,8 +165,14 @@ export class LanTransports {
    * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
    * (every address when `bind interfaces only` is off).
    */
-  #startSmb(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog): Promise<SmbServer[]> {
+  #startSmb(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway: LegacyGateway | undefined): Promise<SmbServer[]> {
     const config = this.#config;
+    const local = (name: string) => messenger.aliases.find(name) !== undefined;
+    const routes = {
+      isAlias: (name: string) => local(name) || gateway?.holds(name) === true,
+      // a name of this host is stored here; one another host holds goes on through the gateway
+      receive: (m: IncomingMessage) => (local(m.to) || gateway === undefined ? messenger.receive(m) : messenger.relay(m, (relayed) => gateway.relay(relayed))),
+    };
     return startListeners<SmbServer>(
       {
         ports: config.smbPorts,
@@ -164,7 +181,7 @@ export class LanTransports {
           new SmbServer({
             addresses: tcpHosts(config, addresses),
             port,
-            messenger: { isAlias: (name) => messenger.aliases.find(name) !== undefined, receive: (m) => messenger.receive(m) },
+            messenger: routes,
             charset: config.dosCharset,
             maxMessageBytes: config.maxMessageSize,
             audit,
@@ -181,7 +198,7 @@ export class LanTransports {
   }
 
   /** The name service (UDP 137 by default), then this host's claims on every segment (RFC 1001 §15.2.2.1). */
-  async #startNameService(addresses: readonly BindAddress[]): Promise<NameService[]> {
+  async #startNameService(addresses: readonly BindAddress[], gateway: LegacyGateway | undefined): Promise<NameService[]> {
     const config = this.#config;
     const services = await startListeners<NameService>(
       {
@@ -196,6 +213,7 @@ export class LanTransports {
             scope: config.netbiosScope,
             winsServer: config.winsServer === '' ? undefined : config.winsServer,
             answerLimit: { ratePerSecond: config.sourceQueryRate, burst: config.sourceQueryBurst },
+            ...(gateway === undefined ? {} : { proxied: (name: string) => gateway.holds(name) }),
             log: this.#log,
           }),
         open: (service) => service.start(),

@@ -224,3 +224,11 @@ test('realmProblem: the hub realm must be one safe subject token', () => {
   for (const realm of ['netsend', 'Acme-Corp_2', 'x'.repeat(32)]) assert.equal(realmProblem(realm), null, realm);
   for (const realm of ['', 'a.b', 'a*', 'a>', 'a b', 'Köln', '$SYS.x', 'x'.repeat(33)]) assert.notEqual(realmProblem(realm), null, realm);
 });
+
+test('envelope: a relayed message (the hub gateway\'s, from the legacy wire) seals, decodes and opens as a message does; its kind is signed', () => {
+  const relayed = sealAB({ kind: 'relayed', user: null });
+  const decoded = decodeEnvelope(encodeEnvelope(relayed));
+  assert.equal(decoded.kind, 'relayed');
+  assert.equal(openAt(decoded).text, 'Lunch at noon?');
+  assert.equal(codeOf(() => openAt({ ...relayed, kind: 'message' })), 'bad-signature', 'a relayed message cannot pass for a verified one');
+});

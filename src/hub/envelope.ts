@@ -36,7 +36,12 @@ export class HubEnvelopeError extends Error {
 }
 
 export const ENVELOPE_VERSION = 1;
-export type EnvelopeKind = 'message' | 'receipt';
+/**
+ * What an envelope carries: a message from this host, a receipt back to a sender, or a message
+ * this host relayed from the legacy wire as the hub gateway (its sender's name is only a claim).
+ */
+export const ENVELOPE_KINDS = ['message', 'receipt', 'relayed'] as const;
+export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {
   readonly v: typeof ENVELOPE_VERSION;
@@ -223,12 +228,12 @@ function checkEnvelope(value: unknown): Envelope {
   const { expiresAt } = o;
   if (expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)) throw bad('expiresAt');
   if (!isPriority(o.priority)) throw bad('priority');
-  if (o.kind !== 'message' && o.kind !== 'receipt') throw bad('kind');
+  if (!ENVELOPE_KINDS.includes(o.kind as EnvelopeKind)) throw bad('kind');
   if (!isBase64url(o.epk, 32)) throw bad('epk');
   if (!isBase64url(o.nonce, NONCE_BYTES)) throw bad('nonce');
   if (!isBase64url(o.ct) || Math.floor((o.ct.length * 3) / 4) < TAG_BYTES) throw bad('ciphertext');
   if (!isBase64url(o.sig) || o.sig.length === 0 || o.sig.length > FIELD_LIMITS.sig) throw bad('signature');
-  return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind, epk: o.epk, nonce: o.nonce, ct: o.ct, sig: o.sig };
+  return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind, epk: o.epk, nonce: o.nonce, ct: o.ct, sig: o.sig };
 }
 
 /** Canonical base64url (no padding, zero spare bits), of `bytes` bytes when given. */

@@ -136,17 +136,29 @@ export class Hub {
   }
 
   /**
+   * The hub gateway's relay: a message a legacy client sent this host for a name another host of
+   * the realm holds, sealed and sent there as relayed (shown there as the legacy wire's, unverified).
+   * @throws NetApiError NERR_NameNotFound when no other host holds the name now
+   */
+  relay(message: IncomingMessage): Promise<SendReport> {
+    const host = this.ownerOf(message.to);
+    if (host === null) return Promise.reject(new NetApiError('NERR_NameNotFound', `No other host of the organisation holds ${message.to}.`));
+    const { from, to, text } = message;
+    return this.send({ from, to, text, ...(message.priority === undefined ? {} : { priority: message.priority }) }, host, 'relayed');
+  }
+
+  /**
    * Sends through the hub to the host that holds `message.to`. Resolves once the hub holds it
    * durably (or, the hub away, once it waits in the outbox), saying whether the recipient has
    * stored it yet.
    */
-  async send(message: OutgoingMessage, host: string): Promise<SendReport> {
+  async send(message: OutgoingMessage, host: string, kind: 'message' | 'relayed' = 'message'): Promise<SendReport> {
     const record = this.#registry?.host(host)?.record;
     // the name moved since it was looked up (a cached answer): "not found" makes the router look again
     if (record === undefined || this.ownerOf(message.to) !== host) {
       throw new NetApiError('NERR_NameNotFound', `No host of the organisation holds ${message.to} now.`);
     }
-    const envelope = messageEnvelope(this.#options.identity, { ...message, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, record);
+    const envelope = messageEnvelope(this.#options.identity, { ...message, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, record, kind);
     const max = this.#connection?.state === 'connected' ? this.#connection.nc.info?.max_payload : undefined;
     const bytes = encodeEnvelope(envelope).length;
     if (max !== undefined && bytes > max) {

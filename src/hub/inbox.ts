@@ -161,8 +161,9 @@ export class HubInbox {
         to: envelope.to,
         ...(secret.title === undefined ? {} : { title: secret.title }),
         text: secret.text,
-        // a netsend host, verified by its key: the hub only carried it
-        via: 'netsend',
+        // a netsend host, verified by its key: the hub only carried it; relayed by a gateway from
+        // the legacy wire, its sender's name is no more proven than there
+        via: envelope.kind === 'relayed' ? 'smb' : 'netsend',
         sender: senderOf({ user: secret.user, host: { name: envelope.senderHost, fingerprint: envelope.senderKey } }),
         priority: envelope.priority,
         ...(envelope.expiresAt === null ? {} : { expiresAt: envelope.expiresAt }),

@@ -15,7 +15,7 @@ export interface Origin {
 }
 
 /** A message sealed to the host that holds its recipient, signed by this host. */
-export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage, recipient: HostRecord): Envelope {
+export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage, recipient: HostRecord, kind: 'message' | 'relayed' = 'message'): Envelope {
   return seal(
     {
       id: randomUUID(),
@@ -25,7 +25,7 @@ export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage
       sentAt: new Date().toISOString(),
       expiresAt: message.ttlSeconds === undefined ? null : Date.now() + message.ttlSeconds * 1000,
       priority: message.priority ?? 'normal',
-      kind: 'message',
+      kind,
       text: message.text,
       ...(message.title === undefined ? {} : { title: message.title }),
       user: message.user ?? null,

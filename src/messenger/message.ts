@@ -140,7 +140,8 @@ export function senderNote(message: Pick<StoredMessage, 'from' | 'via' | 'sender
   switch (message.via) {
     case 'smb':
     case 'mailslot':
-      return `unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire; the sender's name is not proven`;
+      // a hub gateway relayed it: the gateway is proven by its key, the name it was given is not
+      return `unverified: came over the legacy ${message.via === 'smb' ? 'SMB' : 'mailslot'} wire${host ? ` to ${printableName(host.name)}, relayed by the hub` : ''}; the sender's name is not proven`;
     case 'netsend':
       return `verified: sent by ${account ? `${printableName(account)} on ` : ''}${printableName(host?.name || '?')}, host key ${host?.fingerprint || '?'}`;
     case 'local': {

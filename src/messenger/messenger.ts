@@ -246,6 +246,16 @@ export class Messenger {
     return stored;
   }
 
+  /**
+   * A received message for a name another host holds (the hub gateway): it passes the front door
+   * as any received message does (rate limits, legacy input), then goes on through `forward`;
+   * the recipient's own rules apply where it is stored.
+   */
+  relay<T>(message: IncomingMessage, forward: (message: IncomingMessage) => Promise<T>): Promise<T> {
+    this.#gate(networkKnock(message, message.to, false));
+    return forward(message);
+  }
+
   /** @throws NetApiError the front door's refusal */
   #gate(knock: Knock): void {
     const refusal = this.#admission?.gate(knock) ?? null;

@@ -6,8 +6,9 @@ import { NatsCluster } from './nats.js';
 export const NO_LAN = ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no'];
 
 /** Starts a daemon named `name` on the cluster and waits until it has joined the realm. */
-export async function hubHost(name: string, cluster: NatsCluster, dir: string, options: { joined?: boolean } = {}): Promise<DaemonProcess> {
-  const daemon = await DaemonProcess.start(dir, [...NO_LAN, '--hub-servers', cluster.urls.join(',')], { env: { NETSEND_NETBIOS_NAME: name }, timeoutMs: 20_000 });
+export async function hubHost(name: string, cluster: NatsCluster, dir: string, options: { joined?: boolean; args?: readonly string[] } = {}): Promise<DaemonProcess> {
+  // `args` come last: a flag given again there (--smb-ports) takes the place of NO_LAN's
+  const daemon = await DaemonProcess.start(dir, [...NO_LAN, '--hub-servers', cluster.urls.join(','), ...(options.args ?? [])], { env: { NETSEND_NETBIOS_NAME: name }, timeoutMs: 20_000 });
   if (options.joined !== false) {
     try {
       await daemon.waitFor(() => daemon.stderr.includes('hub: joined realm'), 30_000, `${name} to join the hub`);

@@ -59,6 +59,11 @@ export class HeldNames {
     return found?.find((n) => !this.#refused.has(key(n)));
   }
 
+  /** A received name as people write it: decoded from the code page and upper-cased ("óscar" is "ÓSCAR"). */
+  nameOf(name: NetbiosName): string {
+    return this.#mapping.fromWire(this.#mapping.wireUpper(name.name));
+  }
+
   /** Every name held and not refused. */
   held(): OwnedName[] {
     return this.#options.names().filter((n) => !this.#refused.has(key(n)));

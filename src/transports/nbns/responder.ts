@@ -5,15 +5,23 @@
  */
 import { NBNS_OPCODE, NBNS_RCODE, RR_CLASS_IN, RR_TYPE, type NbnsPacket, type NbnsQuestion, type NbnsRecord } from '../../protocols/nbns/index.js';
 import { RateLimiter } from '../../policy/rate-limit.js';
+import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import type { HeldNames } from './held-names.js';
 import { ANSWER_LIMIT, NAME_TTL_SECONDS } from './limits.js';
 
 /** NAME_FLAGS of a node status answer (RFC 1002 §4.2.18): ACT, plus G for group names. */
 const NODE_STATUS_ACTIVE = 0x0400;
 const NODE_STATUS_GROUP = 0x8000;
+/** A proxied name may move to another site, or to this LAN: its answers are cached briefly. */
+const PROXIED_TTL_SECONDS = 60;
 
 export interface NameResponderOptions {
   held: HeldNames;
+  /**
+   * Messenger names (<03>) held by other hosts this node answers for with its own address, as a
+   * WINS proxy did: the hub gateway's names of the realm (upper-cased, decoded). Never defended.
+   */
+  proxied?: (name: string) => boolean;
   /** Answers per source address: a burst, then a rate (default ANSWER_LIMIT). */
   answerLimit?: { burst: number; ratePerSecond: number };
   log: (line: string) => void;
@@ -52,6 +60,13 @@ export class NameResponder {
           return reply(request, NBNS_RCODE.noError, {
             name: question.name, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: NAME_TTL_SECONDS,
             data: { kind: 'nb', entries: [{ group: owned.group, nodeType: 'B', address: interfaceAddress }] },
+          });
+        }
+        if (question.name.suffix === SUFFIX.messenger && held.inScope(question.name) && this.#options.proxied?.(held.nameOf(question.name))) {
+          // the gateway: messages for the name come here and go on through the hub
+          return reply(request, NBNS_RCODE.noError, {
+            name: question.name, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: PROXIED_TTL_SECONDS,
+            data: { kind: 'nb', entries: [{ group: false, nodeType: 'B', address: interfaceAddress }] },
           });
         }
         // RFC 1002 §4.2.14: a node asked directly for a name it lacks says so; broadcasts get silence.

@@ -103,3 +103,44 @@ test('answers are rate limited per source address, so spoofed queries cannot mak
     service.stop();
   }
 });
+
+test('as the hub gateway, a messenger name another host holds is answered with this host\'s address; no other suffix, never a name it was not given', async () => {
+  const port = PORT + 9;
+  const asked: string[] = [];
+  const proxied = (n: string) => (asked.push(n), n === 'CAROL' || n === 'ÓSCAR');
+  const service = new NameService({ addresses: loopback, port, names: () => [name], charset: 'CP850', proxied, log: () => {} });
+  await service.start();
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.5', resolve));
+  const answers = new Map<number, NbnsPacket>();
+  socket.on('message', (m) => {
+    const packet = decodeNbnsPacket(m);
+    answers.set(packet.id, packet);
+  });
+  const ask = (id: number, wire: string, suffix: number) =>
+    socket.send(
+      encodeNbnsPacket({
+        id, response: false, opcode: NBNS_OPCODE.query,
+        flags: { authoritative: false, truncated: false, recursionDesired: false, recursionAvailable: false, broadcast: false },
+        rcode: 0, questions: [{ name: { name: wire, suffix, scope: '' }, type: 0x20, class: 1 }], answers: [], authorities: [], additionals: [],
+      }),
+      port,
+      '127.0.0.1',
+    );
+  try {
+    ask(1, 'carol', 0x03); // asked in lower case: compared as nmbd compares
+    ask(2, '\u00e0SCAR', 0x03); // CP850's 'Ó' (0xE0) as the wire's byte
+    ask(3, 'CAROL', 0x20); // a server name of CAROL's host is not the gateway's to give
+    ask(4, 'DAVE', 0x03);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const entry = (id: number) => {
+      const data = answers.get(id)?.answers[0]?.data;
+      return data?.kind === 'nb' ? data.entries[0]?.address : answers.get(id)?.rcode;
+    };
+    assert.deepEqual([entry(1), entry(2), entry(3), entry(4)], ['127.0.0.1', '127.0.0.1', NBNS_RCODE.nameError, NBNS_RCODE.nameError]);
+    assert.deepEqual(asked.sort(), ['CAROL', 'DAVE', 'ÓSCAR']);
+  } finally {
+    socket.close();
+    service.stop();
+  }
+});

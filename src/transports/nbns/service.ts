@@ -32,6 +32,8 @@ export interface NameServiceOptions {
   minRefreshMs?: number;
   /** Answers per source address: a burst, then a rate (default ANSWER_LIMIT). */
   answerLimit?: { burst: number; ratePerSecond: number };
+  /** Names of other hosts answered for as a proxy (NameResponderOptions.proxied): the hub gateway's. */
+  proxied?: (name: string) => boolean;
   log: (line: string) => void;
 }
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { NetApiError } from '../../messenger/errors.js';
-import type { IncomingMessage, StoredMessage } from '../../messenger/message.js';
+import type { IncomingMessage } from '../../messenger/message.js';
 import { peerOf, senderOf } from '../../messenger/sender.js';
 import { SUFFIX } from '../../protocols/netbios-name/index.js';
 import { NEGATIVE_RESPONSE, NbssFramer, encodeNbssPacket, type NbssPacket } from '../../protocols/nbss/index.js';
@@ -18,7 +18,8 @@ import { SMB_LIMITS } from './limits.js';
 /** What a session needs of the Messenger service. */
 export interface SessionMessenger {
   isAlias(name: string): boolean;
-  receive(message: IncomingMessage): Promise<StoredMessage>;
+  /** Stores it, or relays it (the hub gateway); the session needs only to know it was taken. */
+  receive(message: IncomingMessage): Promise<unknown>;
 }
 
 export interface SessionOptions {

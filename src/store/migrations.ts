@@ -90,4 +90,7 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX messages_by_origin ON messages (origin_id) WHERE origin_id IS NOT NULL;`,
   // 7: a message's title (ntfy's Title), a heading of its own rather than the text's first line
   `ALTER TABLE messages ADD COLUMN title TEXT;                     -- NULL: none`,
+  // 8: a person's own messages (the web inbox of an account that is not an administrator, the
+  // receipts' questions) found through the index at any inbox size, not by reading every row
+  `CREATE INDEX messages_by_recipient ON messages (to_name COLLATE NOCASE, id);`,
 ];

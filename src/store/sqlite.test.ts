@@ -255,3 +255,20 @@ describe('what only separate or file databases show', () => {
       });
     }));
 });
+
+test("a recipient's messages, newest first or after an id, are read through the recipient index, not by scanning the inbox", () => {
+  const db = new Database(':memory:');
+  try {
+    db.exec(MIGRATIONS.join(';\n'));
+    const plan = (sql: string, ...args: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((row) => row.detail).join('; ');
+    // the queries of store/messages.ts for an account that sees its own alias and the workgroup
+    const newest = plan(`SELECT * FROM messages WHERE id > ? AND to_name COLLATE NOCASE IN (?, ?) ORDER BY id DESC LIMIT ?`, 0, 'ALICE', 'WORKGROUP', 50);
+    const after = plan(`SELECT * FROM messages WHERE id > ? AND to_name COLLATE NOCASE IN (?, ?) ORDER BY id LIMIT ?`, 10, 'ALICE', 'WORKGROUP', 50);
+    for (const detail of [newest, after]) {
+      assert.match(detail, /USING INDEX messages_by_recipient/, detail);
+      assert.doesNotMatch(detail, /^SCAN messages(?! USING)/, detail);
+    }
+  } finally {
+    db.close();
+  }
+});

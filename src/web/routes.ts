@@ -22,7 +22,7 @@ const AREAS = [pageRoutes, sessionRoutes, messageRoutes, sendRoutes, eventRoutes
 /** Routes are added when the app is readied (listen, ready or inject), the guards at once. */
 export function registerRoutes(app: FastifyInstance, context: WebContext): void {
   // Pages on the live stream see a message as the inbox API shows it.
-  context.push.setRenderer((message) => webMessage(message));
+  context.push.setRenderer((message) => webMessage(context, message));
   installGuards(app, context);
   for (const area of AREAS) app.register(area, context);
 }

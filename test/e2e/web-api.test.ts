@@ -137,6 +137,34 @@ describe('the web API', () => {
     assert.deepEqual(detail.events.map((e) => e.state), ['read', 'acknowledged']);
   });
 
+  test('each message says whether a reply can go; the reply route still refuses one that cannot (2273); mark all read reads what the account sees, as single reads do', async () => {
+    assert.equal((await daemon.cli(['send', 'ALICE', '--from', 'GHOST', 'from a name nobody holds'])).code, 0);
+    assert.equal((await daemon.cli(['send', 'ALICE', '--from', 'BOB', 'from bob, an alias here'])).code, 0);
+    assert.equal((await daemon.cli(['send', 'BOB', 'for bob, left unread'])).code, 0);
+    const byText = async (session: WebSession, q: string) => ((await (await session.get(`/api/messages?q=${encodeURIComponent(q)}`)).json()) as { messages: Array<ApiMessage & { canReply: boolean }> }).messages[0];
+    const ghost = await byText(owner, 'from a name nobody holds');
+    const bob = await byText(owner, 'from bob, an alias here');
+    assert.deepEqual([ghost?.canReply, bob?.canReply], [false, true]);
+    const refused = await owner.send('POST', `/api/messages/${ghost?.id}/reply`, { text: 'who are you?' });
+    assert.equal(refused.status, 404);
+    assert.deepEqual(((await refused.json()) as { status: number; name: string }).name, 'NERR_NameNotFound');
+    const alice = await WebSession.login(base, { user: 'alice', password: 'alice-pw' });
+    const session = (await (await alice.get('/api/session')).json()) as { canSend: boolean; sendProblem: string | null };
+    assert.deepEqual([session.canSend, session.sendProblem], [false, 'Remote calls on a standalone server need membership in Administrators or Server Operators.']);
+    const marked = await alice.send('POST', '/api/messages/read-all');
+    assert.equal(marked.status, 200);
+    const answer = (await marked.json()) as { marked: number[]; more: boolean; before: number | null };
+    assert.ok(answer.marked.includes(ghost?.id as number) && answer.marked.includes(bob?.id as number), JSON.stringify(answer));
+    assert.deepEqual([answer.more, answer.before], [false, null]);
+    const mine = ((await (await alice.get('/api/messages')).json()) as { messages: ApiMessage[] }).messages;
+    assert.ok(mine.every((m) => m.state.read), 'nothing alice sees is unread');
+    // through the receipts, as a single read: the sender's receipt says read, on the web, by alice
+    const receipt = JSON.parse((await daemon.cli(['receipt', String(bob?.id), '--json'])).stdout) as { state: string; surfaces: Record<string, { state: string; by: string | null }> };
+    assert.deepEqual([receipt.state, receipt.surfaces.web?.state, receipt.surfaces.web?.by], ['read', 'read', 'alice']);
+    assert.equal((await byText(owner, 'for bob, left unread'))?.state.read, false, "bob's message is not alice's to mark");
+    assert.equal((await alice.send('POST', '/api/messages/read-all', undefined, { 'X-CSRF-Token': undefined })).status, 403, 'the CSRF token, as for every change');
+  });
+
   test('compose takes NET SEND\'s targets: * and /domain:NAME go to the workgroup broadcast, which says why when it is off', async () => {
     // this daemon runs without the mailslot (--dgram-port 0); the broadcast itself is tested on a namespaced LAN
     for (const to of ['*', '/domain:SALES', '/DOMAIN']) {

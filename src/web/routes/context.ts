@@ -50,6 +50,8 @@ export interface WebContext {
 
 /** A message as the page and the API show it: the inbox JSON and what became of it. */
 export interface WebMessage extends MessageJson {
+  /** Whether a reply can go to the sender (shared.ts, canReplyTo): the page offers Reply only then. */
+  canReply: boolean;
   state: { read: boolean; acknowledged: boolean; latest: MessageEvent | null };
 }
 

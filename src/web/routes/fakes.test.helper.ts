@@ -8,7 +8,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { ControlServices } from '../../control/handlers.js';
 import type { MessageEvent, MessageStates } from '../../messenger/events.js';
 import { outranks } from '../../messenger/events.js';
-import type { MessageQuery, StoredMessage } from '../../messenger/message.js';
+import type { MessageQuery, StoredMessage, Via } from '../../messenger/message.js';
 import { senderOf } from '../../messenger/sender.js';
 import { oemUpperCase } from '../../messenger/names.js';
 import { AccessPolicy, type Principal } from '../../security/access.js';
@@ -35,8 +35,8 @@ export interface FakeAccount {
 export interface FakeWebOptions {
   /** Accounts by name; default alice, bob (no groups) and monitor (Server Operators, with a token). */
   accounts?: Record<string, FakeAccount>;
-  /** Messages in the store, ids from 1 in this order. */
-  messages?: ReadonlyArray<{ from: string; to: string; text: string }>;
+  /** Messages in the store, ids from 1 in this order; `via` local unless given. */
+  messages?: ReadonlyArray<{ from: string; to: string; text: string; via?: Via }>;
   /** What control operations answer; default: they succeed (`{ delivered: to, id: 99 }`). */
   control?: RunControl;
   authLimits?: Partial<WebAuthLimits>;
@@ -70,7 +70,7 @@ export async function fakeWeb(options: FakeWebOptions = {}): Promise<FakeWeb> {
   const controls: FakeWeb['controls'] = [];
   const receipts: FakeWeb['receipts'] = [];
   const stateChanges: unknown[] = [];
-  const messages: StoredMessage[] = (options.messages ?? []).map((m, i) => ({ ...m, id: i + 1, via: 'local', sender: senderOf(), receivedAt: new Date(Date.UTC(2024, 0, 1, 0, i)) }));
+  const messages: StoredMessage[] = (options.messages ?? []).map((m, i) => ({ ...m, id: i + 1, via: m.via ?? 'local', sender: senderOf(), receivedAt: new Date(Date.UTC(2024, 0, 1, 0, i)) }));
   const events: MessageEvent[] = [];
 
   const principalOf = (name: string, source: string | null): Principal | null => {

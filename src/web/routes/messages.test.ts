@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { NetApiError } from '../../messenger/errors.js';
 import { basic, fakeWeb, login, ownerLogin } from './fakes.test.helper.js';
+import { READ_ALL_LIMITS } from './messages.js';
 import { ntfyPriority } from '../routes.js';
 
 interface ApiMessage {
@@ -12,6 +14,7 @@ interface ApiMessage {
   from: string;
   to: string;
   text: string;
+  canReply: boolean;
   state: { read: boolean; acknowledged: boolean; latest: { state: string; surface: string; by: string | null } | null };
 }
 
@@ -190,4 +193,103 @@ test('ntfy publish is refused without auth (401), with a wrong token (401), a ma
   assert.deepEqual([priority.statusCode, (priority.json() as { message: string }).message], [400, 'Priority must be 1-5 or min, low, default, high, urgent, max.']);
   assert.equal(web.controls.length, 0);
   assert.deepEqual(['1', 'min', 'default', 'high', 'max', undefined].map(ntfyPriority), [1, 1, 3, 4, 5, 3]);
+});
+
+test('each message says whether a reply can go to its sender: an alias here, or a name from another host; not a local name that is no alias, nor a name no alias can be', async () => {
+  const web = await fakeWeb({
+    messages: [
+      { from: 'BOB', to: 'ALICE', text: 'from an alias here' },
+      { from: 'GHOST', to: 'ALICE', text: 'local, from a name that is no alias here' },
+      { from: 'WINBOX', to: 'ALICE', text: 'over the legacy wire', via: 'smb' },
+      { from: 'HOSTB', to: 'ALICE', text: 'from another netsend host', via: 'netsend' },
+      { from: 'NOT A NAME ANY ALIAS CAN BE', to: 'ALICE', text: 'a name too long', via: 'smb' },
+      { from: 'bad*name', to: 'ALICE', text: 'a name with a forbidden character', via: 'mailslot' },
+      { from: 'monitor', to: 'ALICE', text: 'an alias in another case' },
+    ],
+    control: async (request) => {
+      // as the daemon answers for a name neither an alias nor known to a name source
+      if (request.op === 'send' && request.to === 'GHOST') throw new NetApiError('NERR_NameNotFound', '"GHOST" is not an alias here, and none of the name sources ("name resolve order") knows its host.');
+      return { delivered: 'local', id: 99 };
+    },
+  });
+  const owner = await ownerLogin(web);
+  const listed = ((await owner.get('/api/messages')).json() as { messages: ApiMessage[] }).messages;
+  assert.deepEqual(
+    Object.fromEntries(listed.map((m) => [m.text, m.canReply])),
+    {
+      'from an alias here': true,
+      'local, from a name that is no alias here': false,
+      'over the legacy wire': true,
+      'from another netsend host': true,
+      'a name too long': false,
+      'a name with a forbidden character': false,
+      'an alias in another case': true,
+    },
+  );
+  assert.equal(((await owner.get('/api/messages/2')).json() as ApiMessage).canReply, false, 'by id too');
+  assert.equal(((await owner.send('POST', '/api/messages/2/read')).json() as ApiMessage).canReply, false, 'and in the answer to a change');
+  // the page's rule does not replace the route's own checks: a reply sent anyway is refused as before
+  const refused = await owner.send('POST', '/api/messages/2/reply', { text: 'who are you?' });
+  assert.deepEqual([refused.statusCode, (refused.json() as { status: number; name: string }).status, (refused.json() as { name: string }).name], [404, 2273, 'NERR_NameNotFound']);
+});
+
+test('mark all read records every unread message the caller can see as a single read would, newest first; another account\'s messages and read ones are left alone', async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const alice = await login(web, { user: 'alice', password: 'alice-pw' });
+  await alice.send('POST', '/api/messages/1/read');
+  web.receipts.length = 0;
+  const response = await alice.send('POST', '/api/messages/read-all');
+  assert.equal(response.statusCode, 200);
+  assert.deepEqual(response.json(), { marked: [4, 3], more: false, before: null });
+  assert.deepEqual(web.receipts, [
+    { messageId: 4, to: 'alice', state: 'read', surface: 'web', by: 'alice' },
+    { messageId: 3, to: 'WORKGROUP', state: 'read', surface: 'web', by: 'alice' },
+  ], 'through the receipts, as the web surface, by the caller: the senders\' receipts say read');
+  assert.deepEqual(web.stateChanges, [], 'the receipts tell the pages, not the route');
+  const listed = ((await alice.get('/api/messages')).json() as { messages: ApiMessage[] }).messages;
+  assert.ok(listed.every((m) => m.state.read), 'nothing unread is left');
+  const owner = await ownerLogin(web);
+  assert.equal(((await owner.get('/api/messages/2')).json() as ApiMessage).state.read, false, "bob's message is not alice's to mark");
+  assert.deepEqual((await alice.send('POST', '/api/messages/read-all')).json(), { marked: [], more: false, before: null }, 'a second call finds nothing to mark');
+});
+
+test('mark all read takes before= (what the page has shown), and is refused for a bad parameter, without a login, or without the CSRF token', async () => {
+  const web = await fakeWeb({ messages: INBOX });
+  const owner = await ownerLogin(web);
+  assert.deepEqual((await owner.send('POST', '/api/messages/read-all?before=3')).json(), { marked: [2, 1], more: false, before: null }, 'only messages older than before');
+  for (const url of ['/api/messages/read-all?before=x', '/api/messages/read-all?before=-1']) {
+    const bad = await owner.send('POST', url);
+    assert.deepEqual([bad.statusCode, bad.json()], [400, { status: 87, name: 'ERROR_INVALID_PARAMETER', message: 'before must be a whole number.' }], url);
+  }
+  assert.equal((await web.inject({ method: 'POST', url: '/api/messages/read-all' })).statusCode, 401);
+  const forged = await owner.send('POST', '/api/messages/read-all', {}, { 'x-csrf-token': undefined });
+  assert.equal(forged.statusCode, 403);
+  assert.equal((await owner.send('POST', '/api/messages/read-all', {}, { origin: 'http://attacker.example' })).statusCode, 403);
+  assert.equal(web.receipts.length, 2, 'the refused calls marked nothing');
+  // an API client with a token needs no CSRF token, as for a single read
+  const header = await web.inject({ method: 'POST', url: '/api/messages/read-all', headers: { authorization: 'Bearer monitor-token' } });
+  assert.deepEqual([header.statusCode, header.json()], [200, { marked: [3], more: false, before: null }], "monitor sees the workgroup's message (which before=3 left), not alice's or bob's");
+  assert.equal((await web.inject({ method: 'GET', url: '/api/messages/read-all', headers: { authorization: 'Bearer monitor-token' } })).statusCode, 404, 'a GET changes nothing');
+});
+
+test('mark all read is bounded per call, in messages marked and in messages looked at; the answer says where to go on until all are read', async () => {
+  const many = READ_ALL_LIMITS.mark * 2 + 50;
+  const web = await fakeWeb({ messages: Array.from({ length: many }, (_, i) => ({ from: 'BOB', to: 'ALICE', text: `message ${i + 1}` })) });
+  const alice = await login(web, { user: 'alice', password: 'alice-pw' });
+  const first = (await alice.send('POST', '/api/messages/read-all')).json() as { marked: number[]; more: boolean; before: number };
+  assert.deepEqual([first.marked.length, first.marked[0], first.more, first.before], [READ_ALL_LIMITS.mark, many, true, many - READ_ALL_LIMITS.mark + 1]);
+  const second = (await alice.send('POST', `/api/messages/read-all?before=${first.before}`)).json() as { marked: number[]; more: boolean; before: number };
+  assert.deepEqual([second.marked.length, second.marked[0], second.more], [READ_ALL_LIMITS.mark, first.before - 1, true]);
+  const third = (await alice.send('POST', `/api/messages/read-all?before=${second.before}`)).json() as { marked: number[]; more: boolean };
+  assert.deepEqual([third.marked.length, third.marked.at(-1), third.more], [50, 1, false]);
+  assert.equal(web.receipts.length, many, 'each message once');
+
+  // a long read history with one unread message at its end: looked at a bounded number per call
+  const scanned = READ_ALL_LIMITS.scan + 100;
+  const old = await fakeWeb({ messages: Array.from({ length: scanned }, (_, i) => ({ from: 'BOB', to: 'ALICE', text: `old ${i + 1}` })) });
+  for (let id = 2; id <= scanned; id++) await old.context.receipts.record({ id, to: 'ALICE' }, 'read', 'desktop', null);
+  const reader = await login(old, { user: 'alice', password: 'alice-pw' });
+  const look = (await reader.send('POST', '/api/messages/read-all')).json() as { marked: number[]; more: boolean; before: number };
+  assert.deepEqual(look, { marked: [], more: true, before: scanned - READ_ALL_LIMITS.scan + 1 });
+  assert.deepEqual((await reader.send('POST', `/api/messages/read-all?before=${look.before}`)).json(), { marked: [1], more: false, before: null });
 });

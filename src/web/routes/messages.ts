@@ -1,5 +1,6 @@
-/** The inbox: the list (with search and paging), one message with its events, read, acknowledge and reply. */
+/** The inbox: the list (with search and paging), one message with its events, read (one or all), acknowledge and reply. */
 import type { FastifyPluginAsync } from 'fastify';
+import { hasBeenRead } from '../../messenger/events.js';
 import { badRequest, notFound } from '../errors.js';
 import { identify, mutating } from './callers.js';
 import type { Caller, WebContext, WebMessage } from './context.js';
@@ -11,8 +12,21 @@ const MAX_PAGE = 200;
 const MAX_SEARCH = 200;
 /** The surface a page's read and acknowledge are recorded under. */
 const SURFACE = 'web';
+/**
+ * "Mark all read": messages marked per call, and messages looked at to find them (a long read
+ * history costs a bounded amount per call); past either the answer says `more`, and where to go on.
+ */
+export const READ_ALL_LIMITS = { mark: 200, scan: 1000 } as const;
 
 type IdParams = { Params: { id: string } };
+
+/** A query parameter that must be a whole number (strings only: the onRequest hook). */
+const wholeNumber = (value: string | undefined, fallback: number, what: string): number => {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`${what} must be a whole number.`);
+  return n;
+};
 
 export const messageRoutes: FastifyPluginAsync<WebContext> = async (app, context) => {
   /** Through the receipts, which tell the open pages of the new state once it is stored. */
@@ -26,20 +40,14 @@ export const messageRoutes: FastifyPluginAsync<WebContext> = async (app, context
   app.get('/api/messages', async (request) => {
     const caller = await identify(context, request);
     const query = request.query as Record<string, string | undefined>; // strings only: the onRequest hook
-    const number = (value: string | undefined, fallback: number, what: string) => {
-      if (value === undefined || value === '') return fallback;
-      const n = Number(value);
-      if (!Number.isSafeInteger(n) || n < 0) throw badRequest(`${what} must be a whole number.`);
-      return n;
-    };
     const q = query.q ?? '';
     if (q.length > MAX_SEARCH) throw badRequest(`Search for at most ${MAX_SEARCH} characters.`);
     const viewer = viewerOf(context, caller);
-    const before = number(query.before, 0, 'before');
+    const before = wholeNumber(query.before, 0, 'before');
     const messages = await context.store.findMessages({
       beforeId: before === 0 ? null : before,
-      afterId: number(query.after, 0, 'after'),
-      limit: Math.min(Math.max(number(query.limit, 50, 'limit'), 1), MAX_PAGE),
+      afterId: wholeNumber(query.after, 0, 'after'),
+      limit: Math.min(Math.max(wholeNumber(query.limit, 50, 'limit'), 1), MAX_PAGE),
       text: q === '' ? null : q,
       recipients: viewer.seesAll ? null : viewer.recipients,
     });
@@ -53,6 +61,35 @@ export const messageRoutes: FastifyPluginAsync<WebContext> = async (app, context
   });
 
   app.post<IdParams>('/api/messages/:id/read', async (request) => record(await mutating(context, request), request.params.id, 'read'));
+
+  // Every unread message the caller can see (below `before`, when given: what the page has shown),
+  // newest first, each recorded as a single read is, so its sender's receipt says read. Bounded
+  // per call: `more` and `before` say where the next call goes on.
+  app.post('/api/messages/read-all', async (request) => {
+    const caller = await mutating(context, request);
+    const query = request.query as Record<string, string | undefined>;
+    const before = wholeNumber(query.before, 0, 'before');
+    const viewer = viewerOf(context, caller);
+    const by = caller.principal.name || null;
+    const marked: number[] = [];
+    let cursor: number | null = before === 0 ? null : before;
+    let scanned = 0;
+    for (;;) {
+      const limit = Math.min(MAX_PAGE, READ_ALL_LIMITS.scan - scanned);
+      const page = await context.store.findMessages({ beforeId: cursor, afterId: 0, limit, text: null, recipients: viewer.seesAll ? null : viewer.recipients });
+      const states = new Map((await context.store.latestMessageStates(page.map((m) => m.id))).map((s) => [s.messageId, s]));
+      for (const message of page) {
+        cursor = message.id;
+        scanned++;
+        if (hasBeenRead(states.get(message.id))) continue;
+        // a message gone since the list was read is skipped: there is nothing left to mark
+        if ((await context.receipts.record(message, 'read', SURFACE, by)) !== null) marked.push(message.id);
+        if (marked.length >= READ_ALL_LIMITS.mark) return { marked, more: true, before: cursor };
+      }
+      if (page.length < limit) return { marked, more: false, before: null };
+      if (scanned >= READ_ALL_LIMITS.scan) return { marked, more: true, before: cursor };
+    }
+  });
 
   app.post<IdParams>('/api/messages/:id/ack', async (request) => record(await mutating(context, request), request.params.id, 'acknowledged'));
 

@@ -85,13 +85,19 @@ test('the session tells the page who it is logged in as and what it may do', asy
   const web = await fakeWeb();
   const owner = await ownerLogin(web);
   assert.deepEqual((await owner.get('/api/session')).json(), {
-    user: 'root', owner: true, admin: true, csrf: owner.csrf, computerName: 'INBOX', workgroup: 'WORKGROUP', from: 'INBOX', canSend: true, canManageAliases: true, maxMessageBytes: 256,
+    user: 'root', owner: true, admin: true, csrf: owner.csrf, computerName: 'INBOX', workgroup: 'WORKGROUP', from: 'INBOX', canSend: true, sendProblem: null, canManageAliases: true, maxMessageBytes: 256,
   });
   const alice = await login(web, { user: 'alice', password: 'alice-pw' });
   const mine = (await alice.get('/api/session')).json() as Record<string, unknown>;
   assert.deepEqual([mine.user, mine.owner, mine.admin, mine.from, mine.canSend, mine.canManageAliases], ['alice', false, false, 'ALICE', false, false]);
+  // why not, in the access rules' words (the page shows it where the compose box would be)
+  assert.equal(mine.sendProblem, 'Remote calls on a standalone server need membership in Administrators or Server Operators.');
+  assert.equal(mine.sendProblem, web.context.services.access.problem({ kind: 'user', name: 'alice', uid: null, groups: [], source: null }, 'send'));
   const api = await web.inject({ method: 'GET', url: '/api/session', headers: { authorization: 'Bearer monitor-token' } });
-  assert.deepEqual([(api.json() as { user: string }).user, (api.json() as { csrf: unknown }).csrf, (api.json() as { canSend: boolean }).canSend], ['monitor', null, true]);
+  assert.deepEqual(
+    [(api.json() as { user: string }).user, (api.json() as { csrf: unknown }).csrf, (api.json() as { canSend: boolean }).canSend, (api.json() as { sendProblem: unknown }).sendProblem],
+    ['monitor', null, true, null],
+  );
   const none = await web.inject({ method: 'GET', url: '/api/session' });
   assert.deepEqual([none.statusCode, (none.json() as { status: number }).status], [401, 5]);
   assert.equal((await web.inject({ method: 'GET', url: '/api/session', headers: { authorization: 'Digest x' } })).statusCode, 400);
@@ -124,6 +130,7 @@ const CHANGES: ReadonlyArray<['POST' | 'DELETE', string, unknown]> = [
   ['POST', '/api/send', { to: 'ALICE', text: 'forged' }],
   ['POST', '/api/messages/1/read', {}],
   ['POST', '/api/messages/1/ack', {}],
+  ['POST', '/api/messages/read-all', {}],
   ['POST', '/api/messages/1/reply', { text: 'forged' }],
   ['POST', '/api/aliases', { name: 'forged' }],
   ['DELETE', '/api/aliases/ALICE', {}],

@@ -12,6 +12,7 @@ export const sessionRoutes: FastifyPluginAsync<WebContext> = async (app, context
 
   app.get('/api/session', async (request) => {
     const caller = await identify(context, request);
+    const sendProblem = services.access.problem(caller.principal, 'send');
     return {
       user: caller.principal.name,
       owner: caller.owner,
@@ -20,7 +21,9 @@ export const sessionRoutes: FastifyPluginAsync<WebContext> = async (app, context
       computerName: services.messenger.computerName,
       workgroup: context.workgroup,
       from: ownAlias(context, caller.principal) ?? services.messenger.computerName,
-      canSend: services.access.problem(caller.principal, 'send') === null,
+      canSend: sendProblem === null,
+      // why not, in the access rules' own words, for the page to show in the compose box's place
+      sendProblem,
       canManageAliases: services.access.problem(caller.principal, 'names.add') === null,
       maxMessageBytes: services.messenger.maxMessageBytes,
     };

@@ -5,7 +5,8 @@
 import type { FastifyRequest } from 'fastify';
 import { hasBeenAcknowledged, hasBeenRead, type MessageStates } from '../../messenger/events.js';
 import { messageToJson, type StoredMessage } from '../../messenger/message.js';
-import { oemUpperCase } from '../../messenger/names.js';
+import type { Messenger } from '../../messenger/messenger.js';
+import { aliasProblem, oemUpperCase } from '../../messenger/names.js';
 import type { Principal } from '../../security/access.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { canSee, type Viewer } from '../push.js';
@@ -24,15 +25,30 @@ export function viewerOf(context: WebContext, caller: Caller): Viewer {
   };
 }
 
-export const webMessage = (message: StoredMessage, states?: MessageStates): WebMessage => ({
+/**
+ * Whether a reply to this message has somewhere to go: the one rule the page offers Reply by
+ * (the reply route still checks everything when it sends). The sender's name must be one a
+ * message can be addressed to at all; an alias here takes the reply here; a name that came from
+ * another host (the secure channel, the hub, the legacy wire) is looked up as any send's is, by
+ * `name resolve order`. A local sender's name that is no alias here (written with --from, or an
+ * alias deleted since) names no host: a reply would fail with NERR_NameNotFound (2273).
+ */
+export function canReplyTo(messenger: Pick<Messenger, 'aliases' | 'charset'>, message: Pick<StoredMessage, 'from' | 'via'>): boolean {
+  if (aliasProblem(message.from, messenger.charset) !== null) return false;
+  if (messenger.aliases.find(message.from) !== undefined) return true;
+  return message.via !== 'local';
+}
+
+export const webMessage = (context: Pick<WebContext, 'services'>, message: StoredMessage, states?: MessageStates): WebMessage => ({
   ...messageToJson(message),
+  canReply: canReplyTo(context.services.messenger, message),
   state: { read: hasBeenRead(states), acknowledged: hasBeenAcknowledged(states), latest: states?.latest ?? null },
 });
 
 /** Messages with what became of each, read from the store in one call. */
 export async function withStates(context: WebContext, messages: StoredMessage[]): Promise<WebMessage[]> {
   const states = new Map((await context.store.latestMessageStates(messages.map((m) => m.id))).map((s) => [s.messageId, s]));
-  return messages.map((m) => webMessage(m, states.get(m.id)));
+  return messages.map((m) => webMessage(context, m, states.get(m.id)));
 }
 
 /** The message, if this caller may see it; else "no such message", so ids reveal nothing. */

@@ -38,7 +38,7 @@ import { subjectToken } from '../src/hub/subject.js';
 import { keyFingerprint } from '../src/security/certificate.js';
 import { DaemonProcess, tempDataDir } from '../test/helpers/daemon.js';
 import { NatsCluster, natsServerUnavailable, type NatsNode } from '../test/helpers/nats.js';
-import { median, percentile } from './stats.js';
+import { benchResult, median, percentile } from './stats.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -697,7 +697,7 @@ async function main(): Promise<void> {
   const unavailable = natsServerUnavailable();
   if (unavailable !== null) {
     console.log(`bench:hub skipped: ${unavailable}`);
-    console.log(`BENCH_RESULT ${JSON.stringify({ bench: 'hub', skipped: unavailable })}`);
+    benchResult('hub', { skipped: unavailable });
     return;
   }
   const watchdog = setTimeout(() => {
@@ -723,7 +723,8 @@ async function main(): Promise<void> {
     await raw.pub.close();
     await raw.sub.close();
   });
-  console.log(`  set up in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s (HOSTB reachable from HOSTA ${warmMs} ms after both joined)`);
+  const setupMs = Date.now() - setupStarted;
+  console.log(`  set up in ${(setupMs / 1000).toFixed(1)} s (HOSTB reachable from HOSTA ${warmMs} ms after both joined)`);
 
   // 1. side by side
   const pairs: Array<{ round: number; netsend: NetsendRun; raw: RawRun; rateRatio: number; p99Ratio: number }> = [];
@@ -756,6 +757,7 @@ async function main(): Promise<void> {
 
   // 2. the stream leader killed at N/3
   let kill: NetsendRun | null = null;
+  let restartedMs: number | null = null;
   if (!flags['no-kill']) {
     console.log(`leader kill: ${rate(N)} messages, the leader of ${STREAM} SIGKILLed after ${rate(Math.floor(N / 3))} answers`);
     kill = await netsendBurst(rig, 'kill', N, { kill: true });
@@ -770,7 +772,8 @@ async function main(): Promise<void> {
       const restarted = Date.now();
       await cluster.node(k.node).restart(30_000);
       await cluster.waitReady(30_000);
-      console.log(`  ${k.node} restarted and the cluster ready again in ${((Date.now() - restarted) / 1000).toFixed(1)} s`);
+      restartedMs = Date.now() - restarted;
+      console.log(`  ${k.node} restarted and the cluster ready again in ${(restartedMs / 1000).toFixed(1)} s`);
     }
   }
 
@@ -803,8 +806,11 @@ async function main(): Promise<void> {
       messages: M,
       sent: fill.sent,
       fillSeconds: round3(fill.seconds),
+      stored: fill.stored,
       queued: fill.queued,
       errors: fill.errors,
+      streamMessages: detail?.state.messages ?? null,
+      streamMiB: detail === null ? null : round3(detail.state.bytes / 1024 / 1024),
       streamBytesPerMessage: Math.round(bytesEach),
       joinedSeconds: round3(joinedMs / 1000),
       drainedSeconds: round3(drainedMs / 1000),
@@ -843,26 +849,25 @@ async function main(): Promise<void> {
     return { min: Math.round(r.min * k) / k, median: Math.round(r.median * k) / k, max: Math.round(r.max * k) / k };
   };
   const lossy = (kill?.lost ?? 0) + ((drain?.lost as number | undefined) ?? 0) + pairs.reduce((s, p) => s + p.netsend.lost, 0);
-  console.log(
-    `BENCH_RESULT ${JSON.stringify({
-      bench: 'hub',
-      messages: N,
-      size: SIZE,
-      concurrency: C,
-      rounds: ROUNDS,
-      netsend: { perSecond: summary(pairs.map((p) => p.netsend.perSecond), 0), p50: summary(pairs.map((p) => p.netsend.p50)), p99: summary(pairs.map((p) => p.netsend.p99)), max: summary(pairs.map((p) => p.netsend.max)), queued: pairs.map((p) => p.netsend.queued), lost: pairs.map((p) => p.netsend.lost) },
-      raw: { perSecond: summary(pairs.map((p) => p.raw.perSecond), 0), p50: summary(pairs.map((p) => p.raw.p50)), p99: summary(pairs.map((p) => p.raw.p99)), max: summary(pairs.map((p) => p.raw.max)) },
-      ratio: { perSecond: summary(rateRatios, 3), p99: summary(p99Ratios, 2) },
-      targets: { perSecondAtLeast: 0.5, p99AtMost: 2, perSecondMet: rateRatios.filter((r) => r >= 0.5).length, p99Met: p99Ratios.filter((r) => r <= 2).length },
-      pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, stored: p.netsend.stored, queued: p.netsend.queued, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), cpu: p.raw.cpu } })),
-      leaderKill:
-        kill === null
-          ? null
-          : { ...kill.killed, stallMs: kill.stallMs, stallAtMs: kill.stallAtMs, storedAfterKill: kill.storedAfterKill, lastStoredAtMs: kill.lastStoredAtMs, queuedLater: kill.queuedLater, sent: kill.sent, arrived: kill.arrived, lost: kill.lost, duplicates: kill.duplicates, errors: kill.errors, queued: kill.queued, perSecond: Math.round(kill.perSecond), p99: kill.p99, max: kill.max },
-      drain,
-      scale: scaled,
-    })}`,
-  );
+  benchResult('hub', {
+    messages: N,
+    size: SIZE,
+    concurrency: C,
+    rounds: ROUNDS,
+    setupMs,
+    warmUpMs: warmMs,
+    netsend: { perSecond: summary(pairs.map((p) => p.netsend.perSecond), 0), p50: summary(pairs.map((p) => p.netsend.p50)), p99: summary(pairs.map((p) => p.netsend.p99)), max: summary(pairs.map((p) => p.netsend.max)), queued: pairs.map((p) => p.netsend.queued), lost: pairs.map((p) => p.netsend.lost) },
+    raw: { perSecond: summary(pairs.map((p) => p.raw.perSecond), 0), p50: summary(pairs.map((p) => p.raw.p50)), p99: summary(pairs.map((p) => p.raw.p99)), max: summary(pairs.map((p) => p.raw.max)) },
+    ratio: { perSecond: summary(rateRatios, 3), p99: summary(p99Ratios, 2) },
+    targets: { perSecondAtLeast: 0.5, p99AtMost: 2, perSecondMet: rateRatios.filter((r) => r >= 0.5).length, p99Met: p99Ratios.filter((r) => r <= 2).length },
+    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu } })),
+    leaderKill:
+      kill === null
+        ? null
+        : { ...kill.killed, restartedMs, stallMs: kill.stallMs, stallAtMs: kill.stallAtMs, storedAfterKill: kill.storedAfterKill, lastStoredAtMs: kill.lastStoredAtMs, queuedLater: kill.queuedLater, sent: kill.sent, arrived: kill.arrived, lost: kill.lost, duplicates: kill.duplicates, errors: kill.errors, queued: kill.queued, stored: kill.stored, perSecond: Math.round(kill.perSecond), p50: kill.p50, p99: kill.p99, max: kill.max, callP50: round3(kill.callP50), callP99: round3(kill.callP99), seconds: round3(kill.seconds), cpu: kill.cpu },
+    drain,
+    scale: scaled,
+  });
   if (lossy > 0) process.exitCode = 1;
 }
 

@@ -5,7 +5,8 @@
  *   npm run bench                      BENCH_SECONDS=10 by default
  *
  * Prints sustained sends/s with 1 and 16 concurrent clients, the send→stored latency (the
- * acknowledgement comes after the commit) at a paced 1,000 sends/s, and the daemon's RSS.
+ * acknowledgement comes after the commit) at a paced 1,000 sends/s, and the daemon's RSS. Ends
+ * with one `BENCH_RESULT {json}` line.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,10 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '../src/lib/client.js';
-import { percentile } from './stats.js';
+import { benchResult, percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const NETSEND = fileURLToPath(new URL('../src/cli/netsend.js', import.meta.url));
+const PACED_PER_SECOND = 1000;
+/** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
+const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -65,7 +69,7 @@ async function paced(dataDir: string, perSecond: number): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Record<string, number>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ns-bench-'));
   const daemon = spawn(process.execPath, [NETSEND, 'serve', '--data-dir', dataDir, '--terminal', 'no', '--netbios-name', 'BENCH'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -82,19 +86,27 @@ async function main(): Promise<void> {
     });
     const pid = daemon.pid as number;
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const idle = await rssMiB(pid);
+    const idle = printed(await rssMiB(pid), 1);
+    const figures: Record<string, number> = { seconds: SECONDS };
 
     console.log(`netsend local send benchmark (${SECONDS} s per run, durable: WAL, synchronous=FULL; node ${process.version})`);
     for (const clients of [1, 16]) {
-      const { rate, rss } = await sustained(dataDir, clients, pid);
-      console.log(`  ${String(clients).padStart(2)} client(s):  ${Math.round(rate).toLocaleString('en-US').padStart(7)} sends/s   daemon RSS peak ${rss.toFixed(1)} MiB`);
+      const run = await sustained(dataDir, clients, pid);
+      const rate = Math.round(run.rate);
+      const rss = printed(run.rss, 1);
+      figures[`clients${clients}SendsPerSecond`] = rate;
+      figures[`clients${clients}RssPeakMiB`] = rss;
+      console.log(`  ${String(clients).padStart(2)} client(s):  ${rate.toLocaleString('en-US').padStart(7)} sends/s   daemon RSS peak ${rss.toFixed(1)} MiB`);
     }
-    const latencies = await paced(dataDir, 1000);
+    const latencies = await paced(dataDir, PACED_PER_SECOND);
+    const [p50, p99, max] = [50, 99, 100].map((p) => printed(percentile(latencies, p), 3)) as [number, number, number];
     console.log(
-      `  paced 1,000 sends/s: send→stored latency p50 ${percentile(latencies, 50).toFixed(3)} ms, ` +
-        `p99 ${percentile(latencies, 99).toFixed(3)} ms, max ${percentile(latencies, 100).toFixed(3)} ms (${latencies.length} sends)`,
+      `  paced ${PACED_PER_SECOND.toLocaleString('en-US')} sends/s: send→stored latency p50 ${p50.toFixed(3)} ms, ` +
+        `p99 ${p99.toFixed(3)} ms, max ${max.toFixed(3)} ms (${latencies.length} sends)`,
     );
-    console.log(`  daemon RSS idle ${idle.toFixed(1)} MiB, after the runs ${(await rssMiB(pid)).toFixed(1)} MiB`);
+    const after = printed(await rssMiB(pid), 1);
+    console.log(`  daemon RSS idle ${idle.toFixed(1)} MiB, after the runs ${after.toFixed(1)} MiB`);
+    return { ...figures, pacedSendsPerSecond: PACED_PER_SECOND, pacedSends: latencies.length, pacedP50Ms: p50, pacedP99Ms: p99, pacedMaxMs: max, idleRssMiB: idle, afterRssMiB: after };
   } finally {
     daemon.kill('SIGTERM');
     await new Promise((resolve) => daemon.once('exit', resolve));
@@ -102,4 +114,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// after the daemon is stopped: nothing comes after this line
+benchResult('local', await main());

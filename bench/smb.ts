@@ -9,6 +9,8 @@
  * shared machine one server's 5 s can fall in a quieter moment than another's.
  *
  *   BENCH_SECONDS=5 BENCH_CLIENTS=4 BENCH_ROUNDS=3 npm run bench:smb
+ *
+ * Ends with one `BENCH_RESULT {json}` line (with `skipped` and why where it cannot run).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,12 +22,17 @@ import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
-import { median, percentile } from './stats.js';
+import { benchResult, median, percentile } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD = fileURLToPath(new URL('./smb-load.js', import.meta.url));
+/** The BENCH_RESULT keys' prefixes for the load client's modes and servers. */
+const MODE_KEYS: Record<string, string> = { 'one message per connection': 'perConnection', 'many messages per session': 'perSession' };
+const SERVER_KEYS: Record<string, string> = { netsend: 'Netsend', 'Samba smbd': 'Smbd', 'TCP echo (floor)': 'Echo' };
+/** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
+const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
 interface Row {
   label: string;
@@ -36,18 +43,25 @@ interface Row {
   p99: number;
 }
 
-/** "12.0× (9.3–14.5×)": the median of per-round ratios and their range. */
-function ratioSummary(ratios: number[]): string {
-  const range = ratios.length > 1 ? ` (${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}×)` : '';
-  return `${median(ratios).toFixed(1)}×${range}`;
+/**
+ * Per-round ratios as "12.0× (9.3–14.5×)" (their median and range, the range when there are
+ * rounds to range over) and as the figures `key` (median), `keyMin`, `keyMax`.
+ */
+function ratioSummary(key: string, ratios: number[], figures: Record<string, number>): string {
+  const [mid, min, max] = [median(ratios), Math.min(...ratios), Math.max(...ratios)].map((x) => printed(x, 1)) as [number, number, number];
+  figures[key] = mid;
+  figures[`${key}Min`] = min;
+  figures[`${key}Max`] = max;
+  const range = ratios.length > 1 ? ` (${min.toFixed(1)}–${max.toFixed(1)}×)` : '';
+  return `${mid.toFixed(1)}×${range}`;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Record<string, unknown>> {
   const unavailable = netnsUnavailable() ?? sambaUnavailable();
   if (unavailable) {
     console.error(`bench:smb cannot run here: ${unavailable}`);
     process.exitCode = 1;
-    return;
+    return { skipped: unavailable };
   }
   const dir = await mkdtemp(join(tmpdir(), 'ns-bench-smb-'));
   const ns = LoopbackNamespace.create();
@@ -72,17 +86,23 @@ async function main(): Promise<void> {
     });
     if (load.status !== 0) throw new Error(`the load client failed: ${load.stderr}`);
     const rows = load.stdout.trim().split('\n').map((line) => JSON.parse(line) as Row);
+    const figures: Record<string, number> = { seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS };
     console.log(`SMB message benchmark: ${CLIENTS} concurrent clients, ${ROUNDS} round(s) of ${SECONDS} s per server and mode, loopback in a private namespace (node ${process.version})`);
     for (const mode of new Set(rows.map((r) => r.mode))) {
       const inMode = rows.filter((r) => r.mode === mode);
+      const modeKey = MODE_KEYS[mode] ?? mode;
       console.log(`\n  ${mode} (medians of ${ROUNDS} round(s))`);
       console.log(`    ${'server'.padEnd(18)} ${'messages/s'.padStart(11)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`);
       for (const { label } of targets) {
         const mine = inMode.filter((r) => r.label === label);
-        const rate = median(mine.map((r) => r.messagesPerSecond));
-        console.log(
-          `    ${label.padEnd(18)} ${Math.round(rate).toLocaleString('en-US').padStart(11)} ${median(mine.map((r) => r.p50)).toFixed(3).padStart(8)} ${median(mine.map((r) => r.p99)).toFixed(3).padStart(8)}`,
-        );
+        const rate = Math.round(median(mine.map((r) => r.messagesPerSecond)));
+        const p50 = printed(median(mine.map((r) => r.p50)), 3);
+        const p99 = printed(median(mine.map((r) => r.p99)), 3);
+        const key = `${modeKey}${SERVER_KEYS[label] ?? label}`;
+        figures[`${key}MessagesPerSecond`] = rate;
+        figures[`${key}P50Ms`] = p50;
+        figures[`${key}P99Ms`] = p99;
+        console.log(`    ${label.padEnd(18)} ${rate.toLocaleString('en-US').padStart(11)} ${p50.toFixed(3).padStart(8)} ${p99.toFixed(3).padStart(8)}`);
       }
       const rounds = [...new Set(inMode.map((r) => r.round))].map((round) => {
         const of = (label: string) => inMode.find((r) => r.round === round && r.label === label) as Row;
@@ -90,13 +110,20 @@ async function main(): Promise<void> {
       });
       const throughput = rounds.map(({ ours, theirs }) => ours.messagesPerSecond / theirs.messagesPerSecond);
       const tail = rounds.map(({ ours, floor }) => ours.p99 / floor.p99);
-      console.log(`    netsend/smbd throughput ${ratioSummary(throughput)}; netsend p99 ${ratioSummary(tail)} the echo floor's`);
+      console.log(
+        `    netsend/smbd throughput ${ratioSummary(`${modeKey}NetsendToSmbdThroughput`, throughput, figures)}; ` +
+          `netsend p99 ${ratioSummary(`${modeKey}NetsendToEchoP99`, tail, figures)} the echo floor's`,
+      );
     }
     const stored = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || '{"id":0}') as { id: number };
+    figures.netsendStored = stored.id;
     console.log(`\n  netsend stored ${stored.id.toLocaleString('en-US')} messages durably during the runs`);
     // The part of each message no transport can skip: its commit (worker hop and fsync), alone.
     const commits = await commitLatency(join(dir, 'commit-only.db'), 2000);
-    console.log(`  one durable commit alone (the store's worker hop and fsync): p50 ${commits.p50.toFixed(3)} ms, p99 ${commits.p99.toFixed(3)} ms`);
+    figures.commitP50Ms = printed(commits.p50, 3);
+    figures.commitP99Ms = printed(commits.p99, 3);
+    console.log(`  one durable commit alone (the store's worker hop and fsync): p50 ${figures.commitP50Ms.toFixed(3)} ms, p99 ${figures.commitP99Ms.toFixed(3)} ms`);
+    return figures;
   } finally {
     await daemon?.stop();
     await smbd?.stop();
@@ -126,4 +153,5 @@ async function commitLatency(path: string, count: number): Promise<{ p50: number
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-await main();
+// after every server is stopped: nothing comes after this line
+benchResult('smb', await main());

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../src/lib/client.js';
 import { smbSession } from '../test/helpers/senders.js';
+import { benchResult } from './stats.js';
 
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 5);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 4);
@@ -159,9 +160,7 @@ async function main(): Promise<void> {
     }
     const total = (key: keyof Round) => rounds.reduce((sum, r) => sum + r[key], 0);
     console.log(`in all: ${total('ackedLocal') + total('ackedSmb')} acknowledged, ${total('stored')} stored, ${total('lost')} lost, ${total('duplicated')} duplicated`);
-    console.log(
-      `BENCH_RESULT ${JSON.stringify({ bench: 'soak', rounds: ROUNDS, seconds: SECONDS, acked: total('ackedLocal') + total('ackedSmb'), ackedLocal: total('ackedLocal'), ackedSmb: total('ackedSmb'), stored: total('stored'), lost: total('lost'), duplicated: total('duplicated') })}`,
-    );
+    benchResult('soak', { rounds: ROUNDS, seconds: SECONDS, localClients: LOCAL_CLIENTS, smbSessions: SMB_SESSIONS, acked: total('ackedLocal') + total('ackedSmb'), ackedLocal: total('ackedLocal'), ackedSmb: total('ackedSmb'), stored: total('stored'), lost: total('lost'), duplicated: total('duplicated'), perRound: rounds });
     if (total('lost') > 0) process.exitCode = 1;
   } finally {
     await rm(dataDir, { recursive: true, force: true });

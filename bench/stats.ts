@@ -11,3 +11,13 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
+
+/**
+ * Prints the line every benchmark ends its stdout with, once: `BENCH_RESULT {json}`, `bench` its
+ * name and then every figure it printed (times in ms, rates per second, memory in MiB, as numbers;
+ * NaN, for a figure with no samples, becomes null), or `skipped` and why, for scripts to compare
+ * and check runs.
+ */
+export function benchResult(bench: string, figures: Record<string, unknown>): void {
+  console.log(`BENCH_RESULT ${JSON.stringify({ bench, ...figures })}`);
+}

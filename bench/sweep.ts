@@ -6,6 +6,7 @@
 import { senderOf } from '../src/messenger/sender.js';
 import type { SweepCursor } from '../src/messenger/receipts.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { benchResult } from './stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const PAGE = 200;
@@ -29,7 +30,7 @@ try {
   const mean = (values: number[]) => Number((values.reduce((a, b) => a + b, 0) / values.length).toFixed(2));
   const result = { waiting: N, pages: times.length, first50Ms: mean(times.slice(0, 50)), last50Ms: mean(times.slice(-51, -1)), worstMs: Number(Math.max(...times).toFixed(2)) };
   console.log(`${N.toLocaleString('en')} waiting messages, ${result.pages} pages of ${PAGE}: the first 50 pages ${result.first50Ms} ms each, the last 50 ${result.last50Ms} ms, the worst ${result.worstMs} ms`);
-  console.log(`BENCH_RESULT ${JSON.stringify({ bench: 'sweep', ...result })}`);
+  benchResult('sweep', { ...result, pageSize: PAGE });
 } finally {
   await store.close();
 }

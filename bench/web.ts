@@ -7,12 +7,13 @@
  * For each message: from the moment the sender calls send() to the moment the page has put it in
  * the list (a MutationObserver in the page), and to the next animation frame after that (about
  * when it is painted). Both clocks are the machine's wall clock (performance.timeOrigin + now()).
- * Prints figures, asserts nothing.
+ * Prints figures, asserts nothing. Ends with one `BENCH_RESULT {json}` line (with `skipped` and
+ * why where there is no browser).
  */
 import { connect } from '../src/lib/client.js';
 import { browserMissing, openBrowser } from '../test/helpers/browser.js';
 import { loginUrl, startWebDaemon } from '../test/helpers/web.js';
-import { percentile } from './stats.js';
+import { benchResult, percentile } from './stats.js';
 
 const MESSAGES = Number(process.env.BENCH_WEB_MESSAGES ?? 300);
 /** Pause between sends: one message at a time on the page, as people receive them. */
@@ -22,16 +23,19 @@ const TIMEOUT_MS = 5000;
 
 const now = () => performance.timeOrigin + performance.now();
 
-function summary(label: string, values: number[]): string {
+/** Prints one row of the table, and adds its figures to `figures` as `keyP50Ms`, `keyP99Ms`, `keyMaxMs`, `keyCount`. */
+function summary(label: string, key: string, values: number[], figures: Record<string, number>): void {
   const sorted = [...values].sort((a, b) => a - b);
+  const [p50, p99, max] = [percentile(sorted, 50), percentile(sorted, 99), sorted.at(-1) ?? NaN].map((x) => Number(x.toFixed(1))) as [number, number, number];
+  Object.assign(figures, { [`${key}P50Ms`]: p50, [`${key}P99Ms`]: p99, [`${key}MaxMs`]: max, [`${key}Count`]: sorted.length });
   const f = (n: number) => n.toFixed(1).padStart(6);
-  return `${label.padEnd(28)} p50 ${f(percentile(sorted, 50))} ms   p99 ${f(percentile(sorted, 99))} ms   max ${f(sorted.at(-1) ?? NaN)} ms   (n=${sorted.length})`;
+  console.log(`${label.padEnd(28)} p50 ${f(p50)} ms   p99 ${f(p99)} ms   max ${f(max)} ms   (n=${sorted.length})`);
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<Record<string, unknown>> {
   if (browserMissing !== null) {
     console.log(`web bench skipped: ${browserMissing}`);
-    return;
+    return { skipped: browserMissing };
   }
   const { daemon, stop } = await startWebDaemon();
   const browser = await openBrowser();
@@ -82,10 +86,12 @@ async function main(): Promise<void> {
       painted.push(shown.painted - (sentAt[i] as number));
       await new Promise((resolve) => setTimeout(resolve, GAP_MS));
     }
+    const figures: Record<string, number> = { messages: MESSAGES };
     console.log(`web inbox: ${MESSAGES} messages sent one at a time on the control socket, shown on an open page (Chromium, SSE)`);
-    console.log(summary('send → in the page (DOM)', inserted));
-    console.log(summary('send → next frame (painted)', painted));
+    summary('send → in the page (DOM)', 'inPage', inserted, figures);
+    summary('send → next frame (painted)', 'painted', painted, figures);
     if (lost > 0) console.log(`not shown within ${TIMEOUT_MS} ms: ${lost}`);
+    return { ...figures, lost, lostAfterMs: TIMEOUT_MS };
   } finally {
     await client.close();
     await browser.close();
@@ -93,4 +99,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// after the browser and the daemon are stopped: nothing comes after this line
+benchResult('web', await main());

@@ -18,7 +18,15 @@ export interface Hello {
   hello: 'netsend';
   version: number;
   computerName: string;
+  /**
+   * What this daemon takes beyond its protocol version, so that newer peers can talk to it:
+   * 'title' — a delivery's title field (signed as netsend-message-v2). Absent: none.
+   */
+  features?: readonly string[];
 }
+
+/** The features of this daemon's hello (Hello.features). */
+export const FEATURES: readonly string[] = ['title'];
 
 /** A call of one operation of the list (operations/index.ts), with the parameters it takes. */
 export type OperationRequest = { [O in OperationName]: { id: number; op: O } & ParamsOf<O> }[OperationName];

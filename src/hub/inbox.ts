@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
 import { isTitleAsSent, type IncomingMessage, type StoredMessage } from '../messenger/message.js';
 import type { MessageRef } from '../messenger/receipts.js';
+import { parseEndpoint } from '../messenger/address.js';
 import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
@@ -164,7 +165,11 @@ export class HubInbox {
         // a netsend host, verified by its key: the hub only carried it; relayed by a gateway from
         // the legacy wire, its sender's name is no more proven than there
         via: envelope.kind === 'relayed' ? 'smb' : 'netsend',
-        sender: senderOf({ user: secret.user, host: { name: envelope.senderHost, fingerprint: envelope.senderKey } }),
+        // a relayed message's `user` is the legacy client's endpoint at the gateway's site
+        sender: senderOf({
+          ...(envelope.kind === 'relayed' ? legacyClient(secret.user) : { user: secret.user }),
+          host: { name: envelope.senderHost, fingerprint: envelope.senderKey },
+        }),
         priority: envelope.priority,
         ...(envelope.expiresAt === null ? {} : { expiresAt: envelope.expiresAt }),
         origin: envelope.id,
@@ -197,4 +202,9 @@ export class HubInbox {
     }
     return null;
   }
+}
+
+/** The legacy client a relayed message came from, as its gateway sealed it ("ADDRESS:PORT"); nothing if it is not one. */
+function legacyClient(endpoint: string | null): { address: string | null; port: number | null } {
+  return (endpoint === null ? null : parseEndpoint(endpoint)) ?? { address: null, port: null };
 }

@@ -6,6 +6,7 @@ import { AliasTable, type AliasStore } from './aliases.js';
 import { NetApiError } from './errors.js';
 import type { IncomingMessage, StoredMessage } from './message.js';
 import { senderOf } from './sender.js';
+import type { Admission } from './admission.js';
 import {
   Messenger,
   type BroadcastScope,
@@ -85,7 +86,7 @@ const noStore: AliasStore = { saveAlias: async () => {}, deleteAlias: async () =
 const NOW = Date.UTC(2026, 10, 25, 10, 0, 0);
 const EXPIRES_AT = NOW + 3600 * 1000;
 
-function setup(options: { remote?: RemoteSender; broadcaster?: BroadcastSender; store?: MessageStore; maxMessageBytes?: number; sessionUsers?: Array<{ name: string; address: string }> } = {}) {
+function setup(options: { remote?: RemoteSender; broadcaster?: BroadcastSender; store?: MessageStore; maxMessageBytes?: number; sessionUsers?: Array<{ name: string; address: string }>; admission?: Admission } = {}) {
   const events: string[] = [];
   const store = new ArrayMessageStore(events);
   const sink = new RecordingSink(events);
@@ -102,6 +103,7 @@ function setup(options: { remote?: RemoteSender; broadcaster?: BroadcastSender; 
     charset: 'CP850',
     messageTtlSeconds: 3600,
     now: () => NOW,
+    ...(options.admission ? { admission: options.admission } : {}),
   });
   return { messenger, store, sink, events };
 }
@@ -301,4 +303,21 @@ test('Messenger.sendToSessionUsers sends to each session user at its address, an
   assert.deepEqual(await messenger.sendToSessionUsers({ text: 'hi' }, { uid: 1 }), { delivered: 'remote', recipients: 1 });
   assert.deepEqual(remote.calls.map(([m, o]) => [m.to, o.host]), [['DAVE', '10.0.0.7'], ['CAROL', '10.0.0.8']], 'an invalid name is skipped');
   await assert.rejects(setup({ remote }).messenger.sendToSessionUsers({ text: 'hi' }, { uid: 1 }), status(2273, /No user has a session/));
+});
+
+test('Messenger.relay (the hub gateway) asks the front door, rate limits and this host\'s legacy input on the client\'s address, before forwarding; it stores nothing', async () => {
+  const asked: Array<[string, string | null]> = [];
+  let refuse: string | null = 'CAROL takes no unauthenticated (smb) messages.';
+  const admission: Admission = { gate: () => null, policy: (message, alias) => (asked.push([alias, message.sender.address]), refuse) };
+  const { messenger, store } = setup({ admission });
+  const forwarded: string[] = [];
+  const relayed = { from: 'MALLORY', to: 'CAROL', text: 'hi', via: 'smb' as const, sender: senderOf({ address: '10.9.0.7', port: 40000 }) };
+  await assert.rejects(messenger.relay(relayed, async (m) => void forwarded.push(m.text)), status(5, /takes no unauthenticated/));
+  refuse = null;
+  await messenger.relay(relayed, async (m) => void forwarded.push(m.text));
+  assert.deepEqual(asked, [['CAROL', '10.9.0.7'], ['CAROL', '10.9.0.7']]);
+  assert.deepEqual(forwarded, ['hi']);
+  assert.equal(store.messages.length, 0, 'a relayed message is not this host\'s');
+  const limited: Admission = { gate: () => ({ status: 'NERR_NameInUse', reason: 'too fast' }), policy: () => null };
+  await assert.rejects(setup({ admission: limited }).messenger.relay(relayed, async () => assert.fail('not forwarded')), status(2283));
 });

@@ -248,11 +248,14 @@ export class Messenger {
 
   /**
    * A received message for a name another host holds (the hub gateway): it passes the front door
-   * as any received message does (rate limits, legacy input), then goes on through `forward`;
-   * the recipient's own rules apply where it is stored.
+   * as any received message does (rate limits, and this host's `legacy input` for the sender's
+   * address), then goes on through `forward`; the recipient's own rules apply where it is stored.
    */
-  relay<T>(message: IncomingMessage, forward: (message: IncomingMessage) => Promise<T>): Promise<T> {
+  async relay<T>(message: IncomingMessage, forward: (message: IncomingMessage) => Promise<T>): Promise<T> {
     this.#gate(networkKnock(message, message.to, false));
+    // this host's own legacy input (a name it does not hold has no rules here but the host's)
+    const refused = this.#admission === undefined ? null : await this.#admission.policy(message, message.to);
+    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
     return forward(message);
   }
 

@@ -97,8 +97,16 @@ export interface SignedFields {
   readonly ttl: number | null;
 }
 
+// v1 for a message without a title, as every netsend signed before titles; v2 covers the title
 const signedBytes = (m: SignedFields) =>
-  Buffer.from(JSON.stringify(['netsend-message-v2', m.host, m.user, m.from, m.to, m.sentAt, m.priority, m.ttl, m.title, m.text]), 'utf8');
+  Buffer.from(
+    JSON.stringify(
+      m.title === null
+        ? ['netsend-message-v1', m.host, m.user, m.from, m.to, m.sentAt, m.priority, m.ttl, m.text]
+        : ['netsend-message-v2', m.host, m.user, m.from, m.to, m.sentAt, m.priority, m.ttl, m.title, m.text],
+    ),
+    'utf8',
+  );
 
 /** The sending host's signature over a message (base64). Ed25519 keys sign raw; others with SHA-256. */
 export function signMessage(fields: SignedFields, privateKey: KeyObject): string {

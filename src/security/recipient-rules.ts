@@ -1,5 +1,5 @@
 import { endpointText } from '../messenger/address.js';
-import type { IncomingMessage } from '../messenger/message.js';
+import { isVerified, type IncomingMessage } from '../messenger/message.js';
 import { NERR } from '../messenger/status.js';
 import type { Accounts } from './accounts.js';
 import type { AuditLog } from './audit.js';
@@ -24,7 +24,8 @@ export function recipientRules(parts: {
     const needsGroups = user !== null && message.via === 'local' && inbound.usesGroups(alias);
     const groups = needsGroups ? await accounts.groupsOf(user).catch(() => []) : [];
     const { address } = sender;
-    const host = sender.host?.name ?? null;
+    // a host: rule names a verified netsend host; a gateway that relayed a legacy message is not its sender
+    const host = isVerified(message.via) ? (sender.host?.name ?? null) : null;
     const problem = inbound.problem(message, alias, { address, user, groups, host });
     if (problem !== null) {
       audit.record({

@@ -42,7 +42,7 @@ describe('the hub gateway relays legacy SMB messages to names held at other site
   const smbclient = (name: string, text: string) =>
     runCommand(['smbclient', '-s', conf, '-M', name, '-I', '127.0.0.1', '-p', String(smbPort), '-U', 'mallory', '-N', '-t', '5'], { input: text, timeoutMs: 20_000 });
 
-  test("smbclient -M to a name the other site holds reaches it through the gateway, under the recipient's legacy input rule, shown there as the legacy wire's, unverified", async () => {
+  test("smbclient -M to a name the other site holds reaches it through the gateway, shown there as the legacy wire's, unverified, from the client's address", async () => {
     assert.equal((await site.cli(['name', 'CAROL', '/add'])).code, 0);
     // the gateway's replica learns the claim; until then the name is not one it relays
     const deadline = Date.now() + 15_000;
@@ -52,11 +52,6 @@ describe('the hub gateway relays legacy SMB messages to names held at other site
       sent = await smbclient('carol', 'from an old desktop, far away');
     }
     assert.equal(sent.stderr, '', 'smbclient -M exits 0 even when sending fails: its stderr says');
-    // the recipient's own rules decide: a relayed message comes from no subnet of its LAN, so
-    // "legacy input" (default: local subnets) refuses it until CAROL takes the legacy wire from anywhere
-    await site.waitFor(() => /hub: refused a message from GATEWAY to CAROL: Access is denied\. CAROL takes unauthenticated \(smb\) messages only from/.test(site.stderr), 15_000, 'the refusal');
-    assert.equal((await site.cli(['name', 'CAROL', '--legacy', 'all'])).code, 0);
-    assert.equal((await smbclient('carol', 'from an old desktop, far away')).stderr, '');
     const [message] = await waitForMessages(site, (text) => text.startsWith('from an old desktop'), 1);
     assert.deepEqual(
       { from: message?.from, to: message?.to, via: message?.via, verified: message?.verified },
@@ -64,6 +59,31 @@ describe('the hub gateway relays legacy SMB messages to names held at other site
     );
     assert.match(String(message?.provenance), /^unverified: came over the legacy SMB wire to GATEWAY, relayed by the hub; the sender's name is not proven$/);
     assert.equal((await gateway.cli(['inbox', '--json'])).stdout, '', 'the gateway keeps no copy');
+  });
+
+  test("the recipient alias's rules decide, on the legacy client's address; a host: rule naming the gateway does not admit what it relays", async () => {
+    // the client's address travels sealed: here 127.0.0.1, inside the recipient's "legacy subnets"
+    // (loopback, as both sites run on this machine), so legacy input decides by the alias's setting
+    assert.equal((await site.cli(['name', 'CAROL', '--legacy', 'none'])).code, 0);
+    assert.equal((await smbclient('carol', 'refused by legacy none')).stderr, '', 'the gateway took it: the refusal is the recipient\'s');
+    await site.waitFor(() => /hub: refused a message from GATEWAY to CAROL: Access is denied\. CAROL takes no unauthenticated \(smb\) messages\./.test(site.stderr), 15_000, 'the refusal by legacy none');
+    // host:GATEWAY names a verified netsend host: the gateway did not write what it relays
+    assert.equal((await site.cli(['name', 'CAROL', '--legacy', 'all', '--allow', 'host:GATEWAY'])).code, 0);
+    assert.equal((await smbclient('carol', 'not admitted by host:GATEWAY')).stderr, '');
+    await site.waitFor(() => /hub: refused a message from GATEWAY to CAROL: Access is denied\. CAROL takes messages only from host:GATEWAY\./.test(site.stderr), 15_000, 'the refusal by the allow list');
+    // a rule on the client's own address does
+    assert.equal((await site.cli(['name', 'CAROL', '--clear-policy'])).code, 0);
+    assert.equal((await site.cli(['name', 'CAROL', '--legacy', 'all', '--allow', 'address:127.0.0.1'])).code, 0);
+    assert.equal((await smbclient('carol', 'admitted by its address')).stderr, '');
+    await waitForMessages(site, (text) => text === 'admitted by its address', 1);
+    const texts = (await site.cli(['inbox', '--json'])).stdout;
+    assert.doesNotMatch(texts, /refused by legacy none|not admitted by host:GATEWAY/);
+  });
+
+  test('a legacy sender whose name the realm cannot carry (over 15 characters) is refused by the gateway, not lost', async () => {
+    const long = await runCommand(['smbclient', '-s', conf, '-M', 'carol', '-I', '127.0.0.1', '-p', String(smbPort), '-U', 'averyveryverylongusername', '-N', '-t', '5'], { input: 'long name', timeoutMs: 20_000 });
+    assert.notEqual(long.stderr, '', 'smbclient is told');
+    assert.match(gateway.stderr, /smb: storing a message from .* failed|cannot be relayed/);
   });
 
   test('a name nobody in the realm holds is refused at the session request, as a host that lacks it refuses', async () => {

@@ -14,6 +14,12 @@ const NODE_STATUS_ACTIVE = 0x0400;
 const NODE_STATUS_GROUP = 0x8000;
 /** A proxied name may move to another site, or to this LAN: its answers are cached briefly. */
 const PROXIED_TTL_SECONDS = 60;
+/**
+ * A proxied answer to a broadcast waits this long: a holder of the name on this very segment
+ * answers at once, and the asker takes the first answer, so the gateway answers only for names
+ * nobody here holds (as a WINS proxy answered only what the LAN did not), not racing their owner.
+ */
+export const PROXIED_BROADCAST_DELAY_MS = 250;
 
 export interface NameResponderOptions {
   held: HeldNames;
@@ -30,6 +36,8 @@ export interface NameResponderOptions {
 export class NameResponder {
   readonly #options: NameResponderOptions;
   readonly #answers: RateLimiter;
+  /** The answers given for proxied names (delayOf): kept only while the reply object lives. */
+  readonly #proxiedReplies = new WeakSet<NbnsPacket>();
 
   constructor(options: NameResponderOptions) {
     this.#options = options;
@@ -45,6 +53,11 @@ export class NameResponder {
     const reply = this.#answer(request, interfaceAddress);
     if (reply !== undefined && !this.#answers.take(source)) return undefined;
     return reply;
+  }
+
+  /** How long to hold `reply` to `request` before it goes out: a proxied answer to a broadcast waits. */
+  delayOf(request: NbnsPacket, reply: NbnsPacket): number {
+    return request.flags.broadcast && this.#proxiedReplies.has(reply) ? PROXIED_BROADCAST_DELAY_MS : 0;
   }
 
   #answer(request: NbnsPacket, interfaceAddress: string): NbnsPacket | undefined {
@@ -64,10 +77,12 @@ export class NameResponder {
         }
         if (question.name.suffix === SUFFIX.messenger && held.inScope(question.name) && this.#options.proxied?.(held.nameOf(question.name))) {
           // the gateway: messages for the name come here and go on through the hub
-          return reply(request, NBNS_RCODE.noError, {
+          const proxied = reply(request, NBNS_RCODE.noError, {
             name: question.name, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: PROXIED_TTL_SECONDS,
             data: { kind: 'nb', entries: [{ group: false, nodeType: 'B', address: interfaceAddress }] },
           });
+          this.#proxiedReplies.add(proxied);
+          return proxied;
         }
         // RFC 1002 §4.2.14: a node asked directly for a name it lacks says so; broadcasts get silence.
         if (request.flags.broadcast) return undefined;

@@ -104,7 +104,7 @@ test('answers are rate limited per source address, so spoofed queries cannot mak
   }
 });
 
-test('as the hub gateway, a messenger name another host holds is answered with this host\'s address; no other suffix, never a name it was not given', async () => {
+test('as the hub gateway, a messenger name another host holds is answered with this host\'s address, after a holder on the segment would have (broadcasts); no other suffix, never a name it was not given', async () => {
   const port = PORT + 9;
   const asked: string[] = [];
   const proxied = (n: string) => (asked.push(n), n === 'CAROL' || n === 'ÓSCAR');
@@ -117,11 +117,15 @@ test('as the hub gateway, a messenger name another host holds is answered with t
     const packet = decodeNbnsPacket(m);
     answers.set(packet.id, packet);
   });
-  const ask = (id: number, wire: string, suffix: number) =>
+  const sentAt = new Map<number, number>();
+  const answeredAt = new Map<number, number>();
+  socket.on('message', (m) => answeredAt.set(decodeNbnsPacket(m).id, Date.now()));
+  const ask = (id: number, wire: string, suffix: number, broadcast = false) =>
+    sentAt.set(id, Date.now()) &&
     socket.send(
       encodeNbnsPacket({
         id, response: false, opcode: NBNS_OPCODE.query,
-        flags: { authoritative: false, truncated: false, recursionDesired: false, recursionAvailable: false, broadcast: false },
+        flags: { authoritative: false, truncated: false, recursionDesired: false, recursionAvailable: false, broadcast },
         rcode: 0, questions: [{ name: { name: wire, suffix, scope: '' }, type: 0x20, class: 1 }], answers: [], authorities: [], additionals: [],
       }),
       port,
@@ -132,13 +136,21 @@ test('as the hub gateway, a messenger name another host holds is answered with t
     ask(2, '\u00e0SCAR', 0x03); // CP850's 'Ó' (0xE0) as the wire's byte
     ask(3, 'CAROL', 0x20); // a server name of CAROL's host is not the gateway's to give
     ask(4, 'DAVE', 0x03);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // asked by broadcast: a holder on this segment answers at once, the gateway only after a while
+    ask(5, 'CAROL', 0x03, true);
+    ask(6, 'ALICE', 0x03, true);
+    const deadline = Date.now() + 5000;
+    while (answers.size < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     const entry = (id: number) => {
       const data = answers.get(id)?.answers[0]?.data;
       return data?.kind === 'nb' ? data.entries[0]?.address : answers.get(id)?.rcode;
     };
     assert.deepEqual([entry(1), entry(2), entry(3), entry(4)], ['127.0.0.1', '127.0.0.1', NBNS_RCODE.nameError, NBNS_RCODE.nameError]);
-    assert.deepEqual(asked.sort(), ['CAROL', 'DAVE', 'ÓSCAR']);
+    assert.deepEqual(asked.sort(), ['CAROL', 'CAROL', 'DAVE', 'ÓSCAR']);
+    const waited = (id: number) => (answeredAt.get(id) ?? Infinity) - (sentAt.get(id) ?? 0);
+    assert.equal(entry(5), '127.0.0.1');
+    assert.ok(waited(5) >= 240, `the proxied broadcast answer waited ${waited(5)} ms`);
+    assert.ok(waited(6) < 200, `the own name's broadcast answer came at once (${waited(6)} ms)`);
   } finally {
     socket.close();
     service.stop();

@@ -2,6 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { LineFramer, PROTOCOL_VERSION, encodeLine, type Hello, type Response } from '../../control/protocol.js';
 import { NetApiError } from '../../messenger/errors.js';
 import type { OutgoingMessage, SendReport } from '../../messenger/messenger.js';
+import { legacyText } from '../../messenger/outgoing.js';
 import type { Receipt } from '../../messenger/events.js';
 import { signMessage, type HostIdentity } from '../../security/host-identity.js';
 import type { KnownHosts } from '../../security/known-hosts.js';
@@ -39,9 +40,14 @@ export class SecureSender {
     try {
       const sentAt = new Date().toISOString();
       const user = message.user ?? null;
-      const fields = { from: message.from, to: message.to, text: message.text, title: message.title ?? null, user, sentAt, host: identity.name, priority: message.priority ?? 'normal', ttl: message.ttlSeconds ?? null };
-      const request = { id: 1, op: 'deliver' as const, ...fields, signature: signMessage(fields, identity.privateKey) };
-      const response = await exchange(socket, request, this.#options.timeoutMs ?? 10_000);
+      // a peer that does not take titles (an older netsend) gets the title as the text's first line
+      const delivery = (hello: Hello) => {
+        const titled = hello.features?.includes('title') === true;
+        const text = titled ? message.text : legacyText(message);
+        const fields = { from: message.from, to: message.to, text, title: titled ? (message.title ?? null) : null, user, sentAt, host: identity.name, priority: message.priority ?? 'normal', ttl: message.ttlSeconds ?? null };
+        return { id: 1, op: 'deliver' as const, ...fields, signature: signMessage(fields, identity.privateKey) };
+      };
+      const response = await exchange(socket, delivery, this.#options.timeoutMs ?? 10_000);
       if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);
       const stored = response.result as { id?: unknown } | null;
       return { secure: true, ...(typeof stored?.id === 'number' ? { receipt: { host: endpointKey(address, this.#options.port), message: stored.id } } : {}) };
@@ -99,7 +105,7 @@ export class SecureSender {
 }
 
 /** Reads the hello, sends one request and reads its answer. */
-function exchange(socket: TLSSocket, request: Parameters<typeof encodeLine>[0], timeoutMs: number): Promise<Response> {
+function exchange(socket: TLSSocket, request: Parameters<typeof encodeLine>[0] | ((hello: Hello) => Parameters<typeof encodeLine>[0]), timeoutMs: number): Promise<Response> {
   const framer = new LineFramer();
   return new Promise<Response>((resolve, reject) => {
     let hello: Hello | undefined;
@@ -122,7 +128,7 @@ function exchange(socket: TLSSocket, request: Parameters<typeof encodeLine>[0], 
           if (hello === undefined) {
             hello = JSON.parse(line) as Hello;
             if (hello.hello !== 'netsend' || hello.version !== PROTOCOL_VERSION) return fail('The peer is not a compatible netsend daemon.');
-            socket.write(encodeLine(request));
+            socket.write(encodeLine(typeof request === 'function' ? request(hello) : request));
           } else {
             clearTimeout(timer);
             return resolve(JSON.parse(line) as Response);

@@ -5,7 +5,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { handleRequest, type ControlServices } from '../../control/handlers.js';
-import { PROTOCOL_VERSION } from '../../control/protocol.js';
+import { FEATURES, PROTOCOL_VERSION } from '../../control/protocol.js';
 import { NetApiError } from '../../messenger/errors.js';
 import type { Principal } from '../../security/access.js';
 import { keyFingerprint } from '../../security/certificate.js';
@@ -83,7 +83,7 @@ export async function runSession(parts: SessionParts, socket: TLSSocket, deadlin
   const authenticatedLines = authenticatedLineBytes(services.messenger.maxMessageBytes);
 
   serveLineConnection(socket, {
-    hello: { hello: 'netsend', version: PROTOCOL_VERSION, computerName: services.messenger.computerName },
+    hello: { hello: 'netsend', version: PROTOCOL_VERSION, computerName: services.messenger.computerName, features: FEATURES },
     log,
     maxInFlight: 16,
     // a peer that has not proved who it is gets small lines; see MAX_ANONYMOUS_LINE_BYTES

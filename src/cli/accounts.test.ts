@@ -47,7 +47,7 @@ test('user token prints the token alone; user tokens lists credentials or says t
     revoke: async (user: string) => ({ user, revoked: 2 }),
   };
   assert.equal((await runCli(['user', 'token', 'alice'], { client: { users } })).stdout, 'nst_abc\n');
-  assert.equal((await runCli(['user', 'tokens', 'alice'], { client: { users } })).stdout, '0123456789ab  host key  2026-11-25T10:00:00.000Z  SHA256:x\n');
+  assert.equal((await runCli(['user', 'tokens', 'alice'], { client: { users } })).stdout, `0123456789ab  host key  ${local(Date.parse('2026-11-25T10:00:00.000Z'))}  SHA256:x\n`);
   assert.equal((await runCli(['user', 'tokens', 'bob'], { client: { users } })).stdout, 'bob has no tokens or host keys.\n');
   assert.equal(
     (await runCli(['user', 'revoke', 'alice', '--all'], { client: { users } })).stdout,

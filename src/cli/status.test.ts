@@ -1,6 +1,7 @@
 /** `netsend status`: the daemon's listeners, aliases and hub, as text and as JSON. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { classicDateTime } from '../messenger/message.js';
 import { runCli } from './harness.test.helper.js';
 
 const STATUS = {
@@ -31,7 +32,7 @@ test('netsend status prints each listener (off when it has no endpoint), the ali
   assert.equal(
     run.stdout,
     [
-      'GHOST in workgroup WORKGROUP (standalone server), pid 4242, started 2026-12-06T05:00:00.000Z',
+      `GHOST in workgroup WORKGROUP (standalone server), pid 4242, started ${classicDateTime(new Date('2026-12-06T05:00:00.000Z'))}`,
       'host key SHA256:abc',
       'smb      10.0.0.5:139, [fe80::1%eth0]:139',
       'names    off',

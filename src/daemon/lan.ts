@@ -93,11 +93,9 @@ export class LanTransports {
   /**
    * Starts the listeners on `addresses`: SMB, the name service, the mailslot. Each kind stops on
    * its own (`closeSmb`, `stopMailslots`, `stopNameService`), harmlessly before it started, so the
-   * daemon can set the stop order before starting them.
-   */
-  /**
-   * Starts the listeners. With a `gateway` (the hub gateway), SMB takes messages for names other
-   * hosts of the realm hold too and the name service answers for them: they go on through it.
+   * daemon can set the stop order before starting them. With a `gateway` (the hub gateway), SMB
+   * takes messages for names other hosts of the realm hold too and the name service answers for
+   * them: they go on through it.
    */
   async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway?: LegacyGateway): Promise<void> {
     this.#messenger = messenger;

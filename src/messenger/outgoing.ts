@@ -64,7 +64,6 @@ export interface BroadcastSender {
   broadcast(message: OutgoingMessage, scope: BroadcastScope): Promise<SendReport>;
 }
 
-/** What a broadcast gets when this host has no mailslot transport (no datagram port). */
 /** A broadcast to another workgroup from a host whose only address is loopback: nobody could receive it. */
 export function noLanForBroadcast(workgroup: string): NetApiError {
   return new NetApiError(
@@ -73,6 +72,7 @@ export function noLanForBroadcast(workgroup: string): NetApiError {
   );
 }
 
+/** What a broadcast gets when this host has no mailslot transport (no datagram port). */
 export function broadcastsOff(): NetApiError {
   return new NetApiError('ERROR_NOT_SUPPORTED', 'Broadcast messages need the mailslot transport, which is off here.');
 }

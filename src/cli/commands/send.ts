@@ -95,11 +95,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
   return sent === EXIT.ok ? exit : sent;
 }
 
-/** The message's id and the command that asks for its receipt; null when the legacy wire carried it (no receipts). */
+/** Where the message's receipt is asked: its id, and the host that holds it unless this one does; null when the legacy wire carried it (no receipts). */
+function receiptOf(result: SendResult): { message: number; host?: string } | null {
+  if (result.delivered === 'local') return { message: result.id };
+  return result.receipt === undefined ? null : { message: result.receipt.message, host: result.receipt.host };
+}
+
+/** The message's id and the command that asks for its receipt. */
 function receiptCommand(result: SendResult): { id: number; command: string } | null {
-  if (result.delivered === 'local') return { id: result.id, command: `netsend receipt ${result.id}` };
-  if (result.receipt === undefined) return null;
-  return { id: result.receipt.message, command: `netsend receipt ${result.receipt.message} --at ${result.receipt.host}` };
+  const handle = receiptOf(result);
+  return handle === null ? null : { id: handle.message, command: `netsend receipt ${handle.message}${handle.host === undefined ? '' : ` --at ${handle.host}`}` };
 }
 
 /**
@@ -107,8 +112,7 @@ function receiptCommand(result: SendResult): { id: number; command: string } | n
  * 3); the last poll is at the deadline, so an acknowledgement in the last moment counts.
  */
 export async function waitForAcknowledgement(client: Pick<Client, 'receipt'>, result: SendResult, seconds: number, io: CliIo, json: boolean): Promise<number> {
-  const handle =
-    result.delivered === 'local' ? { message: result.id } : result.receipt !== undefined ? { message: result.receipt.message, host: result.receipt.host } : null;
+  const handle = receiptOf(result);
   if (handle === null) {
     io.stderr.write('netsend: the legacy wire carries no receipts; the message was delivered, but its acknowledgement cannot be awaited.\n');
     return EXIT.notAcknowledged;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ResultOf } from '../../lib/client.js';
 import { UsageError, type CliIo } from '../io.js';
-import { common, withClient, type Command } from '../shared.js';
+import { common, localTime, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend status`: the daemon's listeners, aliases and hub, as it runs now. */
@@ -18,7 +18,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
 }
 
 function describe(status: ResultOf<'daemon.status'>): string {
-  const lines = [`${status.computerName} in workgroup ${status.workgroup} (${status.role}), pid ${status.pid}, started ${status.startedAt}`];
+  const lines = [`${status.computerName} in workgroup ${status.workgroup} (${status.role}), pid ${status.pid}, started ${localTime(status.startedAt)}`];
   if (status.hostKey !== undefined) lines.push(`host key ${status.hostKey}`);
   const width = Math.max(...status.listeners.map((l) => l.transport.length));
   for (const { transport, endpoints } of status.listeners) {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError, readAll, type CliIo } from '../io.js';
-import { NO_ENTRIES, common, withClient, type Command } from '../shared.js';
+import { NO_ENTRIES, common, localTime, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /** `netsend user …`: netsend's accounts for remote callers, their passwords, tokens and host keys. */
@@ -84,7 +84,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
         } else if (credentials.length === 0) {
           io.stdout.write(`${name} has no tokens or host keys.\n`);
         } else {
-          for (const c of credentials) io.stdout.write(`${c.id}  ${c.kind.padEnd(8)}  ${c.createdAt}${c.hostKey === null ? '' : `  ${c.hostKey}`}\n`);
+          for (const c of credentials) io.stdout.write(`${c.id}  ${c.kind.padEnd(8)}  ${localTime(c.createdAt)}${c.hostKey === null ? '' : `  ${c.hostKey}`}\n`);
         }
         return;
       }

@@ -12,7 +12,7 @@ import { headerText } from '../header-text.js';
 import { badRequest, unauthenticated } from '../errors.js';
 import { logon } from './callers.js';
 import type { Caller, WebContext } from './context.js';
-import { control, ownAlias } from './shared.js';
+import { control, jsonObject, ownAlias } from './shared.js';
 
 /** ntfy's priorities: 1-5, or min, low, default, high, urgent (max). */
 export function ntfyPriority(value: string | undefined): number {
@@ -74,14 +74,10 @@ export const publishRoutes: FastifyPluginAsync<WebContext> = async (app, context
 
   /** `POST /` with a JSON object, whatever its Content-Type (ntfy reads it so; curl -d sends a form type). */
   const fromJson = (request: FastifyRequest): Publication => {
-    let value: unknown;
-    try {
-      value = JSON.parse(typeof request.body === 'string' ? request.body : '');
-    } catch {
-      throw badRequest('Publishing to the root URL takes a JSON object: {"topic": "ALIAS", "message": "…"}.');
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object: {"topic": "ALIAS", "message": "…"}.');
-    const { topic, message, title, priority } = value as Record<string, unknown>;
+    const { topic, message, title, priority } = jsonObject(request.body, {
+      notJson: 'Publishing to the root URL takes a JSON object: {"topic": "ALIAS", "message": "…"}.',
+      notObject: 'The body must be a JSON object: {"topic": "ALIAS", "message": "…"}.',
+    });
     if (typeof topic !== 'string' || topic === '') throw badRequest('"topic" is missing: the alias to send to, as in {"topic": "ALICE", "message": "…"}.');
     const optional = (field: string, v: unknown) => {
       if (v === undefined || v === null) return undefined;

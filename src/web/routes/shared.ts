@@ -77,12 +77,17 @@ export const control = (context: WebContext, caller: Caller, request: Record<str
 export function jsonBody(request: FastifyRequest): Record<string, unknown> {
   const type = request.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) throw new HttpError(415, 'ERROR_INVALID_PARAMETER', 'Send JSON (Content-Type: application/json).');
+  return jsonObject(request.body, { notJson: 'The body is not valid JSON.', notObject: 'The body must be a JSON object.' });
+}
+
+/** A request body that must be a JSON object, whatever its Content-Type; 400 with the words given otherwise. */
+export function jsonObject(body: unknown, words: { notJson: string; notObject: string }): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(typeof request.body === 'string' ? request.body : '');
+    value = JSON.parse(typeof body === 'string' ? body : '');
   } catch {
-    throw badRequest('The body is not valid JSON.');
+    throw badRequest(words.notJson);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('The body must be a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(words.notObject);
   return value as Record<string, unknown>;
 }

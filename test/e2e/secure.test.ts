@@ -239,7 +239,8 @@ describe('remote calls over the secure channel', () => {
     assert.deepEqual(adminCredentials.map((c) => c.kind).sort(), ['host key', 'token']);
     assert.equal(adminCredentials.find((c) => c.kind === 'host key')?.hostKey, fingerprint);
     const listing = (await daemon.cli(['user', 'tokens', 'ops2'])).stdout;
-    assert.match(listing, /^[0-9a-f]{12} {2}token {5}\d{4}-\d\d-\d\dT\S+Z\n[0-9a-f]{12} {2}token/);
+    // when each was made, in local time as people read it
+    assert.match(listing, /^[0-9a-f]{12} {2}token {5}\d+\/\d+\/\d{4} \d+:\d\d:\d\d [AP]M\n[0-9a-f]{12} {2}token/);
     assert.ok(!listing.includes(first.slice(4)) && !listing.includes(second.slice(4)), 'the tokens themselves are never shown again');
 
     const byToken = await daemon.cli(['user', 'revoke', 'ops2', first]);

@@ -7,7 +7,6 @@ import { dataDirPaths } from '../config/paths.js';
 type DataDirPaths = ReturnType<typeof dataDirPaths>;
 import { AliasTable } from '../messenger/aliases.js';
 import { NetApiError } from '../messenger/errors.js';
-import type { IncomingMessage } from '../messenger/message.js';
 import { Messenger } from '../messenger/messenger.js';
 import { aliasProblem, oemUpperCase } from '../messenger/names.js';
 import { Receipts } from '../messenger/receipts.js';
@@ -24,6 +23,7 @@ import { SmbSender } from '../transports/smb/sender.js';
 import { LanTransports } from './lan.js';
 import { logIpv4Only } from './listeners.js';
 import { createHub, withHubBroadcasts, withHubClaims } from './hub.js';
+import { hubGateway } from '../hub/gateway.js';
 import { SecureChannel } from './secure.js';
 import { createSecurity } from './security.js';
 import { controlServices } from './services.js';
@@ -196,11 +196,7 @@ async function compose(
   teardown.push('mailslot', () => lan.stopMailslots());
   teardown.push('SMB and secure listeners', () => Promise.all([lan.closeSmb(), secure?.close()]));
   // `hub gateway`: this LAN's legacy clients reach the realm's names through this host
-  const upper = (name: string) => oemUpperCase(name, config.dosCharset);
-  const gateway =
-    hub !== undefined && config.hubGateway
-      ? { holds: (name: string) => hub.ownerOf(upper(name)) !== null, relay: (m: IncomingMessage) => hub.relay({ ...m, to: upper(m.to) }) }
-      : undefined;
+  const gateway = hub !== undefined && config.hubGateway ? hubGateway(hub, (name) => oemUpperCase(name, config.dosCharset)) : undefined;
   if (config.hubGateway && hub === undefined) log('hub gateway: on, but there is no hub ("hub servers" is empty): nothing to relay to');
   await lan.start(messenger, addresses, security.audit, gateway);
   hub?.start({

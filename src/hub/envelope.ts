@@ -36,10 +36,7 @@ export class HubEnvelopeError extends Error {
 }
 
 export const ENVELOPE_VERSION = 1;
-/**
- * What an envelope carries: a message from this host, a receipt back to a sender, or a message
- * this host relayed from the legacy wire as the hub gateway (its sender's name is only a claim).
- */
+/** A message, a receipt back to its sender, or a message the hub gateway relayed from the legacy wire. */
 export const ENVELOPE_KINDS = ['message', 'receipt', 'relayed'] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 

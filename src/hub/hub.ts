@@ -7,7 +7,6 @@
 import type { HubStatus } from '../control/services.js';
 import type { Receipt } from '../messenger/events.js';
 import type { MessageRef } from '../messenger/receipts.js';
-import { endpointText } from '../messenger/address.js';
 import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
 import type { OutgoingMessage, SendReport } from '../messenger/outgoing.js';
@@ -15,7 +14,7 @@ import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
-import { FIELD_LIMITS, encodeEnvelope, envelopeBytesFor } from './envelope.js';
+import { encodeEnvelope, envelopeBytesFor } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
@@ -54,8 +53,6 @@ export interface HubMessenger {
   aliases(): string[];
 }
 
-
-const isRelayableName = (name: string) => name.length >= 1 && name.length <= FIELD_LIMITS.name;
 
 export class Hub {
   readonly #options: HubOptions;
@@ -136,22 +133,6 @@ export class Hub {
   ownerOf(name: string): string | null {
     const owner = this.#registry?.owner(name);
     return owner === null || owner === undefined || owner.name === this.#options.identity.name ? null : owner.name;
-  }
-
-  /**
-   * The hub gateway's relay: a message a legacy client sent this host for a name another host of
-   * the realm holds, sealed and sent there as relayed (shown there as the legacy wire's, unverified).
-   * @throws NetApiError NERR_NameNotFound when no other host holds the name now
-   */
-  relay(message: IncomingMessage): Promise<SendReport> {
-    const host = this.ownerOf(message.to);
-    if (host === null) return Promise.reject(new NetApiError('NERR_NameNotFound', `No other host of the organisation holds ${message.to}.`));
-    const { from, to, text, sender } = message;
-    // a legacy client may give any name, or none: the realm carries NetBIOS names only
-    if (!isRelayableName(from)) return Promise.reject(new NetApiError('ERROR_INVALID_PARAMETER', `The sender's name "${from}" cannot be relayed: a NetBIOS name is 1 to 15 characters.`));
-    // the legacy client's endpoint goes sealed in place of a user, for the recipient's rules on addresses
-    const client = sender.address === null ? null : endpointText({ address: sender.address, port: sender.port });
-    return this.send({ from, to, text, user: client, ...(message.priority === undefined ? {} : { priority: message.priority }) }, host, 'relayed');
   }
 
   /**

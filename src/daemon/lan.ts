@@ -2,6 +2,7 @@ import type { BindAddress } from '../config/interfaces.js';
 import type { Config } from '../config/load.js';
 import { flagName } from '../config/settings.js';
 import type { ListenerState } from '../control/services.js';
+import type { HubGateway } from '../hub/gateway.js';
 import { SUFFIX } from '../protocols/netbios-name/index.js';
 import { NBSS_PORT } from '../protocols/nbss/index.js';
 import type { Alias, NameRegistrar } from '../messenger/aliases.js';
@@ -16,12 +17,6 @@ import { MailslotService } from '../transports/mailslot/service.js';
 import { NameService, type OwnedName } from '../transports/nbns/service.js';
 import { SmbServer } from '../transports/smb/server.js';
 import { codeOf, endpointsOr, startListeners, tcpHosts } from './listeners.js';
-
-/** The hub gateway, as the LAN sees it: names held elsewhere in the realm, and the way to them. */
-export interface LegacyGateway {
-  holds(name: string): boolean;
-  relay(message: IncomingMessage): Promise<unknown>;
-}
 
 /**
  * The LAN transports of the original: SMB message listeners (TCP 139), the NetBIOS name service
@@ -97,7 +92,7 @@ export class LanTransports {
    * takes messages for names other hosts of the realm hold too and the name service answers for
    * them: they go on through it.
    */
-  async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway?: LegacyGateway): Promise<void> {
+  async start(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway?: HubGateway): Promise<void> {
     this.#messenger = messenger;
     this.#smb = await this.#startSmb(messenger, addresses, audit, gateway);
     this.#names = await this.#startNameService(addresses, gateway);
@@ -163,7 +158,7 @@ export class LanTransports {
    * The SMB message listeners: one per port of `smb ports`, on the addresses `interfaces` selects
    * (every address when `bind interfaces only` is off).
    */
-  #startSmb(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway: LegacyGateway | undefined): Promise<SmbServer[]> {
+  #startSmb(messenger: Messenger, addresses: readonly BindAddress[], audit: AuditLog, gateway: HubGateway | undefined): Promise<SmbServer[]> {
     const config = this.#config;
     const local = (name: string) => messenger.aliases.find(name) !== undefined;
     const routes = {
@@ -196,7 +191,7 @@ export class LanTransports {
   }
 
   /** The name service (UDP 137 by default), then this host's claims on every segment (RFC 1001 §15.2.2.1). */
-  async #startNameService(addresses: readonly BindAddress[], gateway: LegacyGateway | undefined): Promise<NameService[]> {
+  async #startNameService(addresses: readonly BindAddress[], gateway: HubGateway | undefined): Promise<NameService[]> {
     const config = this.#config;
     const services = await startListeners<NameService>(
       {

@@ -122,6 +122,26 @@ async function verify(t: TestContext, unitPath: string, scope: 'system' | 'user'
   }
 }
 
+/** The sandboxing both units apply (a user's systemd can apply these by itself). */
+const BOTH_UNITS: Record<string, string> = {
+  NoNewPrivileges: 'yes',
+  LockPersonality: 'yes',
+  RestrictRealtime: 'yes',
+  RestrictSUIDSGID: 'yes',
+  RestrictNamespaces: 'yes',
+  SystemCallArchitectures: 'native',
+  SystemCallErrorNumber: 'EPERM',
+  UMask: '0077',
+};
+
+/** The socket families and system calls both units allow. */
+function assertFilters(unit: ReturnType<typeof parseUnit>): void {
+  // AF_NETLINK: getifaddrs(), which the address watcher reads the host's addresses with
+  assert.deepEqual(words(unit, 'Service', 'RestrictAddressFamilies').sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
+  // @system-service less privileged calls and resource changes (setuid() too: desktops are the system unit's drop-in)
+  assert.deepEqual(unit.get('Service')?.get('SystemCallFilter'), ['@system-service', '~@privileged @resources']);
+}
+
 describe('the system unit, systemd/netsend.service', () => {
   test('systemd-analyze verify finds no problem in it', { skip: systemdAnalyzeMissing() ?? false, timeout: 90_000 }, async (t) => {
     await verify(t, SYSTEM_UNIT, 'system');
@@ -150,7 +170,6 @@ describe('the system unit, systemd/netsend.service', () => {
   test('is sandboxed: read-only system, private /tmp, no new privileges, few address families and system calls', async () => {
     const unit = parseUnit(await readFile(SYSTEM_UNIT, 'utf8'));
     const expected: Record<string, string> = {
-      NoNewPrivileges: 'yes',
       ProtectSystem: 'strict',
       // not yes or tmpfs: the users' session buses are under /run/user
       ProtectHome: 'read-only',
@@ -165,23 +184,14 @@ describe('the system unit, systemd/netsend.service', () => {
       ProtectProc: 'invisible',
       ProcSubset: 'pid',
       PrivateMounts: 'yes',
-      LockPersonality: 'yes',
-      RestrictRealtime: 'yes',
-      RestrictSUIDSGID: 'yes',
-      RestrictNamespaces: 'yes',
-      SystemCallArchitectures: 'native',
-      SystemCallErrorNumber: 'EPERM',
-      UMask: '0077',
+      ...BOTH_UNITS,
     };
     for (const [key, want] of Object.entries(expected)) assert.equal(value(unit, 'Service', key), want, `${key}=`);
+    assertFilters(unit);
     // it writes nowhere but its StateDirectory (and its private /tmp)
     assert.equal(value(unit, 'Service', 'ReadWritePaths'), undefined);
     // the terminals utmp names, and no other device
     assert.deepEqual(words(unit, 'Service', 'DeviceAllow'), ['char-pts', 'rw', 'char-tty', 'rw', '/dev/console', 'rw']);
-    // AF_NETLINK: getifaddrs(), which the address watcher reads the host's addresses with
-    assert.deepEqual(words(unit, 'Service', 'RestrictAddressFamilies').sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
-    // @system-service less privileged calls and resource changes (setuid() too: desktops are the drop-in's)
-    assert.deepEqual(unit.get('Service')?.get('SystemCallFilter'), ['@system-service', '~@privileged @resources']);
     // V8's JIT needs writable executable memory
     assert.equal(value(unit, 'Service', 'MemoryDenyWriteExecute'), undefined);
   });
@@ -198,19 +208,8 @@ describe('the user unit, systemd/user/netsend.service', () => {
     assert.deepEqual(argv, [INSTALLED_BIN, 'serve']);
     // no --data-dir: $XDG_DATA_HOME/netsend, where the user's own `netsend` commands look
     assert.equal(dataDirOf(argv), undefined);
-    const expected: Record<string, string> = {
-      NoNewPrivileges: 'yes',
-      LockPersonality: 'yes',
-      RestrictRealtime: 'yes',
-      RestrictSUIDSGID: 'yes',
-      RestrictNamespaces: 'yes',
-      SystemCallArchitectures: 'native',
-      SystemCallErrorNumber: 'EPERM',
-      UMask: '0077',
-    };
-    for (const [key, want] of Object.entries(expected)) assert.equal(value(unit, 'Service', key), want, `${key}=`);
-    assert.deepEqual(words(unit, 'Service', 'RestrictAddressFamilies').sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
-    assert.deepEqual(unit.get('Service')?.get('SystemCallFilter'), ['@system-service', '~@privileged @resources']);
+    for (const [key, want] of Object.entries(BOTH_UNITS)) assert.equal(value(unit, 'Service', key), want, `${key}=`);
+    assertFilters(unit);
     // A user manager sets these up only inside a user namespace, which some hosts refuse (the
     // unit would then not start); capabilities it has none of.
     for (const key of ['ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateUsers', 'PrivateDevices', 'CapabilityBoundingSet', 'MemoryDenyWriteExecute']) {

@@ -36,8 +36,6 @@ export interface NameResponderOptions {
 export class NameResponder {
   readonly #options: NameResponderOptions;
   readonly #answers: RateLimiter;
-  /** The answers given for proxied names (delayOf): kept only while the reply object lives. */
-  readonly #proxiedReplies = new WeakSet<NbnsPacket>();
 
   constructor(options: NameResponderOptions) {
     this.#options = options;
@@ -49,18 +47,13 @@ export class NameResponder {
    * (its address is the one given out), or undefined for silence: nothing to say, or `source`
    * has had its answers for now.
    */
-  answer(request: NbnsPacket, source: string, interfaceAddress: string): NbnsPacket | undefined {
-    const reply = this.#answer(request, interfaceAddress);
-    if (reply !== undefined && !this.#answers.take(source)) return undefined;
-    return reply;
+  answer(request: NbnsPacket, source: string, interfaceAddress: string): Answer | undefined {
+    const answer = this.#answer(request, interfaceAddress);
+    if (answer !== undefined && !this.#answers.take(source)) return undefined;
+    return answer;
   }
 
-  /** How long to hold `reply` to `request` before it goes out: a proxied answer to a broadcast waits. */
-  delayOf(request: NbnsPacket, reply: NbnsPacket): number {
-    return request.flags.broadcast && this.#proxiedReplies.has(reply) ? PROXIED_BROADCAST_DELAY_MS : 0;
-  }
-
-  #answer(request: NbnsPacket, interfaceAddress: string): NbnsPacket | undefined {
+  #answer(request: NbnsPacket, interfaceAddress: string): Answer | undefined {
     const { held } = this.#options;
     const [question] = request.questions;
     switch (request.opcode) {
@@ -77,12 +70,11 @@ export class NameResponder {
         }
         if (question.name.suffix === SUFFIX.messenger && held.inScope(question.name) && this.#options.proxied?.(held.nameOf(question.name))) {
           // the gateway: messages for the name come here and go on through the hub
-          const proxied = reply(request, NBNS_RCODE.noError, {
+          const answer = reply(request, NBNS_RCODE.noError, {
             name: question.name, type: RR_TYPE.NB, class: RR_CLASS_IN, ttl: PROXIED_TTL_SECONDS,
             data: { kind: 'nb', entries: [{ group: false, nodeType: 'B', address: interfaceAddress }] },
           });
-          this.#proxiedReplies.add(proxied);
-          return proxied;
+          return { ...answer, delayMs: request.flags.broadcast ? PROXIED_BROADCAST_DELAY_MS : 0 };
         }
         // RFC 1002 §4.2.14: a node asked directly for a name it lacks says so; broadcasts get silence.
         if (request.flags.broadcast) return undefined;
@@ -103,7 +95,7 @@ export class NameResponder {
     }
   }
 
-  #nodeStatus(request: NbnsPacket, question: NbnsQuestion): NbnsPacket | undefined {
+  #nodeStatus(request: NbnsPacket, question: NbnsQuestion): Answer | undefined {
     const { held } = this.#options;
     const wildcard = question.name.name.startsWith('*');
     if (wildcard ? !held.inScope(question.name) : held.find(question.name) === undefined) return undefined;
@@ -116,8 +108,14 @@ export class NameResponder {
   }
 }
 
-function reply(request: NbnsPacket, rcode: number, answer: NbnsRecord): NbnsPacket {
-  return {
+/** A reply to send to the asker, and how long to hold it first (0: at once). */
+export interface Answer {
+  readonly packet: NbnsPacket;
+  readonly delayMs: number;
+}
+
+function reply(request: NbnsPacket, rcode: number, answer: NbnsRecord): Answer {
+  const packet: NbnsPacket = {
     id: request.id,
     response: true,
     opcode: request.opcode,
@@ -128,4 +126,5 @@ function reply(request: NbnsPacket, rcode: number, answer: NbnsRecord): NbnsPack
     authorities: [],
     additionals: [],
   };
+  return { packet, delayMs: 0 };
 }

@@ -137,18 +137,16 @@ export class NameService {
     }
     // Our own broadcasts come back to the broadcast socket: not a question for us.
     if (this.#udp.segments.some((segment) => segment.address === remote.address)) return;
-    const reply = this.#responder.answer(request, remote.address, interfaceAddress);
-    if (reply === undefined) return;
-    const send = () => out.send(encodeNbnsPacket(reply), remote.port, remote.address);
-    const delay = this.#responder.delayOf(request, reply);
-    // a socket closed meanwhile (the service stopped, the address went away) just drops it
-    if (delay === 0) return send();
+    const answer = this.#responder.answer(request, remote.address, interfaceAddress);
+    if (answer === undefined) return;
+    const send = () => out.send(encodeNbnsPacket(answer.packet), remote.port, remote.address);
+    if (answer.delayMs === 0) return send();
     setTimeout(() => {
       try {
         send();
       } catch {
-        // closed meanwhile: nothing to answer with
+        // the socket closed meanwhile (the service stopped, the address went away): nothing to answer with
       }
-    }, delay).unref();
+    }, answer.delayMs).unref();
   }
 }

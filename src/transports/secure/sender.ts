@@ -71,7 +71,7 @@ export class SecureSender {
     const socket = await this.#open(address, Number(match[2]));
     if (socket === null) throw new NetApiError('NERR_NetworkError', `${host} does not answer on the secure channel.`);
     try {
-      const response = await exchange(socket, { id: 1, op: 'receipt', message }, this.#options.timeoutMs ?? 10_000);
+      const response = await exchange(socket, () => ({ id: 1, op: 'receipt', message }), this.#options.timeoutMs ?? 10_000);
       if (!response.ok) throw NetApiError.fromStatus(response.status, response.message);
       return response.result as Receipt;
     } finally {
@@ -104,8 +104,8 @@ export class SecureSender {
   }
 }
 
-/** Reads the hello, sends one request and reads its answer. */
-function exchange(socket: TLSSocket, request: Parameters<typeof encodeLine>[0] | ((hello: Hello) => Parameters<typeof encodeLine>[0]), timeoutMs: number): Promise<Response> {
+/** Reads the hello, sends one request (made knowing what the peer's hello says) and reads its answer. */
+function exchange(socket: TLSSocket, request: (hello: Hello) => Parameters<typeof encodeLine>[0], timeoutMs: number): Promise<Response> {
   const framer = new LineFramer();
   return new Promise<Response>((resolve, reject) => {
     let hello: Hello | undefined;
@@ -128,7 +128,7 @@ function exchange(socket: TLSSocket, request: Parameters<typeof encodeLine>[0] |
           if (hello === undefined) {
             hello = JSON.parse(line) as Hello;
             if (hello.hello !== 'netsend' || hello.version !== PROTOCOL_VERSION) return fail('The peer is not a compatible netsend daemon.');
-            socket.write(encodeLine(typeof request === 'function' ? request(hello) : request));
+            socket.write(encodeLine(request(hello)));
           } else {
             clearTimeout(timer);
             return resolve(JSON.parse(line) as Response);

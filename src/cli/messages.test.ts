@@ -120,6 +120,31 @@ test('inbox --json prints one JSON line a message, paging through the whole inbo
   assert.deepEqual(run.stdout.trim().split('\n').map((line) => JSON.parse(line) as MessageJson), [message(1), message(2), message(3)]);
 });
 
+test('inbox --limit beyond a page prints the newest N, newest last, reading little more than those N', async () => {
+  // a fake daemon holding messages 1..5000 that serves pages as the real one does, and counts what it hands out
+  const all = Array.from({ length: 5000 }, (_, i) => message(i + 1));
+  let read = 0;
+  const inbox = {
+    latest: async (limit: number, before?: number) => {
+      const page = all.filter((m) => before === undefined || m.id < before).slice(-Math.min(limit, 1000));
+      return (read += page.length), page;
+    },
+    list: async ({ afterId = 0, limit = 1000 } = {}) => {
+      const page = all.filter((m) => m.id > afterId).slice(0, Math.min(limit, 1000));
+      return (read += page.length), page;
+    },
+  };
+  const run = await runCli(['inbox', '--limit', '2500', '--json'], { client: { inbox } });
+  assert.equal(run.code, 0);
+  const ids = run.stdout.trim().split('\n').map((line) => (JSON.parse(line) as MessageJson).id);
+  assert.deepEqual(ids, Array.from({ length: 2500 }, (_, i) => 2501 + i));
+  // back over the 2,500 to find where they start, then forward over them: not the 2,500 before
+  assert.ok(read <= 2 * 2500, `read ${read} messages to print 2,500`);
+
+  const fewer = await runCli(['inbox', '--limit', '9000', '--json'], { client: { inbox } });
+  assert.equal(fewer.stdout.trim().split('\n').length, 5000);
+});
+
 test('ack ID … acknowledges each; ack or receipt of a message that is not there is ERROR_NOT_FOUND, exit 1', async () => {
   const receiptOf = (id: number): Receipt => ({ id, state: 'acknowledged', at: null, surfaces: {} });
   const ok = await runCli(['ack', '3', '4'], { client: { acknowledge: async (id: number) => receiptOf(id) } });

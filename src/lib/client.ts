@@ -73,8 +73,8 @@ export class Client {
   /** Received messages, oldest first. */
   readonly inbox = {
     list: (options: ParamsOf<'inbox.list'> = {}) => this.call('inbox.list', options),
-    /** The newest `limit` messages (at most 1,000), oldest first. */
-    latest: (limit: number) => this.call('inbox.latest', { limit }),
+    /** The newest `limit` messages (at most 1,000; below id `before`, when given), oldest first. */
+    latest: (limit: number, before?: number) => this.call('inbox.latest', before === undefined ? { limit } : { limit, before }),
   };
 
   /** @internal use {@link connect} */

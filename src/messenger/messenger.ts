@@ -15,7 +15,8 @@ export interface MessageStore {
   append(message: IncomingMessage): Promise<StoredMessage>;
   list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
   /** The newest `limit` messages, oldest first. */
-  latest(options: { limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
+  /** The newest `limit` messages (below id `beforeId`, when given), oldest first. */
+  latest(options: { limit: number; recipients?: readonly string[] | null; beforeId?: number | null }): Promise<StoredMessage[]>;
 }
 
 /** A surface that shows messages (terminal, hook, …). Must not throw and must not block. */
@@ -270,9 +271,12 @@ export class Messenger {
     return this.#store.list({ afterId, limit, recipients });
   }
 
-  /** The newest `limit` received messages, oldest first; only those to `recipients` when given. */
-  latest(limit: number, recipients: readonly string[] | null = null): Promise<StoredMessage[]> {
-    return this.#store.latest({ limit, recipients });
+  /**
+   * The newest `limit` received messages (of those below id `beforeId`, when given), oldest
+   * first; only those to `recipients` when given.
+   */
+  latest(limit: number, recipients: readonly string[] | null = null, beforeId: number | null = null): Promise<StoredMessage[]> {
+    return this.#store.latest({ limit, recipients, beforeId });
   }
 
   listNames(): Alias[] {

@@ -37,7 +37,7 @@ export class SqliteStore implements StorePorts {
     },
     list: ({ afterId, limit, recipients = null }) => this.#call('messages', 'listMessages', afterId, limit, recipients),
     // read newest first, without walking the inbox from its start, then turned oldest first
-    latest: async ({ limit, recipients = null }) => (await this.#call('messages', 'findMessages', { beforeId: null, afterId: 0, limit, text: null, recipients })).reverse(),
+    latest: async ({ limit, recipients = null, beforeId = null }) => (await this.#call('messages', 'findMessages', { beforeId, afterId: 0, limit, text: null, recipients })).reverse(),
     findMessages: (query) => this.#call('messages', 'findMessages', query),
     getMessage: (id) => this.#call('messages', 'getMessage', id),
   };

@@ -75,7 +75,7 @@ export class MemoryStore implements StorePorts {
     this.messages = guarded<MessagePort>(closed, {
       append: async (message) => this.#append(message),
       list: async ({ afterId, limit, recipients = null }) => take(this.#to(recipients).filter((m) => m.id > afterId), limit).map(copy),
-      latest: async ({ limit, recipients = null }) => this.#find({ beforeId: null, afterId: 0, limit, text: null, recipients }).reverse(),
+      latest: async ({ limit, recipients = null, beforeId = null }) => this.#find({ beforeId, afterId: 0, limit, text: null, recipients }).reverse(),
       findMessages: async (query) => this.#find(query),
       getMessage: async (id) => {
         const found = this.#messages.find((m) => m.id === id);

@@ -77,6 +77,9 @@ export function storeContract(label: string, open: () => Promise<StorePorts>): v
       assert.deepEqual((await messages.latest({ limit: 3 })).map((m) => m.text), ['m3', 'm4', 'm5']);
       assert.deepEqual((await messages.latest({ limit: 10 })).map((m) => m.text), ['m1', 'm2', 'm3', 'm4', 'm5']);
       assert.deepEqual(await messages.latest({ limit: 3 }), (await messages.list({ afterId: 2, limit: 10 })));
+      // a page further back: the newest N below an id
+      const [m3] = await messages.latest({ limit: 3 });
+      assert.deepEqual((await messages.latest({ limit: 3, beforeId: m3?.id ?? 0 })).map((m) => m.text), ['m1', 'm2']);
     });
 
     it('findMessages pages newest first and searches text and names as literal text, ASCII without case', async ({ messages }) => {

@@ -29,22 +29,37 @@ async function run(args: string[], io: CliIo): Promise<number> {
     if (limit <= MAX_INBOX_PAGE) {
       for (const message of await client.inbox.latest(limit)) await show(message);
     } else {
-      await showAll(client);
+      await showFrom(client, limit === Infinity ? 0 : await startOfNewest(client, limit));
     }
     if (shown === 0 && !values.json) io.stdout.write(NO_ENTRIES);
   });
 
-  async function showAll(client: Pick<CliClient, 'inbox'>): Promise<void> {
-    // the whole inbox (or more than a page of it): page by page, each printed as it comes, so
-    // memory stays one page whatever the inbox's size
-    let kept: MessageJson[] = [];
-    for (let afterId = 0; ; ) {
-      const page = await client.inbox.list({ afterId, limit: MAX_INBOX_PAGE });
+  /**
+   * The id after which the newest `count` messages start: pages back from the newest, so it
+   * reads only those messages (and no message's text is kept).
+   */
+  async function startOfNewest(client: Pick<CliClient, 'inbox'>, count: number): Promise<number> {
+    let before: number | undefined;
+    // bounded: each page moves `before` down, and stops at the oldest message
+    for (let left = count; left > 0; ) {
+      const page = await client.inbox.latest(Math.min(left, MAX_INBOX_PAGE), before);
       if (page.length === 0) break;
-      if (limit === Infinity) for (const message of page) await show(message);
-      else kept = kept.concat(page).slice(-limit);
-      afterId = (page.at(-1) as MessageJson).id;
+      left -= page.length;
+      before = (page[0] as MessageJson).id;
     }
-    for (const message of kept) await show(message);
+    return before === undefined ? 0 : before - 1;
+  }
+
+  /**
+   * Every message after `afterId`, page by page, each printed as it comes, so memory stays one
+   * page whatever the inbox's size; no more than `limit` (messages arriving meanwhile wait).
+   */
+  async function showFrom(client: Pick<CliClient, 'inbox'>, afterId: number): Promise<void> {
+    for (let cursor = afterId; shown < limit; ) {
+      const page = await client.inbox.list({ afterId: cursor, limit: MAX_INBOX_PAGE });
+      if (page.length === 0) break;
+      for (const message of page.slice(0, limit - shown)) await show(message);
+      cursor = (page.at(-1) as MessageJson).id;
+    }
   }
 }

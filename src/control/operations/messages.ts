@@ -27,12 +27,14 @@ export const messageOperations = {
       return (await services.messenger.inbox(afterId, limit, readableBy(services, principal))).map(messageToJson);
     },
   }),
-  // the last `limit` messages (inbox --limit), read newest first: a daemon too old for this op
-  // answers "not supported" rather than the oldest messages
-  'inbox.latest': operation<{ limit?: number }>()({
+  // the last `limit` messages (below id `before`, when given: inbox --limit pages back with it),
+  // read newest first: a daemon too old for this op answers "not supported" rather than the oldest
+  'inbox.latest': operation<{ limit?: number; before?: number }>()({
     action: 'inbox.read',
-    run: async ({ services, principal }, params) =>
-      (await services.messenger.latest(pageLimit(params.limit), readableBy(services, principal))).map(messageToJson),
+    run: async ({ services, principal }, params) => {
+      const before = wholeNumber(params.before, 0, 'before');
+      return (await services.messenger.latest(pageLimit(params.limit), readableBy(services, principal), before === 0 ? null : before)).map(messageToJson);
+    },
   }),
   // OK on the pop-up, from a terminal: `netsend ack ID`
   'inbox.ack': operation<{ message: number }>()({

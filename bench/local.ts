@@ -1,60 +1,106 @@
 /**
  * Local send benchmark: a real daemon (subprocess, its own temp data dir) and clients on its
- * control socket, every send durable (acknowledged after its commit).
+ * control socket, every send durable (acknowledged after its commit), beside the durable floor
+ * (floor.ts: the same JSON lines on a Unix socket, one fsync'd commit per request, nothing else).
  *
- *   npm run bench                      BENCH_SECONDS=10 by default
+ *   npm run bench                      BENCH_SECONDS=5 BENCH_ROUNDS=3 by default
  *
- * Prints sustained sends/s with 1 and 16 concurrent clients, the send→stored latency (the
- * acknowledgement comes after the commit) at a paced 1,000 sends/s, and the daemon's RSS. Ends
- * with one `BENCH_RESULT {json}` line.
+ * Each round runs netsend and the floor in turn: sustained sends/s with 1 and 16 concurrent
+ * clients, and send→stored latency at a paced 1,000 sends/s. The table gives medians over the
+ * rounds, each ratio is taken within a round (median and range), and the daemon's own probe
+ * (probe.ts: event-loop delay and GC pauses during the paced run) says where its tail comes
+ * from. The daemon runs in a loopback-only network namespace as root, with every default on; else
+ * with its LAN listeners off, so it never answers or broadcasts on this machine's interfaces.
+ * Ends with one `BENCH_RESULT {json}` line.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '../src/lib/client.js';
-import { benchResult, percentile } from './stats.js';
+import { DaemonProcess } from '../test/helpers/daemon.js';
+import { LoopbackNamespace, netnsUnavailable } from '../test/helpers/netns.js';
+import { benchResult, median, percentile, ratioSummary } from './stats.js';
+import type { ProbeReport } from './probe.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const NETSEND = fileURLToPath(new URL('../src/cli/netsend.js', import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PACED_PER_SECOND = 1000;
+const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
+const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
 /** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
 const printed = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/** What the benchmark asks of a server: send one message and wait for its acknowledgement. */
+interface Target {
+  label: string;
+  key: string;
+  open(): Promise<{ send(text: string): Promise<unknown>; close(): Promise<void> }>;
+}
 
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+/** The floor's client: JSON lines with ids, pipelined, as the library's client speaks to the daemon. */
+function floorClient(path: string): Promise<{ send(text: string): Promise<unknown>; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = netConnect(path);
+    const pending = new Map<number, () => void>();
+    let nextId = 1;
+    let partial = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const { id } = JSON.parse(line) as { id: number };
+        pending.get(id)?.();
+        pending.delete(id);
+      }
+    });
+    socket.once('error', reject);
+    socket.once('connect', () =>
+      resolve({
+        send: (text) =>
+          new Promise<void>((done) => {
+            const id = nextId++;
+            pending.set(id, done);
+            socket.write(`${JSON.stringify({ id, op: 'send', to: 'BENCH', text })}\n`);
+          }),
+        close: async () => void socket.end(),
+      }),
+    );
+  });
+}
+
 /** Each client sends one message at a time, as fast as acknowledgements come back. */
-async function sustained(dataDir: string, clients: number, pid: number): Promise<{ rate: number; rss: number }> {
-  const connections: Client[] = await Promise.all(Array.from({ length: clients }, () => connect({ dataDir })));
-  const deadline = Date.now() + SECONDS * 1000;
+async function sustained(target: Target, clients: number): Promise<number> {
+  const connections = await Promise.all(Array.from({ length: clients }, () => target.open()));
+  const deadline = performance.now() + SECONDS * 1000;
   let sent = 0;
-  let peakRss = 0;
-  const sampler = setInterval(() => void rssMiB(pid).then((r) => (peakRss = Math.max(peakRss, r))), 250);
   const started = performance.now();
   await Promise.all(
     connections.map(async (client, i) => {
-      while (Date.now() < deadline) {
-        await client.send({ to: 'BENCH', text: `client ${i} message ${sent}` });
+      while (performance.now() < deadline) {
+        await client.send(`client ${i} message ${sent}`);
         sent++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  clearInterval(sampler);
   await Promise.all(connections.map((c) => c.close()));
-  return { rate: sent / elapsed, rss: peakRss };
+  return sent / elapsed;
 }
 
-/** Open loop: one send every millisecond, whatever the previous ones are doing. */
-async function paced(dataDir: string, perSecond: number): Promise<number[]> {
-  const client = await connect({ dataDir });
+/** Open loop: one send every millisecond, whatever the previous ones are doing. Sorted latencies. */
+async function paced(target: Target): Promise<number[]> {
+  const client = await target.open();
   const latencies: number[] = [];
-  const total = perSecond * SECONDS;
-  const interval = 1000 / perSecond;
+  const total = PACED_PER_SECOND * SECONDS;
+  const interval = 1000 / PACED_PER_SECOND;
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -62,55 +108,117 @@ async function paced(dataDir: string, perSecond: number): Promise<number[]> {
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const t0 = performance.now();
-    inFlight.push(client.send({ to: 'BENCH', text: `paced ${i}` }).then(() => void latencies.push(performance.now() - t0)));
+    inFlight.push(client.send(`paced ${i}`).then(() => void latencies.push(performance.now() - t0)));
   }
   await Promise.all(inFlight);
   await client.close();
   return latencies.sort((a, b) => a - b);
 }
 
-async function main(): Promise<Record<string, number>> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ns-bench-'));
-  const daemon = spawn(process.execPath, [NETSEND, 'serve', '--data-dir', dataDir, '--terminal', 'no', '--netbios-name', 'BENCH'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let log = '';
-      daemon.stderr.setEncoding('utf8').on('data', (d: string) => {
-        log += d;
-        if (log.includes('Messenger service started')) resolve();
-      });
-      daemon.on('exit', (code) => reject(new Error(`daemon exited ${code}: ${log}`)));
-      setTimeout(() => reject(new Error('daemon did not start in 10 s')), 10_000).unref();
-    });
-    const pid = daemon.pid as number;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const idle = printed(await rssMiB(pid), 1);
-    const figures: Record<string, number> = { seconds: SECONDS };
-
-    console.log(`netsend local send benchmark (${SECONDS} s per run, durable: WAL, synchronous=FULL; node ${process.version})`);
-    for (const clients of [1, 16]) {
-      const run = await sustained(dataDir, clients, pid);
-      const rate = Math.round(run.rate);
-      const rss = printed(run.rss, 1);
-      figures[`clients${clients}SendsPerSecond`] = rate;
-      figures[`clients${clients}RssPeakMiB`] = rss;
-      console.log(`  ${String(clients).padStart(2)} client(s):  ${rate.toLocaleString('en-US').padStart(7)} sends/s   daemon RSS peak ${rss.toFixed(1)} MiB`);
+/** The daemon's probe: what it saw since it was last asked. */
+async function probe(pid: number, file: string): Promise<ProbeReport> {
+  await rm(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as ProbeReport;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const latencies = await paced(dataDir, PACED_PER_SECOND);
-    const [p50, p99, max] = [50, 99, 100].map((p) => printed(percentile(latencies, p), 3)) as [number, number, number];
-    console.log(
-      `  paced ${PACED_PER_SECOND.toLocaleString('en-US')} sends/s: send→stored latency p50 ${p50.toFixed(3)} ms, ` +
-        `p99 ${p99.toFixed(3)} ms, max ${max.toFixed(3)} ms (${latencies.length} sends)`,
-    );
+  }
+}
+
+async function startFloor(dir: string): Promise<{ child: ChildProcess; socket: string }> {
+  const socket = join(dir, 'floor.sock');
+  const child = spawn(process.execPath, [FLOOR, 'lines', socket, join(dir, 'floor.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.setEncoding('utf8').once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the durable floor exited ${code}`)));
+  });
+  return { child, socket };
+}
+
+async function main(): Promise<Record<string, number | string>> {
+  const dir = await mkdtemp(join(tmpdir(), 'ns-bench-'));
+  const inNamespace = netnsUnavailable() === null;
+  const ns = inNamespace ? LoopbackNamespace.create() : undefined;
+  const probeFile = join(dir, 'probe.json');
+  let daemon: DaemonProcess | undefined;
+  let floor: ChildProcess | undefined;
+  try {
+    // In a namespace every listener keeps its default (web inbox, secure channel, NetBIOS ports).
+    const env = { NODE_OPTIONS: `--import=${PROBE}`, NETSEND_BENCH_PROBE: probeFile, ...(inNamespace ? { NETSEND_SECURE_PORT: '4139', NETSEND_HTTP_PORT: '8139' } : {}) };
+    const lanOff = inNamespace ? [] : ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0'];
+    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', ...lanOff], { env, ...(ns ? { prefix: ns.prefix } : {}) });
+    const pid = daemon.child.pid as number;
+    const started = await startFloor(dir);
+    floor = started.child;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idle = printed(await rssMiB(pid), 1);
+    const netsend: Target = {
+      label: 'netsend',
+      key: 'netsend',
+      open: async () => {
+        const client: Client = await connect({ dataDir: join(dir, 'netsend') });
+        return { send: (text) => client.send({ to: 'BENCH', text }), close: () => client.close() };
+      },
+    };
+    const floorTarget: Target = { label: 'durable floor', key: 'floor', open: () => floorClient(started.socket) };
+
+    const rows: { round: number; target: string; clients1: number; clients16: number; latencies: number[]; probe?: ProbeReport }[] = [];
+    let peakRss = idle;
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of [netsend, floorTarget]) {
+        const clients1 = await sustained(target, 1);
+        const clients16 = await sustained(target, 16);
+        if (target === netsend) {
+          peakRss = Math.max(peakRss, await rssMiB(pid));
+          await probe(pid, probeFile);
+        }
+        const latencies = await paced(target);
+        rows.push({ round, target: target.key, clients1, clients16, latencies, ...(target === netsend ? { probe: await probe(pid, probeFile) } : {}) });
+      }
+    }
     const after = printed(await rssMiB(pid), 1);
-    console.log(`  daemon RSS idle ${idle.toFixed(1)} MiB, after the runs ${after.toFixed(1)} MiB`);
-    return { ...figures, pacedSendsPerSecond: PACED_PER_SECOND, pacedSends: latencies.length, pacedP50Ms: p50, pacedP99Ms: p99, pacedMaxMs: max, idleRssMiB: idle, afterRssMiB: after };
+
+    const figures: Record<string, number | string> = { seconds: SECONDS, rounds: ROUNDS, pacedSendsPerSecond: PACED_PER_SECOND, listeners: inNamespace ? 'defaults, in a loopback namespace' : 'LAN off' };
+    console.log(`netsend local send benchmark: ${ROUNDS} round(s) of ${SECONDS} s per server and run, durable (WAL, synchronous=FULL), node ${process.version}`);
+    console.log(`  daemon listeners: ${figures.listeners}\n`);
+    console.log(`  ${'server'.padEnd(14)} ${'1 client/s'.padStart(11)} ${'16 clients/s'.padStart(13)}   paced ${PACED_PER_SECOND}/s: ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`);
+    for (const target of [netsend, floorTarget]) {
+      const mine = rows.filter((r) => r.target === target.key);
+      const of = (p: number) => printed(median(mine.map((r) => percentile(r.latencies, p))), 3);
+      const [c1, c16] = [Math.round(median(mine.map((r) => r.clients1))), Math.round(median(mine.map((r) => r.clients16)))];
+      const [p50, p99, max] = [of(50), of(99), of(100)];
+      Object.assign(figures, { [`${target.key}Clients1SendsPerSecond`]: c1, [`${target.key}Clients16SendsPerSecond`]: c16, [`${target.key}PacedP50Ms`]: p50, [`${target.key}PacedP99Ms`]: p99, [`${target.key}PacedMaxMs`]: max });
+      console.log(`  ${target.label.padEnd(14)} ${c1.toLocaleString('en-US').padStart(11)} ${c16.toLocaleString('en-US').padStart(13)}   ${' '.repeat(13)}${p50.toFixed(3).padStart(7)} ${p99.toFixed(3).padStart(7)} ${max.toFixed(3).padStart(7)}`);
+    }
+    const pairs = Array.from({ length: ROUNDS }, (_, i) => {
+      const of = (key: string) => rows.find((r) => r.round === i + 1 && r.target === key) as (typeof rows)[number];
+      return { ours: of('netsend'), floor: of('floor') };
+    });
+    console.log(`\n  netsend paced p99 ÷ the durable floor's: ${ratioSummary('pacedP99ToFloor', pairs.map((p) => percentile(p.ours.latencies, 99) / percentile(p.floor.latencies, 99)), figures)}`);
+    console.log(`  netsend 16-client throughput ÷ the floor's: ${ratioSummary('clients16ToFloor', pairs.map((p) => p.ours.clients16 / p.floor.clients16), figures)}`);
+    const probes = rows.flatMap((r) => (r.probe ? [r.probe] : []));
+    const probeMedian = (key: keyof ProbeReport) => printed(median(probes.map((p) => p[key])), 3);
+    for (const key of ['loopDelayP99Ms', 'loopDelayMaxMs', 'gcCount', 'gcTotalMs', 'gcMaxMs'] as const) figures[`pacedDaemon${key[0]?.toUpperCase()}${key.slice(1)}`] = probeMedian(key);
+    console.log(
+      `  the daemon during the paced runs (medians): event-loop delay p99 ${probeMedian('loopDelayP99Ms')} ms, max ${probeMedian('loopDelayMaxMs')} ms; ` +
+        `${probeMedian('gcCount')} GC pauses, ${probeMedian('gcTotalMs')} ms in all, the longest ${probeMedian('gcMaxMs')} ms`,
+    );
+    console.log(`  daemon RSS idle ${idle.toFixed(1)} MiB, peak ${peakRss.toFixed(1)} MiB, after the runs ${after.toFixed(1)} MiB`);
+    return { ...figures, idleRssMiB: idle, peakRssMiB: printed(peakRss, 1), afterRssMiB: after };
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
-    await rm(dataDir, { recursive: true, force: true });
+    await daemon?.stop();
+    if (floor) {
+      const exited = new Promise((resolve) => floor?.once('exit', resolve));
+      floor.kill('SIGTERM');
+      await exited;
+    }
+    ns?.destroy();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

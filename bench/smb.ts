@@ -1,8 +1,9 @@
 /**
  * `npm run bench:smb`: SMB messages received per second and round trip, netsend against Samba's
  * smbd (its message command writing each message to a file), with one sending client for both
- * and a bare TCP echo as the floor. Runs in a loopback-only network namespace (needs root):
- * smbd on 127.0.0.1:139, netsend on 127.0.0.1:1139.
+ * a bare TCP echo, and the durable floor (floor.ts: the same echo, with one fsync'd SQLite commit
+ * of the text at each message's end, what no durable reply can skip). Runs in a loopback-only
+ * network namespace (needs root): smbd on 127.0.0.1:139, netsend on 127.0.0.1:1139.
  *
  * Each mode runs BENCH_ROUNDS rounds, the three servers taking turns within a round; the table
  * gives the medians and each ratio is taken within a round (its median and range), since on a
@@ -22,15 +23,16 @@ import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
-import { benchResult, median, percentile } from './stats.js';
+import { benchResult, median, percentile, ratioSummary } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD = fileURLToPath(new URL('./smb-load.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 /** The BENCH_RESULT keys' prefixes for the load client's modes and servers. */
 const MODE_KEYS: Record<string, string> = { 'one message per connection': 'perConnection', 'many messages per session': 'perSession' };
-const SERVER_KEYS: Record<string, string> = { netsend: 'Netsend', 'Samba smbd': 'Smbd', 'TCP echo (floor)': 'Echo' };
+const SERVER_KEYS: Record<string, string> = { netsend: 'Netsend', 'Samba smbd': 'Smbd', 'TCP echo': 'Echo', 'durable floor': 'Floor' };
 /** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
 const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
@@ -41,19 +43,6 @@ interface Row {
   messagesPerSecond: number;
   p50: number;
   p99: number;
-}
-
-/**
- * Per-round ratios as "12.0× (9.3–14.5×)" (their median and range, the range when there are
- * rounds to range over) and as the figures `key` (median), `keyMin`, `keyMax`.
- */
-function ratioSummary(key: string, ratios: number[], figures: Record<string, number>): string {
-  const [mid, min, max] = [median(ratios), Math.min(...ratios), Math.max(...ratios)].map((x) => printed(x, 1)) as [number, number, number];
-  figures[key] = mid;
-  figures[`${key}Min`] = min;
-  figures[`${key}Max`] = max;
-  const range = ratios.length > 1 ? ` (${min.toFixed(1)}–${max.toFixed(1)}×)` : '';
-  return `${mid.toFixed(1)}×${range}`;
 }
 
 async function main(): Promise<Record<string, unknown>> {
@@ -68,17 +57,20 @@ async function main(): Promise<Record<string, unknown>> {
   let daemon: DaemonProcess | undefined;
   let smbd: SmbdPeer | undefined;
   let echo: ReturnType<typeof spawn> | undefined;
+  let floor: ReturnType<typeof spawn> | undefined;
   try {
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-ports', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
     // the peers outlive the load client's own time limit, and no more
     const lifetime = SECONDS * 6 * ROUNDS + 120;
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH', lifetime);
     echo = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', String(lifetime), process.execPath, '-e', "require('net').createServer((s) => s.pipe(s)).listen(1140, '127.0.0.1')"], { stdio: 'ignore' });
-    await waitUntil(() => ns.listening('127.0.0.1', 1140), 10_000, 'the echo server');
+    floor = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', String(lifetime), process.execPath, FLOOR, 'nbss', '1141', join(dir, 'floor.db')], { stdio: 'ignore' });
+    await waitUntil(() => ns.listening('127.0.0.1', 1140) && ns.listening('127.0.0.1', 1141), 10_000, 'the echo server and the durable floor');
     const targets = [
       { label: 'netsend', port: 1139 },
       { label: 'Samba smbd', port: 139 },
-      { label: 'TCP echo (floor)', port: 1140, echo: true },
+      { label: 'TCP echo', port: 1140, echo: true },
+      { label: 'durable floor', port: 1141, echo: true },
     ];
     const load = spawnSync(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets, seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS })], {
       encoding: 'utf8',
@@ -106,13 +98,13 @@ async function main(): Promise<Record<string, unknown>> {
       }
       const rounds = [...new Set(inMode.map((r) => r.round))].map((round) => {
         const of = (label: string) => inMode.find((r) => r.round === round && r.label === label) as Row;
-        return { ours: of('netsend'), theirs: of('Samba smbd'), floor: of('TCP echo (floor)') };
+        return { ours: of('netsend'), theirs: of('Samba smbd'), echo: of('TCP echo'), floor: of('durable floor') };
       });
       const throughput = rounds.map(({ ours, theirs }) => ours.messagesPerSecond / theirs.messagesPerSecond);
-      const tail = rounds.map(({ ours, floor }) => ours.p99 / floor.p99);
+      console.log(`    netsend/smbd throughput ${ratioSummary(`${modeKey}NetsendToSmbdThroughput`, throughput, figures)}`);
       console.log(
-        `    netsend/smbd throughput ${ratioSummary(`${modeKey}NetsendToSmbdThroughput`, throughput, figures)}; ` +
-          `netsend p99 ${ratioSummary(`${modeKey}NetsendToEchoP99`, tail, figures)} the echo floor's`,
+        `    netsend p99 ${ratioSummary(`${modeKey}NetsendToFloorP99`, rounds.map(({ ours, floor }) => ours.p99 / floor.p99), figures)} the durable floor's, ` +
+          `${ratioSummary(`${modeKey}NetsendToEchoP99`, rounds.map(({ ours, echo }) => ours.p99 / echo.p99), figures)} the echo's`,
       );
     }
     const stored = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || '{"id":0}') as { id: number };
@@ -127,9 +119,10 @@ async function main(): Promise<Record<string, unknown>> {
   } finally {
     await daemon?.stop();
     await smbd?.stop();
-    if (echo) {
-      const exited = new Promise((resolve) => echo?.once('exit', resolve));
-      echo.kill('SIGTERM');
+    for (const child of [echo, floor]) {
+      if (!child) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
       await exited;
     }
     ns.destroy();

@@ -13,6 +13,17 @@ export function median(values: readonly number[]): number {
 }
 
 /**
+ * Per-round ratios as "1.32× (1.10–1.61×)": their median and, when there are rounds to range over,
+ * their range; sets the figures `key` (the median), `keyMin` and `keyMax`. A ratio taken within a
+ * round compares servers that ran side by side, so the shared machine's drift cancels.
+ */
+export function ratioSummary(key: string, ratios: readonly number[], figures: Record<string, unknown>): string {
+  const [mid, min, max] = [median(ratios), Math.min(...ratios), Math.max(...ratios)].map((x) => Number(x.toFixed(2))) as [number, number, number];
+  Object.assign(figures, { [key]: mid, [`${key}Min`]: min, [`${key}Max`]: max });
+  return `${mid.toFixed(2)}×${ratios.length > 1 ? ` (${min.toFixed(2)}–${max.toFixed(2)}×)` : ''}`;
+}
+
+/**
  * Prints the line every benchmark ends its stdout with, once: `BENCH_RESULT {json}`, `bench` its
  * name and then every figure it printed (times in ms, rates per second, memory in MiB, as numbers;
  * NaN, for a figure with no samples, becomes null), or `skipped` and why, for scripts to compare

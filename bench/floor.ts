@@ -1,0 +1,78 @@
+/**
+ * The durable floor: the least a durable messenger can do per message, as a server of its own
+ * process. For each request it makes one fsync'd SQLite commit of the request's text (WAL,
+ * synchronous=FULL, the store's settings), on its main thread, and then replies; nothing else.
+ * A benchmark puts netsend beside it in the same run: the floor's latency is what no durable
+ * reply can beat on this machine, so netsend's tail is judged as a ratio to it.
+ *
+ *   node floor.js lines SOCKET_PATH DB_PATH   JSON lines on a Unix socket, as the control socket:
+ *                                             {"id":N,"text":…} is answered {"id":N,"ok":true,…}
+ *   node floor.js nbss PORT DB_PATH            NetBIOS session frames on 127.0.0.1:PORT, echoed as
+ *                                             the echo floor does; the SMB message's end (D6)
+ *                                             first commits the text its D7 brought
+ *
+ * Prints `listening` on stdout once it serves. Stops on SIGTERM.
+ */
+import Database from 'better-sqlite3';
+import { createServer, type Socket } from 'node:net';
+
+const [mode, where, dbPath] = process.argv.slice(2);
+if ((mode !== 'lines' && mode !== 'nbss') || where === undefined || dbPath === undefined) {
+  console.error('usage: floor.js lines SOCKET_PATH DB_PATH | floor.js nbss PORT DB_PATH');
+  process.exit(2);
+}
+
+const db = new Database(dbPath);
+db.pragma('locking_mode = EXCLUSIVE');
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.exec('CREATE TABLE IF NOT EXISTS floor (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+const insert = db.prepare('INSERT INTO floor (body) VALUES (?)');
+/** One commit: better-sqlite3 runs each statement outside a transaction as its own. */
+const commit = (body: string | Buffer) => Number(insert.run(body).lastInsertRowid);
+
+/** JSON lines in, JSON lines out: the control socket's framing, without its operations. */
+function serveLines(socket: Socket): void {
+  let partial = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const request = JSON.parse(line) as { id: number; text: string };
+      socket.write(`${JSON.stringify({ id: request.id, ok: true, result: { id: commit(request.text) } })}\n`);
+    }
+  });
+}
+
+/** NBSS frames echoed back, a D6 (SEND_END_MB) after committing the last D7's bytes. */
+function serveFrames(socket: Socket): void {
+  socket.setNoDelay(true);
+  let buffer: Buffer = Buffer.alloc(0);
+  let text: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    while (buffer.length >= 4) {
+      const length = 4 + (((buffer[1] as number) & 1) << 16) + buffer.readUInt16BE(2);
+      if (buffer.length < length) return;
+      const frame = buffer.subarray(0, length);
+      buffer = buffer.subarray(length);
+      const command = frame[0] === 0x00 && frame.length > 8 ? frame[8] : undefined;
+      if (command === 0xd7) text = Buffer.from(frame.subarray(4 + 32));
+      if (command === 0xd6) commit(text);
+      socket.write(frame);
+    }
+  });
+}
+
+const server = createServer((socket) => {
+  socket.on('error', () => socket.destroy());
+  (mode === 'lines' ? serveLines : serveFrames)(socket);
+});
+server.on('listening', () => console.log('listening'));
+if (mode === 'lines') server.listen(where);
+else server.listen(Number(where), '127.0.0.1');
+process.on('SIGTERM', () => {
+  server.close();
+  db.close();
+  process.exit(0);
+});

@@ -33,6 +33,12 @@ class MemoryStore implements ReceiptStore {
     this.events.push(input);
     return { ...input, id: this.events.length, at: 0 };
   }
+  /** How many calls of recordMessageEvents, and with how many events each. */
+  readonly batches: number[] = [];
+  async recordMessageEvents(inputs: readonly MessageEventInput[]): Promise<MessageEvent[]> {
+    this.batches.push(inputs.length);
+    return Promise.all(inputs.map((input) => this.recordMessageEvent(input)));
+  }
   async latestMessageStates(): Promise<MessageStates[]> {
     return [];
   }
@@ -72,6 +78,7 @@ test('the sweep offers a waiting message to the surfaces again while it lives, t
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(offered, [], 'after its time to live nothing is offered');
   assert.deepEqual(store.events.map((e) => [e.messageId, e.state]), [[2, 'expired'], [1, 'expired'], [3, 'expired']]);
+  assert.deepEqual(store.batches, [1, 2], 'each sweep marks what it found expired in one write');
 });
 
 /** The real store (SQLite in memory), called as the daemon calls its worker. */
@@ -79,6 +86,7 @@ function sqliteStore(): { db: SqliteDatabase; store: ReceiptStore; insert: (to: 
   const db = new SqliteDatabase(':memory:');
   const store: ReceiptStore = {
     recordMessageEvent: async (e) => db.recordMessageEvent(e),
+    recordMessageEvents: async (e) => db.recordMessageEvents(e),
     latestMessageStates: async (ids) => db.latestMessageStates(ids),
     expiredMessages: async (...args) => db.expiredMessages(...args),
     waitingMessages: async (...args) => db.waitingMessages(...args),

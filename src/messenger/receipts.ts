@@ -10,6 +10,8 @@ export interface SweepCursor {
 
 export interface ReceiptStore {
   recordMessageEvent(event: MessageEventInput): Promise<MessageEvent | null>;
+  /** Many events in one commit (a sweep's expired messages); each as recordMessageEvent gives it. */
+  recordMessageEvents(events: readonly MessageEventInput[]): Promise<Array<MessageEvent | null>>;
   latestMessageStates(ids: readonly number[]): Promise<MessageStates[]>;
   /** Unseen messages that expired in (expiredAfter, now], received before receivedBefore; the first to expire first. */
   expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
@@ -152,6 +154,14 @@ export class Receipts {
     return recording;
   }
 
+  /** Records one event for each message in one commit, then tells the listeners of each. */
+  async #recordAll(messages: readonly MessageRef[], state: MessageEventInput['state'], surface: string): Promise<void> {
+    const events = await this.#options.store.recordMessageEvents(messages.map((message) => ({ messageId: message.id, state, surface, by: null })));
+    events.forEach((event, i) => {
+      if (event !== null) for (const listener of this.#listeners) listener(event, messages[i] as MessageRef);
+    });
+  }
+
   async #sweep(): Promise<void> {
     const now = this.#now();
     const settled = now - SETTLE_MS;
@@ -159,9 +169,10 @@ export class Receipts {
     // messages expiring in between would never be marked.
     this.#swept = Math.min(this.#swept, now - SETTLE_MS * 2);
     try {
-      // The newly expired first, each marked before the next sweep looks (so none is marked twice).
+      // The newly expired first, marked in one commit before the next sweep looks (so none is
+      // marked twice, and a backlog costs one write a page, not one a message).
       const expired = await this.#options.store.expiredMessages(this.#swept, now, settled, SWEEP_LIMIT);
-      await Promise.all(expired.map((message) => this.#record(message, 'expired', 'store', null)));
+      if (expired.length > 0) await this.#recordAll(expired, 'expired', 'store');
       // Next time, start after what this sweep saw expire (unless it was cut at the limit).
       if (expired.length < SWEEP_LIMIT) this.#swept = now - SETTLE_MS * 2;
 

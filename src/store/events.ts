@@ -35,14 +35,20 @@ export function eventQueries(db: Database.Database) {
     `SELECT * FROM messages m WHERE m.expires_at >= ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
      ORDER BY m.expires_at, m.id LIMIT ?`,
   );
+  const recordAll = db.transaction((events: readonly MessageEventInput[]) => events.map((event) => queries.recordMessageEvent(event)));
   const rank = `CASE state ${Object.entries(STATE_RANK).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} ELSE 0 END`;
 
-  return {
+  const queries = {
     /** Appends one event; null when there is no such message. */
     recordMessageEvent(event: MessageEventInput): MessageEvent | null {
       const at = Date.now();
       const result = insert.run(event.messageId, event.state, event.surface, event.by, at, event.messageId);
       return result.changes === 0 ? null : { ...event, id: Number(result.lastInsertRowid), at };
+    },
+
+    /** Appends many events in one transaction (one commit, whatever their number). */
+    recordMessageEvents(events: readonly MessageEventInput[]): Array<MessageEvent | null> {
+      return recordAll(events);
     },
 
     /** Every event of a message, oldest first. */
@@ -97,6 +103,7 @@ export function eventQueries(db: Database.Database) {
       return waiting.all(from, after?.expiresAt ?? now, after?.id ?? 0, receivedBefore, limit).map(rowToMessage);
     },
   };
+  return queries;
 }
 
 function rowToEvent(row: EventRow): MessageEvent {

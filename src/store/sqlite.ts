@@ -44,6 +44,7 @@ export class SqliteStore implements StorePorts {
 
   readonly events: EventPort = {
     recordMessageEvent: (event) => this.#call('events', 'recordMessageEvent', event),
+    recordMessageEvents: (events) => this.#call('events', 'recordMessageEvents', events),
     listMessageEvents: (messageId) => this.#call('events', 'listMessageEvents', messageId),
     latestMessageStates: (ids) => this.#call('events', 'latestMessageStates', ids),
     expiredMessages: (expiredAfter, now, receivedBefore, limit) => this.#call('events', 'expiredMessages', expiredAfter, now, receivedBefore, limit),

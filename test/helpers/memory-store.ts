@@ -90,6 +90,11 @@ export class MemoryStore implements StorePorts {
         this.#events.push(stored);
         return { ...event, id: stored.id, at: stored.at };
       },
+      recordMessageEvents: async (events) => {
+        const recorded = [];
+        for (const event of events) recorded.push(await this.events.recordMessageEvent(event));
+        return recorded;
+      },
       listMessageEvents: async (messageId) => this.#events.filter((e) => e.messageId === messageId).map((e) => ({ ...e })),
       latestMessageStates: async (ids) => this.#states(ids),
       expiredMessages: async (expiredAfter, now, receivedBefore, limit) =>

@@ -119,6 +119,14 @@ export function storeContract(label: string, open: () => Promise<StorePorts>): v
       assert.deepEqual(await events.listMessageEvents(m.id + 1), []);
     });
 
+    it('recordMessageEvents records many at once, each as recordMessageEvent would, null for a missing message', async ({ messages, events }) => {
+      const [a, b] = [await messages.append(incoming('a')), await messages.append(incoming('b'))];
+      const recorded = await events.recordMessageEvents([ev(a.id, 'expired', 'store'), ev(b.id + 10, 'expired', 'store'), ev(b.id, 'expired', 'store')]);
+      assert.deepEqual(recorded.map((e) => e && [e.messageId, e.state, e.surface]), [[a.id, 'expired', 'store'], null, [b.id, 'expired', 'store']]);
+      assert.deepEqual(await events.listMessageEvents(b.id), [recorded[2]]);
+      assert.deepEqual(await events.recordMessageEvents([]), []);
+    });
+
     it('latestMessageStates: newest event overall, the furthest state per surface; messages without events left out', async ({ messages, events }) => {
       const [a, b, c] = [await messages.append(incoming('a')), await messages.append(incoming('b')), await messages.append(incoming('c'))];
       await events.recordMessageEvent(ev(b.id, 'delivered', 'web'));

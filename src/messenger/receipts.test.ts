@@ -48,8 +48,9 @@ class MemoryStore implements ReceiptStore {
       .filter((m) => !seen.has(m.id) && m.receivedAt.getTime() < receivedBefore)
       .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0) || a.id - b.id);
   }
-  async expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]> {
-    return this.#unseen(receivedBefore).filter((m) => (m.expiresAt ?? 0) > expiredAfter && (m.expiresAt ?? 0) <= now).slice(0, limit);
+  async expiredMessages(after: SweepCursor, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]> {
+    const e = (m: StoredMessage) => m.expiresAt ?? 0;
+    return this.#unseen(receivedBefore).filter((m) => (e(m) > after.expiresAt || (e(m) === after.expiresAt && m.id > after.id)) && e(m) <= now).slice(0, limit);
   }
   async waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]> {
     const e = (m: StoredMessage) => m.expiresAt ?? 0;

@@ -13,8 +13,8 @@ export interface ReceiptStore {
   /** Many events in one commit (a sweep's expired messages); each as recordMessageEvent gives it. */
   recordMessageEvents(events: readonly MessageEventInput[]): Promise<Array<MessageEvent | null>>;
   latestMessageStates(ids: readonly number[]): Promise<MessageStates[]>;
-  /** Unseen messages that expired in (expiredAfter, now], received before receivedBefore; the first to expire first. */
-  expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
+  /** Unseen messages that expired after `after` (in (expiresAt, id) order) and by `now`, received before receivedBefore; the first to expire first. */
+  expiredMessages(after: SweepCursor, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
   /** Unseen messages alive at now, received before receivedBefore: a page in (expires_at, id) order after `after`. */
   waitingMessages(after: SweepCursor | null, now: number, receivedBefore: number, limit: number): Promise<StoredMessage[]>;
 }
@@ -47,8 +47,13 @@ export interface ReceiptsOptions {
 
 /** A message this young may still be on its way to a surface: the sweep leaves it alone. */
 const SETTLE_MS = 30_000;
-/** Waiting messages offered per sweep, and expired ones marked: the next sweep goes on from there. */
+/** Waiting messages offered per sweep, and expired ones marked per page: the next goes on from there. */
 const SWEEP_LIMIT = 200;
+/**
+ * Pages of expired messages one sweep marks at most: a backlog (a host that was off for days)
+ * is marked a page after another, each its own read and commit, so sends interleave with them.
+ */
+const MAX_EXPIRED_PAGES = 10_000;
 /** At start, messages that expired this long ago while the daemon was down are still marked. */
 const LOOK_BACK_MS = 7 * 24 * 3600 * 1000;
 
@@ -169,12 +174,20 @@ export class Receipts {
     // messages expiring in between would never be marked.
     this.#swept = Math.min(this.#swept, now - SETTLE_MS * 2);
     try {
-      // The newly expired first, marked in one commit before the next sweep looks (so none is
-      // marked twice, and a backlog costs one write a page, not one a message).
-      const expired = await this.#options.store.expiredMessages(this.#swept, now, settled, SWEEP_LIMIT);
-      if (expired.length > 0) await this.#recordAll(expired, 'expired', 'store');
-      // Next time, start after what this sweep saw expire (unless it was cut at the limit).
-      if (expired.length < SWEEP_LIMIT) this.#swept = now - SETTLE_MS * 2;
+      // The newly expired first, a page at a time, each page marked in one commit before the next
+      // is read (so none is marked twice, and a backlog costs a write a page, not one a message).
+      let after: SweepCursor = { expiresAt: this.#swept, id: Number.MAX_SAFE_INTEGER };
+      for (let page = 0; page < MAX_EXPIRED_PAGES && !this.#stopped; page++) {
+        const expired = await this.#options.store.expiredMessages(after, now, settled, SWEEP_LIMIT);
+        if (expired.length > 0) await this.#recordAll(expired, 'expired', 'store');
+        const last = expired.at(-1);
+        if (last !== undefined) after = { expiresAt: last.expiresAt ?? now, id: last.id };
+        if (expired.length < SWEEP_LIMIT) {
+          // Next time, start after what this sweep saw expire.
+          this.#swept = now - SETTLE_MS * 2;
+          break;
+        }
+      }
 
       // Then a page of the waiting ones, going on where the last sweep stopped and from the start
       // again after the last: messages that can never be shown (to the computer name, to someone

@@ -11,6 +11,17 @@ export const MAX_STATE_QUERY = 1000;
 /** A message nobody has seen yet and that is not marked expired. */
 const NOT_SEEN = `NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = m.id AND e.state IN ('shown', 'read', 'acknowledged', 'expired'))`;
 
+/**
+ * The sweeps' two walks, in (expires_at, id) order from a cursor. Each starts its range on the
+ * expiry index at the cursor, so a page costs the same at any depth of the walk (the plan is
+ * checked in sqlite.test.ts).
+ */
+export const EXPIRED_SQL = `SELECT * FROM messages m WHERE m.expires_at >= ? AND (m.expires_at, m.id) > (?, ?) AND m.expires_at <= ? AND m.received_at < ? AND ${NOT_SEEN}
+   ORDER BY m.expires_at, m.id LIMIT ?`;
+/** The lower bound is the later of "alive at now" and the cursor. */
+export const WAITING_SQL = `SELECT * FROM messages m WHERE m.expires_at >= ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
+   ORDER BY m.expires_at, m.id LIMIT ?`;
+
 interface EventRow {
   id: number;
   message_id: number;
@@ -25,16 +36,8 @@ export type EventQueries = ReturnType<typeof eventQueries>;
 export function eventQueries(db: Database.Database) {
   const insert = db.prepare(`INSERT INTO message_events (message_id, state, surface, "by", at) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)`);
   const ofMessage = db.prepare<[number], EventRow>(`SELECT * FROM message_events WHERE message_id = ? ORDER BY id`);
-  const expired = db.prepare<[number, number, number, number], MessageRow>(
-    `SELECT * FROM messages m WHERE m.expires_at > ? AND m.expires_at <= ? AND m.received_at < ? AND ${NOT_SEEN}
-     ORDER BY m.expires_at, m.id LIMIT ?`,
-  );
-  const waiting = db.prepare<[number, number, number, number, number], MessageRow>(
-    // one lower bound on the index, the later of "alive at now" and the cursor: a page starts its
-    // index range at the cursor, so it costs the same at any depth of the walk
-    `SELECT * FROM messages m WHERE m.expires_at >= ? AND (m.expires_at, m.id) > (?, ?) AND m.received_at < ? AND ${NOT_SEEN}
-     ORDER BY m.expires_at, m.id LIMIT ?`,
-  );
+  const expired = db.prepare<[number, number, number, number, number, number], MessageRow>(EXPIRED_SQL);
+  const waiting = db.prepare<[number, number, number, number, number], MessageRow>(WAITING_SQL);
   const recordAll = db.transaction((events: readonly MessageEventInput[]) => events.map((event) => queries.recordMessageEvent(event)));
   const rank = `CASE state ${Object.entries(STATE_RANK).map(([state, n]) => `WHEN '${state}' THEN ${n}`).join(' ')} ELSE 0 END`;
 
@@ -84,12 +87,12 @@ export function eventQueries(db: Database.Database) {
     },
 
     /**
-     * Messages whose time to live ran out in (`expiredAfter`, `now`] (earlier ones were dealt with
-     * by an earlier sweep), received before `receivedBefore`, never shown, read, acknowledged or
-     * marked expired: the `limit` that expired first, to be marked expired.
+     * Messages whose time to live ran out after `after` (in (expiresAt, id) order; earlier ones
+     * were dealt with before) and by `now`, received before `receivedBefore`, never shown, read,
+     * acknowledged or marked expired: the `limit` that expired first, to be marked expired.
      */
-    expiredMessages(expiredAfter: number, now: number, receivedBefore: number, limit: number): StoredMessage[] {
-      return expired.all(expiredAfter, now, receivedBefore, limit).map(rowToMessage);
+    expiredMessages(after: SweepCursor, now: number, receivedBefore: number, limit: number): StoredMessage[] {
+      return expired.all(after.expiresAt, after.expiresAt, after.id, now, receivedBefore, limit).map(rowToMessage);
     },
 
     /**

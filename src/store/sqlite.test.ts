@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { IncomingMessage } from '../messenger/message.js';
 import { senderOf } from '../messenger/sender.js';
+import { EXPIRED_SQL, WAITING_SQL } from './events.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteStore, StoreLockedError } from './sqlite.js';
 
@@ -267,6 +268,23 @@ test("a recipient's messages, newest first or after an id, are read through the 
     for (const detail of [newest, after]) {
       assert.match(detail, /USING INDEX messages_by_recipient/, detail);
       assert.doesNotMatch(detail, /^SCAN messages(?! USING)/, detail);
+    }
+  } finally {
+    db.close();
+  }
+});
+
+test("the sweeps' pages start their range on the expiry index at the cursor, so a page costs the same at any depth", () => {
+  const db = new Database(':memory:');
+  try {
+    db.exec(MIGRATIONS.join(';\n'));
+    // bound as the sweep binds them: whole numbers, one per parameter
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...sql.split('?').slice(1).map(() => 1)) as Array<{ detail: string }>).map((row) => row.detail);
+    for (const sql of [EXPIRED_SQL, WAITING_SQL]) {
+      const steps = plan(sql);
+      // a SEARCH with a lower bound on expires_at; no SCAN of messages, no sort (the index gives the order)
+      assert.match(steps[0] ?? '', /^SEARCH m USING INDEX messages_by_expiry \(expires_at>\?/, steps.join('; '));
+      assert.ok(!steps.some((step) => /^SCAN m\b|USE TEMP B-TREE/.test(step)), steps.join('; '));
     }
   } finally {
     db.close();

@@ -47,7 +47,7 @@ export class SqliteStore implements StorePorts {
     recordMessageEvents: (events) => this.#call('events', 'recordMessageEvents', events),
     listMessageEvents: (messageId) => this.#call('events', 'listMessageEvents', messageId),
     latestMessageStates: (ids) => this.#call('events', 'latestMessageStates', ids),
-    expiredMessages: (expiredAfter, now, receivedBefore, limit) => this.#call('events', 'expiredMessages', expiredAfter, now, receivedBefore, limit),
+    expiredMessages: (after, now, receivedBefore, limit) => this.#call('events', 'expiredMessages', after, now, receivedBefore, limit),
     waitingMessages: (after, now, receivedBefore, limit) => this.#call('events', 'waitingMessages', after, now, receivedBefore, limit),
   };
 

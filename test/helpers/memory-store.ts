@@ -97,8 +97,8 @@ export class MemoryStore implements StorePorts {
       },
       listMessageEvents: async (messageId) => this.#events.filter((e) => e.messageId === messageId).map((e) => ({ ...e })),
       latestMessageStates: async (ids) => this.#states(ids),
-      expiredMessages: async (expiredAfter, now, receivedBefore, limit) =>
-        take(this.#unseen(receivedBefore).filter((m) => m.expiresAt! > expiredAfter && m.expiresAt! <= now), limit).map(copy),
+      expiredMessages: async (after, now, receivedBefore, limit) =>
+        take(this.#unseen(receivedBefore).filter((m) => (m.expiresAt! > after.expiresAt || (m.expiresAt === after.expiresAt && m.id > after.id)) && m.expiresAt! <= now), limit).map(copy),
       waitingMessages: async (after, now, receivedBefore, limit) => {
         const [afterExpiry, afterId] = [after?.expiresAt ?? now, after?.id ?? 0];
         const alive = this.#unseen(receivedBefore).filter((m) => m.expiresAt! > now && (m.expiresAt! > afterExpiry || (m.expiresAt === afterExpiry && m.id > afterId)));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MessageEventInput } from '../../src/messenger/events.js';
 import type { IncomingMessage, MessageQuery } from '../../src/messenger/message.js';
+import type { SweepCursor } from '../../src/messenger/receipts.js';
 import { senderOf } from '../../src/messenger/sender.js';
 import type { StorePorts } from '../../src/store/ports.js';
 
@@ -144,7 +145,7 @@ export function storeContract(label: string, open: () => Promise<StorePorts>): v
       await assert.rejects(events.latestMessageStates(Array.from({ length: 1001 }, (_, i) => i)), { name: 'RangeError', message: 'At most 1000 messages per state query' });
     });
 
-    it('expiredMessages: unseen messages that expired in (after, now], received before, first to expire first', async ({ messages, events }) => {
+    it('expiredMessages: unseen messages that expired after a cursor and by now, received before, first to expire first', async ({ messages, events }) => {
       const t = 2_000_000_000_000;
       const at = async (expiresAt: number | null, text = String(expiresAt)) => messages.append(incoming(text, { expiresAt }));
       const late = await at(t + 30);
@@ -157,13 +158,16 @@ export function storeContract(label: string, open: () => Promise<StorePorts>): v
       await events.recordMessageEvent(ev(seen.id, 'shown', 'tty'));
       await events.recordMessageEvent(ev(delivered.id, 'delivered', 'web'));
       const received = Date.now() + 1000;
-      const texts = async (after: number, now: number, before: number, limit: number) => (await events.expiredMessages(after, now, before, limit)).map((m) => m.text);
+      // `after` a time: every message that expired at it is behind the cursor
+      const texts = async (after: number | SweepCursor, now: number, before: number, limit: number) =>
+        (await events.expiredMessages(typeof after === 'number' ? { expiresAt: after, id: Number.MAX_SAFE_INTEGER } : after, now, before, limit)).map((m) => m.text);
       assert.deepEqual(await texts(t, t + 50, received, 10), ['early', 'delivered', String(t + 30)], 'a delivered but unshown message can expire');
       assert.deepEqual(await texts(t, t + 50, received, 2), ['early', 'delivered']);
       assert.deepEqual(await texts(t + 10, t + 30, received, 10), ['delivered', String(t + 30)]);
       assert.deepEqual(await texts(t, t + 50, 0, 10), [], 'received after the cut-off');
       await events.recordMessageEvent(ev(late.id, 'expired', 'store'));
       assert.deepEqual(await texts(t, t + 50, received, 10), ['early', 'delivered'], 'marked expired: not again');
+      assert.deepEqual(await texts({ expiresAt: t + 20, id: delivered.id - 1 }, t + 50, received, 10), ['delivered'], 'after a cursor within one expiry time');
     });
 
     it('waitingMessages: unseen messages alive at now, walked in (expiresAt, id) pages from a cursor', async ({ messages, events }) => {

@@ -14,14 +14,13 @@
  * Ends with one `BENCH_RESULT {json}` line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '../src/lib/client.js';
-import { DaemonProcess } from '../test/helpers/daemon.js';
-import { LoopbackNamespace, netnsUnavailable } from '../test/helpers/netns.js';
+import { startBenchDaemon, type BenchDaemon } from './daemon.js';
 import { benchResult, median, percentile, ratioSummary } from './stats.js';
 import type { ProbeReport } from './probe.js';
 
@@ -29,7 +28,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PACED_PER_SECOND = 1000;
 const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
-const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url));
 /** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
 const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
@@ -38,11 +36,6 @@ interface Target {
   label: string;
   key: string;
   open(): Promise<{ send(text: string): Promise<unknown>; close(): Promise<void> }>;
-}
-
-async function rssMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 /** The floor's client: JSON lines with ids, pipelined, as the library's client speaks to the daemon. */
@@ -115,21 +108,6 @@ async function paced(target: Target): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
-/** The daemon's probe: what it saw since it was last asked. */
-async function probe(pid: number, file: string): Promise<ProbeReport> {
-  await rm(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    try {
-      return JSON.parse(await readFile(file, 'utf8')) as ProbeReport;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
 async function startFloor(dir: string): Promise<{ child: ChildProcess; socket: string }> {
   const socket = join(dir, 'floor.sock');
   const child = spawn(process.execPath, [FLOOR, 'lines', socket, join(dir, 'floor.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -142,21 +120,15 @@ async function startFloor(dir: string): Promise<{ child: ChildProcess; socket: s
 
 async function main(): Promise<Record<string, number | string>> {
   const dir = await mkdtemp(join(tmpdir(), 'ns-bench-'));
-  const inNamespace = netnsUnavailable() === null;
-  const ns = inNamespace ? LoopbackNamespace.create() : undefined;
-  const probeFile = join(dir, 'probe.json');
-  let daemon: DaemonProcess | undefined;
+  let bench: BenchDaemon | undefined;
   let floor: ChildProcess | undefined;
   try {
-    // In a namespace every listener keeps its default (web inbox, secure channel, NetBIOS ports).
-    const env = { NODE_OPTIONS: `--import=${PROBE}`, NETSEND_BENCH_PROBE: probeFile, ...(inNamespace ? { NETSEND_SECURE_PORT: '4139', NETSEND_HTTP_PORT: '8139' } : {}) };
-    const lanOff = inNamespace ? [] : ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0'];
-    daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', ...lanOff], { env, ...(ns ? { prefix: ns.prefix } : {}) });
-    const pid = daemon.child.pid as number;
+    bench = await startBenchDaemon(join(dir, 'netsend'));
+    const rssMiB = bench.rssMiB;
     const started = await startFloor(dir);
     floor = started.child;
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const idle = printed(await rssMiB(pid), 1);
+    const idle = printed(await rssMiB(), 1);
     const netsend: Target = {
       label: 'netsend',
       key: 'netsend',
@@ -174,16 +146,16 @@ async function main(): Promise<Record<string, number | string>> {
         const clients1 = await sustained(target, 1);
         const clients16 = await sustained(target, 16);
         if (target === netsend) {
-          peakRss = Math.max(peakRss, await rssMiB(pid));
-          await probe(pid, probeFile);
+          peakRss = Math.max(peakRss, await rssMiB());
+          await bench.probe();
         }
         const latencies = await paced(target);
-        rows.push({ round, target: target.key, clients1, clients16, latencies, ...(target === netsend ? { probe: await probe(pid, probeFile) } : {}) });
+        rows.push({ round, target: target.key, clients1, clients16, latencies, ...(target === netsend ? { probe: await bench.probe() } : {}) });
       }
     }
-    const after = printed(await rssMiB(pid), 1);
+    const after = printed(await rssMiB(), 1);
 
-    const figures: Record<string, number | string> = { seconds: SECONDS, rounds: ROUNDS, pacedSendsPerSecond: PACED_PER_SECOND, listeners: inNamespace ? 'defaults, in a loopback namespace' : 'LAN off' };
+    const figures: Record<string, number | string> = { seconds: SECONDS, rounds: ROUNDS, pacedSendsPerSecond: PACED_PER_SECOND, listeners: bench.listeners };
     console.log(`netsend local send benchmark: ${ROUNDS} round(s) of ${SECONDS} s per server and run, durable (WAL, synchronous=FULL), node ${process.version}`);
     console.log(`  daemon listeners: ${figures.listeners}\n`);
     console.log(`  ${'server'.padEnd(14)} ${'1 client/s'.padStart(11)} ${'16 clients/s'.padStart(13)}   paced ${PACED_PER_SECOND}/s: ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`);
@@ -211,13 +183,12 @@ async function main(): Promise<Record<string, number | string>> {
     console.log(`  daemon RSS idle ${idle.toFixed(1)} MiB, peak ${peakRss.toFixed(1)} MiB, after the runs ${after.toFixed(1)} MiB`);
     return { ...figures, idleRssMiB: idle, peakRssMiB: printed(peakRss, 1), afterRssMiB: after };
   } finally {
-    await daemon?.stop();
+    await bench?.stop();
     if (floor) {
       const exited = new Promise((resolve) => floor?.once('exit', resolve));
       floor.kill('SIGTERM');
       await exited;
     }
-    ns?.destroy();
     await rm(dir, { recursive: true, force: true });
   }
 }

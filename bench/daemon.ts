@@ -24,6 +24,11 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
+/** A process's resident memory now, MiB. */
+export async function rssMiB(pid: number): Promise<number> {
+  return Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
 export async function startBenchDaemon(dataDir: string, args: readonly string[] = [], options: { timeoutMs?: number } = {}): Promise<BenchDaemon> {
   const inNamespace = netnsUnavailable() === null;
   const ns = inNamespace ? LoopbackNamespace.create() : undefined;
@@ -60,7 +65,7 @@ export async function startBenchDaemon(dataDir: string, args: readonly string[] 
         }
       }
     },
-    rssMiB: async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    rssMiB: () => rssMiB(pid),
     stop: async () => {
       await daemon.stop();
       ns?.destroy();

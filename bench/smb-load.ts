@@ -141,8 +141,39 @@ async function measure(
   return { messagesPerSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
+/**
+ * Idle sessions: `count` connections, `perAddress` from each of 127.0.1.1, 127.0.1.2, …, each
+ * sending its session request and then nothing. Prints { held, refused } once every one is
+ * answered, keeps the held ones open until standard input ends, then closes them.
+ */
+async function idle(port: number, count: number, perAddress: number): Promise<void> {
+  const sockets: Socket[] = [];
+  let held = 0;
+  let refused = 0;
+  for (let i = 0; i < count; i++) {
+    const localAddress = `127.0.1.${1 + Math.floor(i / perAddress)}`;
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port, localAddress }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.on('error', () => {});
+    sockets.push(socket);
+    const reader = new FrameReader(socket);
+    socket.write(nbss(0x81, Buffer.concat([netbiosName('BENCH', 0x03), netbiosName('IDLE', 0x00)])));
+    // a refusal may be an answer (0x83) or the connection closed
+    const answer = await Promise.race([reader.next(), new Promise<null>((resolve) => socket.once('close', () => resolve(null)))]);
+    if (answer?.[0] === 0x82) held++;
+    else refused++;
+  }
+  console.log(JSON.stringify({ held, refused }));
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.once('end', resolve));
+  for (const socket of sockets) socket.destroy();
+}
+
 async function main(): Promise<void> {
-  const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number; rounds?: number };
+  const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number; rounds?: number; idle?: { port: number; count: number; perAddress: number } };
+  if (config.idle !== undefined) return idle(config.idle.port, config.idle.count, config.idle.perAddress);
   const echoFrames = [
     nbss(0x81, Buffer.concat([netbiosName('X', 3), netbiosName('Y', 0)])),
     smb(0xd5, [], Buffer.concat([asciiz('bench'), asciiz('X')])),

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
+import { rssMiB } from './daemon.js';
 import { benchResult, median, percentile, ratioSummary } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -110,6 +111,12 @@ async function main(): Promise<Record<string, unknown>> {
     const stored = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || '{"id":0}') as { id: number };
     figures.netsendStored = stored.id;
     console.log(`\n  netsend stored ${stored.id.toLocaleString('en-US')} messages durably during the runs`);
+    const idle = await idleSessions(ns, daemon.child.pid as number);
+    Object.assign(figures, idle);
+    console.log(
+      `  ${idle.idleConnections.toLocaleString('en-US')} idle connections (8 from each of 125 addresses): ${idle.idleHeld} held as sessions, ${idle.idleRefused} refused; ` +
+        `netsend's RSS ${idle.idleRssBeforeMiB} → ${idle.idleRssAfterMiB} MiB (+${idle.idleRssAddedMiB} MiB)`,
+    );
     // The part of each message no transport can skip: its commit (worker hop and fsync), alone.
     const commits = await commitLatency(join(dir, 'commit-only.db'), 2000);
     figures.commitP50Ms = printed(commits.p50, 3);
@@ -127,6 +134,27 @@ async function main(): Promise<Record<string, unknown>> {
     }
     ns.destroy();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Opens 1,000 sessions that then say nothing, and reads the daemon's RSS before and with them. */
+async function idleSessions(ns: LoopbackNamespace, pid: number) {
+  const count = 1000;
+  const before = await rssMiB(pid);
+  const load = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets: [], idle: { port: 1139, count, perAddress: 8 } })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const answer = await new Promise<{ held: number; refused: number }>((resolve, reject) => {
+      load.stdout.setEncoding('utf8').once('data', (line: string) => resolve(JSON.parse(line) as { held: number; refused: number }));
+      load.once('exit', (code) => reject(new Error(`the idle load exited ${code}`)));
+      setTimeout(() => reject(new Error('1,000 idle connections were not all answered within 60 s')), 60_000).unref();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = await rssMiB(pid);
+    return { idleConnections: count, idleHeld: answer.held, idleRefused: answer.refused, idleRssBeforeMiB: printed(before, 1), idleRssAfterMiB: printed(after, 1), idleRssAddedMiB: printed(after - before, 1) };
+  } finally {
+    const exited = new Promise((resolve) => load.once('exit', resolve));
+    load.stdin.end();
+    await exited;
   }
 }
 

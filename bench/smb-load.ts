@@ -172,7 +172,7 @@ async function idle(port: number, count: number, perAddress: number): Promise<vo
 }
 
 async function main(): Promise<void> {
-  const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number; rounds?: number; idle?: { port: number; count: number; perAddress: number } };
+  const config = JSON.parse(process.argv[2] ?? '{}') as { targets: Target[]; seconds: number; clients: number; rounds?: number; modes?: string[]; idle?: { port: number; count: number; perAddress: number } };
   if (config.idle !== undefined) return idle(config.idle.port, config.idle.count, config.idle.perAddress);
   const echoFrames = [
     nbss(0x81, Buffer.concat([netbiosName('X', 3), netbiosName('Y', 0)])),
@@ -184,6 +184,7 @@ async function main(): Promise<void> {
   // Rounds interleave the targets (netsend, smbd, echo, netsend, …), so that a machine whose
   // load drifts during the run weighs on each of them alike.
   for (const mode of ['one message per connection', 'many messages per session'] as const) {
+    if (config.modes !== undefined && !config.modes.includes(mode)) continue;
     for (let round = 1; round <= (config.rounds ?? 1); round++) for (const target of config.targets) {
       const host = target.host ?? '127.0.0.1';
       const name = target.name ?? 'BENCH';

@@ -18,7 +18,7 @@
  * The secret inside ct: text, title, user in that order, each a 32-bit big-endian byte length
  * (0xFFFFFFFF: absent) and UTF-16LE, the unit `max message size` counts, so the bound is exact.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { MAX_TITLE_CHARACTERS, isPriority, type Priority } from '../messenger/message.js';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
@@ -118,13 +118,36 @@ export const MAX_ENVELOPE_BYTES = envelopeBytesFor(MAX_TEXT_BYTES);
 /** decodeEnvelope's bound: MAX_ENVELOPE_BYTES, or envelopeBytesFor(this host's max message size). */
 export type EnvelopeLimits = { readonly maxBytes: number };
 
-/** A new box key pair (X25519 private key). */
-export const generateBoxKey = (): KeyObject => generateKeyPairSync('x25519').privateKey;
+/**
+ * A new X25519 key pair: the private key, and the public key as raw bytes (base64url), exported
+ * by the generation itself. Node 20 can deadlock exporting a key to JWK: the export holds a key's
+ * lock while it allocates, the allocation may run the GC, and the GC finalizing a finished
+ * generation job takes the lock again (seen here: a hub daemon hung mid-burst in ExportJWKEdKey
+ * → GC → ~KeyGenJob). So keys are not exported on the hot paths: an ephemeral key's public half
+ * comes from its generation, and a host's own box key is exported once (boxPublicKey).
+ */
+export function generateBoxKeyPair(): { privateKey: KeyObject; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } });
+  // @types/node lists no JWK encoding for X25519 pairs; Node returns the JWK object
+  return { privateKey, publicKey: (publicKey as unknown as { x: string }).x };
+}
+
+/** A new box key (an X25519 private key), made from its PKCS#8 form: no generation job stays behind it. */
+export const generateBoxKey = (): KeyObject =>
+  createPrivateKey(generateKeyPairSync('x25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey);
+
+/** Box public keys already exported: a host's own is asked for at every open, and exported once. */
+const exported = new WeakMap<KeyObject, string>();
 
 /** The raw 32-byte X25519 public key of a box key (private or public), base64url. */
 export function boxPublicKey(key: KeyObject): string {
   if (key.asymmetricKeyType !== 'x25519') throw new TypeError('A box key is an X25519 key.');
-  return (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }).x as string;
+  let raw = exported.get(key);
+  if (raw === undefined) {
+    raw = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }).x as string;
+    exported.set(key, raw);
+  }
+  return raw;
 }
 
 const boxKeyBytes = (hostName: string, boxPublic: string) => Buffer.from(JSON.stringify(['netsend-hub-box-key-v1', hostName, boxPublic]), 'utf8');
@@ -139,14 +162,14 @@ export const verifyBoxKey = (hostPublicKey: KeyObject, hostName: string, boxPubl
 
 /** Encrypts `input`'s secret to the recipient's box key and signs everything with the host key. */
 export function seal(input: SealInput, keys: SealKeys): Envelope {
-  const ephemeral = generateBoxKey();
+  const ephemeral = generateBoxKeyPair();
   const recipient = importBoxKey(keys.recipientBox);
   if (recipient === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
   const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
   const nonce = randomBytes(NONCE_BYTES);
-  const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: boxPublicKey(ephemeral), nonce: nonce.toString('base64url') };
+  const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: ephemeral.publicKey, nonce: nonce.toString('base64url') };
   const plain = encodeSecret(input);
-  const cipher = createCipheriv('aes-256-gcm', messageKey(diffieHellman({ privateKey: ephemeral, publicKey: recipient }), header, keys.recipientBox), nonce);
+  const cipher = createCipheriv('aes-256-gcm', messageKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }), header, keys.recipientBox), nonce);
   cipher.setAAD(canonical('netsend-hub-aad-v1', header));
   const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
   const signed = { ...header, ct };

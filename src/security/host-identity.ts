@@ -37,7 +37,8 @@ export async function loadHostIdentity(options: { dataDir: string; computerName:
     keyPem = await readFile(keyPath, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    keyPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    // exported by the generation itself: exporting the key afterwards can deadlock Node 20 (see generateBoxKeyPair in hub/envelope.ts)
+    keyPem = generateKeyPairSync('ed25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey;
     await writeFile(keyPath, keyPem, { mode: 0o600, flag: 'wx' });
   }
   const privateKey = createPrivateKey(keyPem);

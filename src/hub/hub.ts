@@ -160,10 +160,8 @@ export class Hub {
       expiresAt: envelope.expiresAt,
       senderUser: message.user ?? null,
     });
-    // behind what already waits: the drain sends oldest first, this one included (a drain that
-    // was just ending may have missed it: then one more)
-    await this.#drain();
-    if ((await this.#outbox.get(id))?.published === false) await this.#drain();
+    // behind what already waits: the drain sends oldest first, this one included
+    await this.#outbox.publish(id, () => this.#drain());
     const stored = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
   }

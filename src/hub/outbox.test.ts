@@ -55,6 +55,28 @@ test('receipts move a message forward, never back; acknowledged says by whom and
     assert.equal(await outbox.receipt(id + 1, ALICE), null);
   }));
 
+test('receipts that arrive together are applied together: each counts, in order, in one write for the burst', () =>
+  withStore(async (store) => {
+    let writes = 0;
+    const counted = { ...store.hub, saveOutgoingStates: (states: Parameters<typeof store.hub.saveOutgoingStates>[0]) => ((writes += 1), store.hub.saveOutgoingStates(states)) };
+    const outbox = new Outbox(counted);
+    const ids: number[] = [];
+    for (let i = 0; i < 40; i++) ids.push(await outbox.add({ envelopeId: `e-${i}`, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' }));
+    const waits = ids.map((id) => outbox.waitFor(id, 'stored', 2000));
+    // a burst: forty stored receipts, and two later states of the first message, none awaited before the next
+    await Promise.all([
+      ...ids.map((_, i) => outbox.applyReceipt(receipt(`e-${i}`, 'stored', 'hub', null), 'SITEB')),
+      outbox.applyReceipt(receipt('e-0', 'shown', 'tty'), 'SITEB'),
+      outbox.applyReceipt(receipt('e-0', 'acknowledged'), 'SITEB'),
+    ]);
+    assert.deepEqual(await Promise.all(waits), ids.map(() => true));
+    assert.ok(writes <= 2, `${writes} writes for one burst of receipts`);
+    const first = await outbox.receipt(ids[0] as number, ALICE);
+    assert.equal(first?.state, 'acknowledged');
+    assert.deepEqual(Object.keys(first?.surfaces ?? {}).sort(), ['desktop', 'tty'], 'both surfaces kept: none overwrote the other');
+    assert.equal((await outbox.receipt(ids[39] as number, ALICE))?.state, 'stored');
+  }));
+
 test('a message stored from the hub is found by its origin; a second delivery of it is the same message, stored once', () =>
   withStore(async (store) => {
     const message = { from: 'BOB', to: 'ALICE', text: 'once', via: 'netsend' as const, sender: senderOf({ host: { name: 'SITEB', fingerprint: 'SHA256:x' } }), origin: 'env-1' };

@@ -40,12 +40,23 @@ export interface OutboxRow {
 export interface HubStore {
   addOutgoing(entry: OutgoingEntry): Promise<number>;
   getOutgoing(id: number): Promise<OutboxRow | null>;
-  outgoingByEnvelope(envelopeId: string): Promise<OutboxRow | null>;
+  /** The entries these envelope ids name (those that are here), in any order. */
+  outgoingByEnvelopes(envelopeIds: readonly string[]): Promise<OutboxRow[]>;
   waitingOutgoing(limit: number): Promise<OutboxRow[]>;
   countWaitingOutgoing(): Promise<number>;
   markPublished(ids: readonly number[]): Promise<void>;
-  saveOutgoingState(id: number, state: string, stateAt: string | null, surfaces: string): Promise<void>;
+  /** Entries' new states, in one commit. */
+  saveOutgoingStates(states: readonly OutgoingState[]): Promise<void>;
   messageByOrigin(originId: string): Promise<number | null>;
+}
+
+/** Where a sent message got, as its receipts said: what applying them writes. */
+export interface OutgoingState {
+  id: number;
+  state: OutboxState;
+  stateAt: string | null;
+  /** JSON: surface → { state, by, at } */
+  surfaces: string;
 }
 
 type Surfaces = Record<string, { state: MessageState; by: string | null; at: string }>;
@@ -58,6 +69,8 @@ export type Publish = (subject: string, envelope: string, envelopeId: string) =>
 
 /** The outbox is read this many at a time while it drains. */
 const DRAIN_BATCH = 100;
+/** Most receipts applied in one read and one commit. */
+const RECEIPT_BATCH = 500;
 
 /** Whether a message in state `now` has got as far as `wanted`: an expired one got nowhere. */
 const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (now === 'expired' ? wanted === 'expired' : RANK[now] >= RANK[wanted]);
@@ -65,8 +78,13 @@ const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (now ===
 export class Outbox {
   readonly #store: HubStore;
   #draining: Promise<void> | undefined;
+  /** Receipts waiting for the next batch, and whether one is scheduled (batches run one after another). */
+  #receipts: Array<{ text: string; host: string; done: () => void; failed: (error: unknown) => void }> = [];
+  #applyScheduled = false;
   #applying: Promise<void> = Promise.resolve();
   readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: boolean) => void }>();
+  /** Sends waiting for their entry to be published: told true once it is, false when a drain ends without it. */
+  readonly #publishing = new Map<number, Array<(published: boolean) => void>>();
 
   constructor(store: HubStore) {
     this.#store = store;
@@ -105,15 +123,42 @@ export class Outbox {
           const result = sent[i];
           return result?.status === 'fulfilled' && result.value;
         });
-        if (held.length > 0) await this.#store.markPublished(held.map((entry) => entry.id));
+        if (held.length > 0) {
+          await this.#store.markPublished(held.map((entry) => entry.id));
+          for (const entry of held) this.#told(entry.id, true);
+        }
         if (held.length < waiting.length) {
           const failed = sent.find((result) => result.status === 'rejected');
           if (failed !== undefined) log(`hub: ${waiting.length - held.length} message(s) wait in the outbox: ${String(failed.reason)}`);
           return;
         }
       }
-    })().finally(() => (this.#draining = undefined));
+    })().finally(() => {
+      // cleared before the waiters hear of it, so that one told "not published" can start the next drain
+      this.#draining = undefined;
+      for (const id of [...this.#publishing.keys()]) this.#told(id, false);
+    });
     return this.#draining;
+  }
+
+  /**
+   * Publishes entry `id` with what waits before it: resolves true once the hub holds it, without
+   * waiting for the rest of the drain (under load the drain goes on as long as sends come in),
+   * or false when the drain ends without it (the hub away: it waits in the outbox). Tries twice:
+   * a drain that was just ending when it was added may have missed it.
+   */
+  async publish(id: number, drain: () => Promise<void>): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const published = new Promise<boolean>((resolve) => this.#publishing.set(id, [...(this.#publishing.get(id) ?? []), resolve]));
+      void drain();
+      if (await published) return true;
+    }
+    return false;
+  }
+
+  #told(id: number, published: boolean): void {
+    for (const resolve of this.#publishing.get(id) ?? []) resolve(published);
+    this.#publishing.delete(id);
   }
 
   /** Resolves once a drain under way has ended. */
@@ -123,36 +168,60 @@ export class Outbox {
 
   /**
    * A receipt from `host` (opened and verified): `{ ref, state, surface, by, at }` in JSON. Taken
-   * only from the host the message went to; one receipt at a time, so none overwrites another's surface.
+   * only from the host the message went to. Receipts that arrive together are applied together,
+   * in order, with one read and one commit (a burst of sends brings a burst of receipts); one
+   * batch at a time, so none overwrites another's surface.
    */
   applyReceipt(text: string, host: string): Promise<void> {
-    const applied = this.#applying.then(() => this.#applyReceipt(text, host));
-    this.#applying = applied.catch(() => {});
-    return applied;
+    return new Promise((done, failed) => {
+      this.#receipts.push({ text, host, done, failed });
+      this.#scheduleReceipts();
+    });
   }
 
-  async #applyReceipt(text: string, host: string): Promise<void> {
-    let receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown };
+  #scheduleReceipts(): void {
+    if (this.#applyScheduled) return;
+    this.#applyScheduled = true;
+    this.#applying = this.#applying.then(() => this.#applyReceipts());
+  }
+
+  async #applyReceipts(): Promise<void> {
+    // what arrives from here on is the next batch's
+    this.#applyScheduled = false;
+    const batch = this.#receipts.splice(0, RECEIPT_BATCH);
+    if (this.#receipts.length > 0) this.#scheduleReceipts();
     try {
-      receipt = JSON.parse(text) as typeof receipt;
-    } catch {
-      return;
+      const reached = await this.#applyBatch(batch);
+      for (const waiter of this.#waiters) {
+        const state = reached.get(waiter.id);
+        if (state !== undefined && reaches(state, waiter.state)) waiter.resolve(true);
+      }
+      for (const receipt of batch) receipt.done();
+    } catch (error) {
+      for (const receipt of batch) receipt.failed(error);
     }
-    const entry = typeof receipt.ref === 'string' ? await this.#store.outgoingByEnvelope(receipt.ref) : null;
-    const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
-    // the subject names the host it went to (…TO.msg.FROM)
-    if (entry === null || state === null || entry.subject.split('.')[2] !== subjectToken(host)) return;
-    const at = typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString();
-    const surfaces = parseSurfaces(entry.surfaces);
-    if (state !== 'stored' && typeof receipt.surface === 'string') {
-      surfaces[receipt.surface.slice(0, 32)] = { state, by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null, at };
+  }
+
+  /** Applies receipts in their order; the state each entry they named reached. */
+  async #applyBatch(batch: ReadonlyArray<{ text: string; host: string }>): Promise<Map<number, OutboxState>> {
+    const parsed = batch.flatMap(({ text, host }) => {
+      const receipt = parseReceipt(text);
+      return receipt === null ? [] : [{ ...receipt, host }];
+    });
+    const entries = new Map((await this.#store.outgoingByEnvelopes([...new Set(parsed.map((r) => r.ref))])).map((entry) => [entry.envelopeId, entry]));
+    const updated = new Map<number, OutgoingState>();
+    for (const receipt of parsed) {
+      const entry = entries.get(receipt.ref);
+      // the subject names the host it went to (…TO.msg.FROM)
+      if (entry === undefined || entry.subject.split('.')[2] !== subjectToken(receipt.host)) continue;
+      const now = updated.get(entry.id) ?? { id: entry.id, state: entry.state, stateAt: entry.stateAt, surfaces: entry.surfaces };
+      const surfaces = parseSurfaces(now.surfaces);
+      if (receipt.state !== 'stored' && receipt.surface !== null) surfaces[receipt.surface] = { state: receipt.state, by: receipt.by, at: receipt.at };
+      const ahead = RANK[receipt.state] >= RANK[now.state];
+      updated.set(entry.id, { id: entry.id, state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces) });
     }
-    const ahead = RANK[state] >= RANK[entry.state];
-    await this.#store.saveOutgoingState(entry.id, ahead ? state : entry.state, ahead ? at : entry.stateAt, JSON.stringify(surfaces));
-    const reached = ahead ? state : entry.state;
-    for (const waiter of this.#waiters) {
-      if (waiter.id === entry.id && reaches(reached, waiter.state)) waiter.resolve(true);
-    }
+    if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()]);
+    return new Map([...updated.values()].map((u) => [u.id, u.state]));
   }
 
   /** Resolves true once the message reached `state` (or further), false after `ms`. */
@@ -187,6 +256,25 @@ export class Outbox {
       ...(acknowledged === undefined ? {} : { acknowledgedOn: acknowledged[0], ...(acknowledged[1].by ? { acknowledgedBy: acknowledged[1].by } : {}) }),
     };
   }
+}
+
+/** A receipt's JSON, its fields checked and bounded; null when it is not one. */
+function parseReceipt(text: string): { ref: string; state: 'stored' | MessageState; surface: string | null; by: string | null; at: string } | null {
+  let receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown };
+  try {
+    receipt = JSON.parse(text) as typeof receipt;
+  } catch {
+    return null;
+  }
+  const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
+  if (typeof receipt.ref !== 'string' || state === null) return null;
+  return {
+    ref: receipt.ref,
+    state,
+    surface: typeof receipt.surface === 'string' ? receipt.surface.slice(0, 32) : null,
+    by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null,
+    at: typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString(),
+  };
 }
 
 function parseSurfaces(json: string): Surfaces {

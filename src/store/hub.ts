@@ -1,6 +1,6 @@
 /** The organisation hub's outbox and the origin of messages that came through it. */
 import type Database from 'better-sqlite3';
-import type { OutboxRow, OutgoingEntry } from '../hub/outbox.js';
+import type { OutboxRow, OutgoingEntry, OutgoingState } from '../hub/outbox.js';
 
 interface Row {
   id: number;
@@ -42,6 +42,9 @@ export function hubQueries(db: Database.Database) {
     for (const id of ids) publish.run(at, id);
   });
   const setState = db.prepare(`UPDATE hub_outbox SET state = ?, state_at = ?, surfaces = ?, published_at = coalesce(published_at, ?) WHERE id = ?`);
+  const saveStates = db.transaction((states: readonly OutgoingState[], at: number) => {
+    for (const s of states) setState.run(s.state, s.stateAt, s.surfaces, at, s.id);
+  });
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   return {
     /** Keeps a sealed message until the hub holds it; committed before the sender is answered. */
@@ -52,9 +55,12 @@ export function hubQueries(db: Database.Database) {
       const row = byId.get(id);
       return row === undefined ? null : toOutbox(row);
     },
-    outgoingByEnvelope(envelopeId: string): OutboxRow | null {
-      const row = byEnvelope.get(envelopeId);
-      return row === undefined ? null : toOutbox(row);
+    /** The entries these envelope ids name (those that are here); at most a receipt batch's worth. */
+    outgoingByEnvelopes(envelopeIds: readonly string[]): OutboxRow[] {
+      return envelopeIds.flatMap((envelopeId) => {
+        const row = byEnvelope.get(envelopeId);
+        return row === undefined ? [] : [toOutbox(row)];
+      });
     },
     /** Those the hub has not acknowledged, oldest first; those past their time to live are marked expired first. */
     waitingOutgoing(limit: number): OutboxRow[] {
@@ -70,8 +76,9 @@ export function hubQueries(db: Database.Database) {
       const at = Date.now();
       markAll(ids, at);
     },
-    saveOutgoingState(id: number, state: string, stateAt: string | null, surfaces: string): void {
-      setState.run(state, stateAt, surfaces, Date.now(), id);
+    /** Where sent messages got, as their receipts said: in one transaction. */
+    saveOutgoingStates(states: readonly OutgoingState[]): void {
+      saveStates(states, Date.now());
     },
     /** The local id of a message that came through the hub with this id at its sender. */
     messageByOrigin(originId: string): number | null {

@@ -77,11 +77,11 @@ export class SqliteStore implements StorePorts {
   readonly hub: HubStore = {
     addOutgoing: (entry) => this.#call('hub', 'addOutgoing', entry),
     getOutgoing: (id) => this.#call('hub', 'getOutgoing', id),
-    outgoingByEnvelope: (envelopeId) => this.#call('hub', 'outgoingByEnvelope', envelopeId),
+    outgoingByEnvelopes: (envelopeIds) => this.#call('hub', 'outgoingByEnvelopes', envelopeIds),
     waitingOutgoing: (limit) => this.#call('hub', 'waitingOutgoing', limit),
     countWaitingOutgoing: () => this.#call('hub', 'countWaitingOutgoing'),
     markPublished: (ids) => this.#call('hub', 'markPublished', ids),
-    saveOutgoingState: (id, state, stateAt, surfaces) => this.#call('hub', 'saveOutgoingState', id, state, stateAt, surfaces),
+    saveOutgoingStates: (states) => this.#call('hub', 'saveOutgoingStates', states),
     messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
   };
 

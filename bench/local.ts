@@ -171,6 +171,15 @@ async function main(): Promise<Record<string, number | string>> {
       const of = (key: string) => rows.find((r) => r.round === i + 1 && r.target === key) as (typeof rows)[number];
       return { ours: of('netsend'), floor: of('floor') };
     });
+    console.log('\n  paced runs round by round (p99 netsend / floor; the daemon\'s event-loop delay max, GC pauses):');
+    for (const [i, { ours, floor }] of pairs.entries()) {
+      const p = ours.probe;
+      console.log(
+        `    round ${i + 1}: ${percentile(ours.latencies, 99).toFixed(3)} / ${percentile(floor.latencies, 99).toFixed(3)} ms; ` +
+          `loop ${p?.loopDelayMaxMs ?? '?'} ms, ${p?.gcCount ?? '?'} GC pauses (the longest ${p?.gcMaxMs ?? '?'} ms); ` +
+          `netsend sends over 5 ms: ${ours.latencies.filter((ms) => ms > 5).length}`,
+      );
+    }
     console.log(`\n  netsend paced p99 ÷ the durable floor's: ${ratioSummary('pacedP99ToFloor', pairs.map((p) => percentile(p.ours.latencies, 99) / percentile(p.floor.latencies, 99)), figures)}`);
     console.log(`  netsend 16-client throughput ÷ the floor's: ${ratioSummary('clients16ToFloor', pairs.map((p) => p.ours.clients16 / p.floor.clients16), figures)}`);
     const probes = rows.flatMap((r) => (r.probe ? [r.probe] : []));

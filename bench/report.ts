@@ -75,7 +75,7 @@ function targets(r: Record<(typeof BENCHES)[number], Figures>, largest: number):
     t('SMB throughput, many messages per session', '≥ 20× smbd', num(r.smb, 'perSessionNetsendToSmbdThroughput'), ratio(r.smb, 'perSessionNetsendToSmbdThroughput'), (x) => x >= 20),
     t('web inbox: send→painted p99', '≤ 30 ms', num(r.web, 'paintedP99Ms'), ms(num(r.web, 'paintedP99Ms')), (x) => x <= 30),
     t('daemon RSS, idle', '≤ 64 MiB', num(r.local, 'idleRssMiB'), `${num(r.local, 'idleRssMiB')} MiB`, (x) => x <= 64),
-    t('1,000 idle SMB connections', 'add ≤ 20 MiB', num(r.smb, 'idleRssAddedMiB'), `+${num(r.smb, 'idleRssAddedMiB')} MiB`, (x) => x <= 20),
+    t('1,000 idle SMB connections', 'add ≤ 20 MiB', num(r.smb, 'idleRssAddedMiB'), `${num(r.smb, 'idleRssAddedMiB')} MiB`, (x) => x <= 20),
     t(`a sweep page at ${largest.toLocaleString('en-US')} waiting`, '≤ 2 ms', num(r.scale, `sweepLast50PagesMs_${largest}`), ms(num(r.scale, `sweepLast50PagesMs_${largest}`)), (x) => x <= 2),
   ];
 }

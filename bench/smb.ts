@@ -63,6 +63,9 @@ async function main(): Promise<Record<string, unknown>> {
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-ports', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
     // the peers outlive the load client's own time limit, and no more
     const lifetime = SECONDS * 6 * ROUNDS + 120;
+    // idle sessions first, on a daemon that has done nothing yet: its RSS moves only by them
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idle = await idleSessions(ns, daemon.child.pid as number);
     smbd = await SmbdPeer.start(join(dir, 'samba'), ns, 'BENCH', lifetime);
     echo = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', String(lifetime), process.execPath, '-e', "require('net').createServer((s) => s.pipe(s)).listen(1140, '127.0.0.1')"], { stdio: 'ignore' });
     floor = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), 'timeout', String(lifetime), process.execPath, FLOOR, 'nbss', '1141', join(dir, 'floor.db')], { stdio: 'ignore' });
@@ -111,11 +114,11 @@ async function main(): Promise<Record<string, unknown>> {
     const stored = JSON.parse((await daemon.cli(['inbox', '--json', '--limit', '1'])).stdout || '{"id":0}') as { id: number };
     figures.netsendStored = stored.id;
     console.log(`\n  netsend stored ${stored.id.toLocaleString('en-US')} messages durably during the runs`);
-    const idle = await idleSessions(ns, daemon.child.pid as number);
     Object.assign(figures, idle);
+    const added = idle.idleRssAddedMiB;
     console.log(
-      `  ${idle.idleConnections.toLocaleString('en-US')} idle connections (8 from each of 125 addresses): ${idle.idleHeld} held as sessions, ${idle.idleRefused} refused; ` +
-        `netsend's RSS ${idle.idleRssBeforeMiB} → ${idle.idleRssAfterMiB} MiB (+${idle.idleRssAddedMiB} MiB)`,
+      `  ${idle.idleConnections.toLocaleString('en-US')} idle connections (8 from each of 125 addresses) to the daemon before the runs: ${idle.idleHeld} held as sessions, ${idle.idleRefused} refused; ` +
+        `its RSS ${idle.idleRssBeforeMiB} → ${idle.idleRssAfterMiB} MiB (${added >= 0 ? '+' : '−'}${Math.abs(added)} MiB)`,
     );
     // The part of each message no transport can skip: its commit (worker hop and fsync), alone.
     const commits = await commitLatency(join(dir, 'commit-only.db'), 2000);

@@ -82,6 +82,31 @@ test('the sweep offers a waiting message to the surfaces again while it lives, t
   assert.deepEqual(store.batches, [1, 2], 'each sweep marks what it found expired in one write');
 });
 
+test('an expired backlog is marked 10,000 a sweep, in one write a page; the next sweep goes on from where it stopped; a listener that throws stops nothing', async () => {
+  const now = Date.UTC(2026, 10, 25, 10, 0, 0);
+  const store = new MemoryStore();
+  store.messages = Array.from({ length: 10_450 }, (_, i) => ({
+    id: i + 1, from: 'BOB', to: 'ALICE', text: `m${i + 1}`, via: 'local' as const, sender: senderOf({ uid: 1 }), receivedAt: new Date(now - 7_200_000), expiresAt: now - 3_600_000 + i,
+  }));
+  const asked: SweepCursor[] = [];
+  const expiredMessages = store.expiredMessages.bind(store);
+  store.expiredMessages = async (after, ...rest) => (asked.push(after), expiredMessages(after, ...rest));
+  const told: number[] = [];
+  const logged: string[] = [];
+  const receipts = new Receipts({ store, onEvent: () => { throw new Error('a broken listener'); }, log: (line) => logged.push(line), now: () => now });
+  receipts.subscribe((event) => void told.push(event.messageId));
+  await receipts.sweep();
+  assert.equal(store.events.length, 10_000, 'one sweep marks 10,000');
+  assert.deepEqual(new Set(store.batches), new Set([200]), 'a write a page of 200');
+  assert.equal(told.length, 10_000, 'the listener after the broken one heard every mark');
+  assert.equal(logged.length, 10_000);
+  asked.length = 0;
+  await receipts.sweep();
+  assert.equal(store.events.length, 10_450);
+  assert.deepEqual(asked[0], { expiresAt: now - 3_600_000 + 9_999, id: 10_000 }, 'the next sweep starts after the last one marked');
+  assert.deepEqual(store.events.map((e) => e.messageId), store.messages.map((m) => m.id), 'each once, in the order they expired');
+});
+
 /** The real store (SQLite in memory), called as the daemon calls its worker. */
 function sqliteStore(): { db: SqliteDatabase; store: ReceiptStore; insert: (to: string, receivedAt: number, expiresAt: number) => number } {
   const db = new SqliteDatabase(':memory:');

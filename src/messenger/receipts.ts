@@ -50,10 +50,12 @@ const SETTLE_MS = 30_000;
 /** Waiting messages offered per sweep, and expired ones marked per page: the next goes on from there. */
 const SWEEP_LIMIT = 200;
 /**
- * Pages of expired messages one sweep marks at most: a backlog (a host that was off for days)
- * is marked a page after another, each its own read and commit, so sends interleave with them.
+ * Pages of expired messages one sweep marks at most (10,000 messages): a backlog (a host that was
+ * off for days) is marked a page after another, each its own read and commit, so sends go on
+ * between them; the next sweep goes on where this one stopped. Bounded, because each mark is told
+ * on (to open web pages, and through the hub to the message's sender).
  */
-const MAX_EXPIRED_PAGES = 10_000;
+const MAX_EXPIRED_PAGES = 50;
 /** At start, messages that expired this long ago while the daemon was down are still marked. */
 const LOOK_BACK_MS = 7 * 24 * 3600 * 1000;
 
@@ -72,6 +74,8 @@ export class Receipts {
   #timer: NodeJS.Timeout | undefined;
   /** Messages that expired up to here were marked by earlier sweeps. */
   #swept: number;
+  /** Where marking expired messages goes on when a sweep stopped at its limit; null: after #swept. */
+  #expiredCursor: SweepCursor | null = null;
   /** Where the walk through the waiting messages goes on; null: from the start. */
   #cursor: SweepCursor | null = null;
   /** Messages whose last offer to the surfaces is still under way. */
@@ -110,7 +114,7 @@ export class Receipts {
    */
   async recordNow(message: MessageRef, state: MessageEventInput['state'], surface: string, by: string | null): Promise<MessageEvent | null> {
     const event = await this.#options.store.recordMessageEvent({ messageId: message.id, state, surface, by });
-    if (event !== null) for (const listener of this.#listeners) listener(event, message);
+    if (event !== null) this.#tell(event, message);
     return event;
   }
 
@@ -163,8 +167,19 @@ export class Receipts {
   async #recordAll(messages: readonly MessageRef[], state: MessageEventInput['state'], surface: string): Promise<void> {
     const events = await this.#options.store.recordMessageEvents(messages.map((message) => ({ messageId: message.id, state, surface, by: null })));
     events.forEach((event, i) => {
-      if (event !== null) for (const listener of this.#listeners) listener(event, messages[i] as MessageRef);
+      if (event !== null) this.#tell(event, messages[i] as MessageRef);
     });
+  }
+
+  /** Tells every listener; one that throws is logged, and the others are told all the same. */
+  #tell(event: MessageEvent, message: MessageRef): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event, message);
+      } catch (error) {
+        this.#options.log(`receipts: telling of message ${message.id} ${event.state} failed: ${String(error)}`);
+      }
+    }
   }
 
   async #sweep(): Promise<void> {
@@ -176,15 +191,18 @@ export class Receipts {
     try {
       // The newly expired first, a page at a time, each page marked in one commit before the next
       // is read (so none is marked twice, and a backlog costs a write a page, not one a message).
-      let after: SweepCursor = { expiresAt: this.#swept, id: Number.MAX_SAFE_INTEGER };
+      let after: SweepCursor = this.#expiredCursor ?? { expiresAt: this.#swept, id: Number.MAX_SAFE_INTEGER };
       for (let page = 0; page < MAX_EXPIRED_PAGES && !this.#stopped; page++) {
         const expired = await this.#options.store.expiredMessages(after, now, settled, SWEEP_LIMIT);
         if (expired.length > 0) await this.#recordAll(expired, 'expired', 'store');
         const last = expired.at(-1);
         if (last !== undefined) after = { expiresAt: last.expiresAt ?? now, id: last.id };
+        // cut at the limit (or stopped): the next sweep goes on from here, not over what is marked
+        this.#expiredCursor = after;
         if (expired.length < SWEEP_LIMIT) {
           // Next time, start after what this sweep saw expire.
           this.#swept = now - SETTLE_MS * 2;
+          this.#expiredCursor = null;
           break;
         }
       }

@@ -143,6 +143,11 @@ test('inbox --limit beyond a page prints the newest N, newest last, reading litt
 
   const fewer = await runCli(['inbox', '--limit', '9000', '--json'], { client: { inbox } });
   assert.equal(fewer.stdout.trim().split('\n').length, 5000);
+
+  // a daemon older than this command ignores `before`: the same newest 2,500, read the slow way
+  const older = { ...inbox, latest: async (limit: number) => all.slice(-Math.min(limit, 1000)) };
+  const slow = await runCli(['inbox', '--limit', '2500', '--json'], { client: { inbox: older } });
+  assert.deepEqual(slow.stdout.trim().split('\n').map((line) => (JSON.parse(line) as MessageJson).id), ids);
 });
 
 test('ack ID … acknowledges each; ack or receipt of a message that is not there is ERROR_NOT_FOUND, exit 1', async () => {

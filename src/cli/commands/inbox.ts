@@ -40,14 +40,31 @@ async function run(args: string[], io: CliIo): Promise<number> {
    */
   async function startOfNewest(client: Pick<CliClient, 'inbox'>, count: number): Promise<number> {
     let before: number | undefined;
-    // bounded: each page moves `before` down, and stops at the oldest message
+    // bounded: each page moves `before` down, and a short page is the oldest
     for (let left = count; left > 0; ) {
-      const page = await client.inbox.latest(Math.min(left, MAX_INBOX_PAGE), before);
+      const asked = Math.min(left, MAX_INBOX_PAGE);
+      const page = await client.inbox.latest(asked, before);
+      // a daemon older than this command ignores `before` and gives the newest page again
+      if (before !== undefined && page.length > 0 && (page.at(-1) as MessageJson).id >= before) return startByCounting(client, count);
       if (page.length === 0) break;
       left -= page.length;
       before = (page[0] as MessageJson).id;
+      if (page.length < asked) break;
     }
     return before === undefined ? 0 : before - 1;
+  }
+
+  /** The same, the slow way (an older daemon): reads the inbox forward, keeping only the last `count` ids. */
+  async function startByCounting(client: Pick<CliClient, 'inbox'>, count: number): Promise<number> {
+    const ids: number[] = [];
+    for (let afterId = 0; ; ) {
+      const page = await client.inbox.list({ afterId, limit: MAX_INBOX_PAGE });
+      if (page.length === 0) break;
+      for (const message of page) ids.push(message.id);
+      if (ids.length > count) ids.splice(0, ids.length - count);
+      afterId = (page.at(-1) as MessageJson).id;
+    }
+    return ids.length === 0 ? 0 : (ids[0] as number) - 1;
   }
 
   /**

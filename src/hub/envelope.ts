@@ -132,9 +132,12 @@ export function generateBoxKeyPair(): { privateKey: KeyObject; publicKey: string
   return { privateKey, publicKey: (publicKey as unknown as { x: string }).x };
 }
 
-/** A new box key (an X25519 private key), made from its PKCS#8 form: no generation job stays behind it. */
-export const generateBoxKey = (): KeyObject =>
-  createPrivateKey(generateKeyPairSync('x25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey);
+/** A new box key (an X25519 private key) in PKCS#8 PEM, written by its generation. */
+export const newBoxKeyPem = (): string =>
+  generateKeyPairSync('x25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey;
+
+/** A new box key, made from its PEM: no generation job stays behind the key object. */
+export const generateBoxKey = (): KeyObject => createPrivateKey(newBoxKeyPem());
 
 /** Box public keys already exported: a host's own is asked for at every open, and exported once. */
 const exported = new WeakMap<KeyObject, string>();

@@ -173,17 +173,19 @@ export class Hub {
    */
   async broadcast(message: OutgoingMessage, workgroup: string): Promise<number> {
     const hosts = this.#registry?.hostsOf(workgroup).filter((host) => host.name !== this.#options.identity.name) ?? [];
+    const ids: number[] = [];
     for (const host of hosts) {
       const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, host);
-      await this.#outbox.add({
+      ids.push(await this.#outbox.add({
         envelopeId: envelope.id,
         subject: realmNames(this.#options.settings.realm).message(host.name, this.#options.identity.name),
         envelope: JSON.stringify(envelope),
         expiresAt: envelope.expiresAt,
         senderUser: message.user ?? null,
-      });
+      }));
     }
-    await this.#drain();
+    // each waits until the hub holds it (or, the hub away, in the outbox), not for the whole drain
+    await Promise.all(ids.map((id) => this.#outbox.publish(id, () => this.#drain())));
     return hosts.length;
   }
 

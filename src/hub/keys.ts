@@ -2,7 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostIdentity } from '../security/host-identity.js';
-import { boxPublicKey, generateBoxKey, signBoxKey } from './envelope.js';
+import { boxPublicKey, newBoxKeyPem, signBoxKey } from './envelope.js';
 
 /** The file of this host's box key (X25519, mode 0600), beside the host key in the data dir. */
 export const BOX_KEY_FILE = 'hub-box-key.pem';
@@ -22,9 +22,10 @@ export async function loadHubKeys(dataDir: string, identity: HostIdentity): Prom
     box = createPrivateKey(await readFile(path, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    box = generateBoxKey();
+    const pem = newBoxKeyPem();
     // wx: two daemons racing on one data dir do not overwrite each other's key
-    await writeFile(path, box.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600, flag: 'wx' });
+    await writeFile(path, pem, { mode: 0o600, flag: 'wx' });
+    box = createPrivateKey(pem);
   }
   const boxPublic = boxPublicKey(box);
   return { box, boxPublic, boxSig: signBoxKey(identity.privateKey, identity.name, boxPublic) };

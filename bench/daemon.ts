@@ -4,6 +4,7 @@
  * its default, as on a real host; else with its LAN listeners off, so that a benchmark never
  * answers or broadcasts on this machine's interfaces.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
@@ -22,6 +23,19 @@ export interface BenchDaemon {
   /** Its resident memory now, MiB. */
   rssMiB(): Promise<number>;
   stop(): Promise<void>;
+}
+
+/**
+ * Stops a child the benchmark started, by its own handle: SIGTERM (or `gently`, e.g. closing its
+ * standard input), SIGKILL after 10 s; resolves at once for one that already exited.
+ */
+export async function stopChild(child: ChildProcess, gently: () => void = () => child.kill('SIGTERM')): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  gently();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A process's resident memory now, MiB. */

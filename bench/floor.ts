@@ -1,9 +1,10 @@
 /**
- * The durable floor: the least a durable messenger can do per message, as a server of its own
- * process. For each request it makes one fsync'd SQLite commit of the request's text (WAL,
- * synchronous=FULL, the store's settings), on its main thread, and then replies; nothing else.
- * A benchmark puts netsend beside it in the same run: the floor's latency is what no durable
- * reply can beat on this machine, so netsend's tail is judged as a ratio to it.
+ * The durable floor: the least a messenger does per message when each reply waits for its own
+ * durable commit, as a server of its own process. For each request it makes one fsync'd SQLite
+ * commit of the request's text (WAL, synchronous=FULL, the store's settings), on its main thread,
+ * and then replies; nothing else. A benchmark puts netsend beside it in the same run and judges
+ * netsend's tail as a ratio to it. (Under concurrency netsend can beat it: its group commit lets
+ * one fsync serve many messages, which the floor, one commit a request, does not.)
  *
  *   node floor.js lines SOCKET_PATH DB_PATH   JSON lines on a Unix socket, as the control socket:
  *                                             {"id":N,"text":…} is answered {"id":N,"ok":true,…}

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '../src/lib/client.js';
-import { startBenchDaemon, type BenchDaemon } from './daemon.js';
+import { startBenchDaemon, stopChild, type BenchDaemon } from './daemon.js';
 import { benchResult, median, percentile, ratioSummary } from './stats.js';
 import type { ProbeReport } from './probe.js';
 
@@ -42,7 +42,7 @@ interface Target {
 function floorClient(path: string): Promise<{ send(text: string): Promise<unknown>; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const socket: Socket = netConnect(path);
-    const pending = new Map<number, () => void>();
+    const pending = new Map<number, (error?: Error) => void>();
     let nextId = 1;
     let partial = '';
     socket.setEncoding('utf8').on('data', (chunk: string) => {
@@ -55,12 +55,17 @@ function floorClient(path: string): Promise<{ send(text: string): Promise<unknow
       }
     });
     socket.once('error', reject);
+    // the floor gone: what waits fails rather than waits for ever
+    socket.once('close', () => {
+      for (const [, done] of pending) done(new Error('the durable floor closed the connection'));
+      pending.clear();
+    });
     socket.once('connect', () =>
       resolve({
         send: (text) =>
-          new Promise<void>((done) => {
+          new Promise<void>((resolve, fail) => {
             const id = nextId++;
-            pending.set(id, done);
+            pending.set(id, (error) => (error === undefined ? resolve() : fail(error)));
             socket.write(`${JSON.stringify({ id, op: 'send', to: 'BENCH', text })}\n`);
           }),
         close: async () => void socket.end(),
@@ -193,11 +198,7 @@ async function main(): Promise<Record<string, number | string>> {
     return { ...figures, idleRssMiB: idle, peakRssMiB: printed(peakRss, 1), afterRssMiB: after };
   } finally {
     await bench?.stop();
-    if (floor) {
-      const exited = new Promise((resolve) => floor?.once('exit', resolve));
-      floor.kill('SIGTERM');
-      await exited;
-    }
+    if (floor) await stopChild(floor);
     await rm(dir, { recursive: true, force: true });
   }
 }

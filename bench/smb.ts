@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
-import { rssMiB } from './daemon.js';
+import { rssMiB, stopChild } from './daemon.js';
 import { benchResult, median, percentile, ratioSummary } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -62,7 +62,8 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     daemon = await DaemonProcess.start(join(dir, 'netsend'), ['--smb-ports', '1139', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no', '--netbios-name', 'BENCH', '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '100000'], { prefix: ns.prefix });
     // the peers outlive the load client's own time limit, and no more
-    const lifetime = SECONDS * 6 * ROUNDS + 120;
+    // 2 modes × 4 servers a round, and time to spare
+    const lifetime = SECONDS * 8 * ROUNDS + 120;
     // idle sessions first, on a daemon that has done nothing yet: its RSS moves only by them
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const idle = await idleSessions(ns, daemon.child.pid as number);
@@ -78,7 +79,7 @@ async function main(): Promise<Record<string, unknown>> {
     ];
     const load = spawnSync(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets, seconds: SECONDS, clients: CLIENTS, rounds: ROUNDS })], {
       encoding: 'utf8',
-      timeout: (SECONDS * 6 * ROUNDS + 60) * 1000,
+      timeout: (SECONDS * 8 * ROUNDS + 60) * 1000,
     });
     if (load.status !== 0) throw new Error(`the load client failed: ${load.stderr}`);
     const rows = load.stdout.trim().split('\n').map((line) => JSON.parse(line) as Row);
@@ -129,12 +130,7 @@ async function main(): Promise<Record<string, unknown>> {
   } finally {
     await daemon?.stop();
     await smbd?.stop();
-    for (const child of [echo, floor]) {
-      if (!child) continue;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    for (const child of [echo, floor]) if (child) await stopChild(child);
     ns.destroy();
     await rm(dir, { recursive: true, force: true });
   }
@@ -143,7 +139,13 @@ async function main(): Promise<Record<string, unknown>> {
 /** Opens 1,000 sessions that then say nothing, and reads the daemon's RSS before and with them. */
 async function idleSessions(ns: LoopbackNamespace, pid: number) {
   const count = 1000;
-  const before = await rssMiB(pid);
+  // RSS moves with the GC: each figure is the median of five samples a fifth of a second apart
+  const settled = async () => {
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++, await new Promise((resolve) => setTimeout(resolve, 200))) samples.push(await rssMiB(pid));
+    return median(samples);
+  };
+  const before = await settled();
   const load = spawn(ns.prefix[0] as string, [...ns.prefix.slice(1), process.execPath, LOAD, JSON.stringify({ targets: [], idle: { port: 1139, count, perAddress: 8 } })], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     const answer = await new Promise<{ held: number; refused: number }>((resolve, reject) => {
@@ -151,13 +153,10 @@ async function idleSessions(ns: LoopbackNamespace, pid: number) {
       load.once('exit', (code) => reject(new Error(`the idle load exited ${code}`)));
       setTimeout(() => reject(new Error('1,000 idle connections were not all answered within 60 s')), 60_000).unref();
     });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const after = await rssMiB(pid);
+    const after = await settled();
     return { idleConnections: count, idleHeld: answer.held, idleRefused: answer.refused, idleRssBeforeMiB: printed(before, 1), idleRssAfterMiB: printed(after, 1), idleRssAddedMiB: printed(after - before, 1) };
   } finally {
-    const exited = new Promise((resolve) => load.once('exit', resolve));
-    load.stdin.end();
-    await exited;
+    await stopChild(load, () => load.stdin.end());
   }
 }
 

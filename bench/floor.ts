@@ -11,15 +11,19 @@
  *   node floor.js nbss PORT DB_PATH            NetBIOS session frames on 127.0.0.1:PORT, echoed as
  *                                             the echo floor does; the SMB message's end (D6)
  *                                             first commits the text its D7 brought
+ *   node floor.js web SOCKET_PATH DB_PATH PORT  as `lines`, and each committed text is pushed to
+ *                                             the pages open at http://127.0.0.1:PORT/ (one list,
+ *                                             Server-Sent Events), the least a web inbox does
  *
  * Prints `listening` on stdout once it serves. Stops on SIGTERM.
  */
 import Database from 'better-sqlite3';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 
 const [mode, where, dbPath] = process.argv.slice(2);
-if ((mode !== 'lines' && mode !== 'nbss') || where === undefined || dbPath === undefined) {
-  console.error('usage: floor.js lines SOCKET_PATH DB_PATH | floor.js nbss PORT DB_PATH');
+if ((mode !== 'lines' && mode !== 'nbss' && mode !== 'web') || where === undefined || dbPath === undefined) {
+  console.error('usage: floor.js lines SOCKET_PATH DB_PATH | floor.js nbss PORT DB_PATH | floor.js web SOCKET_PATH DB_PATH PORT');
   process.exit(2);
 }
 
@@ -32,6 +36,9 @@ const insert = db.prepare('INSERT INTO floor (body) VALUES (?)');
 /** One commit: better-sqlite3 runs each statement outside a transaction as its own. */
 const commit = (body: string | Buffer) => Number(insert.run(body).lastInsertRowid);
 
+/** The open pages' event streams (web mode). */
+const streams = new Set<ServerResponse>();
+
 /** JSON lines in, JSON lines out: the control socket's framing, without its operations. */
 function serveLines(socket: Socket): void {
   let partial = '';
@@ -40,9 +47,37 @@ function serveLines(socket: Socket): void {
     partial = lines.pop() ?? '';
     for (const line of lines) {
       const request = JSON.parse(line) as { id: number; text: string };
-      socket.write(`${JSON.stringify({ id: request.id, ok: true, result: { id: commit(request.text) } })}\n`);
+      const id = commit(request.text);
+      for (const stream of streams) stream.write(`data: ${JSON.stringify({ id, text: request.text })}\n\n`);
+      socket.write(`${JSON.stringify({ id: request.id, ok: true, result: { id } })}\n`);
     }
   });
+}
+
+/** The page: one list, each pushed message added to it as the web inbox adds one (`li` with a `.text`). */
+const PAGE = `<!doctype html><meta charset="utf-8"><title>floor</title><ul id="messages"></ul><script>
+const events = new EventSource('/events');
+events.onopen = () => (document.body.dataset.live = 'on');
+events.onmessage = (event) => {
+  const message = JSON.parse(event.data);
+  const item = document.createElement('li');
+  const text = document.createElement('div');
+  text.className = 'text';
+  text.textContent = message.text;
+  item.append(text);
+  document.querySelector('#messages').prepend(item);
+};
+</script>`;
+
+function serveHttp(request: IncomingMessage, response: ServerResponse): void {
+  if (request.url === '/events') {
+    response.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+    response.write(':\n\n');
+    streams.add(response);
+    request.on('close', () => streams.delete(response));
+    return;
+  }
+  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE);
 }
 
 /** NBSS frames echoed back, a D6 (SEND_END_MB) after committing the last D7's bytes. */
@@ -67,12 +102,18 @@ function serveFrames(socket: Socket): void {
 
 const server = createServer((socket) => {
   socket.on('error', () => socket.destroy());
-  (mode === 'lines' ? serveLines : serveFrames)(socket);
+  (mode === 'nbss' ? serveFrames : serveLines)(socket);
 });
-server.on('listening', () => console.log('listening'));
-if (mode === 'lines') server.listen(where);
-else server.listen(Number(where), '127.0.0.1');
+const http = mode === 'web' ? createHttpServer(serveHttp) : undefined;
+server.on('listening', () => {
+  if (http === undefined) console.log('listening');
+  else http.listen(Number(process.argv[5]), '127.0.0.1', () => console.log('listening'));
+});
+if (mode === 'nbss') server.listen(Number(where), '127.0.0.1');
+else server.listen(where);
 process.on('SIGTERM', () => {
+  for (const stream of streams) stream.end();
+  http?.close();
   server.close();
   db.close();
   process.exit(0);

@@ -13,21 +13,19 @@
  * with its LAN listeners off, so it never answers or broadcasts on this machine's interfaces.
  * Ends with one `BENCH_RESULT {json}` line.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect, type Client } from '../src/lib/client.js';
 import { startBenchDaemon, stopChild, type BenchDaemon } from './daemon.js';
+import { floorClient, startFloor } from './floor-client.js';
 import { benchResult, median, percentile, ratioSummary } from './stats.js';
 import type { ProbeReport } from './probe.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PACED_PER_SECOND = 1000;
-const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 /** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
 const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
@@ -36,42 +34,6 @@ interface Target {
   label: string;
   key: string;
   open(): Promise<{ send(text: string): Promise<unknown>; close(): Promise<void> }>;
-}
-
-/** The floor's client: JSON lines with ids, pipelined, as the library's client speaks to the daemon. */
-function floorClient(path: string): Promise<{ send(text: string): Promise<unknown>; close(): Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = netConnect(path);
-    const pending = new Map<number, (error?: Error) => void>();
-    let nextId = 1;
-    let partial = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const { id } = JSON.parse(line) as { id: number };
-        pending.get(id)?.();
-        pending.delete(id);
-      }
-    });
-    socket.once('error', reject);
-    // the floor gone: what waits fails rather than waits for ever
-    socket.once('close', () => {
-      for (const [, done] of pending) done(new Error('the durable floor closed the connection'));
-      pending.clear();
-    });
-    socket.once('connect', () =>
-      resolve({
-        send: (text) =>
-          new Promise<void>((resolve, fail) => {
-            const id = nextId++;
-            pending.set(id, (error) => (error === undefined ? resolve() : fail(error)));
-            socket.write(`${JSON.stringify({ id, op: 'send', to: 'BENCH', text })}\n`);
-          }),
-        close: async () => void socket.end(),
-      }),
-    );
-  });
 }
 
 /** Each client sends one message at a time, as fast as acknowledgements come back. */
@@ -113,16 +75,6 @@ async function paced(target: Target): Promise<number[]> {
   return latencies.sort((a, b) => a - b);
 }
 
-async function startFloor(dir: string): Promise<{ child: ChildProcess; socket: string }> {
-  const socket = join(dir, 'floor.sock');
-  const child = spawn(process.execPath, [FLOOR, 'lines', socket, join(dir, 'floor.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.setEncoding('utf8').once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`the durable floor exited ${code}`)));
-  });
-  return { child, socket };
-}
-
 async function main(): Promise<Record<string, number | string>> {
   const dir = await mkdtemp(join(tmpdir(), 'ns-bench-'));
   let bench: BenchDaemon | undefined;
@@ -130,7 +82,7 @@ async function main(): Promise<Record<string, number | string>> {
   try {
     bench = await startBenchDaemon(join(dir, 'netsend'));
     const rssMiB = bench.rssMiB;
-    const started = await startFloor(dir);
+    const started = await startFloor('lines', dir);
     floor = started.child;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const idle = printed(await rssMiB(), 1);

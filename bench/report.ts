@@ -128,12 +128,16 @@ function webSection(f: Figures): string[] {
   return [
     '## Web inbox (`npm run bench:web`)',
     '',
-    `${f.messages} messages sent one at a time, shown on an open page in headless Chromium.`,
+    `${f.messages} messages sent one at a time, shown on an open page in headless Chromium; then the same through the durable floor's page (a commit, a push over Server-Sent Events, a list item on a bare page) in the same browser.`,
     '',
     '| from send to | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: |',
     `| in the page (DOM) | ${ms(num(f, 'inPageP50Ms'))} | ${ms(num(f, 'inPageP99Ms'))} | ${ms(num(f, 'inPageMaxMs'))} |`,
     `| painted (next frame) | ${ms(num(f, 'paintedP50Ms'))} | ${ms(num(f, 'paintedP99Ms'))} | ${ms(num(f, 'paintedMaxMs'))} |`,
+    `| the floor: in the page | ${ms(num(f, 'floorInPageP50Ms'))} | ${ms(num(f, 'floorInPageP99Ms'))} | ${ms(num(f, 'floorInPageMaxMs'))} |`,
+    `| the floor: painted | ${ms(num(f, 'floorPaintedP50Ms'))} | ${ms(num(f, 'floorPaintedP99Ms'))} | ${ms(num(f, 'floorPaintedMaxMs'))} |`,
+    '',
+    `netsend's painted p99 is ${Number.isFinite(num(f, 'paintedP99ToFloor')) ? `${num(f, 'paintedP99ToFloor').toFixed(2)}×` : '–'} the floor's.`,
     '',
   ];
 }

@@ -20,14 +20,12 @@ import { join } from 'node:path';
 import { connect, type Client } from '../src/lib/client.js';
 import { startBenchDaemon, stopChild, type BenchDaemon } from './daemon.js';
 import { floorClient, startFloor } from './floor-client.js';
-import { benchResult, median, percentile, ratioSummary } from './stats.js';
+import { benchResult, median, percentile, printed, ratioSummary } from './stats.js';
 import type { ProbeReport } from './probe.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PACED_PER_SECOND = 1000;
-/** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
-const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** What the benchmark asks of a server: send one message and wait for its acknowledgement. */
 interface Target {

@@ -18,7 +18,7 @@ import { TestLan } from '../test/helpers/bridge.js';
 import { DaemonProcess } from '../test/helpers/daemon.js';
 import { netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SambaHost, sambaUnavailable } from '../test/helpers/samba.js';
-import { benchResult } from './stats.js';
+import { benchResult, printed } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const LOAD = fileURLToPath(new URL('./names-load.js', import.meta.url));
@@ -26,8 +26,6 @@ const LOAD = fileURLToPath(new URL('./names-load.js', import.meta.url));
 const WINDOW = 16;
 /** How often the broadcast test looks at the daemons' terminals. */
 const POLL_MS = 2;
-/** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
-const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
 async function queries(dir: string): Promise<Record<string, number>> {
   const lan = TestLan.create(3);

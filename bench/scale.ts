@@ -26,7 +26,7 @@ import { senderOf } from '../src/messenger/sender.js';
 import { SqliteDatabase } from '../src/store/database.js';
 import { NETSEND_BIN } from '../test/helpers/daemon.js';
 import { startBenchDaemon } from './daemon.js';
-import { benchResult, percentile } from './stats.js';
+import { benchResult, percentile, printed } from './stats.js';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const PAGE = 200;
@@ -37,7 +37,6 @@ const BACKLOG_TIMEOUT_MS = 10 * 60_000;
 /** Expired messages one sweep marks (Receipts: 50 pages of 200); the rest follow a sweep (10 s) later. */
 const MARKED_PER_SWEEP = 10_000;
 const TEXT = 'a message of about the length people send: the meeting moved to three, room 4';
-const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /**
  * Fills a new data dir with `n` messages to BENCH, received over the hour before `now`, each

@@ -24,7 +24,7 @@ import { DaemonProcess } from '../test/helpers/daemon.js';
 import { LoopbackNamespace, netnsUnavailable, waitUntil } from '../test/helpers/netns.js';
 import { SmbdPeer, sambaUnavailable } from '../test/helpers/samba.js';
 import { rssMiB, stopChild } from './daemon.js';
-import { benchResult, median, percentile, ratioSummary } from './stats.js';
+import { benchResult, median, percentile, printed, ratioSummary } from './stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
@@ -34,8 +34,6 @@ const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url));
 /** The BENCH_RESULT keys' prefixes for the load client's modes and servers. */
 const MODE_KEYS: Record<string, string> = { 'one message per connection': 'perConnection', 'many messages per session': 'perSession' };
 const SERVER_KEYS: Record<string, string> = { netsend: 'Netsend', 'Samba smbd': 'Smbd', 'TCP echo': 'Echo', 'durable floor': 'Floor' };
-/** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
-const printed = (x: number, digits: number) => Number(x.toFixed(digits));
 
 interface Row {
   label: string;

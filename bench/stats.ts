@@ -1,5 +1,8 @@
 /** The order statistics the benchmarks print. */
 
+/** A figure as printed (`digits` decimals), as a number for the BENCH_RESULT line. */
+export const printed = (x: number, digits: number): number => Number(x.toFixed(digits));
+
 /** The value at percentile `p` (0–100) of an ascending list; NaN for an empty one. */
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

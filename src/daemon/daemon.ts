@@ -245,7 +245,10 @@ async function compose(
         listMessageEvents: store.events.listMessageEvents,
         latestMessageStates: store.events.latestMessageStates,
       },
-      receipts: { record: (message, state, surface, by) => receipts.recordNow(message, state, surface, by) },
+      receipts: {
+        record: (message, state, surface, by) => receipts.recordNow(message, state, surface, by),
+        recordAll: (messages, state, surface, by) => receipts.recordAllNow(messages, state, surface, by),
+      },
       push: surfaces.push,
       workgroup: oemUpperCase(config.workgroup, config.dosCharset),
       ownerPrincipal: () => services.localPrincipal(process.getuid?.() ?? null),

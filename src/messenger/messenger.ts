@@ -14,7 +14,6 @@ import { aliasProblem, normalizeAlias } from './names.js';
 export interface MessageStore {
   append(message: IncomingMessage): Promise<StoredMessage>;
   list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
-  /** The newest `limit` messages, oldest first. */
   /** The newest `limit` messages (below id `beforeId`, when given), oldest first. */
   latest(options: { limit: number; recipients?: readonly string[] | null; beforeId?: number | null }): Promise<StoredMessage[]>;
 }
@@ -239,8 +238,7 @@ export class Messenger {
     if (options.knock !== null) this.#gate({ ...options.knock, to: recipient });
     // Every message to an alias waits for its recipient a while, the sender's choice or the host's default.
     const waiting = options.recipient === undefined ? { ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 } : message;
-    const refused = options.rules === false || this.#admission === undefined ? null : await this.#admission.policy(waiting, recipient);
-    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
+    if (options.rules !== false) await this.#checkRules(waiting, recipient);
     await options.beforeStore?.();
     const stored = await this.#store.append({ ...waiting, to: recipient });
     this.#sink.deliver(stored);
@@ -255,9 +253,14 @@ export class Messenger {
   async relay<T>(message: IncomingMessage, forward: (message: IncomingMessage) => Promise<T>): Promise<T> {
     this.#gate(networkKnock(message, message.to, false));
     // this host's own legacy input (a name it does not hold has no rules here but the host's)
-    const refused = this.#admission === undefined ? null : await this.#admission.policy(message, message.to);
-    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
+    await this.#checkRules(message, message.to);
     return forward(message);
+  }
+
+  /** @throws NetApiError ERROR_ACCESS_DENIED when the rules for `name` (and this host's legacy input) refuse the message */
+  async #checkRules(message: IncomingMessage, name: string): Promise<void> {
+    const refused = this.#admission === undefined ? null : await this.#admission.policy(message, name);
+    if (refused !== null) throw new NetApiError('ERROR_ACCESS_DENIED', refused);
   }
 
   /** @throws NetApiError the front door's refusal */

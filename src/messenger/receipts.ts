@@ -163,12 +163,17 @@ export class Receipts {
     return recording;
   }
 
-  /** Records one event for each message in one commit, then tells the listeners of each. */
-  async #recordAll(messages: readonly MessageRef[], state: MessageEventInput['state'], surface: string): Promise<void> {
-    const events = await this.#options.store.recordMessageEvents(messages.map((message) => ({ messageId: message.id, state, surface, by: null })));
+  /**
+   * Records one event for each message in one commit (a sweep's expired page, the web's "mark all
+   * read"), then tells the listeners of each. @returns each message's event, null where it is gone
+   */
+  async recordAllNow(messages: readonly MessageRef[], state: MessageEventInput['state'], surface: string, by: string | null): Promise<Array<MessageEvent | null>> {
+    if (messages.length === 0) return [];
+    const events = await this.#options.store.recordMessageEvents(messages.map((message) => ({ messageId: message.id, state, surface, by })));
     events.forEach((event, i) => {
       if (event !== null) this.#tell(event, messages[i] as MessageRef);
     });
+    return events;
   }
 
   /** Tells every listener; one that throws is logged, and the others are told all the same. */
@@ -194,7 +199,7 @@ export class Receipts {
       let after: SweepCursor = this.#expiredCursor ?? { expiresAt: this.#swept, id: Number.MAX_SAFE_INTEGER };
       for (let page = 0; page < MAX_EXPIRED_PAGES && !this.#stopped; page++) {
         const expired = await this.#options.store.expiredMessages(after, now, settled, SWEEP_LIMIT);
-        if (expired.length > 0) await this.#recordAll(expired, 'expired', 'store');
+        await this.recordAllNow(expired, 'expired', 'store', null);
         const last = expired.at(-1);
         if (last !== undefined) after = { expiresAt: last.expiresAt ?? now, id: last.id };
         // cut at the limit (or stopped): the next sweep goes on from here, not over what is marked

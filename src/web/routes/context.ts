@@ -23,6 +23,8 @@ export interface WebStore {
 export interface WebReceipts {
   /** Resolves once the event is stored; null when the message is gone. */
   record(message: Pick<StoredMessage, 'id' | 'to'>, state: 'read' | 'acknowledged', surface: string, by: string | null): Promise<MessageEvent | null>;
+  /** The same for many messages, stored in one commit; each one's event, null where it is gone. */
+  recordAll(messages: ReadonlyArray<Pick<StoredMessage, 'id' | 'to'>>, state: 'read', surface: string, by: string | null): Promise<Array<MessageEvent | null>>;
 }
 
 /** A control operation run for a caller, under the control socket's access rules and audit. */

@@ -69,6 +69,13 @@ export async function fakeWeb(options: FakeWebOptions = {}): Promise<FakeWeb> {
   const audit: FakeWeb['audit'] = [];
   const controls: FakeWeb['controls'] = [];
   const receipts: FakeWeb['receipts'] = [];
+  const recordEvent = async ({ id: messageId, to }: Pick<StoredMessage, 'id' | 'to'>, state: 'read' | 'acknowledged', surface: string, by: string | null): Promise<MessageEvent | null> => {
+    receipts.push({ messageId, to, state, surface, by });
+    if (!messages.some((m) => m.id === messageId)) return null;
+    const event: MessageEvent = { id: events.length + 1, messageId, state, surface, by, at: Date.UTC(2024, 1, 1) };
+    events.push(event);
+    return event;
+  };
   const stateChanges: unknown[] = [];
   const messages: StoredMessage[] = (options.messages ?? []).map((m, i) => ({ ...m, id: i + 1, via: m.via ?? 'local', sender: senderOf(), receivedAt: new Date(Date.UTC(2024, 0, 1, 0, i)) }));
   const events: MessageEvent[] = [];
@@ -130,13 +137,8 @@ export async function fakeWeb(options: FakeWebOptions = {}): Promise<FakeWeb> {
       latestMessageStates: async (ids) => ids.map(statesOf).filter((s): s is MessageStates => s !== undefined),
     },
     receipts: {
-      record: async ({ id: messageId, to }, state, surface, by) => {
-        receipts.push({ messageId, to, state, surface, by });
-        if (!messages.some((m) => m.id === messageId)) return null;
-        const event: MessageEvent = { id: events.length + 1, messageId, state, surface, by, at: Date.UTC(2024, 1, 1) };
-        events.push(event);
-        return event;
-      },
+      record: recordEvent,
+      recordAll: async (many, state, surface, by) => Promise.all(many.map((message) => recordEvent(message, state, surface, by))),
     },
     control:
       options.control ??

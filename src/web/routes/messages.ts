@@ -78,14 +78,24 @@ export const messageRoutes: FastifyPluginAsync<WebContext> = async (app, context
       const limit = Math.min(MAX_PAGE, READ_ALL_LIMITS.scan - scanned);
       const page = await context.store.findMessages({ beforeId: cursor, afterId: 0, limit, text: null, recipients: viewer.seesAll ? null : viewer.recipients });
       const states = new Map((await context.store.latestMessageStates(page.map((m) => m.id))).map((s) => [s.messageId, s]));
+      // this page's unread ones, up to what this call may still mark, recorded in one commit
+      const unread: typeof page = [];
+      let considered = 0;
       for (const message of page) {
+        if (marked.length + unread.length >= READ_ALL_LIMITS.mark) break;
         cursor = message.id;
         scanned++;
-        if (hasBeenRead(states.get(message.id))) continue;
-        // a message gone since the list was read is skipped: there is nothing left to mark
-        if ((await context.receipts.record(message, 'read', SURFACE, by)) !== null) marked.push(message.id);
-        if (marked.length >= READ_ALL_LIMITS.mark) return { marked, more: true, before: cursor };
+        considered++;
+        if (!hasBeenRead(states.get(message.id))) unread.push(message);
       }
+      const events = await context.receipts.recordAll(unread, 'read', SURFACE, by);
+      // a message gone since the list was read is skipped: there is nothing left to mark
+      unread.forEach((message, i) => {
+        if (events[i] !== null) marked.push(message.id);
+      });
+      if (marked.length >= READ_ALL_LIMITS.mark) return { marked, more: true, before: cursor };
+      // stopped short of the page's end for the quota, and some were gone: on from the cursor
+      if (considered < page.length) continue;
       if (page.length < limit) return { marked, more: false, before: null };
       if (scanned >= READ_ALL_LIMITS.scan) return { marked, more: true, before: cursor };
     }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { keyFingerprint } from '../security/certificate.js';
 import {
-  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, HubEnvelopeError, boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open, seal, signBoxKey, verifyBoxKey,
+  EPHEMERAL_KEY_MS, MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, HubEnvelopeError, boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open, seal, signBoxKey, verifyBoxKey,
   type Envelope, type HubEnvelopeErrorCode, type SealInput,
 } from './envelope.js';
 import { nameFromToken, realmProblem, subjectToken } from './subject.js';
@@ -74,12 +74,14 @@ test('envelope: the construction is the documented one (signature, HKDF salt/inf
 test('envelope: changing any field, the ciphertext or the signature is refused with its code', () => {
   const e = sealAB();
   const other = sealAB();
+  // another recipient's: envelopes to one recipient share their minute's ephemeral key
+  const otherEpk = seal(input(), { sender: A, recipientBox: C.boxPublic }).epk;
   const flip = (s: string) => (s[5] === 'A' ? `${s.slice(0, 5)}B${s.slice(6)}` : `${s.slice(0, 5)}A${s.slice(6)}`);
   const changes: { [K in keyof Envelope]: [unknown, HubEnvelopeErrorCode] } = {
     v: [2, 'version'], id: ['another-id', 'bad-signature'], from: ['MALLORY', 'bad-signature'], to: ['CAROL', 'bad-signature'],
     senderHost: ['HOSTM', 'bad-signature'], senderKey: [C.fingerprint, 'bad-signature'], recipientHost: ['HOSTC', 'bad-signature'],
     sentAt: ['2026-11-25T10:31:06.123Z', 'bad-signature'], expiresAt: [null, 'bad-signature'], priority: ['urgent', 'bad-signature'],
-    kind: ['receipt', 'bad-signature'], epk: [other.epk, 'bad-signature'], nonce: [other.nonce, 'bad-signature'],
+    kind: ['receipt', 'bad-signature'], epk: [otherEpk, 'bad-signature'], nonce: [other.nonce, 'bad-signature'],
     ct: [flip(e.ct), 'bad-signature'], sig: [flip(e.sig), 'bad-signature'],
   };
   for (const [field, [value, code]] of Object.entries(changes)) {
@@ -88,9 +90,25 @@ test('envelope: changing any field, the ciphertext or the signature is refused w
   assert.equal(codeOf(() => openAt({ ...e, ct: other.ct })), 'bad-signature', 'another envelope’s ciphertext');
 });
 
+test('envelope: a sender seals to one recipient with one ephemeral key a minute, each envelope under its own key', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  const [first, second] = [sealAB({ text: 'one' }), sealAB({ text: 'one' })];
+  assert.equal(second.epk, first.epk);
+  assert.notEqual(seal(input(), { sender: A, recipientBox: C.boxPublic }).epk, first.epk, 'another recipient, another key');
+  assert.notEqual(second.ct, first.ct, 'the same text under another id and nonce');
+  // the id is HKDF's salt: one envelope's ciphertext under another's header and nonce does not open
+  assert.equal(codeOf(() => openAt(resign({ ...second, ct: first.ct }))), 'undecryptable');
+  assert.deepEqual([openAt(first).text, openAt(second).text], ['one', 'one']);
+  t.mock.timers.tick(EPHEMERAL_KEY_MS);
+  const later = sealAB();
+  assert.notEqual(later.epk, first.epk, 'a new ephemeral key after a minute');
+  assert.equal(openAt(later).text, 'Lunch at noon?');
+});
+
 test('envelope: a header signed onto a ciphertext sealed under another header does not decrypt (AAD)', () => {
   const e = sealAB();
-  for (const change of [{ from: 'MALLORY' }, { priority: 'urgent' as const }, { expiresAt: null }, { kind: 'receipt' as const }]) {
+  const otherEpk = seal(input(), { sender: A, recipientBox: C.boxPublic }).epk;
+  for (const change of [{ from: 'MALLORY' }, { priority: 'urgent' as const }, { expiresAt: null }, { kind: 'receipt' as const }, { epk: otherEpk }]) {
     assert.equal(codeOf(() => openAt(resign({ ...e, ...change }))), 'undecryptable', JSON.stringify(change));
   }
   assert.equal(codeOf(() => openAt(resign(e))), 'none');

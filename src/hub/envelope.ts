@@ -6,7 +6,11 @@
  * Encryption: an ephemeral X25519 key agrees a secret with the recipient's box key; HKDF-SHA256
  * (salt: the id; info: "netsend hub v1", a NUL, and SHA-256 of the JSON [senderHost,
  * recipientHost, epk, recipient box key]) makes an AES-256-GCM key, used once, whose AAD is the
- * canonical header.
+ * canonical header. A sender keeps one ephemeral key per recipient for a minute (at most 10,000
+ * envelopes), not one per envelope: the agreement and the key's generation were a third of a
+ * hub message's CPU. Each envelope's key still differs (its id is the salt); the ephemeral key
+ * is never stored, and its agreed secret stays in the sender's memory for that minute only, so
+ * nothing a sender keeps opens what it sealed (the recipient's box key opens it, as before).
  *
  * Canonical encoding: the UTF-8 of JSON.stringify of a fixed-order array, [label, v, id, from, to,
  * senderHost, senderKey, recipientHost, sentAt, expiresAt, priority, kind, epk, nonce] for the
@@ -163,16 +167,61 @@ export const signBoxKey = (hostPrivateKey: KeyObject, hostName: string, boxPubli
 export const verifyBoxKey = (hostPublicKey: KeyObject, hostName: string, boxPublic: string, signature: string): boolean =>
   isBase64url(boxPublic, 32) && verifyBytes(hostPublicKey, boxKeyBytes(hostName, boxPublic), signature);
 
+/** How long, and for how many envelopes, a sender seals to one recipient with one ephemeral key. */
+export const EPHEMERAL_KEY_MS = 60_000;
+const EPHEMERAL_KEY_USES = 10_000;
+/** Agreed secrets kept: a sender's, one per recipient box key; a recipient's, one per ephemeral key it met. */
+const AGREEMENTS_KEPT = 1024;
+
+/** The secret agreed with a recipient's box key, and the ephemeral public key that agreed it. */
+interface Agreement {
+  readonly epk: string;
+  readonly shared: Buffer;
+  readonly madeAt: number;
+  uses: number;
+}
+const sealing = new Map<string, Agreement>();
+const opening = new Map<string, Buffer>();
+
+/** Keeps `value` as the newest of at most AGREEMENTS_KEPT entries. */
+function keep<V>(map: Map<string, V>, key: string, value: V): V {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > AGREEMENTS_KEPT) map.delete(map.keys().next().value as string);
+  return value;
+}
+
+/** This minute's ephemeral key for `recipientBox` and the secret it agreed; a new one when it is older or used up. */
+function agreementWith(recipientBox: string): Agreement {
+  const now = Date.now();
+  const known = sealing.get(recipientBox);
+  if (known !== undefined && now - known.madeAt < EPHEMERAL_KEY_MS && now >= known.madeAt && known.uses < EPHEMERAL_KEY_USES) {
+    known.uses++;
+    return known;
+  }
+  const recipient = importBoxKey(recipientBox);
+  if (recipient === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
+  const ephemeral = generateBoxKeyPair();
+  return keep(sealing, recipientBox, { epk: ephemeral.publicKey, shared: diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }), madeAt: now, uses: 1 });
+}
+
+/** The secret an envelope's ephemeral key agreed with this host's box key (null: not a key). */
+function agreementFrom(epk: string, box: KeyObject): Buffer | null {
+  const key = `${boxPublicKey(box)} ${epk}`;
+  const known = opening.get(key);
+  if (known !== undefined) return known;
+  const ephemeral = importBoxKey(epk);
+  return ephemeral === null ? null : keep(opening, key, diffieHellman({ privateKey: box, publicKey: ephemeral }));
+}
+
 /** Encrypts `input`'s secret to the recipient's box key and signs everything with the host key. */
 export function seal(input: SealInput, keys: SealKeys): Envelope {
-  const ephemeral = generateBoxKeyPair();
-  const recipient = importBoxKey(keys.recipientBox);
-  if (recipient === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
+  const agreement = agreementWith(keys.recipientBox);
   const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
   const nonce = randomBytes(NONCE_BYTES);
-  const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: ephemeral.publicKey, nonce: nonce.toString('base64url') };
+  const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: agreement.epk, nonce: nonce.toString('base64url') };
   const plain = encodeSecret(input);
-  const cipher = createCipheriv('aes-256-gcm', messageKey(diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }), header, keys.recipientBox), nonce);
+  const cipher = createCipheriv('aes-256-gcm', messageKey(agreement.shared, header, keys.recipientBox), nonce);
   cipher.setAAD(canonical('netsend-hub-aad-v1', header));
   const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
   const signed = { ...header, ct };
@@ -193,9 +242,9 @@ export function open(envelope: Envelope, keys: OpenKeys): EnvelopeSecret {
   if (e.recipientHost !== keys.host) throw new HubEnvelopeError('wrong-recipient', `The envelope is for host ${JSON.stringify(e.recipientHost)}, not ${JSON.stringify(keys.host)}.`);
   let plain: Buffer;
   try {
-    const epk = importBoxKey(e.epk);
-    if (epk === null) throw new Error('bad epk');
-    const key = messageKey(diffieHellman({ privateKey: keys.box, publicKey: epk }), e, boxPublicKey(keys.box));
+    const shared = agreementFrom(e.epk, keys.box);
+    if (shared === null) throw new Error('bad epk');
+    const key = messageKey(shared, e, boxPublicKey(keys.box));
     const ct = Buffer.from(e.ct, 'base64url');
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(e.nonce, 'base64url'), { authTagLength: TAG_BYTES });
     decipher.setAAD(canonical('netsend-hub-aad-v1', e));

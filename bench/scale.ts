@@ -53,7 +53,7 @@ async function fill(dataDir: string, n: number, now: number, expiresAt: (i: numb
         const i = start + k;
         return { message: { from: 'SENDER', to: 'BENCH', text: `${TEXT} (${i})`, via: 'local' as const, sender, expiresAt: expiresAt(i) }, receivedAt: now - 2 * HOUR + Math.floor((i / n) * HOUR) };
       });
-      last = db.areas.messages.insertMessages(batch).at(-1) ?? last;
+      last = db.areas.messages.insertMessages(batch).at(-1)?.id ?? last;
     }
   } finally {
     db.close();

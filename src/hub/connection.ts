@@ -127,6 +127,7 @@ export class HubConnection {
   readonly #settings: HubSettings;
   readonly #log: (line: string) => void;
   #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
   #state: HubState = 'connecting';
 
   private constructor(settings: HubSettings, log: (line: string) => void) {
@@ -172,7 +173,9 @@ export class HubConnection {
   }
 
   jetstream(): JetStreamClient {
-    return jetstream(this.nc, { timeout: 5000 });
+    // one client for the connection: a publish need not make its own
+    this.#js ??= jetstream(this.nc, { timeout: 5000 });
+    return this.#js;
   }
 
   /** The realm's message stream (ensureRealmStream). */

@@ -14,11 +14,11 @@ import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
-import { encodeEnvelope, envelopeBytesFor } from './envelope.js';
+import { encodeEnvelope, envelopeBytesFor, type Envelope } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
-import { Outbox, type HubReceiptState, type HubStore } from './outbox.js';
+import { Outbox, type HubReceiptState, type HubStore, type OutgoingEntry, type Publish } from './outbox.js';
 import { NameRegistry } from './registry.js';
 
 /** How long `send` waits for the recipient's "stored" before it answers "queued". */
@@ -153,15 +153,9 @@ export class Hub {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is too long for the hub: ${bytes} bytes sealed, and its servers take at most ${max} (max_payload; see docs/hub.md).`);
     }
     // committed before anything is published: a daemon that dies now sends it when it starts again
-    const id = await this.#outbox.add({
-      envelopeId: envelope.id,
-      subject: realmNames(this.#options.settings.realm).message(host, this.#options.identity.name),
-      envelope: JSON.stringify(envelope),
-      expiresAt: envelope.expiresAt,
-      senderUser: message.user ?? null,
-    });
-    // behind what already waits: the drain sends oldest first, this one included
-    await this.#outbox.publish(id, () => this.#drain());
+    const entry = this.#entry(envelope, host, message.user);
+    const id = await this.#outbox.add(entry);
+    await this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain());
     const stored = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
   }
@@ -173,20 +167,21 @@ export class Hub {
    */
   async broadcast(message: OutgoingMessage, workgroup: string): Promise<number> {
     const hosts = this.#registry?.hostsOf(workgroup).filter((host) => host.name !== this.#options.identity.name) ?? [];
-    const ids: number[] = [];
+    const entries: Array<OutgoingEntry & { id: number }> = [];
     for (const host of hosts) {
       const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, host);
-      ids.push(await this.#outbox.add({
-        envelopeId: envelope.id,
-        subject: realmNames(this.#options.settings.realm).message(host.name, this.#options.identity.name),
-        envelope: JSON.stringify(envelope),
-        expiresAt: envelope.expiresAt,
-        senderUser: message.user ?? null,
-      }));
+      const entry = this.#entry(envelope, host.name, message.user);
+      entries.push({ ...entry, id: await this.#outbox.add(entry) });
     }
     // each waits until the hub holds it (or, the hub away, in the outbox), not for the whole drain
-    await Promise.all(ids.map((id) => this.#outbox.publish(id, () => this.#drain())));
+    await Promise.all(entries.map((entry) => this.#outbox.publish(entry, this.#publish, () => this.#drain())));
     return hosts.length;
+  }
+
+  /** The outbox's entry for an envelope to `host`. */
+  #entry(envelope: Envelope, host: string, user: string | null | undefined): OutgoingEntry {
+    const subject = realmNames(this.#options.settings.realm).message(host, this.#options.identity.name);
+    return { envelopeId: envelope.id, subject, envelope: JSON.stringify(envelope), expiresAt: envelope.expiresAt, senderUser: user ?? null };
   }
 
   /** What became of a message this host sent through the hub (its outbox id). */
@@ -262,9 +257,11 @@ export class Hub {
     await this.#drain();
   }
 
+  /** Publishes an outbox entry; false when the hub is away. */
+  readonly #publish: Publish = (subject, envelope, id) => this.#connection?.publish(subject, envelope, id) ?? Promise.resolve(false);
+
   #drain(): Promise<void> {
-    const publish = (subject: string, envelope: string, id: string) => this.#connection?.publish(subject, envelope, id) ?? Promise.resolve(false);
-    return this.#outbox.drain(publish, () => !this.#stopping, this.#options.log).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));
+    return this.#outbox.drain(this.#publish, () => !this.#stopping, this.#options.log).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));
   }
 
   /** The stream, this host's consumer, the registry (claiming this host's names) and the heartbeat. */

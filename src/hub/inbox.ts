@@ -2,7 +2,8 @@
  * A host's inbox at the hub: its durable consumer's deliveries, each checked (the subject's
  * sender is the envelope's signer, the signature holds, the recipient is this host), opened, and
  * stored through the Messenger's one accept path before it is acknowledged to the hub. A second
- * delivery of a stored message counts as stored. Receipts from hosts this one sent to land here too.
+ * delivery of a stored message counts as stored. Receipts from hosts this one sent to land here
+ * too, and receipts for the hosts this one received from leave from here.
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
@@ -13,8 +14,8 @@ import { parseEndpoint } from '../messenger/address.js';
 import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
-import { decodeEnvelope, open, type Envelope } from './envelope.js';
-import { receiptEnvelope, type Origin } from './mail.js';
+import { HubEnvelopeError, decodeEnvelope, open, type Envelope } from './envelope.js';
+import { RECEIPTS_ENVELOPE_BYTES, receiptsEnvelopes, type Origin, type ReceiptEvent } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
@@ -51,6 +52,8 @@ export class HubInbox {
   readonly #taking = new Set<string>();
   /** The newest messages received through the hub, for their receipts; older ones are read back from the store. */
   readonly #received = new Map<number, Origin>();
+  /** Receipts waiting for their envelope, by the host they go to. */
+  readonly #receipts = new Map<string, Array<{ event: ReceiptEvent; origin: Origin; done: () => void; failed: (error: unknown) => void }>>();
 
   constructor(options: InboxOptions) {
     this.#options = options;
@@ -104,12 +107,35 @@ export class HubInbox {
     if (this.#received.size > REMEMBERED) this.#received.delete(this.#received.keys().next().value as number);
   }
 
-  /** Tells a sender what became of its message: sealed to it, like any message. */
-  async sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null): Promise<void> {
-    const record = this.#options.registry.host(origin.senderHost)?.record;
-    if (record === undefined) return;
-    const envelope = receiptEnvelope(this.#options.identity, origin, record, { state, surface, by });
-    await this.#options.publish(this.#options.names.receipt(origin.senderHost, this.#options.identity.name), envelope);
+  /**
+   * Tells a sender what became of its message, sealed to it like any message. Receipts to one
+   * host told in the same turn of the event loop (a commit's worth of deliveries) travel in one
+   * envelope; resolves once the hub holds it.
+   */
+  sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null): Promise<void> {
+    return new Promise((done, failed) => {
+      const receipt = { event: { ref: origin.envelopeId, state, surface, by, at: new Date().toISOString() }, origin, done, failed };
+      const waiting = this.#receipts.get(origin.senderHost);
+      if (waiting !== undefined) return void waiting.push(receipt);
+      this.#receipts.set(origin.senderHost, [receipt]);
+      setImmediate(() => void this.#sendReceipts(origin.senderHost));
+    });
+  }
+
+  async #sendReceipts(host: string): Promise<void> {
+    const receipts = this.#receipts.get(host) ?? [];
+    this.#receipts.delete(host);
+    try {
+      const record = this.#options.registry.host(host)?.record;
+      if (record !== undefined) {
+        const subject = this.#options.names.receipt(host, this.#options.identity.name);
+        // all published before any is waited for: one connection keeps their order
+        await Promise.all(receiptsEnvelopes(this.#options.identity, record, receipts).map((envelope) => this.#options.publish(subject, envelope)));
+      }
+      for (const receipt of receipts) receipt.done();
+    } catch (error) {
+      for (const receipt of receipts) receipt.failed(error);
+    }
   }
 
   async #take(m: JsMsg): Promise<void> {
@@ -137,8 +163,10 @@ export class HubInbox {
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
     const tell = (state: HubReceiptState) =>
       void this.sendReceipt(origin, state, 'hub', null).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
-    // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts as stored
-    if ((await this.#options.store.messageByOrigin(envelope.id)) !== null) {
+    // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts
+    // as stored. A first delivery is looked up by the store's own insert instead (a second copy
+    // the hub took past its duplicate window is stored and shown once), which saves a read.
+    if (m.info.deliveryCount > 1 && (await this.#options.store.messageByOrigin(envelope.id)) !== null) {
       tell('stored');
       return m.ack();
     }
@@ -192,7 +220,10 @@ export class HubInbox {
   /** The envelope, if it is one and the subject's sender is its signer; null (said) when it can never be taken. */
   #checked(m: JsMsg): Envelope | null {
     try {
-      const envelope = decodeEnvelope(m.data, { maxBytes: this.#options.maxEnvelopeBytes });
+      // receipts travel many to an envelope, which a small "max message size" here must not refuse
+      const { maxEnvelopeBytes } = this.#options;
+      const envelope = decodeEnvelope(m.data, { maxBytes: Math.max(maxEnvelopeBytes, RECEIPTS_ENVELOPE_BYTES) });
+      if (envelope.kind !== 'receipt' && m.data.byteLength > maxEnvelopeBytes) throw new HubEnvelopeError('too-large', `The envelope is ${m.data.byteLength} bytes, over the limit of ${maxEnvelopeBytes}.`);
       // published under one host's name and signed as another: not taken
       if (this.#options.names.senderOf(m.subject) === subjectToken(envelope.senderHost)) return envelope;
       this.#options.log(`hub: dropped an envelope on ${m.subject}: it names ${envelope.senderHost} as its sender`);

@@ -1,8 +1,9 @@
-/** What a host seals for the hub: a message to another host, and a receipt back to a sender. */
+/** What a host seals for the hub: a message to another host, and receipts back to a sender (written and read here). */
 import { randomUUID } from 'node:crypto';
 import type { OutgoingMessage } from '../messenger/outgoing.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { seal, type Envelope } from './envelope.js';
+import { envelopeBytesFor, seal, type Envelope } from './envelope.js';
+import { isMessageState, type MessageState } from '../messenger/events.js';
 import type { HubReceiptState } from './outbox.js';
 import type { HostRecord } from './registry.js';
 
@@ -34,26 +35,85 @@ export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage
   );
 }
 
-/** What became of a message, for the host that sent it: sealed to that host, like any message. */
-export function receiptEnvelope(
-  identity: HostIdentity,
-  origin: Origin,
-  sender: HostRecord,
-  event: { state: HubReceiptState; surface: string; by: string | null },
-): Envelope {
-  return seal(
-    {
-      id: randomUUID(),
-      from: origin.to,
-      to: origin.from,
-      recipientHost: sender.name,
-      sentAt: new Date().toISOString(),
-      expiresAt: null,
-      priority: 'normal',
-      kind: 'receipt',
-      text: JSON.stringify({ ref: origin.envelopeId, ...event, at: new Date().toISOString() }),
-      user: null,
-    },
-    { sender: identity, recipientBox: sender.boxKey },
-  );
+/** What became of one message, as its receipt tells its sender. */
+export interface ReceiptEvent {
+  /** The message's envelope id. */
+  readonly ref: string;
+  readonly state: HubReceiptState;
+  readonly surface: string;
+  readonly by: string | null;
+  readonly at: string;
+}
+
+/**
+ * The most UTF-16 bytes of receipts one envelope carries. A host's inbox takes a receipt envelope
+ * up to RECEIPTS_ENVELOPE_BYTES whatever its "max message size" (which may be as small as 2).
+ */
+const RECEIPTS_TEXT_BYTES = 32 * 1024;
+export const RECEIPTS_ENVELOPE_BYTES = envelopeBytesFor(RECEIPTS_TEXT_BYTES);
+
+/**
+ * Receipts for the host that sent their messages, sealed to it like any message: as few
+ * envelopes as hold them (a JSON array each, in order), since a burst of messages brings a burst
+ * of receipts and each envelope costs a signature, a check and a stream write. The header's
+ * names are the first receipt's message's, the other way round.
+ */
+export function receiptsEnvelopes(identity: HostIdentity, sender: HostRecord, receipts: ReadonlyArray<{ event: ReceiptEvent; origin: Origin }>): Envelope[] {
+  const envelopes: Envelope[] = [];
+  for (let at = 0; at < receipts.length; ) {
+    const first = receipts[at] as (typeof receipts)[number];
+    let text = `[${JSON.stringify(first.event)}`;
+    for (at++; at < receipts.length; at++) {
+      const next = JSON.stringify((receipts[at] as (typeof receipts)[number]).event);
+      if ((text.length + next.length + 2) * 2 > RECEIPTS_TEXT_BYTES) break;
+      text += `,${next}`;
+    }
+    envelopes.push(
+      seal(
+        {
+          id: randomUUID(),
+          from: first.origin.to,
+          to: first.origin.from,
+          recipientHost: sender.name,
+          sentAt: new Date().toISOString(),
+          expiresAt: null,
+          priority: 'normal',
+          kind: 'receipt',
+          text: `${text}]`,
+          user: null,
+        },
+        { sender: identity, recipientBox: sender.boxKey },
+      ),
+    );
+  }
+  return envelopes;
+}
+
+type ParsedReceipt = { ref: string; state: 'stored' | MessageState; surface: string | null; by: string | null; at: string };
+
+/** The receipts in an envelope's text: a JSON array of them (one object from hosts before batches); what is not one is skipped. */
+export function parseReceipts(text: string): ParsedReceipt[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  return (Array.isArray(value) ? value : [value]).flatMap((receipt: unknown) => {
+    const parsed = typeof receipt === 'object' && receipt !== null ? parseReceipt(receipt) : null;
+    return parsed === null ? [] : [parsed];
+  });
+}
+
+/** A receipt's fields checked and bounded; null when it is not one. */
+function parseReceipt(receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown }): ParsedReceipt | null {
+  const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
+  if (typeof receipt.ref !== 'string' || state === null) return null;
+  return {
+    ref: receipt.ref,
+    state,
+    surface: typeof receipt.surface === 'string' ? receipt.surface.slice(0, 32) : null,
+    by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null,
+    at: typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString(),
+  };
 }

@@ -77,12 +77,26 @@ test('receipts that arrive together are applied together: each counts, in order,
     assert.equal((await outbox.receipt(ids[39] as number, ALICE))?.state, 'stored');
   }));
 
+test('receipts batched in one envelope apply in their order; junk among them is skipped, the rest still count', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const ids: number[] = [];
+    for (const ref of ['e-a', 'e-b']) ids.push(await outbox.add({ envelopeId: ref, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' }));
+    const events = [receipt('e-a', 'stored', 'hub', null), '"junk"', receipt('e-a', 'shown', 'tty'), '{"ref":7}', receipt('e-b', 'stored', 'hub', null), receipt('e-a', 'read', 'tty')];
+    await outbox.applyReceipt(`[${events.join(',')}]`, 'SITEB');
+    const [a, b] = await Promise.all(ids.map((id) => outbox.receipt(id, ALICE)));
+    assert.equal(a?.state, 'read');
+    assert.equal(a?.surfaces.tty?.state, 'read', 'the later event on a surface is the one kept');
+    assert.equal(b?.state, 'stored');
+  }));
+
 test('a message stored from the hub is found by its origin; a second delivery of it is the same message, stored once', () =>
   withStore(async (store) => {
     const message = { from: 'BOB', to: 'ALICE', text: 'once', via: 'netsend' as const, sender: senderOf({ host: { name: 'SITEB', fingerprint: 'SHA256:x' } }), origin: 'env-1' };
     const first = await store.messages.append(message);
     const again = await store.messages.append(message);
     assert.equal(again.id, first.id);
+    assert.deepEqual([first.duplicate, again.duplicate], [undefined, true], 'the second copy is marked, so that it is not shown again');
     assert.equal(await store.hub.messageByOrigin('env-1'), first.id);
     assert.equal(await store.hub.messageByOrigin('env-2'), null);
     assert.equal((await store.messages.list({ afterId: 0, limit: 10 })).length, 1);

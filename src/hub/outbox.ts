@@ -4,7 +4,8 @@
  * since (the receipts that come back). A daemon killed with messages the hub has not taken sends
  * them when it starts again.
  */
-import { isMessageState, type MessageState, type Receipt } from '../messenger/events.js';
+import { type MessageState, type Receipt } from '../messenger/events.js';
+import { parseReceipts } from './mail.js';
 import { subjectToken } from './subject.js';
 
 export type HubReceiptState = 'stored' | MessageState;
@@ -83,6 +84,10 @@ export class Outbox {
   #applyScheduled = false;
   #applying: Promise<void> = Promise.resolve();
   readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: boolean) => void }>();
+  /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
+  #caughtUp = false;
+  /** Entries published straight out, to be marked. */
+  #marks: number[] = [];
   /** Sends waiting for their entry to be published: told true once it is, false when a drain ends without it. */
   readonly #publishing = new Map<number, Array<(published: boolean) => void>>();
 
@@ -116,7 +121,10 @@ export class Outbox {
     this.#draining ??= (async () => {
       for (let round = 0; round < 10_000 && go(); round++) {
         const waiting = await this.#store.waitingOutgoing(DRAIN_BATCH);
-        if (waiting.length === 0) return;
+        if (waiting.length === 0) {
+          this.#caughtUp = true;
+          return;
+        }
         const sent = await Promise.allSettled(waiting.map((entry) => publish(entry.subject, entry.envelope, entry.envelopeId)));
         // marked in one write: the hub acknowledged each of these
         const held = waiting.filter((_, i) => {
@@ -128,6 +136,7 @@ export class Outbox {
           for (const entry of held) this.#told(entry.id, true);
         }
         if (held.length < waiting.length) {
+          this.#caughtUp = false;
           const failed = sent.find((result) => result.status === 'rejected');
           if (failed !== undefined) log(`hub: ${waiting.length - held.length} message(s) wait in the outbox: ${String(failed.reason)}`);
           return;
@@ -142,18 +151,38 @@ export class Outbox {
   }
 
   /**
-   * Publishes entry `id` with what waits before it: resolves true once the hub holds it, without
-   * waiting for the rest of the drain (under load the drain goes on as long as sends come in),
-   * or false when the drain ends without it (the hub away: it waits in the outbox). Tries twice:
-   * a drain that was just ending when it was added may have missed it.
+   * Publishes entry `id`: resolves true once the hub holds it, or false when it waits in the
+   * outbox (the hub away). When nothing older waits, it goes straight out and its mark follows
+   * (a daemon that dies first sends it again, and the hub drops the second copy by its id);
+   * otherwise the drain sends it behind what waits, oldest first, and this resolves without
+   * waiting for the rest of the drain (under load that goes on as long as sends come in). Tries
+   * the drain twice: one that was just ending when it was added may have missed it.
    */
-  async publish(id: number, drain: () => Promise<void>): Promise<boolean> {
+  async publish(entry: OutgoingEntry & { id: number }, publish: Publish, drain: () => Promise<void>): Promise<boolean> {
+    if (this.#caughtUp && this.#draining === undefined) {
+      if (await publish(entry.subject, entry.envelope, entry.envelopeId).catch(() => false)) {
+        this.#markSoon(entry.id);
+        return true;
+      }
+      this.#caughtUp = false;
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const published = new Promise<boolean>((resolve) => this.#publishing.set(id, [...(this.#publishing.get(id) ?? []), resolve]));
+      const published = new Promise<boolean>((resolve) => this.#publishing.set(entry.id, [...(this.#publishing.get(entry.id) ?? []), resolve]));
       void drain();
       if (await published) return true;
     }
     return false;
+  }
+
+  /** Marks entries published in one write a turn of the event loop, not one each. */
+  #markSoon(id: number): void {
+    this.#marks.push(id);
+    if (this.#marks.length > 1) return;
+    setImmediate(() => {
+      const ids = this.#marks.splice(0);
+      // unmarked, it is sent again by a drain, and dropped by the hub as a duplicate
+      this.#store.markPublished(ids).catch(() => {});
+    });
   }
 
   #told(id: number, published: boolean): void {
@@ -167,7 +196,7 @@ export class Outbox {
   }
 
   /**
-   * A receipt from `host` (opened and verified): `{ ref, state, surface, by, at }` in JSON. Taken
+   * Receipts from `host` (opened and verified): a JSON array of `{ ref, state, surface, by, at }`. Taken
    * only from the host the message went to. Receipts that arrive together are applied together,
    * in order, with one read and one commit (a burst of sends brings a burst of receipts); one
    * batch at a time, so none overwrites another's surface.
@@ -191,23 +220,20 @@ export class Outbox {
     const batch = this.#receipts.splice(0, RECEIPT_BATCH);
     if (this.#receipts.length > 0) this.#scheduleReceipts();
     try {
-      const reached = await this.#applyBatch(batch);
-      for (const waiter of this.#waiters) {
-        const state = reached.get(waiter.id);
-        if (state !== undefined && reaches(state, waiter.state)) waiter.resolve(true);
-      }
+      await this.#applyBatch(batch);
       for (const receipt of batch) receipt.done();
     } catch (error) {
       for (const receipt of batch) receipt.failed(error);
     }
   }
 
-  /** Applies receipts in their order; the state each entry they named reached. */
-  async #applyBatch(batch: ReadonlyArray<{ text: string; host: string }>): Promise<Map<number, OutboxState>> {
-    const parsed = batch.flatMap(({ text, host }) => {
-      const receipt = parseReceipt(text);
-      return receipt === null ? [] : [{ ...receipt, host }];
-    });
+  /**
+   * Applies receipts in their order. A sender waiting for a state is told once the receipts are
+   * read, before their commit: what the recipient signed is so whether or not this host has
+   * written it down yet (a receipt not committed is not acknowledged to the hub, which sends it again).
+   */
+  async #applyBatch(batch: ReadonlyArray<{ text: string; host: string }>): Promise<void> {
+    const parsed = batch.flatMap(({ text, host }) => parseReceipts(text).map((receipt) => ({ ...receipt, host })));
     const entries = new Map((await this.#store.outgoingByEnvelopes([...new Set(parsed.map((r) => r.ref))])).map((entry) => [entry.envelopeId, entry]));
     const updated = new Map<number, OutgoingState>();
     for (const receipt of parsed) {
@@ -220,8 +246,11 @@ export class Outbox {
       const ahead = RANK[receipt.state] >= RANK[now.state];
       updated.set(entry.id, { id: entry.id, state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces) });
     }
+    for (const waiter of this.#waiters) {
+      const state = updated.get(waiter.id)?.state;
+      if (state !== undefined && reaches(state, waiter.state)) waiter.resolve(true);
+    }
     if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()]);
-    return new Map([...updated.values()].map((u) => [u.id, u.state]));
   }
 
   /** Resolves true once the message reached `state` (or further), false after `ms`. */
@@ -256,25 +285,6 @@ export class Outbox {
       ...(acknowledged === undefined ? {} : { acknowledgedOn: acknowledged[0], ...(acknowledged[1].by ? { acknowledgedBy: acknowledged[1].by } : {}) }),
     };
   }
-}
-
-/** A receipt's JSON, its fields checked and bounded; null when it is not one. */
-function parseReceipt(text: string): { ref: string; state: 'stored' | MessageState; surface: string | null; by: string | null; at: string } | null {
-  let receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown };
-  try {
-    receipt = JSON.parse(text) as typeof receipt;
-  } catch {
-    return null;
-  }
-  const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
-  if (typeof receipt.ref !== 'string' || state === null) return null;
-  return {
-    ref: receipt.ref,
-    state,
-    surface: typeof receipt.surface === 'string' ? receipt.surface.slice(0, 32) : null,
-    by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null,
-    at: typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString(),
-  };
 }
 
 function parseSurfaces(json: string): Surfaces {

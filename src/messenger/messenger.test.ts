@@ -124,6 +124,18 @@ test('Messenger.send to a local alias stores the message, then the sink shows th
   assert.deepEqual(sink.delivered, [expected]);
 });
 
+test('Messenger.receive of a second copy from the hub (its origin stored already) answers its id and shows nothing again', async () => {
+  const { messenger, store, sink } = setup();
+  const message: IncomingMessage = { from: 'BOB', to: 'ALICE', text: 'once', via: 'netsend', sender: senderOf({ host: { name: 'SITEB', fingerprint: 'SHA256:x' } }), origin: 'env-1' };
+  const first = await messenger.receive(message);
+  // what the SQLite store answers for an origin it holds (src/hub/outbox.test.ts)
+  store.append = async () => ({ ...first, duplicate: true as const });
+  const again = await messenger.receive(message);
+  assert.equal(again.id, first.id);
+  assert.equal('duplicate' in again, false);
+  assert.deepEqual(sink.delivered.map((m) => m.id), [first.id]);
+});
+
 test('Messenger.send shows nothing before the store has committed the message', async () => {
   const { messenger, store, sink, events } = setup();
   store.hold = true;

@@ -10,9 +10,13 @@ export type { BroadcastScope, BroadcastSender, OutgoingMessage, RemoteSender, Se
 export type { Caller } from './admission.js';
 import { aliasProblem, normalizeAlias } from './names.js';
 
-/** The inbox: a message is acknowledged only once `append` has resolved (committed). */
+/**
+ * The inbox: a message is acknowledged only once `append` has resolved (committed). A message
+ * from the hub whose origin is stored already is not stored again: `append` gives the stored
+ * one's id, marked `duplicate`.
+ */
 export interface MessageStore {
-  append(message: IncomingMessage): Promise<StoredMessage>;
+  append(message: IncomingMessage): Promise<StoredMessage & { readonly duplicate?: true }>;
   list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;
   /** The newest `limit` messages (below id `beforeId`, when given), oldest first. */
   latest(options: { limit: number; recipients?: readonly string[] | null; beforeId?: number | null }): Promise<StoredMessage[]>;
@@ -240,8 +244,9 @@ export class Messenger {
     const waiting = options.recipient === undefined ? { ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 } : message;
     if (options.rules !== false) await this.#checkRules(waiting, recipient);
     await options.beforeStore?.();
-    const stored = await this.#store.append({ ...waiting, to: recipient });
-    this.#sink.deliver(stored);
+    const { duplicate, ...stored } = await this.#store.append({ ...waiting, to: recipient });
+    // a second copy is shown no more than it is stored
+    if (duplicate !== true) this.#sink.deliver(stored);
     return stored;
   }
 

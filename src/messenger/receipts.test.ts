@@ -118,7 +118,7 @@ function sqliteStore(): { db: SqliteDatabase; store: ReceiptStore; insert: (to: 
     waitingMessages: async (...args) => db.waitingMessages(...args),
   };
   const insert = (to: string, receivedAt: number, expiresAt: number) =>
-    db.insertMessages([{ message: { from: 'BOB', to, text: 'hi', via: 'local', sender: senderOf({ uid: 1000 }), expiresAt }, receivedAt }])[0] as number;
+    db.insertMessages([{ message: { from: 'BOB', to, text: 'hi', via: 'local', sender: senderOf({ uid: 1000 }), expiresAt }, receivedAt }])[0]?.id as number;
   return { db, store, insert };
 }
 

@@ -43,15 +43,15 @@ export function messageQueries(db: Database.Database) {
       const c = senderColumns(m.sender);
       const origin = m.origin ?? null;
       const result = insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null, origin, m.title ?? null);
-      // a second delivery of a message that came through the hub: the one already stored
-      if (result.changes === 0 && origin !== null) return byOrigin.get(origin)?.id ?? 0;
-      return Number(result.lastInsertRowid);
+      // a second copy of a message that came through the hub: the one already stored
+      if (result.changes === 0 && origin !== null) return { id: byOrigin.get(origin)?.id ?? 0, duplicate: true };
+      return { id: Number(result.lastInsertRowid), duplicate: false };
     }),
   );
 
   return {
-    /** Commits the messages in one transaction (one fsync) and returns their ids. */
-    insertMessages(batch: readonly PendingMessage[]): number[] {
+    /** Commits the messages in one transaction (one fsync): their ids, and whether each was stored already (its origin). */
+    insertMessages(batch: readonly PendingMessage[]): Array<{ id: number; duplicate: boolean }> {
       return insertBatch(batch);
     },
 

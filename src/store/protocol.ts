@@ -13,6 +13,6 @@ export type StoreRequest =
 export type StoreReply =
   | { kind: 'ready'; aliases: StoredAlias[] }
   | { kind: 'failed'; error: WireError }
-  | { kind: 'appended'; ids: number[]; rowIds: number[] }
+  | { kind: 'appended'; ids: number[]; rows: Array<{ id: number; duplicate: boolean }> }
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; ids: number[]; error: WireError };

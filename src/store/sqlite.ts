@@ -33,7 +33,12 @@ export class SqliteStore implements StorePorts {
   readonly messages: MessagePort = {
     append: (message) => {
       const receivedAt = new Date();
-      return this.#request<number>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((rowId) => ({ ...message, id: rowId, receivedAt }));
+      return this.#request<{ id: number; duplicate: boolean }>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((row) => ({
+        ...message,
+        id: row.id,
+        receivedAt,
+        ...(row.duplicate ? { duplicate: true as const } : {}),
+      }));
     },
     list: ({ afterId, limit, recipients = null }) => this.#call('messages', 'listMessages', afterId, limit, recipients),
     // read newest first, without walking the inbox from its start, then turned oldest first
@@ -140,7 +145,7 @@ export class SqliteStore implements StorePorts {
   #settle(reply: StoreReply): void {
     switch (reply.kind) {
       case 'appended':
-        reply.ids.forEach((id, i) => this.#take(id)?.resolve(reply.rowIds[i]));
+        reply.ids.forEach((id, i) => this.#take(id)?.resolve(reply.rows[i]));
         return;
       case 'result':
         this.#take(reply.id)?.resolve(reply.value);

@@ -31,8 +31,8 @@ function flush(): void {
   while (pending.length > 0) {
     const batch = pending.splice(0, MAX_BATCH);
     try {
-      const ids = db.areas.messages.insertMessages(batch.map((p) => p.entry));
-      port!.postMessage({ kind: 'appended', ids: batch.map((p) => p.id), rowIds: ids } satisfies StoreReply);
+      const rows = db.areas.messages.insertMessages(batch.map((p) => p.entry));
+      port!.postMessage({ kind: 'appended', ids: batch.map((p) => p.id), rows } satisfies StoreReply);
     } catch (error) {
       port!.postMessage({ kind: 'error', ids: batch.map((p) => p.id), error: errorToWire(error) } satisfies StoreReply);
     }

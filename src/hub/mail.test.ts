@@ -1,0 +1,32 @@
+/** Receipts travel many to an envelope: every one arrives, in order, and no envelope is over the bound an inbox takes. */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { test } from 'node:test';
+import { keyFingerprint } from '../security/certificate.js';
+import { boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open } from './envelope.js';
+import { RECEIPTS_ENVELOPE_BYTES, receiptsEnvelopes, type Origin, type ReceiptEvent } from './mail.js';
+import type { HostRecord } from './records.js';
+
+test('receipts to one host fill as few envelopes as hold them, each within the bound every inbox takes, in their order', () => {
+  const sender = generateKeyPairSync('ed25519');
+  const identity = { name: 'SITEB', keyPem: '', certPem: '', privateKey: sender.privateKey, fingerprint: keyFingerprint(sender.publicKey) };
+  const box = generateBoxKey();
+  const siteA = { name: 'SITEA', boxKey: boxPublicKey(box) } as HostRecord;
+  const origin: Origin = { envelopeId: 'x', senderHost: 'SITEA', from: 'ALICE', to: 'BOB' };
+  // a long `by` (an account name, JSON-escaped) makes each receipt large
+  const receipts = Array.from({ length: 600 }, (_, i) => ({
+    origin,
+    event: { ref: `env-${i}`, state: 'shown', surface: 'tty', by: `u\u0001${'ü'.repeat(100)}`, at: '2026-12-06T05:00:00.000Z' } satisfies ReceiptEvent,
+  }));
+  const envelopes = receiptsEnvelopes(identity, siteA, receipts);
+  assert.ok(envelopes.length > 1 && envelopes.length < 20, `${envelopes.length} envelopes`);
+  const refs = envelopes.flatMap((envelope) => {
+    const bytes = encodeEnvelope(envelope);
+    assert.ok(bytes.byteLength <= RECEIPTS_ENVELOPE_BYTES, `${bytes.byteLength} bytes`);
+    assert.deepEqual([envelope.kind, envelope.from, envelope.to, envelope.recipientHost], ['receipt', 'BOB', 'ALICE', 'SITEA']);
+    const { text } = open(decodeEnvelope(bytes, { maxBytes: RECEIPTS_ENVELOPE_BYTES }), { host: 'SITEA', box, senderPublicKey: sender.publicKey });
+    return (JSON.parse(text) as ReceiptEvent[]).map((r) => r.ref);
+  });
+  assert.deepEqual(refs, receipts.map((r) => r.event.ref));
+  assert.equal(receiptsEnvelopes(identity, siteA, receipts.slice(0, 1)).length, 1);
+});

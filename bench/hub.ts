@@ -607,7 +607,7 @@ async function scale(rig: Rig, hosts: number, budgetMs: number): Promise<ScaleRe
     let note: string | undefined;
     const nameOf = (i: number) => `SIM${String(i).padStart(5, '0')}`;
     await Promise.all(
-      Array.from({ length: 4 }, async () => {
+      Array.from({ length: 8 }, async () => {
         while (next < hosts && Date.now() < deadline) {
           const name = nameOf(next++);
           const { privateKey } = generateKeyPairSync('ed25519');
@@ -832,7 +832,8 @@ async function main(): Promise<void> {
   let scaled: ScaleResult | null = null;
   if (!flags['no-scale']) {
     console.log(`scale: ${rate(HOSTS)} simulated hosts (a signed host record and claim each in the registry bucket, one durable R3 consumer each)`);
-    scaled = await scale(rig, HOSTS, 240_000);
+    // nats-server 2.9 makes R3 consumers at some 9 a second here: 150 ms a host, at least 4 minutes
+    scaled = await scale(rig, HOSTS, Math.max(240_000, HOSTS * 150));
     const sum = (r: Record<string, number>) => Object.values(r).reduce((s, x) => s + x, 0);
     console.log(`  made ${scaled.recordsMade} records and ${scaled.consumersMade} consumers in ${scaled.makeSeconds.toFixed(1)} s${scaled.note ? ` (${scaled.note})` : ''}`);
     console.log(`  nats-server RSS ${JSON.stringify(scaled.rssBeforeMiB)} → ${JSON.stringify(scaled.rssAfterMiB)} MiB (sum ${sum(scaled.rssBeforeMiB).toFixed(0)} → ${sum(scaled.rssAfterMiB).toFixed(0)})`);

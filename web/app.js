@@ -13,6 +13,8 @@ const state = {
   session: null,
   /** id → message, and the ids in display order (newest first) */
   messages: new Map(),
+  /** how many of them are unread: kept as they change, not counted at each arrival */
+  unread: 0,
   oldestId: 0,
   newestId: 0,
   query: '',
@@ -162,6 +164,7 @@ $('#logout').addEventListener('click', async () => {
     state.stream?.close();
     state.session = null;
     state.messages.clear();
+    state.unread = 0;
     $('#messages').replaceChildren();
     showLogin('Logged out.');
   }
@@ -200,6 +203,7 @@ async function loadMessages(before) {
   const { messages } = await api('GET', `/api/messages?${params}`);
   if (!before) {
     state.messages.clear();
+    state.unread = 0;
     $('#messages').replaceChildren();
   }
   for (const message of messages) place(message, false);
@@ -218,6 +222,7 @@ function matchesQuery(message) {
 function place(message, fresh) {
   const existing = state.messages.get(message.id);
   state.messages.set(message.id, message);
+  state.unread += Number(stateOf(message) === 'unread') - Number(existing !== undefined && stateOf(existing) === 'unread');
   state.newestId = Math.max(state.newestId, message.id);
   const node = render(message);
   if (existing) {
@@ -399,7 +404,7 @@ $('#read-all').addEventListener('click', async () => {
 });
 
 function refreshCounts() {
-  const unread = [...state.messages.values()].filter((m) => stateOf(m) === 'unread').length;
+  const { unread } = state;
   $('#unread').textContent = unread === 0 ? '' : `${unread} new`;
   show('#read-all', unread > 0);
   document.title = unread === 0 ? 'netsend inbox' : `(${unread}) netsend inbox`;
@@ -459,6 +464,11 @@ function connect() {
     if (!message) return;
     const read = message.state.read || change.state === 'read' || change.state === 'acknowledged';
     const acknowledged = message.state.acknowledged || change.state === 'acknowledged';
+    // delivered, shown: nothing the page draws changes, so it is not drawn again
+    if (read === message.state.read && acknowledged === message.state.acknowledged) {
+      state.messages.set(message.id, { ...message, state: { ...message.state, latest: change } });
+      return;
+    }
     place({ ...message, state: { read, acknowledged, latest: change } }, false);
     refreshCounts();
   });

@@ -31,6 +31,15 @@ test('a sent message waits in the outbox, oldest first, until the hub holds it',
     assert.equal((await outbox.receipt(first, ALICE))?.state, 'queued');
   }));
 
+test('the store commits outbox writes together, and a read asked after them, before their commit, sees them', () =>
+  withStore(async (store) => {
+    const adds = Array.from({ length: 3 }, (_, i) => store.hub.addOutgoing({ envelopeId: `e-${i}`, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: null }));
+    // not awaited: asked in the order a caller wrote them
+    const counted = store.hub.countWaitingOutgoing();
+    assert.deepEqual(await Promise.all(adds), [1, 2, 3]);
+    assert.equal(await counted, 3);
+  }));
+
 test('receipts move a message forward, never back; acknowledged says by whom and where; junk is ignored', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);

@@ -72,6 +72,30 @@ export class SqliteDatabase {
     this.#db.close();
   }
 
+  /**
+   * Runs each of `writes` in one transaction, so one commit (one fsync) serves them all; each in
+   * a savepoint of its own, so one that throws undoes only its own changes and the others stand.
+   * @throws only when the commit itself fails (then none of them is stored)
+   */
+  commitTogether(writes: ReadonlyArray<() => unknown>): Array<{ value: unknown } | { error: unknown }> {
+    if (this.#together === undefined) {
+      // a transaction function called inside a transaction runs in a savepoint
+      const savepoint = this.#db.transaction((write: () => unknown) => write());
+      this.#together = this.#db.transaction((all: ReadonlyArray<() => unknown>) =>
+        all.map((write) => {
+          try {
+            return { value: savepoint(write) };
+          } catch (error) {
+            return { error };
+          }
+        }),
+      );
+    }
+    return this.#together(writes);
+  }
+
+  #together: ((writes: ReadonlyArray<() => unknown>) => Array<{ value: unknown } | { error: unknown }>) | undefined;
+
   #migrate(): void {
     // BEGIN IMMEDIATE takes the write lock now, so a second daemon fails here, before doing anything.
     this.#db.exec('BEGIN IMMEDIATE');

@@ -29,17 +29,25 @@ test('a constraint broken in the worker rejects the call with SqliteError, its S
     assert.equal(await store.accounts.userForToken('a'.repeat(64)), 'ops');
   }));
 
-test('a failed batch of appends rejects every append in it with the code; the next append is stored', () =>
+test('an append or write that fails in a group commit fails alone, with its code: the others committed with it are stored', () =>
   withStore(async (store) => {
     const broken = { ...incoming('x'), text: null } as unknown as IncomingMessage;
-    const [good, bad] = await Promise.allSettled([store.messages.append(incoming('same batch')), store.messages.append(broken)]);
-    for (const result of [good, bad]) {
-      assert.equal(result?.status, 'rejected');
-      if (result?.status === 'rejected') sqliteError('SQLITE_CONSTRAINT_NOTNULL', 'NOT NULL constraint failed: messages.text')(result.reason);
-    }
-    assert.notEqual((good as PromiseRejectedResult).reason, (bad as PromiseRejectedResult).reason, 'each caller has an Error of its own');
-    await store.messages.append(incoming('after'));
-    assert.deepEqual((await store.messages.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['after'], 'the batch was rolled back');
+    const first = await store.messages.append(incoming('before'));
+    // sent together, so the worker commits them in one transaction
+    const [good, bad, badWrite, after] = await Promise.allSettled([
+      store.messages.append(incoming('same batch')),
+      store.messages.append(broken),
+      store.events.recordMessageEvent({ messageId: first.id, state: 'lost' as 'read', surface: 'web', by: null }),
+      store.events.recordMessageEvent({ messageId: first.id, state: 'read', surface: 'web', by: 'alice' }),
+    ]);
+    assert.equal(good?.status, 'fulfilled');
+    assert.equal(bad?.status, 'rejected');
+    if (bad?.status === 'rejected') sqliteError('SQLITE_CONSTRAINT_NOTNULL', 'NOT NULL constraint failed: messages.text')(bad.reason);
+    assert.equal(badWrite?.status, 'rejected');
+    if (badWrite?.status === 'rejected') sqliteError('SQLITE_CONSTRAINT_CHECK', /^CHECK constraint failed: state IN/)(badWrite.reason);
+    assert.equal(after?.status, 'fulfilled');
+    assert.deepEqual((await store.messages.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['before', 'same batch']);
+    assert.deepEqual((await store.events.listMessageEvents(first.id)).map((e) => e.state), ['read']);
   }));
 
 test('a RangeError thrown by the database code arrives as a RangeError', () =>

@@ -3,16 +3,19 @@ import type { StoreArea } from './database.js';
 import type { WireError } from './errors.js';
 import type { PendingMessage } from './messages.js';
 
-/** Main thread → store worker. A call names one of the area's queries (database.ts, `StoreAreas`). */
+/**
+ * Main thread → store worker. A call names one of the area's queries (database.ts, `StoreAreas`);
+ * a write is a call the worker commits together with the appends and writes beside it.
+ */
 export type StoreRequest =
   | { kind: 'append'; id: number; entry: PendingMessage }
-  | { kind: 'call'; id: number; area: StoreArea; method: string; args: unknown[] }
+  | { kind: 'call' | 'write'; id: number; area: StoreArea; method: string; args: unknown[] }
   | { kind: 'close'; id: number };
 
 /** Store worker → main thread. Errors go as WireError, which keeps their name, code and status. */
 export type StoreReply =
   | { kind: 'ready'; aliases: StoredAlias[] }
   | { kind: 'failed'; error: WireError }
-  | { kind: 'appended'; ids: number[]; rows: Array<{ id: number; duplicate: boolean }> }
+  | { kind: 'committed'; ids: number[]; outcomes: Array<{ value: unknown } | { error: WireError }> }
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; ids: number[]; error: WireError };

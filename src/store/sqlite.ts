@@ -48,8 +48,8 @@ export class SqliteStore implements StorePorts {
   };
 
   readonly events: EventPort = {
-    recordMessageEvent: (event) => this.#call('events', 'recordMessageEvent', event),
-    recordMessageEvents: (events) => this.#call('events', 'recordMessageEvents', events),
+    recordMessageEvent: (event) => this.#write('events', 'recordMessageEvent', event),
+    recordMessageEvents: (events) => this.#write('events', 'recordMessageEvents', events),
     listMessageEvents: (messageId) => this.#call('events', 'listMessageEvents', messageId),
     latestMessageStates: (ids) => this.#call('events', 'latestMessageStates', ids),
     expiredMessages: (after, now, receivedBefore, limit) => this.#call('events', 'expiredMessages', after, now, receivedBefore, limit),
@@ -80,13 +80,13 @@ export class SqliteStore implements StorePorts {
 
   /** The organisation hub's outbox, and the origin of messages that came through it. */
   readonly hub: HubStore = {
-    addOutgoing: (entry) => this.#call('hub', 'addOutgoing', entry),
+    addOutgoing: (entry) => this.#write('hub', 'addOutgoing', entry),
     getOutgoing: (id) => this.#call('hub', 'getOutgoing', id),
     outgoingByEnvelopes: (envelopeIds) => this.#call('hub', 'outgoingByEnvelopes', envelopeIds),
     waitingOutgoing: (limit) => this.#call('hub', 'waitingOutgoing', limit),
     countWaitingOutgoing: () => this.#call('hub', 'countWaitingOutgoing'),
-    markPublished: (ids) => this.#call('hub', 'markPublished', ids),
-    saveOutgoingStates: (states) => this.#call('hub', 'saveOutgoingStates', states),
+    markPublished: (ids) => this.#write('hub', 'markPublished', ids),
+    saveOutgoingStates: (states) => this.#write('hub', 'saveOutgoingStates', states),
     messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
   };
 
@@ -133,6 +133,11 @@ export class SqliteStore implements StorePorts {
     return this.#request((id) => ({ kind: 'call', id, area, method, args }));
   }
 
+  /** A call the worker commits together with the appends and writes that arrive beside it. */
+  #write<A extends StoreArea, M extends keyof StoreAreas[A] & string>(area: A, method: M, ...args: Args<StoreAreas[A][M]>): Promise<Result<StoreAreas[A][M]>> {
+    return this.#request((id) => ({ kind: 'write', id, area, method, args }));
+  }
+
   #request<T>(build: (id: number) => StoreRequest): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('The store is closed'));
     const id = this.#nextId++;
@@ -144,8 +149,12 @@ export class SqliteStore implements StorePorts {
 
   #settle(reply: StoreReply): void {
     switch (reply.kind) {
-      case 'appended':
-        reply.ids.forEach((id, i) => this.#take(id)?.resolve(reply.rows[i]));
+      case 'committed':
+        reply.ids.forEach((id, i) => {
+          const outcome = reply.outcomes[i];
+          if (outcome !== undefined && 'error' in outcome) this.#take(id)?.reject(errorFromWire(outcome.error));
+          else this.#take(id)?.resolve(outcome?.value);
+        });
         return;
       case 'result':
         this.#take(reply.id)?.resolve(reply.value);

@@ -1,14 +1,15 @@
 /**
- * The store's worker thread: owns the SQLite connection. Appends that arrive while a commit is
- * running are committed together in the next transaction (group commit), so one fsync serves
- * many senders and an idle store adds no delay.
+ * The store's worker thread: owns the SQLite connection. Appends and writes that arrive while a
+ * commit is running are committed together in the next transaction (group commit), so one fsync
+ * serves many senders and an idle store adds no delay. A call that arrives after them runs after
+ * they are committed, so it sees them, as the order of requests says.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteDatabase, type PendingMessage } from './database.js';
+import { SqliteDatabase } from './database.js';
 import { errorToWire } from './errors.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
-/** Most messages committed in one transaction. */
+/** Most appends and writes committed in one transaction. */
 const MAX_BATCH = 1024;
 
 const port = parentPort;
@@ -23,24 +24,33 @@ try {
   process.exit(0);
 }
 
-let pending: Array<{ id: number; entry: PendingMessage }> = [];
+let pending: Array<{ id: number; write: () => unknown }> = [];
 let flushScheduled = false;
 
 function flush(): void {
   flushScheduled = false;
   while (pending.length > 0) {
     const batch = pending.splice(0, MAX_BATCH);
+    const ids = batch.map((p) => p.id);
     try {
-      const rows = db.areas.messages.insertMessages(batch.map((p) => p.entry));
-      port!.postMessage({ kind: 'appended', ids: batch.map((p) => p.id), rows } satisfies StoreReply);
+      const outcomes = db.commitTogether(batch.map((p) => p.write)).map((outcome) => ('error' in outcome ? { error: errorToWire(outcome.error) } : outcome));
+      port!.postMessage({ kind: 'committed', ids, outcomes } satisfies StoreReply);
     } catch (error) {
-      port!.postMessage({ kind: 'error', ids: batch.map((p) => p.id), error: errorToWire(error) } satisfies StoreReply);
+      port!.postMessage({ kind: 'error', ids, error: errorToWire(error) } satisfies StoreReply);
     }
   }
 }
 
+function later(id: number, write: () => unknown): void {
+  pending.push({ id, write });
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
 /** The query a call names; only an area's own queries, nothing else reachable from it. */
-function queryOf(request: Extract<StoreRequest, { kind: 'call' }>): (...args: unknown[]) => unknown {
+function queryOf(request: Extract<StoreRequest, { kind: 'call' | 'write' }>): (...args: unknown[]) => unknown {
   const queries: object | undefined = Object.hasOwn(db.areas, request.area) ? db.areas[request.area] : undefined;
   const query: unknown = queries !== undefined && Object.hasOwn(queries, request.method) ? (queries as Record<string, unknown>)[request.method] : undefined;
   if (typeof query !== 'function') throw new Error(`No store call ${String(request.area)}.${String(request.method)}`);
@@ -50,14 +60,17 @@ function queryOf(request: Extract<StoreRequest, { kind: 'call' }>): (...args: un
 port.on('message', (request: StoreRequest) => {
   try {
     switch (request.kind) {
-      case 'append':
-        pending.push({ id: request.id, entry: request.entry });
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
-        return;
+      case 'append': {
+        const { entry } = request;
+        return later(request.id, () => db.areas.messages.insertMessages([entry])[0]);
+      }
+      case 'write': {
+        const query = queryOf(request);
+        return later(request.id, () => query(...request.args));
+      }
       case 'call':
+        // after what was asked before it
+        flush();
         port.postMessage({ kind: 'result', id: request.id, value: queryOf(request)(...request.args) } satisfies StoreReply);
         return;
       case 'close':

@@ -156,7 +156,13 @@ export class Hub {
     const entry = this.#entry(envelope, host, message.user);
     const id = await this.#outbox.add(entry);
     await this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain());
-    const stored = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
+    const reached = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
+    if (reached === 'refused') {
+      // the recipient host said no, as it would have to a direct send: the sender hears it so
+      const { refusal } = await this.receipt(id, { name: null, administrator: true });
+      throw NetApiError.fromStatus(refusal?.status ?? 2136, `${refusal?.message ?? 'The recipient host refused the message.'} (said by ${host}, through the hub)`);
+    }
+    const stored = reached !== null && reached !== 'expired';
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
   }
 

@@ -15,7 +15,7 @@ import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
 import { HubEnvelopeError, decodeEnvelope, open, type Envelope } from './envelope.js';
-import { RECEIPTS_ENVELOPE_BYTES, receiptsEnvelopes, type Origin, type ReceiptEvent } from './mail.js';
+import { RECEIPTS_ENVELOPE_BYTES, receiptsEnvelopes, type Origin, type ReceiptEvent, type Refusal } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
@@ -112,9 +112,10 @@ export class HubInbox {
    * host told in the same turn of the event loop (a commit's worth of deliveries) travel in one
    * envelope; resolves once the hub holds it.
    */
-  sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null): Promise<void> {
+  sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null, refusal?: Refusal): Promise<void> {
     return new Promise((done, failed) => {
-      const receipt = { event: { ref: origin.envelopeId, state, surface, by, at: new Date().toISOString() }, origin, done, failed };
+      const event: ReceiptEvent = { ref: origin.envelopeId, state, surface, by, at: new Date().toISOString(), ...(refusal === undefined ? {} : { refusal }) };
+      const receipt = { event, origin, done, failed };
       const waiting = this.#receipts.get(origin.senderHost);
       if (waiting !== undefined) return void waiting.push(receipt);
       this.#receipts.set(origin.senderHost, [receipt]);
@@ -161,8 +162,8 @@ export class HubInbox {
       return m.ack();
     }
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
-    const tell = (state: HubReceiptState) =>
-      void this.sendReceipt(origin, state, 'hub', null).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
+    const tell = (state: HubReceiptState, refusal?: Refusal) =>
+      void this.sendReceipt(origin, state, 'hub', null, refusal).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
     // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts
     // as stored. A first delivery is looked up by the store's own insert instead (a second copy
     // the hub took past its duplicate window is stored and shown once), which saves a read.
@@ -177,7 +178,9 @@ export class HubInbox {
     }
     const badTitle = secret.title !== undefined && !isTitleAsSent(secret.title);
     if (secret.text.length * 2 > this.#options.maxMessageBytes || !secret.text.isWellFormed() || badTitle) {
-      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: longer than "max message size" here, or not well-formed text or title`);
+      const why = 'The message is longer than this host takes ("max message size"), or its text or title is not well-formed.';
+      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${why}`);
+      tell('refused', { status: new NetApiError('ERROR_INVALID_PARAMETER').status, message: why });
       return m.term();
     }
     // one take per message at a time: a redelivery racing the first is not stored twice
@@ -207,6 +210,8 @@ export class HubInbox {
       if (error instanceof NetApiError && error.statusName === 'NERR_NameInUse') return m.nak(RETRY_MS);
       if (!(error instanceof NetApiError)) throw error;
       log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${error.message}`);
+      // its sender hears why, as a direct send would have
+      tell('refused', { status: error.status, message: error.message });
       return m.term();
     } finally {
       this.#taking.delete(envelope.id);

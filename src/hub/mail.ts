@@ -43,7 +43,17 @@ export interface ReceiptEvent {
   readonly surface: string;
   readonly by: string | null;
   readonly at: string;
+  /** With 'refused': the status and words the recipient host refused it with. */
+  readonly refusal?: Refusal;
 }
+
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+}
+
+/** The longest refusal message a receipt carries. */
+const REFUSAL_CHARACTERS = 512;
 
 /**
  * The most UTF-16 bytes of receipts one envelope carries. A host's inbox takes a receipt envelope
@@ -89,7 +99,7 @@ export function receiptsEnvelopes(identity: HostIdentity, sender: HostRecord, re
   return envelopes;
 }
 
-type ParsedReceipt = { ref: string; state: 'stored' | MessageState; surface: string | null; by: string | null; at: string };
+type ParsedReceipt = { ref: string; state: 'stored' | 'refused' | MessageState; surface: string | null; by: string | null; at: string; refusal?: Refusal };
 
 /** The receipts in an envelope's text: a JSON array of them (one object from hosts before batches); what is not one is skipped. */
 export function parseReceipts(text: string): ParsedReceipt[] {
@@ -106,14 +116,24 @@ export function parseReceipts(text: string): ParsedReceipt[] {
 }
 
 /** A receipt's fields checked and bounded; null when it is not one. */
-function parseReceipt(receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown }): ParsedReceipt | null {
-  const state = receipt.state === 'stored' || isMessageState(receipt.state) ? receipt.state : null;
+function parseReceipt(receipt: { ref?: unknown; state?: unknown; surface?: unknown; by?: unknown; at?: unknown; refusal?: unknown }): ParsedReceipt | null {
+  const state = receipt.state === 'stored' || receipt.state === 'refused' || isMessageState(receipt.state) ? receipt.state : null;
   if (typeof receipt.ref !== 'string' || state === null) return null;
+  const refusal = state === 'refused' ? parseRefusal(receipt.refusal) : undefined;
+  if (refusal === null) return null;
   return {
     ref: receipt.ref,
     state,
+    ...(refusal === undefined ? {} : { refusal }),
     surface: typeof receipt.surface === 'string' ? receipt.surface.slice(0, 32) : null,
     by: typeof receipt.by === 'string' ? receipt.by.slice(0, 256) : null,
     at: typeof receipt.at === 'string' ? receipt.at.slice(0, 40) : new Date().toISOString(),
   };
+}
+
+/** A refusal's status (a NET_API_STATUS) and words, bounded; null when it is not one. */
+function parseRefusal(value: unknown): Refusal | null {
+  const { status, message } = (typeof value === 'object' && value !== null ? value : {}) as { status?: unknown; message?: unknown };
+  if (typeof status !== 'number' || !Number.isSafeInteger(status) || status <= 0 || status > 0xffff || typeof message !== 'string') return null;
+  return { status, message: message.slice(0, REFUSAL_CHARACTERS) };
 }

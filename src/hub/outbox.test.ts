@@ -46,7 +46,7 @@ test('receipts move a message forward, never back; acknowledged says by whom and
     const id = await outbox.add({ envelopeId: 'e-9', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
     const waiting = outbox.waitFor(id, 'stored', 2000);
     await outbox.applyReceipt(receipt('e-9', 'stored', 'hub', null), 'SITEB');
-    assert.equal(await waiting, true);
+    assert.equal(await waiting, 'stored');
     await outbox.applyReceipt(receipt('e-9', 'acknowledged'), 'SITEB');
     await outbox.applyReceipt(receipt('e-9', 'shown', 'tty'), 'SITEB');
     await outbox.applyReceipt('not json', 'SITEB');
@@ -60,7 +60,7 @@ test('receipts move a message forward, never back; acknowledged says by whom and
     assert.equal(got?.acknowledgedOn, 'desktop');
     assert.deepEqual(Object.keys(got?.surfaces ?? {}).sort(), ['desktop', 'tty']);
     assert.equal(await outbox.pending(), 0, 'a receipt means the hub had it');
-    assert.equal(await outbox.waitFor(id, 'read', 10), true);
+    assert.equal(await outbox.waitFor(id, 'read', 10), 'acknowledged');
     assert.equal(await outbox.receipt(id + 1, ALICE), null);
   }));
 
@@ -78,7 +78,7 @@ test('receipts that arrive together are applied together: each counts, in order,
       outbox.applyReceipt(receipt('e-0', 'shown', 'tty'), 'SITEB'),
       outbox.applyReceipt(receipt('e-0', 'acknowledged'), 'SITEB'),
     ]);
-    assert.deepEqual(await Promise.all(waits), ids.map(() => true));
+    assert.deepEqual(await Promise.all(waits), ids.map((_, i) => (i === 0 ? 'acknowledged' : 'stored')), 'each wait hears how far its message got');
     assert.ok(writes <= 2, `${writes} writes for one burst of receipts`);
     const first = await outbox.receipt(ids[0] as number, ALICE);
     assert.equal(first?.state, 'acknowledged');
@@ -97,6 +97,20 @@ test('receipts batched in one envelope apply in their order; junk among them is 
     assert.equal(a?.state, 'read');
     assert.equal(a?.surfaces.tty?.state, 'read', 'the later event on a surface is the one kept');
     assert.equal(b?.state, 'stored');
+  }));
+
+test("a refusal by the recipient's host ends a wait at once, with its status and words, and the receipt keeps them", () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const id = await outbox.add({ envelopeId: 'e-no', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
+    const waiting = outbox.waitFor(id, 'stored', 10_000);
+    const refused = { ref: 'e-no', state: 'refused', surface: 'hub', by: null, at: '2026-12-06T05:00:00.000Z', refusal: { status: 5, message: 'Access is denied. DAVE takes messages only from host:NOBODY.' } };
+    // a refusal without its words is no receipt: skipped
+    await outbox.applyReceipt(JSON.stringify([{ ...refused, refusal: { status: 'x' } }, refused]), 'SITEB');
+    assert.equal(await waiting, 'refused');
+    const got = await outbox.receipt(id, ALICE);
+    assert.deepEqual([got?.state, got?.refusal], ['refused', { status: 5, message: 'Access is denied. DAVE takes messages only from host:NOBODY.' }]);
+    assert.equal(await outbox.waitFor(id, 'stored', 10), 'refused', 'asked again, it is still refused, at once');
   }));
 
 test('a message stored from the hub is found by its origin; a second delivery of it is the same message, stored once', () =>

@@ -8,7 +8,7 @@ import { type MessageState, type Receipt } from '../messenger/events.js';
 import { parseReceipts } from './mail.js';
 import { subjectToken } from './subject.js';
 
-export type HubReceiptState = 'stored' | MessageState;
+export type HubReceiptState = 'stored' | 'refused' | MessageState;
 type OutboxState = 'queued' | HubReceiptState;
 
 /** A message to keep until the hub holds it. */
@@ -35,6 +35,8 @@ export interface OutboxRow {
   /** JSON: surface → { state, by, at }, as the recipient's receipts said. */
   readonly surfaces: string;
   readonly senderUser: string | null;
+  /** JSON { status, message }: why the recipient host refused it. */
+  readonly refusal: string | null;
 }
 
 /** The store's side of the outbox (store/hub.ts), and the origin of received messages. */
@@ -58,12 +60,14 @@ export interface OutgoingState {
   stateAt: string | null;
   /** JSON: surface → { state, by, at } */
   surfaces: string;
+  /** JSON { status, message } once refused */
+  refusal: string | null;
 }
 
 type Surfaces = Record<string, { state: MessageState; by: string | null; at: string }>;
 
 /** How far a message got: later states win, as a receipt reads them. */
-const RANK: Readonly<Record<OutboxState, number>> = { queued: 0, stored: 1, delivered: 2, shown: 3, read: 4, expired: 5, acknowledged: 6 };
+const RANK: Readonly<Record<OutboxState, number>> = { queued: 0, stored: 1, delivered: 2, shown: 3, read: 4, expired: 5, refused: 5, acknowledged: 6 };
 
 /** Publishes one entry to the hub; false when the hub is away (nothing sent). */
 export type Publish = (subject: string, envelope: string, envelopeId: string) => Promise<boolean>;
@@ -73,8 +77,11 @@ const DRAIN_BATCH = 100;
 /** Most receipts applied in one read and one commit. */
 const RECEIPT_BATCH = 500;
 
-/** Whether a message in state `now` has got as far as `wanted`: an expired one got nowhere. */
-const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (now === 'expired' ? wanted === 'expired' : RANK[now] >= RANK[wanted]);
+/** States a message goes no further from, without having got anywhere. */
+const ENDED: ReadonlySet<OutboxState> = new Set(['expired', 'refused']);
+
+/** Whether a message in state `now` has got as far as `wanted`: an expired or refused one got nowhere. */
+const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (ENDED.has(now) ? wanted === now : RANK[now] >= RANK[wanted]);
 
 export class Outbox {
   readonly #store: HubStore;
@@ -83,7 +90,7 @@ export class Outbox {
   #receipts: Array<{ text: string; host: string; done: () => void; failed: (error: unknown) => void }> = [];
   #applyScheduled = false;
   #applying: Promise<void> = Promise.resolve();
-  readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: boolean) => void }>();
+  readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: OutboxState | null) => void }>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
   /** Entries published straight out, to be marked. */
@@ -240,29 +247,33 @@ export class Outbox {
       const entry = entries.get(receipt.ref);
       // the subject names the host it went to (…TO.msg.FROM)
       if (entry === undefined || entry.subject.split('.')[2] !== subjectToken(receipt.host)) continue;
-      const now = updated.get(entry.id) ?? { id: entry.id, state: entry.state, stateAt: entry.stateAt, surfaces: entry.surfaces };
+      const now = updated.get(entry.id) ?? { id: entry.id, state: entry.state, stateAt: entry.stateAt, surfaces: entry.surfaces, refusal: entry.refusal };
       const surfaces = parseSurfaces(now.surfaces);
-      if (receipt.state !== 'stored' && receipt.surface !== null) surfaces[receipt.surface] = { state: receipt.state, by: receipt.by, at: receipt.at };
+      if (receipt.state !== 'stored' && receipt.state !== 'refused' && receipt.surface !== null) surfaces[receipt.surface] = { state: receipt.state, by: receipt.by, at: receipt.at };
       const ahead = RANK[receipt.state] >= RANK[now.state];
-      updated.set(entry.id, { id: entry.id, state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces) });
+      const refusal = ahead && receipt.refusal !== undefined ? JSON.stringify(receipt.refusal) : now.refusal;
+      updated.set(entry.id, { id: entry.id, state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces), refusal });
     }
     for (const waiter of this.#waiters) {
       const state = updated.get(waiter.id)?.state;
-      if (state !== undefined && reaches(state, waiter.state)) waiter.resolve(true);
+      if (state !== undefined && (reaches(state, waiter.state) || ENDED.has(state))) waiter.resolve(state);
     }
     if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()]);
   }
 
-  /** Resolves true once the message reached `state` (or further), false after `ms`. */
-  async waitFor(id: number, state: HubReceiptState, ms: number): Promise<boolean> {
-    let settle: (reached: boolean) => void = () => {};
-    const reached = new Promise<boolean>((resolve) => (settle = resolve));
-    const waiter = { id, state, resolve: (value: boolean) => settle(value) };
+  /**
+   * Resolves with the message's state once it reached `state` (or further), or ended without
+   * (expired, refused); null after `ms`.
+   */
+  async waitFor(id: number, state: HubReceiptState, ms: number): Promise<OutboxState | null> {
+    let settle: (reached: OutboxState | null) => void = () => {};
+    const reached = new Promise<OutboxState | null>((resolve) => (settle = resolve));
+    const waiter = { id, state, resolve: (value: OutboxState | null) => settle(value) };
     // registered before the look, so a receipt that lands in between is not missed
     this.#waiters.add(waiter);
-    const timer = setTimeout(() => waiter.resolve(false), ms);
+    const timer = setTimeout(() => waiter.resolve(null), ms);
     const entry = await this.#store.getOutgoing(id);
-    if (entry !== null && reaches(entry.state, state)) waiter.resolve(true);
+    if (entry !== null && (reaches(entry.state, state) || ENDED.has(entry.state))) waiter.resolve(entry.state);
     try {
       return await reached;
     } finally {
@@ -281,9 +292,19 @@ export class Outbox {
       id,
       state: entry.state,
       at: entry.stateAt,
+      ...(entry.state === 'refused' && entry.refusal !== null ? { refusal: parseRefusal(entry.refusal) } : {}),
       surfaces,
       ...(acknowledged === undefined ? {} : { acknowledgedOn: acknowledged[0], ...(acknowledged[1].by ? { acknowledgedBy: acknowledged[1].by } : {}) }),
     };
+  }
+}
+
+function parseRefusal(json: string): { status: number; message: string } {
+  try {
+    const { status, message } = JSON.parse(json) as { status: number; message: string };
+    return { status, message };
+  } catch {
+    return { status: 0, message: '' };
   }
 }
 

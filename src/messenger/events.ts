@@ -58,8 +58,14 @@ export function hasBeenAcknowledged(states: MessageStates | undefined): boolean 
 /** A sender's view of a message: how far it got, and who acknowledged it where. */
 export interface Receipt {
   readonly id: number;
-  /** (queued: through the hub, not yet stored by the recipient host) stored → delivered → shown → read → acknowledged, or expired when nobody saw it in time. */
-  readonly state: 'queued' | 'stored' | MessageState;
+  /**
+   * (queued: through the hub, not yet stored by the recipient host) stored → delivered → shown →
+   * read → acknowledged, or expired when nobody saw it in time; or refused by the recipient host
+   * (through the hub: no such name there now, or the name's rules), with its words in `refusal`.
+   */
+  readonly state: 'queued' | 'stored' | 'refused' | MessageState;
+  /** Why the recipient host refused it: the NET_API_STATUS and message it would have answered a direct send with. */
+  readonly refusal?: { readonly status: number; readonly message: string };
   readonly at: string | null;
   readonly acknowledgedBy?: string;
   readonly acknowledgedOn?: string;

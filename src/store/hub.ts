@@ -13,6 +13,7 @@ interface Row {
   state_at: string | null;
   surfaces: string;
   sender_user: string | null;
+  refusal: string | null;
 }
 
 const toOutbox = (row: Row): OutboxRow => ({
@@ -25,6 +26,7 @@ const toOutbox = (row: Row): OutboxRow => ({
   stateAt: row.state_at,
   surfaces: row.surfaces,
   senderUser: row.sender_user,
+  refusal: row.refusal,
 });
 
 export type HubQueries = ReturnType<typeof hubQueries>;
@@ -41,9 +43,9 @@ export function hubQueries(db: Database.Database) {
   const markAll = db.transaction((ids: readonly number[], at: number) => {
     for (const id of ids) publish.run(at, id);
   });
-  const setState = db.prepare(`UPDATE hub_outbox SET state = ?, state_at = ?, surfaces = ?, published_at = coalesce(published_at, ?) WHERE id = ?`);
+  const setState = db.prepare(`UPDATE hub_outbox SET state = ?, state_at = ?, surfaces = ?, refusal = ?, published_at = coalesce(published_at, ?) WHERE id = ?`);
   const saveStates = db.transaction((states: readonly OutgoingState[], at: number) => {
-    for (const s of states) setState.run(s.state, s.stateAt, s.surfaces, at, s.id);
+    for (const s of states) setState.run(s.state, s.stateAt, s.surfaces, s.refusal, at, s.id);
   });
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   return {

@@ -93,4 +93,6 @@ export const MIGRATIONS: readonly string[] = [
   // 8: a person's own messages (the web inbox of an account that is not an administrator, the
   // receipts' questions) found through the index at any inbox size, not by reading every row
   `CREATE INDEX messages_by_recipient ON messages (to_name COLLATE NOCASE, id);`,
+  // 9: a message sent through the hub that its recipient host refused, and why
+  `ALTER TABLE hub_outbox ADD COLUMN refusal TEXT;                -- JSON { status, message } when its state is 'refused'`,
 ];

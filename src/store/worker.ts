@@ -1,8 +1,8 @@
 /**
  * The store's worker thread: owns the SQLite connection. Appends and writes that arrive while a
  * commit is running are committed together in the next transaction (group commit), so one fsync
- * serves many senders and an idle store adds no delay. A call that arrives after them runs after
- * they are committed, so it sees them, as the order of requests says.
+ * serves many senders and an idle store adds no delay. A call that arrives after them waits for
+ * their commit, so it sees them, as the order of requests says (and does not break the group up).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDatabase } from './database.js';
@@ -25,6 +25,8 @@ try {
 }
 
 let pending: Array<{ id: number; write: () => unknown }> = [];
+/** Calls that arrived after pending writes: answered once those are committed. */
+let afterCommit: Array<() => void> = [];
 let flushScheduled = false;
 
 function flush(): void {
@@ -39,6 +41,9 @@ function flush(): void {
       port!.postMessage({ kind: 'error', ids, error: errorToWire(error) } satisfies StoreReply);
     }
   }
+  const calls = afterCommit;
+  afterCommit = [];
+  for (const call of calls) call();
 }
 
 function later(id: number, write: () => unknown): void {
@@ -68,11 +73,20 @@ port.on('message', (request: StoreRequest) => {
         const query = queryOf(request);
         return later(request.id, () => query(...request.args));
       }
-      case 'call':
+      case 'call': {
+        const query = queryOf(request);
+        const answer = () => {
+          try {
+            port.postMessage({ kind: 'result', id: request.id, value: query(...request.args) } satisfies StoreReply);
+          } catch (error) {
+            port.postMessage({ kind: 'error', ids: [request.id], error: errorToWire(error) } satisfies StoreReply);
+          }
+        };
         // after what was asked before it
-        flush();
-        port.postMessage({ kind: 'result', id: request.id, value: queryOf(request)(...request.args) } satisfies StoreReply);
+        if (pending.length > 0) afterCommit.push(answer);
+        else answer();
         return;
+      }
       case 'close':
         flush();
         db.close();

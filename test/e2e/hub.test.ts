@@ -60,6 +60,22 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
     assert.match(clash.stderr, /NERR_DuplicateName 2297/);
   });
 
+  test("a message the recipient's host refuses (the name's rules) fails the send with that host's status and words", async () => {
+    assert.equal((await b.cli(['name', 'DAVE', '/add'])).code, 0);
+    assert.equal((await b.cli(['name', 'DAVE', '--allow', 'host:NOBODY'])).code, 0);
+    // until HOSTA's replica has the claim, the name is not found there
+    const deadline = Date.now() + 15_000;
+    let sent = await a.cli(['send', 'DAVE', 'not for dave']);
+    while (/NERR_NameNotFound/.test(sent.stderr) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      sent = await a.cli(['send', 'DAVE', 'not for dave']);
+    }
+    assert.equal(sent.code, 5, 'access denied, as for a direct send');
+    assert.equal(sent.stderr, 'Access is denied. (ERROR_ACCESS_DENIED 5)\nDAVE takes messages only from host:NOBODY. (said by HOSTB, through the hub)\n');
+    await b.waitFor(() => /hub: refused a message from HOSTA to DAVE/.test(b.stderr), 10_000, 'the refusal logged at the recipient');
+    assert.doesNotMatch((await b.cli(['inbox', '--json'])).stdout, /not for dave/);
+  });
+
   test('two sites claiming one name at once: one succeeds, the other gets 2297', async () => {
     const [fromA, fromB] = await Promise.all([a.cli(['name', 'RACER', '/add']), b.cli(['name', 'RACER', '/add'])]);
     const codes = [fromA.code, fromB.code].sort();

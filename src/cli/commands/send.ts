@@ -121,7 +121,7 @@ export async function waitForAcknowledgement(client: Pick<Client, 'receipt'>, re
   let receipt: Receipt;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     receipt = await client.receipt(handle.message, handle.host);
-    if (receipt.state === 'acknowledged' || receipt.state === 'expired' || Date.now() >= deadline) break;
+    if (receipt.state === 'acknowledged' || receipt.state === 'expired' || receipt.state === 'refused' || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
   }
   if (json) io.stdout.write(`${JSON.stringify({ receipt })}\n`);
@@ -129,6 +129,7 @@ export async function waitForAcknowledgement(client: Pick<Client, 'receipt'>, re
     if (!json) io.stdout.write(`Acknowledged${receipt.acknowledgedBy ? ` by ${printableName(receipt.acknowledgedBy)}` : ''} on ${receipt.acknowledgedOn ?? '?'} at ${receipt.at === null ? '?' : localTime(receipt.at)}.\n`);
     return EXIT.ok;
   }
-  if (!json) io.stderr.write(`netsend: not acknowledged within ${seconds} s (message ${handle.message} is ${receipt.state}); \`${receiptCommand(result)?.command}\` asks again.\n`);
+  if (!json && receipt.state === 'refused') io.stderr.write(`netsend: message ${handle.message} was refused by its recipient's host: ${printableName(receipt.refusal?.message ?? '')}\n`);
+  else if (!json) io.stderr.write(`netsend: not acknowledged within ${seconds} s (message ${handle.message} is ${receipt.state}); \`${receiptCommand(result)?.command}\` asks again.\n`);
   return EXIT.notAcknowledged;
 }

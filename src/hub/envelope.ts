@@ -8,9 +8,9 @@
  * recipientHost, epk, recipient box key]) makes an AES-256-GCM key, used once, whose AAD is the
  * canonical header. A sender keeps one ephemeral key per recipient for a minute (at most 10,000
  * envelopes), not one per envelope: the agreement and the key's generation were a third of a
- * hub message's CPU. Each envelope's key still differs (its id is the salt); the ephemeral key
- * is never stored, and its agreed secret stays in the sender's memory for that minute only, so
- * nothing a sender keeps opens what it sealed (the recipient's box key opens it, as before).
+ * hub message's CPU. Each envelope's key still differs (its id is the salt). The ephemeral key is
+ * never written anywhere; its agreed secret, which opens what was sealed under it, stays in the
+ * sender's memory until its minute is over (swept at the next seal), never on its disk.
  *
  * Canonical encoding: the UTF-8 of JSON.stringify of a fixed-order array, [label, v, id, from, to,
  * senderHost, senderKey, recipientHost, sentAt, expiresAt, priority, kind, epk, nonce] for the
@@ -194,6 +194,11 @@ function keep<V>(map: Map<string, V>, key: string, value: V): V {
 /** This minute's ephemeral key for `recipientBox` and the secret it agreed; a new one when it is older or used up. */
 function agreementWith(recipientBox: string): Agreement {
   const now = Date.now();
+  // the oldest first (kept in the order they were made): those whose minute is over are forgotten
+  for (const [box, agreement] of sealing) {
+    if (now - agreement.madeAt < EPHEMERAL_KEY_MS && now >= agreement.madeAt) break;
+    sealing.delete(box);
+  }
   const known = sealing.get(recipientBox);
   if (known !== undefined && now - known.madeAt < EPHEMERAL_KEY_MS && now >= known.madeAt && known.uses < EPHEMERAL_KEY_USES) {
     known.uses++;

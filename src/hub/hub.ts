@@ -14,7 +14,7 @@ import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
-import { encodeEnvelope, envelopeBytesFor, type Envelope } from './envelope.js';
+import { encodeEnvelope, type Envelope } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
@@ -160,7 +160,9 @@ export class Hub {
     if (reached === 'refused') {
       // the recipient host said no, as it would have to a direct send: the sender hears it so
       const { refusal } = await this.receipt(id, { name: null, administrator: true });
-      throw NetApiError.fromStatus(refusal?.status ?? 2136, `${refusal?.message ?? 'The recipient host refused the message.'} (said by ${host}, through the hub)`);
+      const error = NetApiError.fromStatus(refusal?.status ?? new NetApiError('NERR_NetworkError').status, `${refusal?.message ?? 'The recipient host refused the message.'} (said by ${host}, through the hub)`);
+      error.final = true;
+      throw error;
     }
     const stored = reached !== null && reached !== 'expired';
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
@@ -253,7 +255,6 @@ export class Hub {
       publish: async (subject, envelope) => void (await this.#connection?.publish(subject, encodeEnvelope(envelope), envelope.id)),
       message: this.#options.message,
       maxMessageBytes: this.#options.maxMessageBytes,
-      maxEnvelopeBytes: envelopeBytesFor(this.#options.maxMessageBytes),
       log,
     });
     this.#inbox = inbox;

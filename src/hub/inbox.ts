@@ -14,8 +14,8 @@ import { parseEndpoint } from '../messenger/address.js';
 import { senderOf } from '../messenger/sender.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
-import { HubEnvelopeError, decodeEnvelope, open, type Envelope } from './envelope.js';
-import { RECEIPTS_ENVELOPE_BYTES, receiptsEnvelopes, type Origin, type ReceiptEvent, type Refusal } from './mail.js';
+import { decodeEnvelope, open, type Envelope, type EnvelopeSecret } from './envelope.js';
+import { receiptsEnvelopes, type Origin, type ReceiptEvent, type Refusal } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
@@ -36,9 +36,8 @@ export interface InboxOptions {
   readonly registry: NameRegistry;
   readonly outbox: Outbox;
   readonly store: Pick<HubStore, 'messageByOrigin'>;
-  /** "max message size" here, in UTF-16 bytes, and the largest envelope that can carry it. */
+  /** "max message size" here, in UTF-16 bytes. */
   readonly maxMessageBytes: number;
-  readonly maxEnvelopeBytes: number;
   receive(message: IncomingMessage): Promise<{ id: number }>;
   publish(subject: string, envelope: Envelope): Promise<void>;
   /** A stored message, for receipts of messages received before a restart. */
@@ -162,8 +161,23 @@ export class HubInbox {
       return m.ack();
     }
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
-    const tell = (state: HubReceiptState, refusal?: Refusal) =>
-      void this.sendReceipt(origin, state, 'hub', null, refusal).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
+    const tell = (state: HubReceiptState) =>
+      void this.sendReceipt(origin, state, 'hub', null).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
+    /** Not taken here: the sender hears so before the hub lets the message go (told again if the receipt cannot be sent now). */
+    const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<void> => {
+      // a second copy of a stored message (re-published past the hub's duplicate window) is stored, not refused
+      if ((await this.#options.store.messageByOrigin(envelope.id)) !== null) {
+        tell('stored');
+        return m.ack();
+      }
+      try {
+        await this.sendReceipt(origin, state, 'hub', null, refusal);
+      } catch (error) {
+        log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`);
+        return m.nak(RETRY_MS);
+      }
+      return state === 'expired' ? m.ack() : m.term();
+    };
     // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts
     // as stored. A first delivery is looked up by the store's own insert instead (a second copy
     // the hub took past its duplicate window is stored and shown once), which saves a read.
@@ -171,17 +185,12 @@ export class HubInbox {
       tell('stored');
       return m.ack();
     }
-    if (envelope.expiresAt !== null && envelope.expiresAt <= Date.now()) {
-      // never shown late: its sender hears it expired
-      tell('expired');
-      return m.ack();
-    }
-    const badTitle = secret.title !== undefined && !isTitleAsSent(secret.title);
-    if (secret.text.length * 2 > this.#options.maxMessageBytes || !secret.text.isWellFormed() || badTitle) {
-      const why = 'The message is longer than this host takes ("max message size"), or its text or title is not well-formed.';
-      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${why}`);
-      tell('refused', { status: new NetApiError('ERROR_INVALID_PARAMETER').status, message: why });
-      return m.term();
+    // never shown late: its sender hears it expired
+    if (envelope.expiresAt !== null && envelope.expiresAt <= Date.now()) return refuse('expired');
+    const unfit = this.#unfit(secret);
+    if (unfit !== null) {
+      log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${unfit}`);
+      return refuse('refused', { status: new NetApiError('ERROR_INVALID_PARAMETER').status, message: unfit });
     }
     // one take per message at a time: a redelivery racing the first is not stored twice
     if (this.#taking.has(envelope.id)) return m.nak(RETRY_MS);
@@ -211,8 +220,7 @@ export class HubInbox {
       if (!(error instanceof NetApiError)) throw error;
       log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${error.message}`);
       // its sender hears why, as a direct send would have
-      tell('refused', { status: error.status, message: error.message });
-      return m.term();
+      return refuse('refused', { status: error.status, message: error.message });
     } finally {
       this.#taking.delete(envelope.id);
     }
@@ -222,13 +230,23 @@ export class HubInbox {
     tell('stored');
   }
 
-  /** The envelope, if it is one and the subject's sender is its signer; null (said) when it can never be taken. */
+  /** Why a message's secret is not one this host takes; null when it is. */
+  #unfit(secret: EnvelopeSecret): string | null {
+    const bytes = secret.text.length * 2;
+    if (bytes > this.#options.maxMessageBytes) return `The message is ${bytes} bytes of UTF-16, over this host's "max message size" of ${this.#options.maxMessageBytes}.`;
+    if (!secret.text.isWellFormed() || (secret.title !== undefined && !isTitleAsSent(secret.title))) return 'The message\'s text or title is not well-formed (a lone surrogate, or a title that is not one line of at most 256 characters).';
+    return null;
+  }
+
+  /**
+   * The envelope, if it is one and the subject's sender is its signer; null (said) when it can
+   * never be taken. Any envelope up to the largest one can be is read (an authenticated host's,
+   * within the hub's max_payload): one over this host's "max message size" is refused after its
+   * signature is checked, so that its sender hears why.
+   */
   #checked(m: JsMsg): Envelope | null {
     try {
-      // receipts travel many to an envelope, which a small "max message size" here must not refuse
-      const { maxEnvelopeBytes } = this.#options;
-      const envelope = decodeEnvelope(m.data, { maxBytes: Math.max(maxEnvelopeBytes, RECEIPTS_ENVELOPE_BYTES) });
-      if (envelope.kind !== 'receipt' && m.data.byteLength > maxEnvelopeBytes) throw new HubEnvelopeError('too-large', `The envelope is ${m.data.byteLength} bytes, over the limit of ${maxEnvelopeBytes}.`);
+      const envelope = decodeEnvelope(m.data);
       // published under one host's name and signed as another: not taken
       if (this.#options.names.senderOf(m.subject) === subjectToken(envelope.senderHost)) return envelope;
       this.#options.log(`hub: dropped an envelope on ${m.subject}: it names ${envelope.senderHost} as its sender`);

@@ -4,6 +4,7 @@ import type { OutgoingMessage } from '../messenger/outgoing.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { envelopeBytesFor, seal, type Envelope } from './envelope.js';
 import { isMessageState, type MessageState } from '../messenger/events.js';
+import { printableName } from '../messenger/message.js';
 import type { HubReceiptState } from './outbox.js';
 import type { HostRecord } from './registry.js';
 
@@ -55,16 +56,13 @@ export interface Refusal {
 /** The longest refusal message a receipt carries. */
 const REFUSAL_CHARACTERS = 512;
 
-/**
- * The most UTF-16 bytes of receipts one envelope carries. A host's inbox takes a receipt envelope
- * up to RECEIPTS_ENVELOPE_BYTES whatever its "max message size" (which may be as small as 2).
- */
+/** The most UTF-16 bytes of receipts one envelope carries: its envelope stays far below any hub's max_payload. */
 const RECEIPTS_TEXT_BYTES = 32 * 1024;
 export const RECEIPTS_ENVELOPE_BYTES = envelopeBytesFor(RECEIPTS_TEXT_BYTES);
 
 /**
  * Receipts for the host that sent their messages, sealed to it like any message: as few
- * envelopes as hold them (a JSON array each, in order), since a burst of messages brings a burst
+ * envelopes as hold them (a JSON array each, in order; one alone as an object), since a burst of messages brings a burst
  * of receipts and each envelope costs a signature, a check and a stream write. The header's
  * names are the first receipt's message's, the other way round.
  */
@@ -72,12 +70,16 @@ export function receiptsEnvelopes(identity: HostIdentity, sender: HostRecord, re
   const envelopes: Envelope[] = [];
   for (let at = 0; at < receipts.length; ) {
     const first = receipts[at] as (typeof receipts)[number];
-    let text = `[${JSON.stringify(first.event)}`;
+    const events = [bounded(first.event)];
+    let length = events[0]?.length ?? 0;
     for (at++; at < receipts.length; at++) {
-      const next = JSON.stringify((receipts[at] as (typeof receipts)[number]).event);
-      if ((text.length + next.length + 2) * 2 > RECEIPTS_TEXT_BYTES) break;
-      text += `,${next}`;
+      const next = bounded((receipts[at] as (typeof receipts)[number]).event);
+      if ((length + next.length + 2) * 2 > RECEIPTS_TEXT_BYTES) break;
+      events.push(next);
+      length += next.length + 1;
     }
+    // one alone as an object, as hosts before batches send and read it
+    const text = events.length === 1 ? (events[0] as string) : `[${events.join(',')}]`;
     envelopes.push(
       seal(
         {
@@ -89,7 +91,7 @@ export function receiptsEnvelopes(identity: HostIdentity, sender: HostRecord, re
           expiresAt: null,
           priority: 'normal',
           kind: 'receipt',
-          text: `${text}]`,
+          text,
           user: null,
         },
         { sender: identity, recipientBox: sender.boxKey },
@@ -131,9 +133,14 @@ function parseReceipt(receipt: { ref?: unknown; state?: unknown; surface?: unkno
   };
 }
 
+/** A receipt's JSON, its refusal's words cut to what a receiver reads. */
+const bounded = (event: ReceiptEvent): string =>
+  JSON.stringify(event.refusal === undefined ? event : { ...event, refusal: { ...event.refusal, message: event.refusal.message.slice(0, REFUSAL_CHARACTERS) } });
+
 /** A refusal's status (a NET_API_STATUS) and words, bounded; null when it is not one. */
 function parseRefusal(value: unknown): Refusal | null {
   const { status, message } = (typeof value === 'object' && value !== null ? value : {}) as { status?: unknown; message?: unknown };
   if (typeof status !== 'number' || !Number.isSafeInteger(status) || status <= 0 || status > 0xffff || typeof message !== 'string') return null;
-  return { status, message: message.slice(0, REFUSAL_CHARACTERS) };
+  // another host's words, shown on terminals: no control characters or escape sequences
+  return { status, message: printableName(message.slice(0, REFUSAL_CHARACTERS)) };
 }

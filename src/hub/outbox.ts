@@ -187,8 +187,8 @@ export class Outbox {
     if (this.#marks.length > 1) return;
     setImmediate(() => {
       const ids = this.#marks.splice(0);
-      // unmarked, it is sent again by a drain, and dropped by the hub as a duplicate
-      this.#store.markPublished(ids).catch(() => {});
+      // unmarked, it is sent again by the next drain, and dropped by the hub as a duplicate
+      this.#store.markPublished(ids).catch(() => (this.#caughtUp = false));
     });
   }
 

@@ -10,6 +10,8 @@ export class NetApiError extends Error {
   readonly status: number;
   /** Its symbolic name, e.g. "NERR_NameNotFound"; undefined for a number netsend does not know. */
   readonly statusName: StatusName | undefined;
+  /** The recipient's own answer, which asking again at another address would not change. */
+  final = false;
 
   /** `detail` is appended to the status's standard words. */
   constructor(status: StatusName, detail?: string, options?: ErrorOptions) {

@@ -133,6 +133,22 @@ describe('which host', () => {
     assert.equal(names.lookups, 1);
   });
 
+  test("a cached name whose recipient itself answers 'no such name' (final, as through the hub) is not sent again", async () => {
+    const names = source({ address: '10.0.0.5', port: PORT });
+    let legacyCalls = 0;
+    const r = routes(async () => null, async () => {
+      if (++legacyCalls === 1) return {};
+      const refusal = NetApiError.fromStatus(2273, 'The message alias could not be found on the network. (said by HOSTB, through the hub)');
+      refusal.final = true;
+      throw refusal;
+    });
+    const router = new MessageRouter({ resolver: new NameCache([names], 60), port: PORT, secure: r.secure, legacy: r.legacy });
+    await router.send(message, {});
+    await assert.rejects(router.send(message, {}), (e: unknown) => e instanceof NetApiError && e.statusName === 'NERR_NameNotFound');
+    assert.equal(legacyCalls, 2, 'sent once each time: a refusal is not a stale address');
+    assert.equal(names.lookups, 1);
+  });
+
   test('a cached address whose host refuses for another reason (access denied) is kept and not tried again', async () => {
     const names = source({ address: '10.0.0.5', port: PORT });
     const resolver = new NameCache([names], 60);

@@ -50,7 +50,7 @@ export class MessageRouter implements RemoteSender {
       return await this.#deliver(message, await this.#resolve(message.to));
     } catch (error) {
       // A cached address may be stale (the name moved): forget it and look the name up once more.
-      if (!cached || !(error instanceof NetApiError) || !['NERR_NetworkError', 'NERR_NameNotFound'].includes(error.statusName ?? '')) throw error;
+      if (!cached || !(error instanceof NetApiError) || error.final || !['NERR_NetworkError', 'NERR_NameNotFound'].includes(error.statusName ?? '')) throw error;
       this.#options.resolver.forget(message.to, SUFFIX.messenger);
       return this.#deliver(message, await this.#resolve(message.to));
     }

@@ -86,6 +86,8 @@ export class SqliteDatabase {
           try {
             return { value: savepoint(write) };
           } catch (error) {
+            // an error that ended the whole transaction (disk full, I/O): nothing after it may commit alone
+            if (!this.#db.inTransaction) throw error;
             return { error };
           }
         }),

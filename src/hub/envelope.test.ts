@@ -5,9 +5,10 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { keyFingerprint } from '../security/certificate.js';
 import {
-  EPHEMERAL_KEY_MS, MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, HubEnvelopeError, boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open, seal, signBoxKey, verifyBoxKey,
+  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, HubEnvelopeError, boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open, seal, signBoxKey, verifyBoxKey,
   type Envelope, type HubEnvelopeErrorCode, type SealInput,
 } from './envelope.js';
+import { EPHEMERAL_KEY_MS } from './box-keys.js';
 import { nameFromToken, realmProblem, subjectToken } from './subject.js';
 
 function host(name: string, type: 'ed25519' | 'rsa' = 'ed25519') {

@@ -22,10 +22,13 @@
  * The secret inside ct: text, title, user in that order, each a 32-bit big-endian byte length
  * (0xFFFFFFFF: absent) and UTF-16LE, the unit `max message size` counts, so the bound is exact.
  */
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { MAX_TITLE_CHARACTERS, isPriority, type Priority } from '../messenger/message.js';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
+import { agreementFrom, agreementWith, boxPublicKey, isBase64url } from './box-keys.js';
+
+export { boxPublicKey, generateBoxKey, generateBoxKeyPair, newBoxKeyPem } from './box-keys.js';
 
 export type HubEnvelopeErrorCode = 'too-large' | 'malformed' | 'bad-signature' | 'wrong-recipient' | 'undecryptable' | 'version';
 
@@ -122,41 +125,6 @@ export const MAX_ENVELOPE_BYTES = envelopeBytesFor(MAX_TEXT_BYTES);
 /** decodeEnvelope's bound: MAX_ENVELOPE_BYTES, or envelopeBytesFor(this host's max message size). */
 export type EnvelopeLimits = { readonly maxBytes: number };
 
-/**
- * A new X25519 key pair: the private key, and the public key as raw bytes (base64url), exported
- * by the generation itself. Node 20 can deadlock exporting a key to JWK: the export holds a key's
- * lock while it allocates, the allocation may run the GC, and the GC finalizing a finished
- * generation job takes the lock again (seen here: a hub daemon hung mid-burst in ExportJWKEdKey
- * → GC → ~KeyGenJob). So keys are not exported on the hot paths: an ephemeral key's public half
- * comes from its generation, and a host's own box key is exported once (boxPublicKey).
- */
-export function generateBoxKeyPair(): { privateKey: KeyObject; publicKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } });
-  // @types/node lists no JWK encoding for X25519 pairs; Node returns the JWK object
-  return { privateKey, publicKey: (publicKey as unknown as { x: string }).x };
-}
-
-/** A new box key (an X25519 private key) in PKCS#8 PEM, written by its generation. */
-export const newBoxKeyPem = (): string =>
-  generateKeyPairSync('x25519', { privateKeyEncoding: { format: 'pem', type: 'pkcs8' }, publicKeyEncoding: { format: 'pem', type: 'spki' } }).privateKey;
-
-/** A new box key, made from its PEM: no generation job stays behind the key object. */
-export const generateBoxKey = (): KeyObject => createPrivateKey(newBoxKeyPem());
-
-/** Box public keys already exported: a host's own is asked for at every open, and exported once. */
-const exported = new WeakMap<KeyObject, string>();
-
-/** The raw 32-byte X25519 public key of a box key (private or public), base64url. */
-export function boxPublicKey(key: KeyObject): string {
-  if (key.asymmetricKeyType !== 'x25519') throw new TypeError('A box key is an X25519 key.');
-  let raw = exported.get(key);
-  if (raw === undefined) {
-    raw = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' }).x as string;
-    exported.set(key, raw);
-  }
-  return raw;
-}
-
 const boxKeyBytes = (hostName: string, boxPublic: string) => Buffer.from(JSON.stringify(['netsend-hub-box-key-v1', hostName, boxPublic]), 'utf8');
 
 /** The host key's signature binding a box key to the host name it is published under (base64url). */
@@ -167,61 +135,10 @@ export const signBoxKey = (hostPrivateKey: KeyObject, hostName: string, boxPubli
 export const verifyBoxKey = (hostPublicKey: KeyObject, hostName: string, boxPublic: string, signature: string): boolean =>
   isBase64url(boxPublic, 32) && verifyBytes(hostPublicKey, boxKeyBytes(hostName, boxPublic), signature);
 
-/** How long, and for how many envelopes, a sender seals to one recipient with one ephemeral key. */
-export const EPHEMERAL_KEY_MS = 60_000;
-const EPHEMERAL_KEY_USES = 10_000;
-/** Agreed secrets kept: a sender's, one per recipient box key; a recipient's, one per ephemeral key it met. */
-const AGREEMENTS_KEPT = 1024;
-
-/** The secret agreed with a recipient's box key, and the ephemeral public key that agreed it. */
-interface Agreement {
-  readonly epk: string;
-  readonly shared: Buffer;
-  readonly madeAt: number;
-  uses: number;
-}
-const sealing = new Map<string, Agreement>();
-const opening = new Map<string, Buffer>();
-
-/** Keeps `value` as the newest of at most AGREEMENTS_KEPT entries. */
-function keep<V>(map: Map<string, V>, key: string, value: V): V {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > AGREEMENTS_KEPT) map.delete(map.keys().next().value as string);
-  return value;
-}
-
-/** This minute's ephemeral key for `recipientBox` and the secret it agreed; a new one when it is older or used up. */
-function agreementWith(recipientBox: string): Agreement {
-  const now = Date.now();
-  // the oldest first (kept in the order they were made): those whose minute is over are forgotten
-  for (const [box, agreement] of sealing) {
-    if (now - agreement.madeAt < EPHEMERAL_KEY_MS && now >= agreement.madeAt) break;
-    sealing.delete(box);
-  }
-  const known = sealing.get(recipientBox);
-  if (known !== undefined && now - known.madeAt < EPHEMERAL_KEY_MS && now >= known.madeAt && known.uses < EPHEMERAL_KEY_USES) {
-    known.uses++;
-    return known;
-  }
-  const recipient = importBoxKey(recipientBox);
-  if (recipient === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
-  const ephemeral = generateBoxKeyPair();
-  return keep(sealing, recipientBox, { epk: ephemeral.publicKey, shared: diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient }), madeAt: now, uses: 1 });
-}
-
-/** The secret an envelope's ephemeral key agreed with this host's box key (null: not a key). */
-function agreementFrom(epk: string, box: KeyObject): Buffer | null {
-  const key = `${boxPublicKey(box)} ${epk}`;
-  const known = opening.get(key);
-  if (known !== undefined) return known;
-  const ephemeral = importBoxKey(epk);
-  return ephemeral === null ? null : keep(opening, key, diffieHellman({ privateKey: box, publicKey: ephemeral }));
-}
-
 /** Encrypts `input`'s secret to the recipient's box key and signs everything with the host key. */
 export function seal(input: SealInput, keys: SealKeys): Envelope {
   const agreement = agreementWith(keys.recipientBox);
+  if (agreement === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
   const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
   const nonce = randomBytes(NONCE_BYTES);
   const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: agreement.epk, nonce: nonce.toString('base64url') };
@@ -313,12 +230,6 @@ function checkEnvelope(value: unknown): Envelope {
   return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind, epk: o.epk, nonce: o.nonce, ct: o.ct, sig: o.sig };
 }
 
-/** Canonical base64url (no padding, zero spare bits), of `bytes` bytes when given. */
-function isBase64url(value: unknown, bytes?: number): value is string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]*$/.test(value) || value.length % 4 === 1) return false;
-  if (bytes !== undefined && value.length !== Math.ceil((bytes * 4) / 3)) return false;
-  return Buffer.from(value, 'base64url').toString('base64url') === value;
-}
 
 type Header = Omit<Envelope, 'ct' | 'sig'>;
 const canonical = (label: string, h: Header, ...rest: string[]): Buffer =>
@@ -330,8 +241,6 @@ function messageKey(shared: Buffer, h: Header, recipientBox: string): Buffer {
   return Buffer.from(hkdfSync('sha256', shared, Buffer.from(h.id, 'utf8'), Buffer.concat([Buffer.from('netsend hub v1\0', 'utf8'), context]), 32));
 }
 
-const importBoxKey = (raw: string): KeyObject | null =>
-  isBase64url(raw, 32) ? createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw }, format: 'jwk' }) : null;
 
 // Ed25519 keys sign raw; a site CA's RSA or ECDSA host key with SHA-256, as signMessage does.
 const digestFor = (key: KeyObject) => (key.asymmetricKeyType === 'ed25519' ? null : 'sha256');

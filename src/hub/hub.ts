@@ -53,7 +53,6 @@ export interface HubMessenger {
   aliases(): string[];
 }
 
-
 export class Hub {
   readonly #options: HubOptions;
   readonly #outbox: Outbox;
@@ -158,11 +157,10 @@ export class Hub {
     await this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain());
     const reached = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
     if (reached === 'refused') {
-      // the recipient host said no, as it would have to a direct send: the sender hears it so
+      // the recipient host said no, as it would have to a direct send: the sender hears it so (and the router does not try again)
       const { refusal } = await this.receipt(id, { name: null, administrator: true });
-      const error = NetApiError.fromStatus(refusal?.status ?? new NetApiError('NERR_NetworkError').status, `${refusal?.message ?? 'The recipient host refused the message.'} (said by ${host}, through the hub)`);
-      error.final = true;
-      throw error;
+      const words = `${refusal?.message ?? 'The recipient host refused the message.'} (said by ${host}, through the hub)`;
+      throw NetApiError.fromStatus(refusal?.status ?? new NetApiError('NERR_NetworkError').status, words, { final: true });
     }
     const stored = reached !== null && reached !== 'expired';
     return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };

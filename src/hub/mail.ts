@@ -5,7 +5,7 @@ import type { HostIdentity } from '../security/host-identity.js';
 import { envelopeBytesFor, seal, type Envelope } from './envelope.js';
 import { isMessageState, type MessageState } from '../messenger/events.js';
 import { printableName } from '../messenger/message.js';
-import type { HubReceiptState } from './outbox.js';
+import type { HubReceiptState } from './progress.js';
 import type { HostRecord } from './registry.js';
 
 /** A message received through the hub, as its receipts refer to it. */

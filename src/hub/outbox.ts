@@ -4,12 +4,13 @@
  * since (the receipts that come back). A daemon killed with messages the hub has not taken sends
  * them when it starts again.
  */
-import { type MessageState, type Receipt } from '../messenger/events.js';
+import type { Receipt } from '../messenger/events.js';
 import { parseReceipts } from './mail.js';
+import { ENDED, RANK, parseSurfaces, reaches, storedRefusal, type HubReceiptState, type OutboxState } from './progress.js';
+
+export type { HubReceiptState } from './progress.js';
 import { subjectToken } from './subject.js';
 
-export type HubReceiptState = 'stored' | 'refused' | MessageState;
-type OutboxState = 'queued' | HubReceiptState;
 
 /** A message to keep until the hub holds it. */
 export interface OutgoingEntry {
@@ -64,11 +65,6 @@ export interface OutgoingState {
   refusal: string | null;
 }
 
-type Surfaces = Record<string, { state: MessageState; by: string | null; at: string }>;
-
-/** How far a message got: later states win, as a receipt reads them. */
-const RANK: Readonly<Record<OutboxState, number>> = { queued: 0, stored: 1, delivered: 2, shown: 3, read: 4, expired: 5, refused: 5, acknowledged: 6 };
-
 /** Publishes one entry to the hub; false when the hub is away (nothing sent). */
 export type Publish = (subject: string, envelope: string, envelopeId: string) => Promise<boolean>;
 
@@ -76,12 +72,6 @@ export type Publish = (subject: string, envelope: string, envelopeId: string) =>
 const DRAIN_BATCH = 100;
 /** Most receipts applied in one read and one commit. */
 const RECEIPT_BATCH = 500;
-
-/** States a message goes no further from, without having got anywhere. */
-const ENDED: ReadonlySet<OutboxState> = new Set(['expired', 'refused']);
-
-/** Whether a message in state `now` has got as far as `wanted`: an expired or refused one got nowhere. */
-const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (ENDED.has(now) ? wanted === now : RANK[now] >= RANK[wanted]);
 
 export class Outbox {
   readonly #store: HubStore;
@@ -292,27 +282,9 @@ export class Outbox {
       id,
       state: entry.state,
       at: entry.stateAt,
-      ...(entry.state === 'refused' && entry.refusal !== null ? { refusal: parseRefusal(entry.refusal) } : {}),
+      ...(entry.state === 'refused' && entry.refusal !== null ? { refusal: storedRefusal(entry.refusal) } : {}),
       surfaces,
       ...(acknowledged === undefined ? {} : { acknowledgedOn: acknowledged[0], ...(acknowledged[1].by ? { acknowledgedBy: acknowledged[1].by } : {}) }),
     };
-  }
-}
-
-function parseRefusal(json: string): { status: number; message: string } {
-  try {
-    const { status, message } = JSON.parse(json) as { status: number; message: string };
-    return { status, message };
-  } catch {
-    return { status: 0, message: '' };
-  }
-}
-
-function parseSurfaces(json: string): Surfaces {
-  try {
-    const value = JSON.parse(json) as unknown;
-    return typeof value === 'object' && value !== null ? (value as Surfaces) : {};
-  } catch {
-    return {};
   }
 }

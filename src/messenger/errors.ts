@@ -22,8 +22,9 @@ export class NetApiError extends Error {
   }
 
   /** Rebuilds an error received as a number and text (from the control socket, say). */
-  static fromStatus(code: number, message: string = statusMessage(code)): NetApiError {
+  static fromStatus(code: number, message: string = statusMessage(code), options: { final?: boolean } = {}): NetApiError {
     const error = new NetApiError('NERR_InternalError');
+    error.final = options.final ?? false;
     Object.defineProperties(error, {
       status: { value: code },
       statusName: { value: statusName(code) },

@@ -10,11 +10,7 @@ export type { BroadcastScope, BroadcastSender, OutgoingMessage, RemoteSender, Se
 export type { Caller } from './admission.js';
 import { aliasProblem, normalizeAlias } from './names.js';
 
-/**
- * The inbox: a message is acknowledged only once `append` has resolved (committed). A message
- * from the hub whose origin is stored already is not stored again: `append` gives the stored
- * one's id, marked `duplicate`.
- */
+/** The inbox: acknowledged once `append` has resolved (committed); a hub message's second copy (its origin stored) is marked `duplicate`. */
 export interface MessageStore {
   append(message: IncomingMessage): Promise<StoredMessage & { readonly duplicate?: true }>;
   list(options: { afterId: number; limit: number; recipients?: readonly string[] | null }): Promise<StoredMessage[]>;

@@ -138,9 +138,7 @@ describe('which host', () => {
     let legacyCalls = 0;
     const r = routes(async () => null, async () => {
       if (++legacyCalls === 1) return {};
-      const refusal = NetApiError.fromStatus(2273, 'The message alias could not be found on the network. (said by HOSTB, through the hub)');
-      refusal.final = true;
-      throw refusal;
+      throw NetApiError.fromStatus(2273, 'The message alias could not be found on the network. (said by HOSTB, through the hub)', { final: true });
     });
     const router = new MessageRouter({ resolver: new NameCache([names], 60), port: PORT, secure: r.secure, legacy: r.legacy });
     await router.send(message, {});

@@ -26,6 +26,12 @@ const BATCH = 64;
 const MAX_TRIES = 100;
 /** Received messages remembered for their receipts without a store read. */
 const REMEMBERED = 4096;
+/** A receipt waiting for its envelope, and its caller's callbacks. */
+type PendingReceipt = { event: ReceiptEvent; origin: Origin; done: () => void; failed: (error: unknown) => void };
+/** Publishes of a batch of receipts before they are given up (logged): receipts are not kept in the store. */
+const RECEIPT_TRIES = 3;
+/** How long a pull request for deliveries lasts before it is renewed (nats.js's default is 30 s). */
+const PULL_EXPIRES_MS = 10_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
 
@@ -52,7 +58,7 @@ export class HubInbox {
   /** The newest messages received through the hub, for their receipts; older ones are read back from the store. */
   readonly #received = new Map<number, Origin>();
   /** Receipts waiting for their envelope, by the host they go to. */
-  readonly #receipts = new Map<string, Array<{ event: ReceiptEvent; origin: Origin; done: () => void; failed: (error: unknown) => void }>>();
+  readonly #receipts = new Map<string, PendingReceipt[]>();
 
   constructor(options: InboxOptions) {
     this.#options = options;
@@ -65,7 +71,9 @@ export class HubInbox {
    * store keeps the order its requests come in.
    */
   async consume(consumer: Consumer, stopping: () => boolean): Promise<void> {
-    const messages = await consumer.consume({ max_messages: BATCH });
+    // a pull lives PULL_EXPIRES_MS; two missed heartbeats (half of it each) and it is asked again:
+    // after the server holding it dies, deliveries resume within that, not the client's default 30 s
+    const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
     const taking = new Set<Promise<void>>();
     for await (const m of messages) {
       if (stopping()) break;
@@ -125,6 +133,11 @@ export class HubInbox {
   async #sendReceipts(host: string): Promise<void> {
     const receipts = this.#receipts.get(host) ?? [];
     this.#receipts.delete(host);
+    await this.#publishReceipts(host, receipts, 1);
+  }
+
+  /** Publishes receipts to `host`; a failed publish (a leader election, say) is tried again a few seconds later, RECEIPT_TRIES in all. */
+  async #publishReceipts(host: string, receipts: PendingReceipt[], attempt: number): Promise<void> {
     try {
       const record = this.#options.registry.host(host)?.record;
       if (record !== undefined) {
@@ -134,7 +147,8 @@ export class HubInbox {
       }
       for (const receipt of receipts) receipt.done();
     } catch (error) {
-      for (const receipt of receipts) receipt.failed(error);
+      if (attempt < RECEIPT_TRIES) setTimeout(() => void this.#publishReceipts(host, receipts, attempt + 1), RETRY_MS).unref();
+      else for (const receipt of receipts) receipt.failed(error);
     }
   }
 

@@ -1,8 +1,8 @@
 /**
  * X25519 box keys, and the secrets a host agrees with them for hub envelopes (envelope.ts says
- * how they are used). A sender keeps one ephemeral key per recipient box key for a minute (at most 10,000 envelopes)
- * rather than one per envelope: the key's generation and two agreements were a third of a hub
- * message's CPU. A recipient keeps the secrets it agreed, by ephemeral key.
+ * how they are used). A sender keeps one ephemeral key per recipient box key for a minute (at
+ * most 10,000 envelopes) rather than one per envelope: the key's generation and two agreements
+ * were a third of a hub message's CPU. A recipient keeps the secrets it agreed, by ephemeral key.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 

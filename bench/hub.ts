@@ -832,7 +832,7 @@ async function main(): Promise<void> {
   let scaled: ScaleResult | null = null;
   if (!flags['no-scale']) {
     console.log(`scale: ${rate(HOSTS)} simulated hosts (a signed host record and claim each in the registry bucket, one durable R3 consumer each)`);
-    // nats-server 2.9 makes R3 consumers at some 9 a second here: 150 ms a host, at least 4 minutes
+    // nats-server 2.9 makes R3 consumers at 9-17 a second here (4-8 workers): 150 ms a host, at least 4 minutes
     scaled = await scale(rig, HOSTS, Math.max(240_000, HOSTS * 150));
     const sum = (r: Record<string, number>) => Object.values(r).reduce((s, x) => s + x, 0);
     console.log(`  made ${scaled.recordsMade} records and ${scaled.consumersMade} consumers in ${scaled.makeSeconds.toFixed(1)} s${scaled.note ? ` (${scaled.note})` : ''}`);

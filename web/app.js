@@ -465,11 +465,8 @@ function connect() {
     const read = message.state.read || change.state === 'read' || change.state === 'acknowledged';
     const acknowledged = message.state.acknowledged || change.state === 'acknowledged';
     // delivered, shown: nothing the page draws changes, so it is not drawn again
-    if (read === message.state.read && acknowledged === message.state.acknowledged) {
-      state.messages.set(message.id, { ...message, state: { ...message.state, latest: change } });
-      return;
-    }
-    place({ ...message, state: { read, acknowledged, latest: change } }, false);
+    if (read === message.state.read && acknowledged === message.state.acknowledged) return;
+    place({ ...message, state: { ...message.state, read, acknowledged } }, false);
     refreshCounts();
   });
 }

@@ -230,7 +230,6 @@ function checkEnvelope(value: unknown): Envelope {
   return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind, epk: o.epk, nonce: o.nonce, ct: o.ct, sig: o.sig };
 }
 
-
 type Header = Omit<Envelope, 'ct' | 'sig'>;
 const canonical = (label: string, h: Header, ...rest: string[]): Buffer =>
   Buffer.from(JSON.stringify([label, h.v, h.id, h.from, h.to, h.senderHost, h.senderKey, h.recipientHost, h.sentAt, h.expiresAt, h.priority, h.kind, h.epk, h.nonce, ...rest]), 'utf8');
@@ -240,7 +239,6 @@ function messageKey(shared: Buffer, h: Header, recipientBox: string): Buffer {
   const context = createHash('sha256').update(JSON.stringify([h.senderHost, h.recipientHost, h.epk, recipientBox]), 'utf8').digest();
   return Buffer.from(hkdfSync('sha256', shared, Buffer.from(h.id, 'utf8'), Buffer.concat([Buffer.from('netsend hub v1\0', 'utf8'), context]), 32));
 }
-
 
 // Ed25519 keys sign raw; a site CA's RSA or ECDSA host key with SHA-256, as signMessage does.
 const digestFor = (key: KeyObject) => (key.asymmetricKeyType === 'ed25519' ? null : 'sha256');

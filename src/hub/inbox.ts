@@ -177,13 +177,17 @@ export class HubInbox {
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
     const tell = (state: HubReceiptState) =>
       void this.sendReceipt(origin, state, 'hub', null).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
+    /** A copy of a message stored here already counts as stored: told so and acknowledged (true), else false. */
+    const storedAlready = async (): Promise<boolean> => {
+      if ((await this.#options.store.messageByOrigin(envelope.id)) === null) return false;
+      tell('stored');
+      m.ack();
+      return true;
+    };
     /** Not taken here: the sender hears so before the hub lets the message go (told again if the receipt cannot be sent now). */
     const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<void> => {
       // a second copy of a stored message (re-published past the hub's duplicate window) is stored, not refused
-      if ((await this.#options.store.messageByOrigin(envelope.id)) !== null) {
-        tell('stored');
-        return m.ack();
-      }
+      if (await storedAlready()) return;
       try {
         await this.sendReceipt(origin, state, 'hub', null, refusal);
       } catch (error) {
@@ -195,10 +199,7 @@ export class HubInbox {
     // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts
     // as stored. A first delivery is looked up by the store's own insert instead (a second copy
     // the hub took past its duplicate window is stored and shown once), which saves a read.
-    if (m.info.deliveryCount > 1 && (await this.#options.store.messageByOrigin(envelope.id)) !== null) {
-      tell('stored');
-      return m.ack();
-    }
+    if (m.info.deliveryCount > 1 && (await storedAlready())) return;
     // never shown late: its sender hears it expired
     if (envelope.expiresAt !== null && envelope.expiresAt <= Date.now()) return refuse('expired');
     const unfit = this.#unfit(secret);

@@ -1,10 +1,10 @@
 /** What a host seals for the hub: a message to another host, and receipts back to a sender (written and read here). */
 import { randomUUID } from 'node:crypto';
+import { isMessageState, type MessageState } from '../messenger/events.js';
+import { printableName } from '../messenger/message.js';
 import type { OutgoingMessage } from '../messenger/outgoing.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { envelopeBytesFor, seal, type Envelope } from './envelope.js';
-import { isMessageState, type MessageState } from '../messenger/events.js';
-import { printableName } from '../messenger/message.js';
 import type { HubReceiptState } from './progress.js';
 import type { HostRecord } from './registry.js';
 
@@ -62,24 +62,21 @@ export const RECEIPTS_ENVELOPE_BYTES = envelopeBytesFor(RECEIPTS_TEXT_BYTES);
 
 /**
  * Receipts for the host that sent their messages, sealed to it like any message: as few
- * envelopes as hold them (a JSON array each, in order; one alone as an object), since a burst of messages brings a burst
- * of receipts and each envelope costs a signature, a check and a stream write. The header's
- * names are the first receipt's message's, the other way round.
+ * envelopes as hold them (a JSON array each, in order; one alone as an object), since a burst of
+ * messages brings a burst of receipts and each envelope costs a signature, a check and a stream
+ * write. The header's names are the first receipt's message's, the other way round.
  */
 export function receiptsEnvelopes(identity: HostIdentity, sender: HostRecord, receipts: ReadonlyArray<{ event: ReceiptEvent; origin: Origin }>): Envelope[] {
+  const texts = receipts.map((receipt) => bounded(receipt.event));
   const envelopes: Envelope[] = [];
-  for (let at = 0; at < receipts.length; ) {
-    const first = receipts[at] as (typeof receipts)[number];
-    const events = [bounded(first.event)];
-    let length = events[0]?.length ?? 0;
-    for (at++; at < receipts.length; at++) {
-      const next = bounded((receipts[at] as (typeof receipts)[number]).event);
-      if ((length + next.length + 2) * 2 > RECEIPTS_TEXT_BYTES) break;
-      events.push(next);
-      length += next.length + 1;
+  for (let start = 0, end = 1; start < texts.length; start = end++) {
+    // as many as fit after the first (the brackets and commas counted), in their order
+    for (let length = (texts[start] as string).length + 2; end < texts.length && (length + (texts[end] as string).length + 1) * 2 <= RECEIPTS_TEXT_BYTES; end++) {
+      length += (texts[end] as string).length + 1;
     }
+    const first = receipts[start] as (typeof receipts)[number];
     // one alone as an object, as hosts before batches send and read it
-    const text = events.length === 1 ? (events[0] as string) : `[${events.join(',')}]`;
+    const text = end - start === 1 ? (texts[start] as string) : `[${texts.slice(start, end).join(',')}]`;
     envelopes.push(
       seal(
         {
@@ -136,6 +133,15 @@ function parseReceipt(receipt: { ref?: unknown; state?: unknown; surface?: unkno
 /** A receipt's JSON, its refusal's words cut to what a receiver reads. */
 const bounded = (event: ReceiptEvent): string =>
   JSON.stringify(event.refusal === undefined ? event : { ...event, refusal: { ...event.refusal, message: event.refusal.message.slice(0, REFUSAL_CHARACTERS) } });
+
+/** A refusal as the outbox keeps it (JSON of a checked one); a blank one if the column is not that. */
+export const refusalFromJson = (json: string): Refusal => {
+  try {
+    return parseRefusal(JSON.parse(json)) ?? { status: 0, message: '' };
+  } catch {
+    return { status: 0, message: '' };
+  }
+};
 
 /** A refusal's status (a NET_API_STATUS) and words, bounded; null when it is not one. */
 function parseRefusal(value: unknown): Refusal | null {

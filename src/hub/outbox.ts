@@ -5,12 +5,11 @@
  * them when it starts again.
  */
 import type { Receipt } from '../messenger/events.js';
-import { parseReceipts } from './mail.js';
-import { ENDED, RANK, parseSurfaces, reaches, storedRefusal, type HubReceiptState, type OutboxState } from './progress.js';
-
-export type { HubReceiptState } from './progress.js';
+import { parseReceipts, refusalFromJson } from './mail.js';
+import { RANK, parseSurfaces, settles, type HubReceiptState, type OutboxState } from './progress.js';
 import { subjectToken } from './subject.js';
 
+export type { HubReceiptState } from './progress.js';
 
 /** A message to keep until the hub holds it. */
 export interface OutgoingEntry {
@@ -246,7 +245,7 @@ export class Outbox {
     }
     for (const waiter of this.#waiters) {
       const state = updated.get(waiter.id)?.state;
-      if (state !== undefined && (reaches(state, waiter.state) || ENDED.has(state))) waiter.resolve(state);
+      if (state !== undefined && settles(state, waiter.state)) waiter.resolve(state);
     }
     if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()]);
   }
@@ -263,7 +262,7 @@ export class Outbox {
     this.#waiters.add(waiter);
     const timer = setTimeout(() => waiter.resolve(null), ms);
     const entry = await this.#store.getOutgoing(id);
-    if (entry !== null && (reaches(entry.state, state) || ENDED.has(entry.state))) waiter.resolve(entry.state);
+    if (entry !== null && settles(entry.state, state)) waiter.resolve(entry.state);
     try {
       return await reached;
     } finally {
@@ -282,7 +281,7 @@ export class Outbox {
       id,
       state: entry.state,
       at: entry.stateAt,
-      ...(entry.state === 'refused' && entry.refusal !== null ? { refusal: storedRefusal(entry.refusal) } : {}),
+      ...(entry.state === 'refused' && entry.refusal !== null ? { refusal: refusalFromJson(entry.refusal) } : {}),
       surfaces,
       ...(acknowledged === undefined ? {} : { acknowledgedOn: acknowledged[0], ...(acknowledged[1].by ? { acknowledgedBy: acknowledged[1].by } : {}) }),
     };

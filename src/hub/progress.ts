@@ -15,15 +15,8 @@ export const ENDED: ReadonlySet<OutboxState> = new Set(['expired', 'refused']);
 /** Whether a message in state `now` has got as far as `wanted`: an expired or refused one got nowhere. */
 export const reaches = (now: OutboxState, wanted: HubReceiptState): boolean => (ENDED.has(now) ? wanted === now : RANK[now] >= RANK[wanted]);
 
-/** The outbox's refusal column (JSON written by the outbox from a checked receipt). */
-export function storedRefusal(json: string): { status: number; message: string } {
-  try {
-    const { status, message } = JSON.parse(json) as { status: number; message: string };
-    return { status, message };
-  } catch {
-    return { status: 0, message: '' };
-  }
-}
+/** Whether one waiting for `wanted` hears of state `now`: it got there, or it ended without. */
+export const settles = (now: OutboxState, wanted: HubReceiptState): boolean => reaches(now, wanted) || ENDED.has(now);
 
 /** The outbox's surfaces column: surface → { state, by, at }. */
 export function parseSurfaces(json: string): Surfaces {

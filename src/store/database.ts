@@ -12,7 +12,7 @@ export { StoreLockedError } from './errors.js';
 export { MAX_STATE_QUERY } from './events.js';
 export type { PendingMessage } from './messages.js';
 
-/** The database's queries by area; the store's worker runs them on request (appends it batches). */
+/** The database's queries by area; the store's worker runs them on request (writes it commits together). */
 export interface StoreAreas {
   readonly messages: MessageQueries;
   readonly events: EventQueries;

@@ -1,4 +1,4 @@
-/** The inbox's queries: appends (in batches, one transaction each), pages, search, one message. */
+/** The inbox's queries: appends (one in the worker's group commit, or a batch in a transaction of its own), pages, search, one message. */
 import type Database from 'better-sqlite3';
 import { endpointText } from '../messenger/address.js';
 import type { IncomingMessage, MessageQuery, Priority, StoredMessage, Via } from '../messenger/message.js';
@@ -38,19 +38,23 @@ export function messageQueries(db: Database.Database) {
   const byOrigin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
   const page = db.prepare<[number, number], MessageRow>(`SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?`);
   const one = db.prepare<[number], MessageRow>(`SELECT * FROM messages WHERE id = ?`);
-  const insertBatch = db.transaction((batch: readonly PendingMessage[]) =>
-    batch.map(({ message: m, receivedAt }) => {
-      const c = senderColumns(m.sender);
-      const origin = m.origin ?? null;
-      const result = insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null, origin, m.title ?? null);
-      // a second copy of a message that came through the hub: the one already stored
-      if (result.changes === 0 && origin !== null) return { id: byOrigin.get(origin)?.id ?? 0, duplicate: true };
-      return { id: Number(result.lastInsertRowid), duplicate: false };
-    }),
-  );
+  const insertOne = ({ message: m, receivedAt }: PendingMessage): { id: number; duplicate: boolean } => {
+    const c = senderColumns(m.sender);
+    const origin = m.origin ?? null;
+    const result = insert.run(m.from, m.to, m.text, receivedAt, m.via, c.sender_uid, c.sender_address, c.sender_user, c.sender_host, m.priority ?? 'normal', m.expiresAt ?? null, origin, m.title ?? null);
+    // a second copy of a message that came through the hub: the one already stored
+    if (result.changes === 0 && origin !== null) return { id: byOrigin.get(origin)?.id ?? 0, duplicate: true };
+    return { id: Number(result.lastInsertRowid), duplicate: false };
+  };
+  const insertBatch = db.transaction((batch: readonly PendingMessage[]) => batch.map(insertOne));
 
   return {
-    /** Commits the messages in one transaction (one fsync): their ids, and whether each was stored already (its origin). */
+    /** Stores one message, in the caller's transaction (the worker's group commit): its id, and whether it was stored already (its origin). */
+    insertMessage(pending: PendingMessage): { id: number; duplicate: boolean } {
+      return insertOne(pending);
+    },
+
+    /** Commits the messages in one transaction (one fsync): their ids, and whether each was stored already. */
     insertMessages(batch: readonly PendingMessage[]): Array<{ id: number; duplicate: boolean }> {
       return insertBatch(batch);
     },

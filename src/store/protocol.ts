@@ -1,14 +1,12 @@
 import type { StoredAlias } from '../messenger/aliases.js';
 import type { StoreArea } from './database.js';
 import type { WireError } from './errors.js';
-import type { PendingMessage } from './messages.js';
 
 /**
  * Main thread → store worker. A call names one of the area's queries (database.ts, `StoreAreas`);
- * a write is a call the worker commits together with the appends and writes beside it.
+ * a write is a call the worker commits together with the other writes beside it.
  */
 export type StoreRequest =
-  | { kind: 'append'; id: number; entry: PendingMessage }
   | { kind: 'call' | 'write'; id: number; area: StoreArea; method: string; args: unknown[] }
   | { kind: 'close'; id: number };
 

@@ -33,7 +33,7 @@ export class SqliteStore implements StorePorts {
   readonly messages: MessagePort = {
     append: (message) => {
       const receivedAt = new Date();
-      return this.#request<{ id: number; duplicate: boolean }>((id) => ({ kind: 'append', id, entry: { message, receivedAt: receivedAt.getTime() } })).then((row) => ({
+      return this.#write('messages', 'insertMessage', { message, receivedAt: receivedAt.getTime() }).then((row) => ({
         ...message,
         id: row.id,
         receivedAt,
@@ -133,7 +133,7 @@ export class SqliteStore implements StorePorts {
     return this.#request((id) => ({ kind: 'call', id, area, method, args }));
   }
 
-  /** A call the worker commits together with the appends and writes that arrive beside it. */
+  /** A call the worker commits together with the writes that arrive beside it (a message's append among them). */
   #write<A extends StoreArea, M extends keyof StoreAreas[A] & string>(area: A, method: M, ...args: Args<StoreAreas[A][M]>): Promise<Result<StoreAreas[A][M]>> {
     return this.#request((id) => ({ kind: 'write', id, area, method, args }));
   }

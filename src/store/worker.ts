@@ -1,7 +1,7 @@
 /**
- * The store's worker thread: owns the SQLite connection. Appends and writes that arrive while a
- * commit is running are committed together in the next transaction (group commit), so one fsync
- * serves many senders and an idle store adds no delay. A call that arrives after them waits for
+ * The store's worker thread: owns the SQLite connection. Writes (a message's append among them)
+ * that arrive while a commit is running are committed together in the next transaction (group
+ * commit), so one fsync serves many senders and an idle store adds no delay. A call that arrives after them waits for
  * their commit, so it sees them, as the order of requests says (and does not break the group up).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,7 +9,7 @@ import { SqliteDatabase } from './database.js';
 import { errorToWire } from './errors.js';
 import type { StoreReply, StoreRequest } from './protocol.js';
 
-/** Most appends and writes committed in one transaction. */
+/** Most writes committed in one transaction. */
 const MAX_BATCH = 1024;
 
 const port = parentPort;
@@ -65,10 +65,6 @@ function queryOf(request: Extract<StoreRequest, { kind: 'call' | 'write' }>): (.
 port.on('message', (request: StoreRequest) => {
   try {
     switch (request.kind) {
-      case 'append': {
-        const { entry } = request;
-        return later(request.id, () => db.areas.messages.insertMessages([entry])[0]);
-      }
       case 'write': {
         const query = queryOf(request);
         return later(request.id, () => query(...request.args));

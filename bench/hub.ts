@@ -35,6 +35,7 @@ import { AckPolicy, DeliverPolicy, RetentionPolicy, jetstream, jetstreamManager,
 import { Kvm } from '@nats-io/kv';
 import { connect, type Client } from '../src/lib/client.js';
 import { subjectToken } from '../src/hub/subject.js';
+import { realmNames } from '../src/hub/connection.js';
 import { keyFingerprint } from '../src/security/certificate.js';
 import { DaemonProcess, tempDataDir } from '../test/helpers/daemon.js';
 import { NatsCluster, natsServerUnavailable, type NatsNode } from '../test/helpers/nats.js';
@@ -597,7 +598,7 @@ async function scale(rig: Rig, hosts: number, budgetMs: number): Promise<ScaleRe
     const rssBeforeMiB = await rssOf(nodes);
     const idleCpuBeforePct = await idleCpuPct(nodes, 10);
     const before = await resolveTimes(client, Array.from({ length: 50 }, () => 'HOSTB'));
-    const kv = await new Kvm(nc).open(`netsend_${REALM}_names`);
+    const kv = await new Kvm(nc).open(realmNames(REALM).bucket);
     const jsm = await jetstreamManager(nc, { timeout: 20_000 });
     const started = Date.now();
     const deadline = started + budgetMs;
@@ -615,10 +616,12 @@ async function scale(rig: Rig, hosts: number, budgetMs: number): Promise<ScaleRe
           const unsigned = { name, workgroup: 'WORKGROUP', hostKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64url'), fingerprint: keyFingerprint(publicKey), boxKey: 'sim', boxSig: 'sim' };
           const signed = (kind: string, fields: string[]) => sign(null, Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8'), privateKey).toString('base64url');
           const record = { ...unsigned, sig: signed('host', [unsigned.name, unsigned.workgroup, unsigned.hostKey, unsigned.fingerprint, unsigned.boxKey, unsigned.boxSig]) };
-          const claim = { name, host: name, kind: 'computer', sig: signed('claim', [name, name, 'computer']) };
+          // one alias each, as a host with a user's name beside its computer name
+          const alias = `A${name}`;
+          const claim = { name: alias, host: name, sig: signed('claim', [alias, name]) };
           try {
             await kv.put(`h.${subjectToken(name)}`, JSON.stringify(record));
-            await kv.put(`n.${subjectToken(name)}`, JSON.stringify(claim));
+            await kv.put(`c.${subjectToken(name)}.${subjectToken(alias)}`, JSON.stringify(claim));
             recordsMade++;
             await jsm.consumers.add(STREAM, {
               durable_name: `host_${subjectToken(name)}`,

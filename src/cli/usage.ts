@@ -31,7 +31,9 @@ export const USAGE = `usage: netsend <command> [options]
   netsend status [--json]           the daemon's listeners, aliases and hub
   netsend hub status [--json]       the organisation hub: connection, server, outbox, registry, this host's names
   netsend hub provision HOST … [--realm R] [--out DIR] [--servers URLS] | setup --servers URLS --credentials FILE
-                                    the administrator's: nats-server config and per-host credentials; stream and bucket
+           | forget HOST --servers URLS --credentials FILE
+                                    the administrator's: nats-server config and per-host credentials; stream and
+                                    bucket; a host gone for good taken out of the registry
   netsend help [config]
   netsend --version
 

@@ -25,8 +25,8 @@ const PUBLISH_TIMEOUT_MS = 5000;
 
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
-/** How long a claim lives without a heartbeat (WINS' extinction), and how often this host refreshes its own. */
-export const CLAIM_LIFETIME_MS = 15 * 60_000;
+/** How long a host (and every name it holds) lives without a heartbeat (WINS' extinction), and how often a host renews its record. */
+export const HOST_LIFETIME_MS = 15 * 60_000;
 export const HEARTBEAT_MS = 5 * 60_000;
 /** The stream keeps a message at most this long: the longest time to live a sender may give (each message's own is checked at the receiver). */
 const STREAM_MAX_AGE_MS = 366 * 24 * 3600_000;
@@ -35,7 +35,8 @@ const STREAM_MAX_AGE_MS = 366 * 24 * 3600_000;
 export function realmNames(realm: string) {
   return {
     stream: `NETSEND_${realm}`,
-    bucket: `netsend_${realm}_names`,
+    /** The registry: host records h.HOST and alias claims c.HOST.NAME (registry.ts). */
+    bucket: `netsend_${realm}_registry`,
     /**
      * Messages and receipts for one host, from one host: netsend.REALM.TO.msg.FROM / .rcpt.FROM.
      * A host's consumer takes netsend.REALM.SELF.>; the sender in the subject lets the hub's
@@ -110,15 +111,17 @@ export async function ensureRealmStream(nc: NatsConnection, realm: string, repli
 }
 
 /**
- * The name registry's bucket: one value per key, gone after CLAIM_LIFETIME_MS without a write.
- * An existing bucket is opened (a provisioned host may read its stream's info, not create it).
+ * The name registry's bucket: one value per key, and no age limit, because a claim keeps its
+ * place in line only while it is never rewritten (a host's records live as long as its heartbeat
+ * says, registry.ts). An existing bucket is opened (a provisioned host may read its stream's
+ * info, not create it).
  */
 export async function openRegistryBucket(nc: NatsConnection, realm: string, replicas: number): Promise<KV> {
   const bucket = realmNames(realm).bucket;
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   const info = await jsm.streams.info(`KV_${bucket}`).catch(() => null);
   if (info !== null) return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct === true });
-  return new Kvm(nc).create(bucket, { replicas, history: 1, ttl: CLAIM_LIFETIME_MS }).catch((error: unknown) => {
+  return new Kvm(nc).create(bucket, { replicas, history: 1 }).catch((error: unknown) => {
     throw orSetupHint(error, `bucket ${bucket}`);
   });
 }

@@ -57,10 +57,10 @@ export function hostPermissions(realm: string, host: string): Permissions {
       `$JS.API.CONSUMER.CREATE.${stream}.${durable}.netsend.${realm}.${t}.>`,
       `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
       `$JS.ACK.${stream}.${durable}.>`,
-      // the registry: its own host record, any name claim (first claim wins), reads and a watch
+      // the registry: its own host record and its own claims, no other host's; reads and a watch
       `$JS.API.STREAM.INFO.${kvStream}`,
       `${kv}.h.${t}`,
-      `${kv}.n.*`,
+      `${kv}.c.${t}.*`,
       `$JS.API.DIRECT.GET.${kvStream}.${kv}.>`,
       `$JS.API.STREAM.MSG.GET.${kvStream}`,
       `$JS.API.CONSUMER.CREATE.${kvStream}.*.${kv}.>`,
@@ -208,6 +208,7 @@ hosts/NAME.nk          one per host (${hosts.join(', ')}): copy each to its host
 
 Each host may publish only as itself and read only its own inbox: NATS refuses anything else.
 To add a host, run provision again with every host: the seeds already here are kept.
+To take a host gone for good out of the registry: netsend hub forget HOST --servers ${urls} --credentials admin.nk --realm ${realm}
 `;
 }
 
@@ -223,18 +224,42 @@ export interface SetupOptions {
  * The admin's run: the realm's stream and registry bucket made (or found) on the hub.
  * @throws NetApiError ERROR_ACCESS_DENIED for credentials that may not make them, NERR_NetworkError when the hub does not answer
  */
-export async function setupRealm(options: SetupOptions): Promise<{ stream: string; bucket: string; replicas: number }> {
+export function setupRealm(options: SetupOptions): Promise<{ stream: string; bucket: string; replicas: number }> {
   const names = realmNames(options.realm);
-  let nc: NatsConnection | undefined;
-  try {
-    nc = await connect({ ...(await hubConnectionOptions({ ...options, computerName: 'admin' })), timeout: 5000, maxReconnectAttempts: 3 });
+  return asAdmin(options, `make ${names.stream} and ${names.bucket}`, async (nc) => {
     await ensureRealmStream(nc, options.realm, options.replicas);
     await openRegistryBucket(nc, options.realm, options.replicas);
     const info = await (await jetstreamManager(nc, { timeout: 5000 })).streams.info(names.stream);
     return { stream: names.stream, bucket: names.bucket, replicas: info.config.num_replicas };
+  });
+}
+
+/**
+ * The admin's removal of a host gone for good: its host record and claims, which the registry
+ * keeps (dead) until their host comes back, purged. Returns the keys purged.
+ * @throws NetApiError ERROR_ACCESS_DENIED for credentials that may not, NERR_NetworkError when the hub does not answer
+ */
+export function forgetHost(options: Omit<SetupOptions, 'replicas'> & { readonly host: string }): Promise<string[]> {
+  const names = realmNames(options.realm);
+  const t = subjectToken(options.host);
+  return asAdmin(options, `change ${names.bucket}`, async (nc) => {
+    const kv = await openRegistryBucket(nc, options.realm, 1);
+    const keys = [`h.${t}`];
+    for await (const key of await kv.keys(`c.${t}.*`)) keys.push(key);
+    for (const key of keys) await kv.purge(key);
+    return keys;
+  });
+}
+
+/** Runs `work` on a connection with the admin's credentials, its failures said as the CLI reports them. */
+async function asAdmin<T>(options: Omit<SetupOptions, 'replicas'>, what: string, work: (nc: NatsConnection) => Promise<T>): Promise<T> {
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connect({ ...(await hubConnectionOptions({ ...options, computerName: 'admin' })), timeout: 5000, maxReconnectAttempts: 3 });
+    return await work(nc);
   } catch (error) {
     if (isPermissionViolation(error) || isPermissionViolation((error as Error).cause)) {
-      throw new NetApiError('ERROR_ACCESS_DENIED', `These credentials may not make ${names.stream} and ${names.bucket}: use the admin seed hub provision wrote (admin.nk).`, { cause: error });
+      throw new NetApiError('ERROR_ACCESS_DENIED', `These credentials may not ${what}: use the admin seed hub provision wrote (admin.nk).`, { cause: error });
     }
     throw new NetApiError('NERR_NetworkError', `The hub did not do it: ${(error as Error).message}.`, { cause: error });
   } finally {

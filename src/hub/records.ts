@@ -15,24 +15,23 @@ export interface HostRecord {
   readonly sig: string;
 }
 
-/** One name held by one host. */
+/** One alias claimed by one host (a computer name is its host record's). */
 export interface NameClaim {
   readonly name: string;
   readonly host: string;
-  readonly kind: 'computer' | 'alias';
   readonly sig: string;
 }
 
 /** The bytes a record's signature covers: its fields in a fixed order, NUL-separated (no field holds a NUL). */
 export const signed = (kind: string, fields: readonly string[]) => Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8');
 export const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, r.hostKey, r.fingerprint, r.boxKey, r.boxSig];
-export const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host, c.kind];
+export const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host];
 
 /** A NetBIOS name as the registry takes it: 1-15 characters, well-formed Unicode. */
 export const validName = (name: string): boolean => name.length >= 1 && name.length <= 15 && name.isWellFormed();
 
-export const isClaim = (c: Partial<NameClaim>): c is NameClaim =>
-  typeof c.name === 'string' && typeof c.host === 'string' && (c.kind === 'computer' || c.kind === 'alias') && typeof c.sig === 'string';
+export const isClaim = (c: Partial<NameClaim> | null): c is NameClaim =>
+  c !== null && typeof c === 'object' && typeof c.name === 'string' && typeof c.host === 'string' && typeof c.sig === 'string';
 
 /** A host record whose key is the one its fingerprint names and whose signature holds. */
 export function verifiedHost(value: unknown): { record: HostRecord; key: KeyObject } | null {

@@ -1,11 +1,14 @@
-/** The name registry on an in-memory KV bucket: first claim wins, forged records are ignored, aged-out ones are gone. */
+/**
+ * The name registry on an in-memory KV bucket: the first claim wins and keeps its place through
+ * heartbeats, forged records are ignored, a lapsed host's names go to others.
+ */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { CLAIM_LIFETIME_MS } from './connection.js';
+import { HOST_LIFETIME_MS } from './connection.js';
 import { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
 
@@ -33,6 +36,10 @@ class FakeKv {
     this.#entries.set(key, entry);
     for (const watcher of this.#watchers) watcher(entry);
     return entry.revision;
+  }
+
+  keys(): string[] {
+    return [...this.#entries.values()].filter((e) => e.operation === 'PUT').map((e) => e.key);
   }
 
   asKv(): KV {
@@ -83,11 +90,25 @@ function identity(name: string): HostIdentity {
   return { name, privateKey, fingerprint: keyFingerprint(publicKey), keyPem: '', certPem: '' };
 }
 
-async function registry(kv: FakeKv, host: HostIdentity, log: string[] = []): Promise<NameRegistry> {
-  const r = new NameRegistry({ kv: kv.asKv(), identity: host, workgroup: 'WORKGROUP', boxKey: 'box', boxSig: 'sig', log: (line) => log.push(line) });
+async function registry(kv: FakeKv, host: HostIdentity, aliases: readonly string[] = []): Promise<NameRegistry> {
+  const r = new NameRegistry({ kv: kv.asKv(), identity: host, workgroup: 'WORKGROUP', boxKey: 'box', boxSig: 'sig', log: () => {} });
+  for (const alias of aliases) r.keep(alias);
   await r.start();
   return r;
 }
+
+/** A claim as a host writes it, signed with its key. */
+function claimOf(host: HostIdentity, name: string) {
+  return { name, host: host.name, sig: sign(null, Buffer.from(['netsend-claim', name, host.name].join('\0')), host.privateKey).toString('base64url') };
+}
+
+/** HOST's record as the bucket would show it had it been written before its lifetime (and the grace) ran out. */
+async function lapse(kv: FakeKv, host: string): Promise<void> {
+  const entry = await kv.asKv().get(`h.${subjectToken(host)}`);
+  kv.write(`h.${subjectToken(host)}`, entry?.json(), { created: new Date(Date.now() - HOST_LIFETIME_MS - 61_000) });
+}
+
+const isDuplicate = (error: Error & { statusName?: string }) => error.statusName === 'NERR_DuplicateName';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -96,7 +117,7 @@ test('of two hosts claiming one name, the first owns it on both; the second gets
   const [a, b] = [await registry(kv, identity('HOSTA')), await registry(kv, identity('HOSTB'))];
   await a.claim('CAROL');
   await settle();
-  await assert.rejects(b.claim('CAROL'), (error: Error & { statusName?: string }) => error.statusName === 'NERR_DuplicateName');
+  await assert.rejects(b.claim('CAROL'), isDuplicate);
   assert.equal(a.owner('CAROL')?.name, 'HOSTA');
   assert.equal(b.owner('CAROL')?.name, 'HOSTA');
   assert.deepEqual(a.ownNames().sort(), ['CAROL', 'HOSTA']);
@@ -108,36 +129,84 @@ test('of two hosts claiming one name, the first owns it on both; the second gets
   b.stop();
 });
 
-test('a claim signed by another key than its host record is not believed; a computer name held under another key keeps a host out', async () => {
+test('hosts claiming one name at the same moment: exactly one owns it, and every replica, a late one too, agrees', async () => {
   const kv = new FakeKv();
-  const hostA = identity('HOSTA');
-  const a = await registry(kv, hostA);
-  const mallory = identity('MALLORY');
-  // Mallory writes a claim in HOSTA's name, signed with her own key
-  const sig = sign(null, Buffer.from(['netsend-claim', 'EVIL', 'HOSTA', 'alias'].join('\0')), mallory.privateKey).toString('base64url');
-  kv.write(`n.${subjectToken('EVIL')}`, { name: 'EVIL', host: 'HOSTA', kind: 'alias', sig });
+  const hosts = await Promise.all(['HOSTA', 'HOSTB', 'HOSTC', 'HOSTD'].map((name) => registry(kv, identity(name))));
+  const results = await Promise.allSettled(hosts.map((h) => h.claim('RACE')));
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results.map((r) => r.status)));
+  for (const r of results) if (r.status === 'rejected') assert.ok(isDuplicate(r.reason as Error), String(r.reason));
+  await settle();
+  const late = await registry(kv, identity('LATE'));
+  const owners = new Set([...hosts, late].map((h) => h.owner('RACE')?.name));
+  assert.equal(owners.size, 1, [...owners].join());
+  assert.equal(kv.keys().filter((key) => key.endsWith('.RACE')).length, 1, `the losers withdrew their claims: ${kv.keys().join()}`);
+  for (const h of [...hosts, late]) h.stop();
+});
+
+test('a claim keeps its place in line through heartbeats: a later claim of the same name, kept there, never takes it', async () => {
+  const kv = new FakeKv();
+  const hostB = identity('HOSTB');
+  const a = await registry(kv, identity('HOSTA'));
+  const b = await registry(kv, hostB);
+  await a.claim('CAROL');
+  // HOSTB writes its own claim anyway, under its own key (all the hub lets it write), and keeps
+  // it (it runs no refresh, which would withdraw a claim it does not mean to hold)
+  kv.write(`c.HOSTB.CAROL`, claimOf(hostB, 'CAROL'));
+  for (let beat = 0; beat < 3; beat++) await a.refresh();
+  await settle();
+  const late = await registry(kv, identity('LATE'));
+  assert.equal(late.owner('CAROL')?.name, 'HOSTA', 'a replica that starts later sees the first claim first');
+  assert.equal(b.owner('CAROL')?.name, 'HOSTA');
+  for (const r of [a, b, late]) r.stop();
+});
+
+test('a claim under a host, signed by another key than its host record, is not believed; a computer name held under another key keeps a host out', async () => {
+  const kv = new FakeKv();
+  const a = await registry(kv, identity('HOSTA'));
+  const mallory = identity('HOSTA');
+  kv.write(`c.HOSTA.EVIL`, claimOf(mallory, 'EVIL'));
+  // and a record whose key names another host than the one it says
+  kv.write(`c.HOSTA.SNEAKY`, { ...claimOf(mallory, 'SNEAKY'), host: 'HOSTB' });
   await settle();
   assert.equal(a.owner('EVIL'), null);
-  await assert.rejects(registry(kv, identity('HOSTA')), (error: Error & { statusName?: string }) => error.statusName === 'NERR_DuplicateName');
+  assert.equal(a.owner('SNEAKY'), null);
+  await assert.rejects(registry(kv, identity('HOSTA')), isDuplicate);
   a.stop();
 });
 
-test('a record not rewritten within its lifetime is gone for the replica, even though no watcher was told', async () => {
+test('a host whose record lapsed loses its names and its claims with them; back, it claims behind whoever took them', async () => {
   const kv = new FakeKv();
-  const a = await registry(kv, identity('HOSTA'));
+  const hostA = identity('HOSTA');
+  const a = await registry(kv, hostA, ['GHOST']);
   const b = await registry(kv, identity('HOSTB'));
-  await b.claim('GHOST');
-  await settle();
-  assert.equal(a.owner('GHOST')?.name, 'HOSTB');
-  // what the bucket said of HOSTB's records, as if written before the lifetime (and grace) ran out
-  const old = new Date(Date.now() - CLAIM_LIFETIME_MS - 61_000);
-  for (const key of [`h.${subjectToken('HOSTB')}`, `n.${subjectToken('GHOST')}`]) {
-    const entry = await kv.asKv().get(key);
-    kv.write(key, entry?.json(), { created: old });
-  }
-  await settle();
-  assert.equal(a.owner('GHOST'), null);
-  assert.equal(a.host('HOSTB'), null);
+  assert.equal(b.owner('GHOST')?.name, 'HOSTA');
   a.stop();
-  b.stop();
+  await lapse(kv, 'HOSTA');
+  await settle();
+  assert.equal(b.owner('GHOST'), null, 'no watcher was told, yet the claim is gone with its host');
+  assert.equal(b.host('HOSTA'), null);
+  await b.claim('GHOST');
+  // HOSTA comes back with the same alias: its old claim came first, but it lapsed
+  const back = await registry(kv, hostA, ['GHOST']);
+  await settle();
+  const late = await registry(kv, identity('LATE'));
+  for (const r of [back, b, late]) assert.equal(r.owner('GHOST')?.name, 'HOSTB');
+  assert.deepEqual([...back.conflicts], ['GHOST']);
+  assert.deepEqual(back.ownNames(), ['HOSTA']);
+  for (const r of [back, b, late]) r.stop();
+});
+
+test('a host that starts without an alias it held withdraws the claim; a heartbeat rewrites the host record alone', async () => {
+  const kv = new FakeKv();
+  const hostA = identity('HOSTA');
+  const a = await registry(kv, hostA, ['OLD', 'KEPT']);
+  a.stop();
+  const again = await registry(kv, hostA, ['KEPT']);
+  await settle();
+  assert.deepEqual(again.ownNames().sort(), ['HOSTA', 'KEPT']);
+  assert.equal((await kv.asKv().get('c.HOSTA.OLD'))?.operation, 'DEL');
+  const kept = (await kv.asKv().get('c.HOSTA.KEPT'))?.revision;
+  await again.refresh();
+  assert.equal((await kv.asKv().get('c.HOSTA.KEPT'))?.revision, kept, 'the claim was not rewritten');
+  again.stop();
 });

@@ -1,22 +1,26 @@
 /**
  * The organisation's names, as WINS kept them: a replicated registry in a JetStream KV bucket.
- * Each host publishes a host record (its computer name, host key, box key, workgroup) and one
- * claim per name it holds; every host watches the bucket and keeps a replica, so names resolve
- * fast and still resolve while the hub is away.
+ * Each host publishes its host record `h.HOST` (computer name, host key, box key, workgroup),
+ * which its heartbeat rewrites, and one claim `c.HOST.NAME` per alias it holds, written once.
+ * Every host watches the bucket and keeps a replica, so names resolve fast and still resolve
+ * while the hub is away.
  *
- * One owner per name: a claim is created only if the key is new (JetStream's expected-sequence
- * check), so of hosts claiming a name at once exactly one wins, the same on every host. A claim
- * not refreshed within the bucket's age limit expires (WINS extinction): a host that vanished
- * gives its names back. Records are signed with the host key; a replica keeps only records that
- * verify, so a host cannot publish claims for another, and a replica keeps the first live record
- * of each name: a host that overwrites another's live claim (the hub's permissions cannot stop a
- * write to a name's key) is not believed by replicas that saw the first (docs/hub.md, "Not yet").
+ * Who may write what is the hub's permissions' job: a host writes only keys under its own token,
+ * so no host can overwrite, delete or block another's records (`netsend hub provision`). Who owns
+ * a name every replica decides alike from the same records: a computer name is its host record's;
+ * an alias is held by the live claim written first, the lowest revision (the bucket stream's
+ * sequence, which the hub gives). A claim is never rewritten, so its place in line survives
+ * heartbeats and a host that starts later sees the same order. A host is live while its record is
+ * younger than its lifetime (WINS extinction), and its claims live and die with it: a host whose
+ * record lapsed withdraws its old claims before it writes its record again, and claims anew,
+ * behind whoever took its names meanwhile. Records are signed with the host key besides, so a
+ * replica believes only what the host it names signed.
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { NetApiError } from '../messenger/errors.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { CLAIM_LIFETIME_MS } from './connection.js';
+import { HOST_LIFETIME_MS } from './connection.js';
 import { claimFields, hostFields, isClaim, signed, validName, verifiedHost, type HostRecord, type NameClaim } from './records.js';
 import { nameFromToken, subjectToken } from './subject.js';
 
@@ -31,28 +35,42 @@ export interface RegistryOptions {
   readonly log: (line: string) => void;
 }
 
-const hostKey = (name: string) => `h.${subjectToken(name)}`;
-const nameKey = (name: string) => `n.${subjectToken(name)}`;
-const nameFromKey = (key: string): string | null => {
-  try {
-    return nameFromToken(key.slice(2));
-  } catch {
-    return null;
-  }
-};
+const hostKey = (host: string) => `h.${subjectToken(host)}`;
+const claimKey = (host: string, name: string) => `c.${subjectToken(host)}.${subjectToken(name)}`;
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** A record older than its lifetime is dead, whether or not the bucket still holds it; a minute's grace for clocks. */
+const STALE_AFTER_MS = HOST_LIFETIME_MS + 60_000;
+/** How long a claim waits for the replica to show it, with every claim written before it. */
+const SEEN_WITHIN_MS = 5000;
+
+interface KnownHost {
+  readonly record: HostRecord;
+  readonly key: KeyObject;
+  /** When the hub wrote the record (its time, so every replica judges a lapse alike). */
+  readonly written: number;
+}
+
+/** A claim as the replica holds it: its place in line, and (once asked) whether its host's key signed it. */
+interface HeldClaim {
+  readonly claim: NameClaim;
+  readonly revision: number;
+  checked?: { readonly fingerprint: string; readonly valid: boolean };
+}
 
 export class NameRegistry {
   readonly #options: RegistryOptions;
   readonly #self: HostRecord;
-  readonly #hosts = new Map<string, { record: HostRecord; key: KeyObject }>();
-  readonly #claims = new Map<string, NameClaim>();
-  /** When each record was last written (the hub's time): JetStream ages a record out without telling the watchers. */
-  readonly #written = new Map<string, number>();
-  /** Names this host holds (or means to hold once the hub answers), with their kind. */
-  readonly #own = new Map<string, NameClaim['kind']>();
+  readonly #hosts = new Map<string, KnownHost>();
+  /** Claims by name, then by the host that claims it. */
+  readonly #claims = new Map<string, Map<string, HeldClaim>>();
+  /** Aliases this host holds, or means to hold once the hub answers. */
+  readonly #own = new Set<string>();
   /** Names this host meant to hold that another holds: reported by `hub status`. */
   readonly conflicts = new Set<string>();
+  /** The highest revision the replica has taken in, and the claims waiting to see theirs. */
+  #applied = 0;
+  readonly #waiting = new Set<{ readonly revision: number; resolve(): void }>();
   #watching: { stop(): void } | undefined;
   #stopped = false;
 
@@ -75,16 +93,19 @@ export class NameRegistry {
     return this.#self;
   }
 
-  /** Claims, as the replica holds them. */
+  /** Names that resolve in the replica: live hosts' computer names and their aliases. */
   get size(): number {
-    return [...this.#claims.keys()].filter((name) => this.#alive(nameKey(name))).length;
+    const names = new Set([...this.#hosts.keys()].filter((name) => this.host(name) !== null));
+    for (const name of this.#claims.keys()) if (this.#firstLive(name) !== null) names.add(name);
+    return names.size;
   }
 
+  /** This host's computer name and the aliases it holds, as the replica sees them. */
   ownNames(): string[] {
-    return [...this.#own.keys()].filter((name) => this.#claims.get(name)?.host === this.#self.name);
+    return [this.#self.name, ...this.#own].filter((name) => this.owner(name)?.fingerprint === this.#self.fingerprint);
   }
 
-  /** Starts the replica (it holds every record already there when this resolves), then publishes this host. */
+  /** Starts the replica (it holds every record already there when this resolves), then publishes this host and its claims. */
   async start(): Promise<void> {
     let initial: () => void = () => {};
     const caughtUp = new Promise<void>((resolve) => (initial = resolve));
@@ -93,8 +114,6 @@ export class NameRegistry {
     const status = await this.#options.kv.status();
     if (status.values === 0) initial();
     await Promise.race([caughtUp, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-    await this.#publishHost();
-    this.#own.set(this.#self.name, 'computer');
     await this.refresh();
   }
 
@@ -126,35 +145,39 @@ export class NameRegistry {
     // a computer name is its host record's: the hub's permissions bind h.NAME to its host
     const computer = this.host(name);
     if (computer !== null) return computer.record;
-    const claim = this.#claims.get(name);
-    if (claim === undefined || !this.#alive(nameKey(name))) return null;
-    return this.host(claim.host)?.record ?? null;
+    const first = this.#firstLive(name);
+    return first === null ? null : (this.host(first.claim.host)?.record ?? null);
   }
 
+  /** A live host of the realm, with the key its records are checked with. */
   host(name: string): { record: HostRecord; key: KeyObject } | null {
-    return this.#alive(hostKey(name)) ? (this.#hosts.get(name) ?? null) : null;
+    const known = this.#hosts.get(name);
+    return known !== undefined && Date.now() - known.written <= STALE_AFTER_MS ? known : null;
   }
 
   hostsOf(workgroup: string): HostRecord[] {
-    return [...this.#hosts.values()].map((h) => h.record).filter((record) => record.workgroup === workgroup && this.#alive(hostKey(record.name)));
+    return [...this.#hosts.keys()].flatMap((name) => this.host(name)?.record ?? []).filter((record) => record.workgroup === workgroup);
   }
 
   /**
-   * Claims `name` for this host. @throws NetApiError NERR_DuplicateName when another host holds
-   * it, as a defended NetBIOS name is refused; NERR_NetworkError when the hub cannot be asked.
+   * Claims the alias `name` for this host. @throws NetApiError NERR_DuplicateName when another
+   * host holds it, as a defended NetBIOS name is refused; NERR_NetworkError when the hub cannot
+   * be asked (the name is then claimed at the next heartbeat).
    */
-  async claim(name: string, kind: NameClaim['kind'] = 'alias'): Promise<void> {
-    const existing = this.#claims.get(name);
-    if (existing !== undefined && existing.host !== this.#self.name && this.#alive(nameKey(name))) {
-      throw new NetApiError('NERR_DuplicateName', `The name ${name} is held by ${existing.host} elsewhere in the organisation.`);
+  async claim(name: string): Promise<void> {
+    // held from now on, so that a heartbeat meanwhile does not withdraw the claim being written
+    this.#own.add(name);
+    try {
+      await this.#claim(name);
+    } catch (error) {
+      if (error instanceof NetApiError && error.statusName === 'NERR_DuplicateName') this.#own.delete(name);
+      throw error;
     }
-    await this.#claim(name, kind);
-    this.#own.set(name, kind);
   }
 
   /** Holds `name` from the next refresh on (the hub could not be asked now). */
-  keep(name: string, kind: NameClaim['kind'] = 'alias'): void {
-    this.#own.set(name, kind);
+  keep(name: string): void {
+    this.#own.add(name);
   }
 
   /**
@@ -162,8 +185,7 @@ export class NameRegistry {
    * when the replica knows another holder, as `claim` would.
    */
   reserve(name: string): void {
-    const holder = this.owner(name);
-    if (holder !== null && holder.name !== this.#self.name) throw new NetApiError('NERR_DuplicateName', `The name ${name} is held by ${holder.name} elsewhere in the organisation.`);
+    this.#refuseIfHeld(name);
     this.keep(name);
   }
 
@@ -171,16 +193,22 @@ export class NameRegistry {
   async release(name: string): Promise<void> {
     this.#own.delete(name);
     this.conflicts.delete(name);
-    if (this.#claims.get(name)?.host !== this.#self.name) return;
-    await this.#options.kv.delete(nameKey(name));
+    await this.#withdraw([name]);
   }
 
-  /** The heartbeat: every record of this host written again, so none reaches the age limit; lost claims are logged. */
+  /**
+   * The heartbeat: this host's record written again, so that it and its claims stay live; a lapse
+   * (the host away past its lifetime) handled; lost claims logged.
+   */
   async refresh(): Promise<void> {
+    const mine = [...this.#claims].filter(([, holders]) => holders.has(this.#self.name)).map(([name]) => name);
+    // lapsed (or never here): names it held may have gone to others, who are ahead in line now
+    const lapsed = this.host(this.#self.name)?.record.fingerprint !== this.#self.fingerprint;
+    await this.#withdraw(lapsed ? mine : mine.filter((name) => !this.#own.has(name)));
     await this.#publishHost();
-    for (const [name, kind] of this.#own) {
+    for (const name of this.#own) {
       try {
-        await this.#claim(name, kind);
+        await this.#claim(name);
         this.conflicts.delete(name);
       } catch (error) {
         if (!(error instanceof NetApiError) || error.statusName !== 'NERR_DuplicateName') throw error;
@@ -190,95 +218,175 @@ export class NameRegistry {
     }
   }
 
-  /** Creates the claim if the name is free; rewrites it (refreshing its age) if it is ours. */
-  async #claim(name: string, kind: NameClaim['kind']): Promise<void> {
-    const unsigned = { name, host: this.#self.name, kind };
-    const claim: NameClaim = { ...unsigned, sig: sign(null, signed('claim', claimFields(unsigned)), this.#options.identity.privateKey).toString('base64url') };
-    await this.#createOrKeep(nameKey(name), claim, (held) => (held as Partial<NameClaim>).host === this.#self.name, () =>
-      new NetApiError('NERR_DuplicateName', `The name ${name} is held by another host of the organisation.`),
-    );
+  /** Writes this host's claim unless it has one already, and keeps it only if it is first in line once the replica has caught up with it. */
+  async #claim(name: string): Promise<void> {
+    this.#refuseIfHeld(name);
+    const held = this.#claims.get(name)?.get(this.#self.name);
+    const revision = held !== undefined && this.#counts(held) ? held.revision : await this.#writeClaim(name);
+    // the watch shows the bucket in order: once it has shown this claim, it has shown every earlier one
+    await this.#seen(revision);
+    if (this.owner(name)?.fingerprint !== this.#self.fingerprint) {
+      await this.#withdraw([name]);
+      this.#refuseIfHeld(name);
+      throw new NetApiError('NERR_NetworkError', `The claim of ${name} was not seen by this host's replica of the registry.`);
+    }
+  }
+
+  async #writeClaim(name: string): Promise<number> {
+    const { kv, identity } = this.#options;
+    const unsigned = { name, host: this.#self.name };
+    const claim: NameClaim = { ...unsigned, sig: sign(null, signed('claim', claimFields(unsigned)), identity.privateKey).toString('base64url') };
+    const key = claimKey(this.#self.name, name);
+    try {
+      return await kv.create(key, encode(claim));
+    } catch (error) {
+      // there already, from this host (no other may write the key): kept as it is, so it keeps its place
+      const entry = await kv.get(key).catch((cause: unknown) => {
+        throw hubError(cause);
+      });
+      if (entry === null) throw hubError(error);
+      const existing = parse(entry) as Partial<NameClaim> | null;
+      if (entry.operation === 'PUT' && isClaim(existing) && existing.name === name && this.#signedBy(existing, this.#options.identity.privateKey)) return entry.revision;
+      return kv.put(key, encode(claim)).catch((cause: unknown) => {
+        throw hubError(cause);
+      });
+    }
+  }
+
+  /** Deletes this host's claims of `names` (the replica drops them when the watch shows it). */
+  async #withdraw(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      if (!this.#claims.get(name)?.has(this.#self.name)) continue;
+      await this.#options.kv.delete(claimKey(this.#self.name, name)).catch((cause: unknown) => {
+        throw hubError(cause);
+      });
+      this.#claims.get(name)?.delete(this.#self.name);
+    }
+  }
+
+  /** @throws NetApiError NERR_DuplicateName when another host holds `name`, as the replica sees it */
+  #refuseIfHeld(name: string): void {
+    const holder = this.owner(name);
+    if (holder !== null && holder.fingerprint !== this.#self.fingerprint) {
+      throw new NetApiError('NERR_DuplicateName', `The name ${name} is held by ${holder.name} elsewhere in the organisation.`);
+    }
   }
 
   async #publishHost(): Promise<void> {
-    await this.#createOrKeep(hostKey(this.#self.name), this.#self, (held) => (held as Partial<HostRecord>).fingerprint === this.#self.fingerprint, () =>
-      new NetApiError('NERR_DuplicateName', `The computer name ${this.#self.name} is held by another host of the organisation (another host key).`),
-    );
-  }
-
-  async #createOrKeep(key: string, value: unknown, ours: (held: unknown) => boolean, taken: () => NetApiError): Promise<void> {
     const { kv } = this.#options;
+    const key = hostKey(this.#self.name);
     try {
-      await kv.create(key, encode(value));
+      await kv.create(key, encode(this.#self));
       return;
     } catch (error) {
       const entry = await kv.get(key).catch((cause: unknown) => {
         throw hubError(cause);
       });
-      // created by another at the same moment, or there already: the first revision wins
+      // created by another at the same moment, or there already
       if (entry === null || entry.operation !== 'PUT') throw hubError(error);
-      if (!ours(parse(entry))) throw taken();
-      // Ours already: written again without a revision check. A read may come from a replica that
-      // lags (after a cluster restart, for a while), and an update with its old revision would
-      // fail until it caught up; writing our own record again takes nothing from another host.
-      await kv.put(key, encode(value)).catch((cause: unknown) => {
+      const held = parse(entry) as Partial<HostRecord> | null;
+      if (held?.fingerprint !== this.#self.fingerprint && Date.now() - entry.created.getTime() <= STALE_AFTER_MS) {
+        throw new NetApiError('NERR_DuplicateName', `The computer name ${this.#self.name} is held by another host of the organisation (another host key).`);
+      }
+      // Ours (or a lapsed one): written again without a revision check. A read may come from a
+      // replica that lags (after a cluster restart, for a while), and an update with its old
+      // revision would fail until it caught up; only this host may write the key anyway.
+      await kv.put(key, encode(this.#self)).catch((cause: unknown) => {
         throw hubError(cause);
       });
     }
   }
 
-  #alive(key: string): boolean {
-    const written = this.#written.get(key);
-    return written !== undefined && Date.now() - written <= STALE_AFTER_MS;
+  /** The live claim of `name` written first, if any. */
+  #firstLive(name: string): HeldClaim | null {
+    let first: HeldClaim | null = null;
+    for (const held of this.#claims.get(name)?.values() ?? []) {
+      if ((first === null || held.revision < first.revision) && this.#counts(held)) first = held;
+    }
+    return first;
   }
 
-  /** One record from the bucket: believed only if well-formed and signed, and only if no live record of another holds its key. */
+  /** Whether a claim counts: its host is live, and the key of its host record signed it. */
+  #counts(held: HeldClaim): boolean {
+    const host = this.host(held.claim.host);
+    if (host === null) return false;
+    if (held.checked?.fingerprint !== host.record.fingerprint) held.checked = { fingerprint: host.record.fingerprint, valid: this.#signedBy(held.claim, host.key) };
+    return held.checked.valid;
+  }
+
+  #signedBy(claim: NameClaim, key: KeyObject): boolean {
+    try {
+      return verify(null, signed('claim', claimFields(claim)), key, Buffer.from(claim.sig, 'base64url'));
+    } catch {
+      return false;
+    }
+  }
+
+  /** Resolves once the replica has taken in `revision`. @throws NetApiError NERR_NetworkError when it does not within SEEN_WITHIN_MS */
+  #seen(revision: number): Promise<void> {
+    if (this.#applied >= revision) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiting.delete(waiter);
+        reject(hubError(new Error(`this host's replica of the registry did not show revision ${revision} within ${SEEN_WITHIN_MS / 1000} s`)));
+      }, SEEN_WITHIN_MS);
+      this.#waiting.add(waiter);
+    });
+  }
+
+  /** One record from the bucket: believed only if well-formed and under its own host's key. */
   #apply(entry: KvEntry): void {
     try {
-      this.#applyRecord(entry);
+      const [kind, host, name, ...rest] = entry.key.split('.');
+      if (kind === 'h' && host !== undefined && name === undefined) this.#applyHost(entry, host);
+      else if (kind === 'c' && host !== undefined && name !== undefined && rest.length === 0) this.#applyClaim(entry, host, name);
     } catch (error) {
       // a hostile or broken record costs its own key, never the watch
       this.#options.log(`hub: ignored registry record ${entry.key.slice(0, 80)}: ${String(error)}`);
     }
+    this.#applied = Math.max(this.#applied, entry.revision);
+    for (const waiter of this.#waiting) {
+      if (waiter.revision > this.#applied) continue;
+      this.#waiting.delete(waiter);
+      waiter.resolve();
+    }
   }
 
-  #applyRecord(entry: KvEntry): void {
-    const [prefix] = entry.key.split('.', 1);
+  #applyHost(entry: KvEntry, token: string): void {
+    const name = nameFromToken(token);
+    if (name === null || !validName(name)) return;
     if (entry.operation !== 'PUT') {
-      // a deleted (or expired and purged) record: the key names its token, which maps back to the name
-      this.#written.set(entry.key, entry.created.getTime());
-      const name = nameFromKey(entry.key);
-      if (name !== null && prefix === 'n') this.#claims.delete(name);
-      else if (name !== null && prefix === 'h') this.#hosts.delete(name);
+      this.#hosts.delete(name);
       return;
     }
-    const value = parse(entry);
-    if (prefix === 'h') {
-      const host = verifiedHost(value);
-      if (host === null || !validName(host.record.name) || entry.key !== hostKey(host.record.name)) return;
-      const held = this.#hosts.get(host.record.name);
-      // first come: another key may not take a live host's name
-      if (held !== undefined && held.record.fingerprint !== host.record.fingerprint && this.#alive(entry.key)) return;
-      this.#hosts.set(host.record.name, host);
-    } else if (prefix === 'n') {
-      const claim = value as Partial<NameClaim>;
-      if (!isClaim(claim) || !validName(claim.name) || entry.key !== nameKey(claim.name)) return;
-      // a computer name is claimed by its own host only
-      if (claim.kind === 'computer' && claim.name !== claim.host) return;
-      const signer = this.#hosts.get(claim.host);
-      if (signer === undefined || !verify(null, signed('claim', claimFields(claim)), signer.key, Buffer.from(claim.sig, 'base64url'))) return;
-      const held = this.#claims.get(claim.name);
-      // first come: a live claim of another host is not overwritten
-      if (held !== undefined && held.host !== claim.host && this.#alive(entry.key) && this.host(held.host) !== null) return;
-      this.#claims.set(claim.name, claim);
-    } else {
-      return;
-    }
-    this.#written.set(entry.key, entry.created.getTime());
+    const host = verifiedHost(parse(entry));
+    if (host === null || host.record.name !== name) return;
+    // first come: another key may not take a live host's name
+    const held = this.host(name);
+    if (held !== null && held.record.fingerprint !== host.record.fingerprint) return;
+    this.#hosts.set(name, { ...host, written: entry.created.getTime() });
+  }
+
+  #applyClaim(entry: KvEntry, hostToken: string, nameToken: string): void {
+    const host = nameFromToken(hostToken);
+    const name = nameFromToken(nameToken);
+    if (host === null || name === null || !validName(name)) return;
+    const holders = this.#claims.get(name) ?? new Map<string, HeldClaim>();
+    const claim = entry.operation === 'PUT' ? (parse(entry) as Partial<NameClaim> | null) : null;
+    // a deleted claim, or junk its host wrote in its place: that host no longer claims the name
+    if (!isClaim(claim) || claim.name !== name || claim.host !== host) holders.delete(host);
+    else holders.set(host, { claim, revision: entry.revision });
+    if (holders.size === 0) this.#claims.delete(name);
+    else this.#claims.set(name, holders);
   }
 }
-
-/** A record older than its lifetime is gone at the hub, whether or not a watcher was told; a minute's grace for clocks. */
-const STALE_AFTER_MS = CLAIM_LIFETIME_MS + 60_000;
 
 function parse(entry: KvEntry): unknown {
   try {

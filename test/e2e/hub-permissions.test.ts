@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { ensureRealmStream, HubConnection, hubConnectionOptions, openRegistryBucket, realmNames, type HubSettings } from '../../src/hub/connection.js';
-import { provision, setupRealm, type ProvisionResult } from '../../src/hub/provision.js';
+import { forgetHost, provision, setupRealm, type ProvisionResult } from '../../src/hub/provision.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
 import { NatsCluster, natsServerUnavailable } from '../helpers/nats.js';
 
@@ -80,7 +80,7 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
     assert.deepEqual(rerun.hosts.map((h) => [h.publicKey, h.reused]), again.hosts.map((h) => [h.publicKey, true]));
   });
 
-  test('a host publishes as itself; NATS refuses it publishing as another host or writing its host record', async () => {
+  test("a host publishes as itself; NATS refuses it publishing as another host or writing another's registry records", async () => {
     const a = await as('HOSTA');
     const js = jetstream(a.nc);
     const ack = await js.publish(names.message('HOSTB', 'HOSTA'), 'for HOSTB, from HOSTA');
@@ -93,9 +93,17 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
     a.nc.publish(forgedReceipt, 'a receipt as HOSTB');
     await a.refused('publish', forgedReceipt);
 
+    // the registry: its own records only; another's claim can be neither overwritten nor deleted
     const kv = await openRegistryBucket(a.nc, REALM, 3);
+    const registry = `$KV.${names.bucket}`;
     await assert.rejects(kv.put('h.HOSTB', 'HOSTB is mine now'));
-    await a.refused('publish', '$KV.netsend_acme_names.h.HOSTB');
+    await a.refused('publish', `${registry}.h.HOSTB`);
+    assert.ok((await kv.create('c.HOSTA.MINE', 'a claim of its own')) > 0);
+    await assert.rejects(kv.put('c.HOSTB.CAROL', 'junk in the way of HOSTB'));
+    await a.refused('publish', `${registry}.c.HOSTB.CAROL`);
+    a.violations.length = 0;
+    await assert.rejects(kv.delete('c.HOSTB.CAROL'));
+    await a.refused('publish', `${registry}.c.HOSTB.CAROL`);
 
     const adminJsm = await jetstreamManager(await adminClient());
     assert.equal((await adminJsm.streams.info(names.stream)).state.messages, 1, 'only the message as HOSTA reached the stream');
@@ -140,7 +148,7 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
     }
   });
 
-  test('two daemons with their provisioned credentials deliver a message by name through the cluster', async () => {
+  test('two daemons with their provisioned credentials: one claims an alias, the other is refused it and delivers a message to it through the cluster', async () => {
     const start = async (host: string) => {
       const { dir: dataDir } = await tempDataDir();
       const creds = settingsOf(host).credentialsFile;
@@ -152,12 +160,18 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
     };
     const [a, b] = await Promise.all([start('HOSTA'), start('HOSTB')]);
     try {
-      let sent = await a.cli(['send', 'HOSTB', 'through the provisioned hub']);
-      // HOSTB's host record may reach HOSTA's replica a moment after both joined
+      // an alias claimed under HOSTB's own key, the one subject its credentials may write claims to
+      const added = await b.cli(['name', 'CAROL', '/add']);
+      assert.equal(added.code, 0, `${added.stdout}${added.stderr}\n${b.stderr}`);
+      let sent = await a.cli(['send', 'CAROL', 'through the provisioned hub']);
+      // the claim may reach HOSTA's replica a moment after it was made
       for (let i = 0; i < 20 && sent.code !== 0; i++) {
         await new Promise((r) => setTimeout(r, 250));
-        sent = await a.cli(['send', 'HOSTB', 'through the provisioned hub']);
+        sent = await a.cli(['send', 'CAROL', 'through the provisioned hub']);
       }
+      const taken = await a.cli(['name', 'CAROL', '/add']);
+      assert.equal(taken.code, 1, `${taken.stdout}${taken.stderr}`);
+      assert.match(taken.stderr, /NERR_DuplicateName 2297/);
       assert.equal(sent.code, 0, `${sent.stdout}${sent.stderr}\n${a.stderr}`);
       assert.match(sent.stdout, /The hub delivered it|It waits at the hub/);
       const deadline = Date.now() + 15_000;
@@ -175,6 +189,20 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
       await Promise.allSettled([a.stop(), b.stop()]);
       await Promise.allSettled([a, b].map((d) => rm(d.dataDir, { recursive: true, force: true })));
     }
+  });
+
+  test("only the admin may take a host gone for good out of the registry: its host record and claims", async () => {
+    const hub = { servers: cluster.urls, tlsCaFile: '', realm: REALM, host: 'HOSTB' };
+    await assert.rejects(forgetHost({ ...hub, credentialsFile: settingsOf('HOSTA').credentialsFile }), (error: Error & { statusName?: string }) => error.statusName === 'ERROR_ACCESS_DENIED');
+    const purged = await forgetHost({ ...hub, credentialsFile: provisioned.admin.file });
+    // its computer name, the alias it claimed and the user its daemon runs as
+    assert.ok(['h.HOSTB', 'c.HOSTB.CAROL'].every((key) => purged.includes(key)), purged.join());
+    assert.ok(purged.every((key) => /^(h\.HOSTB|c\.HOSTB\..+)$/.test(key)), purged.join());
+    const kv = await openRegistryBucket(await adminClient(), REALM, 3);
+    const left: string[] = [];
+    for await (const key of await kv.keys()) left.push(key);
+    assert.ok(left.includes('h.HOSTA') && left.includes('c.HOSTA.MINE'), left.join());
+    assert.ok(!left.some((key) => key.includes('HOSTB')), left.join());
   });
 
   async function adminClient(): Promise<NatsConnection> {

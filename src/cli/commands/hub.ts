@@ -7,12 +7,13 @@ import { common, withClient, type Command } from '../shared.js';
 import { printUsage } from '../usage.js';
 
 /**
- * `netsend hub status`: the organisation hub as this host sees it. `hub provision` and `hub setup`
- * are the administrator's (docs/hub.md): they need no daemon.
+ * `netsend hub status`: the organisation hub as this host sees it. `hub provision`, `hub setup`
+ * and `hub forget` are the administrator's (docs/hub.md): they need no daemon.
  */
 export const command: Command = { name: 'hub', run };
 
-const USAGE = 'netsend hub status [--json] | provision HOST … [--realm R] [--out DIR] [--servers URLS] | setup --servers URLS --credentials FILE [--realm R] [--tls-ca FILE] [--replicas N]';
+const USAGE =
+  'netsend hub status [--json] | provision HOST … [--realm R] [--out DIR] [--servers URLS] | setup --servers URLS --credentials FILE [--realm R] [--tls-ca FILE] [--replicas N] | forget HOST --servers URLS --credentials FILE [--realm R] [--tls-ca FILE]';
 
 const adminOptions = {
   realm: { type: 'string', default: 'netsend' },
@@ -26,7 +27,7 @@ const adminOptions = {
 } as const;
 
 async function run(args: string[], io: CliIo): Promise<number> {
-  if (args[0] === 'provision' || args[0] === 'setup') return admin(args[0], args.slice(1), io);
+  if (args[0] === 'provision' || args[0] === 'setup' || args[0] === 'forget') return admin(args[0], args.slice(1), io);
   const { values, positionals } = parseArgs({ args, options: common, strict: true, allowPositionals: true });
   if (values.help) return printUsage(io);
   if (positionals.length !== 1 || positionals[0] !== 'status') throw new UsageError(USAGE);
@@ -36,7 +37,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   });
 }
 
-async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Promise<number> {
+async function admin(verb: 'provision' | 'setup' | 'forget', args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: adminOptions, strict: true, allowPositionals: true });
   if (values.help) return printUsage(io);
   const realmIssue = realmProblem(values.realm);
@@ -44,13 +45,7 @@ async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Pr
   const servers = values.servers.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (verb === 'provision') {
     if (positionals.length === 0) throw new UsageError(USAGE);
-    const bad = positionals.find((host) => aliasProblem(host) !== null);
-    if (bad !== undefined) throw new UsageError(`"${bad}" is not a NetBIOS computer name (1-15 characters, none of \\/:*?"<>|)`);
-    // a host is known at the hub by its computer name upper-cased, as its daemon writes it; the
-    // code page of a non-ASCII name is the host's, so such a name is given as that host writes it
-    const lower = positionals.find((host) => /[^\x00-\x7f]/.test(host) && host !== host.toUpperCase());
-    if (lower !== undefined) throw new UsageError(`give "${lower}" upper-cased, as that host's daemon writes its computer name`);
-    const hosts = positionals.map((host) => host.toUpperCase());
+    const hosts = positionals.map(computerName);
     // the NATS libraries load only for the hub's own commands, not for every netsend command
     const { provision } = await import('../../hub/provision.js');
     const result = await provision({ hosts, realm: values.realm, outDir: values.out ?? `netsend-hub-${values.realm}`, servers });
@@ -69,14 +64,32 @@ async function admin(verb: 'provision' | 'setup', args: string[], io: CliIo): Pr
     }
     return EXIT.ok;
   }
-  if (positionals.length !== 0 || servers.length === 0 || values.credentials === '') throw new UsageError(USAGE);
+  if (servers.length === 0 || values.credentials === '') throw new UsageError(USAGE);
+  const hub = { servers, credentialsFile: values.credentials, tlsCaFile: values['tls-ca'], realm: values.realm };
+  if (verb === 'forget') {
+    if (positionals.length !== 1) throw new UsageError(USAGE);
+    const host = computerName(positionals[0] ?? '');
+    const { forgetHost } = await import('../../hub/provision.js');
+    const purged = await forgetHost({ ...hub, host });
+    io.stdout.write(values.json ? `${JSON.stringify({ purged })}\n` : `realm ${values.realm}: ${host}'s records purged (${purged.join(', ')})\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 0) throw new UsageError(USAGE);
   // as the daemon chooses: R3 (what survives a node's loss) needs three servers
   const replicas = values.replicas === undefined ? (servers.length >= 3 ? 3 : 1) : Number(values.replicas);
   if (![1, 3, 5].includes(replicas)) throw new UsageError('--replicas is 1, 3 or 5');
   const { setupRealm } = await import('../../hub/provision.js');
-  const made = await setupRealm({ servers, credentialsFile: values.credentials, tlsCaFile: values['tls-ca'], realm: values.realm, replicas });
+  const made = await setupRealm({ ...hub, replicas });
   io.stdout.write(values.json ? `${JSON.stringify(made)}\n` : `realm ${values.realm}: stream ${made.stream} (R${made.replicas}) and bucket ${made.bucket} are on the hub\n`);
   return EXIT.ok;
+}
+
+/** A host as the hub knows it: its computer name upper-cased, as its daemon writes it. @throws UsageError for what is not one */
+function computerName(host: string): string {
+  if (aliasProblem(host) !== null) throw new UsageError(`"${host}" is not a NetBIOS computer name (1-15 characters, none of \\/:*?"<>|)`);
+  // the code page of a non-ASCII name is the host's, so such a name is given as that host writes it
+  if (/[^\x00-\x7f]/.test(host) && host !== host.toUpperCase()) throw new UsageError(`give "${host}" upper-cased, as that host's daemon writes its computer name`);
+  return host.toUpperCase();
 }
 
 function describe(status: ResultOf<'hub.status'>): string {

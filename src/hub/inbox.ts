@@ -28,7 +28,11 @@ const MAX_TRIES = 100;
 const REMEMBERED = 4096;
 /** A receipt waiting for its envelope, and its caller's callbacks. */
 type PendingReceipt = { event: ReceiptEvent; origin: Origin; done: () => void; failed: (error: unknown) => void };
-/** Publishes of a batch of receipts before they are given up (logged): receipts are not kept in the store. */
+/**
+ * Publishes of a batch of receipts before they are given up (logged). A message is acknowledged
+ * to the hub only once its receipt is there, so a 'stored' receipt given up is sent again with the
+ * message's next delivery.
+ */
 const RECEIPT_TRIES = 3;
 /** How long a pull request for deliveries lasts before it is renewed (nats.js's default is 30 s). */
 const PULL_EXPIRES_MS = 10_000;
@@ -175,26 +179,30 @@ export class HubInbox {
       return m.ack();
     }
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
-    const tell = (state: HubReceiptState) =>
-      void this.sendReceipt(origin, state, 'hub', null).catch((error: unknown) => log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`));
-    /** A copy of a message stored here already counts as stored: told so and acknowledged (true), else false. */
-    const storedAlready = async (): Promise<boolean> => {
-      if ((await this.#options.store.messageByOrigin(envelope.id)) === null) return false;
-      tell('stored');
-      m.ack();
-      return true;
-    };
-    /** Not taken here: the sender hears so before the hub lets the message go (told again if the receipt cannot be sent now). */
-    const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<void> => {
-      // a second copy of a stored message (re-published past the hub's duplicate window) is stored, not refused
-      if (await storedAlready()) return;
+    /**
+     * The sender told what became of its message, then the hub lets the message go (`release`):
+     * a receipt that cannot be sent now leaves the message with the hub, which delivers it again.
+     */
+    const tellThen = async (state: HubReceiptState, release: () => void, refusal?: Refusal): Promise<void> => {
       try {
         await this.sendReceipt(origin, state, 'hub', null, refusal);
       } catch (error) {
         log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`);
         return m.nak(RETRY_MS);
       }
-      return state === 'expired' ? m.ack() : m.term();
+      release();
+    };
+    /** A copy of a message stored here already counts as stored: told so and acknowledged (true), else false. */
+    const storedAlready = async (): Promise<boolean> => {
+      if ((await this.#options.store.messageByOrigin(envelope.id)) === null) return false;
+      await tellThen('stored', () => m.ack());
+      return true;
+    };
+    /** Not taken here: the sender hears so before the hub lets the message go. */
+    const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<void> => {
+      // a second copy of a stored message (re-published past the hub's duplicate window) is stored, not refused
+      if (await storedAlready()) return;
+      return tellThen(state, () => (state === 'expired' ? m.ack() : m.term()), refusal);
     };
     // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts
     // as stored. A first delivery is looked up by the store's own insert instead (a second copy
@@ -240,9 +248,10 @@ export class HubInbox {
       this.#taking.delete(envelope.id);
     }
     this.#remember(stored.id, origin);
-    m.ack();
-    // the next delivery need not wait for this receipt to reach the hub
-    tell('stored');
+    // Acknowledged once the receipt is at the hub, so that a receipt lost with a node is sent
+    // again with the redelivery. Receipts of a commit's worth of deliveries travel together, so
+    // this costs a round trip per batch, not per message.
+    return tellThen('stored', () => m.ack());
   }
 
   /** Why a message's secret is not one this host takes; null when it is. */

@@ -147,7 +147,7 @@ async function compose(
   teardown.push('surfaces', () => surfaces.drainAndClose());
   const push = surfaces.push;
   if (push !== undefined) receipts.subscribe((event, message) => push.stateChanged(message.to, event));
-  if (hub !== undefined) receipts.subscribe((event, message) => hub.tellSender(message, event.state, event.surface, event.by));
+  if (hub !== undefined) receipts.subscribe((event, message) => hub.tellSender(message, event));
   // No more offers of waiting messages once the listeners are closed, before the surfaces drain;
   // the sweeps start last, and stopping them before is harmless.
   teardown.push('receipt sweeps', () => receipts.stop());

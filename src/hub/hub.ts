@@ -5,7 +5,7 @@
  * the hub only once it is stored here). Receipts travel back the same way.
  */
 import type { HubStatus } from '../control/services.js';
-import type { Receipt } from '../messenger/events.js';
+import type { MessageEvent, Receipt } from '../messenger/events.js';
 import type { MessageRef } from '../messenger/receipts.js';
 import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage, StoredMessage } from '../messenger/message.js';
@@ -18,7 +18,7 @@ import { encodeEnvelope, type Envelope } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
-import { Outbox, type HubReceiptState, type HubStore, type OutgoingEntry, type Publish } from './outbox.js';
+import { Outbox, type HubStore, type OutgoingEntry, type Publish } from './outbox.js';
 import { NameRegistry } from './registry.js';
 
 /** How long `send` waits for the recipient's "stored" before it answers "queued". */
@@ -199,14 +199,16 @@ export class Hub {
   }
 
   /** A surface's event for a message that came through the hub: told to its sender. */
-  tellSender(message: MessageRef, state: HubReceiptState, surface: string, by: string | null): void {
-    this.#inbox?.tellSender(message, state, surface, by);
+  tellSender(message: MessageRef, event: MessageEvent): void {
+    // not joined yet: the store keeps it owed, and the inbox sends it once it consumes
+    this.#inbox?.tellSender(message, event);
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#timers) clearInterval(timer);
     await this.#outbox.drained();
+    this.#inbox?.stop();
     this.#registry?.stop();
     await this.#connection?.close();
   }
@@ -249,8 +251,10 @@ export class Hub {
       receive: (message) =>
         // a broadcast names the workgroup, which is no alias
         message.to === this.#options.workgroup ? (this.#messenger as HubMessenger).receiveBroadcast(message) : (this.#messenger as HubMessenger).receive(message),
-      // a receipt is published as it is sealed: nothing when the hub is away (receipts are not queued)
-      publish: async (subject, envelope) => void (await this.#connection?.publish(subject, encodeEnvelope(envelope), envelope.id)),
+      // a receipt is published as it is sealed; one the hub does not take stays owed in the store
+      publish: async (subject, envelope) => {
+        if (!(await this.#connection?.publish(subject, encodeEnvelope(envelope), envelope.id))) throw new Error('the hub is away');
+      },
       message: this.#options.message,
       maxMessageBytes: this.#options.maxMessageBytes,
       log,

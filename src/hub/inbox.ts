@@ -8,6 +8,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
+import type { MessageEvent } from '../messenger/events.js';
 import { isTitleAsSent, type IncomingMessage, type StoredMessage } from '../messenger/message.js';
 import type { MessageRef } from '../messenger/receipts.js';
 import { parseEndpoint } from '../messenger/address.js';
@@ -38,6 +39,11 @@ const RECEIPT_TRIES = 3;
 const PULL_EXPIRES_MS = 10_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
+/** Owed receipts (store: message_events.hub_owed) read at once when they are sent again, and how many such reads one catch-up makes at most. */
+const OWED_PAGE = 500;
+const OWED_PAGES = 100;
+/** A catch-up after receipts could not be sent waits this long. */
+const CATCH_UP_MS = 10_000;
 
 export interface InboxOptions {
   readonly identity: HostIdentity;
@@ -45,7 +51,7 @@ export interface InboxOptions {
   readonly names: ReturnType<typeof realmNames>;
   readonly registry: NameRegistry;
   readonly outbox: Outbox;
-  readonly store: Pick<HubStore, 'messageByOrigin'>;
+  readonly store: Pick<HubStore, 'messageByOrigin' | 'owedReceipts' | 'receiptsTold'>;
   /** "max message size" here, in UTF-16 bytes. */
   readonly maxMessageBytes: number;
   receive(message: IncomingMessage): Promise<{ id: number }>;
@@ -63,6 +69,12 @@ export class HubInbox {
   readonly #received = new Map<number, Origin>();
   /** Receipts waiting for their envelope, by the host they go to. */
   readonly #receipts = new Map<string, PendingReceipt[]>();
+  /** Events whose receipts the hub now holds, to be written down together. */
+  #told: number[] = [];
+  /** The catch-up of owed receipts under way or planned, if any; whether one failed since the last that went through (said once). */
+  #catchingUp: Promise<void> | undefined;
+  #catchUpTimer: NodeJS.Timeout | undefined;
+  #behind = false;
 
   constructor(options: InboxOptions) {
     this.#options = options;
@@ -78,6 +90,8 @@ export class HubInbox {
     // a pull lives PULL_EXPIRES_MS; two missed heartbeats (half of it each) and it is asked again:
     // after the server holding it dies, deliveries resume within that, not the client's default 30 s
     const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
+    // what became of messages while the hub was away (or the daemon down) goes now
+    this.catchUp();
     const taking = new Set<Promise<void>>();
     for await (const m of messages) {
       if (stopping()) break;
@@ -96,21 +110,77 @@ export class HubInbox {
     await Promise.allSettled(taking);
   }
 
-  /** A surface's event for a message: told to its sender, if it came through the hub. */
-  tellSender(message: MessageRef, state: HubReceiptState, surface: string, by: string | null): void {
+  /**
+   * A surface's event for a message: told to its sender, if it came through the hub. The store
+   * keeps it owed until the hub holds the receipt; one that cannot be sent now is sent by the next
+   * catch-up (when the hub is back, at the latest).
+   */
+  tellSender(message: MessageRef, event: MessageEvent): void {
     // only a message that came through the hub has an origin: the others cost nothing here
     if (message.origin === undefined) return;
-    void this.#originOf(message.id)
-      .then((origin) => origin && this.sendReceipt(origin, state, surface, by))
-      .catch((error: unknown) => this.#options.log(`hub: the receipt of message ${message.id} could not be sent: ${String(error)}`));
+    void this.#tell(message.id, event).catch((error: unknown) => this.#fellBehind(error));
+  }
+
+  async #tell(messageId: number, event: MessageEvent, message?: StoredMessage): Promise<void> {
+    const origin = message === undefined ? await this.#originOf(messageId) : originOfStored(message);
+    // a message whose sender this host cannot name (its record gone): nothing to send
+    if (origin !== null) await this.sendReceipt(origin, event.state, event.surface, event.by, undefined, event.at);
+    this.#toldSoon(event.id);
+  }
+
+  /** Writes down, once a turn of the event loop, which events' receipts the hub holds; one not written down is only sent again. */
+  #toldSoon(eventId: number): void {
+    this.#told.push(eventId);
+    if (this.#told.length > 1) return;
+    setImmediate(() => {
+      const ids = this.#told.splice(0);
+      this.#options.store.receiptsTold(ids).catch((error: unknown) => this.#options.log(`hub: could not note receipts as sent: ${String(error)}`));
+    });
+  }
+
+  /**
+   * Sends the receipts the store holds owed, oldest first, a page at a time, until none is left
+   * or one cannot be sent (then again CATCH_UP_MS later). One catch-up at a time. A receipt that
+   * was on its way already goes twice: a receipt moves its message forward, never back.
+   */
+  catchUp(): void {
+    this.#catchingUp ??= (async () => {
+      for (let page = 0; page < OWED_PAGES; page++) {
+        const owed = await this.#options.store.owedReceipts(OWED_PAGE);
+        if (owed.length === 0) {
+          if (this.#behind) this.#options.log('hub: the receipts owed to senders went out');
+          this.#behind = false;
+          return;
+        }
+        await Promise.all(owed.map(({ event, message }) => this.#tell(message.id, event, message)));
+        // their marks are written in the next turn, before the next page is read
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })()
+      .catch((error: unknown) => this.#fellBehind(error))
+      .finally(() => (this.#catchingUp = undefined));
+  }
+
+  /** Receipts could not be sent (the hub away, say): they stay owed, and a catch-up follows; said once until one goes through. */
+  #fellBehind(error: unknown): void {
+    if (!this.#behind) this.#options.log(`hub: receipts wait for the hub, owed in the store: ${String(error)}`);
+    this.#behind = true;
+    if (this.#catchUpTimer !== undefined) return;
+    this.#catchUpTimer = setTimeout(() => {
+      this.#catchUpTimer = undefined;
+      this.catchUp();
+    }, CATCH_UP_MS).unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.#catchUpTimer);
   }
 
   async #originOf(messageId: number): Promise<Origin | null> {
     const known = this.#received.get(messageId);
     if (known !== undefined) return known;
     const message = await this.#options.message(messageId);
-    if (message?.origin === undefined || message.sender.host === null) return null;
-    return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
+    return message === null ? null : originOfStored(message);
   }
 
   #remember(id: number, origin: Origin): void {
@@ -123,9 +193,9 @@ export class HubInbox {
    * host told in the same turn of the event loop (a commit's worth of deliveries) travel in one
    * envelope; resolves once the hub holds it.
    */
-  sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null, refusal?: Refusal): Promise<void> {
+  sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null, refusal?: Refusal, at = Date.now()): Promise<void> {
     return new Promise((done, failed) => {
-      const event: ReceiptEvent = { ref: origin.envelopeId, state, surface, by, at: new Date().toISOString(), ...(refusal === undefined ? {} : { refusal }) };
+      const event: ReceiptEvent = { ref: origin.envelopeId, state, surface, by, at: new Date(at).toISOString(), ...(refusal === undefined ? {} : { refusal }) };
       const receipt = { event, origin, done, failed };
       const waiting = this.#receipts.get(origin.senderHost);
       if (waiting !== undefined) return void waiting.push(receipt);
@@ -280,6 +350,12 @@ export class HubInbox {
     }
     return null;
   }
+}
+
+/** Where a stored message came from through the hub; null for one that came another way. */
+function originOfStored(message: StoredMessage): Origin | null {
+  if (message.origin === undefined || message.sender.host === null) return null;
+  return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
 }
 
 /** The legacy client a relayed message came from, as its gateway sealed it ("ADDRESS:PORT"); nothing if it is not one. */

@@ -135,3 +135,19 @@ test("a hub receipt is its sender's: another user is told there is no such messa
     assert.equal(await outbox.receipt(id, { name: null, administrator: false }), null);
     assert.equal((await outbox.receipt(id, { name: 'root', administrator: true }))?.state, 'queued');
   }));
+
+test("what became of a message that came through the hub is owed to its sender's host until the hub holds the receipt; a LAN message's is not", () =>
+  withStore(async (store) => {
+    const fromHub = await store.messages.append({ from: 'BOB', to: 'ALICE', text: 'through the hub', via: 'netsend', sender: senderOf({ host: { name: 'SITEB', fingerprint: 'SHA256:x' } }), origin: 'env-owed' });
+    const fromLan = await store.messages.append({ from: 'BOB', to: 'ALICE', text: 'on the LAN', via: 'smb', sender: senderOf({ address: '192.0.2.7', port: 139 }) });
+    const shown = await store.events.recordMessageEvent({ messageId: fromHub.id, state: 'shown', surface: 'tty', by: null });
+    await store.events.recordMessageEvent({ messageId: fromLan.id, state: 'shown', surface: 'tty', by: null });
+    const acked = await store.events.recordMessageEvent({ messageId: fromHub.id, state: 'acknowledged', surface: 'web', by: 'alice' });
+    const owed = await store.hub.owedReceipts(10);
+    assert.deepEqual(owed.map((o) => [o.event.id, o.event.state, o.message.origin, o.message.sender.host?.name]), [
+      [shown?.id, 'shown', 'env-owed', 'SITEB'],
+      [acked?.id, 'acknowledged', 'env-owed', 'SITEB'],
+    ]);
+    await store.hub.receiptsTold([shown?.id ?? 0]);
+    assert.deepEqual((await store.hub.owedReceipts(10)).map((o) => o.event.state), ['acknowledged']);
+  }));

@@ -4,7 +4,8 @@
  * since (the receipts that come back). A daemon killed with messages the hub has not taken sends
  * them when it starts again.
  */
-import type { Receipt } from '../messenger/events.js';
+import type { MessageEvent, Receipt } from '../messenger/events.js';
+import type { StoredMessage } from '../messenger/message.js';
 import { parseReceipts, refusalFromJson } from './mail.js';
 import { RANK, parseSurfaces, settles, type HubReceiptState, type OutboxState } from './progress.js';
 import { subjectToken } from './subject.js';
@@ -51,6 +52,16 @@ export interface HubStore {
   /** Entries' new states, in one commit. */
   saveOutgoingStates(states: readonly OutgoingState[]): Promise<void>;
   messageByOrigin(originId: string): Promise<number | null>;
+  /** Events of messages that came through the hub whose receipts the hub may not hold yet, oldest first. */
+  owedReceipts(limit: number): Promise<OwedReceipt[]>;
+  /** The hub holds these events' receipts. */
+  receiptsTold(eventIds: readonly number[]): Promise<void>;
+}
+
+/** An event of a message that came through the hub, owed to its sender's host. */
+export interface OwedReceipt {
+  readonly event: MessageEvent;
+  readonly message: StoredMessage;
 }
 
 /** Where a sent message got, as its receipts said: what applying them writes. */

@@ -34,7 +34,10 @@ interface EventRow {
 export type EventQueries = ReturnType<typeof eventQueries>;
 
 export function eventQueries(db: Database.Database) {
-  const insert = db.prepare(`INSERT INTO message_events (message_id, state, surface, "by", at) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?)`);
+  // an event of a message that came through the hub is owed to its sender's host (store/hub.ts)
+  const insert = db.prepare(
+    `INSERT INTO message_events (message_id, state, surface, "by", at, hub_owed) SELECT ?, ?, ?, ?, ?, CASE WHEN origin_id IS NULL THEN NULL ELSE 1 END FROM messages WHERE id = ?`,
+  );
   const ofMessage = db.prepare<[number], EventRow>(`SELECT * FROM message_events WHERE message_id = ? ORDER BY id`);
   const expired = db.prepare<[number, number, number, number, number, number], MessageRow>(EXPIRED_SQL);
   const waiting = db.prepare<[number, number, number, number, number], MessageRow>(WAITING_SQL);

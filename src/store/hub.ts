@@ -1,6 +1,7 @@
 /** The organisation hub's outbox and the origin of messages that came through it. */
 import type Database from 'better-sqlite3';
-import type { OutboxRow, OutgoingEntry, OutgoingState } from '../hub/outbox.js';
+import type { OutboxRow, OutgoingEntry, OutgoingState, OwedReceipt } from '../hub/outbox.js';
+import { rowToMessage, type MessageRow } from './messages.js';
 
 interface Row {
   id: number;
@@ -48,6 +49,14 @@ export function hubQueries(db: Database.Database) {
     for (const s of states) setState.run(s.state, s.stateAt, s.surfaces, s.refusal, at, s.id);
   });
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
+  const owed = db.prepare<[number], MessageRow & { event_id: number; event_state: string; event_surface: string; event_by: string | null; event_at: number }>(
+    `SELECT e.id AS event_id, e.state AS event_state, e.surface AS event_surface, e."by" AS event_by, e.at AS event_at, m.*
+       FROM message_events e JOIN messages m ON m.id = e.message_id WHERE e.hub_owed = 1 ORDER BY e.id LIMIT ?`,
+  );
+  const told = db.prepare(`UPDATE message_events SET hub_owed = NULL WHERE id = ?`);
+  const toldAll = db.transaction((ids: readonly number[]) => {
+    for (const id of ids) told.run(id);
+  });
   return {
     /** Keeps a sealed message until the hub holds it; committed before the sender is answered. */
     addOutgoing(entry: OutgoingEntry): number {
@@ -85,6 +94,17 @@ export function hubQueries(db: Database.Database) {
     /** The local id of a message that came through the hub with this id at its sender. */
     messageByOrigin(originId: string): number | null {
       return origin.get(originId)?.id ?? null;
+    },
+    /** Events of messages that came through the hub whose receipts the hub may not hold yet, oldest first. */
+    owedReceipts(limit: number): OwedReceipt[] {
+      return owed.all(limit).map((row) => ({
+        event: { id: row.event_id, messageId: row.id, state: row.event_state as OwedReceipt['event']['state'], surface: row.event_surface, by: row.event_by, at: row.event_at },
+        message: rowToMessage(row),
+      }));
+    },
+    /** The hub holds these events' receipts: one transaction. */
+    receiptsTold(eventIds: readonly number[]): void {
+      toldAll(eventIds);
     },
   };
 }

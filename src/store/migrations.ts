@@ -95,4 +95,8 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE INDEX messages_by_recipient ON messages (to_name COLLATE NOCASE, id);`,
   // 9: a message sent through the hub that its recipient host refused, and why
   `ALTER TABLE hub_outbox ADD COLUMN refusal TEXT;                -- JSON { status, message } when its state is 'refused'`,
+  // 10: what became of a message that came through the hub, owed to its sender's host until the
+  // hub holds the receipt: kept across a hub that is away and a daemon that stops
+  `ALTER TABLE message_events ADD COLUMN hub_owed INTEGER;         -- 1: its receipt is not at the hub yet; NULL: it is, or the message came another way
+   CREATE INDEX message_events_hub_owed ON message_events (id) WHERE hub_owed = 1;`,
 ];

@@ -72,6 +72,27 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
     );
   });
 
+  test('a message acknowledged while the whole hub is away: its sender hears so once the hub is back', async () => {
+    const sent = await a.cli(['send', 'SITEB', 'acknowledged while away', '--json']);
+    assert.equal(sent.code, 0, sent.stderr);
+    const receipt = (JSON.parse(sent.stdout) as { receipt: { host: string; message: number } }).receipt;
+    const [message] = await waitForMessages(b, (t) => t === 'acknowledged while away', 1);
+    await Promise.all(cluster.nodes.map((node) => node.stop()));
+    const acked = await b.cli(['ack', String(message?.id)]);
+    assert.equal(acked.code, 0, acked.stderr);
+    for (const node of cluster.nodes) node.spawn();
+    await cluster.waitReady(WHOLE_CLUSTER_RESTART_MS);
+    // the receipt waited in SITEB's store (owed), not in a publish that failed and was dropped
+    const deadline = Date.now() + 60_000;
+    let state = '';
+    while (state !== 'acknowledged' && Date.now() < deadline) {
+      const asked = await a.cli(['receipt', String(receipt.message), '--at', receipt.host, '--json']);
+      state = (JSON.parse(asked.stdout || '{}') as { state?: string }).state ?? '';
+      if (state !== 'acknowledged') await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.equal(state, 'acknowledged', b.stderr.slice(-2000));
+  });
+
   test('the sending daemon killed (-9) with messages still in its outbox sends them when it starts again', async () => {
     await Promise.all(cluster.nodes.map((node) => node.stop()));
     const sent = await a.cli(['send', 'SITEB', 'survives a crash']);

@@ -16,6 +16,7 @@ import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
 import { encodeEnvelope, type Envelope } from './envelope.js';
 import { HubInbox } from './inbox.js';
+import type { SenderReceipts } from './receipts-out.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
 import { Outbox, type HubStore, type OutgoingEntry, type Publish } from './outbox.js';
@@ -62,7 +63,7 @@ export class Hub {
   /** The heartbeat and the outbox's look for what the hub has not taken. */
   readonly #timers: NodeJS.Timeout[] = [];
   #stopping = false;
-  #inbox: HubInbox | undefined;
+  #receipts: SenderReceipts | undefined;
   /** Joined the realm (the stream, this host's consumer and names); and why not, while not. */
   #joined = false;
   #error: string | null = null;
@@ -200,15 +201,15 @@ export class Hub {
 
   /** A surface's event for a message that came through the hub: told to its sender. */
   tellSender(message: MessageRef, event: MessageEvent): void {
-    // not joined yet: the store keeps it owed, and the inbox sends it once it consumes
-    this.#inbox?.tellSender(message, event);
+    // not joined yet: the store keeps it owed, and it goes once the inbox consumes
+    this.#receipts?.tell(message, event);
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#timers) clearInterval(timer);
     await this.#outbox.drained();
-    this.#inbox?.stop();
+    this.#receipts?.stop();
     this.#registry?.stop();
     await this.#connection?.close();
   }
@@ -259,7 +260,7 @@ export class Hub {
       maxMessageBytes: this.#options.maxMessageBytes,
       log,
     });
-    this.#inbox = inbox;
+    this.#receipts = inbox.receipts;
     void this.#keepConsuming(inbox, connection);
     // what waits in the outbox goes now, and after any reconnect or failed publish, within seconds
     this.#timers.push(setInterval(() => void this.#drain(), DRAIN_INTERVAL_MS).unref());

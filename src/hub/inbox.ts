@@ -3,21 +3,18 @@
  * sender is the envelope's signer, the signature holds, the recipient is this host), opened, and
  * stored through the Messenger's one accept path before it is acknowledged to the hub. A second
  * delivery of a stored message counts as stored. Receipts from hosts this one sent to land here
- * too, and receipts for the hosts this one received from leave from here.
+ * too; receipts for the hosts this one received from leave through receipts-out.ts.
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { KeyObject } from 'node:crypto';
 import { NetApiError } from '../messenger/errors.js';
-import type { MessageEvent } from '../messenger/events.js';
-import { isTitleAsSent, type IncomingMessage, type StoredMessage } from '../messenger/message.js';
-import type { MessageRef } from '../messenger/receipts.js';
+import { isTitleAsSent, type IncomingMessage } from '../messenger/message.js';
 import { parseEndpoint } from '../messenger/address.js';
 import { senderOf } from '../messenger/sender.js';
-import type { HostIdentity } from '../security/host-identity.js';
-import type { realmNames } from './connection.js';
 import { decodeEnvelope, open, type Envelope, type EnvelopeSecret } from './envelope.js';
-import { receiptsEnvelopes, type Origin, type ReceiptEvent, type Refusal } from './mail.js';
+import type { Origin, Refusal } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
+import { SenderReceipts, type SenderReceiptsOptions } from './receipts-out.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
 
@@ -25,59 +22,33 @@ import { subjectToken } from './subject.js';
 const BATCH = 64;
 /** Deliveries of a message whose sender the registry does not know, before it is dropped. */
 const MAX_TRIES = 100;
-/** Received messages remembered for their receipts without a store read. */
-const REMEMBERED = 4096;
-/** A receipt waiting for its envelope, and its caller's callbacks. */
-type PendingReceipt = { event: ReceiptEvent; origin: Origin; done: () => void; failed: (error: unknown) => void };
-/**
- * Publishes of a batch of receipts before they are given up (logged). A message is acknowledged
- * to the hub only once its receipt is there, so a 'stored' receipt given up is sent again with the
- * message's next delivery.
- */
-const RECEIPT_TRIES = 3;
 /** How long a pull request for deliveries lasts before it is renewed (nats.js's default is 30 s). */
 const PULL_EXPIRES_MS = 10_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
-/** Owed receipts (store: message_events.hub_owed) read at once when they are sent again, and how many such reads one catch-up makes at most. */
-const OWED_PAGE = 500;
-const OWED_PAGES = 100;
-/** A catch-up after receipts could not be sent waits this long. */
-const CATCH_UP_MS = 10_000;
 
-export interface InboxOptions {
-  readonly identity: HostIdentity;
+/** What the inbox needs, and what its receipts to senders need (receipts-out.ts). */
+export interface InboxOptions extends SenderReceiptsOptions {
   readonly box: KeyObject;
-  readonly names: ReturnType<typeof realmNames>;
   readonly registry: NameRegistry;
   readonly outbox: Outbox;
   readonly store: Pick<HubStore, 'messageByOrigin' | 'owedReceipts' | 'receiptsTold'>;
   /** "max message size" here, in UTF-16 bytes. */
   readonly maxMessageBytes: number;
   receive(message: IncomingMessage): Promise<{ id: number }>;
-  publish(subject: string, envelope: Envelope): Promise<void>;
-  /** A stored message, for receipts of messages received before a restart. */
-  message(id: number): Promise<StoredMessage | null>;
-  log(line: string): void;
 }
 
 export class HubInbox {
   readonly #options: InboxOptions;
   /** Messages being stored now, by envelope id. */
   readonly #taking = new Set<string>();
-  /** The newest messages received through the hub, for their receipts; older ones are read back from the store. */
-  readonly #received = new Map<number, Origin>();
-  /** Receipts waiting for their envelope, by the host they go to. */
-  readonly #receipts = new Map<string, PendingReceipt[]>();
-  /** Events whose receipts the hub now holds, to be written down together. */
-  #told: number[] = [];
-  /** The catch-up of owed receipts under way or planned, if any; whether one failed since the last that went through (said once). */
-  #catchingUp: Promise<void> | undefined;
-  #catchUpTimer: NodeJS.Timeout | undefined;
-  #behind = false;
+
+  /** Receipts to the hosts messages came from. */
+  readonly receipts: SenderReceipts;
 
   constructor(options: InboxOptions) {
     this.#options = options;
+    this.receipts = new SenderReceipts(options);
   }
 
   /**
@@ -91,7 +62,7 @@ export class HubInbox {
     // after the server holding it dies, deliveries resume within that, not the client's default 30 s
     const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
     // what became of messages while the hub was away (or the daemon down) goes now
-    this.catchUp();
+    this.receipts.catchUp();
     const taking = new Set<Promise<void>>();
     for await (const m of messages) {
       if (stopping()) break;
@@ -108,122 +79,6 @@ export class HubInbox {
       if (taking.size >= BATCH) await Promise.race(taking);
     }
     await Promise.allSettled(taking);
-  }
-
-  /**
-   * A surface's event for a message: told to its sender, if it came through the hub. The store
-   * keeps it owed until the hub holds the receipt; one that cannot be sent now is sent by the next
-   * catch-up (when the hub is back, at the latest).
-   */
-  tellSender(message: MessageRef, event: MessageEvent): void {
-    // only a message that came through the hub has an origin: the others cost nothing here
-    if (message.origin === undefined) return;
-    void this.#tell(message.id, event).catch((error: unknown) => this.#fellBehind(error));
-  }
-
-  async #tell(messageId: number, event: MessageEvent, message?: StoredMessage): Promise<void> {
-    const origin = message === undefined ? await this.#originOf(messageId) : originOfStored(message);
-    // a message whose sender this host cannot name (its record gone): nothing to send
-    if (origin !== null) await this.sendReceipt(origin, event.state, event.surface, event.by, undefined, event.at);
-    this.#toldSoon(event.id);
-  }
-
-  /** Writes down, once a turn of the event loop, which events' receipts the hub holds; one not written down is only sent again. */
-  #toldSoon(eventId: number): void {
-    this.#told.push(eventId);
-    if (this.#told.length > 1) return;
-    setImmediate(() => {
-      const ids = this.#told.splice(0);
-      this.#options.store.receiptsTold(ids).catch((error: unknown) => this.#options.log(`hub: could not note receipts as sent: ${String(error)}`));
-    });
-  }
-
-  /**
-   * Sends the receipts the store holds owed, oldest first, a page at a time, until none is left
-   * or one cannot be sent (then again CATCH_UP_MS later). One catch-up at a time. A receipt that
-   * was on its way already goes twice: a receipt moves its message forward, never back.
-   */
-  catchUp(): void {
-    this.#catchingUp ??= (async () => {
-      for (let page = 0; page < OWED_PAGES; page++) {
-        const owed = await this.#options.store.owedReceipts(OWED_PAGE);
-        if (owed.length === 0) {
-          if (this.#behind) this.#options.log('hub: the receipts owed to senders went out');
-          this.#behind = false;
-          return;
-        }
-        await Promise.all(owed.map(({ event, message }) => this.#tell(message.id, event, message)));
-        // their marks are written in the next turn, before the next page is read
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    })()
-      .catch((error: unknown) => this.#fellBehind(error))
-      .finally(() => (this.#catchingUp = undefined));
-  }
-
-  /** Receipts could not be sent (the hub away, say): they stay owed, and a catch-up follows; said once until one goes through. */
-  #fellBehind(error: unknown): void {
-    if (!this.#behind) this.#options.log(`hub: receipts wait for the hub, owed in the store: ${String(error)}`);
-    this.#behind = true;
-    if (this.#catchUpTimer !== undefined) return;
-    this.#catchUpTimer = setTimeout(() => {
-      this.#catchUpTimer = undefined;
-      this.catchUp();
-    }, CATCH_UP_MS).unref();
-  }
-
-  stop(): void {
-    clearTimeout(this.#catchUpTimer);
-  }
-
-  async #originOf(messageId: number): Promise<Origin | null> {
-    const known = this.#received.get(messageId);
-    if (known !== undefined) return known;
-    const message = await this.#options.message(messageId);
-    return message === null ? null : originOfStored(message);
-  }
-
-  #remember(id: number, origin: Origin): void {
-    this.#received.set(id, origin);
-    if (this.#received.size > REMEMBERED) this.#received.delete(this.#received.keys().next().value as number);
-  }
-
-  /**
-   * Tells a sender what became of its message, sealed to it like any message. Receipts to one
-   * host told in the same turn of the event loop (a commit's worth of deliveries) travel in one
-   * envelope; resolves once the hub holds it.
-   */
-  sendReceipt(origin: Origin, state: HubReceiptState, surface: string, by: string | null, refusal?: Refusal, at = Date.now()): Promise<void> {
-    return new Promise((done, failed) => {
-      const event: ReceiptEvent = { ref: origin.envelopeId, state, surface, by, at: new Date(at).toISOString(), ...(refusal === undefined ? {} : { refusal }) };
-      const receipt = { event, origin, done, failed };
-      const waiting = this.#receipts.get(origin.senderHost);
-      if (waiting !== undefined) return void waiting.push(receipt);
-      this.#receipts.set(origin.senderHost, [receipt]);
-      setImmediate(() => void this.#sendReceipts(origin.senderHost));
-    });
-  }
-
-  async #sendReceipts(host: string): Promise<void> {
-    const receipts = this.#receipts.get(host) ?? [];
-    this.#receipts.delete(host);
-    await this.#publishReceipts(host, receipts, 1);
-  }
-
-  /** Publishes receipts to `host`; a failed publish (a leader election, say) is tried again a few seconds later, RECEIPT_TRIES in all. */
-  async #publishReceipts(host: string, receipts: PendingReceipt[], attempt: number): Promise<void> {
-    try {
-      const record = this.#options.registry.host(host)?.record;
-      if (record !== undefined) {
-        const subject = this.#options.names.receipt(host, this.#options.identity.name);
-        // all published before any is waited for: one connection keeps their order
-        await Promise.all(receiptsEnvelopes(this.#options.identity, record, receipts).map((envelope) => this.#options.publish(subject, envelope)));
-      }
-      for (const receipt of receipts) receipt.done();
-    } catch (error) {
-      if (attempt < RECEIPT_TRIES) setTimeout(() => void this.#publishReceipts(host, receipts, attempt + 1), RETRY_MS).unref();
-      else for (const receipt of receipts) receipt.failed(error);
-    }
   }
 
   async #take(m: JsMsg): Promise<void> {
@@ -255,7 +110,7 @@ export class HubInbox {
      */
     const tellThen = async (state: HubReceiptState, release: () => void, refusal?: Refusal): Promise<void> => {
       try {
-        await this.sendReceipt(origin, state, 'hub', null, refusal);
+        await this.receipts.send(origin, state, 'hub', null, refusal);
       } catch (error) {
         log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`);
         return m.nak(RETRY_MS);
@@ -317,7 +172,7 @@ export class HubInbox {
     } finally {
       this.#taking.delete(envelope.id);
     }
-    this.#remember(stored.id, origin);
+    this.receipts.remember(stored.id, origin);
     // Acknowledged once the receipt is at the hub, so that a receipt lost with a node is sent
     // again with the redelivery. Receipts of a commit's worth of deliveries travel together, so
     // this costs a round trip per batch, not per message.
@@ -350,12 +205,6 @@ export class HubInbox {
     }
     return null;
   }
-}
-
-/** Where a stored message came from through the hub; null for one that came another way. */
-function originOfStored(message: StoredMessage): Origin | null {
-  if (message.origin === undefined || message.sender.host === null) return null;
-  return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
 }
 
 /** The legacy client a relayed message came from, as its gateway sealed it ("ADDRESS:PORT"); nothing if it is not one. */

@@ -1,0 +1,185 @@
+/**
+ * A host's replica of the realm's registry (registry.ts): what the bucket says, record by record
+ * as the watch shows them, and who owns each name by the rules every replica applies alike. A
+ * computer name is its live host record's; an alias is held by the live claim with the lowest
+ * revision (the bucket stream's sequence, which the hub gives). A host is live while its record
+ * is younger than its lifetime, and its claims live and die with it. A record is believed only if
+ * it is well-formed, sits under its own host's key, and that host's key signed it.
+ */
+import { verify, type KeyObject } from 'node:crypto';
+import type { KvEntry } from '@nats-io/kv';
+import { HOST_LIFETIME_MS } from './connection.js';
+import { claimFields, isClaim, signed, validName, verifiedHost, type HostRecord, type NameClaim } from './records.js';
+import { nameFromToken } from './subject.js';
+
+/** A record older than its lifetime is dead, whether or not the bucket still holds it; a minute's grace for clocks. */
+export const STALE_AFTER_MS = HOST_LIFETIME_MS + 60_000;
+
+interface KnownHost {
+  readonly record: HostRecord;
+  readonly key: KeyObject;
+  /** When the hub wrote the record (its time, so every replica judges a lapse alike). */
+  readonly written: number;
+}
+
+/** A claim as the replica holds it: its place in line, and (once asked) whether its host's key signed it. */
+interface HeldClaim {
+  readonly claim: NameClaim;
+  readonly revision: number;
+  checked?: { readonly fingerprint: string; readonly valid: boolean };
+}
+
+export class RegistryReplica {
+  readonly #hosts = new Map<string, KnownHost>();
+  /** Claims by name, then by the host that claims it. */
+  readonly #claims = new Map<string, Map<string, HeldClaim>>();
+  /** The highest revision taken in, and who waits for one. */
+  #applied = 0;
+  readonly #waiting = new Set<{ readonly revision: number; resolve(): void }>();
+  readonly #log: (line: string) => void;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  /** Names that resolve: live hosts' computer names and their aliases. */
+  get size(): number {
+    const names = new Set([...this.#hosts.keys()].filter((name) => this.host(name) !== null));
+    for (const name of this.#claims.keys()) if (this.#firstLive(name) !== null) names.add(name);
+    return names.size;
+  }
+
+  /** The host that holds `name`, if any host of the realm does. */
+  owner(name: string): HostRecord | null {
+    // a computer name is its host record's: the hub's permissions bind h.NAME to its host
+    const computer = this.host(name);
+    if (computer !== null) return computer.record;
+    const first = this.#firstLive(name);
+    return first === null ? null : (this.host(first.claim.host)?.record ?? null);
+  }
+
+  /** A live host of the realm, with the key its records are checked with. */
+  host(name: string): { record: HostRecord; key: KeyObject } | null {
+    const known = this.#hosts.get(name);
+    return known !== undefined && Date.now() - known.written <= STALE_AFTER_MS ? known : null;
+  }
+
+  hostsOf(workgroup: string): HostRecord[] {
+    return [...this.#hosts.keys()].flatMap((name) => this.host(name)?.record ?? []).filter((record) => record.workgroup === workgroup);
+  }
+
+  /** The revision of `host`'s claim of `name`, if the bucket holds one that counts. */
+  claimOf(host: string, name: string): number | null {
+    const held = this.#claims.get(name)?.get(host);
+    return held !== undefined && this.#counts(held) ? held.revision : null;
+  }
+
+  /** The names `host` has a claim of in the bucket, whether or not they count. */
+  claimedBy(host: string): string[] {
+    return [...this.#claims].filter(([, holders]) => holders.has(host)).map(([name]) => name);
+  }
+
+  /** Forgets `host`'s claim of `name` (it deleted it; the watch will say so too). */
+  drop(host: string, name: string): void {
+    this.#claims.get(name)?.delete(host);
+  }
+
+  /** Resolves once the replica has taken in `revision`; rejects after `ms`. */
+  seen(revision: number, ms: number): Promise<void> {
+    if (this.#applied >= revision) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiting.delete(waiter);
+        reject(new Error(`this host's replica of the registry did not show revision ${revision} within ${ms / 1000} s`));
+      }, ms);
+      this.#waiting.add(waiter);
+    });
+  }
+
+  /** One record from the bucket's watch. */
+  apply(entry: KvEntry): void {
+    try {
+      const [kind, host, name, ...rest] = entry.key.split('.');
+      if (kind === 'h' && host !== undefined && name === undefined) this.#applyHost(entry, host);
+      else if (kind === 'c' && host !== undefined && name !== undefined && rest.length === 0) this.#applyClaim(entry, host, name);
+    } catch (error) {
+      // a hostile or broken record costs its own key, never the watch
+      this.#log(`hub: ignored registry record ${entry.key.slice(0, 80)}: ${String(error)}`);
+    }
+    this.#applied = Math.max(this.#applied, entry.revision);
+    for (const waiter of this.#waiting) {
+      if (waiter.revision > this.#applied) continue;
+      this.#waiting.delete(waiter);
+      waiter.resolve();
+    }
+  }
+
+  #applyHost(entry: KvEntry, token: string): void {
+    const name = nameFromToken(token);
+    if (name === null || !validName(name)) return;
+    if (entry.operation !== 'PUT') {
+      this.#hosts.delete(name);
+      return;
+    }
+    const host = verifiedHost(parse(entry));
+    if (host === null || host.record.name !== name) return;
+    // first come: another key may not take a live host's name
+    const held = this.host(name);
+    if (held !== null && held.record.fingerprint !== host.record.fingerprint) return;
+    this.#hosts.set(name, { ...host, written: entry.created.getTime() });
+  }
+
+  #applyClaim(entry: KvEntry, hostToken: string, nameToken: string): void {
+    const host = nameFromToken(hostToken);
+    const name = nameFromToken(nameToken);
+    if (host === null || name === null || !validName(name)) return;
+    const holders = this.#claims.get(name) ?? new Map<string, HeldClaim>();
+    const claim = entry.operation === 'PUT' ? (parse(entry) as Partial<NameClaim> | null) : null;
+    // a deleted claim, or junk its host wrote in its place: that host no longer claims the name
+    if (!isClaim(claim) || claim.name !== name || claim.host !== host) holders.delete(host);
+    else holders.set(host, { claim, revision: entry.revision });
+    if (holders.size === 0) this.#claims.delete(name);
+    else this.#claims.set(name, holders);
+  }
+
+  /** The live claim of `name` written first, if any. */
+  #firstLive(name: string): HeldClaim | null {
+    let first: HeldClaim | null = null;
+    for (const held of this.#claims.get(name)?.values() ?? []) {
+      if ((first === null || held.revision < first.revision) && this.#counts(held)) first = held;
+    }
+    return first;
+  }
+
+  /** Whether a claim counts: its host is live, and the key of its host record signed it. */
+  #counts(held: HeldClaim): boolean {
+    const host = this.host(held.claim.host);
+    if (host === null) return false;
+    if (held.checked?.fingerprint !== host.record.fingerprint) held.checked = { fingerprint: host.record.fingerprint, valid: signedBy(held.claim, host.key) };
+    return held.checked.valid;
+  }
+}
+
+/** Whether `key` signed `claim`. */
+export function signedBy(claim: NameClaim, key: KeyObject): boolean {
+  try {
+    return verify(null, signed('claim', claimFields(claim)), key, Buffer.from(claim.sig, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+export function parse(entry: KvEntry): unknown {
+  try {
+    return entry.json();
+  } catch {
+    return null;
+  }
+}

@@ -62,10 +62,18 @@ function parseSubnet(spec: string): { address: string; prefix: number; family: '
   return { address, prefix, family: family === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** Answers a SubnetSet keeps. */
+const ANSWERS_KEPT = 1024;
+
 /** A set of subnets, matching IPv4 addresses whether written plainly or IPv4-mapped in IPv6. */
 export class SubnetSet {
   readonly #list = new BlockList();
   readonly specs: readonly string[];
+  /**
+   * Answers given, by address: BlockList parses the address again at every check, and a session
+   * asks once a message. Bounded: a sender with many addresses only evicts older answers.
+   */
+  readonly #answers = new Map<string, boolean>();
 
   constructor(specs: readonly string[]) {
     this.specs = specs;
@@ -77,8 +85,13 @@ export class SubnetSet {
   }
 
   has(address: string): boolean {
+    const known = this.#answers.get(address);
+    if (known !== undefined) return known;
     const plain = ipAddress(address);
-    return plain !== null && this.#list.check(plain, isIP(plain) === 4 ? 'ipv4' : 'ipv6');
+    const answer = plain !== null && this.#list.check(plain, isIP(plain) === 4 ? 'ipv4' : 'ipv6');
+    if (this.#answers.size >= ANSWERS_KEPT) this.#answers.delete(this.#answers.keys().next().value as string);
+    this.#answers.set(address, answer);
+    return answer;
   }
 }
 

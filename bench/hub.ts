@@ -36,6 +36,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect, type Client } from '../src/lib/client.js';
 import { subjectToken } from '../src/hub/subject.js';
 import { realmNames } from '../src/hub/connection.js';
+import { generateBoxKeyPair, signBoxKey } from '../src/hub/envelope.js';
 import { keyFingerprint } from '../src/security/certificate.js';
 import { DaemonProcess, tempDataDir } from '../test/helpers/daemon.js';
 import { NatsCluster, natsServerUnavailable, type NatsNode } from '../test/helpers/nats.js';
@@ -613,7 +614,8 @@ async function scale(rig: Rig, hosts: number, budgetMs: number): Promise<ScaleRe
           const name = nameOf(next++);
           const { privateKey } = generateKeyPairSync('ed25519');
           const publicKey = createPublicKey(privateKey);
-          const unsigned = { name, workgroup: 'WORKGROUP', hostKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64url'), fingerprint: keyFingerprint(publicKey), boxKey: 'sim', boxSig: 'sim' };
+          const boxKey = generateBoxKeyPair().publicKey;
+          const unsigned = { name, workgroup: 'WORKGROUP', hostKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64url'), fingerprint: keyFingerprint(publicKey), boxKey, boxSig: signBoxKey(privateKey, name, boxKey) };
           const signed = (kind: string, fields: string[]) => sign(null, Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8'), privateKey).toString('base64url');
           const record = { ...unsigned, sig: signed('host', [unsigned.name, unsigned.workgroup, unsigned.hostKey, unsigned.fingerprint, unsigned.boxKey, unsigned.boxSig]) };
           // one alias each, as a host with a user's name beside its computer name

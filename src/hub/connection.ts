@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect, credsAuthenticator, nkeyAuthenticator, PermissionViolationError, type Authenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, type JetStreamClient, type Consumer } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type Consumer } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { subjectToken } from './subject.js';
 
@@ -113,6 +113,9 @@ export async function ensureRealmStream(nc: NatsConnection, realm: string, repli
   }
 }
 
+/** The largest registry record (a host record is under 1 KiB). */
+const MAX_RECORD_BYTES = 8 * 1024;
+
 /**
  * The name registry's bucket: one value per key, and no age limit, because a claim keeps its
  * place in line only while it is never rewritten (a host's records live as long as its heartbeat
@@ -124,10 +127,29 @@ export async function openRegistryBucket(nc: NatsConnection, realm: string, repl
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   const info = await jsm.streams.info(`KV_${bucket}`).catch(() => null);
   if (info !== null) return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct === true });
-  return new Kvm(nc).create(bucket, { replicas, history: 1 }).catch((error: unknown) => {
-    throw orSetupHint(error, `bucket ${bucket}`);
-  });
+  // Made here rather than by Kvm.create, which turns rollup headers on: permissions name
+  // subjects, not headers, and a host allowed its own key could publish to it with
+  // `Nats-Rollup: all` and empty the whole registry (tried on nats-server 2.9.10: it did). The
+  // rest is a KV bucket as nats.js makes one: one value a key, no age limit, discard new.
+  await jsm.streams
+    .add({
+      name: `KV_${bucket}`,
+      subjects: [`$KV.${bucket}.>`],
+      retention: RetentionPolicy.Limits,
+      max_msgs_per_subject: 1,
+      max_msg_size: MAX_RECORD_BYTES,
+      storage: StorageType.File,
+      discard: DiscardPolicy.New,
+      allow_direct: true,
+      allow_rollup_hdrs: false,
+      num_replicas: replicas,
+    })
+    .catch((error: unknown) => {
+      throw orSetupHint(error, `bucket ${bucket}`);
+    });
+  return new Kvm(nc).open(bucket, { allow_direct: true });
 }
+
 
 export class HubConnection {
   readonly #settings: HubSettings;

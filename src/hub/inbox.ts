@@ -14,7 +14,7 @@ import { senderOf } from '../messenger/sender.js';
 import { decodeEnvelope, open, type Envelope, type EnvelopeSecret } from './envelope.js';
 import type { Origin, Refusal } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
-import { SenderReceipts, type SenderReceiptsOptions } from './receipts-out.js';
+import { SenderReceipts, UnsendableReceipt, type SenderReceiptsOptions } from './receipts-out.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
 
@@ -26,6 +26,8 @@ const MAX_TRIES = 100;
 const PULL_EXPIRES_MS = 10_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
+/** Deliveries of a message whose receipt cannot reach the hub, before it is let go all the same (its sender keeps 'queued'). */
+const RECEIPT_DELIVERIES = 10;
 
 /** What the inbox needs, and what its receipts to senders need (receipts-out.ts). */
 export interface InboxOptions extends SenderReceiptsOptions {
@@ -106,14 +108,16 @@ export class HubInbox {
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
     /**
      * The sender told what became of its message, then the hub lets the message go (`release`):
-     * a receipt that cannot be sent now leaves the message with the hub, which delivers it again.
+     * a receipt that cannot be sent now leaves the message with the hub, which delivers it again,
+     * up to RECEIPT_DELIVERIES times; one that can never be sent holds nothing up.
      */
     const tellThen = async (state: HubReceiptState, release: () => void, refusal?: Refusal): Promise<void> => {
       try {
         await this.receipts.send(origin, state, 'hub', null, refusal);
       } catch (error) {
-        log(`hub: the receipt to ${origin.senderHost} could not be sent: ${String(error)}`);
-        return m.nak(RETRY_MS);
+        const givenUp = (error instanceof UnsendableReceipt && error.final) || m.info.deliveryCount >= RECEIPT_DELIVERIES;
+        log(`hub: the receipt to ${origin.senderHost} could not be sent${givenUp ? ', and is given up' : ''}: ${String(error)}`);
+        if (!givenUp) return m.nak(RETRY_MS);
       }
       release();
     };

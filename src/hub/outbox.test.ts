@@ -143,11 +143,12 @@ test("what became of a message that came through the hub is owed to its sender's
     const shown = await store.events.recordMessageEvent({ messageId: fromHub.id, state: 'shown', surface: 'tty', by: null });
     await store.events.recordMessageEvent({ messageId: fromLan.id, state: 'shown', surface: 'tty', by: null });
     const acked = await store.events.recordMessageEvent({ messageId: fromHub.id, state: 'acknowledged', surface: 'web', by: 'alice' });
-    const owed = await store.hub.owedReceipts(10);
+    const owed = await store.hub.owedReceipts(0, 10);
     assert.deepEqual(owed.map((o) => [o.event.id, o.event.state, o.message.origin, o.message.sender.host?.name]), [
       [shown?.id, 'shown', 'env-owed', 'SITEB'],
       [acked?.id, 'acknowledged', 'env-owed', 'SITEB'],
     ]);
     await store.hub.receiptsTold([shown?.id ?? 0]);
-    assert.deepEqual((await store.hub.owedReceipts(10)).map((o) => o.event.state), ['acknowledged']);
+    assert.deepEqual((await store.hub.owedReceipts(0, 10)).map((o) => o.event.state), ['acknowledged']);
+    assert.deepEqual(await store.hub.owedReceipts(acked?.id ?? 0, 10), [], 'read on after a cursor');
   }));

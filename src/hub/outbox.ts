@@ -52,8 +52,8 @@ export interface HubStore {
   /** Entries' new states, in one commit. */
   saveOutgoingStates(states: readonly OutgoingState[]): Promise<void>;
   messageByOrigin(originId: string): Promise<number | null>;
-  /** Events of messages that came through the hub whose receipts the hub may not hold yet, oldest first. */
-  owedReceipts(limit: number): Promise<OwedReceipt[]>;
+  /** Events of messages that came through the hub whose receipts the hub may not hold yet, oldest first, after event `afterId`. */
+  owedReceipts(afterId: number, limit: number): Promise<OwedReceipt[]>;
   /** The hub holds these events' receipts. */
   receiptsTold(eventIds: readonly number[]): Promise<void>;
 }

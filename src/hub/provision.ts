@@ -18,6 +18,7 @@ import { createUser, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { NetApiError } from '../messenger/errors.js';
+import { Kvm } from '@nats-io/kv';
 import { ensureRealmStream, hubConnectionOptions, isPermissionViolation, openRegistryBucket, realmNames } from './connection.js';
 import { MAX_ENVELOPE_BYTES } from './envelope.js';
 import { subjectToken } from './subject.js';
@@ -236,17 +237,20 @@ export function setupRealm(options: SetupOptions): Promise<{ stream: string; buc
 
 /**
  * The admin's removal of a host gone for good: its host record and claims, which the registry
- * keeps (dead) until their host comes back, purged. Returns the keys purged.
+ * keeps (dead) until their host comes back, deleted (a marker each: the bucket takes no purges).
+ * Returns the keys deleted. The bucket must be there: this never makes one.
  * @throws NetApiError ERROR_ACCESS_DENIED for credentials that may not, NERR_NetworkError when the hub does not answer
  */
 export function forgetHost(options: Omit<SetupOptions, 'replicas'> & { readonly host: string }): Promise<string[]> {
   const names = realmNames(options.realm);
   const t = subjectToken(options.host);
   return asAdmin(options, `change ${names.bucket}`, async (nc) => {
-    const kv = await openRegistryBucket(nc, options.realm, 1);
-    const keys = [`h.${t}`];
+    await (await jetstreamManager(nc, { timeout: 5000 })).streams.info(`KV_${names.bucket}`);
+    const kv = await new Kvm(nc).open(names.bucket);
+    const keys = (await kv.get(`h.${t}`))?.operation === 'PUT' ? [`h.${t}`] : [];
+    // one filter a listing: nats-server 2.9 takes no more
     for await (const key of await kv.keys(`c.${t}.*`)) keys.push(key);
-    for (const key of keys) await kv.purge(key);
+    for (const key of keys) await kv.delete(key);
     return keys;
   });
 }

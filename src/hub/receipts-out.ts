@@ -11,7 +11,7 @@ import type { StoredMessage } from '../messenger/message.js';
 import type { MessageRef } from '../messenger/receipts.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import type { realmNames } from './connection.js';
-import type { Envelope } from './envelope.js';
+import { HubEnvelopeError, type Envelope } from './envelope.js';
 import { receiptsEnvelopes, type Origin, type ReceiptEvent, type Refusal } from './mail.js';
 import type { HubReceiptState, HubStore } from './outbox.js';
 import type { NameRegistry } from './registry.js';
@@ -37,13 +37,26 @@ const RETRY_MS = 2000;
 export interface SenderReceiptsOptions {
   readonly identity: HostIdentity;
   readonly names: ReturnType<typeof realmNames>;
-  readonly registry: Pick<NameRegistry, 'host'>;
+  readonly registry: Pick<NameRegistry, 'known' | 'replayed'>;
   readonly store: Pick<HubStore, 'owedReceipts' | 'receiptsTold'>;
   /** Publishes an envelope; rejects when the hub did not take it. */
   publish(subject: string, envelope: Envelope): Promise<void>;
   /** A stored message, for receipts of messages received before a restart. */
   message(id: number): Promise<StoredMessage | null>;
   log(line: string): void;
+}
+
+/**
+ * A receipt that cannot be sealed now: its sender's host is not in the registry (`final` once the
+ * replica has read the whole registry: it was forgotten), or its record's box key is broken (final).
+ */
+export class UnsendableReceipt extends Error {
+  override readonly name = 'UnsendableReceipt';
+  readonly final: boolean;
+  constructor(message: string, final: boolean) {
+    super(message);
+    this.final = final;
+  }
 }
 
 export class SenderReceipts {
@@ -58,6 +71,7 @@ export class SenderReceipts {
   #catchingUp: Promise<void> | undefined;
   #catchUpTimer: NodeJS.Timeout | undefined;
   #behind = false;
+  #stopped = false;
 
   constructor(options: SenderReceiptsOptions) {
     this.#options = options;
@@ -71,14 +85,22 @@ export class SenderReceipts {
   tell(message: MessageRef, event: MessageEvent): void {
     // only a message that came through the hub has an origin: the others cost nothing here
     if (message.origin === undefined) return;
-    void this.#tell(message.id, event).catch((error: unknown) => this.#fellBehind(error));
+    void this.#tell(message.id, event)
+      .then(() => this.#toldSoon(event.id))
+      .catch((error: unknown) => this.#fellBehind(error));
   }
 
+  /** Sends one event's receipt; resolves once the hub holds it, or when it can never be sent (said). */
   async #tell(messageId: number, event: MessageEvent, message?: StoredMessage): Promise<void> {
     const origin = message === undefined ? await this.#originOf(messageId) : originOfStored(message);
-    // a message whose sender this host cannot name (its record gone): nothing to send
-    if (origin !== null) await this.send(origin, event.state, event.surface, event.by, undefined, event.at);
-    this.#toldSoon(event.id);
+    // a message whose sender this host cannot name: nothing to send
+    if (origin === null) return;
+    try {
+      await this.send(origin, event.state, event.surface, event.by, undefined, event.at);
+    } catch (error) {
+      if (!(error instanceof UnsendableReceipt && error.final)) throw error;
+      this.#options.log(`hub: the receipt of message ${messageId} cannot be sent: ${error.message}`);
+    }
   }
 
   /** Writes down, once a turn of the event loop, which events' receipts the hub holds; one not written down is only sent again. */
@@ -97,18 +119,31 @@ export class SenderReceipts {
    * was on its way already goes twice: a receipt moves its message forward, never back.
    */
   catchUp(): void {
+    if (this.#stopped) return;
     this.#catchingUp ??= (async () => {
+      // Events whose sender's host the replica has not read yet are passed over (the cursor
+      // moves on), and a later catch-up sends them; so is what is left past OWED_PAGES.
+      let after = 0;
+      let passedOver = false;
       for (let page = 0; page < OWED_PAGES; page++) {
-        const owed = await this.#options.store.owedReceipts(OWED_PAGE);
+        const owed = await this.#options.store.owedReceipts(after, OWED_PAGE);
         if (owed.length === 0) {
+          if (passedOver) return this.#later();
           if (this.#behind) this.#options.log('hub: the receipts owed to senders went out');
           this.#behind = false;
           return;
         }
-        await Promise.all(owed.map(({ event, message }) => this.#tell(message.id, event, message)));
-        // their marks are written in the next turn, before the next page is read
-        await new Promise((resolve) => setImmediate(resolve));
+        after = owed.at(-1)?.event.id ?? after;
+        const sent = await Promise.allSettled(owed.map(({ event, message }) => this.#tell(message.id, event, message)));
+        const told = owed.filter((_, i) => sent[i]?.status === 'fulfilled').map(({ event }) => event.id);
+        // written before the next page is read; a store that cannot write them stops the catch-up
+        if (told.length > 0) await this.#options.store.receiptsTold(told);
+        const failed = sent.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+        const failure = failed.find((reason) => !(reason instanceof UnsendableReceipt));
+        if (failure !== undefined) throw failure;
+        passedOver ||= failed.length > 0;
       }
+      this.#later();
     })()
       .catch((error: unknown) => this.#fellBehind(error))
       .finally(() => (this.#catchingUp = undefined));
@@ -118,7 +153,12 @@ export class SenderReceipts {
   #fellBehind(error: unknown): void {
     if (!this.#behind) this.#options.log(`hub: receipts wait for the hub, owed in the store: ${String(error)}`);
     this.#behind = true;
-    if (this.#catchUpTimer !== undefined) return;
+    this.#later();
+  }
+
+  /** A catch-up CATCH_UP_MS from now (one at a time), unless stopped. */
+  #later(): void {
+    if (this.#catchUpTimer !== undefined || this.#stopped) return;
     this.#catchUpTimer = setTimeout(() => {
       this.#catchUpTimer = undefined;
       this.catchUp();
@@ -126,6 +166,7 @@ export class SenderReceipts {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#catchUpTimer);
   }
 
@@ -166,17 +207,38 @@ export class SenderReceipts {
 
   /** Publishes receipts to `host`; a failed publish (a leader election, say) is tried again a few seconds later, RECEIPT_TRIES in all. */
   async #publishReceipts(host: string, receipts: PendingReceipt[], attempt: number): Promise<void> {
+    let envelopes: Envelope[];
     try {
-      const record = this.#options.registry.host(host)?.record;
-      if (record !== undefined) {
-        const subject = this.#options.names.receipt(host, this.#options.identity.name);
-        // all published before any is waited for: one connection keeps their order
-        await Promise.all(receiptsEnvelopes(this.#options.identity, record, receipts).map((envelope) => this.#options.publish(subject, envelope)));
-      }
+      envelopes = this.#sealed(host, receipts);
+    } catch (error) {
+      // nothing a publish again would mend
+      for (const receipt of receipts) receipt.failed(error);
+      return;
+    }
+    try {
+      const subject = this.#options.names.receipt(host, this.#options.identity.name);
+      // all published before any is waited for: one connection keeps their order
+      await Promise.all(envelopes.map((envelope) => this.#options.publish(subject, envelope)));
       for (const receipt of receipts) receipt.done();
     } catch (error) {
       if (attempt < RECEIPT_TRIES) setTimeout(() => void this.#publishReceipts(host, receipts, attempt + 1), RETRY_MS).unref();
       else for (const receipt of receipts) receipt.failed(error);
+    }
+  }
+
+  /**
+   * Receipts sealed to `host`'s newest record, live or not (a host away past its lifetime gets
+   * them in its inbox when it is back). @throws UnsendableReceipt
+   */
+  #sealed(host: string, receipts: PendingReceipt[]): Envelope[] {
+    const { registry, identity } = this.#options;
+    const record = registry.known(host);
+    if (record === null) throw new UnsendableReceipt(`${host} is not in the registry${registry.replayed ? '' : ' read so far'}`, registry.replayed);
+    try {
+      return receiptsEnvelopes(identity, record, receipts);
+    } catch (error) {
+      if (error instanceof HubEnvelopeError) throw new UnsendableReceipt(`${host}'s record cannot be sealed to: ${error.message}`, true);
+      throw error;
     }
   }
 }

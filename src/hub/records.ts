@@ -1,6 +1,8 @@
 /** The registry's records, and how a replica checks one: well-formed, signed by the key its host published. */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { keyFingerprint } from '../security/certificate.js';
+import type { HostIdentity } from '../security/host-identity.js';
+import { verifyBoxKey } from './envelope.js';
 
 /** A host of the realm: what others need to reach it and to check what it signs. */
 export interface HostRecord {
@@ -33,7 +35,7 @@ export const validName = (name: string): boolean => name.length >= 1 && name.len
 export const isClaim = (c: Partial<NameClaim> | null): c is NameClaim =>
   c !== null && typeof c === 'object' && typeof c.name === 'string' && typeof c.host === 'string' && typeof c.sig === 'string';
 
-/** A host record whose key is the one its fingerprint names and whose signature holds. */
+/** A host record whose key is the one its fingerprint names, whose signature holds, and whose box key its host key binds to its name. */
 export function verifiedHost(value: unknown): { record: HostRecord; key: KeyObject } | null {
   const r = value as Partial<HostRecord> | null;
   const fields = ['name', 'workgroup', 'hostKey', 'fingerprint', 'boxKey', 'boxSig', 'sig'] as const;
@@ -42,8 +44,17 @@ export function verifiedHost(value: unknown): { record: HostRecord; key: KeyObje
   try {
     const key = createPublicKey({ key: Buffer.from(record.hostKey, 'base64url'), format: 'der', type: 'spki' });
     if (keyFingerprint(key) !== record.fingerprint) return null;
-    return verify(null, signed('host', hostFields(record)), key, Buffer.from(record.sig, 'base64url')) ? { record, key } : null;
+    const holds = verify(null, signed('host', hostFields(record)), key, Buffer.from(record.sig, 'base64url'));
+    // a box key nothing can be sealed to would hold every message and receipt for it up
+    return holds && verifyBoxKey(key, record.name, record.boxKey, record.boxSig) ? { record, key } : null;
   } catch {
     return null;
   }
+}
+
+/** This host's record, signed with its host key. */
+export function signedHostRecord(identity: HostIdentity, workgroup: string, boxKey: string, boxSig: string): HostRecord {
+  const spki = createPublicKey(identity.privateKey).export({ format: 'der', type: 'spki' });
+  const unsigned = { name: identity.name, workgroup, hostKey: spki.toString('base64url'), fingerprint: identity.fingerprint, boxKey, boxSig };
+  return { ...unsigned, sig: sign(null, signed('host', hostFields(unsigned)), identity.privateKey).toString('base64url') };
 }

@@ -9,6 +9,7 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HOST_LIFETIME_MS } from './connection.js';
+import { generateBoxKeyPair, signBoxKey } from './envelope.js';
 import { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
 
@@ -57,7 +58,8 @@ class FakeKv {
       delete: async (key: string) => void this.write(key, null, { operation: 'DEL' }),
       status: async () => ({ values: this.#entries.size }),
       watch: async () => {
-        const queue: KvEntry[] = [...this.#entries.values()].map((e, i, all) => ({ ...e, delta: all.length - 1 - i }));
+        // as JetStream replays a bucket: each key's newest entry, in the order of their revisions
+        const queue: KvEntry[] = [...this.#entries.values()].sort((x, y) => x.revision - y.revision).map((e, i, all) => ({ ...e, delta: all.length - 1 - i }));
         let wake: () => void = () => {};
         let stopped = false;
         const onEntry = (entry: KvEntry) => {
@@ -91,7 +93,8 @@ function identity(name: string): HostIdentity {
 }
 
 async function registry(kv: FakeKv, host: HostIdentity, aliases: readonly string[] = []): Promise<NameRegistry> {
-  const r = new NameRegistry({ kv: kv.asKv(), identity: host, workgroup: 'WORKGROUP', boxKey: 'box', boxSig: 'sig', log: () => {} });
+  const box = generateBoxKeyPair().publicKey;
+  const r = new NameRegistry({ kv: kv.asKv(), identity: host, workgroup: 'WORKGROUP', boxKey: box, boxSig: signBoxKey(host.privateKey, host.name, box), log: () => {} });
   for (const alias of aliases) r.keep(alias);
   await r.start();
   return r;
@@ -209,4 +212,27 @@ test('a host that starts without an alias it held withdraws the claim; a heartbe
   await again.refresh();
   assert.equal((await kv.asKv().get('c.HOSTA.KEPT'))?.revision, kept, 'the claim was not rewritten');
   again.stop();
+});
+
+test('a host back near the end of its lifetime counts itself lapsed before any other host does, and claims anew; well within it, it keeps its claims', async () => {
+  const kv = new FakeKv();
+  const hostA = identity('HOSTA');
+  const revisionOf = async () => (await kv.asKv().get('c.HOSTA.KEPT'))?.revision;
+  const aged = async (minutes: number) => {
+    const entry = await kv.asKv().get('h.HOSTA');
+    kv.write('h.HOSTA', entry?.json(), { created: new Date(Date.now() - minutes * 60_000) });
+  };
+  (await registry(kv, hostA, ['KEPT'])).stop();
+  const first = await revisionOf();
+  await aged(10);
+  (await registry(kv, hostA, ['KEPT'])).stop();
+  assert.equal(await revisionOf(), first, '10 minutes: the claim keeps its place');
+  await aged(14);
+  const other = await registry(kv, identity('HOSTB'));
+  assert.equal(other.owner('KEPT')?.name, 'HOSTA', 'at 14 minutes every other host still counts HOSTA live');
+  const back = await registry(kv, hostA, ['KEPT']);
+  assert.ok(((await revisionOf()) ?? 0) > (first ?? 0), '14 minutes: withdrawn and claimed again, as after a lapse');
+  assert.deepEqual(back.ownNames().sort(), ['HOSTA', 'KEPT']);
+  back.stop();
+  other.stop();
 });

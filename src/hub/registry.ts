@@ -15,10 +15,11 @@
  * whoever took its names meanwhile.
  */
 import { createPublicKey, sign, type KeyObject } from 'node:crypto';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import { NetApiError } from '../messenger/errors.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { claimFields, hostFields, isClaim, signed, type HostRecord, type NameClaim } from './records.js';
+import { claimFields, isClaim, signed, signedHostRecord, type HostRecord, type NameClaim } from './records.js';
+import { HOST_LIFETIME_MS } from './connection.js';
 import { parse, RegistryReplica, signedBy, STALE_AFTER_MS } from './replica.js';
 import { subjectToken } from './subject.js';
 
@@ -39,32 +40,32 @@ const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value
 
 /** How long a claim waits for the replica to show it, with every claim written before it. */
 const SEEN_WITHIN_MS = 5000;
+/**
+ * This host counts itself lapsed this long after its record was last written: before any other
+ * host counts it gone (STALE_AFTER_MS), by a margin for clocks and a slow heartbeat, so that its
+ * old claims never count again once another host may have taken its names.
+ */
+const SELF_LAPSE_MS = HOST_LIFETIME_MS - 2 * 60_000;
 
 export class NameRegistry {
   readonly #options: RegistryOptions;
   readonly #self: HostRecord;
   readonly #replica: RegistryReplica;
+  readonly #publicKey: KeyObject;
   /** Aliases this host holds, or means to hold once the hub answers. */
   readonly #own = new Set<string>();
   /** Names this host meant to hold that another holds: reported by `hub status`. */
   readonly conflicts = new Set<string>();
-  #watching: { stop(): void } | undefined;
-  #stopped = false;
+  /** When this process last had its host record written (performance.now()), if it has. */
+  #lastWritten: number | undefined;
+  /** Claims being made, by name: one at a time per name. */
+  readonly #claiming = new Map<string, Promise<void>>();
 
   constructor(options: RegistryOptions) {
     this.#options = options;
     this.#replica = new RegistryReplica(options.log);
-    const { identity } = options;
-    const spki = createPublicKey(identity.privateKey).export({ format: 'der', type: 'spki' });
-    const unsigned = {
-      name: identity.name,
-      workgroup: options.workgroup,
-      hostKey: spki.toString('base64url'),
-      fingerprint: identity.fingerprint,
-      boxKey: options.boxKey,
-      boxSig: options.boxSig,
-    };
-    this.#self = { ...unsigned, sig: sign(null, signed('host', hostFields(unsigned)), identity.privateKey).toString('base64url') };
+    this.#self = signedHostRecord(options.identity, options.workgroup, options.boxKey, options.boxSig);
+    this.#publicKey = createPublicKey(options.identity.privateKey);
   }
 
   get self(): HostRecord {
@@ -81,39 +82,19 @@ export class NameRegistry {
     return [this.#self.name, ...this.#own].filter((name) => this.owner(name)?.fingerprint === this.#self.fingerprint);
   }
 
-  /** Starts the replica (it holds every record already there when this resolves), then publishes this host and its claims. */
+  /** Starts the replica (it holds every record already there when this resolves, unless their flow stalled), then publishes this host and its claims. */
   async start(): Promise<void> {
-    let initial: () => void = () => {};
-    const caughtUp = new Promise<void>((resolve) => (initial = resolve));
-    await this.#watch(initial);
-    // an empty bucket sends no entry to mark the end of the history
-    const status = await this.#options.kv.status();
-    if (status.values === 0) initial();
-    await Promise.race([caughtUp, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await this.#replica.follow(this.#options.kv);
     await this.refresh();
   }
 
   stop(): void {
-    this.#stopped = true;
-    this.#watching?.stop();
+    this.#replica.stop();
   }
 
-  /** Follows the bucket; a watch that ends (the hub restarted, a network error) is started again, the replica kept meanwhile. */
-  async #watch(caughtUp: () => void, attempt = 0): Promise<void> {
-    const watch = await this.#options.kv.watch({ key: '>' });
-    this.#watching = watch;
-    void (async () => {
-      for await (const entry of watch) {
-        this.#replica.apply(entry);
-        if (entry.delta === 0) caughtUp();
-      }
-    })()
-      .catch((error: unknown) => this.#options.log(`hub: the registry watch ended: ${String(error)}`))
-      .finally(() => {
-        if (this.#stopped) return;
-        const again = () => void this.#watch(() => {}, attempt + 1).catch(() => setTimeout(again, 5000).unref());
-        setTimeout(again, Math.min(1000 * 2 ** attempt, 30_000)).unref();
-      });
+  /** Whether the replica has read the bucket's history to its end: until then, no host is told it is missing from it. */
+  get replayed(): boolean {
+    return this.#replica.replayed;
   }
 
   /** The host that holds `name`, if any host of the realm does. */
@@ -160,11 +141,17 @@ export class NameRegistry {
     this.keep(name);
   }
 
-  /** Gives a name back, if this host holds it. */
+  /** Gives a name back, if this host holds it (once a claim of it under way has ended). */
   async release(name: string): Promise<void> {
     this.#own.delete(name);
     this.conflicts.delete(name);
+    await this.#claiming.get(name)?.catch(() => {});
     await this.#withdraw([name]);
+  }
+
+  /** The newest record of host `name` the replica holds, live or not: receipts go to a host that is away too. */
+  known(name: string): HostRecord | null {
+    return this.#replica.known(name)?.record ?? null;
   }
 
   /**
@@ -173,24 +160,50 @@ export class NameRegistry {
    */
   async refresh(): Promise<void> {
     const mine = this.#replica.claimedBy(this.#self.name);
-    // lapsed (or never here): names it held may have gone to others, who are ahead in line now
-    const lapsed = this.host(this.#self.name)?.record.fingerprint !== this.#self.fingerprint;
-    await this.#withdraw(lapsed ? mine : mine.filter((name) => !this.#own.has(name)));
+    // Lapsed (or never here): names it held may have gone to others, who are ahead in line now.
+    // Its old claims go before its record is written again, so that they never count again.
+    if (this.#lapsed()) await this.#withdraw(mine);
     await this.#publishHost();
+    // released while the hub was away, or before a restart
+    await this.#withdraw(mine.filter((name) => !this.#own.has(name)));
+    const unanswered: string[] = [];
     for (const name of this.#own) {
       try {
         await this.#claim(name);
         this.conflicts.delete(name);
       } catch (error) {
-        if (!(error instanceof NetApiError) || error.statusName !== 'NERR_DuplicateName') throw error;
+        if (!(error instanceof NetApiError)) throw error;
+        if (error.statusName !== 'NERR_DuplicateName') {
+          unanswered.push(name);
+          continue;
+        }
         if (!this.conflicts.has(name)) this.#options.log(`hub: ${error.message}`);
         this.conflicts.add(name);
       }
     }
+    if (unanswered.length > 0) this.#options.log(`hub: ${unanswered.join(', ')} could not be claimed now; tried again at the next heartbeat`);
+  }
+
+  /** Whether this host's record may have lapsed for others: by this process's own clock once it has written it, else by the replica's (with the margin). */
+  #lapsed(): boolean {
+    if (this.#lastWritten !== undefined) return performance.now() - this.#lastWritten > SELF_LAPSE_MS;
+    const mine = this.#replica.known(this.#self.name);
+    return mine === null || mine.record.fingerprint !== this.#self.fingerprint || Date.now() - mine.written > SELF_LAPSE_MS;
+  }
+
+  /** One claim of `name` at a time: a heartbeat and a `name /add` of one name share it. */
+  #claim(name: string): Promise<void> {
+    const running = this.#claiming.get(name);
+    if (running !== undefined) return running;
+    const claiming = this.#claimOnce(name).finally(() => this.#claiming.delete(name));
+    this.#claiming.set(name, claiming);
+    return claiming;
   }
 
   /** Writes this host's claim unless it has one already, and keeps it only if it is first in line once the replica has caught up with it. */
-  async #claim(name: string): Promise<void> {
+  async #claimOnce(name: string): Promise<void> {
+    // judged on the whole registry, not the part of its history read so far
+    if (!(await this.#replica.untilReplayed(SEEN_WITHIN_MS))) throw hubError(new Error("this host's replica has not read the registry to its end yet"));
     this.#refuseIfHeld(name);
     const revision = this.#replica.claimOf(this.#self.name, name) ?? (await this.#writeClaim(name));
     // the watch shows the bucket in order: once it has shown this claim, it has shown every earlier one
@@ -204,25 +217,15 @@ export class NameRegistry {
     }
   }
 
-  async #writeClaim(name: string): Promise<number> {
+  /** This host's claim of `name`, written unless it is there already: a claim kept keeps its place in line. */
+  #writeClaim(name: string): Promise<number> {
     const { kv, identity } = this.#options;
     const unsigned = { name, host: this.#self.name };
     const claim: NameClaim = { ...unsigned, sig: sign(null, signed('claim', claimFields(unsigned)), identity.privateKey).toString('base64url') };
-    const key = claimKey(this.#self.name, name);
-    try {
-      return await kv.create(key, encode(claim));
-    } catch (error) {
-      // there already, from this host (no other may write the key): kept as it is, so it keeps its place
-      const entry = await kv.get(key).catch((cause: unknown) => {
-        throw hubError(cause);
-      });
-      if (entry === null) throw hubError(error);
+    return createOrJudge(kv, claimKey(this.#self.name, name), claim, (entry) => {
       const existing = parse(entry) as Partial<NameClaim> | null;
-      if (entry.operation === 'PUT' && isClaim(existing) && existing.name === name && signedBy(existing, createPublicKey(this.#options.identity.privateKey))) return entry.revision;
-      return kv.put(key, encode(claim)).catch((cause: unknown) => {
-        throw hubError(cause);
-      });
-    }
+      return entry.operation === 'PUT' && isClaim(existing) && existing.name === name && signedBy(existing, this.#publicKey) ? 'keep' : 'rewrite';
+    });
   }
 
   /** Deletes this host's claims of `names` (the replica drops them when the watch shows it). */
@@ -246,28 +249,41 @@ export class NameRegistry {
   }
 
   async #publishHost(): Promise<void> {
-    const { kv } = this.#options;
-    const key = hostKey(this.#self.name);
-    try {
-      await kv.create(key, encode(this.#self));
-      return;
-    } catch (error) {
-      const entry = await kv.get(key).catch((cause: unknown) => {
-        throw hubError(cause);
-      });
-      // created by another at the same moment, or there already
-      if (entry === null || entry.operation !== 'PUT') throw hubError(error);
+    const started = performance.now();
+    await this.#writeHost();
+    this.#lastWritten = started;
+  }
+
+  /** This host's record, written again (only this host may write the key) unless another key holds the name. */
+  async #writeHost(): Promise<void> {
+    await createOrJudge(this.#options.kv, hostKey(this.#self.name), this.#self, (entry) => {
       const held = parse(entry) as Partial<HostRecord> | null;
-      if (held?.fingerprint !== this.#self.fingerprint && Date.now() - entry.created.getTime() <= STALE_AFTER_MS) {
+      if (entry.operation === 'PUT' && held?.fingerprint !== this.#self.fingerprint && Date.now() - entry.created.getTime() <= STALE_AFTER_MS) {
         throw new NetApiError('NERR_DuplicateName', `The computer name ${this.#self.name} is held by another host of the organisation (another host key).`);
       }
-      // Ours (or a lapsed one): written again without a revision check. A read may come from a
-      // replica that lags (after a cluster restart, for a while), and an update with its old
-      // revision would fail until it caught up; only this host may write the key anyway.
-      await kv.put(key, encode(this.#self)).catch((cause: unknown) => {
-        throw hubError(cause);
-      });
-    }
+      return 'rewrite';
+    });
+  }
+}
+
+/**
+ * Writes `value` at `key` if the key is new; else `judge` says what to do with what is there:
+ * keep it (its revision is returned) or write again. Written again without a revision check: a
+ * read may come from a replica that lags (after a cluster restart, for a while), and an update
+ * with its old revision would fail until it caught up; only this host may write its keys anyway.
+ * @returns the revision the key holds
+ */
+async function createOrJudge(kv: KV, key: string, value: unknown, judge: (entry: KvEntry) => 'keep' | 'rewrite'): Promise<number> {
+  const answered = <T>(request: Promise<T>) =>
+    request.catch((cause: unknown) => {
+      throw hubError(cause);
+    });
+  try {
+    return await kv.create(key, encode(value));
+  } catch (error) {
+    const entry = await answered(kv.get(key));
+    if (entry === null) throw hubError(error);
+    return judge(entry) === 'keep' ? entry.revision : answered(kv.put(key, encode(value)));
   }
 }
 

@@ -7,15 +7,22 @@
  * it is well-formed, sits under its own host's key, and that host's key signed it.
  */
 import { verify, type KeyObject } from 'node:crypto';
-import type { KvEntry } from '@nats-io/kv';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KV, KvEntry } from '@nats-io/kv';
 import { HOST_LIFETIME_MS } from './connection.js';
 import { claimFields, isClaim, signed, validName, verifiedHost, type HostRecord, type NameClaim } from './records.js';
 import { nameFromToken } from './subject.js';
 
 /** A record older than its lifetime is dead, whether or not the bucket still holds it; a minute's grace for clocks. */
 export const STALE_AFTER_MS = HOST_LIFETIME_MS + 60_000;
+/**
+ * The bucket's history is waited for as long as it keeps coming (a large registry, a slow link),
+ * up to REPLAY_ROUNDS times this; a pause this long in it ends the wait.
+ */
+const REPLAY_STALL_MS = 5000;
+const REPLAY_ROUNDS = 60;
 
-interface KnownHost {
+export interface KnownHost {
   readonly record: HostRecord;
   readonly key: KeyObject;
   /** When the hub wrote the record (its time, so every replica judges a lapse alike). */
@@ -37,9 +44,74 @@ export class RegistryReplica {
   #applied = 0;
   readonly #waiting = new Set<{ readonly revision: number; resolve(): void }>();
   readonly #log: (line: string) => void;
+  #watching: { stop(): void } | undefined;
+  #stopped = false;
+  /** Whether the history was read to its end, and who waits for that. */
+  #replayed = false;
+  #onReplayed: () => void = () => {};
+  readonly #replay = new Promise<void>((resolve) => (this.#onReplayed = resolve));
 
   constructor(log: (line: string) => void) {
     this.#log = log;
+  }
+
+  /**
+   * Follows `kv` from its history on: resolves once the history is read, or once it stalls. A
+   * watch that ends (the hub restarted, a network error) is started again until `stop`, the
+   * replica kept meanwhile.
+   */
+  async follow(kv: KV): Promise<void> {
+    await this.#watch(kv);
+    // an empty bucket sends no entry to mark the end of the history
+    if ((await kv.status()).values === 0) this.#replayDone();
+    for (let round = 0; round < REPLAY_ROUNDS && !this.#replayed; round++) {
+      const before = this.#applied;
+      await Promise.race([this.#replay, sleep(REPLAY_STALL_MS, undefined, { ref: false })]);
+      if (this.#applied === before) break;
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#watching?.stop();
+  }
+
+  /** Whether the history has been read to its end. */
+  get replayed(): boolean {
+    return this.#replayed;
+  }
+
+  /** Whether the history is read to its end within `ms`. */
+  async untilReplayed(ms: number): Promise<boolean> {
+    if (!this.#replayed) await Promise.race([this.#replay, sleep(ms, undefined, { ref: false })]);
+    return this.#replayed;
+  }
+
+  #replayDone(): void {
+    this.#replayed = true;
+    this.#onReplayed();
+  }
+
+  async #watch(kv: KV, attempt = 0): Promise<void> {
+    const watch = await kv.watch({ key: '>' });
+    this.#watching = watch;
+    let delivered = false;
+    void (async () => {
+      for await (const entry of watch) {
+        delivered = true;
+        this.apply(entry);
+        if (entry.delta === 0) this.#replayDone();
+      }
+    })()
+      .catch((error: unknown) => this.#log(`hub: the registry watch ended: ${String(error)}`))
+      .finally(() => {
+        // a watch that worked starts the pauses over
+        const next = delivered ? 0 : attempt + 1;
+        const again = () => {
+          if (!this.#stopped) void this.#watch(kv, next).catch(() => setTimeout(again, 5000).unref());
+        };
+        if (!this.#stopped) setTimeout(again, Math.min(1000 * 2 ** next, 30_000)).unref();
+      });
   }
 
   /** Names that resolve: live hosts' computer names and their aliases. */
@@ -62,6 +134,11 @@ export class RegistryReplica {
   host(name: string): { record: HostRecord; key: KeyObject } | null {
     const known = this.#hosts.get(name);
     return known !== undefined && Date.now() - known.written <= STALE_AFTER_MS ? known : null;
+  }
+
+  /** The newest record of `name` the bucket showed, live or not, and when the hub wrote it. */
+  known(name: string): KnownHost | null {
+    return this.#hosts.get(name) ?? null;
   }
 
   hostsOf(workgroup: string): HostRecord[] {
@@ -130,10 +207,12 @@ export class RegistryReplica {
     }
     const host = verifiedHost(parse(entry));
     if (host === null || host.record.name !== name) return;
-    // first come: another key may not take a live host's name
-    const held = this.host(name);
-    if (held !== null && held.record.fingerprint !== host.record.fingerprint) return;
-    this.#hosts.set(name, { ...host, written: entry.created.getTime() });
+    // first come: another key may not take a live host's name, judged by the hub's times alone,
+    // so that every replica (whatever its clock) takes or leaves the same record
+    const held = this.#hosts.get(name);
+    const written = entry.created.getTime();
+    if (held !== undefined && held.record.fingerprint !== host.record.fingerprint && written - held.written <= STALE_AFTER_MS) return;
+    this.#hosts.set(name, { ...host, written });
   }
 
   #applyClaim(entry: KvEntry, hostToken: string, nameToken: string): void {

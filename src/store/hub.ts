@@ -49,9 +49,9 @@ export function hubQueries(db: Database.Database) {
     for (const s of states) setState.run(s.state, s.stateAt, s.surfaces, s.refusal, at, s.id);
   });
   const origin = db.prepare<[string], { id: number }>(`SELECT id FROM messages WHERE origin_id = ?`);
-  const owed = db.prepare<[number], MessageRow & { event_id: number; event_state: string; event_surface: string; event_by: string | null; event_at: number }>(
+  const owed = db.prepare<[number, number], MessageRow & { event_id: number; event_state: string; event_surface: string; event_by: string | null; event_at: number }>(
     `SELECT e.id AS event_id, e.state AS event_state, e.surface AS event_surface, e."by" AS event_by, e.at AS event_at, m.*
-       FROM message_events e JOIN messages m ON m.id = e.message_id WHERE e.hub_owed = 1 ORDER BY e.id LIMIT ?`,
+       FROM message_events e JOIN messages m ON m.id = e.message_id WHERE e.hub_owed = 1 AND e.id > ? ORDER BY e.id LIMIT ?`,
   );
   const told = db.prepare(`UPDATE message_events SET hub_owed = NULL WHERE id = ?`);
   const toldAll = db.transaction((ids: readonly number[]) => {
@@ -95,9 +95,9 @@ export function hubQueries(db: Database.Database) {
     messageByOrigin(originId: string): number | null {
       return origin.get(originId)?.id ?? null;
     },
-    /** Events of messages that came through the hub whose receipts the hub may not hold yet, oldest first. */
-    owedReceipts(limit: number): OwedReceipt[] {
-      return owed.all(limit).map((row) => ({
+    /** Events of messages that came through the hub whose receipts the hub may not hold yet, oldest first, after event `afterId`. */
+    owedReceipts(afterId: number, limit: number): OwedReceipt[] {
+      return owed.all(afterId, limit).map((row) => ({
         event: { id: row.event_id, messageId: row.id, state: row.event_state as OwedReceipt['event']['state'], surface: row.event_surface, by: row.event_by, at: row.event_at },
         message: rowToMessage(row),
       }));

@@ -88,7 +88,7 @@ export class SqliteStore implements StorePorts {
     markPublished: (ids) => this.#write('hub', 'markPublished', ids),
     saveOutgoingStates: (states) => this.#write('hub', 'saveOutgoingStates', states),
     messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
-    owedReceipts: (limit) => this.#call('hub', 'owedReceipts', limit),
+    owedReceipts: (afterId, limit) => this.#call('hub', 'owedReceipts', afterId, limit),
     receiptsTold: (eventIds) => this.#write('hub', 'receiptsTold', eventIds),
   };
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { ensureRealmStream, HubConnection, hubConnectionOptions, openRegistryBucket, realmNames, type HubSettings } from '../../src/hub/connection.js';
 import { forgetHost, provision, setupRealm, type ProvisionResult } from '../../src/hub/provision.js';
 import { DaemonProcess, tempDataDir } from '../helpers/daemon.js';
@@ -104,6 +104,14 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
     a.violations.length = 0;
     await assert.rejects(kv.delete('c.HOSTB.CAROL'));
     await a.refused('publish', `${registry}.c.HOSTB.CAROL`);
+    a.violations.length = 0;
+    await assert.rejects(kv.delete('h.HOSTB'));
+    await a.refused('publish', `${registry}.h.HOSTB`);
+    // its own key with a rollup header would empty the whole registry: the stream takes none
+    const rollup = headers();
+    rollup.set('Nats-Rollup', 'all');
+    await assert.rejects(js.publish(`${registry}.c.HOSTA.MINE`, 'wipe', { headers: rollup }), /rollup not permitted/);
+    assert.equal((await kv.get('c.HOSTA.MINE'))?.string(), 'a claim of its own', 'the registry is as it was');
 
     const adminJsm = await jetstreamManager(await adminClient());
     assert.equal((await adminJsm.streams.info(names.stream)).state.messages, 1, 'only the message as HOSTA reached the stream');

@@ -113,6 +113,10 @@ export async function ensureRealmStream(nc: NatsConnection, realm: string, repli
   }
 }
 
+/** Why a registry bucket made elsewhere (`nats kv add`, nats.js) is not used. */
+const ROLLUPS_ALLOWED = (bucket: string) =>
+  `The registry bucket ${bucket} takes rollup headers, with which any host could empty it (it was not made by netsend): delete its stream KV_${bucket} and run "netsend hub setup" again.`;
+
 /** The largest registry record (a host record is under 1 KiB). */
 const MAX_RECORD_BYTES = 8 * 1024;
 
@@ -126,7 +130,10 @@ export async function openRegistryBucket(nc: NatsConnection, realm: string, repl
   const bucket = realmNames(realm).bucket;
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   const info = await jsm.streams.info(`KV_${bucket}`).catch(() => null);
-  if (info !== null) return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct === true });
+  if (info !== null) {
+    if (info.config.allow_rollup_hdrs === true) throw new Error(ROLLUPS_ALLOWED(bucket));
+    return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct === true });
+  }
   // Made here rather than by Kvm.create, which turns rollup headers on: permissions name
   // subjects, not headers, and a host allowed its own key could publish to it with
   // `Nats-Rollup: all` and empty the whole registry (tried on nats-server 2.9.10: it did). The

@@ -26,8 +26,9 @@ const MAX_TRIES = 100;
 const PULL_EXPIRES_MS = 10_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
-/** Deliveries of a message whose receipt cannot reach the hub, before it is let go all the same (its sender keeps 'queued'). */
-const RECEIPT_DELIVERIES = 10;
+/** Failed sends of a message's receipt, before the message is let go all the same (its sender keeps 'queued'), and how many messages are counted. */
+const RECEIPT_FAILURES = 10;
+const FAILURES_KEPT = 1024;
 
 /** What the inbox needs, and what its receipts to senders need (receipts-out.ts). */
 export interface InboxOptions extends SenderReceiptsOptions {
@@ -42,6 +43,8 @@ export interface InboxOptions extends SenderReceiptsOptions {
 
 export class HubInbox {
   readonly #options: InboxOptions;
+  /** Messages whose receipt could not be sent, and how often, by envelope id. */
+  readonly #receiptFailures = new Map<string, number>();
   /** Messages being stored now, by envelope id. */
   readonly #taking = new Set<string>();
 
@@ -105,20 +108,26 @@ export class HubInbox {
       await this.#options.outbox.applyReceipt(secret.text, envelope.senderHost);
       return m.ack();
     }
-    const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, from: envelope.from, to: envelope.to };
+    const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, senderKey: envelope.senderKey, from: envelope.from, to: envelope.to };
     /**
      * The sender told what became of its message, then the hub lets the message go (`release`):
      * a receipt that cannot be sent now leaves the message with the hub, which delivers it again,
-     * up to RECEIPT_DELIVERIES times; one that can never be sent holds nothing up.
+     * until its receipt has failed RECEIPT_FAILURES times; one that can never be sent holds nothing up.
      */
     const tellThen = async (state: HubReceiptState, release: () => void, refusal?: Refusal): Promise<void> => {
       try {
         await this.receipts.send(origin, state, 'hub', null, refusal);
       } catch (error) {
-        const givenUp = (error instanceof UnsendableReceipt && error.final) || m.info.deliveryCount >= RECEIPT_DELIVERIES;
+        const failures = (this.#receiptFailures.get(envelope.id) ?? 0) + 1;
+        const givenUp = (error instanceof UnsendableReceipt && error.final) || failures >= RECEIPT_FAILURES;
         log(`hub: the receipt to ${origin.senderHost} could not be sent${givenUp ? ', and is given up' : ''}: ${String(error)}`);
-        if (!givenUp) return m.nak(RETRY_MS);
+        if (!givenUp) {
+          this.#receiptFailures.set(envelope.id, failures);
+          if (this.#receiptFailures.size > FAILURES_KEPT) this.#receiptFailures.delete(this.#receiptFailures.keys().next().value as string);
+          return m.nak(RETRY_MS);
+        }
       }
+      this.#receiptFailures.delete(envelope.id);
       release();
     };
     /** A copy of a message stored here already counts as stored: told so and acknowledged (true), else false. */

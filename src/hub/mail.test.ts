@@ -12,7 +12,7 @@ test('receipts to one host fill as few envelopes as hold them, each within the b
   const identity = { name: 'SITEB', keyPem: '', certPem: '', privateKey: sender.privateKey, fingerprint: keyFingerprint(sender.publicKey) };
   const box = generateBoxKey();
   const siteA = { name: 'SITEA', boxKey: boxPublicKey(box) } as HostRecord;
-  const origin: Origin = { envelopeId: 'x', senderHost: 'SITEA', from: 'ALICE', to: 'BOB' };
+  const origin: Origin = { envelopeId: 'x', senderHost: 'SITEA', senderKey: 'SHA256:a', from: 'ALICE', to: 'BOB' };
   // a long `by` (an account name, JSON-escaped) makes each receipt large
   const receipts = Array.from({ length: 600 }, (_, i) => ({
     origin,

@@ -12,6 +12,8 @@ import type { HostRecord } from './registry.js';
 export interface Origin {
   readonly envelopeId: string;
   readonly senderHost: string;
+  /** The sending host's key (its fingerprint): its receipts go to that key, not to another that took the name since. */
+  readonly senderKey: string;
   readonly from: string;
   readonly to: string;
 }

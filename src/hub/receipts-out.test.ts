@@ -14,7 +14,7 @@ import type { HostRecord } from './records.js';
 
 const siteB = generateKeyPairSync('ed25519');
 const identity = { name: 'SITEB', keyPem: '', certPem: '', privateKey: siteB.privateKey, fingerprint: keyFingerprint(siteB.publicKey) };
-const siteA = { name: 'SITEA', boxKey: boxPublicKey(generateBoxKey()) } as HostRecord;
+const siteA = { name: 'SITEA', fingerprint: 'SHA256:x', boxKey: boxPublicKey(generateBoxKey()) } as HostRecord;
 
 function owed(id: number, senderHost: string): OwedReceipt {
   const message = { id, from: 'ALICE', to: 'BOB', text: 't', origin: `env-${id}`, sender: senderOf({ host: { name: senderHost, fingerprint: 'SHA256:x' } }) } as unknown as StoredMessage;
@@ -60,4 +60,10 @@ test('a receipt for a host the replica has not read yet stays owed; one for a ho
   assert.deepEqual(early.told, [101], 'SITEC is not read yet: its receipt waits, and does not hold SITEA back');
   const gone = await catchUp([owed(2, 'SITEC')], { known: () => null, replayed: true });
   assert.deepEqual([gone.published.length, gone.told], [0, [102]]);
+});
+
+test('a receipt is never sealed to another host key that holds the sender\'s name now: it is given up', async () => {
+  const remade = { ...siteA, fingerprint: 'SHA256:another' };
+  const { published, told } = await catchUp([owed(1, 'SITEA')], { known: () => remade, replayed: true });
+  assert.deepEqual([published.length, told], [0, [101]]);
 });

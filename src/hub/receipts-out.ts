@@ -125,7 +125,7 @@ export class SenderReceipts {
       // moves on), and a later catch-up sends them; so is what is left past OWED_PAGES.
       let after = 0;
       let passedOver = false;
-      for (let page = 0; page < OWED_PAGES; page++) {
+      for (let page = 0; page < OWED_PAGES && !this.#stopped; page++) {
         const owed = await this.#options.store.owedReceipts(after, OWED_PAGE);
         if (owed.length === 0) {
           if (passedOver) return this.#later();
@@ -207,6 +207,7 @@ export class SenderReceipts {
 
   /** Publishes receipts to `host`; a failed publish (a leader election, say) is tried again a few seconds later, RECEIPT_TRIES in all. */
   async #publishReceipts(host: string, receipts: PendingReceipt[], attempt: number): Promise<void> {
+    if (this.#stopped) return void receipts.forEach((receipt) => receipt.failed(new Error('the hub connection is closing')));
     let envelopes: Envelope[];
     try {
       envelopes = this.#sealed(host, receipts);
@@ -234,6 +235,9 @@ export class SenderReceipts {
     const { registry, identity } = this.#options;
     const record = registry.known(host);
     if (record === null) throw new UnsendableReceipt(`${host} is not in the registry${registry.replayed ? '' : ' read so far'}`, registry.replayed);
+    // the name is another key's now (the host made anew, or the name taken over): not its business
+    const other = receipts.find((receipt) => receipt.origin.senderKey !== record.fingerprint);
+    if (other !== undefined) throw new UnsendableReceipt(`${host} is held by another host key than the one that sent message ${other.origin.envelopeId}`, true);
     try {
       return receiptsEnvelopes(identity, record, receipts);
     } catch (error) {
@@ -246,5 +250,5 @@ export class SenderReceipts {
 /** Where a stored message came from through the hub; null for one that came another way. */
 function originOfStored(message: StoredMessage): Origin | null {
   if (message.origin === undefined || message.sender.host === null) return null;
-  return { envelopeId: message.origin, senderHost: message.sender.host.name, from: message.from, to: message.to };
+  return { envelopeId: message.origin, senderHost: message.sender.host.name, senderKey: message.sender.host.fingerprint, from: message.from, to: message.to };
 }

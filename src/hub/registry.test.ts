@@ -16,6 +16,7 @@ import { subjectToken } from './subject.js';
 /** Enough of a JetStream KV bucket: revisions, create-if-new, delete markers, a watch with its history. */
 class FakeKv {
   readonly #entries = new Map<string, KvEntry>();
+  readonly #history: KvEntry[] = [];
   readonly #watchers = new Set<(entry: KvEntry) => void>();
   #revision = 0;
 
@@ -35,8 +36,14 @@ class FakeKv {
       string: () => new TextDecoder().decode(data),
     } satisfies KvEntry;
     this.#entries.set(key, entry);
+    this.#history.push(entry);
     for (const watcher of this.#watchers) watcher(entry);
     return entry.revision;
+  }
+
+  /** Every revision written at `key`, oldest first. */
+  revisionsOf(key: string): number[] {
+    return this.#history.filter((e) => e.key === key).map((e) => e.revision);
   }
 
   keys(): string[] {
@@ -235,4 +242,20 @@ test('a host back near the end of its lifetime counts itself lapsed before any o
   assert.deepEqual(back.ownNames().sort(), ['HOSTA', 'KEPT']);
   back.stop();
   other.stop();
+});
+
+test('a name given back while its claim is being made leaves no claim behind; a heartbeat and a claim of one name make one claim', async () => {
+  const kv = new FakeKv();
+  const a = await registry(kv, identity('HOSTA'));
+  const claiming = a.claim('BRIEF');
+  await a.release('BRIEF');
+  await claiming;
+  await settle();
+  assert.equal((await kv.asKv().get('c.HOSTA.BRIEF'))?.operation, 'DEL');
+  assert.equal(a.owner('BRIEF'), null);
+  await Promise.all([a.claim('TWICE'), a.refresh()]);
+  const written = kv.keys().filter((key) => key === 'c.HOSTA.TWICE');
+  assert.equal(written.length, 1);
+  assert.equal((await kv.asKv().get('c.HOSTA.TWICE'))?.revision, kv.revisionsOf('c.HOSTA.TWICE')[0], 'written once, never again');
+  a.stop();
 });

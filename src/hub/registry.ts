@@ -46,6 +46,8 @@ const SEEN_WITHIN_MS = 5000;
  * old claims never count again once another host may have taken its names.
  */
 const SELF_LAPSE_MS = HOST_LIFETIME_MS - 2 * 60_000;
+/** A computer name held under another host key is taken over this long after it is gone for replicas, for the same reason. */
+const TAKE_OVER_MARGIN_MS = 2 * 60_000;
 
 export class NameRegistry {
   readonly #options: RegistryOptions;
@@ -56,8 +58,8 @@ export class NameRegistry {
   readonly #own = new Set<string>();
   /** Names this host meant to hold that another holds: reported by `hub status`. */
   readonly conflicts = new Set<string>();
-  /** When this process last had its host record written (performance.now()), if it has. */
-  #lastWritten: number | undefined;
+  /** When this process last had its host record written, by both clocks (a machine that slept stops the monotonic one), if it has. */
+  #lastWritten: { monotonic: number; wall: number } | undefined;
   /** Claims being made, by name: one at a time per name. */
   readonly #claiming = new Map<string, Promise<void>>();
 
@@ -85,6 +87,8 @@ export class NameRegistry {
   /** Starts the replica (it holds every record already there when this resolves, unless their flow stalled), then publishes this host and its claims. */
   async start(): Promise<void> {
     await this.#replica.follow(this.#options.kv);
+    // this host's lapse and its own claims are judged on the whole registry, or not at all (the join is tried again)
+    if (!this.#replica.replayed) throw hubError(new Error('the registry stopped coming before its end'));
     await this.refresh();
   }
 
@@ -145,7 +149,6 @@ export class NameRegistry {
   async release(name: string): Promise<void> {
     this.#own.delete(name);
     this.conflicts.delete(name);
-    await this.#claiming.get(name)?.catch(() => {});
     await this.#withdraw([name]);
   }
 
@@ -177,6 +180,8 @@ export class NameRegistry {
           unanswered.push(name);
           continue;
         }
+        // a name /add of it that failed meanwhile took it out of this host's names
+        if (!this.#own.has(name)) continue;
         if (!this.conflicts.has(name)) this.#options.log(`hub: ${error.message}`);
         this.conflicts.add(name);
       }
@@ -186,7 +191,8 @@ export class NameRegistry {
 
   /** Whether this host's record may have lapsed for others: by this process's own clock once it has written it, else by the replica's (with the margin). */
   #lapsed(): boolean {
-    if (this.#lastWritten !== undefined) return performance.now() - this.#lastWritten > SELF_LAPSE_MS;
+    const last = this.#lastWritten;
+    if (last !== undefined) return performance.now() - last.monotonic > SELF_LAPSE_MS || Date.now() - last.wall > SELF_LAPSE_MS;
     const mine = this.#replica.known(this.#self.name);
     return mine === null || mine.record.fingerprint !== this.#self.fingerprint || Date.now() - mine.written > SELF_LAPSE_MS;
   }
@@ -211,7 +217,8 @@ export class NameRegistry {
       throw hubError(cause);
     });
     if (this.owner(name)?.fingerprint !== this.#self.fingerprint) {
-      await this.#withdraw([name]);
+      // not #withdraw, which would wait for this very claim
+      await this.#delete(name);
       this.#refuseIfHeld(name);
       throw new NetApiError('NERR_NetworkError', `The claim of ${name} was not seen by this host's replica of the registry.`);
     }
@@ -228,16 +235,21 @@ export class NameRegistry {
     });
   }
 
-  /** Deletes this host's claims of `names` (the replica drops them when the watch shows it). */
+  /** Deletes this host's claims of `names`, each once a claim of it under way has ended (the replica drops them when the watch shows it). */
   async #withdraw(names: readonly string[]): Promise<void> {
-    const mine = new Set(this.#replica.claimedBy(this.#self.name));
     for (const name of names) {
-      if (!mine.has(name)) continue;
-      await this.#options.kv.delete(claimKey(this.#self.name, name)).catch((cause: unknown) => {
-        throw hubError(cause);
-      });
-      this.#replica.drop(this.#self.name, name);
+      await this.#claiming.get(name)?.catch(() => {});
+      await this.#delete(name);
     }
+  }
+
+  /** Deletes this host's claim of `name`, if the bucket holds one. */
+  async #delete(name: string): Promise<void> {
+    if (!this.#replica.hasClaim(this.#self.name, name)) return;
+    await this.#options.kv.delete(claimKey(this.#self.name, name)).catch((cause: unknown) => {
+      throw hubError(cause);
+    });
+    this.#replica.drop(this.#self.name, name);
   }
 
   /** @throws NetApiError NERR_DuplicateName when another host holds `name`, as the replica sees it */
@@ -249,7 +261,7 @@ export class NameRegistry {
   }
 
   async #publishHost(): Promise<void> {
-    const started = performance.now();
+    const started = { monotonic: performance.now(), wall: Date.now() };
     await this.#writeHost();
     this.#lastWritten = started;
   }
@@ -258,7 +270,8 @@ export class NameRegistry {
   async #writeHost(): Promise<void> {
     await createOrJudge(this.#options.kv, hostKey(this.#self.name), this.#self, (entry) => {
       const held = parse(entry) as Partial<HostRecord> | null;
-      if (entry.operation === 'PUT' && held?.fingerprint !== this.#self.fingerprint && Date.now() - entry.created.getTime() <= STALE_AFTER_MS) {
+      // another key's record is taken over a margin after every replica counts it gone (clocks differ)
+      if (entry.operation === 'PUT' && held?.fingerprint !== this.#self.fingerprint && Date.now() - entry.created.getTime() <= STALE_AFTER_MS + TAKE_OVER_MARGIN_MS) {
         throw new NetApiError('NERR_DuplicateName', `The computer name ${this.#self.name} is held by another host of the organisation (another host key).`);
       }
       return 'rewrite';

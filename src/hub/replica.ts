@@ -40,8 +40,9 @@ export class RegistryReplica {
   readonly #hosts = new Map<string, KnownHost>();
   /** Claims by name, then by the host that claims it. */
   readonly #claims = new Map<string, Map<string, HeldClaim>>();
-  /** The highest revision taken in, and who waits for one. */
+  /** The highest revision taken in, and who waits for one; how many entries came (a restarted watch's too). */
   #applied = 0;
+  #received = 0;
   readonly #waiting = new Set<{ readonly revision: number; resolve(): void }>();
   readonly #log: (line: string) => void;
   #watching: { stop(): void } | undefined;
@@ -65,9 +66,9 @@ export class RegistryReplica {
     // an empty bucket sends no entry to mark the end of the history
     if ((await kv.status()).values === 0) this.#replayDone();
     for (let round = 0; round < REPLAY_ROUNDS && !this.#replayed; round++) {
-      const before = this.#applied;
-      await Promise.race([this.#replay, sleep(REPLAY_STALL_MS, undefined, { ref: false })]);
-      if (this.#applied === before) break;
+      const before = this.#received;
+      await this.untilReplayed(REPLAY_STALL_MS);
+      if (this.#received === before) break;
     }
   }
 
@@ -83,7 +84,10 @@ export class RegistryReplica {
 
   /** Whether the history is read to its end within `ms`. */
   async untilReplayed(ms: number): Promise<boolean> {
-    if (!this.#replayed) await Promise.race([this.#replay, sleep(ms, undefined, { ref: false })]);
+    if (this.#replayed) return true;
+    const timer = new AbortController();
+    await Promise.race([this.#replay, sleep(ms, undefined, { ref: false, signal: timer.signal }).catch(() => {})]);
+    timer.abort();
     return this.#replayed;
   }
 
@@ -94,6 +98,8 @@ export class RegistryReplica {
 
   async #watch(kv: KV, attempt = 0): Promise<void> {
     const watch = await kv.watch({ key: '>' });
+    // stopped while it was being made: nothing may outlive the replica
+    if (this.#stopped) return watch.stop();
     this.#watching = watch;
     let delivered = false;
     void (async () => {
@@ -151,6 +157,11 @@ export class RegistryReplica {
     return held !== undefined && this.#counts(held) ? held.revision : null;
   }
 
+  /** Whether the bucket holds a claim of `name` by `host`, counting or not. */
+  hasClaim(host: string, name: string): boolean {
+    return this.#claims.get(name)?.has(host) ?? false;
+  }
+
   /** The names `host` has a claim of in the bucket, whether or not they count. */
   claimedBy(host: string): string[] {
     return [...this.#claims].filter(([, holders]) => holders.has(host)).map(([name]) => name);
@@ -182,6 +193,7 @@ export class RegistryReplica {
 
   /** One record from the bucket's watch. */
   apply(entry: KvEntry): void {
+    this.#received++;
     try {
       const [kind, host, name, ...rest] = entry.key.split('.');
       if (kind === 'h' && host !== undefined && name === undefined) this.#applyHost(entry, host);
@@ -207,8 +219,8 @@ export class RegistryReplica {
     }
     const host = verifiedHost(parse(entry));
     if (host === null || host.record.name !== name) return;
-    // first come: another key may not take a live host's name, judged by the hub's times alone,
-    // so that every replica (whatever its clock) takes or leaves the same record
+    // first come: another key may not take a live host's name, judged by the hub's times alone
+    // (a replica that starts later sees only the newest record, and takes it)
     const held = this.#hosts.get(name);
     const written = entry.created.getTime();
     if (held !== undefined && held.record.fingerprint !== host.record.fingerprint && written - held.written <= STALE_AFTER_MS) return;

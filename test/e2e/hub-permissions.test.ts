@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect, headers, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { ensureRealmStream, HubConnection, hubConnectionOptions, openRegistryBucket, realmNames, type HubSettings } from '../../src/hub/connection.js';
 import { forgetHost, provision, setupRealm, type ProvisionResult } from '../../src/hub/provision.js';
@@ -211,6 +212,11 @@ describe('hub permissions from netsend hub provision, on a 3-node cluster', { sk
     for await (const key of await kv.keys()) left.push(key);
     assert.ok(left.includes('h.HOSTA') && left.includes('c.HOSTA.MINE'), left.join());
     assert.ok(!left.some((key) => key.includes('HOSTB')), left.join());
+  });
+
+  test('a registry bucket made the usual way (rollup headers on, with which any host could empty it) is refused, with what to do', async () => {
+    await new Kvm(await adminClient()).create(realmNames('usual').bucket, { history: 1 });
+    await assert.rejects(setupRealm({ servers: cluster.urls, credentialsFile: provisioned.admin.file, tlsCaFile: '', realm: 'usual', replicas: 3 }), /takes rollup headers.*run "netsend hub setup" again/);
   });
 
   async function adminClient(): Promise<NatsConnection> {

@@ -17,6 +17,8 @@ import { subjectToken } from './subject.js';
 class FakeKv {
   readonly #entries = new Map<string, KvEntry>();
   readonly #history: KvEntry[] = [];
+  /** A watch that never says its history has ended (as a link that stalls mid-replay). */
+  stallReplay = false;
   readonly #watchers = new Set<(entry: KvEntry) => void>();
   #revision = 0;
 
@@ -66,7 +68,7 @@ class FakeKv {
       status: async () => ({ values: this.#entries.size }),
       watch: async () => {
         // as JetStream replays a bucket: each key's newest entry, in the order of their revisions
-        const queue: KvEntry[] = [...this.#entries.values()].sort((x, y) => x.revision - y.revision).map((e, i, all) => ({ ...e, delta: all.length - 1 - i }));
+        const queue: KvEntry[] = [...this.#entries.values()].sort((x, y) => x.revision - y.revision).map((e, i, all) => ({ ...e, delta: all.length - 1 - i + (this.stallReplay ? 1 : 0) }));
         let wake: () => void = () => {};
         let stopped = false;
         const onEntry = (entry: KvEntry) => {
@@ -258,4 +260,30 @@ test('a name given back while its claim is being made leaves no claim behind; a 
   assert.equal(written.length, 1);
   assert.equal((await kv.asKv().get('c.HOSTA.TWICE'))?.revision, kv.revisionsOf('c.HOSTA.TWICE')[0], 'written once, never again');
   a.stop();
+});
+
+test('a host whose machine slept past its lifetime (the wall clock moved, the monotonic one did not) counts itself lapsed at its next heartbeat', async (t) => {
+  const kv = new FakeKv();
+  const a = await registry(kv, identity('HOSTA'), ['NAPPER']);
+  const before = (await kv.asKv().get('c.HOSTA.NAPPER'))?.revision;
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  t.mock.timers.tick(20 * 60_000);
+  await a.refresh();
+  await settle();
+  assert.ok(((await kv.asKv().get('c.HOSTA.NAPPER'))?.revision ?? 0) > (before ?? 0), 'its old claim was withdrawn and made anew');
+  assert.deepEqual(a.ownNames().sort(), ['HOSTA', 'NAPPER']);
+  a.stop();
+});
+
+test('a registry whose history stops coming before its end is not joined on: the start fails, to be tried again', { timeout: 20_000 }, async () => {
+  const kv = new FakeKv();
+  kv.write('h.SOMEONE', { junk: true });
+  kv.stallReplay = true;
+  const r = new NameRegistry({ kv: kv.asKv(), identity: identity('HOSTA'), workgroup: 'WORKGROUP', boxKey: 'x', boxSig: 'x', log: () => {} });
+  // the registry's waits hold no process open (a daemon has its listeners): this test's does
+  const alive = setInterval(() => {}, 1000);
+  await assert.rejects(r.start(), (error: Error & { statusName?: string }) => error.statusName === 'NERR_NetworkError' && /before its end/.test(error.message));
+  clearInterval(alive);
+  r.stop();
+  assert.equal(kv.keys().includes('h.HOSTA'), false, 'nothing written');
 });

@@ -237,7 +237,8 @@ export function setupRealm(options: SetupOptions): Promise<{ stream: string; buc
 
 /**
  * The admin's removal of a host gone for good: its host record and claims, which the registry
- * keeps (dead) until their host comes back, deleted (a marker each: the bucket takes no purges).
+ * keeps (dead) until their host comes back, deleted (a marker each: a KV purge is a rollup,
+ * which the registry's stream does not take).
  * Returns the keys deleted. The bucket must be there: this never makes one.
  * @throws NetApiError ERROR_ACCESS_DENIED for credentials that may not, NERR_NetworkError when the hub does not answer
  */

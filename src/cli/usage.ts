@@ -29,7 +29,7 @@ export const USAGE = `usage: netsend <command> [options]
                                     this host's key; pin another host's key in known-hosts
   netsend web url                   a one-time login URL for the web inbox (local administrators)
   netsend status [--json]           the daemon's listeners, aliases and hub
-  netsend hub status [--json]       the organisation hub: connection, server, outbox, registry, this host's names
+  netsend hub status [--json]       the organisation hub: connection, server, outbox, receipts owed, registry, names
   netsend hub provision HOST … [--realm R] [--out DIR] [--servers URLS] | setup --servers URLS --credentials FILE
            | forget HOST --servers URLS --credentials FILE
                                     the administrator's: nats-server config and per-host credentials; stream and

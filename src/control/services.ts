@@ -38,6 +38,8 @@ export interface HubStatus {
   readonly realm: string;
   /** Messages waiting for the hub to take them. */
   readonly pending: number;
+  /** What became of messages received through the hub that their senders' hosts have not been told yet (receipts the hub has not taken). */
+  readonly owed: number;
   /** Names in this host's replica of the registry. */
   readonly registry: number;
   /** Names this host holds in the realm, and those it meant to hold that another host holds. */

@@ -91,6 +91,7 @@ export class Hub {
       server: this.#connection?.server ?? null,
       realm: this.#options.settings.realm,
       pending: await this.#outbox.pending(),
+      owed: await this.#options.store.countOwedReceipts(),
       registry: this.#registry?.size ?? 0,
       claims: this.#registry?.ownNames() ?? [],
       conflicts: [...(this.#registry?.conflicts ?? [])],

@@ -148,6 +148,7 @@ test("what became of a message that came through the hub is owed to its sender's
       [shown?.id, 'shown', 'env-owed', 'SITEB'],
       [acked?.id, 'acknowledged', 'env-owed', 'SITEB'],
     ]);
+    assert.equal(await store.hub.countOwedReceipts(), 2);
     await store.hub.receiptsTold([shown?.id ?? 0]);
     assert.deepEqual((await store.hub.owedReceipts(0, 10)).map((o) => o.event.state), ['acknowledged']);
     assert.deepEqual(await store.hub.owedReceipts(acked?.id ?? 0, 10), [], 'read on after a cursor');

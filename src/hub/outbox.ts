@@ -56,6 +56,7 @@ export interface HubStore {
   owedReceipts(afterId: number, limit: number): Promise<OwedReceipt[]>;
   /** The hub holds these events' receipts. */
   receiptsTold(eventIds: readonly number[]): Promise<void>;
+  countOwedReceipts(): Promise<number>;
 }
 
 /** An event of a message that came through the hub, owed to its sender's host. */

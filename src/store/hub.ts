@@ -54,6 +54,7 @@ export function hubQueries(db: Database.Database) {
        FROM message_events e JOIN messages m ON m.id = e.message_id WHERE e.hub_owed = 1 AND e.id > ? ORDER BY e.id LIMIT ?`,
   );
   const told = db.prepare(`UPDATE message_events SET hub_owed = NULL WHERE id = ?`);
+  const countOwed = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM message_events WHERE hub_owed = 1`);
   const toldAll = db.transaction((ids: readonly number[]) => {
     for (const id of ids) told.run(id);
   });
@@ -101,6 +102,9 @@ export function hubQueries(db: Database.Database) {
         event: { id: row.event_id, messageId: row.id, state: row.event_state as OwedReceipt['event']['state'], surface: row.event_surface, by: row.event_by, at: row.event_at },
         message: rowToMessage(row),
       }));
+    },
+    countOwedReceipts(): number {
+      return countOwed.get()?.n ?? 0;
     },
     /** The hub holds these events' receipts: one transaction. */
     receiptsTold(eventIds: readonly number[]): void {

@@ -90,6 +90,7 @@ export class SqliteStore implements StorePorts {
     messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
     owedReceipts: (afterId, limit) => this.#call('hub', 'owedReceipts', afterId, limit),
     receiptsTold: (eventIds) => this.#write('hub', 'receiptsTold', eventIds),
+    countOwedReceipts: () => this.#call('hub', 'countOwedReceipts'),
   };
 
   readonly aliases: AliasPort;

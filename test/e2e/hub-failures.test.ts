@@ -80,6 +80,8 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
     await Promise.all(cluster.nodes.map((node) => node.stop()));
     const acked = await b.cli(['ack', String(message?.id)]);
     assert.equal(acked.code, 0, acked.stderr);
+    const owed = async () => (JSON.parse((await b.cli(['hub', 'status', '--json'])).stdout) as { owed: number }).owed;
+    assert.ok((await owed()) >= 1, 'hub status tells of the receipt waiting at SITEB');
     for (const node of cluster.nodes) node.spawn();
     await cluster.waitReady(WHOLE_CLUSTER_RESTART_MS);
     // the receipt waited in SITEB's store (owed), not in a publish that failed and was dropped
@@ -91,6 +93,8 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
       if (state !== 'acknowledged') await new Promise((resolve) => setTimeout(resolve, 500));
     }
     assert.equal(state, 'acknowledged', b.stderr.slice(-2000));
+    for (let i = 0; i < 20 && (await owed()) !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(await owed(), 0);
   });
 
   test('the sending daemon killed (-9) with messages still in its outbox sends them when it starts again', async () => {

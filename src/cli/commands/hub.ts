@@ -97,6 +97,7 @@ function describe(status: ResultOf<'hub.status'>): string {
   const lines = [
     `hub: ${status.state}${status.server === null ? '' : ` to ${status.server}`}, realm ${status.realm}${status.joined ? '' : ' (not joined yet)'}`,
     `outbox: ${status.pending} waiting for the hub`,
+    `receipts owed to senders: ${status.owed}`,
     `registry: ${status.registry} names`,
     `this host holds: ${status.claims.length === 0 ? '(none yet)' : status.claims.join(', ')}`,
   ];

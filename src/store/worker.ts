@@ -1,8 +1,9 @@
 /**
  * The store's worker thread: owns the SQLite connection. Writes (a message's append among them)
  * that arrive while a commit is running are committed together in the next transaction (group
- * commit), so one fsync serves many senders and an idle store adds no delay. A call that arrives after them waits for
- * their commit, so it sees them, as the order of requests says (and does not break the group up).
+ * commit), so one fsync serves many senders and an idle store adds no delay. A call that arrives
+ * after them waits for their commit, so it sees them, as the order of requests says (and does not
+ * break the group up).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteDatabase } from './database.js';

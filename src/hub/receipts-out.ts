@@ -14,7 +14,7 @@ import type { realmNames } from './connection.js';
 import { HubEnvelopeError, type Envelope } from './envelope.js';
 import { receiptsEnvelopes, type Origin, type ReceiptEvent, type Refusal } from './mail.js';
 import type { HubReceiptState, HubStore } from './outbox.js';
-import type { NameRegistry } from './registry.js';
+import type { HostRecord, NameRegistry } from './registry.js';
 
 /** Received messages remembered for their receipts without a store read. */
 const REMEMBERED = 4096;
@@ -210,7 +210,13 @@ export class SenderReceipts {
     if (this.#stopped) return void receipts.forEach((receipt) => receipt.failed(new Error('the hub connection is closing')));
     let envelopes: Envelope[];
     try {
-      envelopes = this.#sealed(host, receipts);
+      const record = this.#recordOf(host);
+      // a receipt for a message an earlier key sent (the host made anew, or its name taken over)
+      // is not the new key's business; the others in the batch still go
+      const [theirs, others] = [receipts.filter((r) => r.origin.senderKey === record.fingerprint), receipts.filter((r) => r.origin.senderKey !== record.fingerprint)];
+      for (const receipt of others) receipt.failed(new UnsendableReceipt(`${host} is held by another host key than the one that sent message ${receipt.origin.envelopeId}`, true));
+      receipts = theirs;
+      envelopes = this.#sealed(record, receipts);
     } catch (error) {
       // nothing a publish again would mend
       for (const receipt of receipts) receipt.failed(error);
@@ -228,20 +234,22 @@ export class SenderReceipts {
   }
 
   /**
-   * Receipts sealed to `host`'s newest record, live or not (a host away past its lifetime gets
-   * them in its inbox when it is back). @throws UnsendableReceipt
+   * `host`'s newest record, live or not: a host away past its lifetime gets its receipts in its
+   * inbox when it is back. @throws UnsendableReceipt when the replica has none
    */
-  #sealed(host: string, receipts: PendingReceipt[]): Envelope[] {
-    const { registry, identity } = this.#options;
+  #recordOf(host: string): HostRecord {
+    const { registry } = this.#options;
     const record = registry.known(host);
     if (record === null) throw new UnsendableReceipt(`${host} is not in the registry${registry.replayed ? '' : ' read so far'}`, registry.replayed);
-    // the name is another key's now (the host made anew, or the name taken over): not its business
-    const other = receipts.find((receipt) => receipt.origin.senderKey !== record.fingerprint);
-    if (other !== undefined) throw new UnsendableReceipt(`${host} is held by another host key than the one that sent message ${other.origin.envelopeId}`, true);
+    return record;
+  }
+
+  /** @throws UnsendableReceipt when the record cannot be sealed to */
+  #sealed(record: HostRecord, receipts: PendingReceipt[]): Envelope[] {
     try {
-      return receiptsEnvelopes(identity, record, receipts);
+      return receiptsEnvelopes(this.#options.identity, record, receipts);
     } catch (error) {
-      if (error instanceof HubEnvelopeError) throw new UnsendableReceipt(`${host}'s record cannot be sealed to: ${error.message}`, true);
+      if (error instanceof HubEnvelopeError) throw new UnsendableReceipt(`${record.name}'s record cannot be sealed to: ${error.message}`, true);
       throw error;
     }
   }

@@ -119,11 +119,11 @@ async function main(): Promise<Record<string, unknown>> {
       `  ${idle.idleConnections.toLocaleString('en-US')} idle connections (8 from each of 125 addresses) to the daemon before the runs: ${idle.idleHeld} held as sessions, ${idle.idleRefused} refused; ` +
         `its RSS ${idle.idleRssBeforeMiB} → ${idle.idleRssAfterMiB} MiB (${added >= 0 ? '+' : '−'}${Math.abs(added)} MiB)`,
     );
-    // The part of each message no transport can skip: its commit (worker hop and fsync), alone.
+    // The part of each message no transport can skip: its commit and the log's sync, alone.
     const commits = await commitLatency(join(dir, 'commit-only.db'), 2000);
     figures.commitP50Ms = printed(commits.p50, 3);
     figures.commitP99Ms = printed(commits.p99, 3);
-    console.log(`  one durable commit alone (the store's worker hop and fsync): p50 ${figures.commitP50Ms.toFixed(3)} ms, p99 ${figures.commitP99Ms.toFixed(3)} ms`);
+    console.log(`  one durable commit alone (the store's commit and log sync): p50 ${figures.commitP50Ms.toFixed(3)} ms, p99 ${figures.commitP99Ms.toFixed(3)} ms`);
     return figures;
   } finally {
     await daemon?.stop();

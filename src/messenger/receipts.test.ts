@@ -107,7 +107,7 @@ test('an expired backlog is marked 10,000 a sweep, in one write a page; the next
   assert.deepEqual(store.events.map((e) => e.messageId), store.messages.map((m) => m.id), 'each once, in the order they expired');
 });
 
-/** The real store (SQLite in memory), called as the daemon calls its worker. */
+/** The real store (SQLite in memory), called as the daemon calls it. */
 function sqliteStore(): { db: SqliteDatabase; store: ReceiptStore; insert: (to: string, receivedAt: number, expiresAt: number) => number } {
   const db = new SqliteDatabase(':memory:');
   const store: ReceiptStore = {

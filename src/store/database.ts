@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import { accountQueries, type AccountQueries } from './accounts.js';
 import { aliasQueries, policyQueries, type AliasQueries, type PolicyQueries } from './aliases.js';
 import { auditQueries, type AuditQueries } from './audit.js';
@@ -12,7 +13,7 @@ export { StoreLockedError } from './errors.js';
 export { MAX_STATE_QUERY } from './events.js';
 export type { PendingMessage } from './messages.js';
 
-/** The database's queries by area; the store's worker runs them on request (writes it commits together). */
+/** The database's queries by area; the store (sqlite.ts) runs them on request, and commits writes together. */
 export interface StoreAreas {
   readonly messages: MessageQueries;
   readonly events: EventQueries;
@@ -30,24 +31,36 @@ export interface SqliteDatabase extends MessageQueries, EventQueries, AccountQue
 
 /**
  * The inbox, event log, accounts, audit log, aliases and policies in SQLite, synchronous
- * (better-sqlite3). It runs in the store's worker thread, so its fsyncs never hold up the
- * daemon's event loop. The queries live in one module per area (messages.ts, events.ts, …).
+ * (better-sqlite3), on the daemon's thread; the store (sqlite.ts) commits the writes of one turn
+ * of the event loop together. The queries live in one module per area (messages.ts, events.ts, …).
  *
- * WAL with `synchronous = FULL`: a commit is on disk when it returns. Exclusive locking mode
- * keeps the database locked for the life of the connection: a second daemon on the same data
- * dir cannot open it, and the kernel drops the lock if this one dies.
+ * WAL with `synchronous = NORMAL`, and the log's fsync taken by the store itself (`syncLog`): a
+ * commit is on disk once the log sync that follows it is done. This is what `synchronous = FULL`
+ * does inside each commit (SQLite syncs the WAL after writing it, and syncs again around each
+ * checkpoint, as NORMAL does too); taken out of the commit, the wait for the disk runs in libuv's
+ * thread pool, off the event loop, and one sync serves every commit made before it. A database
+ * that is not in WAL mode (in memory, or a file system without it) keeps `synchronous = FULL`.
+ *
+ * Exclusive locking mode keeps the database locked for the life of the connection: a second
+ * daemon on the same data dir cannot open it, and the kernel drops the lock if this one dies. It
+ * also keeps the WAL file from being deleted before the connection closes, so the descriptor the
+ * store syncs stays the log's.
  */
 export class SqliteDatabase {
   readonly #db: Database.Database;
+  /** The WAL's descriptor, when the store syncs the log itself (WAL mode). */
+  #log: number | undefined;
   readonly areas: StoreAreas;
 
   constructor(path: string) {
     this.#db = new Database(path, { timeout: 0 });
     try {
       this.#db.pragma('locking_mode = EXCLUSIVE');
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
+      const wal = this.#db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+      this.#db.pragma(`synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
       this.#migrate();
+      // the migration's write transaction made the log; it lives as long as the connection
+      if (wal) this.#log = openSync(`${this.#db.name}-wal`, 'r+');
     } catch (error) {
       this.#db.close();
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') {
@@ -70,6 +83,27 @@ export class SqliteDatabase {
 
   close(): void {
     this.#db.close();
+    if (this.#log !== undefined) closeSync(this.#log);
+    this.#log = undefined;
+  }
+
+  /** Rows changed since the connection opened: a statement that moved it committed something. */
+  totalChanges(): number {
+    this.#totalChanges ??= this.#db.prepare<[], number>('SELECT total_changes()').pluck();
+    return this.#totalChanges.get() as number;
+  }
+
+  #totalChanges: Database.Statement<[], number> | undefined;
+
+  /** Puts every commit made so far on disk, in the thread pool; `done` runs on the event loop. */
+  syncLog(done: (error: Error | null) => void): void {
+    if (this.#log === undefined) queueMicrotask(() => done(null));
+    else fdatasync(this.#log, done);
+  }
+
+  /** syncLog, blocking: for the last commits at close. */
+  syncLogNow(): void {
+    if (this.#log !== undefined) fdatasyncSync(this.#log);
   }
 
   /**

@@ -1,10 +1,8 @@
-/** Errors crossing the store's worker (errors.ts, worker.ts): the caller gets the name, message and code the worker threw. */
+/** Errors from the store (sqlite.ts): the caller gets SQLite's error with its name, message and code; a write that fails in a group commit fails alone. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NetApiError } from '../messenger/errors.js';
 import type { IncomingMessage } from '../messenger/message.js';
 import { senderOf } from '../messenger/sender.js';
-import { StoreLockedError, errorFromWire, errorToWire } from './errors.js';
 import { withStore } from '../../test/helpers/sqlite-store.js';
 
 const incoming = (text: string): IncomingMessage => ({ from: 'BOB', to: 'ALICE', text, via: 'local', sender: senderOf({ uid: 1000 }) });
@@ -15,11 +13,11 @@ const sqliteError = (code: string, message: string | RegExp) => (e: unknown) => 
   assert.equal((e as { code?: unknown }).code, code);
   if (typeof message === 'string') assert.equal(e.message, message);
   else assert.match(e.message, message);
-  assert.match(e.stack ?? '', /SqliteError/, 'the stack is where it failed in the worker');
+  assert.match(e.stack ?? '', /SqliteError/, 'the stack is where SQLite failed');
   return true;
 };
 
-test('a constraint broken in the worker rejects the call with SqliteError, its SQLite code and message; the store goes on', () =>
+test('a constraint broken in the database rejects the call with SqliteError, its SQLite code and message; the store goes on', () =>
   withStore(async (store) => {
     await store.accounts.addToken('a'.repeat(64), 'ops');
     await assert.rejects(store.accounts.addToken('a'.repeat(64), 'other'), sqliteError('SQLITE_CONSTRAINT_PRIMARYKEY', 'UNIQUE constraint failed: tokens.hash'));
@@ -33,7 +31,7 @@ test('an append or write that fails in a group commit fails alone, with its code
   withStore(async (store) => {
     const broken = { ...incoming('x'), text: null } as unknown as IncomingMessage;
     const first = await store.messages.append(incoming('before'));
-    // sent together, so the worker commits them in one transaction
+    // made in one turn of the event loop, so they are committed in one transaction
     const [good, bad, badWrite, after] = await Promise.allSettled([
       store.messages.append(incoming('same batch')),
       store.messages.append(broken),
@@ -58,26 +56,3 @@ test('a RangeError thrown by the database code arrives as a RangeError', () =>
       return true;
     });
   }));
-
-test('errorToWire and errorFromWire keep name, message, code and status, and our classes', () => {
-  const round = (error: unknown) => errorFromWire(structuredClone(errorToWire(error)));
-
-  const full = round(Object.assign(new Error('database or disk is full'), { name: 'SqliteError', code: 'SQLITE_FULL' }));
-  assert.deepEqual([full.name, full.message, (full as { code?: string }).code], ['SqliteError', 'database or disk is full', 'SQLITE_FULL']);
-  assert.ok(full instanceof Error);
-
-  const netApi = round(new NetApiError('NERR_NameNotFound', 'No host answers for PC9.'));
-  assert.ok(netApi instanceof NetApiError, String(netApi));
-  assert.deepEqual([netApi.status, netApi.statusName, netApi.message], [2273, 'NERR_NameNotFound', new NetApiError('NERR_NameNotFound', 'No host answers for PC9.').message]);
-
-  const other = round(Object.assign(new Error('refused'), { name: 'PolicyError', status: 5 }));
-  assert.deepEqual([other.name, (other as { status?: number }).status], ['PolicyError', 5], 'a NetApiError-like status on any error');
-
-  const locked = round(new StoreLockedError('The database /x is in use by another process.'));
-  assert.ok(locked instanceof StoreLockedError);
-  assert.equal(locked.code, 'NETSEND_STORE_LOCKED');
-
-  assert.ok(round(new TypeError('t')) instanceof TypeError);
-  const thrown = round('a string');
-  assert.deepEqual([thrown.name, thrown.message], ['Error', 'a string'], 'a thrown non-Error becomes an Error');
-});

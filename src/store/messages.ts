@@ -1,4 +1,4 @@
-/** The inbox's queries: appends (one in the worker's group commit, or a batch in a transaction of its own), pages, search, one message. */
+/** The inbox's queries: appends (one in the store's group commit, or a batch in a transaction of its own), pages, search, one message. */
 import type Database from 'better-sqlite3';
 import { endpointText } from '../messenger/address.js';
 import type { IncomingMessage, MessageQuery, Priority, StoredMessage, Via } from '../messenger/message.js';
@@ -49,7 +49,7 @@ export function messageQueries(db: Database.Database) {
   const insertBatch = db.transaction((batch: readonly PendingMessage[]) => batch.map(insertOne));
 
   return {
-    /** Stores one message, in the caller's transaction (the worker's group commit): its id, and whether it was stored already (its origin). */
+    /** Stores one message, in the caller's transaction (the store's group commit): its id, and whether it was stored already (its origin). */
     insertMessage(pending: PendingMessage): { id: number; duplicate: boolean } {
       return insertOne(pending);
     },

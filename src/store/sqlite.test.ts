@@ -1,5 +1,5 @@
 /**
- * SqliteStore (sqlite.ts, worker.ts, database.ts): one contract run against an in-memory database
+ * SqliteStore (sqlite.ts, database.ts): one contract run against an in-memory database
  * and a file database, then what only a file can show (reopen, lock, migrations).
  */
 import assert from 'node:assert/strict';

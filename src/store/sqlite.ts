@@ -1,184 +1,247 @@
-import { Worker } from 'node:worker_threads';
 import type { StoredAlias } from '../messenger/aliases.js';
 import type { AccountStore } from '../security/accounts.js';
 import type { AuditStore } from '../security/audit.js';
-import type { StoreArea, StoreAreas } from './database.js';
-import { errorFromWire } from './errors.js';
 import type { HubStore } from '../hub/outbox.js';
+import { SqliteDatabase, type StoreAreas } from './database.js';
 import type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from './ports.js';
-import type { StoreReply, StoreRequest } from './protocol.js';
 
 export { StoreLockedError } from './errors.js';
 export type { AliasPort, EventPort, MessagePort, PolicyPort, StorePorts } from './ports.js';
 
-type Waiter = { resolve: (value: unknown) => void; reject: (error: Error) => void };
-type Args<F> = F extends (...args: infer A) => unknown ? A : never;
-type Result<F> = F extends (...args: never[]) => infer R ? R : never;
+/** Most writes committed in one transaction. */
+const MAX_BATCH = 1024;
+
+/** A caller's answer, given once what it waits for is on disk, or with why it never will be. */
+type Answer = (failure?: Error) => void;
+
+interface PendingWrite {
+  readonly write: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /**
- * The durable inbox and alias table. SQLite runs in a worker thread (src/store/worker.ts): a
- * commit waits for its fsync there while the daemon's event loop goes on serving sessions.
- * `messages.append` resolves once the message's transaction is on disk. An error thrown in the
- * worker rejects the call with the same name, message and code (errors.ts).
+ * The durable inbox and alias table, on the daemon's own thread, as the durable floor
+ * (bench/floor.ts) keeps its database; only the wait for the disk runs elsewhere, in libuv's
+ * thread pool (database.ts, `syncLog`). A store worker thread cost a second JavaScript heap (about
+ * 10 MiB) and two thread hops per commit.
+ *
+ * Group commit, twice over. The writes (a message's append among them) made in one turn of the
+ * event loop are committed in one transaction at its end; then one log sync puts on disk every
+ * commit made before it, and only then are their callers answered. Commits made while a sync is
+ * under way wait for the next one, so a busy store syncs back to back and an idle one adds no
+ * delay. A read made after writes is answered after their sync, so it sees them and they are
+ * durable, as the order of calls says; a call that changes rows itself is answered after a sync
+ * too. `messages.append` resolves once its message is on disk.
+ *
+ * A log sync that fails leaves the store failed: what it held and every call after it reject
+ * (an fsync error cannot be retried: the kernel may have dropped the pages it could not write).
  *
  * Consumers take a port (ports.ts): `messages`, `events`, `accounts`, `audit`, `policies`,
- * `aliases`.
+ * `aliases`, `hub`.
  */
 export class SqliteStore implements StorePorts {
-  readonly #worker: Worker;
-  readonly #waiting = new Map<number, Waiter>();
-  #nextId = 1;
-  #closed: Promise<void> | undefined;
+  readonly #db: SqliteDatabase;
+  readonly #areas: StoreAreas;
+  /** Writes not committed yet. */
+  #pending: PendingWrite[] = [];
+  /** Reads made after pending writes: run once those are committed, answered with them. */
+  #afterCommit: Answer[] = [];
+  #flushScheduled = false;
+  /** Answers for the log sync under way, if one is. */
+  #syncing: Answer[] | undefined;
+  /** Answers for the sync after it: commits made while one was under way. */
+  #nextSync: Answer[] = [];
+  #closed = false;
+  #failed: Error | undefined;
 
   readonly messages: MessagePort = {
     append: (message) => {
       const receivedAt = new Date();
-      return this.#write('messages', 'insertMessage', { message, receivedAt: receivedAt.getTime() }).then((row) => ({
+      return this.#write(({ messages }) => messages.insertMessage({ message, receivedAt: receivedAt.getTime() })).then((row) => ({
         ...message,
         id: row.id,
         receivedAt,
         ...(row.duplicate ? { duplicate: true as const } : {}),
       }));
     },
-    list: ({ afterId, limit, recipients = null }) => this.#call('messages', 'listMessages', afterId, limit, recipients),
+    list: ({ afterId, limit, recipients = null }) => this.#call(({ messages }) => messages.listMessages(afterId, limit, recipients)),
     // read newest first, without walking the inbox from its start, then turned oldest first
-    latest: async ({ limit, recipients = null, beforeId = null }) => (await this.#call('messages', 'findMessages', { beforeId, afterId: 0, limit, text: null, recipients })).reverse(),
-    findMessages: (query) => this.#call('messages', 'findMessages', query),
-    getMessage: (id) => this.#call('messages', 'getMessage', id),
+    latest: ({ limit, recipients = null, beforeId = null }) =>
+      this.#call(({ messages }) => messages.findMessages({ beforeId, afterId: 0, limit, text: null, recipients }).reverse()),
+    findMessages: (query) => this.#call(({ messages }) => messages.findMessages(query)),
+    getMessage: (id) => this.#call(({ messages }) => messages.getMessage(id)),
   };
 
   readonly events: EventPort = {
-    recordMessageEvent: (event) => this.#write('events', 'recordMessageEvent', event),
-    recordMessageEvents: (events) => this.#write('events', 'recordMessageEvents', events),
-    listMessageEvents: (messageId) => this.#call('events', 'listMessageEvents', messageId),
-    latestMessageStates: (ids) => this.#call('events', 'latestMessageStates', ids),
-    expiredMessages: (after, now, receivedBefore, limit) => this.#call('events', 'expiredMessages', after, now, receivedBefore, limit),
-    waitingMessages: (after, now, receivedBefore, limit) => this.#call('events', 'waitingMessages', after, now, receivedBefore, limit),
+    recordMessageEvent: (event) => this.#write(({ events }) => events.recordMessageEvent(event)),
+    recordMessageEvents: (list) => this.#write(({ events }) => events.recordMessageEvents(list)),
+    listMessageEvents: (messageId) => this.#call(({ events }) => events.listMessageEvents(messageId)),
+    latestMessageStates: (ids) => this.#call(({ events }) => events.latestMessageStates(ids)),
+    expiredMessages: (after, now, receivedBefore, limit) => this.#call(({ events }) => events.expiredMessages(after, now, receivedBefore, limit)),
+    waitingMessages: (after, now, receivedBefore, limit) => this.#call(({ events }) => events.waitingMessages(after, now, receivedBefore, limit)),
   };
 
   readonly accounts: AccountStore = {
-    getUser: (name) => this.#call('accounts', 'getUser', name),
-    putUser: (name, passwordHash) => this.#call('accounts', 'putUser', name, passwordHash),
-    deleteUser: (name) => this.#call('accounts', 'deleteUser', name),
-    listUsers: () => this.#call('accounts', 'listUsers'),
-    setMembership: (user, group, member) => this.#call('accounts', 'setMembership', user, group, member),
-    addToken: (hash, user, hostKey = null) => this.#call('accounts', 'addToken', hash, user, hostKey),
-    userForToken: (hash) => this.#call('accounts', 'userForToken', hash),
-    listTokens: (user) => this.#call('accounts', 'listTokens', user),
-    deleteTokens: (user, hashes) => this.#call('accounts', 'deleteTokens', user, hashes),
+    getUser: (name) => this.#call(({ accounts }) => accounts.getUser(name)),
+    putUser: (name, passwordHash) => this.#call(({ accounts }) => accounts.putUser(name, passwordHash)),
+    deleteUser: (name) => this.#call(({ accounts }) => accounts.deleteUser(name)),
+    listUsers: () => this.#call(({ accounts }) => accounts.listUsers()),
+    setMembership: (user, group, member) => this.#call(({ accounts }) => accounts.setMembership(user, group, member)),
+    addToken: (hash, user, hostKey = null) => this.#call(({ accounts }) => accounts.addToken(hash, user, hostKey)),
+    userForToken: (hash) => this.#call(({ accounts }) => accounts.userForToken(hash)),
+    listTokens: (user) => this.#call(({ accounts }) => accounts.listTokens(user)),
+    deleteTokens: (user, hashes) => this.#call(({ accounts }) => accounts.deleteTokens(user, hashes)),
   };
 
   readonly audit: AuditStore = {
-    appendAudit: (entry) => this.#call('audit', 'appendAudit', entry),
-    listAudit: (afterId, limit) => this.#call('audit', 'listAudit', afterId, limit),
+    appendAudit: (entry) => this.#call(({ audit }) => audit.appendAudit(entry)),
+    listAudit: (afterId, limit) => this.#call(({ audit }) => audit.listAudit(afterId, limit)),
   };
 
   readonly policies: PolicyPort = {
-    loadAliasPolicies: () => this.#call('policies', 'loadAliasPolicies'),
-    putAliasPolicy: (name, policy) => this.#call('policies', 'putAliasPolicy', name, policy),
+    loadAliasPolicies: () => this.#call(({ policies }) => policies.loadAliasPolicies()),
+    putAliasPolicy: (name, policy) => this.#call(({ policies }) => policies.putAliasPolicy(name, policy)),
   };
 
   /** The organisation hub's outbox, and the origin of messages that came through it. */
   readonly hub: HubStore = {
-    addOutgoing: (entry) => this.#write('hub', 'addOutgoing', entry),
-    getOutgoing: (id) => this.#call('hub', 'getOutgoing', id),
-    outgoingByEnvelopes: (envelopeIds) => this.#call('hub', 'outgoingByEnvelopes', envelopeIds),
-    waitingOutgoing: (limit) => this.#call('hub', 'waitingOutgoing', limit),
-    countWaitingOutgoing: () => this.#call('hub', 'countWaitingOutgoing'),
-    markPublished: (ids) => this.#write('hub', 'markPublished', ids),
-    saveOutgoingStates: (states) => this.#write('hub', 'saveOutgoingStates', states),
-    messageByOrigin: (originId) => this.#call('hub', 'messageByOrigin', originId),
-    owedReceipts: (afterId, limit) => this.#call('hub', 'owedReceipts', afterId, limit),
-    receiptsTold: (eventIds) => this.#write('hub', 'receiptsTold', eventIds),
-    countOwedReceipts: () => this.#call('hub', 'countOwedReceipts'),
+    addOutgoing: (entry) => this.#write(({ hub }) => hub.addOutgoing(entry)),
+    getOutgoing: (id) => this.#call(({ hub }) => hub.getOutgoing(id)),
+    outgoingByEnvelopes: (envelopeIds) => this.#call(({ hub }) => hub.outgoingByEnvelopes(envelopeIds)),
+    waitingOutgoing: (limit) => this.#call(({ hub }) => hub.waitingOutgoing(limit)),
+    countWaitingOutgoing: () => this.#call(({ hub }) => hub.countWaitingOutgoing()),
+    markPublished: (ids) => this.#write(({ hub }) => hub.markPublished(ids)),
+    saveOutgoingStates: (states) => this.#write(({ hub }) => hub.saveOutgoingStates(states)),
+    messageByOrigin: (originId) => this.#call(({ hub }) => hub.messageByOrigin(originId)),
+    owedReceipts: (afterId, limit) => this.#call(({ hub }) => hub.owedReceipts(afterId, limit)),
+    receiptsTold: (eventIds) => this.#write(({ hub }) => hub.receiptsTold(eventIds)),
+    countOwedReceipts: () => this.#call(({ hub }) => hub.countOwedReceipts()),
   };
 
   readonly aliases: AliasPort;
 
-  private constructor(worker: Worker, addedAliases: StoredAlias[]) {
-    this.#worker = worker;
+  private constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#areas = db.areas;
     this.aliases = Object.freeze({
-      addedAliases: Object.freeze(addedAliases),
-      saveAlias: (name: string, addedByUid: number | null) => this.#call('aliases', 'saveAlias', name, addedByUid),
-      deleteAlias: (name: string) => this.#call('aliases', 'deleteAlias', name),
+      addedAliases: Object.freeze(db.areas.aliases.loadAliases()),
+      saveAlias: (name: string, addedByUid: number | null) => this.#call(({ aliases }) => aliases.saveAlias(name, addedByUid)),
+      deleteAlias: (name: string) => this.#call(({ aliases }) => aliases.deleteAlias(name)),
     });
     for (const port of [this.messages, this.events, this.accounts, this.audit, this.policies, this.hub]) Object.freeze(port);
-    worker.on('message', (reply: StoreReply) => this.#settle(reply));
-    worker.on('error', (error) => this.#failAll(error));
-    worker.on('exit', () => this.#failAll(new Error('The store worker exited')));
   }
 
-  /** Opens the database. @throws StoreLockedError when another process holds it */
-  static open(path: string): Promise<SqliteStore> {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { path } });
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      worker.once('error', onError);
-      worker.once('message', (reply: StoreReply) => {
-        worker.off('error', onError);
-        if (reply.kind === 'ready') resolve(new SqliteStore(worker, reply.aliases));
-        else if (reply.kind === 'failed') reject(errorFromWire(reply.error));
-        else reject(new Error(`The store worker answered ${reply.kind} before it was ready`));
-      });
-    });
+  /** Opens the database and brings its schema up to date. @throws StoreLockedError when another process holds it */
+  static async open(path: string): Promise<SqliteStore> {
+    return new SqliteStore(new SqliteDatabase(path));
   }
 
-  /** Commits what is pending, closes the database and ends the worker. */
-  close(): Promise<void> {
-    this.#closed ??= this.#request((id) => ({ kind: 'close', id })).then(
-      () => this.#worker.terminate().then(() => undefined),
-      () => undefined,
-    );
-    return this.#closed;
-  }
-
-  #call<A extends StoreArea, M extends keyof StoreAreas[A] & string>(area: A, method: M, ...args: Args<StoreAreas[A][M]>): Promise<Result<StoreAreas[A][M]>> {
-    return this.#request((id) => ({ kind: 'call', id, area, method, args }));
-  }
-
-  /** A call the worker commits together with the writes that arrive beside it (a message's append among them). */
-  #write<A extends StoreArea, M extends keyof StoreAreas[A] & string>(area: A, method: M, ...args: Args<StoreAreas[A][M]>): Promise<Result<StoreAreas[A][M]>> {
-    return this.#request((id) => ({ kind: 'write', id, area, method, args }));
-  }
-
-  #request<T>(build: (id: number) => StoreRequest): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('The store is closed'));
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#worker.postMessage(build(id));
-    });
-  }
-
-  #settle(reply: StoreReply): void {
-    switch (reply.kind) {
-      case 'committed':
-        reply.ids.forEach((id, i) => {
-          const outcome = reply.outcomes[i];
-          if (outcome !== undefined && 'error' in outcome) this.#take(id)?.reject(errorFromWire(outcome.error));
-          else this.#take(id)?.resolve(outcome?.value);
-        });
-        return;
-      case 'result':
-        this.#take(reply.id)?.resolve(reply.value);
-        return;
-      case 'error':
-        // one Error per caller: each may add to its own
-        for (const id of reply.ids) this.#take(id)?.reject(errorFromWire(reply.error));
-        return;
-      default:
-        return;
+  /** Commits and syncs what is pending, answers its callers and closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#flush();
+    // the descriptor stays open until the sync under way is done with it
+    const syncing = this.#syncing;
+    if (syncing !== undefined) await new Promise<void>((resolve) => syncing.push(() => resolve()));
+    if (this.#failed === undefined) {
+      const answers = this.#nextSync;
+      this.#nextSync = [];
+      try {
+        this.#db.syncLogNow();
+        for (const answer of answers) answer();
+      } catch (error) {
+        this.#fail(error, answers);
+      }
     }
+    this.#db.close();
   }
 
-  #take(id: number): Waiter | undefined {
-    const waiter = this.#waiting.get(id);
-    this.#waiting.delete(id);
-    return waiter;
+  /**
+   * A query run now, or once the writes made before it are committed and synced; answered after
+   * a sync of its own if it changed rows itself.
+   */
+  #call<T>(query: (areas: StoreAreas) => T): Promise<T> {
+    if (this.#closed || this.#failed) return Promise.reject(this.#failed ?? new Error('The store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      const answer: Answer = (failure) => {
+        if (failure !== undefined) return reject(failure);
+        const before = this.#db.totalChanges();
+        let value: T;
+        try {
+          value = query(this.#areas);
+        } catch (error) {
+          return reject(error);
+        }
+        if (this.#db.totalChanges() === before) return resolve(value);
+        this.#nextSync.push((syncFailure) => (syncFailure === undefined ? resolve(value) : reject(syncFailure)));
+        this.#startSync();
+      };
+      if (this.#pending.length > 0) this.#afterCommit.push(answer);
+      else if (this.#nextSync.length > 0) this.#nextSync.push(answer);
+      else if (this.#syncing !== undefined) this.#syncing.push(answer);
+      else answer();
+    });
   }
 
-  #failAll(error: Error): void {
-    for (const waiter of this.#waiting.values()) waiter.reject(error);
-    this.#waiting.clear();
+  /** A write committed together with the others made in this turn of the event loop. */
+  #write<T>(query: (areas: StoreAreas) => T): Promise<T> {
+    if (this.#closed || this.#failed) return Promise.reject(this.#failed ?? new Error('The store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ write: () => query(this.#areas), resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Commits the pending writes; their callers are answered after the log sync that follows. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#failed !== undefined) return;
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, MAX_BATCH);
+      let outcomes: Array<{ value: unknown } | { error: unknown }>;
+      try {
+        outcomes = this.#db.commitTogether(batch.map((pending) => pending.write));
+      } catch (error) {
+        // the commit itself failed: none of them is stored
+        for (const pending of batch) pending.reject(error);
+        continue;
+      }
+      batch.forEach(({ resolve, reject }, i) => {
+        const outcome = outcomes[i];
+        // one that failed alone is not waiting for the disk
+        if (outcome !== undefined && 'error' in outcome) reject(outcome.error);
+        else this.#nextSync.push((failure) => (failure === undefined ? resolve(outcome?.value) : reject(failure)));
+      });
+    }
+    this.#nextSync.push(...this.#afterCommit);
+    this.#afterCommit = [];
+    this.#startSync();
+  }
+
+  #startSync(): void {
+    if (this.#syncing !== undefined || this.#nextSync.length === 0 || this.#closed) return;
+    const answers = (this.#syncing = this.#nextSync);
+    this.#nextSync = [];
+    this.#db.syncLog((error) => {
+      this.#syncing = undefined;
+      if (error !== null) return this.#fail(error, answers);
+      for (const answer of answers) answer();
+      this.#startSync();
+    });
+  }
+
+  #fail(error: unknown, answers: readonly Answer[]): void {
+    const failed = (this.#failed = new Error(`The store could not put its log on disk: ${String(error)}`, { cause: error }));
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const answer of [...answers, ...this.#nextSync, ...this.#afterCommit]) answer(failed);
+    for (const write of pending) write.reject(failed);
+    this.#nextSync = [];
+    this.#afterCommit = [];
   }
 }

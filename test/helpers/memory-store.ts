@@ -35,7 +35,7 @@ function constraint(code: string, message: string): Error {
   return Object.assign(Object.defineProperty(new Error(message), 'name', { value: 'SqliteError', writable: true, configurable: true }), { code });
 }
 
-/** Each function of the port rejects once the store is closed, as the worker's store does. */
+/** Each function of the port rejects once the store is closed, as the SQLite store does. */
 function guarded<T extends object>(closed: () => boolean, port: T): T {
   const entries = Object.entries(port).map(([key, value]) => [
     key,

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, realpathSync } from 'node:fs';
 import { accountQueries, type AccountQueries } from './accounts.js';
 import { aliasQueries, policyQueries, type AliasQueries, type PolicyQueries } from './aliases.js';
 import { auditQueries, type AuditQueries } from './audit.js';
@@ -28,6 +28,21 @@ export type StoreArea = keyof StoreAreas;
 // Every area's queries are also methods of the database itself (Object.assign in the
 // constructor), as they were before the split: src/messenger/receipts.test.ts names them flat.
 export interface SqliteDatabase extends MessageQueries, EventQueries, AccountQueries, AuditQueries, PolicyQueries, AliasQueries, HubQueries {}
+
+/**
+ * The WAL of the database at `path`, opened to be synced. SQLite keeps it beside the file a
+ * symlink leads to, and the migration's write transaction has made it; in exclusive locking mode
+ * it is the same file until the connection closes (a checkpoint starts it over in place).
+ */
+function openLog(path: string): number {
+  const fd = openSync(`${realpathSync(path)}-wal`, 'r+');
+  const stat = fstatSync(fd);
+  if (!stat.isFile() || stat.nlink === 0 || stat.size === 0) {
+    closeSync(fd);
+    throw new Error(`The write-ahead log of ${path} is not where SQLite keeps it`);
+  }
+  return fd;
+}
 
 /**
  * The inbox, event log, accounts, audit log, aliases and policies in SQLite, synchronous
@@ -59,8 +74,7 @@ export class SqliteDatabase {
       const wal = this.#db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
       this.#db.pragma(`synchronous = ${wal ? 'NORMAL' : 'FULL'}`);
       this.#migrate();
-      // the migration's write transaction made the log; it lives as long as the connection
-      if (wal) this.#log = openSync(`${this.#db.name}-wal`, 'r+');
+      if (wal) this.#log = openLog(path);
     } catch (error) {
       this.#db.close();
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') {
@@ -85,6 +99,15 @@ export class SqliteDatabase {
     this.#db.close();
     if (this.#log !== undefined) closeSync(this.#log);
     this.#log = undefined;
+  }
+
+  /** How commits reach the disk: `store` when the store syncs the WAL itself (`syncLog`), `sqlite` when each commit does (synchronous = FULL). */
+  get durability(): { journalMode: string; synchronous: number; logSyncedBy: 'store' | 'sqlite' } {
+    return {
+      journalMode: this.#db.pragma('journal_mode', { simple: true }) as string,
+      synchronous: this.#db.pragma('synchronous', { simple: true }) as number,
+      logSyncedBy: this.#log === undefined ? 'sqlite' : 'store',
+    };
   }
 
   /** Rows changed since the connection opened: a statement that moved it committed something. */

@@ -45,14 +45,15 @@ export class SqliteStore implements StorePorts {
   readonly #areas: StoreAreas;
   /** Writes not committed yet. */
   #pending: PendingWrite[] = [];
-  /** Reads made after pending writes: run once those are committed, answered with them. */
-  #afterCommit: Answer[] = [];
+  /** Calls made after pending writes: run once those are committed. */
+  #afterCommit: Array<() => void> = [];
   #flushScheduled = false;
   /** Answers for the log sync under way, if one is. */
   #syncing: Answer[] | undefined;
   /** Answers for the sync after it: commits made while one was under way. */
   #nextSync: Answer[] = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
   #failed: Error | undefined;
 
   readonly messages: MessagePort = {
@@ -137,15 +138,27 @@ export class SqliteStore implements StorePorts {
     return new SqliteStore(new SqliteDatabase(path));
   }
 
-  /** Commits and syncs what is pending, answers its callers and closes the database. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** How its commits reach the disk (database.ts). */
+  get durability(): SqliteDatabase['durability'] {
+    return this.#db.durability;
+  }
+
+  /**
+   * Commits and syncs what is pending, answers its callers and closes the database.
+   * @throws the store's failure, when a log sync failed (then what waited was not answered as stored)
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#flush();
     // the descriptor stays open until the sync under way is done with it
     const syncing = this.#syncing;
     if (syncing !== undefined) await new Promise<void>((resolve) => syncing.push(() => resolve()));
-    if (this.#failed === undefined) {
+    if (this.#failed === undefined && this.#nextSync.length > 0) {
       const answers = this.#nextSync;
       this.#nextSync = [];
       try {
@@ -156,33 +169,45 @@ export class SqliteStore implements StorePorts {
       }
     }
     this.#db.close();
+    if (this.#failed !== undefined) throw this.#failed;
   }
 
   /**
-   * A query run now, or once the writes made before it are committed and synced; answered after
-   * a sync of its own if it changed rows itself.
+   * A query run now, or right after the commit of the writes made before it, so it sees them and
+   * nothing made after it; answered once all it saw is on disk (after a sync of its own, when
+   * it changed rows itself).
    */
   #call<T>(query: (areas: StoreAreas) => T): Promise<T> {
     if (this.#closed || this.#failed) return Promise.reject(this.#failed ?? new Error('The store is closed'));
     return new Promise<T>((resolve, reject) => {
-      const answer: Answer = (failure) => {
-        if (failure !== undefined) return reject(failure);
+      const run = () => {
+        if (this.#failed !== undefined) return reject(this.#failed);
+        let settle: Answer;
+        let changed: boolean;
         const before = this.#db.totalChanges();
-        let value: T;
         try {
-          value = query(this.#areas);
+          const value = query(this.#areas);
+          settle = (failure) => (failure === undefined ? resolve(value) : reject(failure));
         } catch (error) {
-          return reject(error);
+          settle = (failure) => reject(failure ?? error);
+        } finally {
+          changed = this.#db.totalChanges() !== before;
         }
-        if (this.#db.totalChanges() === before) return resolve(value);
-        this.#nextSync.push((syncFailure) => (syncFailure === undefined ? resolve(value) : reject(syncFailure)));
-        this.#startSync();
+        this.#answerWhenSynced(settle, changed);
       };
-      if (this.#pending.length > 0) this.#afterCommit.push(answer);
-      else if (this.#nextSync.length > 0) this.#nextSync.push(answer);
-      else if (this.#syncing !== undefined) this.#syncing.push(answer);
-      else answer();
+      if (this.#pending.length > 0) this.#afterCommit.push(run);
+      else run();
     });
+  }
+
+  /** Gives `answer` once every commit made so far (`committedNow`: and one made just now) is on disk. */
+  #answerWhenSynced(answer: Answer, committedNow: boolean): void {
+    if (committedNow || this.#nextSync.length > 0) {
+      // a commit the sync under way (if any) may not cover
+      this.#nextSync.push(answer);
+      this.#startSync();
+    } else if (this.#syncing !== undefined) this.#syncing.push(answer);
+    else answer();
   }
 
   /** A write committed together with the others made in this turn of the event loop. */
@@ -197,7 +222,7 @@ export class SqliteStore implements StorePorts {
     });
   }
 
-  /** Commits the pending writes; their callers are answered after the log sync that follows. */
+  /** Commits the pending writes, then runs the calls made after them; all answered after the log sync that follows. */
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#failed !== undefined) return;
@@ -218,8 +243,9 @@ export class SqliteStore implements StorePorts {
         else this.#nextSync.push((failure) => (failure === undefined ? resolve(outcome?.value) : reject(failure)));
       });
     }
-    this.#nextSync.push(...this.#afterCommit);
+    const calls = this.#afterCommit;
     this.#afterCommit = [];
+    for (const call of calls) call();
     this.#startSync();
   }
 
@@ -238,10 +264,14 @@ export class SqliteStore implements StorePorts {
   #fail(error: unknown, answers: readonly Answer[]): void {
     const failed = (this.#failed = new Error(`The store could not put its log on disk: ${String(error)}`, { cause: error }));
     const pending = this.#pending;
+    const calls = this.#afterCommit;
+    const waiting = [...answers, ...this.#nextSync];
     this.#pending = [];
-    for (const answer of [...answers, ...this.#nextSync, ...this.#afterCommit]) answer(failed);
-    for (const write of pending) write.reject(failed);
-    this.#nextSync = [];
     this.#afterCommit = [];
+    this.#nextSync = [];
+    for (const answer of waiting) answer(failed);
+    for (const write of pending) write.reject(failed);
+    // calls made after uncommitted writes: answered with the failure, not run
+    for (const call of calls) call();
   }
 }

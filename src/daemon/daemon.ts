@@ -253,6 +253,7 @@ async function compose(
       workgroup: oemUpperCase(config.workgroup, config.dosCharset),
       ownerPrincipal: () => services.localPrincipal(process.getuid?.() ?? null),
       maxMessageBytes: config.maxMessageSize,
+      log,
     });
     const running = web;
     if (running !== undefined) teardown.push('web inbox', () => running.close());

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { handleRequest, type ControlServices } from '../control/handlers.js';
 import { ConnectionGate } from '../security/front-door.js';
 import type { Principal } from '../security/access.js';
+import type { WebApp } from './app.js';
 import { WebAuth } from './auth.js';
 import type { PushHub } from './push.js';
-import { registerRoutes, type WebReceipts, type WebStore } from './routes.js';
+import type { WebContext, WebReceipts, WebStore } from './routes.js';
 
 /**
  * Web connections at once, and per address: a page holds a stream and a request or two; the
@@ -31,31 +32,6 @@ function loadPage(): { html: string; js: string; css: string } {
   throw new Error(`The web inbox's page is missing (looked in ${PAGE_DIR.pathname})`);
 }
 
-const noSchemas = (): never => {
-  throw new Error('The web inbox takes no JSON schemas.');
-};
-
-/** The fastify instance the web inbox runs on, before its routes: WebServer.start's, and the route tests'. */
-export function createWebApp(maxMessageBytes: number): FastifyInstance {
-  const app = Fastify({
-    // No route declares a JSON schema (bodies are checked by hand, after the CSRF checks): without
-    // this, fastify loads its schema compilers (ajv, fast-json-stringify), some 6 MiB for nothing.
-    // A route that declares one fails at start.
-    schemaController: { compilersFactory: { buildValidator: () => noSchemas, buildSerializer: () => noSchemas } },
-    logger: false,
-    // A message in UTF-8 is at most 1.5 bytes per UTF-16 byte, JSON escapes at most 3: bound to that.
-    bodyLimit: maxMessageBytes * 3 + 16 * 1024,
-    // Slow senders (slowloris): a whole request within 30 s. Streams are responses, not bound by it.
-    requestTimeout: 30_000,
-    forceCloseConnections: true,
-  });
-  // Bodies are text: JSON is parsed by the routes that take it (after the CSRF checks), and
-  // ntfy's publish takes the body as the message whatever its type.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  return app;
-}
-
 export interface WebServerOptions {
   readonly port: number;
   readonly bind: string;
@@ -68,30 +44,57 @@ export interface WebServerOptions {
   readonly ownerPrincipal: () => Promise<Principal>;
   /** Largest message text accepted, in UTF-16 bytes: request bodies are bounded from it. */
   readonly maxMessageBytes: number;
+  /** Operational log lines (the app failing to load). */
+  readonly log: (line: string) => void;
 }
 
 /**
- * The web inbox: the page, its JSON API, the live stream and ntfy's publish endpoint, on
- * fastify. Loopback by default ("http bind"); see docs/web-api.md.
+ * The web inbox: the page, its JSON API, the live stream and ntfy's publish endpoint (app.ts, on
+ * fastify). Loopback by default ("http bind"); see docs/web-api.md.
+ *
+ * It listens at once, on a node:http server of its own, and loads the app on the first request:
+ * fastify and the routes are most of what the web inbox costs in memory (about 8 MiB), and a host
+ * whose web inbox nobody opens (a server, a gateway) need not carry them. The first request waits
+ * for the load (tens of ms).
  */
 export class WebServer {
   readonly auth = new WebAuth();
-  readonly #app: FastifyInstance;
+  readonly #server: Server;
   readonly #options: WebServerOptions;
+  readonly #context: WebContext;
+  /** The app, once the first request has loaded it. */
+  #app: WebApp | undefined;
+  #loading: Promise<WebApp> | undefined;
   #port = 0;
   #unwatch: () => void = () => {};
 
-  private constructor(options: WebServerOptions, app: FastifyInstance) {
+  private constructor(options: WebServerOptions) {
     this.#options = options;
-    this.#app = app;
+    const names = new Set(['localhost', hostname().toLowerCase(), hostname().toLowerCase().split('.')[0] as string, options.services.messenger.computerName.toLowerCase()]);
+    this.#context = {
+      services: options.services,
+      store: options.store,
+      receipts: options.receipts,
+      control: (request, principal) => handleRequest(options.services, request, principal),
+      auth: this.auth,
+      push: options.push,
+      ownerPrincipal: options.ownerPrincipal,
+      workgroup: options.workgroup,
+      hostNames: names,
+      cookieName: `netsend_${options.port}`,
+      logons: options.services.logonGate,
+      page: loadPage(),
+    };
+    // As fastify sets up its own: keep-alive past a page's polling gap, and a whole request (its
+    // headers too) within 30 s against slow senders (slowloris; streams are responses, not bound by it).
+    this.#server = createServer({ keepAliveTimeout: 72_000, requestTimeout: 30_000 }, (request, response) => this.#handle(request, response));
   }
 
   static async start(options: WebServerOptions): Promise<WebServer> {
-    const app = createWebApp(options.maxMessageBytes);
-    const server = new WebServer(options, app);
+    const server = new WebServer(options);
     // Connections per source address, as on every listener (security/front-door.ts).
     const gate = new ConnectionGate('web', WEB_CONNECTIONS, options.services.audit);
-    app.server.on('connection', (socket: Socket) => {
+    server.#server.on('connection', (socket: Socket) => {
       const leave = gate.enter(`${socket.remoteAddress}:${socket.remotePort}`);
       if (leave === null) socket.destroy();
       else socket.once('close', leave);
@@ -102,30 +105,37 @@ export class WebServer {
       server.auth.accountChanged(user, change);
       options.push.sweep();
     });
-    const names = new Set(['localhost', hostname().toLowerCase(), hostname().toLowerCase().split('.')[0] as string, options.services.messenger.computerName.toLowerCase()]);
-    registerRoutes(app, {
-      services: options.services,
-      store: options.store,
-      receipts: options.receipts,
-      control: (request, principal) => handleRequest(options.services, request, principal),
-      auth: server.auth,
-      push: options.push,
-      ownerPrincipal: options.ownerPrincipal,
-      workgroup: options.workgroup,
-      hostNames: names,
-      cookieName: `netsend_${options.port}`,
-      logons: options.services.logonGate,
-      page: loadPage(),
-    });
     try {
-      await app.listen({ port: options.port, host: options.bind });
+      await new Promise<void>((resolve, reject) => {
+        server.#server.once('error', reject);
+        server.#server.listen({ port: options.port, host: options.bind }, () => {
+          server.#server.off('error', reject);
+          resolve();
+        });
+      });
     } catch (error) {
       server.#unwatch();
-      await app.close();
       throw error;
     }
-    server.#port = (app.server.address() as AddressInfo).port;
+    server.#port = (server.#server.address() as AddressInfo).port;
     return server;
+  }
+
+  #handle(request: IncomingMessage, response: ServerResponse): void {
+    if (this.#app !== undefined) return this.#app.handle(request, response);
+    this.#loading ??= import('./app.js').then(({ webApp }) => webApp(this.#server, this.#options.maxMessageBytes, this.#context));
+    this.#loading.then(
+      (app) => {
+        this.#app = app;
+        app.handle(request, response);
+      },
+      (error: unknown) => {
+        // tried again on the next request
+        if (this.#loading !== undefined) this.#options.log(`the web inbox could not start: ${String(error)}`);
+        this.#loading = undefined;
+        response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('The web inbox could not start.\n');
+      },
+    );
   }
 
   get port(): number {
@@ -147,6 +157,9 @@ export class WebServer {
   async close(): Promise<void> {
     this.#unwatch();
     this.#options.push.close();
-    await this.#app.close();
+    const closed = new Promise((resolve) => this.#server.close(resolve));
+    this.#server.closeAllConnections();
+    await (await this.#loading?.catch(() => undefined))?.close();
+    await closed;
   }
 }

@@ -18,7 +18,7 @@ import { LogonGate, type LogonLimits } from '../../security/logon-gate.js';
 import { WebAuth, type WebAuthLimits } from '../auth.js';
 import { PushHub, type PushLimits } from '../push.js';
 import { registerRoutes } from '../routes.js';
-import { createWebApp } from '../server.js';
+import { createWebApp } from '../app.js';
 import type { RunControl, WebContext } from './context.js';
 
 export const HOST = '127.0.0.1:8139';

@@ -1,7 +1,7 @@
 /**
  * The durable floor: the least a messenger does per message when each reply waits for its own
  * durable commit, as a server of its own process. For each request it makes one fsync'd SQLite
- * commit of the request's text (WAL, synchronous=FULL, the store's settings), on its main thread,
+ * commit of the request's text (WAL, synchronous=FULL: the durability the store gives), on its main thread,
  * and then replies; nothing else. A benchmark puts netsend beside it in the same run and judges
  * netsend's tail as a ratio to it. (Under concurrency netsend can beat it: its group commit lets
  * one fsync serve many messages, which the floor, one commit a request, does not.)

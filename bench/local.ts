@@ -111,7 +111,7 @@ async function main(): Promise<Record<string, number | string>> {
     const after = printed(await rssMiB(), 1);
 
     const figures: Record<string, number | string> = { seconds: SECONDS, rounds: ROUNDS, pacedSendsPerSecond: PACED_PER_SECOND, listeners: bench.listeners };
-    console.log(`netsend local send benchmark: ${ROUNDS} round(s) of ${SECONDS} s per server and run, durable (WAL, synchronous=FULL), node ${process.version}`);
+    console.log(`netsend local send benchmark: ${ROUNDS} round(s) of ${SECONDS} s per server and run, durable (WAL, each commit's log on disk before its reply), node ${process.version}`);
     console.log(`  daemon listeners: ${figures.listeners}\n`);
     console.log(`  ${'server'.padEnd(14)} ${'1 client/s'.padStart(11)} ${'16 clients/s'.padStart(13)}   paced ${PACED_PER_SECOND}/s: ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}`);
     for (const target of [netsend, floorTarget]) {

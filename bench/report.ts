@@ -54,7 +54,7 @@ function machine(): string[] {
   const disk = spawnSync('findmnt', ['-no', 'SOURCE,FSTYPE', '-T', tmpdir()], { encoding: 'utf8' }).stdout.trim() || 'unknown';
   return [
     `- ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory, Linux ${release()}`,
-    `- Node ${process.version}; the data dirs on ${disk} (${tmpdir()}), SQLite in WAL with synchronous=FULL`,
+    `- Node ${process.version}; the data dirs on ${disk} (${tmpdir()}), SQLite in WAL, each commit's log on disk before its reply`,
     `- A shared machine: figures drift from run to run, so each ratio is taken between servers that ran side by side in the same round.`,
   ];
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,13 @@ import { killOnExit } from './children.js';
 /** The compiled CLI entry points (tests run from dist/test/…). */
 export const NETSEND_BIN = fileURLToPath(new URL('../../src/cli/netsend.js', import.meta.url));
 export const SENDNETMSG_BIN = fileURLToPath(new URL('../../src/cli/sendnetmsg.js', import.meta.url));
+
+/** The node flags an entry point's `#!/usr/bin/env -S node …` line gives it: started as a user's bin starts it. */
+export function nodeFlagsOf(bin: string): string[] {
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
+  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1];
+  return flags === undefined ? [] : flags.trim().split(/\s+/);
+}
 
 export interface CommandResult {
   code: number | null;
@@ -38,7 +46,7 @@ export function runCommand(argv: readonly string[], options: { env?: NodeJS.Proc
 
 /** Runs one of our CLI entry points with this Node. */
 export function run(bin: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return runCommand([process.execPath, bin, ...args], { timeoutMs: 15_000, ...options });
+  return runCommand([process.execPath, ...nodeFlagsOf(bin), bin, ...args], { timeoutMs: 15_000, ...options });
 }
 
 /** A temp data dir, removed by `cleanup`. Short, so the control socket path stays under 108 bytes. */
@@ -70,7 +78,7 @@ export class DaemonProcess {
     options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: readonly string[] } = {},
   ): Promise<DaemonProcess> {
     // `prefix` runs the daemon inside a test namespace ("ip netns exec NAME"): ip execs it, same PID.
-    const argv = [...(options.prefix ?? []), process.execPath, NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
+    const argv = [...(options.prefix ?? []), process.execPath, ...nodeFlagsOf(NETSEND_BIN), NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
     const child = spawn(argv[0] as string, argv.slice(1), {
       // the secure channel and the web inbox are off unless a test turns them on: concurrent daemons would contend for their ports
       env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', NETSEND_SECURE_PORT: '0', NETSEND_HTTP_PORT: '0', ...options.env },

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
+import { MOST_ADDED_ALIASES } from '../messenger/aliases.js';
 import { HOST_LIFETIME_MS } from './connection.js';
 import { generateBoxKeyPair, signBoxKey } from './envelope.js';
 import { NameRegistry } from './registry.js';
@@ -286,4 +287,21 @@ test('a registry whose history stops coming before its end is not joined on: the
   clearInterval(alive);
   r.stop();
   assert.equal(kv.keys().includes('h.HOSTA'), false, 'nothing written');
+});
+
+test('a host with more claims in the bucket than any host may have aliases has none of them counted: another host takes its names; under the bound again, its claims count', async () => {
+  const kv = new FakeKv();
+  const flooder = identity('FLOODER');
+  const f = await registry(kv, flooder);
+  for (let i = 0; i <= MOST_ADDED_ALIASES; i++) kv.write(`c.FLOODER.${subjectToken(`NAME${i}`)}`, claimOf(flooder, `NAME${i}`));
+  const b = await registry(kv, identity('HOSTB'));
+  assert.equal(b.owner('NAME1'), null, `${MOST_ADDED_ALIASES + 1} claims: none counts`);
+  await b.claim('NAME0');
+  assert.equal(b.owner('NAME0')?.name, 'HOSTB');
+  kv.write(`c.FLOODER.${subjectToken(`NAME${MOST_ADDED_ALIASES}`)}`, null, { operation: 'DEL' });
+  await settle();
+  assert.equal(b.owner('NAME1')?.name, 'FLOODER', `${MOST_ADDED_ALIASES} claims, as many as a host may have: they count`);
+  const late = await registry(kv, identity('LATE'));
+  assert.equal(late.owner('NAME1')?.name, 'FLOODER', 'a replica that starts later agrees');
+  for (const r of [f, b, late]) r.stop();
 });

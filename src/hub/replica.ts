@@ -4,11 +4,14 @@
  * computer name is its live host record's; an alias is held by the live claim with the lowest
  * revision (the bucket stream's sequence, which the hub gives). A host is live while its record
  * is younger than its lifetime, and its claims live and die with it. A record is believed only if
- * it is well-formed, sits under its own host's key, and that host's key signed it.
+ * it is well-formed, sits under its own host's key, and that host's key signed it. A host with
+ * more claims in the bucket than any host may have aliases (MOST_ADDED_ALIASES) has none of them
+ * count: one host, hostile or broken, cannot squat the realm's names.
  */
 import { verify, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KV, KvEntry } from '@nats-io/kv';
+import { MOST_ADDED_ALIASES } from '../messenger/aliases.js';
 import { HOST_LIFETIME_MS } from './connection.js';
 import { claimFields, isClaim, signed, validName, verifiedHost, type HostRecord, type NameClaim } from './records.js';
 import { nameFromToken } from './subject.js';
@@ -40,6 +43,8 @@ export class RegistryReplica {
   readonly #hosts = new Map<string, KnownHost>();
   /** Claims by name, then by the host that claims it. */
   readonly #claims = new Map<string, Map<string, HeldClaim>>();
+  /** How many claims each host has in the bucket. */
+  readonly #claimCounts = new Map<string, number>();
   /** The highest revision taken in, and who waits for one; how many entries came (a restarted watch's too). */
   #applied = 0;
   #received = 0;
@@ -232,12 +237,21 @@ export class RegistryReplica {
     const name = nameFromToken(nameToken);
     if (host === null || name === null || !validName(name)) return;
     const holders = this.#claims.get(name) ?? new Map<string, HeldClaim>();
+    const had = holders.has(host);
     const claim = entry.operation === 'PUT' ? (parse(entry) as Partial<NameClaim> | null) : null;
     // a deleted claim, or junk its host wrote in its place: that host no longer claims the name
     if (!isClaim(claim) || claim.name !== name || claim.host !== host) holders.delete(host);
     else holders.set(host, { claim, revision: entry.revision });
     if (holders.size === 0) this.#claims.delete(name);
     else this.#claims.set(name, holders);
+    if (had !== holders.has(host)) this.#countClaims(host, had ? -1 : 1);
+  }
+
+  #countClaims(host: string, change: number): void {
+    const count = (this.#claimCounts.get(host) ?? 0) + change;
+    if (count === 0) this.#claimCounts.delete(host);
+    else this.#claimCounts.set(host, count);
+    if (change > 0 && count === MOST_ADDED_ALIASES + 1) this.#log(`hub: ${JSON.stringify(host)} holds more than ${MOST_ADDED_ALIASES} name claims; none of them counts while it does`);
   }
 
   /** The live claim of `name` written first, if any. */
@@ -249,10 +263,10 @@ export class RegistryReplica {
     return first;
   }
 
-  /** Whether a claim counts: its host is live, and the key of its host record signed it. */
+  /** Whether a claim counts: its host is live, holds no more claims than a host may, and the key of its host record signed it. */
   #counts(held: HeldClaim): boolean {
     const host = this.host(held.claim.host);
-    if (host === null) return false;
+    if (host === null || (this.#claimCounts.get(held.claim.host) ?? 0) > MOST_ADDED_ALIASES) return false;
     if (held.checked?.fingerprint !== host.record.fingerprint) held.checked = { fingerprint: host.record.fingerprint, valid: signedBy(held.claim, host.key) };
     return held.checked.valid;
   }

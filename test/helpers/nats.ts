@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,25 +94,42 @@ interface NodePorts {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Free ports on 127.0.0.1, all held at once (so they differ), then released for the servers. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
+/**
+ * Where the nodes listen: below the kernel's ephemeral range. A node stopped for a restart leaves
+ * its ports free, and one in that range can meanwhile become another process's port-0 listener
+ * or the source port of any outgoing connection (then the node cannot listen there again, or its
+ * peers dial a stranger); nothing takes a port below the range unless it asks for that one.
+ */
+function portRange(): { from: number; to: number } {
   try {
-    for (let i = 0; i < count; i++) {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 12_000) return { from: 10_000, to: low };
+  } catch {
+    // not Linux: the IANA ephemeral range starts at 49152
+  }
+  return { from: 10_000, to: 32_768 };
+}
+
+/** Free ports on 127.0.0.1 below the ephemeral range, all held at once (so they differ), then released for the servers. */
+async function freePorts(count: number): Promise<number[]> {
+  const { from, to } = portRange();
+  const servers = new Map<number, Server>();
+  try {
+    // bounded: a few taken ports cost a retry each
+    for (let tries = 0; servers.size < count; tries++) {
+      if (tries >= 1000) throw new Error(`no ${count} free ports between ${from} and ${to}`);
+      const port = from + Math.floor(Math.random() * (to - from));
+      if (servers.has(port)) continue;
       const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => resolve(true));
       });
+      if (listening) servers.set(port, server);
     }
-    return servers.map((s) => {
-      const address = s.address();
-      if (address === null || typeof address === 'string') throw new Error('no port');
-      return address.port;
-    });
+    return [...servers.keys()];
   } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await Promise.all([...servers.values()].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }
 

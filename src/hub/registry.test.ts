@@ -305,3 +305,16 @@ test('a host with more claims in the bucket than any host may have aliases has n
   assert.equal(late.owner('NAME1')?.name, 'FLOODER', 'a replica that starts later agrees');
   for (const r of [f, b, late]) r.stop();
 });
+
+test('a host that claims and gives back names again and again keeps its claims counted: a name given back is no longer one of its claims', async () => {
+  const kv = new FakeKv();
+  const a = await registry(kv, identity('HOSTA'));
+  for (let i = 0; i <= MOST_ADDED_ALIASES; i++) {
+    await a.claim('CHURN');
+    await a.release('CHURN');
+  }
+  await a.claim('KEPT');
+  await settle();
+  assert.equal(a.owner('KEPT')?.name, 'HOSTA');
+  a.stop();
+});

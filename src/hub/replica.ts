@@ -174,7 +174,7 @@ export class RegistryReplica {
 
   /** Forgets `host`'s claim of `name` (it deleted it; the watch will say so too). */
   drop(host: string, name: string): void {
-    this.#claims.get(name)?.delete(host);
+    this.#setClaim(name, host, null);
   }
 
   /** Resolves once the replica has taken in `revision`; rejects after `ms`. */
@@ -236,12 +236,17 @@ export class RegistryReplica {
     const host = nameFromToken(hostToken);
     const name = nameFromToken(nameToken);
     if (host === null || name === null || !validName(name)) return;
-    const holders = this.#claims.get(name) ?? new Map<string, HeldClaim>();
-    const had = holders.has(host);
     const claim = entry.operation === 'PUT' ? (parse(entry) as Partial<NameClaim> | null) : null;
     // a deleted claim, or junk its host wrote in its place: that host no longer claims the name
-    if (!isClaim(claim) || claim.name !== name || claim.host !== host) holders.delete(host);
-    else holders.set(host, { claim, revision: entry.revision });
+    this.#setClaim(name, host, isClaim(claim) && claim.name === name && claim.host === host ? { claim, revision: entry.revision } : null);
+  }
+
+  /** `host`'s claim of `name` as the bucket now has it (null: none), and the count of its claims with it. */
+  #setClaim(name: string, host: string, held: HeldClaim | null): void {
+    const holders = this.#claims.get(name) ?? new Map<string, HeldClaim>();
+    const had = holders.has(host);
+    if (held === null) holders.delete(host);
+    else holders.set(host, held);
     if (holders.size === 0) this.#claims.delete(name);
     else this.#claims.set(name, holders);
     if (had !== holders.has(host)) this.#countClaims(host, had ? -1 : 1);

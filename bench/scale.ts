@@ -24,7 +24,7 @@ import { connect, type Client } from '../src/lib/client.js';
 import type { SweepCursor } from '../src/messenger/receipts.js';
 import { senderOf } from '../src/messenger/sender.js';
 import { SqliteDatabase } from '../src/store/database.js';
-import { NETSEND_BIN, nodeFlagsOf } from '../test/helpers/daemon.js';
+import { NETSEND_BIN } from '../test/helpers/daemon.js';
 import { startBenchDaemon } from './daemon.js';
 import { benchResult, percentile, printed } from './stats.js';
 
@@ -87,7 +87,7 @@ function sweepWalk(dataDir: string, now: number): { first50Ms: number; last50Ms:
 function cli(args: string[], dataDir: string): { seconds: number; peakMiB: number | null } {
   const timeFile = `${dataDir}.time`;
   const gnuTime = existsSync('/usr/bin/time');
-  const argv = [...(gnuTime ? ['/usr/bin/time', '-f', '%M', '-o', timeFile] : []), process.execPath, ...nodeFlagsOf(NETSEND_BIN), NETSEND_BIN, ...args, '--data-dir', dataDir];
+  const argv = [...(gnuTime ? ['/usr/bin/time', '-f', '%M', '-o', timeFile] : []), process.execPath, NETSEND_BIN, ...args, '--data-dir', dataDir];
   const started = performance.now();
   const run = spawnSync(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 10 * 60_000 });
   const seconds = (performance.now() - started) / 1000;

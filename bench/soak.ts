@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../src/lib/client.js';
-import { NETSEND_BIN, nodeFlagsOf } from '../test/helpers/daemon.js';
+import { NETSEND_BIN, daemonNodeFlags } from '../test/helpers/daemon.js';
 import { smbSession } from '../test/helpers/senders.js';
 import { benchResult } from './stats.js';
 
@@ -38,7 +38,7 @@ function freePort(): Promise<number> {
 async function startDaemon(dataDir: string, smbPort: number): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [...nodeFlagsOf(NETSEND_BIN), NETSEND_BIN, 'serve', '--data-dir', dataDir, '--smb-ports', String(smbPort), '--nbt-port', '0', '--dgram-port', '0', '--secure-port', '0', '--http-port', '0',
+    [...daemonNodeFlags(), NETSEND_BIN, 'serve', '--data-dir', dataDir, '--smb-ports', String(smbPort), '--nbt-port', '0', '--dgram-port', '0', '--secure-port', '0', '--http-port', '0',
       '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no',
       '--source-message-rate', '100000', '--source-message-burst', '100000', '--global-message-rate', '100000'],
     { stdio: ['ignore', 'ignore', 'pipe'] },

@@ -1,8 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The flag: a young generation of at most 1 MiB a half. The daemon allocates little once started,
-// and V8's default (16 MiB) grows while the modules load and keeps the pages: about 2 MiB of
-// resident memory, for more frequent but smaller scavenges. `npm start` and the tests' daemons
-// (test/helpers/daemon.ts) start node with the flags of this line too.
+#!/usr/bin/env node
 import { processIo } from './io.js';
 import { runNetsend } from './netsend-cli.js';
 

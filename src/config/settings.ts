@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { accountNameProblem } from '../messenger/account-names.js';
-import { MOST_ADDED_ALIASES } from '../messenger/aliases.js';
 import { aliasProblem, computerNameFromHostname } from '../messenger/names.js';
 import { scopeProblem } from '../messenger/netbios-names.js';
 import { DATAGRAM_PORT } from '../protocols/mailslot/index.js';
@@ -88,7 +87,7 @@ export const SETTINGS = {
     kind: 'integer',
     default: () => 64,
     min: 0,
-    max: MOST_ADDED_ALIASES,
+    max: 1000,
     why: 'Added aliases per host: far more than people use, and it bounds the name table and its network registrations.',
   }),
   maxMessageSize: setting({

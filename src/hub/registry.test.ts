@@ -8,10 +8,10 @@ import { test } from 'node:test';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { MOST_ADDED_ALIASES } from '../messenger/aliases.js';
 import { HOST_LIFETIME_MS } from './connection.js';
 import { generateBoxKeyPair, signBoxKey } from './envelope.js';
 import { NameRegistry } from './registry.js';
+import { MOST_CLAIMS_PER_HOST } from './replica.js';
 import { subjectToken } from './subject.js';
 
 /** Enough of a JetStream KV bucket: revisions, create-if-new, delete markers, a watch with its history. */
@@ -289,18 +289,18 @@ test('a registry whose history stops coming before its end is not joined on: the
   assert.equal(kv.keys().includes('h.HOSTA'), false, 'nothing written');
 });
 
-test('a host with more claims in the bucket than any host may have aliases has none of them counted: another host takes its names; under the bound again, its claims count', async () => {
+test('a host with more claims in the bucket than a host may have has none of them counted: another host takes its names; under the bound again, its claims count', async () => {
   const kv = new FakeKv();
   const flooder = identity('FLOODER');
   const f = await registry(kv, flooder);
-  for (let i = 0; i <= MOST_ADDED_ALIASES; i++) kv.write(`c.FLOODER.${subjectToken(`NAME${i}`)}`, claimOf(flooder, `NAME${i}`));
+  for (let i = 0; i <= MOST_CLAIMS_PER_HOST; i++) kv.write(`c.FLOODER.${subjectToken(`NAME${i}`)}`, claimOf(flooder, `NAME${i}`));
   const b = await registry(kv, identity('HOSTB'));
-  assert.equal(b.owner('NAME1'), null, `${MOST_ADDED_ALIASES + 1} claims: none counts`);
+  assert.equal(b.owner('NAME1'), null, `${MOST_CLAIMS_PER_HOST + 1} claims: none counts`);
   await b.claim('NAME0');
   assert.equal(b.owner('NAME0')?.name, 'HOSTB');
-  kv.write(`c.FLOODER.${subjectToken(`NAME${MOST_ADDED_ALIASES}`)}`, null, { operation: 'DEL' });
+  kv.write(`c.FLOODER.${subjectToken(`NAME${MOST_CLAIMS_PER_HOST}`)}`, null, { operation: 'DEL' });
   await settle();
-  assert.equal(b.owner('NAME1')?.name, 'FLOODER', `${MOST_ADDED_ALIASES} claims, as many as a host may have: they count`);
+  assert.equal(b.owner('NAME1')?.name, 'FLOODER', `${MOST_CLAIMS_PER_HOST} claims, as many as a host may have: they count`);
   const late = await registry(kv, identity('LATE'));
   assert.equal(late.owner('NAME1')?.name, 'FLOODER', 'a replica that starts later agrees');
   for (const r of [f, b, late]) r.stop();
@@ -309,7 +309,7 @@ test('a host with more claims in the bucket than any host may have aliases has n
 test('a host that claims and gives back names again and again keeps its claims counted: a name given back is no longer one of its claims', async () => {
   const kv = new FakeKv();
   const a = await registry(kv, identity('HOSTA'));
-  for (let i = 0; i <= MOST_ADDED_ALIASES; i++) {
+  for (let i = 0; i <= MOST_CLAIMS_PER_HOST; i++) {
     await a.claim('CHURN');
     await a.release('CHURN');
   }

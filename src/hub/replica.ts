@@ -5,16 +5,21 @@
  * revision (the bucket stream's sequence, which the hub gives). A host is live while its record
  * is younger than its lifetime, and its claims live and die with it. A record is believed only if
  * it is well-formed, sits under its own host's key, and that host's key signed it. A host with
- * more claims in the bucket than any host may have aliases (MOST_ADDED_ALIASES) has none of them
- * count: one host, hostile or broken, cannot squat the realm's names.
+ * more claims in the bucket than MOST_CLAIMS_PER_HOST has none of them count: one host, hostile
+ * or broken, cannot squat the realm's names.
  */
 import { verify, type KeyObject } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KV, KvEntry } from '@nats-io/kv';
-import { MOST_ADDED_ALIASES } from '../messenger/aliases.js';
 import { HOST_LIFETIME_MS } from './connection.js';
 import { claimFields, isClaim, signed, validName, verifiedHost, type HostRecord, type NameClaim } from './records.js';
 import { nameFromToken } from './subject.js';
+
+/**
+ * The most claims a host may have in the bucket and have them count: its added aliases (1,000 at
+ * most, the top of "max aliases") and the names of its logged-on users, with room to spare.
+ */
+export const MOST_CLAIMS_PER_HOST = 4096;
 
 /** A record older than its lifetime is dead, whether or not the bucket still holds it; a minute's grace for clocks. */
 export const STALE_AFTER_MS = HOST_LIFETIME_MS + 60_000;
@@ -45,6 +50,8 @@ export class RegistryReplica {
   readonly #claims = new Map<string, Map<string, HeldClaim>>();
   /** How many claims each host has in the bucket. */
   readonly #claimCounts = new Map<string, number>();
+  /** Hosts logged as over MOST_CLAIMS_PER_HOST (once each: one that goes over and back is not logged again). */
+  readonly #overLogged = new Set<string>();
   /** The highest revision taken in, and who waits for one; how many entries came (a restarted watch's too). */
   #applied = 0;
   #received = 0;
@@ -256,7 +263,10 @@ export class RegistryReplica {
     const count = (this.#claimCounts.get(host) ?? 0) + change;
     if (count === 0) this.#claimCounts.delete(host);
     else this.#claimCounts.set(host, count);
-    if (change > 0 && count === MOST_ADDED_ALIASES + 1) this.#log(`hub: ${JSON.stringify(host)} holds more than ${MOST_ADDED_ALIASES} name claims; none of them counts while it does`);
+    if (count > MOST_CLAIMS_PER_HOST && !this.#overLogged.has(host)) {
+      this.#overLogged.add(host);
+      this.#log(`hub: ${JSON.stringify(host)} holds more than ${MOST_CLAIMS_PER_HOST} name claims; none of them counts while it does`);
+    }
   }
 
   /** The live claim of `name` written first, if any. */
@@ -271,7 +281,7 @@ export class RegistryReplica {
   /** Whether a claim counts: its host is live, holds no more claims than a host may, and the key of its host record signed it. */
   #counts(held: HeldClaim): boolean {
     const host = this.host(held.claim.host);
-    if (host === null || (this.#claimCounts.get(held.claim.host) ?? 0) > MOST_ADDED_ALIASES) return false;
+    if (host === null || (this.#claimCounts.get(held.claim.host) ?? 0) > MOST_CLAIMS_PER_HOST) return false;
     if (held.checked?.fingerprint !== host.record.fingerprint) held.checked = { fingerprint: host.record.fingerprint, valid: signedBy(held.claim, host.key) };
     return held.checked.valid;
   }

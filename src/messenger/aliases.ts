@@ -1,9 +1,6 @@
 import { NetApiError } from './errors.js';
 import { normalizeAlias, oemUpperCase } from './names.js';
 
-/** The most added aliases any host may have (the top of its "max aliases"): a realm's replicas hold every host to it. */
-export const MOST_ADDED_ALIASES = 1000;
-
 /**
  * Where an alias came from. Computer and user names are registered at every start (as the
  * Messenger service did); only added aliases are persisted.

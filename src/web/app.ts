@@ -41,7 +41,13 @@ export interface WebApp {
 export async function webApp(server: Server, maxMessageBytes: number, context: WebContext): Promise<WebApp> {
   const app = createWebApp(maxMessageBytes, server);
   registerRoutes(app, context);
-  await app.ready();
+  try {
+    await app.ready();
+  } catch (error) {
+    // what its plugins opened goes with it; no other is made (the server keeps the failure)
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return {
     handle: (request, response) => app.routing(request, response),
     close: () => app.close(),

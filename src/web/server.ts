@@ -32,6 +32,11 @@ function loadPage(): { html: string; js: string; css: string } {
   throw new Error(`The web inbox's page is missing (looked in ${PAGE_DIR.pathname})`);
 }
 
+function unavailable(response: ServerResponse): void {
+  if (!response.headersSent) response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
+  response.end('The web inbox could not start; restart the daemon.\n');
+}
+
 export interface WebServerOptions {
   readonly port: number;
   readonly bind: string;
@@ -65,6 +70,8 @@ export class WebServer {
   /** The app, once the first request has loaded it. */
   #app: WebApp | undefined;
   #loading: Promise<WebApp> | undefined;
+  /** Why the app could not be loaded: Node keeps a failed import's error, so only a restart tries again. */
+  #failed: string | undefined;
   #port = 0;
   #unwatch: () => void = () => {};
 
@@ -123,19 +130,22 @@ export class WebServer {
 
   #handle(request: IncomingMessage, response: ServerResponse): void {
     if (this.#app !== undefined) return this.#app.handle(request, response);
+    if (this.#failed !== undefined) return unavailable(response);
     this.#loading ??= import('./app.js').then(({ webApp }) => webApp(this.#server, this.#options.maxMessageBytes, this.#context));
-    this.#loading.then(
-      (app) => {
-        this.#app = app;
-        app.handle(request, response);
-      },
-      (error: unknown) => {
-        // tried again on the next request
-        if (this.#loading !== undefined) this.#options.log(`the web inbox could not start: ${String(error)}`);
-        this.#loading = undefined;
-        response.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('The web inbox could not start.\n');
-      },
-    );
+    this.#loading
+      .then(
+        (app) => {
+          this.#app = app;
+          // a caller that left while the app loaded (or the server closing) is not handed on
+          if (!request.socket.destroyed) app.handle(request, response);
+        },
+        (error: unknown) => {
+          if (this.#failed === undefined) this.#options.log(`the web inbox could not start (restart the daemon to try again): ${String(error)}`);
+          this.#failed = String(error);
+          unavailable(response);
+        },
+      )
+      .catch((error: unknown) => this.#options.log(`the web inbox failed a request: ${String(error)}`));
   }
 
   get port(): number {

@@ -11,11 +11,15 @@ import { killOnExit } from './children.js';
 export const NETSEND_BIN = fileURLToPath(new URL('../../src/cli/netsend.js', import.meta.url));
 export const SENDNETMSG_BIN = fileURLToPath(new URL('../../src/cli/sendnetmsg.js', import.meta.url));
 
-/** The node flags an entry point's `#!/usr/bin/env -S node …` line gives it: started as a user's bin starts it. */
-export function nodeFlagsOf(bin: string): string[] {
-  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
-  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1];
-  return flags === undefined ? [] : flags.trim().split(/\s+/);
+/**
+ * The node flags `npm start` gives the daemon (package.json), for the daemons the tests and
+ * benchmarks start: they run as the README's command runs them.
+ */
+export function daemonNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const flags = /^node (.*?) ?dist\/src\/cli\/netsend\.js serve$/.exec(pkg.scripts.start)?.[1];
+  if (flags === undefined) throw new Error(`package.json's start script is not "node [FLAGS] dist/src/cli/netsend.js serve": ${pkg.scripts.start}`);
+  return flags === '' ? [] : flags.split(/\s+/);
 }
 
 export interface CommandResult {
@@ -46,7 +50,7 @@ export function runCommand(argv: readonly string[], options: { env?: NodeJS.Proc
 
 /** Runs one of our CLI entry points with this Node. */
 export function run(bin: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return runCommand([process.execPath, ...nodeFlagsOf(bin), bin, ...args], { timeoutMs: 15_000, ...options });
+  return runCommand([process.execPath, bin, ...args], { timeoutMs: 15_000, ...options });
 }
 
 /** A temp data dir, removed by `cleanup`. Short, so the control socket path stays under 108 bytes. */
@@ -78,7 +82,7 @@ export class DaemonProcess {
     options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: readonly string[] } = {},
   ): Promise<DaemonProcess> {
     // `prefix` runs the daemon inside a test namespace ("ip netns exec NAME"): ip execs it, same PID.
-    const argv = [...(options.prefix ?? []), process.execPath, ...nodeFlagsOf(NETSEND_BIN), NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
+    const argv = [...(options.prefix ?? []), process.execPath, ...daemonNodeFlags(), NETSEND_BIN, 'serve', '--data-dir', dataDir, ...args];
     const child = spawn(argv[0] as string, argv.slice(1), {
       // the secure channel and the web inbox are off unless a test turns them on: concurrent daemons would contend for their ports
       env: { ...process.env, NETSEND_NETBIOS_NAME: 'TESTHOST', NETSEND_SECURE_PORT: '0', NETSEND_HTTP_PORT: '0', ...options.env },

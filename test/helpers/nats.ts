@@ -101,13 +101,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * peers dial a stranger); nothing takes a port below the range unless it asks for that one.
  */
 function portRange(): { from: number; to: number } {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (low > 12_000) return { from: 10_000, to: low };
-  } catch {
-    // not Linux: the IANA ephemeral range starts at 49152
-  }
-  return { from: 10_000, to: 32_768 };
+  const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  if (low !== undefined && low > 12_000) return { from: 10_000, to: low };
+  if (high !== undefined && high < 63_000) return { from: high + 1, to: 65_536 };
+  throw new Error(`no ports outside the ephemeral range ${low}-${high} for the test's nats-server nodes`);
 }
 
 /** Free ports on 127.0.0.1 below the ephemeral range, all held at once (so they differ), then released for the servers. */

@@ -201,7 +201,7 @@ describe('the npm package, installed globally', { skip: NO_NPM }, () => {
     try {
       // every network listener off: only the control socket in the data dir
       const args = ['serve', '--data-dir', data.dir, '--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--secure-port', '0', '--http-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no'];
-      // bin/netsend is a symlink to the JS file, whose `#!/usr/bin/env -S node …` line execs node: this PID is the daemon's
+      // bin/netsend is a symlink to the JS file, whose `#!/usr/bin/env node` execs node: this PID is the daemon's
       const child = spawn(join(prefix, 'bin', 'netsend'), args, { cwd: elsewhere, env: userEnv({ PATH: `${prefix}/bin:${userEnv().PATH}`, NETSEND_NETBIOS_NAME: 'PKGTEST' }), stdio: ['ignore', 'ignore', 'pipe'] });
       killOnExit(child);
       daemon = child;

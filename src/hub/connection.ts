@@ -157,7 +157,6 @@ export async function openRegistryBucket(nc: NatsConnection, realm: string, repl
   return new Kvm(nc).open(bucket, { allow_direct: true });
 }
 
-
 export class HubConnection {
   readonly #settings: HubSettings;
   readonly #log: (line: string) => void;

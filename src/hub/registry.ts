@@ -213,9 +213,7 @@ export class NameRegistry {
     this.#refuseIfHeld(name);
     const revision = this.#replica.claimOf(this.#self.name, name) ?? (await this.#writeClaim(name));
     // the watch shows the bucket in order: once it has shown this claim, it has shown every earlier one
-    await this.#replica.seen(revision, SEEN_WITHIN_MS).catch((cause: unknown) => {
-      throw hubError(cause);
-    });
+    await answered(this.#replica.seen(revision, SEEN_WITHIN_MS));
     if (this.owner(name)?.fingerprint !== this.#self.fingerprint) {
       // not #withdraw, which would wait for this very claim
       await this.#delete(name);
@@ -246,9 +244,7 @@ export class NameRegistry {
   /** Deletes this host's claim of `name`, if the bucket holds one. */
   async #delete(name: string): Promise<void> {
     if (!this.#replica.hasClaim(this.#self.name, name)) return;
-    await this.#options.kv.delete(claimKey(this.#self.name, name)).catch((cause: unknown) => {
-      throw hubError(cause);
-    });
+    await answered(this.#options.kv.delete(claimKey(this.#self.name, name)));
     this.#replica.drop(this.#self.name, name);
   }
 
@@ -287,10 +283,6 @@ export class NameRegistry {
  * @returns the revision the key holds
  */
 async function createOrJudge(kv: KV, key: string, value: unknown, judge: (entry: KvEntry) => 'keep' | 'rewrite'): Promise<number> {
-  const answered = <T>(request: Promise<T>) =>
-    request.catch((cause: unknown) => {
-      throw hubError(cause);
-    });
   try {
     return await kv.create(key, encode(value));
   } catch (error) {
@@ -298,6 +290,13 @@ async function createOrJudge(kv: KV, key: string, value: unknown, judge: (entry:
     if (entry === null) throw hubError(error);
     return judge(entry) === 'keep' ? entry.revision : answered(kv.put(key, encode(value)));
   }
+}
+
+/** `request`, failing as the hub not answering (NERR_NetworkError) when it fails. */
+function answered<T>(request: Promise<T>): Promise<T> {
+  return request.catch((cause: unknown) => {
+    throw hubError(cause);
+  });
 }
 
 function hubError(cause: unknown): NetApiError {

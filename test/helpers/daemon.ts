@@ -16,6 +16,13 @@ export const SENDNETMSG_BIN = fileURLToPath(new URL('../../src/cli/sendnetmsg.js
  * benchmarks start: they run as the README's command runs them.
  */
 export function daemonNodeFlags(): string[] {
+  startFlags ??= readStartFlags();
+  return startFlags;
+}
+
+let startFlags: string[] | undefined;
+
+function readStartFlags(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
   const flags = /^node (.*?) ?dist\/src\/cli\/netsend\.js serve$/.exec(pkg.scripts.start)?.[1];
   if (flags === undefined) throw new Error(`package.json's start script is not "node [FLAGS] dist/src/cli/netsend.js serve": ${pkg.scripts.start}`);

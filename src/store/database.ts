@@ -132,9 +132,14 @@ export class SqliteDatabase {
   /**
    * Runs each of `writes` in one transaction, so one commit (one fsync) serves them all; each in
    * a savepoint of its own, so one that throws undoes only its own changes and the others stand.
-   * @throws only when the commit itself fails (then none of them is stored)
+   * @throws when the commit itself fails, or the only write throws (either way, nothing is stored)
    */
   commitTogether(writes: ReadonlyArray<() => unknown>): Array<{ value: unknown } | { error: unknown }> {
+    // one write alone needs no savepoint: the transaction undoes it, and nothing else, if it throws
+    if (writes.length === 1) {
+      this.#alone ??= this.#db.transaction((write: () => unknown) => write());
+      return [{ value: this.#alone(writes[0] as () => unknown) }];
+    }
     if (this.#together === undefined) {
       // a transaction function called inside a transaction runs in a savepoint
       const savepoint = this.#db.transaction((write: () => unknown) => write());
@@ -153,6 +158,7 @@ export class SqliteDatabase {
     return this.#together(writes);
   }
 
+  #alone: ((write: () => unknown) => unknown) | undefined;
   #together: ((writes: ReadonlyArray<() => unknown>) => Array<{ value: unknown } | { error: unknown }>) | undefined;
 
   #migrate(): void {

@@ -48,6 +48,14 @@ test('an append or write that fails in a group commit fails alone, with its code
     assert.deepEqual((await store.events.listMessageEvents(first.id)).map((e) => e.state), ['read']);
   }));
 
+test('a write that fails alone in its commit (no savepoint then) leaves nothing behind, and the next one is stored', () =>
+  withStore(async (store) => {
+    const broken = { ...incoming('x'), text: null } as unknown as IncomingMessage;
+    await assert.rejects(store.messages.append(broken), sqliteError('SQLITE_CONSTRAINT_NOTNULL', 'NOT NULL constraint failed: messages.text'));
+    const after = await store.messages.append(incoming('after'));
+    assert.deepEqual((await store.messages.list({ afterId: 0, limit: 10 })).map((m) => [m.id, m.text]), [[after.id, 'after']]);
+  }));
+
 test('a RangeError thrown by the database code arrives as a RangeError', () =>
   withStore(async (store) => {
     await assert.rejects(store.events.latestMessageStates(Array.from({ length: 1001 }, (_, i) => i)), (e: unknown) => {

@@ -20,6 +20,11 @@ interface PendingWrite {
   readonly reject: (error: unknown) => void;
 }
 
+/** A call made after writes not committed yet: run once they are, before any made after it. */
+interface QueuedCall {
+  readonly run: () => void;
+}
+
 /**
  * The durable inbox and alias table, on the daemon's own thread, as the durable floor
  * (bench/floor.ts) keeps its database; only the wait for the disk runs elsewhere, in libuv's
@@ -28,9 +33,10 @@ interface PendingWrite {
  *
  * Group commit, twice over. The writes (a message's append among them) made in one turn of the
  * event loop are committed in one transaction at its end; then one log sync puts on disk every
- * commit made before it, and only then are their callers answered. Commits made while a sync is
- * under way wait for the next one, so a busy store syncs back to back and an idle one adds no
- * delay. A read made after writes is answered after their sync, so it sees them and they are
+ * commit made before it, and only then are their callers answered. Writes made while a sync is
+ * under way wait for it to end and are committed together then, for the next one, so a busy store
+ * syncs back to back and an idle one adds no delay. A read made after writes runs after their
+ * commit and is answered after their sync, so it sees them (and none made after it) and they are
  * durable, as the order of calls says; a call that changes rows itself is answered after a sync
  * too. `messages.append` resolves once its message is on disk.
  *
@@ -43,11 +49,10 @@ interface PendingWrite {
 export class SqliteStore implements StorePorts {
   readonly #db: SqliteDatabase;
   readonly #areas: StoreAreas;
-  /** Writes not committed yet. */
-  #pending: PendingWrite[] = [];
-  /** Calls made after pending writes: run once those are committed. */
-  #afterCommit: Array<() => void> = [];
+  /** Writes not committed yet, and the calls made after them, in the order they were made. */
+  #queue: Array<PendingWrite | QueuedCall> = [];
   #flushScheduled = false;
+  #flushing = false;
   /** Answers for the log sync under way, if one is. */
   #syncing: Answer[] | undefined;
   /** Answers for the sync after it: commits made while one was under way. */
@@ -195,7 +200,7 @@ export class SqliteStore implements StorePorts {
         }
         this.#answerWhenSynced(settle, changed);
       };
-      if (this.#pending.length > 0) this.#afterCommit.push(run);
+      if (this.#queue.length > 0) this.#queue.push({ run });
       else run();
     });
   }
@@ -214,7 +219,7 @@ export class SqliteStore implements StorePorts {
   #write<T>(query: (areas: StoreAreas) => T): Promise<T> {
     if (this.#closed || this.#failed) return Promise.reject(this.#failed ?? new Error('The store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ write: () => query(this.#areas), resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ write: () => query(this.#areas), resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -222,56 +227,78 @@ export class SqliteStore implements StorePorts {
     });
   }
 
-  /** Commits the pending writes, then runs the calls made after them; all answered after the log sync that follows. */
+  /**
+   * Commits the queued writes and runs the calls queued between them, in order: the writes up to
+   * a call in one transaction, so the call sees them and nothing made after it. All answered after
+   * the log sync that follows.
+   */
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#failed !== undefined) return;
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, MAX_BATCH);
-      let outcomes: Array<{ value: unknown } | { error: unknown }>;
-      try {
-        outcomes = this.#db.commitTogether(batch.map((pending) => pending.write));
-      } catch (error) {
-        // the commit itself failed: none of them is stored
-        for (const pending of batch) pending.reject(error);
-        continue;
+    // Committed while a sync runs, they would wait for the next one anyway: they wait uncommitted
+    // instead, and commit together when it is done (one commit, one write of the pages they share).
+    if (this.#syncing !== undefined && !this.#closed) return;
+    const queue = this.#queue;
+    this.#queue = [];
+    // one sync after all of it, not one started by a call half-way
+    this.#flushing = true;
+    try {
+      for (let start = 0; start < queue.length; ) {
+        const head = queue[start] as PendingWrite | QueuedCall;
+        if ('run' in head) {
+          head.run();
+          start++;
+          continue;
+        }
+        let end = start + 1;
+        while (end < queue.length && end - start < MAX_BATCH && 'write' in (queue[end] as PendingWrite | QueuedCall)) end++;
+        const batch = queue.slice(start, end) as PendingWrite[];
+        start = end;
+        let outcomes: Array<{ value: unknown } | { error: unknown }>;
+        try {
+          outcomes = this.#db.commitTogether(batch.map((pending) => pending.write));
+        } catch (error) {
+          // the commit itself failed: none of them is stored
+          for (const pending of batch) pending.reject(error);
+          continue;
+        }
+        batch.forEach(({ resolve, reject }, i) => {
+          const outcome = outcomes[i];
+          // one that failed alone is not waiting for the disk
+          if (outcome !== undefined && 'error' in outcome) reject(outcome.error);
+          else this.#nextSync.push((failure) => (failure === undefined ? resolve(outcome?.value) : reject(failure)));
+        });
       }
-      batch.forEach(({ resolve, reject }, i) => {
-        const outcome = outcomes[i];
-        // one that failed alone is not waiting for the disk
-        if (outcome !== undefined && 'error' in outcome) reject(outcome.error);
-        else this.#nextSync.push((failure) => (failure === undefined ? resolve(outcome?.value) : reject(failure)));
-      });
+    } finally {
+      this.#flushing = false;
     }
-    const calls = this.#afterCommit;
-    this.#afterCommit = [];
-    for (const call of calls) call();
     this.#startSync();
   }
 
   #startSync(): void {
-    if (this.#syncing !== undefined || this.#nextSync.length === 0 || this.#closed) return;
+    if (this.#syncing !== undefined || this.#flushing || this.#nextSync.length === 0 || this.#closed) return;
     const answers = (this.#syncing = this.#nextSync);
     this.#nextSync = [];
     this.#db.syncLog((error) => {
       this.#syncing = undefined;
       if (error !== null) return this.#fail(error, answers);
       for (const answer of answers) answer();
-      this.#startSync();
+      if (this.#queue.length > 0) this.#flush();
+      else this.#startSync();
     });
   }
 
   #fail(error: unknown, answers: readonly Answer[]): void {
     const failed = (this.#failed = new Error(`The store could not put its log on disk: ${String(error)}`, { cause: error }));
-    const pending = this.#pending;
-    const calls = this.#afterCommit;
+    const queue = this.#queue;
     const waiting = [...answers, ...this.#nextSync];
-    this.#pending = [];
-    this.#afterCommit = [];
+    this.#queue = [];
     this.#nextSync = [];
     for (const answer of waiting) answer(failed);
-    for (const write of pending) write.reject(failed);
-    // calls made after uncommitted writes: answered with the failure, not run
-    for (const call of calls) call();
+    // writes not committed are not stored; calls made after them are answered with the failure, not run
+    for (const queued of queue) {
+      if ('run' in queued) queued.run();
+      else queued.reject(failed);
+    }
   }
 }

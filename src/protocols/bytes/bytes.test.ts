@@ -75,6 +75,23 @@ describe('ByteWriter', () => {
     assert.equal(hex(bytes), '010203040506070809' + '0a0b0c0d' + 'ee');
   });
 
+  test('fields with the top bit set stay unsigned, written and read back', () => {
+    const bytes = new ByteWriter().u32le(0xfedcba98).u32be(0x80000001).u16le(0xffff).u16be(0x8001).toBytes();
+    assert.equal(hex(bytes), '98badcfe' + '80000001' + 'ffff' + '8001');
+    const reader = new ByteReader(bytes);
+    assert.deepEqual([reader.u32le(), reader.u32be(), reader.u16le(), reader.u16be()], [0xfedcba98, 0x80000001, 0xffff, 0x8001]);
+  });
+
+  test('returns exactly the bytes written at every size around its first allocation (64 bytes)', () => {
+    for (const size of [0, 1, 63, 64, 65, 128, 129]) {
+      const writer = new ByteWriter();
+      for (let i = 0; i < size; i++) writer.u8(i & 0xff);
+      const out = writer.toBytes();
+      assert.equal(out.length, size);
+      assert.ok(out.every((b, i) => b === (i & 0xff)), `${size} bytes`);
+    }
+  });
+
   test('grows past its first allocation and returns exactly the bytes written', () => {
     const writer = new ByteWriter();
     const big = new Uint8Array(1000).fill(0x5a);

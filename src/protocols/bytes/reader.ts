@@ -1,9 +1,12 @@
 import { DECODE_ERROR, DecodeError } from './errors.js';
 
-/** A cursor over bytes where every read checks the bounds first. */
+/**
+ * A cursor over bytes where every read checks the bounds first. Fields are put together from
+ * their bytes (no DataView): a reader is made for every frame, and a view for each would cost more
+ * than the reads.
+ */
 export class ByteReader {
   readonly #bytes: Uint8Array;
-  readonly #view: DataView;
   #offset: number;
 
   constructor(bytes: Uint8Array, offset = 0) {
@@ -11,7 +14,6 @@ export class ByteReader {
       throw new DecodeError(DECODE_ERROR.truncated, `offset ${offset} is outside the ${bytes.byteLength}-byte input`, Math.max(0, Math.trunc(offset) || 0));
     }
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#offset = offset;
   }
 
@@ -25,35 +27,32 @@ export class ByteReader {
 
   u8(): number {
     this.#need(1, 'a byte');
-    return this.#view.getUint8(this.#offset++);
+    return this.#bytes[this.#offset++] as number;
   }
 
   u16le(): number {
     this.#need(2, 'a 16-bit field');
-    const value = this.#view.getUint16(this.#offset, true);
-    this.#offset += 2;
-    return value;
+    const at = (this.#offset += 2) - 2;
+    return this.#at(at) | (this.#at(at + 1) << 8);
   }
 
   u16be(): number {
     this.#need(2, 'a 16-bit field');
-    const value = this.#view.getUint16(this.#offset, false);
-    this.#offset += 2;
-    return value;
+    const at = (this.#offset += 2) - 2;
+    return (this.#at(at) << 8) | this.#at(at + 1);
   }
 
   u32le(): number {
     this.#need(4, 'a 32-bit field');
-    const value = this.#view.getUint32(this.#offset, true);
-    this.#offset += 4;
-    return value;
+    const at = (this.#offset += 4) - 4;
+    // the top byte multiplied, not shifted: a shift would make it a signed 32-bit number
+    return (this.#at(at) | (this.#at(at + 1) << 8) | (this.#at(at + 2) << 16)) + this.#at(at + 3) * 0x1000000;
   }
 
   u32be(): number {
     this.#need(4, 'a 32-bit field');
-    const value = this.#view.getUint32(this.#offset, false);
-    this.#offset += 4;
-    return value;
+    const at = (this.#offset += 4) - 4;
+    return this.#at(at) * 0x1000000 + ((this.#at(at + 1) << 16) | (this.#at(at + 2) << 8) | this.#at(at + 3));
   }
 
   /** `n` bytes as a view into the input (no copy). */
@@ -82,6 +81,11 @@ export class ByteReader {
     if (actual !== value) {
       throw new DecodeError(DECODE_ERROR.badValue, `${what} is 0x${actual.toString(16)}, expected 0x${value.toString(16)}`, this.#offset - 1);
     }
+  }
+
+  /** A byte `#need` has checked is there. */
+  #at(index: number): number {
+    return this.#bytes[index] as number;
   }
 
   #need(n: number, what: string): void {

@@ -42,14 +42,13 @@ export function decodeHeader(reader: ByteReader): SmbHeader {
   const pidLow = reader.u16le();
   const uid = reader.u16le();
   const mid = reader.u16le();
-  const view = new DataView(statusBytes.buffer, statusBytes.byteOffset, 4);
   let status: SmbStatus;
   if (flags2 & SMB_FLAGS2_NT_STATUS) {
-    const code = view.getUint32(0, true);
+    const code = new ByteReader(statusBytes).u32le();
     status = code === 0 ? { kind: 'success' } : { kind: 'nt', code };
   } else {
-    const errorClass = view.getUint8(0);
-    const code = view.getUint16(2, true);
+    const errorClass = statusBytes[0] as number;
+    const code = (statusBytes[2] as number) | ((statusBytes[3] as number) << 8);
     status = errorClass === 0 && code === 0 ? { kind: 'success' } : { kind: 'dos', errorClass, code };
   }
   return { command, status, flags, flags2, pidHigh, securityFeatures, tid, pidLow, uid, mid };

@@ -50,12 +50,17 @@ export function sambaUpperCodePoint(char: string): string {
   return upper.length === 1 ? upper : char;
 }
 
+/** Received names `fromWire` remembers at most, per code page. */
+const MAX_REMEMBERED_NAMES = 256;
+
 /** What names are in one OEM code page. Get one with `netbiosNames(charset)`. */
 export class NetbiosNameMapping {
   readonly charset: string;
   /** Single-byte code pages: the upper-case byte of each byte (the whole of `upcase_name`). */
   readonly #byteUpper: Uint8Array | undefined;
   readonly #held = new Map<string, boolean>();
+  /** Received names (latin1) already made canonical by `fromWire`. */
+  readonly #received = new Map<string, string>();
 
   constructor(charset: string) {
     this.charset = charset;
@@ -112,8 +117,15 @@ export class NetbiosNameMapping {
    * that end it removed, upper-cased as `upper` does. `name` is bytes, or bytes as latin1.
    */
   fromWire(name: Uint8Array | string): string {
-    const bytes = typeof name === 'string' ? Buffer.from(name, 'latin1') : name;
-    return this.upper(decodeOem(bytes, this.charset).replace(/\0+$/, '').trim());
+    const wire = typeof name === 'string' ? name : latin1(name);
+    let text = this.#received.get(wire);
+    if (text === undefined) {
+      text = this.upper(decodeOem(Buffer.from(wire, 'latin1'), this.charset).replace(/\0+$/, '').trim());
+      // the same few names arrive again and again; any peer can send new ones, so the memo is bounded
+      if (this.#received.size >= MAX_REMEMBERED_NAMES) this.#received.clear();
+      this.#received.set(wire, text);
+    }
+    return text;
   }
 
   /** Whether the code page has `char` (one code point). */

@@ -61,7 +61,17 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
   let established = false;
 
   const idleMs = options.idleMs ?? SMB_LIMITS.idleMs;
-  let idle = setTimeout(() => stream.destroy(), idleMs);
+  // The idle time runs from the last request (a session request or an SMB message): keepalives,
+  // which RFC 1002 lets either side send at will, do not extend it, so idle sockets cannot be held
+  // forever. One timer for the session, not one per chunk: when it fires it ends an idle session,
+  // or waits out what is left of the idle time since the last request.
+  let lastRequest = Date.now();
+  const idleCheck = () => {
+    const left = lastRequest + idleMs - Date.now();
+    if (left <= 0) stream.destroy();
+    else idle = setTimeout(idleCheck, left);
+  };
+  let idle = setTimeout(idleCheck, idleMs);
   const write = (packet: NbssPacket) => {
     if (!stream.destroyed) stream.write(encodeNbssPacket(packet));
   };
@@ -180,14 +190,10 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     }
   };
 
-  // The idle time runs from the last request (a session request or an SMB message): keepalives,
-  // which RFC 1002 lets either side send at will, do not extend it, so idle sockets cannot be held
-  // forever. A peer trickling one byte at a time is held to a deadline from the frame's first byte.
-  let lastRequest = Date.now();
+  // A peer trickling one byte at a time is held to a deadline from the frame's first byte.
   let frameDeadline: NodeJS.Timeout | undefined;
   try {
     for await (const chunk of stream) {
-      clearTimeout(idle);
       const packets = framer.push(chunk as Uint8Array);
       for (const packet of packets) {
         if (packet.type !== 'keepalive') lastRequest = Date.now();
@@ -202,7 +208,6 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         frameDeadline = undefined;
       }
       if (framer.buffered > 0) frameDeadline ??= setTimeout(() => stream.destroy(), options.frameMs ?? SMB_LIMITS.frameMs);
-      idle = setTimeout(() => stream.destroy(), Math.max(0, lastRequest + idleMs - Date.now()));
     }
   } catch (error) {
     // a framing error (oversized or malformed frame) or a reset: the session is over

@@ -237,13 +237,18 @@ export class Messenger {
     if (recipient === undefined) throw new NetApiError('NERR_NameNotFound', `"${message.to}" is not an alias of this computer.`);
     if (options.knock !== null) this.#gate({ ...options.knock, to: recipient });
     // Every message to an alias waits for its recipient a while, the sender's choice or the host's default.
-    const waiting = options.recipient === undefined ? { ...message, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 } : message;
+    const waiting =
+      options.recipient === undefined ? { ...message, to: recipient, expiresAt: message.expiresAt ?? this.#now() + this.#ttlSeconds * 1000 } : { ...message, to: recipient };
     if (options.rules !== false) await this.#checkRules(waiting, recipient);
-    await options.beforeStore?.();
-    const { duplicate, ...stored } = await this.#store.append({ ...waiting, to: recipient });
+    if (options.beforeStore !== undefined) await options.beforeStore();
+    const stored = await this.#store.append(waiting);
     // a second copy is shown no more than it is stored
-    if (duplicate !== true) this.#sink.deliver(stored);
-    return stored;
+    if (stored.duplicate !== true) {
+      this.#sink.deliver(stored);
+      return stored;
+    }
+    const { duplicate: _, ...first } = stored;
+    return first;
   }
 
   /**

@@ -102,7 +102,9 @@ export class AliasTable {
 
   /** The alias for `name` (any case), or undefined. Invalid names are simply not found. */
   find(name: string): Alias | undefined {
-    return typeof name === 'string' ? this.#byName.get(oemUpperCase(name, this.#charset)) : undefined;
+    if (typeof name !== 'string') return undefined;
+    // the names held are canonical (upper-casing keeps them as they are): one given so needs no upper-casing
+    return this.#byName.get(name) ?? this.#byName.get(oemUpperCase(name, this.#charset));
   }
 
   /** The alias for `name`. @throws NetApiError ERROR_INVALID_PARAMETER, NERR_NotLocalName */

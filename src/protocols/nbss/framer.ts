@@ -42,7 +42,10 @@ export class NbssFramer {
   }
 
   /** @throws DecodeError for an oversized or malformed packet */
-  push(chunk: Uint8Array): NbssPacket[] {
+  push(received: Uint8Array): NbssPacket[] {
+    // Views into a Node Buffer are Buffers, each made by Node's own subarray: a plain view of the
+    // same bytes makes them with V8's
+    const chunk = new Uint8Array(received.buffer, received.byteOffset, received.byteLength);
     const packets: NbssPacket[] = [];
     let offset = 0;
     if (this.buffered > 0) {

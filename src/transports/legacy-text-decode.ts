@@ -36,12 +36,18 @@ import { decodeOem, fitsOem } from '../protocols/smb1/index.js';
  * fails on them and it delivers an empty text, its length left at 0: a Samba bug, no text to keep.)
  */
 export function readsAsUtf8(bytes: Uint8Array, charset: string): boolean {
+  if (isAscii(bytes)) return false; // 1: ASCII reads the same either way (most texts: no decoding needed to know)
   const utf8 = strictUtf8(bytes);
-  if (utf8 === undefined || !bytes.some((b) => b >= 0x80)) return false; // 1 (ASCII reads the same either way)
+  if (utf8 === undefined) return false; // 1
   const oem = decodeOem(bytes, charset);
   if (oem.includes('\ufffd')) return true; // a byte the code page does not define: no text of it
   if (fitsOem(utf8, charset)) return false; // 2
   return oddity(utf8, 'utf8') === undefined && oddity(oem, 'oem') !== undefined; // 3 and 4
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return false;
+  return true;
 }
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -42,7 +42,8 @@ interface OpenGroup {
   to: string;
   blocks: Uint8Array[];
   bytes: number;
-  timer: NodeJS.Timeout;
+  /** When it is dropped unless ended (Date.now() time): looked at when it is used, not by a timer per message. */
+  deadline: number;
 }
 
 /**
@@ -105,6 +106,14 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     }
   };
 
+  /** The open multi-block message `id` names, unless it took too long (then it is dropped). */
+  const openGroup = (id: number): OpenGroup | undefined => {
+    const group = groups.get(id);
+    if (group === undefined || group.deadline > Date.now()) return group;
+    groups.delete(id);
+    return undefined;
+  };
+
   const handleSmb = async (request: SmbRequest): Promise<SmbResponseBody> => {
     switch (request.command) {
       case SMB_COMMAND.negotiate: {
@@ -121,19 +130,19 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
       case SMB_COMMAND.sendStartMbMessage: {
         const to = recipientFor(request.destination);
         if (to === undefined) return { kind: 'error', error: DOS_ERROR.messageServerOff };
+        const now = Date.now();
+        for (const [id, group] of groups) if (group.deadline <= now) groups.delete(id);
         if (groups.size >= SMB_LIMITS.maxOpenGroups) return { kind: 'error', error: DOS_ERROR.noResources };
         const id = nextGroupId;
         nextGroupId = nextGroupId >= 0xffff ? 1 : nextGroupId + 1;
-        const timer = setTimeout(() => groups.delete(id), options.messageMs ?? SMB_LIMITS.messageMs);
-        groups.set(id, { from: decodeOemName(request.originator, options.charset), to, blocks: [], bytes: 0, timer });
+        groups.set(id, { from: decodeOemName(request.originator, options.charset), to, blocks: [], bytes: 0, deadline: now + (options.messageMs ?? SMB_LIMITS.messageMs) });
         return { kind: 'groupId', groupId: id };
       }
       case SMB_COMMAND.sendTextMbMessage: {
-        const group = groups.get(request.groupId);
+        const group = openGroup(request.groupId);
         if (group === undefined) return { kind: 'error', error: DOS_ERROR.invalidParameter };
         group.bytes += request.text.length;
         if (group.bytes > options.maxMessageBytes) {
-          clearTimeout(group.timer);
           groups.delete(request.groupId);
           return { kind: 'error', error: DOS_ERROR.noRoom };
         }
@@ -141,9 +150,8 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         return { kind: 'ok' };
       }
       case SMB_COMMAND.sendEndMbMessage: {
-        const group = groups.get(request.groupId);
+        const group = openGroup(request.groupId);
         if (group === undefined) return { kind: 'error', error: DOS_ERROR.invalidParameter };
-        clearTimeout(group.timer);
         groups.delete(request.groupId);
         return deliver(group.from, group.to, Buffer.concat(group.blocks));
       }
@@ -217,7 +225,6 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
   } finally {
     clearTimeout(idle);
     clearTimeout(frameDeadline);
-    for (const group of groups.values()) clearTimeout(group.timer);
     // After end() the last reply (a negative response, say) must still reach the peer: give it
     // a moment to flush and close before the socket is torn down.
     if (stream.writableEnded) setTimeout(() => stream.destroy(), 1000).unref();

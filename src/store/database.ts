@@ -46,8 +46,8 @@ function openLog(path: string): number {
 
 /**
  * The inbox, event log, accounts, audit log, aliases and policies in SQLite, synchronous
- * (better-sqlite3), on the daemon's thread; the store (sqlite.ts) commits the writes of one turn
- * of the event loop together. The queries live in one module per area (messages.ts, events.ts, …).
+ * (better-sqlite3), on the daemon's thread; the store (sqlite.ts) commits writes together (group
+ * commit). The queries live in one module per area (messages.ts, events.ts, …).
  *
  * WAL with `synchronous = NORMAL`, and the log's fsync taken by the store itself (`syncLog`): a
  * commit is on disk once the log sync that follows it is done. This is what `synchronous = FULL`
@@ -130,8 +130,9 @@ export class SqliteDatabase {
   }
 
   /**
-   * Runs each of `writes` in one transaction, so one commit (one fsync) serves them all; each in
-   * a savepoint of its own, so one that throws undoes only its own changes and the others stand.
+   * Runs each of `writes` in one transaction, so one commit (one fsync) serves them all; each of
+   * two or more in a savepoint of its own, so one that throws undoes only its own changes and the
+   * others stand.
    * @throws when the commit itself fails, or the only write throws (either way, nothing is stored)
    */
   commitTogether(writes: ReadonlyArray<() => unknown>): Array<{ value: unknown } | { error: unknown }> {

@@ -93,7 +93,7 @@ test('appends made while a sync is under way wait for the next one; a read sees 
     const read = store.messages.list({ afterId: 0, limit: 10 });
     assert.equal(await settled(second), false);
     assert.equal(syncs.count, 1, 'the second commit waits for the sync under way to end before its own');
-    // committed in a later turn than the read, before the read is answered
+    // made in a later turn than the read: committed after it runs, before it is answered
     const third = store.messages.append(incoming('third'));
     await settled(third);
     syncs.release();
@@ -150,6 +150,31 @@ test('a read queued behind writes when a sync fails is rejected, not answered', 
     syncs.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
     await assert.rejects(append, /could not put its log on disk/);
     await assert.rejects(read, /could not put its log on disk/);
+  }));
+
+test('writes waiting for a sync under way when it fails are rejected and never committed; a call queued behind them is rejected, not run', () =>
+  withFileStore(async (store) => {
+    const syncs = holdSyncs();
+    const first = store.messages.append(incoming('first'));
+    await settled(first);
+    const waiting = store.messages.append(incoming('waiting'));
+    const read = store.messages.list({ afterId: 0, limit: 10 });
+    assert.equal(await settled(waiting), false);
+    syncs.release(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    await assert.rejects(first, /could not put its log on disk/);
+    await assert.rejects(waiting, /could not put its log on disk/);
+    await assert.rejects(read, /could not put its log on disk/);
+    assert.equal(syncs.count, 0, 'nothing more was committed, so nothing more was synced');
+  }));
+
+test('a read made between two writes of one turn sees the first and not the second', () =>
+  withFileStore(async (store) => {
+    const before = store.messages.append(incoming('before'));
+    const read = store.messages.list({ afterId: 0, limit: 10 });
+    const after = store.messages.append(incoming('after'));
+    assert.deepEqual((await read).map((m) => m.text), ['before']);
+    await Promise.all([before, after]);
+    assert.deepEqual((await store.messages.list({ afterId: 0, limit: 10 })).map((m) => m.text), ['before', 'after']);
   }));
 
 test('a store opened through a symlink syncs the log SQLite writes, beside the file the link leads to', () =>

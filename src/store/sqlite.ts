@@ -32,11 +32,12 @@ interface QueuedCall {
  * 10 MiB) and two thread hops per commit.
  *
  * Group commit, twice over. The writes (a message's append among them) made in one turn of the
- * event loop are committed in one transaction at its end; then one log sync puts on disk every
- * commit made before it, and only then are their callers answered. Writes made while a sync is
- * under way wait for it to end and are committed together then, for the next one, so a busy store
- * syncs back to back and an idle one adds no delay. A read made after writes runs after their
- * commit and is answered after their sync, so it sees them (and none made after it) and they are
+ * event loop are committed in one transaction at its end, or, when a log sync is under way, wait
+ * for it to end and are committed together then; one log sync puts on disk every commit made
+ * before it, and only then are their callers answered. So a busy store syncs back to back and an
+ * idle one adds no delay. A call made after writes not committed yet runs after their commit (the
+ * writes before it and those after it in two transactions) and is answered after their sync, so
+ * it sees them (and none made after it) and they are
  * durable, as the order of calls says; a call that changes rows itself is answered after a sync
  * too. `messages.append` resolves once its message is on disk.
  *
@@ -55,7 +56,7 @@ export class SqliteStore implements StorePorts {
   #flushing = false;
   /** Answers for the log sync under way, if one is. */
   #syncing: Answer[] | undefined;
-  /** Answers for the sync after it: commits made while one was under way. */
+  /** Answers for the sync after it: what was committed (or read) after the one under way began. */
   #nextSync: Answer[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -215,7 +216,7 @@ export class SqliteStore implements StorePorts {
     else answer();
   }
 
-  /** A write committed together with the others made in this turn of the event loop. */
+  /** A write committed together with the others queued with it (this turn's, or those made during a sync). */
   #write<T>(query: (areas: StoreAreas) => T): Promise<T> {
     if (this.#closed || this.#failed) return Promise.reject(this.#failed ?? new Error('The store is closed'));
     return new Promise<T>((resolve, reject) => {

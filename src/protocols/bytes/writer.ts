@@ -91,7 +91,10 @@ export class ByteWriter {
     this.#put(at, checked(value, 0xffff), 2, false);
   }
 
-  /** A copy of the bytes written; a small one comes from Node's buffer pool, and every byte of it is written here. */
+  /**
+   * A copy of the bytes written; a small one comes from Node's buffer pool, and every byte of it is
+   * written here. Its `.buffer` is then the pool's: read it only with `byteOffset` and `byteLength`.
+   */
   toBytes(): Uint8Array {
     const pooled = Buffer.allocUnsafe(this.#length);
     const out = new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
@@ -116,7 +119,8 @@ export class ByteWriter {
   #room(n: number): void {
     if (this.#length + n <= this.#bytes.byteLength) return;
     const grown = new Uint8Array(Math.max(this.#bytes.byteLength * 2, this.#length + n));
-    grown.set(this.#bytes.subarray(0, this.#length));
+    // all of it (past #length it is zeros): a view (subarray) would move a buffer on V8's heap off it first
+    grown.set(this.#bytes);
     this.#bytes = grown;
   }
 }

@@ -44,7 +44,7 @@ export function decodeHeader(reader: ByteReader): SmbHeader {
   const mid = reader.u16le();
   let status: SmbStatus;
   if (flags2 & SMB_FLAGS2_NT_STATUS) {
-    const code = new ByteReader(statusBytes).u32le();
+    const code = ((statusBytes[0] as number) | ((statusBytes[1] as number) << 8) | ((statusBytes[2] as number) << 16)) + (statusBytes[3] as number) * 0x1000000;
     status = code === 0 ? { kind: 'success' } : { kind: 'nt', code };
   } else {
     const errorClass = statusBytes[0] as number;

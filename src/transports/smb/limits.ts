@@ -3,7 +3,7 @@
  * so everything a peer can make the daemon hold is bounded.
  */
 export const SMB_LIMITS = {
-  /** A session with no frame for this long is closed (a client sends a whole message in ms). */
+  /** A session with no request for this long is closed; keepalives do not count (a client sends a whole message in ms). */
   idleMs: 60_000,
   /** A frame, once its first byte is in, must be whole within this (a slowloris trickle is cut). */
   frameMs: 10_000,

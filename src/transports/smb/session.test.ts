@@ -10,7 +10,7 @@ import { serveSmbSession } from './session.js';
 const oem = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
 /** A session served over an in-memory stream pair, with a client that speaks frames. */
-function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number; frameMs?: number; aliases?: readonly string[] } = {}) {
+function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs?: number; frameMs?: number; aliases?: readonly string[]; receiveMs?: number } = {}) {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   const stored: IncomingMessage[] = [];
@@ -19,6 +19,7 @@ function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs
     messenger: {
       isAlias: (name) => (options.aliases ?? ['ALICE']).includes(name),
       receive: async (message): Promise<StoredMessage> => {
+        if (options.receiveMs !== undefined) await new Promise((r) => setTimeout(r, options.receiveMs));
         stored.push(message);
         return { ...message, id: stored.length, receivedAt: new Date() };
       },
@@ -137,6 +138,8 @@ describe('serveSmbSession', () => {
     assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('b'), destination: oem('alice') })).status, dos(2, 89));
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual((await h.smb({ command: SMB_COMMAND.sendEndMbMessage, groupId: ids[0] as number })).status, dos(1, 87), 'timed-out group is gone');
+    const again = await h.smb({ command: SMB_COMMAND.sendStartMbMessage, originator: oem('b'), destination: oem('alice') });
+    assert.deepEqual(again.status, { kind: 'success' }, 'the timed-out groups no longer count against the limit');
     h.end();
     await h.served;
   });
@@ -169,6 +172,14 @@ describe('serveSmbSession', () => {
     await h.served;
     assert.ok(ended, 'the session ended before the frame was whole');
     assert.ok(Date.now() - started < frame.length * 20, 'within the deadline, not after the whole trickle');
+  });
+
+  test('a message whose storing takes longer than the idle time still gets its reply', async () => {
+    const h = harness({ idleMs: 60, receiveMs: 200 });
+    const reply = await h.smb({ command: SMB_COMMAND.sendMessage, originator: oem('bob'), destination: oem('alice'), text: oem('slow disk') });
+    assert.deepEqual(reply.status, { kind: 'success' });
+    assert.equal(h.stored.length, 1);
+    await h.served; // and the idle session ends after it
   });
 
   test('keepalives do not keep an idle session open: it closes the idle time after its last request', async () => {

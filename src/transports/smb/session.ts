@@ -42,7 +42,7 @@ interface OpenGroup {
   to: string;
   blocks: Uint8Array[];
   bytes: number;
-  /** When it is dropped unless ended (Date.now() time): looked at when it is used, not by a timer per message. */
+  /** When it is dropped unless ended (performance.now() time): looked at when it is used, not by a timer per message. */
   deadline: number;
 }
 
@@ -65,12 +65,14 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
   // The idle time runs from the last request (a session request or an SMB message): keepalives,
   // which RFC 1002 lets either side send at will, do not extend it, so idle sockets cannot be held
   // forever. One timer for the session, not one per chunk: when it fires it ends an idle session,
-  // or waits out what is left of the idle time since the last request.
-  let lastRequest = Date.now();
+  // or waits out what is left of the idle time since the last request. A request being handled
+  // (its message being stored) is never cut off: its reply is what the client waits for.
+  let lastRequest = performance.now();
+  let handling = false;
   const idleCheck = () => {
-    const left = lastRequest + idleMs - Date.now();
-    if (left <= 0) stream.destroy();
-    else idle = setTimeout(idleCheck, left);
+    const left = lastRequest + idleMs - performance.now();
+    if (left <= 0 && !handling) stream.destroy();
+    else idle = setTimeout(idleCheck, left > 0 ? left : idleMs);
   };
   let idle = setTimeout(idleCheck, idleMs);
   const write = (packet: NbssPacket) => {
@@ -109,7 +111,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
   /** The open multi-block message `id` names, unless it took too long (then it is dropped). */
   const openGroup = (id: number): OpenGroup | undefined => {
     const group = groups.get(id);
-    if (group === undefined || group.deadline > Date.now()) return group;
+    if (group === undefined || group.deadline > performance.now()) return group;
     groups.delete(id);
     return undefined;
   };
@@ -130,7 +132,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
       case SMB_COMMAND.sendStartMbMessage: {
         const to = recipientFor(request.destination);
         if (to === undefined) return { kind: 'error', error: DOS_ERROR.messageServerOff };
-        const now = Date.now();
+        const now = performance.now();
         for (const [id, group] of groups) if (group.deadline <= now) groups.delete(id);
         if (groups.size >= SMB_LIMITS.maxOpenGroups) return { kind: 'error', error: DOS_ERROR.noResources };
         const id = nextGroupId;
@@ -204,8 +206,10 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     for await (const chunk of stream) {
       const packets = framer.push(chunk as Uint8Array);
       for (const packet of packets) {
-        if (packet.type !== 'keepalive') lastRequest = Date.now();
-        if (!(await handleFrame(packet))) {
+        if (packet.type !== 'keepalive') lastRequest = performance.now();
+        handling = true;
+        const goOn = await handleFrame(packet).finally(() => (handling = false));
+        if (!goOn) {
           stream.end();
           return;
         }

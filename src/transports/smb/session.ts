@@ -207,8 +207,13 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
       const packets = framer.push(chunk as Uint8Array);
       for (const packet of packets) {
         if (packet.type !== 'keepalive') lastRequest = performance.now();
+        let goOn: boolean;
         handling = true;
-        const goOn = await handleFrame(packet).finally(() => (handling = false));
+        try {
+          goOn = await handleFrame(packet);
+        } finally {
+          handling = false;
+        }
         if (!goOn) {
           stream.end();
           return;

@@ -269,15 +269,27 @@ export class HubConnection {
   }
 }
 
+/** A try that ran this long before it failed was not failing at once: the pauses start over after it. */
+const RAN_A_WHILE_MS = 60_000;
+
 /**
  * Runs `task` until it succeeds or `stopped()` holds, pausing longer after each failure (up to
  * 10 s); `failed` hears each failure, and ends the tries by throwing. Undefined when stopped.
+ * A task that fails only after running a while (the inbox's consumer, ending after days) is
+ * tried again after the shortest pause, as at first, not after the longest.
  */
-export async function untilDone<T>(task: () => Promise<T>, stopped: () => boolean, failed: (error: unknown, attempt: number) => void): Promise<T | undefined> {
+export async function untilDone<T>(
+  task: () => Promise<T>,
+  stopped: () => boolean,
+  failed: (error: unknown, attempt: number) => void,
+  now: () => number = performance.now.bind(performance),
+): Promise<T | undefined> {
   for (let attempt = 0; !stopped(); attempt++) {
+    const started = now();
     try {
       return await task();
     } catch (error) {
+      if (now() - started >= RAN_A_WHILE_MS) attempt = 0;
       failed(error, attempt);
       if (!stopped()) await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 10_000)));
     }

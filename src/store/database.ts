@@ -136,18 +136,16 @@ export class SqliteDatabase {
    * @throws when the commit itself fails, or the only write throws (either way, nothing is stored)
    */
   commitTogether(writes: ReadonlyArray<() => unknown>): Array<{ value: unknown } | { error: unknown }> {
-    // one write alone needs no savepoint: the transaction undoes it, and nothing else, if it throws
-    if (writes.length === 1) {
-      this.#alone ??= this.#db.transaction((write: () => unknown) => write());
-      return [{ value: this.#alone(writes[0] as () => unknown) }];
-    }
+    // One write: a transaction of its own, which undoes it (and nothing else) if it throws. Called
+    // inside a transaction, the same function runs its write in a savepoint: each of several.
+    this.#one ??= this.#db.transaction((write: () => unknown) => write());
+    const one = this.#one;
+    if (writes.length === 1) return [{ value: one(writes[0] as () => unknown) }];
     if (this.#together === undefined) {
-      // a transaction function called inside a transaction runs in a savepoint
-      const savepoint = this.#db.transaction((write: () => unknown) => write());
       this.#together = this.#db.transaction((all: ReadonlyArray<() => unknown>) =>
         all.map((write) => {
           try {
-            return { value: savepoint(write) };
+            return { value: one(write) };
           } catch (error) {
             // an error that ended the whole transaction (disk full, I/O): nothing after it may commit alone
             if (!this.#db.inTransaction) throw error;
@@ -159,7 +157,7 @@ export class SqliteDatabase {
     return this.#together(writes);
   }
 
-  #alone: ((write: () => unknown) => unknown) | undefined;
+  #one: ((write: () => unknown) => unknown) | undefined;
   #together: ((writes: ReadonlyArray<() => unknown>) => Array<{ value: unknown } | { error: unknown }>) | undefined;
 
   #migrate(): void {

@@ -42,13 +42,14 @@ export function decodeHeader(reader: ByteReader): SmbHeader {
   const pidLow = reader.u16le();
   const uid = reader.u16le();
   const mid = reader.u16le();
+  // one little-endian word: an NT status, or a DOS error class (low byte), a reserved byte and its code (high half)
+  const statusWord = new ByteReader(statusBytes).u32le();
   let status: SmbStatus;
   if (flags2 & SMB_FLAGS2_NT_STATUS) {
-    const code = ((statusBytes[0] as number) | ((statusBytes[1] as number) << 8) | ((statusBytes[2] as number) << 16)) + (statusBytes[3] as number) * 0x1000000;
-    status = code === 0 ? { kind: 'success' } : { kind: 'nt', code };
+    status = statusWord === 0 ? { kind: 'success' } : { kind: 'nt', code: statusWord };
   } else {
-    const errorClass = statusBytes[0] as number;
-    const code = (statusBytes[2] as number) | ((statusBytes[3] as number) << 8);
+    const errorClass = statusWord & 0xff;
+    const code = statusWord >>> 16;
     status = errorClass === 0 && code === 0 ? { kind: 'success' } : { kind: 'dos', errorClass, code };
   }
   return { command, status, flags, flags2, pidHigh, securityFeatures, tid, pidLow, uid, mid };

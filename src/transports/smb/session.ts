@@ -132,12 +132,12 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
       case SMB_COMMAND.sendStartMbMessage: {
         const to = recipientFor(request.destination);
         if (to === undefined) return { kind: 'error', error: DOS_ERROR.messageServerOff };
-        const now = performance.now();
-        for (const [id, group] of groups) if (group.deadline <= now) groups.delete(id);
+        // the timed-out ones go (openGroup drops them), so that they do not count against the limit
+        for (const id of groups.keys()) openGroup(id);
         if (groups.size >= SMB_LIMITS.maxOpenGroups) return { kind: 'error', error: DOS_ERROR.noResources };
         const id = nextGroupId;
         nextGroupId = nextGroupId >= 0xffff ? 1 : nextGroupId + 1;
-        groups.set(id, { from: decodeOemName(request.originator, options.charset), to, blocks: [], bytes: 0, deadline: now + (options.messageMs ?? SMB_LIMITS.messageMs) });
+        groups.set(id, { from: decodeOemName(request.originator, options.charset), to, blocks: [], bytes: 0, deadline: performance.now() + (options.messageMs ?? SMB_LIMITS.messageMs) });
         return { kind: 'groupId', groupId: id };
       }
       case SMB_COMMAND.sendTextMbMessage: {

@@ -135,8 +135,17 @@ export const signBoxKey = (hostPrivateKey: KeyObject, hostName: string, boxPubli
 export const verifyBoxKey = (hostPublicKey: KeyObject, hostName: string, boxPublic: string, signature: string): boolean =>
   isBase64url(boxPublic, 32) && verifyBytes(hostPublicKey, boxKeyBytes(hostName, boxPublic), signature);
 
+/** What a signature adds to an envelope's JSON at most: `,"sig":"…"`. */
+export const SIGNATURE_FIELD_BYTES = FIELD_LIMITS.sig + 9;
+
+/** An envelope sealed and not signed yet: what the outbox keeps, and what a bundle carries (bundle.ts), signed as a whole. */
+export type SealedItem = Omit<Envelope, 'sig'>;
+
 /** Encrypts `input`'s secret to the recipient's box key and signs everything with the host key. */
-export function seal(input: SealInput, keys: SealKeys): Envelope {
+export const seal = (input: SealInput, keys: SealKeys): Envelope => signEnvelope(sealItem(input, keys), keys.sender.privateKey);
+
+/** Encrypts `input`'s secret to the recipient's box key, leaving the signature to signEnvelope or a bundle. */
+export function sealItem(input: SealInput, keys: Pick<SealKeys, 'recipientBox'> & { readonly sender: Pick<SealKeys['sender'], 'name' | 'fingerprint'> }): SealedItem {
   const agreement = agreementWith(keys.recipientBox);
   if (agreement === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
   const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
@@ -146,9 +155,13 @@ export function seal(input: SealInput, keys: SealKeys): Envelope {
   const cipher = createCipheriv('aes-256-gcm', messageKey(agreement.shared, header, keys.recipientBox), nonce);
   cipher.setAAD(canonical('netsend-hub-aad-v1', header));
   const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
-  const signed = { ...header, ct };
-  // Checked as a receiver will: what seal makes, decodeEnvelope accepts.
-  return checkEnvelope({ ...signed, sig: signBytes(keys.sender.privateKey, canonical('netsend-hub-sig-v1', signed, ct)) });
+  // Checked as a receiver will: what seal makes, decodeEnvelope and decodeItem accept.
+  return checkItem({ ...header, ct });
+}
+
+/** The envelope with the host key's signature over all of it. */
+export function signEnvelope(item: SealedItem, hostPrivateKey: KeyObject): Envelope {
+  return checkEnvelope({ ...item, sig: signBytes(hostPrivateKey, canonical('netsend-hub-sig-v1', item, item.ct)) });
 }
 
 /**
@@ -158,9 +171,18 @@ export function seal(input: SealInput, keys: SealKeys): Envelope {
  */
 export function open(envelope: Envelope, keys: OpenKeys): EnvelopeSecret {
   const e = checkEnvelope(envelope);
-  // Names in these messages are JSON-quoted: they come off the wire, and may end up in logs.
-  if (e.senderKey !== keyFingerprint(keys.senderPublicKey)) throw new HubEnvelopeError('bad-signature', `The envelope names key ${e.senderKey}, not the registry's key for ${JSON.stringify(e.senderHost)}.`);
+  checkSenderKey(e, keys.senderPublicKey);
   if (!verifyBytes(keys.senderPublicKey, canonical('netsend-hub-sig-v1', e, e.ct), e.sig)) throw new HubEnvelopeError('bad-signature', `The envelope's signature does not match the host key of ${JSON.stringify(e.senderHost)}.`);
+  return unseal(e, keys);
+}
+
+/**
+ * The secret of an item whose signature the caller has checked (a bundle's, bundle.ts):
+ * recipientHost is checked, then the ciphertext.
+ * @throws HubEnvelopeError
+ */
+export function unseal(item: SealedItem, keys: Omit<OpenKeys, 'senderPublicKey'>): EnvelopeSecret {
+  const e = item;
   if (e.recipientHost !== keys.host) throw new HubEnvelopeError('wrong-recipient', `The envelope is for host ${JSON.stringify(e.recipientHost)}, not ${JSON.stringify(keys.host)}.`);
   let plain: Buffer;
   try {
@@ -178,37 +200,78 @@ export function open(envelope: Envelope, keys: OpenKeys): EnvelopeSecret {
   return decodeSecret(plain);
 }
 
+/**
+ * Whether the envelope names the key the registry holds for its sender host.
+ * @throws HubEnvelopeError 'bad-signature' when it does not
+ */
+export function checkSenderKey(e: Pick<Envelope, 'senderKey' | 'senderHost'>, senderPublicKey: KeyObject): void {
+  // Names in these messages are JSON-quoted: they come off the wire, and may end up in logs.
+  if (e.senderKey !== keyFingerprint(senderPublicKey)) throw new HubEnvelopeError('bad-signature', `The envelope names key ${e.senderKey}, not the registry's key for ${JSON.stringify(e.senderHost)}.`);
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * An envelope from bytes off the wire, every field checked; the signature is open's to check.
  * @throws HubEnvelopeError ('too-large', 'malformed', 'version'), never anything else
  */
-export function decodeEnvelope(bytes: Uint8Array, limits: EnvelopeLimits = { maxBytes: MAX_ENVELOPE_BYTES }): Envelope {
-  if (bytes.byteLength > limits.maxBytes) throw new HubEnvelopeError('too-large', `The envelope is ${bytes.byteLength} bytes, over the limit of ${limits.maxBytes}.`);
+export const decodeEnvelope = (bytes: Uint8Array, limits: EnvelopeLimits = { maxBytes: MAX_ENVELOPE_BYTES }): Envelope => checkEnvelope(parseJson(bytes, limits));
+
+/**
+ * A bundle's item from its bytes, every field checked (it carries no signature of its own).
+ * @throws HubEnvelopeError ('too-large', 'malformed', 'version'), never anything else
+ */
+export const decodeItem = (bytes: Uint8Array, limits: EnvelopeLimits = { maxBytes: MAX_ENVELOPE_BYTES }): SealedItem => checkItem(parseJson(bytes, limits));
+
+/**
+ * An envelope as the outbox keeps it (JSON): sealed, and signed if it was kept before bundles.
+ * @throws HubEnvelopeError ('malformed', 'version')
+ */
+export function parseStored(json: string): SealedItem | Envelope {
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    value = JSON.parse(json);
+  } catch {
+    throw new HubEnvelopeError('malformed', 'The envelope is not JSON.');
+  }
+  return typeof value === 'object' && value !== null && 'sig' in value ? checkEnvelope(value) : checkItem(value);
+}
+
+function parseJson(bytes: Uint8Array, limits: EnvelopeLimits): unknown {
+  if (bytes.byteLength > limits.maxBytes) throw new HubEnvelopeError('too-large', `The envelope is ${bytes.byteLength} bytes, over the limit of ${limits.maxBytes}.`);
+  try {
+    return JSON.parse(utf8.decode(bytes));
   } catch {
     throw new HubEnvelopeError('malformed', 'The envelope is not JSON in UTF-8.');
   }
-  return checkEnvelope(value);
 }
 
 /** The bytes to publish. */
 export const encodeEnvelope = (envelope: Envelope): Uint8Array => Buffer.from(JSON.stringify(envelope), 'utf8');
 
-const KEYS = ['v', 'id', 'from', 'to', 'senderHost', 'senderKey', 'recipientHost', 'sentAt', 'expiresAt', 'priority', 'kind', 'epk', 'nonce', 'ct', 'sig'] as const;
+const ITEM_KEYS: readonly string[] = ['v', 'id', 'from', 'to', 'senderHost', 'senderKey', 'recipientHost', 'sentAt', 'expiresAt', 'priority', 'kind', 'epk', 'nonce', 'ct'];
+const KEYS: readonly string[] = [...ITEM_KEYS, 'sig'];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 const bounded = (value: unknown, max: number): value is string => typeof value === 'string' && value.length >= 1 && value.length <= max;
+const malformed = (what: string) => new HubEnvelopeError('malformed', `The envelope's ${what} is missing or not valid.`);
 
 /** A fresh Envelope with exactly the known fields, each of the right type, length and form. */
 function checkEnvelope(value: unknown): Envelope {
-  const bad = (what: string) => new HubEnvelopeError('malformed', `The envelope's ${what} is missing or not valid.`);
+  const item = checkFields(value, KEYS);
+  const { sig } = value as { sig?: unknown };
+  if (!isBase64url(sig) || sig.length === 0 || sig.length > FIELD_LIMITS.sig) throw malformed('signature');
+  return { ...item, sig };
+}
+
+/** A fresh SealedItem with exactly the known fields (no signature), each of the right type, length and form. */
+const checkItem = (value: unknown): SealedItem => checkFields(value, ITEM_KEYS);
+
+function checkFields(value: unknown, keys: readonly string[]): SealedItem {
+  const bad = malformed;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('body');
   const o = value as Record<string, unknown>;
   if (Number.isSafeInteger(o.v) && o.v !== ENVELOPE_VERSION) throw new HubEnvelopeError('version', `Envelope version ${String(o.v)} is not one this host reads (${ENVELOPE_VERSION}).`);
-  const unknown = Object.keys(o).find((key) => !(KEYS as readonly string[]).includes(key));
+  const unknown = Object.keys(o).find((key) => !keys.includes(key));
   // Unknown fields are refused: they would travel unsigned.
   if (unknown !== undefined) throw bad(`field ${JSON.stringify(unknown.slice(0, 32))}`);
   if (o.v !== ENVELOPE_VERSION) throw bad('version');
@@ -226,11 +289,10 @@ function checkEnvelope(value: unknown): Envelope {
   if (!isBase64url(o.epk, 32)) throw bad('epk');
   if (!isBase64url(o.nonce, NONCE_BYTES)) throw bad('nonce');
   if (!isBase64url(o.ct) || Math.floor((o.ct.length * 3) / 4) < TAG_BYTES) throw bad('ciphertext');
-  if (!isBase64url(o.sig) || o.sig.length === 0 || o.sig.length > FIELD_LIMITS.sig) throw bad('signature');
-  return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind, epk: o.epk, nonce: o.nonce, ct: o.ct, sig: o.sig };
+  return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind, epk: o.epk, nonce: o.nonce, ct: o.ct };
 }
 
-type Header = Omit<Envelope, 'ct' | 'sig'>;
+type Header = Omit<SealedItem, 'ct'>;
 const canonical = (label: string, h: Header, ...rest: string[]): Buffer =>
   Buffer.from(JSON.stringify([label, h.v, h.id, h.from, h.to, h.senderHost, h.senderKey, h.recipientHost, h.sentAt, h.expiresAt, h.priority, h.kind, h.epk, h.nonce, ...rest]), 'utf8');
 
@@ -242,9 +304,9 @@ function messageKey(shared: Buffer, h: Header, recipientBox: string): Buffer {
 
 // Ed25519 keys sign raw; a site CA's RSA or ECDSA host key with SHA-256, as signMessage does.
 const digestFor = (key: KeyObject) => (key.asymmetricKeyType === 'ed25519' ? null : 'sha256');
-const signBytes = (key: KeyObject, data: Buffer) => sign(digestFor(key), data, key).toString('base64url');
+export const signBytes = (key: KeyObject, data: Buffer): string => sign(digestFor(key), data, key).toString('base64url');
 
-function verifyBytes(key: KeyObject, data: Buffer, signature: string): boolean {
+export function verifyBytes(key: KeyObject, data: Buffer, signature: string): boolean {
   try {
     return isBase64url(signature) && verify(digestFor(key), data, key, Buffer.from(signature, 'base64url'));
   } catch {

@@ -14,12 +14,14 @@ import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
-import { encodeEnvelope, type Envelope } from './envelope.js';
+import { encodeEnvelope, SIGNATURE_FIELD_BYTES, type SealedItem } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import type { SenderReceipts } from './receipts-out.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
 import { Outbox, type HubStore, type OutgoingEntry, type Publish } from './outbox.js';
+import { parcelsOf } from './parcels.js';
+import { readsBundles } from './records.js';
 import { NameRegistry } from './registry.js';
 
 /** How long `send` waits for the recipient's "stored" before it answers "queued". */
@@ -149,7 +151,8 @@ export class Hub {
     }
     const envelope = messageEnvelope(this.#options.identity, { ...message, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, record, kind);
     const max = this.#connection?.state === 'connected' ? this.#connection.nc.info?.max_payload : undefined;
-    const bytes = encodeEnvelope(envelope).length;
+    // as it will be published on its own, signed (a bundle takes no more than the hub's max_payload, and an envelope too big for one goes alone)
+    const bytes = Buffer.byteLength(JSON.stringify(envelope), 'utf8') + SIGNATURE_FIELD_BYTES;
     if (max !== undefined && bytes > max) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is too long for the hub: ${bytes} bytes sealed, and its servers take at most ${max} (max_payload; see docs/hub.md).`);
     }
@@ -187,7 +190,7 @@ export class Hub {
   }
 
   /** The outbox's entry for an envelope to `host`. */
-  #entry(envelope: Envelope, host: string, user: string | null | undefined): OutgoingEntry {
+  #entry(envelope: SealedItem, host: string, user: string | null | undefined): OutgoingEntry {
     const subject = realmNames(this.#options.settings.realm).message(host, this.#options.identity.name);
     return { envelopeId: envelope.id, subject, envelope: JSON.stringify(envelope), expiresAt: envelope.expiresAt, senderUser: user ?? null };
   }
@@ -268,8 +271,25 @@ export class Hub {
     await this.#drain();
   }
 
-  /** Publishes an outbox entry; false when the hub is away. */
-  readonly #publish: Publish = (subject, envelope, id) => this.#connection?.publish(subject, envelope, id) ?? Promise.resolve(false);
+  /** Publishes outbox entries, bundled for hosts that read bundles (parcels.ts); for each, whether the hub holds it (false when it is away). */
+  readonly #publish: Publish = async (entries) => {
+    const connection = this.#connection;
+    if (connection?.state !== 'connected') return entries.map(() => ({ status: 'fulfilled', value: false }));
+    const parcels = parcelsOf(entries, {
+      sender: this.#options.identity,
+      readsBundles: (host) => {
+        const record = this.#registry?.host(host)?.record;
+        return record !== undefined && readsBundles(record);
+      },
+      maxBytes: connection.nc.info?.max_payload,
+    });
+    const sent = await Promise.allSettled(parcels.map((parcel) => connection.publish(parcel.subject, parcel.data, parcel.id)));
+    const results: Array<PromiseSettledResult<boolean>> = entries.map(() => ({ status: 'fulfilled', value: false }));
+    parcels.forEach((parcel, k) => {
+      for (const i of parcel.entries) results[i] = sent[k] as PromiseSettledResult<boolean>;
+    });
+    return results;
+  };
 
   #drain(): Promise<void> {
     return this.#outbox.drain(this.#publish, () => !this.#stopping, this.#options.log).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));

@@ -11,15 +11,17 @@ import { NetApiError } from '../messenger/errors.js';
 import { isTitleAsSent, type IncomingMessage } from '../messenger/message.js';
 import { parseEndpoint } from '../messenger/address.js';
 import { senderOf } from '../messenger/sender.js';
-import { decodeEnvelope, open, type Envelope, type EnvelopeSecret } from './envelope.js';
+import { decodeBundle, isBundle, openBundle, type RawBundle } from './bundle.js';
+import { decodeEnvelope, open, unseal, type Envelope, type EnvelopeSecret, type SealedItem } from './envelope.js';
 import type { Origin, Refusal } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
 import { SenderReceipts, UnsendableReceipt, type SenderReceiptsOptions } from './receipts-out.js';
 import type { NameRegistry } from './registry.js';
 import { subjectToken } from './subject.js';
 
-/** Deliveries asked of the hub at once, and taken (stored) at once. */
+/** Deliveries asked of the hub at once, and taken (stored) at once; and the most messages taken at once, bundles counted by what they carry. */
 const BATCH = 64;
+const MAX_TAKING = 4 * BATCH;
 /** Deliveries of a message whose sender the registry does not know, before it is dropped. */
 const MAX_TRIES = 100;
 /** How long a pull request for deliveries lasts before it is renewed (nats.js's default is 30 s). */
@@ -40,6 +42,9 @@ export interface InboxOptions extends SenderReceiptsOptions {
   readonly maxMessageBytes: number;
   receive(message: IncomingMessage): Promise<{ id: number }>;
 }
+
+/** What a delivery is told once its messages are taken: acknowledged, asked again after RETRY_MS, or never again. */
+type Disposition = 'ack' | 'nak' | 'term';
 
 export class HubInbox {
   readonly #options: InboxOptions;
@@ -68,10 +73,14 @@ export class HubInbox {
     const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
     // what became of messages while the hub was away (or the daemon down) goes now
     this.receipts.catchUp();
-    const taking = new Set<Promise<void>>();
+    /** Deliveries being taken, and how many messages each carries. */
+    const taking = new Map<Promise<void>, number>();
+    let messagesTaken = 0;
     for await (const m of messages) {
       if (stopping()) break;
-      const take: Promise<void> = this.#take(m)
+      const parcel = this.#checked(m);
+      const weight = parcel === null ? 1 : 'items' in parcel ? parcel.items.length : 1;
+      const take: Promise<void> = this.#take(m, parcel)
         .catch((error: unknown) => {
           this.#options.log(`hub: a delivery could not be taken now: ${String(error)}`);
           // the connection may be closing: the hub delivers it again after the ack wait
@@ -79,42 +88,77 @@ export class HubInbox {
             m.nak(RETRY_MS);
           } catch {}
         })
-        .finally(() => taking.delete(take));
-      taking.add(take);
-      if (taking.size >= BATCH) await Promise.race(taking);
+        .finally(() => {
+          taking.delete(take);
+          messagesTaken -= weight;
+        });
+      taking.set(take, weight);
+      messagesTaken += weight;
+      while (taking.size >= BATCH || messagesTaken >= MAX_TAKING) await Promise.race(taking.keys());
     }
-    await Promise.allSettled(taking);
+    await Promise.allSettled(taking.keys());
   }
 
-  async #take(m: JsMsg): Promise<void> {
+  /**
+   * One delivery: an envelope, or a bundle of them (bundle.ts), from a host the registry knows,
+   * whose signature holds. Each message in it is taken on its own; the delivery is acknowledged
+   * once every one is stored or refused (its sender told), and asked again if any one must wait
+   * (the ones stored meanwhile then count as stored).
+   */
+  async #take(m: JsMsg, parcel: Envelope | RawBundle | null): Promise<void> {
     const { log } = this.#options;
-    const envelope = this.#checked(m);
-    if (envelope === null) return m.term();
-    const sender = this.#options.registry.host(envelope.senderHost);
+    if (parcel === null) return m.term();
+    const what = 'items' in parcel ? `a bundle of ${parcel.items.length}` : 'an envelope';
+    const sender = this.#options.registry.host(parcel.senderHost);
     if (sender === null) {
       // the replica may not have the sender yet: asked again shortly, but not for ever
       if (m.info.deliveryCount < MAX_TRIES) return m.nak(RETRY_MS);
-      log(`hub: dropped an envelope from ${envelope.senderHost}, a host the registry does not know`);
+      log(`hub: dropped ${what} from ${parcel.senderHost}, a host the registry does not know`);
       return m.term();
     }
-    let secret: ReturnType<typeof open>;
+    const keys = { host: this.#options.identity.name, box: this.#options.box };
+    let opened: Array<{ item: SealedItem; secret: EnvelopeSecret } | Error>;
     try {
-      secret = open(envelope, { host: this.#options.identity.name, box: this.#options.box, senderPublicKey: sender.key });
+      opened =
+        'items' in parcel
+          ? openBundle(parcel, sender.key).map((item) => {
+              try {
+                return { item, secret: unseal(item, keys) };
+              } catch (error) {
+                return error as Error;
+              }
+            })
+          : [{ item: parcel, secret: open(parcel, { ...keys, senderPublicKey: sender.key }) }];
     } catch (error) {
-      log(`hub: dropped an envelope from ${envelope.senderHost}: ${(error as Error).message}`);
+      log(`hub: dropped ${what} from ${parcel.senderHost}: ${(error as Error).message}`);
       return m.term();
     }
+    const taken = await Promise.all(
+      opened.map((one): Disposition | Promise<Disposition> => {
+        if (!(one instanceof Error)) return this.#takeOne(one.item, one.secret, m.info.deliveryCount);
+        log(`hub: dropped an envelope from ${parcel.senderHost}: ${one.message}`);
+        return 'term';
+      }),
+    );
+    if (taken.includes('nak')) return m.nak(RETRY_MS);
+    return taken.every((disposition) => disposition === 'term') ? m.term() : m.ack();
+  }
+
+  /** One message, its signature checked and its secret opened: what the delivery that carries it should be told. */
+  async #takeOne(envelope: SealedItem, secret: EnvelopeSecret, deliveryCount: number): Promise<Disposition> {
+    const { log } = this.#options;
     if (envelope.kind === 'receipt') {
       await this.#options.outbox.applyReceipt(secret.text, envelope.senderHost);
-      return m.ack();
+      return 'ack';
     }
     const origin: Origin = { envelopeId: envelope.id, senderHost: envelope.senderHost, senderKey: envelope.senderKey, from: envelope.from, to: envelope.to };
     /**
-     * The sender told what became of its message, then the hub lets the message go (`release`):
-     * a receipt that cannot be sent now leaves the message with the hub, which delivers it again,
-     * until its receipt has failed RECEIPT_FAILURES times; one that can never be sent holds nothing up.
+     * The sender told what became of its message, then the hub may let the message go
+     * (`release`): a receipt that cannot be sent now leaves the message with the hub, which
+     * delivers it again, until its receipt has failed RECEIPT_FAILURES times; one that can never
+     * be sent holds nothing up.
      */
-    const tellThen = async (state: HubReceiptState, release: () => void, refusal?: Refusal): Promise<void> => {
+    const tellThen = async (state: HubReceiptState, release: Disposition, refusal?: Refusal): Promise<Disposition> => {
       try {
         await this.receipts.send(origin, state, 'hub', null, refusal);
       } catch (error) {
@@ -124,28 +168,26 @@ export class HubInbox {
         if (!givenUp) {
           this.#receiptFailures.set(envelope.id, failures);
           if (this.#receiptFailures.size > FAILURES_KEPT) this.#receiptFailures.delete(this.#receiptFailures.keys().next().value as string);
-          return m.nak(RETRY_MS);
+          return 'nak';
         }
       }
       this.#receiptFailures.delete(envelope.id);
-      release();
+      return release;
     };
-    /** A copy of a message stored here already counts as stored: told so and acknowledged (true), else false. */
-    const storedAlready = async (): Promise<boolean> => {
-      if ((await this.#options.store.messageByOrigin(envelope.id)) === null) return false;
-      await tellThen('stored', () => m.ack());
-      return true;
-    };
+    /** A copy of a message stored here already counts as stored: its sender is told so. Null when it is not stored. */
+    const storedAlready = async (): Promise<Disposition | null> => ((await this.#options.store.messageByOrigin(envelope.id)) === null ? null : tellThen('stored', 'ack'));
     /** Not taken here: the sender hears so before the hub lets the message go. */
-    const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<void> => {
+    const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<Disposition> =>
       // a second copy of a stored message (re-published past the hub's duplicate window) is stored, not refused
-      if (await storedAlready()) return;
-      return tellThen(state, () => (state === 'expired' ? m.ack() : m.term()), refusal);
-    };
+      (await storedAlready()) ?? tellThen(state, state === 'expired' ? 'ack' : 'term', refusal);
     // a redelivery of one already stored (its acknowledgement, or its receipt, was lost): it counts
     // as stored. A first delivery is looked up by the store's own insert instead (a second copy
-    // the hub took past its duplicate window is stored and shown once), which saves a read.
-    if (m.info.deliveryCount > 1 && (await storedAlready())) return;
+    // the hub took past its duplicate window, or in another bundle, is stored and shown once),
+    // which saves a read.
+    if (deliveryCount > 1) {
+      const stored = await storedAlready();
+      if (stored !== null) return stored;
+    }
     // never shown late: its sender hears it expired
     if (envelope.expiresAt !== null && envelope.expiresAt <= Date.now()) return refuse('expired');
     const unfit = this.#unfit(secret);
@@ -154,7 +196,7 @@ export class HubInbox {
       return refuse('refused', { status: new NetApiError('ERROR_INVALID_PARAMETER').status, message: unfit });
     }
     // one take per message at a time: a redelivery racing the first is not stored twice
-    if (this.#taking.has(envelope.id)) return m.nak(RETRY_MS);
+    if (this.#taking.has(envelope.id)) return 'nak';
     this.#taking.add(envelope.id);
     let stored: { id: number };
     try {
@@ -177,7 +219,7 @@ export class HubInbox {
       });
     } catch (error) {
       // the front door's rate limit passes; any other refusal (no such alias, the alias's rules) is final
-      if (error instanceof NetApiError && error.statusName === 'NERR_NameInUse') return m.nak(RETRY_MS);
+      if (error instanceof NetApiError && error.statusName === 'NERR_NameInUse') return 'nak';
       if (!(error instanceof NetApiError)) throw error;
       log(`hub: refused a message from ${envelope.senderHost} to ${envelope.to}: ${error.message}`);
       // its sender hears why, as a direct send would have
@@ -189,7 +231,7 @@ export class HubInbox {
     // Acknowledged once the receipt is at the hub, so that a receipt lost with a node is sent
     // again with the redelivery. Receipts of a commit's worth of deliveries travel together, so
     // this costs a round trip per batch, not per message.
-    return tellThen('stored', () => m.ack());
+    return tellThen('stored', 'ack');
   }
 
   /** Why a message's secret is not one this host takes; null when it is. */
@@ -201,17 +243,17 @@ export class HubInbox {
   }
 
   /**
-   * The envelope, if it is one and the subject's sender is its signer; null (said) when it can
-   * never be taken. Any envelope up to the largest one can be is read (an authenticated host's,
-   * within the hub's max_payload): one over this host's "max message size" is refused after its
-   * signature is checked, so that its sender hears why.
+   * The envelope or bundle, if it is one and the subject's sender is its signer; null (said)
+   * when it can never be taken. Any envelope up to the largest one can be is read (an
+   * authenticated host's, within the hub's max_payload): one over this host's "max message size"
+   * is refused after its signature is checked, so that its sender hears why.
    */
-  #checked(m: JsMsg): Envelope | null {
+  #checked(m: JsMsg): Envelope | RawBundle | null {
     try {
-      const envelope = decodeEnvelope(m.data);
+      const parcel = isBundle(m.data) ? decodeBundle(m.data) : decodeEnvelope(m.data);
       // published under one host's name and signed as another: not taken
-      if (this.#options.names.senderOf(m.subject) === subjectToken(envelope.senderHost)) return envelope;
-      this.#options.log(`hub: dropped an envelope on ${m.subject}: it names ${envelope.senderHost} as its sender`);
+      if (this.#options.names.senderOf(m.subject) === subjectToken(parcel.senderHost)) return parcel;
+      this.#options.log(`hub: dropped an envelope on ${m.subject}: it names ${parcel.senderHost} as its sender`);
     } catch (error) {
       // nothing a retry would mend (a name no subject can carry included)
       this.#options.log(`hub: dropped an envelope on ${m.subject}: ${(error as Error).message}`);

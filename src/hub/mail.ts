@@ -4,7 +4,7 @@ import { isMessageState, type MessageState } from '../messenger/events.js';
 import { printableName } from '../messenger/message.js';
 import type { OutgoingMessage } from '../messenger/outgoing.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { envelopeBytesFor, seal, type Envelope } from './envelope.js';
+import { envelopeBytesFor, seal, sealItem, type Envelope, type SealedItem } from './envelope.js';
 import type { HubReceiptState } from './progress.js';
 import type { HostRecord } from './registry.js';
 
@@ -18,9 +18,9 @@ export interface Origin {
   readonly to: string;
 }
 
-/** A message sealed to the host that holds its recipient, signed by this host. */
-export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage, recipient: HostRecord, kind: 'message' | 'relayed' = 'message'): Envelope {
-  return seal(
+/** A message sealed to the host that holds its recipient; signed as it is published (alone, or in a bundle: parcels.ts). */
+export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage, recipient: HostRecord, kind: 'message' | 'relayed' = 'message'): SealedItem {
+  return sealItem(
     {
       id: randomUUID(),
       from: message.from,

@@ -8,6 +8,7 @@ import type { MessageEvent, Receipt } from '../messenger/events.js';
 import type { StoredMessage } from '../messenger/message.js';
 import { parseReceipts, refusalFromJson } from './mail.js';
 import { RANK, parseSurfaces, settles, type HubReceiptState, type OutboxState } from './progress.js';
+import type { PublishEntry } from './parcels.js';
 import { subjectToken } from './subject.js';
 
 export type { HubReceiptState } from './progress.js';
@@ -76,8 +77,14 @@ export interface OutgoingState {
   refusal: string | null;
 }
 
-/** Publishes one entry to the hub; false when the hub is away (nothing sent). */
-export type Publish = (subject: string, envelope: string, envelopeId: string) => Promise<boolean>;
+/**
+ * Publishes entries to the hub, pipelined on one connection (each host's in order): for each,
+ * whether the hub holds it now (false: the hub is away, nothing sent) or why the hub did not take it.
+ */
+export type Publish = (entries: readonly PublishEntry[]) => Promise<Array<PromiseSettledResult<boolean>>>;
+
+/** An entry to go straight out, and who hears whether the hub took it. */
+type StraightSend = { readonly entry: PublishEntry & { id: number }; readonly told: (held: boolean) => void };
 
 /** The outbox is read this many at a time while it drains. */
 const DRAIN_BATCH = 100;
@@ -94,8 +101,9 @@ export class Outbox {
   readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: OutboxState | null) => void }>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
-  /** Entries published straight out, to be marked. */
-  #marks: number[] = [];
+  /** Entries to go straight out together at the end of this turn; the publishes of those gone before, until they are marked. */
+  #straight: StraightSend[] = [];
+  readonly #straightRounds = new Set<Promise<void>>();
   /** Sends waiting for their entry to be published: told true once it is, false when a drain ends without it. */
   readonly #publishing = new Map<number, Array<(published: boolean) => void>>();
 
@@ -127,13 +135,15 @@ export class Outbox {
    */
   drain(publish: Publish, go: () => boolean, log: (line: string) => void = () => {}): Promise<void> {
     this.#draining ??= (async () => {
+      // what went straight out is marked first, or it would be read as waiting and sent again
+      await Promise.all(this.#straightRounds);
       for (let round = 0; round < 10_000 && go(); round++) {
         const waiting = await this.#store.waitingOutgoing(DRAIN_BATCH);
         if (waiting.length === 0) {
           this.#caughtUp = true;
           return;
         }
-        const sent = await Promise.allSettled(waiting.map((entry) => publish(entry.subject, entry.envelope, entry.envelopeId)));
+        const sent = await publish(waiting);
         // marked in one write: the hub acknowledged each of these
         const held = waiting.filter((_, i) => {
           const result = sent[i];
@@ -160,18 +170,17 @@ export class Outbox {
 
   /**
    * Publishes entry `id`: resolves true once the hub holds it, or false when it waits in the
-   * outbox (the hub away). When nothing older waits, it goes straight out and its mark follows
-   * (a daemon that dies first sends it again, and the hub drops the second copy by its id);
-   * otherwise the drain sends it behind what waits, oldest first, and this resolves without
-   * waiting for the rest of the drain (under load that goes on as long as sends come in). Tries
-   * the drain twice: one that was just ending when it was added may have missed it.
+   * outbox (the hub away). When nothing older waits, it goes straight out, with the others sent
+   * in the same turn of the event loop (a bundle, to a host that reads them), and its mark
+   * follows (a daemon that dies first sends it again: the hub drops a second copy of the same
+   * parcel by its id, the recipient one that came in another). Otherwise the drain sends it
+   * behind what waits, oldest first, and this resolves without waiting for the rest of the drain
+   * (under load that goes on as long as sends come in). Tries the drain twice: one that was just
+   * ending when it was added may have missed it.
    */
-  async publish(entry: OutgoingEntry & { id: number }, publish: Publish, drain: () => Promise<void>): Promise<boolean> {
+  async publish(entry: PublishEntry & { id: number }, publish: Publish, drain: () => Promise<void>): Promise<boolean> {
     if (this.#caughtUp && this.#draining === undefined) {
-      if (await publish(entry.subject, entry.envelope, entry.envelopeId).catch(() => false)) {
-        this.#markSoon(entry.id);
-        return true;
-      }
+      if (await new Promise<boolean>((told) => this.#goStraight({ entry, told }, publish))) return true;
       this.#caughtUp = false;
     }
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -182,14 +191,24 @@ export class Outbox {
     return false;
   }
 
-  /** Marks entries published in one write a turn of the event loop, not one each. */
-  #markSoon(id: number): void {
-    this.#marks.push(id);
-    if (this.#marks.length > 1) return;
+  /** Gathers what goes straight out in this turn, and publishes it all at its end; marks what the hub took in one write. */
+  #goStraight(send: StraightSend, publish: Publish): void {
+    this.#straight.push(send);
+    if (this.#straight.length > 1) return;
     setImmediate(() => {
-      const ids = this.#marks.splice(0);
-      // unmarked, it is sent again by the next drain, and dropped by the hub as a duplicate
-      this.#store.markPublished(ids).catch(() => (this.#caughtUp = false));
+      const batch = this.#straight.splice(0);
+      const round = (async () => {
+        const sent = await publish(batch.map(({ entry }) => entry)).catch((error: unknown) => batch.map((): PromiseSettledResult<boolean> => ({ status: 'rejected', reason: error })));
+        const held = batch.map((_, i) => {
+          const result = sent[i];
+          return result?.status === 'fulfilled' && result.value;
+        });
+        // each sender hears before the mark's commit; unmarked, an entry is sent again by the next drain
+        batch.forEach(({ told }, i) => told(held[i] === true));
+        const ids = batch.filter((_, i) => held[i]).map(({ entry }) => entry.id);
+        if (ids.length > 0) await this.#store.markPublished(ids).catch(() => (this.#caughtUp = false));
+      })().finally(() => this.#straightRounds.delete(round));
+      this.#straightRounds.add(round);
     });
   }
 

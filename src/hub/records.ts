@@ -15,6 +15,13 @@ export interface HostRecord {
   readonly boxKey: string;
   readonly boxSig: string;
   readonly sig: string;
+  /**
+   * What the host reads beyond envelopes on their own (`bundle-v1`: bundle.ts), comma-separated,
+   * and its host key's signature of that. Signed apart from the fields above, which hosts of older
+   * versions check alone: they still take a record that has these. Absent from theirs.
+   */
+  readonly reads?: string;
+  readonly readsSig?: string;
 }
 
 /** One alias claimed by one host (a computer name is its host record's). */
@@ -27,7 +34,14 @@ export interface NameClaim {
 /** The bytes a record's signature covers: its fields in a fixed order, NUL-separated (no field holds a NUL). */
 export const signed = (kind: string, fields: readonly string[]) => Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8');
 export const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, r.hostKey, r.fingerprint, r.boxKey, r.boxSig];
+const readsFields = (r: Pick<HostRecord, 'name' | 'fingerprint'>, reads: string) => [r.name, r.fingerprint, reads];
 export const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host];
+
+/** What this version reads: its host record says so, and senders bundle what they send it. */
+export const READS = 'bundle-v1';
+
+/** Whether a host (its record, as verifiedHost took it) reads bundles. */
+export const readsBundles = (record: HostRecord): boolean => record.reads?.split(',').includes('bundle-v1') === true;
 
 /** A NetBIOS name as the registry takes it: 1-15 characters, well-formed Unicode. */
 export const validName = (name: string): boolean => name.length >= 1 && name.length <= 15 && name.isWellFormed();
@@ -46,7 +60,11 @@ export function verifiedHost(value: unknown): { record: HostRecord; key: KeyObje
     if (keyFingerprint(key) !== record.fingerprint) return null;
     const holds = verify(null, signed('host', hostFields(record)), key, Buffer.from(record.sig, 'base64url'));
     // a box key nothing can be sealed to would hold every message and receipt for it up
-    return holds && verifyBoxKey(key, record.name, record.boxKey, record.boxSig) ? { record, key } : null;
+    if (!holds || !verifyBoxKey(key, record.name, record.boxKey, record.boxSig)) return null;
+    // what it reads counts only as its key signed it; without that, it is read as an older host's record
+    const { reads, readsSig, ...older } = record;
+    const readsHolds = typeof reads === 'string' && reads.length <= 256 && typeof readsSig === 'string' && verify(null, signed('host-reads', readsFields(record, reads)), key, Buffer.from(readsSig, 'base64url'));
+    return { record: readsHolds ? { ...older, reads, readsSig } : older, key };
   } catch {
     return null;
   }
@@ -56,5 +74,6 @@ export function verifiedHost(value: unknown): { record: HostRecord; key: KeyObje
 export function signedHostRecord(identity: HostIdentity, workgroup: string, boxKey: string, boxSig: string): HostRecord {
   const spki = createPublicKey(identity.privateKey).export({ format: 'der', type: 'spki' });
   const unsigned = { name: identity.name, workgroup, hostKey: spki.toString('base64url'), fingerprint: identity.fingerprint, boxKey, boxSig };
-  return { ...unsigned, sig: sign(null, signed('host', hostFields(unsigned)), identity.privateKey).toString('base64url') };
+  const sig = sign(null, signed('host', hostFields(unsigned)), identity.privateKey).toString('base64url');
+  return { ...unsigned, sig, reads: READS, readsSig: sign(null, signed('host-reads', readsFields(unsigned, READS)), identity.privateKey).toString('base64url') };
 }

@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { isBundle } from '../../src/hub/bundle.js';
+import { realmNames } from '../../src/hub/connection.js';
+import { connect } from '../../src/lib/client.js';
 import type { DaemonProcess } from '../helpers/daemon.js';
 import { hubHost, startRealm, waitForMessages } from '../helpers/hub.js';
 import { natsServerUnavailable, type NatsCluster } from '../helpers/nats.js';
@@ -74,6 +78,40 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
     assert.equal(sent.stderr, 'Access is denied. (ERROR_ACCESS_DENIED 5)\nDAVE takes messages only from host:NOBODY. (said by HOSTB, through the hub)\n');
     await b.waitFor(() => /hub: refused a message from HOSTA to DAVE/.test(b.stderr), 10_000, 'the refusal logged at the recipient');
     assert.doesNotMatch((await b.cli(['inbox', '--json'])).stdout, /not for dave/);
+  });
+
+  test('a burst to one host travels in bundles, signed once each; the one message of it the recipient refuses is refused alone', async () => {
+    const watcher = await natsConnect({ servers: cluster.urls });
+    const published: Uint8Array[] = [];
+    const watching = (async () => {
+      for await (const m of watcher.subscribe(realmNames('netsend').message('HOSTB', 'HOSTA'))) published.push(m.data);
+    })();
+    const client = await connect({ dataDir: a.dataDir });
+    try {
+      assert.equal((await b.cli(['name', 'ERIN', '/add'])).code, 0);
+      assert.equal((await b.cli(['name', 'ERIN', '--allow', 'host:NOBODY'])).code, 0);
+      // until HOSTA's replica has the claim, the name is not found there; then it is refused
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && /NERR_NameNotFound/.test(String(await client.send({ to: 'ERIN', text: 'probe' }).catch((error: unknown) => error)))) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      // fewer than the recipient's front door lets one host deliver at once (`source message burst`, 20)
+      const texts = Array.from({ length: 12 }, (_, i) => `bundled ${i}`);
+      // sent at once on one connection: they are committed, and published, together
+      const results = await Promise.allSettled([...texts.map((text) => client.send({ to: 'HOSTB', text })), client.send({ to: 'ERIN', text: 'bundled, not for erin' })]);
+      const refused = results.at(-1);
+      assert.ok(refused?.status === 'rejected' && (refused.reason as { statusName?: string }).statusName === 'ERROR_ACCESS_DENIED', `${JSON.stringify(refused)}\n${b.stderr.slice(-2000)}`);
+      assert.deepEqual(results.slice(0, -1).filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason)), []);
+      const stored = await waitForMessages(b, (text) => text.startsWith('bundled '), texts.length);
+      assert.deepEqual(stored.map((m) => m.text).sort(), [...texts].sort(), 'each stored once');
+      assert.ok(stored.every((m) => m.verified === true && m.from === 'HOSTA'));
+      assert.ok(published.some(isBundle), `${published.length} messages on the wire, none a bundle`);
+      assert.ok(published.length < texts.length + 1, `${published.length} messages on the wire for ${texts.length + 1}`);
+    } finally {
+      await client.close();
+      await watcher.close();
+      await watching;
+    }
   });
 
   test('two sites claiming one name at once: one succeeds, the other gets 2297', async () => {

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { test } from 'node:test';
+import { keyFingerprint } from '../security/certificate.js';
+import { generateBoxKeyPair, signBoxKey } from './envelope.js';
+import { hostFields, readsBundles, signed, signedHostRecord, verifiedHost } from './records.js';
+
+function record(name = 'HOSTA') {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const box = generateBoxKeyPair().publicKey;
+  const identity = { name, privateKey, fingerprint: keyFingerprint(publicKey), keyPem: '', certPem: '' };
+  return { record: signedHostRecord(identity, 'WORKGROUP', box, signBoxKey(privateKey, name, box)), privateKey };
+}
+
+test('host record: this version says, signed, that it reads bundles; a replica believes it', () => {
+  const { record: mine } = record();
+  const taken = verifiedHost(JSON.parse(JSON.stringify(mine)));
+  assert.ok(taken !== null && readsBundles(taken.record));
+});
+
+test("host record: an older version's record (no reads) is taken, as one that does not read bundles", () => {
+  const { record: mine } = record();
+  const { reads: _, readsSig: __, ...older } = mine;
+  const taken = verifiedHost(older);
+  assert.ok(taken !== null && !readsBundles(taken.record));
+});
+
+test("host record: the host signature covers the same fields as before `reads`, so an older version, which checks only those, still takes this version's record", () => {
+  const { record: mine } = record();
+  const key = createPublicKey({ key: Buffer.from(mine.hostKey, 'base64url'), format: 'der', type: 'spki' });
+  assert.deepEqual(hostFields(mine), [mine.name, mine.workgroup, mine.hostKey, mine.fingerprint, mine.boxKey, mine.boxSig]);
+  assert.ok(verify(null, signed('host', hostFields(mine)), key, Buffer.from(mine.sig, 'base64url')));
+});
+
+test("host record: `reads` that its host key did not sign is ignored, not the record (someone else's word on what a host reads)", () => {
+  const { record: mine } = record();
+  const forged = verifiedHost({ ...mine, reads: 'bundle-v1,more', readsSig: mine.readsSig });
+  assert.ok(forged !== null && !readsBundles(forged.record) && forged.record.reads === undefined);
+  const { record: other, privateKey } = record();
+  const bySomeoneElse = sign(null, signed('host-reads', [mine.name, mine.fingerprint, 'bundle-v1']), privateKey).toString('base64url');
+  const taken = verifiedHost({ ...mine, readsSig: bySomeoneElse });
+  assert.ok(taken !== null && !readsBundles(taken.record));
+  assert.ok(verifiedHost({ ...other, readsSig: 12 }) !== null, 'a readsSig of the wrong type costs only the claim to read bundles');
+});

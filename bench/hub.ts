@@ -793,8 +793,9 @@ async function main(): Promise<void> {
     console.log(`  sent ${fill.sent} in ${fill.seconds.toFixed(1)} s (${fill.stored} 'stored', ${fill.queued} 'queued', ${fill.errors} errors${fill.firstError ? `: ${fill.firstError}` : ''}${fill.timedOut ? ', TIMED OUT' : ''})`);
     const leader = await cluster.leaderOf(STREAM);
     const detail = leader === null ? null : await cluster.node(leader).streamDetail(STREAM);
-    const bytesEach = detail !== null && detail.state.messages > 0 ? detail.state.bytes / detail.state.messages : NaN;
-    console.log(`  the stream holds ${detail?.state.messages ?? '?'} messages, ${detail === null ? '?' : (detail.state.bytes / 1024 / 1024).toFixed(1)} MiB (${fmt(bytesEach)} bytes each for ${SIZE} bytes of text)`);
+    // per message sent: a JetStream message may be a bundle of many (src/hub/bundle.ts)
+    const bytesEach = detail !== null && fill.sent > 0 ? detail.state.bytes / fill.sent : NaN;
+    console.log(`  the stream holds ${detail?.state.messages ?? '?'} JetStream messages for ${fill.sent} sent (bundles), ${detail === null ? '?' : (detail.state.bytes / 1024 / 1024).toFixed(1)} MiB (${fmt(bytesEach)} bytes a message sent, for ${SIZE} bytes of text)`);
     const afterId = await lastInboxId(rig.dirB).catch(() => 0);
     const startedAt = Date.now();
     rig.b = await hubHost('HOSTB', cluster, rig.dirB);
@@ -816,7 +817,7 @@ async function main(): Promise<void> {
       errors: fill.errors,
       streamMessages: detail?.state.messages ?? null,
       streamMiB: detail === null ? null : round3(detail.state.bytes / 1024 / 1024),
-      streamBytesPerMessage: Math.round(bytesEach),
+      streamBytesPerSent: Math.round(bytesEach),
       joinedSeconds: round3(joinedMs / 1000),
       drainedSeconds: round3(drainedMs / 1000),
       complete,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { keyFingerprint } from '../security/certificate.js';
 import { decodeBundle, encodeBundle, isBundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_ITEMS, openBundle } from './bundle.js';
-import { boxPublicKey, decodeEnvelope, generateBoxKey, HubEnvelopeError, open, sealItem, unseal, type HubEnvelopeErrorCode, type SealInput } from './envelope.js';
+import { boxPublicKey, decodeEnvelope, generateBoxKey, HubEnvelopeError, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type HubEnvelopeErrorCode, type SealInput } from './envelope.js';
 import { parcelsOf, type PublishEntry } from './parcels.js';
 
 function host(name: string) {
@@ -108,6 +108,12 @@ test('bundle: hostile bytes (a good bundle mutated) are refused with a HubEnvelo
     }),
     { numRuns: 400 },
   );
+});
+
+test('signatureFieldBytes: what signing adds to an envelope kept unsigned, for the size check made before it is signed', () => {
+  const item = sealItem(input('sized'), { sender: A, recipientBox: B.boxPublic });
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  for (const key of [A.privateKey, rsa]) assert.equal(JSON.stringify(signEnvelope(item, key)).length - JSON.stringify(item).length, signatureFieldBytes(key));
 });
 
 // ------------------------------------------------------------------ parcels: what the outbox publishes

@@ -197,8 +197,8 @@ export class HubConnection {
 
   /**
    * Publishes to the stream and waits for the hub's acknowledgement; false, sending nothing, when
-   * the hub is away. `id` is JetStream's message id: a publish repeated after a lost
-   * acknowledgement is dropped as a duplicate.
+   * the hub is away. `id` is JetStream's message id (an envelope's, or its bundle's): a publish
+   * repeated after a lost acknowledgement is dropped as a duplicate.
    */
   async publish(subject: string, data: string | Uint8Array, id: string): Promise<boolean> {
     if (this.#state !== 'connected') return false;

@@ -1,7 +1,8 @@
 /**
  * The hub's message envelope. JetStream stores and routes it, so it sees the header (ids, names,
  * hosts, times) and nothing else: the text, title and user are encrypted to the recipient host's
- * X25519 box key, and the sending host's key signs the whole envelope end to end.
+ * X25519 box key, and the sending host's key signs the whole envelope end to end (alone, or in a
+ * bundle of them: bundle.ts).
  *
  * Encryption: an ephemeral X25519 key agrees a secret with the recipient's box key; HKDF-SHA256
  * (salt: the id; info: "netsend hub v1", a NUL, and SHA-256 of the JSON [senderHost,
@@ -49,7 +50,7 @@ export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {
   readonly v: typeof ENVELOPE_VERSION;
-  /** Unique per message (a UUID): JetStream's Nats-Msg-Id and the HKDF salt. */
+  /** Unique per message (a UUID): the HKDF salt, and JetStream's Nats-Msg-Id when it goes alone. */
   readonly id: string;
   /** Sender and recipient NetBIOS names. */
   readonly from: string;
@@ -135,8 +136,17 @@ export const signBoxKey = (hostPrivateKey: KeyObject, hostName: string, boxPubli
 export const verifyBoxKey = (hostPublicKey: KeyObject, hostName: string, boxPublic: string, signature: string): boolean =>
   isBase64url(boxPublic, 32) && verifyBytes(hostPublicKey, boxKeyBytes(hostName, boxPublic), signature);
 
-/** What a signature adds to an envelope's JSON at most: `,"sig":"…"`. */
-export const SIGNATURE_FIELD_BYTES = FIELD_LIMITS.sig + 9;
+const signatureLengths = new WeakMap<KeyObject, number>();
+
+/** What the host key's signature adds to an envelope's JSON: `,"sig":"…"` (measured once a key; an ECDSA signature is up to 3 bytes longer than another). */
+export function signatureFieldBytes(hostPrivateKey: KeyObject): number {
+  let bytes = signatureLengths.get(hostPrivateKey);
+  if (bytes === undefined) {
+    bytes = ',"sig":""'.length + signBytes(hostPrivateKey, Buffer.alloc(0)).length + (hostPrivateKey.asymmetricKeyType === 'ec' ? 4 : 0);
+    signatureLengths.set(hostPrivateKey, bytes);
+  }
+  return bytes;
+}
 
 /** An envelope sealed and not signed yet: what the outbox keeps, and what a bundle carries (bundle.ts), signed as a whole. */
 export type SealedItem = Omit<Envelope, 'sig'>;

@@ -1,7 +1,7 @@
 /**
  * The organisation hub as one host sees it: its names in the realm's registry, its messages to
- * hosts elsewhere (sealed to the recipient host, signed by this one, published with their id so
- * JetStream drops a duplicate), and its inbox (a durable consumer: a message is acknowledged to
+ * hosts elsewhere (sealed to the recipient host, signed by this one as they are published, alone or
+ * bundled, with an id by which JetStream drops a duplicate), and its inbox (a durable consumer: a message is acknowledged to
  * the hub only once it is stored here). Receipts travel back the same way.
  */
 import type { HubStatus } from '../control/services.js';
@@ -14,7 +14,7 @@ import { SUFFIX } from '../protocols/netbios-name/index.js';
 import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
-import { encodeEnvelope, SIGNATURE_FIELD_BYTES, type SealedItem } from './envelope.js';
+import { encodeEnvelope, signatureFieldBytes, type SealedItem } from './envelope.js';
 import { HubInbox } from './inbox.js';
 import type { SenderReceipts } from './receipts-out.js';
 import { messageEnvelope } from './mail.js';
@@ -150,17 +150,17 @@ export class Hub {
       throw new NetApiError('NERR_NameNotFound', `No host of the organisation holds ${message.to} now.`);
     }
     const envelope = messageEnvelope(this.#options.identity, { ...message, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, record, kind);
+    const entry = this.#entry(envelope, host, message.user);
     const max = this.#connection?.state === 'connected' ? this.#connection.nc.info?.max_payload : undefined;
     // as it will be published on its own, signed (a bundle takes no more than the hub's max_payload, and an envelope too big for one goes alone)
-    const bytes = Buffer.byteLength(JSON.stringify(envelope), 'utf8') + SIGNATURE_FIELD_BYTES;
+    const bytes = Buffer.byteLength(entry.envelope, 'utf8') + signatureFieldBytes(this.#options.identity.privateKey);
     if (max !== undefined && bytes > max) {
       throw new NetApiError('ERROR_INVALID_PARAMETER', `The message is too long for the hub: ${bytes} bytes sealed, and its servers take at most ${max} (max_payload; see docs/hub.md).`);
     }
     // committed before anything is published: a daemon that dies now sends it when it starts again
-    const entry = this.#entry(envelope, host, message.user);
     const id = await this.#outbox.add(entry);
-    await this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain());
-    const reached = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS);
+    // its receipt listened for from before it is published, so the store need not be looked at
+    const reached = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS, this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain()));
     if (reached === 'refused') {
       // the recipient host said no, as it would have to a direct send: the sender hears it so (and the router does not try again)
       const { refusal } = await this.receipt(id, { name: null, administrator: true });

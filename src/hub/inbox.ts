@@ -31,6 +31,8 @@ const RETRY_MS = 2000;
 /** Failed sends of a message's receipt, before the message is let go all the same (its sender keeps 'queued'), and how many messages are counted. */
 const RECEIPT_FAILURES = 10;
 const FAILURES_KEPT = 1024;
+/** Messages remembered as stored and told (#storedAndTold): more than a few bundles' worth. */
+const STORED_KEPT = 4096;
 
 /** What the inbox needs, and what its receipts to senders need (receipts-out.ts). */
 export interface InboxOptions extends SenderReceiptsOptions {
@@ -52,6 +54,11 @@ export class HubInbox {
   readonly #receiptFailures = new Map<string, number>();
   /** Messages being stored now, by envelope id. */
   readonly #taking = new Set<string>();
+  /**
+   * The newest messages stored here whose "stored" receipt the hub holds, by envelope id: a bundle
+   * delivered again (one of its messages had to wait) costs no store read or receipt for them.
+   */
+  readonly #storedAndTold = new Set<string>();
 
   /** Receipts to the hosts messages came from. */
   readonly receipts: SenderReceipts;
@@ -133,15 +140,20 @@ export class HubInbox {
       log(`hub: dropped ${what} from ${parcel.senderHost}: ${(error as Error).message}`);
       return m.term();
     }
-    const taken = await Promise.all(
+    // every message's take is waited for, whatever becomes of the others: the delivery's bound holds until then
+    const taken = await Promise.allSettled(
       opened.map((one): Disposition | Promise<Disposition> => {
         if (!(one instanceof Error)) return this.#takeOne(one.item, one.secret, m.info.deliveryCount);
         log(`hub: dropped an envelope from ${parcel.senderHost}: ${one.message}`);
         return 'term';
       }),
     );
-    if (taken.includes('nak')) return m.nak(RETRY_MS);
-    return taken.every((disposition) => disposition === 'term') ? m.term() : m.ack();
+    const failed = taken.find((result) => result.status === 'rejected');
+    // the store failing, say: the hub delivers it again after the ack wait
+    if (failed !== undefined) throw failed.reason;
+    const dispositions = taken.map((result) => (result as PromiseFulfilledResult<Disposition>).value);
+    if (dispositions.includes('nak')) return m.nak(RETRY_MS);
+    return dispositions.every((disposition) => disposition === 'term') ? m.term() : m.ack();
   }
 
   /** One message, its signature checked and its secret opened: what the delivery that carries it should be told. */
@@ -175,7 +187,10 @@ export class HubInbox {
       return release;
     };
     /** A copy of a message stored here already counts as stored: its sender is told so. Null when it is not stored. */
-    const storedAlready = async (): Promise<Disposition | null> => ((await this.#options.store.messageByOrigin(envelope.id)) === null ? null : tellThen('stored', 'ack'));
+    const storedAlready = async (): Promise<Disposition | null> => {
+      if (this.#storedAndTold.has(envelope.id)) return 'ack';
+      return (await this.#options.store.messageByOrigin(envelope.id)) === null ? null : tellThen('stored', 'ack');
+    };
     /** Not taken here: the sender hears so before the hub lets the message go. */
     const refuse = async (state: 'expired' | 'refused', refusal?: Refusal): Promise<Disposition> =>
       // a second copy of a stored message (re-published past the hub's duplicate window) is stored, not refused
@@ -231,7 +246,12 @@ export class HubInbox {
     // Acknowledged once the receipt is at the hub, so that a receipt lost with a node is sent
     // again with the redelivery. Receipts of a commit's worth of deliveries travel together, so
     // this costs a round trip per batch, not per message.
-    return tellThen('stored', 'ack');
+    const disposition = await tellThen('stored', 'ack');
+    if (disposition === 'ack') {
+      this.#storedAndTold.add(envelope.id);
+      if (this.#storedAndTold.size > STORED_KEPT) this.#storedAndTold.delete(this.#storedAndTold.values().next().value as string);
+    }
+    return disposition;
   }
 
   /** Why a message's secret is not one this host takes; null when it is. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { senderOf } from '../messenger/sender.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type Publish } from './outbox.js';
 import { withStore } from '../../test/helpers/sqlite-store.js';
 
 /** The sender, asking for its own receipts. */
@@ -152,4 +152,49 @@ test("what became of a message that came through the hub is owed to its sender's
     await store.hub.receiptsTold([shown?.id ?? 0]);
     assert.deepEqual((await store.hub.owedReceipts(0, 10)).map((o) => o.event.state), ['acknowledged']);
     assert.deepEqual(await store.hub.owedReceipts(acked?.id ?? 0, 10), [], 'read on after a cursor');
+  }));
+
+test('messages sent in one turn go straight out together, in one publish; a drain started meanwhile sends none of them again', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const calls: string[][] = [];
+    const publish: Publish = async (entries) => {
+      calls.push(entries.map((entry) => entry.envelopeId));
+      return entries.map(() => ({ status: 'fulfilled', value: true }));
+    };
+    const drain = () => outbox.drain(publish, () => true);
+    // an empty outbox: what is sent next may go straight out
+    await drain();
+    const entries = await Promise.all(['s-1', 's-2', 's-3'].map(async (envelopeId) => {
+      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
+      return { ...entry, id: await outbox.add(entry) };
+    }));
+    const published = entries.map((entry) => outbox.publish(entry, publish, drain));
+    const draining = drain();
+    assert.deepEqual(await Promise.all(published), [true, true, true]);
+    await draining;
+    assert.deepEqual(calls, [['s-1', 's-2', 's-3']], 'one publish of the three; the drain found them marked');
+    assert.equal(await outbox.pending(), 0);
+  }));
+
+test('a message the hub did not take when it went straight out waits for the drain, and goes with it', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    let hubAway = false;
+    const calls: string[][] = [];
+    const publish: Publish = async (entries) => {
+      calls.push(entries.map((entry) => entry.envelopeId));
+      return entries.map(() => ({ status: 'fulfilled', value: !hubAway }));
+    };
+    const drain = () => outbox.drain(publish, () => true);
+    await drain();
+    const entry = { envelopeId: 'w-1', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
+    const id = await outbox.add(entry);
+    hubAway = true;
+    assert.equal(await outbox.publish({ ...entry, id }, publish, drain), false, 'the hub away: it waits in the outbox');
+    assert.equal(await outbox.pending(), 1);
+    hubAway = false;
+    await drain();
+    assert.equal(await outbox.pending(), 0);
+    assert.deepEqual(calls.at(-1), ['w-1']);
   }));

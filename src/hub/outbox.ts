@@ -131,7 +131,8 @@ export class Outbox {
    * Publishes what waits, oldest first, while `go` holds, until the outbox is empty (what is added
    * meanwhile goes too); one drain at a time. A batch is published pipelined on the one
    * connection, which keeps its order; a batch with a failure ends the drain (the next one sends
-   * it again, and the hub drops what it already holds by its id).
+   * it again: the hub drops a parcel it holds already by its id, and the recipient stores once a
+   * message that came again in another parcel).
    */
   drain(publish: Publish, go: () => boolean, log: (line: string) => void = () => {}): Promise<void> {
     this.#draining ??= (async () => {
@@ -191,13 +192,18 @@ export class Outbox {
     return false;
   }
 
-  /** Gathers what goes straight out in this turn, and publishes it all at its end; marks what the hub took in one write. */
+  /**
+   * Gathers what goes straight out in this turn, and publishes it all at its end; marks what the
+   * hub took in one write. The round counts as under way from its first entry on, so a drain that
+   * starts meanwhile waits for its marks instead of sending its entries a second time.
+   */
   #goStraight(send: StraightSend, publish: Publish): void {
     this.#straight.push(send);
     if (this.#straight.length > 1) return;
-    setImmediate(() => {
-      const batch = this.#straight.splice(0);
-      const round = (async () => {
+    let started: () => void = () => {};
+    const round = new Promise<void>((resolve) => (started = resolve))
+      .then(async () => {
+        const batch = this.#straight.splice(0);
         const sent = await publish(batch.map(({ entry }) => entry)).catch((error: unknown) => batch.map((): PromiseSettledResult<boolean> => ({ status: 'rejected', reason: error })));
         const held = batch.map((_, i) => {
           const result = sent[i];
@@ -207,9 +213,10 @@ export class Outbox {
         batch.forEach(({ told }, i) => told(held[i] === true));
         const ids = batch.filter((_, i) => held[i]).map(({ entry }) => entry.id);
         if (ids.length > 0) await this.#store.markPublished(ids).catch(() => (this.#caughtUp = false));
-      })().finally(() => this.#straightRounds.delete(round));
-      this.#straightRounds.add(round);
-    });
+      })
+      .finally(() => this.#straightRounds.delete(round));
+    this.#straightRounds.add(round);
+    setImmediate(started);
   }
 
   #told(id: number, published: boolean): void {
@@ -283,18 +290,24 @@ export class Outbox {
 
   /**
    * Resolves with the message's state once it reached `state` (or further), or ended without
-   * (expired, refused); null after `ms`.
+   * (expired, refused); null `ms` after it is called, or after `publishing` settles when given.
+   * With `publishing` (the entry's publish, started after this call) it listens from before the
+   * message leaves, so no receipt can come sooner and the store is not looked at.
    */
-  async waitFor(id: number, state: HubReceiptState, ms: number): Promise<OutboxState | null> {
+  async waitFor(id: number, state: HubReceiptState, ms: number, publishing?: Promise<unknown>): Promise<OutboxState | null> {
     let settle: (reached: OutboxState | null) => void = () => {};
     const reached = new Promise<OutboxState | null>((resolve) => (settle = resolve));
     const waiter = { id, state, resolve: (value: OutboxState | null) => settle(value) };
-    // registered before the look, so a receipt that lands in between is not missed
+    // registered before the look (or the publish), so a receipt that lands in between is not missed
     this.#waiters.add(waiter);
-    const timer = setTimeout(() => waiter.resolve(null), ms);
-    const entry = await this.#store.getOutgoing(id);
-    if (entry !== null && settles(entry.state, state)) waiter.resolve(entry.state);
+    let timer: NodeJS.Timeout | undefined;
     try {
+      if (publishing !== undefined) await publishing;
+      timer = setTimeout(() => waiter.resolve(null), ms);
+      if (publishing === undefined) {
+        const entry = await this.#store.getOutgoing(id);
+        if (entry !== null && settles(entry.state, state)) waiter.resolve(entry.state);
+      }
       return await reached;
     } finally {
       clearTimeout(timer);

@@ -5,11 +5,10 @@ import { keyFingerprint } from '../security/certificate.js';
 import { generateBoxKeyPair, signBoxKey } from './envelope.js';
 import { hostFields, readsBundles, signed, signedHostRecord, verifiedHost } from './records.js';
 
-function record(name = 'HOSTA') {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+function record(name = 'HOSTA', { privateKey, publicKey } = generateKeyPairSync('ed25519'), workgroup = 'WORKGROUP') {
   const box = generateBoxKeyPair().publicKey;
   const identity = { name, privateKey, fingerprint: keyFingerprint(publicKey), keyPem: '', certPem: '' };
-  return { record: signedHostRecord(identity, 'WORKGROUP', box, signBoxKey(privateKey, name, box)), privateKey };
+  return { record: signedHostRecord(identity, workgroup, box, signBoxKey(privateKey, name, box)), privateKey, publicKey };
 }
 
 test('host record: this version says, signed, that it reads bundles; a replica believes it', () => {
@@ -33,12 +32,17 @@ test("host record: the host signature covers the same fields as before `reads`, 
 });
 
 test("host record: `reads` that its host key did not sign is ignored, not the record (someone else's word on what a host reads)", () => {
-  const { record: mine } = record();
+  const keys = generateKeyPairSync('ed25519');
+  const { record: mine } = record('HOSTA', keys);
   const forged = verifiedHost({ ...mine, reads: 'bundle-v1,more', readsSig: mine.readsSig });
   assert.ok(forged !== null && !readsBundles(forged.record) && forged.record.reads === undefined);
   const { record: other, privateKey } = record();
-  const bySomeoneElse = sign(null, signed('host-reads', [mine.name, mine.fingerprint, 'bundle-v1']), privateKey).toString('base64url');
+  const bySomeoneElse = sign(null, signed('host-reads', [mine.name, mine.fingerprint, mine.sig, 'bundle-v1']), privateKey).toString('base64url');
   const taken = verifiedHost({ ...mine, readsSig: bySomeoneElse });
   assert.ok(taken !== null && !readsBundles(taken.record));
   assert.ok(verifiedHost({ ...other, readsSig: 12 }) !== null, 'a readsSig of the wrong type costs only the claim to read bundles');
+  // another record of the same host key (in another workgroup, say) does not lend its `reads`
+  const { record: again } = record('HOSTA', keys, 'SALES');
+  const copied = verifiedHost({ ...again, reads: mine.reads, readsSig: mine.readsSig });
+  assert.ok(copied !== null && !readsBundles(copied.record));
 });

@@ -34,7 +34,8 @@ export interface NameClaim {
 /** The bytes a record's signature covers: its fields in a fixed order, NUL-separated (no field holds a NUL). */
 export const signed = (kind: string, fields: readonly string[]) => Buffer.from([`netsend-${kind}`, ...fields].join('\0'), 'utf8');
 export const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, r.hostKey, r.fingerprint, r.boxKey, r.boxSig];
-const readsFields = (r: Pick<HostRecord, 'name' | 'fingerprint'>, reads: string) => [r.name, r.fingerprint, reads];
+/** `reads` is signed with the record's own signature, so it holds for that record alone (not one of the host's older or newer ones). */
+const readsFields = (r: Pick<HostRecord, 'name' | 'fingerprint' | 'sig'>, reads: string) => [r.name, r.fingerprint, r.sig, reads];
 export const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host];
 
 /** What this version reads: its host record says so, and senders bundle what they send it. */
@@ -75,5 +76,5 @@ export function signedHostRecord(identity: HostIdentity, workgroup: string, boxK
   const spki = createPublicKey(identity.privateKey).export({ format: 'der', type: 'spki' });
   const unsigned = { name: identity.name, workgroup, hostKey: spki.toString('base64url'), fingerprint: identity.fingerprint, boxKey, boxSig };
   const sig = sign(null, signed('host', hostFields(unsigned)), identity.privateKey).toString('base64url');
-  return { ...unsigned, sig, reads: READS, readsSig: sign(null, signed('host-reads', readsFields(unsigned, READS)), identity.privateKey).toString('base64url') };
+  return { ...unsigned, sig, reads: READS, readsSig: sign(null, signed('host-reads', readsFields({ ...unsigned, sig }, READS)), identity.privateKey).toString('base64url') };
 }

@@ -160,7 +160,7 @@ export class Hub {
     // committed before anything is published: a daemon that dies now sends it when it starts again
     const id = await this.#outbox.add(entry);
     // its receipt listened for from before it is published, so the store need not be looked at
-    const reached = await this.#outbox.waitFor(id, 'stored', STORED_WAIT_MS, this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain()));
+    const reached = await this.#outbox.waitFor({ ...entry, id }, 'stored', STORED_WAIT_MS, this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain()));
     if (reached === 'refused') {
       // the recipient host said no, as it would have to a direct send: the sender hears it so (and the router does not try again)
       const { refusal } = await this.receipt(id, { name: null, administrator: true });

@@ -8,6 +8,9 @@ import { withStore } from '../../test/helpers/sqlite-store.js';
 /** The sender, asking for its own receipts. */
 const ALICE = { name: 'alice', administrator: false };
 
+/** An outbox entry to SITEB, for waitFor. */
+const toSiteB = (id: number, envelopeId: string) => ({ id, envelopeId, subject: 'netsend.r.SITEB.msg.SITEA' });
+
 const receipt = (ref: string, state: string, surface = 'desktop', by: string | null = 'alice') => JSON.stringify({ ref, state, surface, by, at: '2026-12-06T05:00:00.000Z' });
 
 test('a message past its time to live is not sent: it is marked expired', () =>
@@ -44,7 +47,7 @@ test('receipts move a message forward, never back; acknowledged says by whom and
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
     const id = await outbox.add({ envelopeId: 'e-9', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
-    const waiting = outbox.waitFor(id, 'stored', 2000);
+    const waiting = outbox.waitFor(toSiteB(id, 'e-9'), 'stored', 2000);
     await outbox.applyReceipt(receipt('e-9', 'stored', 'hub', null), 'SITEB');
     assert.equal(await waiting, 'stored');
     await outbox.applyReceipt(receipt('e-9', 'acknowledged'), 'SITEB');
@@ -60,7 +63,7 @@ test('receipts move a message forward, never back; acknowledged says by whom and
     assert.equal(got?.acknowledgedOn, 'desktop');
     assert.deepEqual(Object.keys(got?.surfaces ?? {}).sort(), ['desktop', 'tty']);
     assert.equal(await outbox.pending(), 0, 'a receipt means the hub had it');
-    assert.equal(await outbox.waitFor(id, 'read', 10), 'acknowledged');
+    assert.equal(await outbox.waitFor(toSiteB(id, 'e-9'), 'read', 10), 'acknowledged');
     assert.equal(await outbox.receipt(id + 1, ALICE), null);
   }));
 
@@ -71,14 +74,14 @@ test('receipts that arrive together are applied together: each counts, in order,
     const outbox = new Outbox(counted);
     const ids: number[] = [];
     for (let i = 0; i < 40; i++) ids.push(await outbox.add({ envelopeId: `e-${i}`, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' }));
-    const waits = ids.map((id) => outbox.waitFor(id, 'stored', 2000));
+    const waits = ids.map((id, i) => outbox.waitFor(toSiteB(id, `e-${i}`), 'stored', 2000));
     // a burst: forty stored receipts, and two later states of the first message, none awaited before the next
     await Promise.all([
       ...ids.map((_, i) => outbox.applyReceipt(receipt(`e-${i}`, 'stored', 'hub', null), 'SITEB')),
       outbox.applyReceipt(receipt('e-0', 'shown', 'tty'), 'SITEB'),
       outbox.applyReceipt(receipt('e-0', 'acknowledged'), 'SITEB'),
     ]);
-    assert.deepEqual(await Promise.all(waits), ids.map((_, i) => (i === 0 ? 'acknowledged' : 'stored')), 'each wait hears how far its message got');
+    assert.deepEqual(await Promise.all(waits), ids.map(() => 'stored'), 'each wait hears its message got there');
     assert.ok(writes <= 2, `${writes} writes for one burst of receipts`);
     const first = await outbox.receipt(ids[0] as number, ALICE);
     assert.equal(first?.state, 'acknowledged');
@@ -103,14 +106,14 @@ test("a refusal by the recipient's host ends a wait at once, with its status and
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);
     const id = await outbox.add({ envelopeId: 'e-no', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
-    const waiting = outbox.waitFor(id, 'stored', 10_000);
+    const waiting = outbox.waitFor(toSiteB(id, 'e-no'), 'stored', 10_000);
     const refused = { ref: 'e-no', state: 'refused', surface: 'hub', by: null, at: '2026-12-06T05:00:00.000Z', refusal: { status: 5, message: 'Access is denied. DAVE takes messages only from host:NOBODY.' } };
     // a refusal without its words is no receipt: skipped
     await outbox.applyReceipt(JSON.stringify([{ ...refused, refusal: { status: 'x' } }, refused]), 'SITEB');
     assert.equal(await waiting, 'refused');
     const got = await outbox.receipt(id, ALICE);
     assert.deepEqual([got?.state, got?.refusal], ['refused', { status: 5, message: 'Access is denied. DAVE takes messages only from host:NOBODY.' }]);
-    assert.equal(await outbox.waitFor(id, 'stored', 10), 'refused', 'asked again, it is still refused, at once');
+    assert.equal(await outbox.waitFor(toSiteB(id, 'e-no'), 'stored', 10), 'refused', 'asked again, it is still refused, at once');
   }));
 
 test('a message stored from the hub is found by its origin; a second delivery of it is the same message, stored once', () =>
@@ -197,4 +200,25 @@ test('a message the hub did not take when it went straight out waits for the dra
     await drain();
     assert.equal(await outbox.pending(), 0);
     assert.deepEqual(calls.at(-1), ['w-1']);
+  }));
+
+test("a sender waiting hears its receipt as it comes, not after the receipts ahead of it are written; another host's word does not count", () =>
+  withStore(async (store) => {
+    let release: () => void = () => {};
+    const slowDisk = new Promise<void>((resolve) => (release = resolve));
+    // the first batch's commit stalls until released
+    const stalled = { ...store.hub, saveOutgoingStates: async (states: Parameters<typeof store.hub.saveOutgoingStates>[0]) => (await slowDisk, store.hub.saveOutgoingStates(states)) };
+    const outbox = new Outbox(stalled);
+    const [first, second] = [await outbox.add({ envelopeId: 'e-1', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' }), await outbox.add({ envelopeId: 'e-2', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' })];
+    const waiting = outbox.waitFor(toSiteB(second, 'e-2'), 'stored', 5000);
+    const applied = [outbox.applyReceipt(receipt('e-1', 'stored', 'hub', null), 'SITEB')];
+    await new Promise((resolve) => setImmediate(resolve));
+    applied.push(outbox.applyReceipt(receipt('e-2', 'stored', 'hub', null), 'MALLORY'));
+    assert.equal(await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 50))]), 'still waiting', "another host's word does not count");
+    applied.push(outbox.applyReceipt(receipt('e-2', 'stored', 'hub', null), 'SITEB'));
+    const heard = await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000))]);
+    assert.equal(heard, 'stored');
+    release();
+    await Promise.all(applied);
+    assert.deepEqual(await Promise.all([first, second].map(async (id) => (await outbox.receipt(id, ALICE))?.state)), ['stored', 'stored']);
   }));

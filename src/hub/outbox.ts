@@ -83,6 +83,13 @@ export interface OutgoingState {
  */
 export type Publish = (entries: readonly PublishEntry[]) => Promise<Array<PromiseSettledResult<boolean>>>;
 
+/** A receipt as read, and the host that sent it. */
+type HostReceipt = ReturnType<typeof parseReceipts>[number] & { readonly host: string };
+/** One waiting for a message sent to the host with subject token `hostToken` to reach `state`. */
+type Waiter = { readonly hostToken: string; readonly state: HubReceiptState; readonly resolve: (reached: OutboxState | null) => void };
+/** The subject token of the host an entry went to: its subject is …TO.msg.FROM. */
+const hostTokenOf = (entry: Pick<OutboxRow, 'subject'>): string => entry.subject.split('.')[2] ?? '';
+
 /** An entry to go straight out, and who hears whether the hub took it. */
 type StraightSend = { readonly entry: PublishEntry & { id: number }; readonly told: (held: boolean) => void };
 
@@ -95,10 +102,11 @@ export class Outbox {
   readonly #store: HubStore;
   #draining: Promise<void> | undefined;
   /** Receipts waiting for the next batch, and whether one is scheduled (batches run one after another). */
-  #receipts: Array<{ text: string; host: string; done: () => void; failed: (error: unknown) => void }> = [];
+  #receipts: Array<{ receipts: HostReceipt[]; done: () => void; failed: (error: unknown) => void }> = [];
   #applyScheduled = false;
   #applying: Promise<void> = Promise.resolve();
-  readonly #waiters = new Set<{ id: number; state: HubReceiptState; resolve: (reached: OutboxState | null) => void }>();
+  /** Senders waiting for their message to reach a state, by its envelope id. */
+  readonly #waiters = new Map<string, Set<Waiter>>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
   /** Entries to go straight out together at the end of this turn; the publishes of those gone before, until they are marked. */
@@ -236,10 +244,21 @@ export class Outbox {
    * batch at a time, so none overwrites another's surface.
    */
   applyReceipt(text: string, host: string): Promise<void> {
+    const receipts = parseReceipts(text).map((receipt) => ({ ...receipt, host }));
+    // a sender waiting hears it now, not after the batches ahead of this one are read and committed;
+    // a refusal once its words are written, for the sender to read back
+    for (const receipt of receipts) if (receipt.state !== 'refused') this.#tell(receipt.ref, subjectToken(host), receipt.state);
     return new Promise((done, failed) => {
-      this.#receipts.push({ text, host, done, failed });
+      this.#receipts.push({ receipts, done, failed });
       this.#scheduleReceipts();
     });
+  }
+
+  /** Tells those waiting for message `envelopeId`, sent to the host with subject token `hostToken`, that it reached `state`. */
+  #tell(envelopeId: string, hostToken: string, state: OutboxState): void {
+    for (const waiter of this.#waiters.get(envelopeId) ?? []) {
+      if (waiter.hostToken === hostToken && settles(state, waiter.state)) waiter.resolve(state);
+    }
   }
 
   #scheduleReceipts(): void {
@@ -262,30 +281,29 @@ export class Outbox {
   }
 
   /**
-   * Applies receipts in their order. A sender waiting for a state is told once the receipts are
-   * read, before their commit: what the recipient signed is so whether or not this host has
-   * written it down yet (a receipt not committed is not acknowledged to the hub, which sends it again).
+   * Applies receipts in their order, with one read and one commit, then tells senders waiting. (A
+   * sender waiting heard all but a refusal as the receipts came: what the recipient signed is so
+   * whether or not this host has written it down yet; a receipt not committed is not acknowledged
+   * to the hub, which sends it again.)
    */
-  async #applyBatch(batch: ReadonlyArray<{ text: string; host: string }>): Promise<void> {
-    const parsed = batch.flatMap(({ text, host }) => parseReceipts(text).map((receipt) => ({ ...receipt, host })));
+  async #applyBatch(batch: ReadonlyArray<{ receipts: readonly HostReceipt[] }>): Promise<void> {
+    const parsed = batch.flatMap(({ receipts }) => receipts);
     const entries = new Map((await this.#store.outgoingByEnvelopes([...new Set(parsed.map((r) => r.ref))])).map((entry) => [entry.envelopeId, entry]));
-    const updated = new Map<number, OutgoingState>();
+    const updated = new Map<number, OutgoingState & { envelopeId: string; hostToken: string }>();
     for (const receipt of parsed) {
       const entry = entries.get(receipt.ref);
       // the subject names the host it went to (…TO.msg.FROM)
-      if (entry === undefined || entry.subject.split('.')[2] !== subjectToken(receipt.host)) continue;
+      if (entry === undefined || hostTokenOf(entry) !== subjectToken(receipt.host)) continue;
       const now = updated.get(entry.id) ?? { id: entry.id, state: entry.state, stateAt: entry.stateAt, surfaces: entry.surfaces, refusal: entry.refusal };
       const surfaces = parseSurfaces(now.surfaces);
       if (receipt.state !== 'stored' && receipt.state !== 'refused' && receipt.surface !== null) surfaces[receipt.surface] = { state: receipt.state, by: receipt.by, at: receipt.at };
       const ahead = RANK[receipt.state] >= RANK[now.state];
       const refusal = ahead && receipt.refusal !== undefined ? JSON.stringify(receipt.refusal) : now.refusal;
-      updated.set(entry.id, { id: entry.id, state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces), refusal });
+      updated.set(entry.id, { id: entry.id, envelopeId: entry.envelopeId, hostToken: hostTokenOf(entry), state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces), refusal });
     }
-    for (const waiter of this.#waiters) {
-      const state = updated.get(waiter.id)?.state;
-      if (state !== undefined && settles(state, waiter.state)) waiter.resolve(state);
-    }
-    if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()]);
+    if (updated.size === 0) return;
+    await this.#store.saveOutgoingStates([...updated.values()].map(({ id, state, stateAt, surfaces, refusal }) => ({ id, state, stateAt, surfaces, refusal })));
+    for (const { envelopeId, hostToken, state } of updated.values()) this.#tell(envelopeId, hostToken, state);
   }
 
   /**
@@ -294,24 +312,26 @@ export class Outbox {
    * With `publishing` (the entry's publish, started after this call) it listens from before the
    * message leaves, so no receipt can come sooner and the store is not looked at.
    */
-  async waitFor(id: number, state: HubReceiptState, ms: number, publishing?: Promise<unknown>): Promise<OutboxState | null> {
+  async waitFor(entry: Pick<OutboxRow, 'id' | 'envelopeId' | 'subject'>, state: HubReceiptState, ms: number, publishing?: Promise<unknown>): Promise<OutboxState | null> {
     let settle: (reached: OutboxState | null) => void = () => {};
     const reached = new Promise<OutboxState | null>((resolve) => (settle = resolve));
-    const waiter = { id, state, resolve: (value: OutboxState | null) => settle(value) };
+    const waiter: Waiter = { hostToken: hostTokenOf(entry), state, resolve: (value) => settle(value) };
     // registered before the look (or the publish), so a receipt that lands in between is not missed
-    this.#waiters.add(waiter);
+    const waiters = this.#waiters.get(entry.envelopeId) ?? new Set();
+    this.#waiters.set(entry.envelopeId, waiters.add(waiter));
     let timer: NodeJS.Timeout | undefined;
     try {
       if (publishing !== undefined) await publishing;
       timer = setTimeout(() => waiter.resolve(null), ms);
       if (publishing === undefined) {
-        const entry = await this.#store.getOutgoing(id);
-        if (entry !== null && settles(entry.state, state)) waiter.resolve(entry.state);
+        const now = await this.#store.getOutgoing(entry.id);
+        if (now !== null && settles(now.state, state)) waiter.resolve(now.state);
       }
       return await reached;
     } finally {
       clearTimeout(timer);
-      this.#waiters.delete(waiter);
+      waiters.delete(waiter);
+      if (waiters.size === 0) this.#waiters.delete(entry.envelopeId);
     }
   }
 

@@ -202,30 +202,60 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
 
   // A peer trickling one byte at a time is held to a deadline from the frame's first byte.
   let frameDeadline: NodeJS.Timeout | undefined;
-  try {
-    for await (const chunk of stream) {
-      const packets = framer.push(chunk as Uint8Array);
-      for (const packet of packets) {
-        if (packet.type !== 'keepalive') lastRequest = performance.now();
-        let goOn: boolean;
-        handling = true;
-        try {
-          goOn = await handleFrame(packet);
-        } finally {
-          handling = false;
-        }
-        if (!goOn) {
-          stream.end();
-          return;
-        }
+  /** Handles the frames one chunk completed, in order: false when the session is to end. */
+  const handleFrames = async (packets: readonly NbssPacket[]): Promise<boolean> => {
+    for (const packet of packets) {
+      if (packet.type !== 'keepalive') lastRequest = performance.now();
+      let goOn: boolean;
+      handling = true;
+      try {
+        goOn = await handleFrame(packet);
+      } finally {
+        handling = false;
       }
-      // the deadline runs from the first byte of the frame now pending
-      if (framer.buffered === 0 || packets.length > 0) {
-        clearTimeout(frameDeadline);
-        frameDeadline = undefined;
-      }
-      if (framer.buffered > 0) frameDeadline ??= setTimeout(() => stream.destroy(), options.frameMs ?? SMB_LIMITS.frameMs);
+      if (!goOn) return false;
     }
+    return true;
+  };
+  const watchFrameDeadline = (completed: number) => {
+    // the deadline runs from the first byte of the frame now pending
+    if (framer.buffered === 0 || completed > 0) {
+      clearTimeout(frameDeadline);
+      frameDeadline = undefined;
+    }
+    if (framer.buffered > 0) frameDeadline ??= setTimeout(() => stream.destroy(), options.frameMs ?? SMB_LIMITS.frameMs);
+  };
+  try {
+    // 'data' events, the stream paused while a chunk's frames are handled: what a for-await loop
+    // does, without an iterator's promises for every chunk
+    await new Promise<void>((resolve, reject) => {
+      // the error listener stays: the stream is destroyed below, and whatever it says then is of no account
+      const settle = (error?: unknown) => {
+        stream.off('data', onData).off('end', ended).off('close', ended);
+        if (error === undefined) resolve();
+        else reject(error as Error);
+      };
+      const ended = () => settle();
+      const onData = (chunk: Uint8Array) => {
+        let packets: NbssPacket[];
+        try {
+          packets = framer.push(chunk);
+        } catch (error) {
+          return settle(error);
+        }
+        if (packets.length === 0) return watchFrameDeadline(0);
+        stream.pause();
+        handleFrames(packets).then((goOn) => {
+          if (!goOn) {
+            stream.end();
+            return settle();
+          }
+          watchFrameDeadline(packets.length);
+          stream.resume();
+        }, settle);
+      };
+      stream.on('data', onData).once('end', ended).once('close', ended).on('error', settle);
+    });
   } catch (error) {
     // a framing error (oversized or malformed frame) or a reset: the session is over
     if (!(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {

@@ -15,7 +15,8 @@ function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs
   const toClient = new PassThrough();
   const stored: IncomingMessage[] = [];
   const logs: string[] = [];
-  const served = serveSmbSession(Duplex.from({ readable: toServer, writable: toClient }), {
+  const stream = Duplex.from({ readable: toServer, writable: toClient });
+  const served = serveSmbSession(stream, {
     messenger: {
       isAlias: (name) => (options.aliases ?? ['ALICE']).includes(name),
       receive: async (message): Promise<StoredMessage> => {
@@ -52,7 +53,7 @@ function harness(options: { maxMessageBytes?: number; messageMs?: number; idleMs
     toServer.write(encodeNbssPacket({ type: 'sessionRequest', called: { name, suffix, scope: '' }, calling: { name: calling, suffix: 0, scope: '' } }));
     return next();
   };
-  return { toServer, stored, logs, served, smb, sessionRequest, end: () => toServer.end() };
+  return { toServer, stream, stored, logs, served, smb, sessionRequest, next, end: () => toServer.end() };
 }
 
 const dos = (errorClass: number, code: number) => ({ kind: 'dos', errorClass, code });
@@ -180,6 +181,30 @@ describe('serveSmbSession', () => {
     assert.deepEqual(reply.status, { kind: 'success' });
     assert.equal(h.stored.length, 1);
     await h.served; // and the idle session ends after it
+  });
+
+  test('a session torn down while its message is being stored is over only once the store has answered', async () => {
+    const h = harness({ receiveMs: 200 });
+    h.toServer.write(encodeNbssPacket({ type: 'message', payload: encodeSmbRequest({ command: SMB_COMMAND.sendMessage, originator: oem('bob'), destination: oem('alice'), text: oem('mid-store') }, { mid: 1, pid: 42 }) }));
+    await new Promise((r) => setTimeout(r, 50));
+    // a reset, or the daemon stopping: what the session's caller waits for before it closes the store
+    h.stream.destroy();
+    await h.served;
+    assert.equal(h.stored.length, 1, 'the message being stored was stored before the session was over');
+  });
+
+  test('a request being stored is not cut off by the frame deadline of a frame begun before it was whole', async () => {
+    const h = harness({ frameMs: 100, receiveMs: 250 });
+    const frame = encodeNbssPacket({ type: 'message', payload: encodeSmbRequest({ command: SMB_COMMAND.sendMessage, originator: oem('bob'), destination: oem('alice'), text: oem('slow disk, split frame') }, { mid: 1, pid: 42 }) });
+    const after = encodeNbssPacket({ type: 'keepalive' });
+    h.toServer.write(frame.subarray(0, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    // the rest of it, and the first bytes of the next frame: the deadline runs for that one from now
+    h.toServer.write(Buffer.concat([frame.subarray(10), after.subarray(0, 2)]));
+    const reply = await h.next();
+    assert.equal(reply.type, 'message');
+    assert.deepEqual(decodeSmbResponse((reply as { payload: Uint8Array }).payload, SMB_COMMAND.sendMessage).status, { kind: 'success' });
+    await h.served; // the unfinished frame behind it is cut off at its own deadline
   });
 
   test('keepalives do not keep an idle session open: it closes the idle time after its last request', async () => {

@@ -225,6 +225,8 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     }
     if (framer.buffered > 0) frameDeadline ??= setTimeout(() => stream.destroy(), options.frameMs ?? SMB_LIMITS.frameMs);
   };
+  /** The frames being handled: the session is over only once they are, whatever ended the stream. */
+  let inFlight: Promise<unknown> = Promise.resolve();
   try {
     // 'data' events, the stream paused while a chunk's frames are handled: what a for-await loop
     // does, without an iterator's promises for every chunk
@@ -245,7 +247,10 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
         }
         if (packets.length === 0) return watchFrameDeadline(0);
         stream.pause();
-        handleFrames(packets).then((goOn) => {
+        // a request being handled is not cut off by the deadline of a frame behind it (set again after)
+        clearTimeout(frameDeadline);
+        frameDeadline = undefined;
+        inFlight = handleFrames(packets).then((goOn) => {
           if (!goOn) {
             stream.end();
             return settle();
@@ -262,6 +267,7 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
       options.log(`smb: closing the session from ${options.remoteAddress}: ${(error as Error).message}`);
     }
   } finally {
+    await inFlight.catch(() => {});
     clearTimeout(idle);
     clearTimeout(frameDeadline);
     // After end() the last reply (a negative response, say) must still reach the peer: give it

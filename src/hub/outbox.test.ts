@@ -222,3 +222,15 @@ test("a sender waiting hears its receipt as it comes, not after the receipts ahe
     await Promise.all(applied);
     assert.deepEqual(await Promise.all([first, second].map(async (id) => (await outbox.receipt(id, ALICE))?.state)), ['stored', 'stored']);
   }));
+
+test('a sender waiting hears nothing early about a message whose refusal is not written yet: a later word from the same host does not overtake it', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const id = await outbox.add({ envelopeId: 'e-both', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
+    const waiting = outbox.waitFor(toSiteB(id, 'e-both'), 'stored', 5000);
+    const refused = { ref: 'e-both', state: 'refused', surface: 'hub', by: null, at: '2026-12-06T05:00:00.000Z', refusal: { status: 5, message: 'Access is denied.' } };
+    // a host contradicting itself: refused, then stored, before either is written
+    await Promise.all([outbox.applyReceipt(JSON.stringify(refused), 'SITEB'), outbox.applyReceipt(receipt('e-both', 'stored', 'hub', null), 'SITEB')]);
+    assert.equal(await waiting, 'refused', 'the sender hears what is written down');
+    assert.equal((await outbox.receipt(id, ALICE))?.state, 'refused');
+  }));

@@ -105,8 +105,9 @@ export class Outbox {
   #receipts: Array<{ receipts: HostReceipt[]; done: () => void; failed: (error: unknown) => void }> = [];
   #applyScheduled = false;
   #applying: Promise<void> = Promise.resolve();
-  /** Senders waiting for their message to reach a state, by its envelope id. */
+  /** Senders waiting for their message to reach a state, by its envelope id; messages with a refusal not yet written. */
   readonly #waiters = new Map<string, Set<Waiter>>();
+  readonly #refusing = new Set<string>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
   /** Entries to go straight out together at the end of this turn; the publishes of those gone before, until they are marked. */
@@ -246,8 +247,11 @@ export class Outbox {
   applyReceipt(text: string, host: string): Promise<void> {
     const receipts = parseReceipts(text).map((receipt) => ({ ...receipt, host }));
     // a sender waiting hears it now, not after the batches ahead of this one are read and committed;
-    // a refusal once its words are written, for the sender to read back
-    for (const receipt of receipts) if (receipt.state !== 'refused') this.#tell(receipt.ref, subjectToken(host), receipt.state);
+    // a refusal once its words are written, for the sender to read back (and nothing else before then)
+    for (const receipt of receipts) {
+      if (receipt.state === 'refused') this.#refusing.add(receipt.ref);
+      else if (!this.#refusing.has(receipt.ref)) this.#tell(receipt.ref, subjectToken(host), receipt.state);
+    }
     return new Promise((done, failed) => {
       this.#receipts.push({ receipts, done, failed });
       this.#scheduleReceipts();
@@ -301,8 +305,11 @@ export class Outbox {
       const refusal = ahead && receipt.refusal !== undefined ? JSON.stringify(receipt.refusal) : now.refusal;
       updated.set(entry.id, { id: entry.id, envelopeId: entry.envelopeId, hostToken: hostTokenOf(entry), state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces), refusal });
     }
-    if (updated.size === 0) return;
-    await this.#store.saveOutgoingStates([...updated.values()].map(({ id, state, stateAt, surfaces, refusal }) => ({ id, state, stateAt, surfaces, refusal })));
+    try {
+      if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()].map(({ id, state, stateAt, surfaces, refusal }) => ({ id, state, stateAt, surfaces, refusal })));
+    } finally {
+      for (const receipt of parsed) if (receipt.state === 'refused') this.#refusing.delete(receipt.ref);
+    }
     for (const { envelopeId, hostToken, state } of updated.values()) this.#tell(envelopeId, hostToken, state);
   }
 

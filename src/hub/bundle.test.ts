@@ -2,20 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { keyFingerprint } from '../security/certificate.js';
+import { envelopeErrorCode, sealingHost, type SealingHost } from '../../test/helpers/envelopes.js';
 import { decodeBundle, encodeBundle, isBundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_ITEMS, openBundle } from './bundle.js';
-import { boxPublicKey, decodeEnvelope, generateBoxKey, HubEnvelopeError, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type HubEnvelopeErrorCode, type SealInput } from './envelope.js';
+import { decodeEnvelope, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type SealInput } from './envelope.js';
 import { parcelsOf, type PublishEntry } from './parcels.js';
 
-function host(name: string) {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const box = generateBoxKey();
-  return { name, privateKey, publicKey, fingerprint: keyFingerprint(publicKey), box, boxPublic: boxPublicKey(box) };
-}
-type Host = ReturnType<typeof host>;
-const A = host('HOSTA');
-const B = host('HOSTB');
-const C = host('HOSTC');
+type Host = SealingHost;
+const A = sealingHost('HOSTA');
+const B = sealingHost('HOSTB');
+const C = sealingHost('HOSTC');
 
 const input = (text: string, over: Partial<SealInput> = {}): SealInput => ({
   id: randomUUID(), from: 'ALICE', to: 'BOB', recipientHost: 'HOSTB', sentAt: '2026-12-06T10:31:05.123Z', expiresAt: null,
@@ -28,15 +23,7 @@ const bundleOf = (texts: readonly string[], sender: Host = A, to: Host = B) => e
 /** What B reads from a bundle's bytes, its signature checked against `signer`'s key. */
 const readAtB = (bytes: Uint8Array, signer: Host = A) => openBundle(decodeBundle(bytes), signer.publicKey).map((item) => unseal(item, { host: B.name, box: B.box }).text);
 
-function codeOf(run: () => unknown): HubEnvelopeErrorCode | 'none' {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HubEnvelopeError) return error.code;
-    throw error;
-  }
-  return 'none';
-}
+const codeOf = envelopeErrorCode;
 
 test('bundle: sealed messages signed together are read back in their order, each opened with the recipient box key', () => {
   const bytes = bundleOf(['first', 'Grüße — 日本語 🎉', 'third']);

@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
-import { createDecipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHash, createPublicKey, diffieHellman, hkdfSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { keyFingerprint } from '../security/certificate.js';
+import { envelopeErrorCode, sealingHost, type SealingHost } from '../../test/helpers/envelopes.js';
 import {
-  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, HubEnvelopeError, boxPublicKey, decodeEnvelope, encodeEnvelope, generateBoxKey, open, seal, signBoxKey, verifyBoxKey,
+  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, boxPublicKey, decodeEnvelope, encodeEnvelope, open, seal, signBoxKey, verifyBoxKey,
   type Envelope, type HubEnvelopeErrorCode, type SealInput,
 } from './envelope.js';
 import { EPHEMERAL_KEY_MS } from './box-keys.js';
 import { nameFromToken, realmProblem, subjectToken } from './subject.js';
 
-function host(name: string, type: 'ed25519' | 'rsa' = 'ed25519') {
-  const { privateKey, publicKey } = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
-  const box = generateBoxKey();
-  return { name, privateKey, publicKey, fingerprint: keyFingerprint(publicKey), box, boxPublic: boxPublicKey(box) };
-}
-type Host = ReturnType<typeof host>;
-const A = host('HOSTA');
-const B = host('HOSTB');
-const C = host('HOSTC');
+type Host = SealingHost;
+const A = sealingHost('HOSTA');
+const B = sealingHost('HOSTB');
+const C = sealingHost('HOSTC');
 
 const input = (over: Partial<SealInput> = {}): SealInput => ({
   id: randomUUID(), from: 'ALICE', to: 'BOB', recipientHost: 'HOSTB', sentAt: '2026-11-25T10:31:05.123Z', expiresAt: 1_795_000_000_000,
@@ -29,16 +24,7 @@ const sealAB = (over: Partial<SealInput> = {}, sender: Host = A) => seal(input(o
 const openAt = (envelope: Envelope, opener: Host = B, sender: KeyObject = A.publicKey) => open(envelope, { host: opener.name, box: opener.box, senderPublicKey: sender });
 const wire = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 
-/** The HubEnvelopeError code `run` throws, 'none' if it returns; any other exception fails the test. */
-function codeOf(run: () => unknown): HubEnvelopeErrorCode | 'none' {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HubEnvelopeError) return error.code;
-    throw error;
-  }
-  return 'none';
-}
+const codeOf = envelopeErrorCode;
 
 // The canonical encoding written out again from its documentation, not with envelope.ts's code.
 const headerOf = (e: Envelope) => [e.v, e.id, e.from, e.to, e.senderHost, e.senderKey, e.recipientHost, e.sentAt, e.expiresAt, e.priority, e.kind, e.epk, e.nonce];
@@ -54,7 +40,7 @@ test('envelope: seal → bytes → decode → open gives the secret back, for me
   assert.equal(envelope.senderKey, A.fingerprint);
   const { title: _, ...noTitle } = input({ kind: 'receipt', text: '', user: null });
   assert.deepEqual(openAt(seal(noTitle, { sender: A, recipientBox: B.boxPublic })), { text: '', user: null });
-  const rsa = host('SITEHOST', 'rsa');
+  const rsa = sealingHost('SITEHOST', 'rsa');
   assert.deepEqual(openAt(sealAB({}, rsa), B, rsa.publicKey).text, 'Lunch at noon?', 'a site CA host key (RSA) signs too');
 });
 

@@ -1,8 +1,9 @@
 /**
  * The organisation hub as one host sees it: its names in the realm's registry, its messages to
- * hosts elsewhere (sealed to the recipient host, signed by this one as they are published, alone or
- * bundled, with an id by which JetStream drops a duplicate), and its inbox (a durable consumer: a message is acknowledged to
- * the hub only once it is stored here). Receipts travel back the same way.
+ * hosts elsewhere (sealed to the recipient host, signed by this one as they are published, alone
+ * or bundled, with an id by which JetStream drops a duplicate), and its inbox (a durable consumer:
+ * a message is acknowledged to the hub only once it is stored here). Receipts travel back the
+ * same way.
  */
 import type { HubStatus } from '../control/services.js';
 import type { MessageEvent, Receipt } from '../messenger/events.js';

@@ -234,3 +234,31 @@ test('a sender waiting hears nothing early about a message whose refusal is not 
     assert.equal(await waiting, 'refused', 'the sender hears what is written down');
     assert.equal((await outbox.receipt(id, ALICE))?.state, 'refused');
   }));
+
+test('a refusal whose batch could not be read holds nothing back after it: a later receipt is heard as it comes', () =>
+  withStore(async (store) => {
+    let failReads = true;
+    let release: () => void = () => {};
+    const slowDisk = new Promise<void>((resolve) => (release = resolve));
+    const flaky = {
+      ...store.hub,
+      outgoingByEnvelopes: async (ids: readonly string[]) => {
+        if (failReads) {
+          failReads = false;
+          throw new Error('disk I/O error');
+        }
+        return store.hub.outgoingByEnvelopes(ids);
+      },
+      // every later commit stalls until released: only an early word reaches the sender before that
+      saveOutgoingStates: async (states: Parameters<typeof store.hub.saveOutgoingStates>[0]) => (await slowDisk, store.hub.saveOutgoingStates(states)),
+    };
+    const outbox = new Outbox(flaky);
+    const id = await outbox.add({ envelopeId: 'e-r', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
+    const refused = { ref: 'e-r', state: 'refused', surface: 'hub', by: null, at: '2026-12-06T05:00:00.000Z', refusal: { status: 5, message: 'Access is denied.' } };
+    await assert.rejects(outbox.applyReceipt(JSON.stringify(refused), 'SITEB'), /disk I\/O error/);
+    const waiting = outbox.waitFor(toSiteB(id, 'e-r'), 'stored', 5000);
+    const applied = outbox.applyReceipt(receipt('e-r', 'stored', 'hub', null), 'SITEB');
+    assert.equal(await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000))]), 'stored');
+    release();
+    await applied;
+  }));

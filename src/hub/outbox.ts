@@ -90,6 +90,9 @@ type Waiter = { readonly hostToken: string; readonly state: HubReceiptState; rea
 /** The subject token of the host an entry went to: its subject is …TO.msg.FROM. */
 const hostTokenOf = (entry: Pick<OutboxRow, 'subject'>): string => entry.subject.split('.')[2] ?? '';
 
+/** A refusal's key in #refusing: the message it refuses and the host that said so. */
+const refusingKey = (receipt: HostReceipt): string => `${receipt.ref}\0${subjectToken(receipt.host)}`;
+
 /** An entry to go straight out, and who hears whether the hub took it. */
 type StraightSend = { readonly entry: PublishEntry & { id: number }; readonly told: (held: boolean) => void };
 
@@ -105,9 +108,9 @@ export class Outbox {
   #receipts: Array<{ receipts: HostReceipt[]; done: () => void; failed: (error: unknown) => void }> = [];
   #applyScheduled = false;
   #applying: Promise<void> = Promise.resolve();
-  /** Senders waiting for their message to reach a state, by its envelope id; messages with a refusal not yet written. */
+  /** Senders waiting for their message to reach a state, by its envelope id; refusals not yet written, by message and host (refusingKey), counted. */
   readonly #waiters = new Map<string, Set<Waiter>>();
-  readonly #refusing = new Set<string>();
+  readonly #refusing = new Map<string, number>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
   /** Entries to go straight out together at the end of this turn; the publishes of those gone before, until they are marked. */
@@ -249,8 +252,9 @@ export class Outbox {
     // a sender waiting hears it now, not after the batches ahead of this one are read and committed;
     // a refusal once its words are written, for the sender to read back (and nothing else before then)
     for (const receipt of receipts) {
-      if (receipt.state === 'refused') this.#refusing.add(receipt.ref);
-      else if (!this.#refusing.has(receipt.ref)) this.#tell(receipt.ref, subjectToken(host), receipt.state);
+      const key = refusingKey(receipt);
+      if (receipt.state === 'refused') this.#refusing.set(key, (this.#refusing.get(key) ?? 0) + 1);
+      else if (!this.#refusing.has(key)) this.#tell(receipt.ref, subjectToken(host), receipt.state);
     }
     return new Promise((done, failed) => {
       this.#receipts.push({ receipts, done, failed });
@@ -292,6 +296,21 @@ export class Outbox {
    */
   async #applyBatch(batch: ReadonlyArray<{ receipts: readonly HostReceipt[] }>): Promise<void> {
     const parsed = batch.flatMap(({ receipts }) => receipts);
+    try {
+      await this.#applyParsed(parsed);
+    } finally {
+      // this batch's refusals are written, or never will be: what comes after them is told again
+      for (const receipt of parsed) {
+        if (receipt.state !== 'refused') continue;
+        const key = refusingKey(receipt);
+        const left = (this.#refusing.get(key) ?? 1) - 1;
+        if (left > 0) this.#refusing.set(key, left);
+        else this.#refusing.delete(key);
+      }
+    }
+  }
+
+  async #applyParsed(parsed: readonly HostReceipt[]): Promise<void> {
     const entries = new Map((await this.#store.outgoingByEnvelopes([...new Set(parsed.map((r) => r.ref))])).map((entry) => [entry.envelopeId, entry]));
     const updated = new Map<number, OutgoingState & { envelopeId: string; hostToken: string }>();
     for (const receipt of parsed) {
@@ -305,11 +324,7 @@ export class Outbox {
       const refusal = ahead && receipt.refusal !== undefined ? JSON.stringify(receipt.refusal) : now.refusal;
       updated.set(entry.id, { id: entry.id, envelopeId: entry.envelopeId, hostToken: hostTokenOf(entry), state: ahead ? receipt.state : now.state, stateAt: ahead ? receipt.at : now.stateAt, surfaces: JSON.stringify(surfaces), refusal });
     }
-    try {
-      if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()].map(({ id, state, stateAt, surfaces, refusal }) => ({ id, state, stateAt, surfaces, refusal })));
-    } finally {
-      for (const receipt of parsed) if (receipt.state === 'refused') this.#refusing.delete(receipt.ref);
-    }
+    if (updated.size > 0) await this.#store.saveOutgoingStates([...updated.values()].map(({ id, state, stateAt, surfaces, refusal }) => ({ id, state, stateAt, surfaces, refusal })));
     for (const { envelopeId, hostToken, state } of updated.values()) this.#tell(envelopeId, hostToken, state);
   }
 

@@ -218,7 +218,8 @@ export async function serveSmbSession(stream: Duplex, options: SessionOptions): 
     return true;
   };
   const watchFrameDeadline = (completed: number) => {
-    // the deadline runs from the first byte of the frame now pending
+    // the deadline runs from the first byte of the frame now pending, or from the end of the
+    // requests handled before it, if it began while they were
     if (framer.buffered === 0 || completed > 0) {
       clearTimeout(frameDeadline);
       frameDeadline = undefined;

@@ -18,7 +18,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import type { HostIdentity } from '../security/host-identity.js';
-import { checkSenderKey, decodeItem, FIELD_LIMITS, HubEnvelopeError, MAX_ENVELOPE_BYTES, signBytes, verifyBytes, type SealedItem } from './envelope.js';
+import { bounded, checkSenderKey, decodeItem, FIELD_LIMITS, HubEnvelopeError, MAX_ENVELOPE_BYTES, signBytes, utf8, verifyBytes, type SealedItem } from './envelope.js';
 
 const LABEL = 'netsend-hub-bundle-v1';
 const MAGIC = Buffer.from(`${LABEL}\n`, 'utf8');
@@ -67,14 +67,13 @@ export function decodeBundle(bytes: Uint8Array): RawBundle {
   if (end < 0) throw bad('header');
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(MAGIC.length, end)));
+    header = JSON.parse(utf8.decode(body.subarray(MAGIC.length, end)));
   } catch {
     throw bad('header');
   }
   const h = (typeof header === 'object' && header !== null && !Array.isArray(header) ? header : {}) as Record<string, unknown>;
-  const text = (value: unknown, max: number): value is string => typeof value === 'string' && value.length >= 1 && value.length <= max;
   if (Object.keys(h).length !== 5) throw bad('header');
-  if (!text(h.senderHost, FIELD_LIMITS.host) || !text(h.recipientHost, FIELD_LIMITS.host) || !text(h.senderKey, 64) || !text(h.sig, FIELD_LIMITS.sig)) throw bad('header');
+  if (!bounded(h.senderHost, FIELD_LIMITS.host) || !bounded(h.recipientHost, FIELD_LIMITS.host) || !bounded(h.senderKey, 64) || !bounded(h.sig, FIELD_LIMITS.sig)) throw bad('header');
   const { sizes } = h;
   if (!Array.isArray(sizes) || sizes.length === 0 || sizes.length > MAX_BUNDLE_ITEMS) throw bad('sizes');
   const items: Uint8Array[] = [];

@@ -169,9 +169,9 @@ export function sealItem(input: SealInput, keys: Pick<SealKeys, 'recipientBox'> 
   return checkItem({ ...header, ct });
 }
 
-/** The envelope with the host key's signature over all of it. */
+/** The envelope with the host key's signature over all of it (`item` is checked already: sealItem's, or parseStored's). */
 export function signEnvelope(item: SealedItem, hostPrivateKey: KeyObject): Envelope {
-  return checkEnvelope({ ...item, sig: signBytes(hostPrivateKey, canonical('netsend-hub-sig-v1', item, item.ct)) });
+  return { ...item, sig: signBytes(hostPrivateKey, canonical('netsend-hub-sig-v1', item, item.ct)) };
 }
 
 /**
@@ -191,8 +191,7 @@ export function open(envelope: Envelope, keys: OpenKeys): EnvelopeSecret {
  * recipientHost is checked, then the ciphertext.
  * @throws HubEnvelopeError
  */
-export function unseal(item: SealedItem, keys: Omit<OpenKeys, 'senderPublicKey'>): EnvelopeSecret {
-  const e = item;
+export function unseal(e: SealedItem, keys: Omit<OpenKeys, 'senderPublicKey'>): EnvelopeSecret {
   if (e.recipientHost !== keys.host) throw new HubEnvelopeError('wrong-recipient', `The envelope is for host ${JSON.stringify(e.recipientHost)}, not ${JSON.stringify(keys.host)}.`);
   let plain: Buffer;
   try {
@@ -219,7 +218,8 @@ export function checkSenderKey(e: Pick<Envelope, 'senderKey' | 'senderHost'>, se
   if (e.senderKey !== keyFingerprint(senderPublicKey)) throw new HubEnvelopeError('bad-signature', `The envelope names key ${e.senderKey}, not the registry's key for ${JSON.stringify(e.senderHost)}.`);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Strict UTF-8: bytes that are not are refused, not replaced. */
+export const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * An envelope from bytes off the wire, every field checked; the signature is open's to check.
@@ -262,7 +262,8 @@ export const encodeEnvelope = (envelope: Envelope): Uint8Array => Buffer.from(JS
 const ITEM_KEYS: readonly string[] = ['v', 'id', 'from', 'to', 'senderHost', 'senderKey', 'recipientHost', 'sentAt', 'expiresAt', 'priority', 'kind', 'epk', 'nonce', 'ct'];
 const KEYS: readonly string[] = [...ITEM_KEYS, 'sig'];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-const bounded = (value: unknown, max: number): value is string => typeof value === 'string' && value.length >= 1 && value.length <= max;
+/** A string of 1 to `max` UTF-16 units. */
+export const bounded = (value: unknown, max: number): value is string => typeof value === 'string' && value.length >= 1 && value.length <= max;
 const malformed = (what: string) => new HubEnvelopeError('malformed', `The envelope's ${what} is missing or not valid.`);
 
 /** A fresh Envelope with exactly the known fields, each of the right type, length and form. */

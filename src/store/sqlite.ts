@@ -37,9 +37,8 @@ interface QueuedCall {
  * before it, and only then are their callers answered. So a busy store syncs back to back and an
  * idle one adds no delay. A call made after writes not committed yet runs after their commit (the
  * writes before it and those after it in two transactions) and is answered after their sync, so
- * it sees them (and none made after it) and they are
- * durable, as the order of calls says; a call that changes rows itself is answered after a sync
- * too. `messages.append` resolves once its message is on disk.
+ * it sees them (and none made after it) and they are durable, as the order of calls says; a call
+ * that changes rows itself is answered after a sync too. `messages.append` resolves once its message is on disk.
  *
  * A log sync that fails leaves the store failed: what it held and every call after it reject
  * (an fsync error cannot be retried: the kernel may have dropped the pages it could not write).

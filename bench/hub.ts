@@ -268,6 +268,8 @@ interface NetsendRun {
   firstError: string | null;
   stored: number;
   queued: number;
+  /** answered 'outbox': the hub had not taken the message within the send's bound */
+  outbox: number;
   arrived: number;
   lost: number;
   duplicates: number;
@@ -279,6 +281,8 @@ interface NetsendRun {
   /** send → the call's answer, ms, for answers 'stored' */
   callP50: number;
   callP99: number;
+  /** the longest send → answer of all, ms, whatever the answer */
+  callMax: number;
   /** longest gap between consecutive messages stored at HOSTB, ms, and when it began (ms after the first send) */
   stallMs: number;
   stallAtMs: number;
@@ -289,7 +293,7 @@ interface NetsendRun {
   /** When the last send answered 'stored', ms after the first send; and how many did after a kill. */
   lastStoredAtMs: number;
   storedAfterKill: number;
-  /** Of a sample of sends answered 'queued', how many had the recipient's 'stored' receipt by the end. */
+  /** Of a sample of sends answered 'queued' or 'outbox', how many had the recipient's 'stored' receipt by the end. */
   queuedLater: { sampled: number; storedByEnd: number; waitedMs: number } | null;
 }
 
@@ -304,6 +308,8 @@ async function netsendBurst(rig: Rig, tag: string, n: number, options: { concurr
   let answered = 0;
   let stored = 0;
   let queued = 0;
+  let outbox = 0;
+  let callMax = 0;
   let errors = 0;
   let firstError: string | null = null;
   let killing: Promise<NetsendRun['killed']> | null = null;
@@ -335,13 +341,15 @@ async function netsendBurst(rig: Rig, tag: string, n: number, options: { concurr
             lastStoredAt = Date.now();
             if (lastStoredAt > killedAt) storedAfterKill++;
           } else {
-            queued++;
+            if ('hub' in result && result.hub === 'outbox') outbox++;
+            else queued++;
             if ('receipt' in result && result.receipt !== undefined && queuedReceipts.length < 50 && Math.random() < 0.2) queuedReceipts.push(result.receipt);
           }
         } catch (error) {
           errors++;
           firstError ??= error instanceof Error ? error.message : String(error);
         }
+        callMax = Math.max(callMax, performance.now() - t0);
         answered++;
         if (options.kill && killing === null && answered >= Math.floor(n / 3)) {
           killedAt = Date.now();
@@ -401,6 +409,7 @@ async function netsendBurst(rig: Rig, tag: string, n: number, options: { concurr
     firstError,
     stored,
     queued,
+    outbox,
     arrived: at.size,
     lost,
     duplicates: arrivals?.duplicates ?? 0,
@@ -410,6 +419,7 @@ async function netsendBurst(rig: Rig, tag: string, n: number, options: { concurr
     max: percentile(latencies, 100),
     callP50: percentile(callMs, 50),
     callP99: percentile(callMs, 99),
+    callMax,
     stallMs,
     stallAtMs,
     seconds: (Date.now() - started) / 1000,
@@ -692,10 +702,10 @@ process.on('exit', () => {
 function printNetsend(label: string, r: NetsendRun): void {
   console.log(
     `  ${label}: ${rate(r.perSecond).padStart(6)} msg/s  send→stored p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} max ${fmt(r.max)} ms  ` +
-      `(${r.stored} 'stored' [call p50 ${fmt(r.callP50)} p99 ${fmt(r.callP99)} ms], ${r.queued} 'queued', ${r.errors} errors; ${r.arrived}/${r.sent} at HOSTB, ${r.duplicates} dup, ${r.seconds.toFixed(1)} s${r.timedOut ? ', TIMED OUT' : ''})`,
+      `(${r.stored} 'stored' [call p50 ${fmt(r.callP50)} p99 ${fmt(r.callP99)} ms], ${r.queued} 'queued', ${r.outbox} 'outbox', ${r.errors} errors, longest call ${fmt(r.callMax)} ms; ${r.arrived}/${r.sent} at HOSTB, ${r.duplicates} dup, ${r.seconds.toFixed(1)} s${r.timedOut ? ', TIMED OUT' : ''})`,
   );
   if (r.firstError !== null) console.log(`    first error: ${r.firstError}`);
-  if (r.queuedLater !== null) console.log(`    of ${r.queuedLater.sampled} sampled 'queued' sends, ${r.queuedLater.storedByEnd} had HOSTB's 'stored' receipt at HOSTA ${fmt(r.queuedLater.waitedMs / 1000)} s after the last message was stored (${RECEIPTS_MS / 1000} s at most)`);
+  if (r.queuedLater !== null) console.log(`    of ${r.queuedLater.sampled} sampled 'queued' or 'outbox' sends, ${r.queuedLater.storedByEnd} had HOSTB's 'stored' receipt at HOSTA ${fmt(r.queuedLater.waitedMs / 1000)} s after the last message was stored (${RECEIPTS_MS / 1000} s at most)`);
   console.log(`    ${showCpu(r.cpu, r.sent)}`);
 }
 
@@ -799,7 +809,7 @@ async function main(): Promise<void> {
     children.delete(rig.b);
     // each send answers 'queued' only after the hub's 2 s wait for a receipt: many in flight, over several connections
     const fill = await netsendBurst(rig, 'drain', M, { expectOffline: true, concurrency: 480, connections: 8 });
-    console.log(`  sent ${fill.sent} in ${fill.seconds.toFixed(1)} s (${fill.stored} 'stored', ${fill.queued} 'queued', ${fill.errors} errors${fill.firstError ? `: ${fill.firstError}` : ''}${fill.timedOut ? ', TIMED OUT' : ''})`);
+    console.log(`  sent ${fill.sent} in ${fill.seconds.toFixed(1)} s (${fill.stored} 'stored', ${fill.queued} 'queued', ${fill.outbox} 'outbox', ${fill.errors} errors${fill.firstError ? `: ${fill.firstError}` : ''}${fill.timedOut ? ', TIMED OUT' : ''})`);
     const leader = await cluster.leaderOf(STREAM);
     const detail = leader === null ? null : await cluster.node(leader).streamDetail(STREAM);
     // per message sent: a JetStream message may be a bundle of many (src/hub/bundle.ts)
@@ -823,6 +833,7 @@ async function main(): Promise<void> {
       fillSeconds: round3(fill.seconds),
       stored: fill.stored,
       queued: fill.queued,
+      outbox: fill.outbox,
       errors: fill.errors,
       streamMessages: detail?.state.messages ?? null,
       streamMiB: detail === null ? null : round3(detail.state.bytes / 1024 / 1024),
@@ -876,11 +887,11 @@ async function main(): Promise<void> {
     raw: { perSecond: summary(pairs.map((p) => p.raw.perSecond), 0), p50: summary(pairs.map((p) => p.raw.p50)), p99: summary(pairs.map((p) => p.raw.p99)), max: summary(pairs.map((p) => p.raw.max)) },
     ratio: { perSecond: summary(rateRatios, 3), p99: summary(p99Ratios, 2) },
     targets: { perSecondAtLeast: 0.5, p99AtMost: 2, perSecondMet: rateRatios.filter((r) => r >= 0.5).length, p99Met: p99Ratios.filter((r) => r <= 2).length },
-    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu } })),
+    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), callMax: round3(p.netsend.callMax), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, outbox: p.netsend.outbox, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu } })),
     leaderKill:
       kill === null
         ? null
-        : { ...kill.killed, restartedMs, stallMs: kill.stallMs, stallAtMs: kill.stallAtMs, storedAfterKill: kill.storedAfterKill, lastStoredAtMs: kill.lastStoredAtMs, queuedLater: kill.queuedLater, sent: kill.sent, arrived: kill.arrived, lost: kill.lost, duplicates: kill.duplicates, errors: kill.errors, queued: kill.queued, stored: kill.stored, perSecond: Math.round(kill.perSecond), p50: kill.p50, p99: kill.p99, max: kill.max, callP50: round3(kill.callP50), callP99: round3(kill.callP99), seconds: round3(kill.seconds), cpu: kill.cpu },
+        : { ...kill.killed, restartedMs, stallMs: kill.stallMs, stallAtMs: kill.stallAtMs, storedAfterKill: kill.storedAfterKill, lastStoredAtMs: kill.lastStoredAtMs, queuedLater: kill.queuedLater, sent: kill.sent, arrived: kill.arrived, lost: kill.lost, duplicates: kill.duplicates, errors: kill.errors, queued: kill.queued, outbox: kill.outbox, stored: kill.stored, perSecond: Math.round(kill.perSecond), p50: kill.p50, p99: kill.p99, max: kill.max, callP50: round3(kill.callP50), callP99: round3(kill.callP99), callMax: round3(kill.callMax), seconds: round3(kill.seconds), cpu: kill.cpu },
     drain,
     scale: scaled,
   });

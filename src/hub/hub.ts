@@ -27,6 +27,12 @@ import { NameRegistry } from './registry.js';
 
 /** How long `send` waits for the recipient's "stored" before it answers "queued". */
 const STORED_WAIT_MS = 2000;
+/**
+ * How long `send` and `broadcast` wait for the hub to take a message before they answer that it
+ * waits in the outbox. The outbox goes on sending it; without this bound a send made while the
+ * stream elects a leader waited for every publish the outbox tried (5 s each) and took up to 30 s.
+ */
+const HUB_TAKE_WAIT_MS = 5000;
 /** How often the outbox is looked at for what the hub has not taken (after a reconnect, a failed publish). */
 const DRAIN_INTERVAL_MS = 3000;
 
@@ -160,8 +166,9 @@ export class Hub {
     }
     // committed before anything is published: a daemon that dies now sends it when it starts again
     const id = await this.#outbox.add(entry);
+    const taken = this.#taken({ ...entry, id });
     // its receipt listened for from before it is published, so the store need not be looked at
-    const reached = await this.#outbox.waitFor({ ...entry, id }, 'stored', STORED_WAIT_MS, this.#outbox.publish({ ...entry, id }, this.#publish, () => this.#drain()));
+    const reached = await this.#outbox.waitFor({ ...entry, id }, 'stored', STORED_WAIT_MS, taken);
     if (reached === 'refused') {
       // the recipient host said no, as it would have to a direct send: the sender hears it so (and the router does not try again)
       const { refusal } = await this.receipt(id, { name: null, administrator: true });
@@ -169,7 +176,14 @@ export class Hub {
       throw NetApiError.fromStatus(refusal?.status ?? new NetApiError('NERR_NetworkError').status, words, { final: true });
     }
     const stored = reached !== null && reached !== 'expired';
-    return { secure: true, hub: stored ? 'stored' : 'queued', receipt: { host: `hub:${host}`, message: id } };
+    return { secure: true, hub: stored ? 'stored' : (await taken) ? 'queued' : 'outbox', receipt: { host: `hub:${host}`, message: id } };
+  }
+
+  /** Publishes outbox entry `entry`: true once the hub holds it, false when it still waits in the outbox after HUB_TAKE_WAIT_MS (or at once, the hub away). */
+  #taken(entry: OutgoingEntry & { id: number }): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, HUB_TAKE_WAIT_MS, false)));
+    return Promise.race([this.#outbox.publish(entry, this.#publish, () => this.#drain()), late]).finally(() => clearTimeout(timer));
   }
 
   /**
@@ -186,7 +200,7 @@ export class Hub {
       entries.push({ ...entry, id: await this.#outbox.add(entry) });
     }
     // each waits until the hub holds it (or, the hub away, in the outbox), not for the whole drain
-    await Promise.all(entries.map((entry) => this.#outbox.publish(entry, this.#publish, () => this.#drain())));
+    await Promise.all(entries.map((entry) => this.#taken(entry)));
     return hosts.length;
   }
 

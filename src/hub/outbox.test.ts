@@ -202,6 +202,22 @@ test('a message the hub did not take when it went straight out waits for the dra
     assert.deepEqual(calls.at(-1), ['w-1']);
   }));
 
+test('a wait for a receipt ends at once when the publish says the hub did not take the message, unless its receipt came already', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    const id = await outbox.add({ envelopeId: 'e-away', subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' });
+    const started = Date.now();
+    assert.equal(await outbox.waitFor(toSiteB(id, 'e-away'), 'stored', 5000, Promise.resolve(false)), null);
+    assert.ok(Date.now() - started < 1000, 'no receipt can come for a message the hub does not hold: not waited for');
+    // a publish whose answer was lost (a timeout) after the hub took it: the receipt came all the same
+    let answer: (taken: boolean) => void = () => {};
+    const publishing = new Promise<boolean>((resolve) => (answer = resolve));
+    const waiting = outbox.waitFor(toSiteB(id, 'e-away'), 'stored', 5000, publishing);
+    await outbox.applyReceipt(receipt('e-away', 'stored', 'hub', null), 'SITEB');
+    answer(false);
+    assert.equal(await waiting, 'stored');
+  }));
+
 test("a sender waiting hears its receipt as it comes, not after the receipts ahead of it are written; another host's word does not count", () =>
   withStore(async (store) => {
     let release: () => void = () => {};

@@ -330,11 +330,12 @@ export class Outbox {
 
   /**
    * Resolves with the message's state once it reached `state` (or further), or ended without
-   * (expired, refused); null `ms` after it is called, or after `publishing` settles when given.
-   * With `publishing` (the entry's publish, started after this call) it listens from before the
-   * message leaves, so no receipt can come sooner and the store is not looked at.
+   * (expired, refused); null `ms` after it is called, or after `publishing` says the hub took it
+   * (at once when it says the hub did not). With `publishing` (the entry's publish, started in
+   * the same turn) it listens from before the message leaves, so no receipt can come sooner and
+   * the store is not looked at.
    */
-  async waitFor(entry: Pick<OutboxRow, 'id' | 'envelopeId' | 'subject'>, state: HubReceiptState, ms: number, publishing?: Promise<unknown>): Promise<OutboxState | null> {
+  async waitFor(entry: Pick<OutboxRow, 'id' | 'envelopeId' | 'subject'>, state: HubReceiptState, ms: number, publishing?: Promise<boolean>): Promise<OutboxState | null> {
     let settle: (reached: OutboxState | null) => void = () => {};
     const reached = new Promise<OutboxState | null>((resolve) => (settle = resolve));
     const waiter: Waiter = { hostToken: hostTokenOf(entry), state, resolve: (value) => settle(value) };
@@ -343,7 +344,8 @@ export class Outbox {
     this.#waiters.set(entry.envelopeId, waiters.add(waiter));
     let timer: NodeJS.Timeout | undefined;
     try {
-      if (publishing !== undefined) await publishing;
+      // not published (yet): no receipt can come, unless one came already (a publish whose answer was lost)
+      if (publishing !== undefined && !(await publishing)) waiter.resolve(null);
       timer = setTimeout(() => waiter.resolve(null), ms);
       if (publishing === undefined) {
         const now = await this.#store.getOutgoing(entry.id);

@@ -35,8 +35,12 @@ export interface SendReport {
   readonly charset?: string;
   /** It went over netsend's secure channel (the recipient verified this host), not the legacy wire. */
   readonly secure?: boolean;
-  /** Through the organisation hub: the recipient host stored it already, or it waits (hub or outbox). */
-  readonly hub?: 'stored' | 'queued';
+  /**
+   * Through the organisation hub: the recipient host stored it already (`stored`), the hub holds
+   * it for that host (`queued`), or the hub did not take it in time (away, or electing a leader)
+   * and it waits in this host's outbox, which sends it as soon as the hub takes it (`outbox`).
+   */
+  readonly hub?: 'stored' | 'queued' | 'outbox';
   /**
    * A broadcast no other host could hear: this host has no address but loopback ("interfaces = lo",
    * the default) and no hub carried it.

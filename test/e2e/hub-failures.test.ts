@@ -58,7 +58,7 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
     for (let i = 0; i < 3; i++) queued.push(await a.cli(['send', 'SITEB', `while away ${i}`]));
     for (const result of queued) {
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, /It waits at the hub \(queued\)/);
+      assert.match(result.stdout, /The hub has not taken it yet .*: it waits in this host's outbox/);
     }
     const status = JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { state: string; pending: number };
     assert.notEqual(status.state, 'connected');
@@ -70,6 +70,25 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
       arrived.map((m) => m.text),
       ['while away 0', 'while away 1', 'while away 2'],
     );
+  });
+
+  test('with every hub server frozen (SIGSTOP: the connection stays open, nothing answers), a send answers within seconds that its message waits in the outbox, and it goes once they answer again', async () => {
+    for (const node of cluster.nodes) node.signal('SIGSTOP');
+    let tookMs: number;
+    let sent: Awaited<ReturnType<DaemonProcess['cli']>>;
+    try {
+      const started = Date.now();
+      sent = await a.cli(['send', 'SITEB', 'while frozen', '--json']);
+      tookMs = Date.now() - started;
+    } finally {
+      for (const node of cluster.nodes) node.signal('SIGCONT');
+    }
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.equal((JSON.parse(sent.stdout) as { hub?: string }).hub, 'outbox');
+    // 5 s for the hub to take it, and the CLI's own start; unbounded, it waited out every publish the outbox tried (17 s here)
+    assert.ok(tookMs < 10_000, `the send took ${tookMs} ms`);
+    const [message] = await waitForMessages(b, (t) => t === 'while frozen', 1, 60_000);
+    assert.equal(message?.from, 'SITEA');
   });
 
   test('a message acknowledged while the whole hub is away: its sender hears so once the hub is back', async () => {

@@ -180,6 +180,34 @@ test('messages sent in one turn go straight out together, in one publish; a drai
     assert.equal(await outbox.pending(), 0);
   }));
 
+test('while the hub refuses (a leader election), sends do not each start a drain: they wait for the next one, and the refusal is logged once', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub);
+    let refusing = true;
+    let publishes = 0;
+    const publish: Publish = async (entries) => {
+      publishes++;
+      return entries.map(() => (refusing ? { status: 'rejected', reason: new Error('JetStreamNotEnabled: jetstream is not enabled') } : { status: 'fulfilled', value: true }));
+    };
+    const logged: string[] = [];
+    const drain = () => outbox.drain(publish, () => true, (line) => logged.push(line));
+    const send = async (envelopeId: string) => {
+      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
+      return outbox.publish({ ...entry, id: await outbox.add(entry) }, publish, drain);
+    };
+    assert.equal(await send('x-1'), false, 'refused: it waits in the outbox');
+    const afterFirst = publishes;
+    assert.deepEqual(await Promise.all(['x-2', 'x-3', 'x-4', 'x-5'].map(send)), [false, false, false, false]);
+    assert.equal(publishes, afterFirst, 'no publish for each send while the hub has just refused');
+    await drain();
+    await drain();
+    assert.deepEqual(logged, ['hub: messages wait in the outbox: Error: JetStreamNotEnabled: jetstream is not enabled'], 'said once, not at each drain');
+    refusing = false;
+    await drain();
+    assert.equal(await outbox.pending(), 0, "the hub's next drain sends them all");
+    assert.equal(logged.at(-1), 'hub: the hub takes messages again; the outbox is being sent');
+  }));
+
 test('a message the hub did not take when it went straight out waits for the drain, and goes with it', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub);

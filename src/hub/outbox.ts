@@ -100,6 +100,12 @@ type StraightSend = { readonly entry: PublishEntry & { id: number }; readonly to
 const DRAIN_BATCH = 100;
 /** Most receipts applied in one read and one commit. */
 const RECEIPT_BATCH = 500;
+/**
+ * After a publish fails, how long a send leaves its entry to wait rather than start a drain: in a
+ * leader election the hub refuses at once, and a drain per send would ask it again many times a
+ * second. The hub's own drain (every few seconds, and on reconnect) goes on trying.
+ */
+export const PUBLISH_BACKOFF_MS = 1000;
 
 export class Outbox {
   readonly #store: HubStore;
@@ -113,6 +119,10 @@ export class Outbox {
   readonly #refusing = new Map<string, number>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
+  /** Until when (ms since the epoch) a send does not start a drain, a publish having failed (PUBLISH_BACKOFF_MS). */
+  #backOffUntil = 0;
+  /** Why the hub last did not take what a drain sent, said once until it changes or a drain gets through. */
+  #lastFailure: string | null = null;
   /** Entries to go straight out together at the end of this turn; the publishes of those gone before, until they are marked. */
   #straight: StraightSend[] = [];
   readonly #straightRounds = new Set<Promise<void>>();
@@ -168,10 +178,15 @@ export class Outbox {
         }
         if (held.length < waiting.length) {
           this.#caughtUp = false;
+          this.#backOffUntil = Date.now() + PUBLISH_BACKOFF_MS;
           const failed = sent.find((result) => result.status === 'rejected');
-          if (failed !== undefined) log(`hub: ${waiting.length - held.length} message(s) wait in the outbox: ${String(failed.reason)}`);
+          const why = failed === undefined ? 'the hub is away' : String(failed.reason);
+          if (why !== this.#lastFailure) log(`hub: messages wait in the outbox: ${why}`);
+          this.#lastFailure = why;
           return;
         }
+        if (this.#lastFailure !== null) log('hub: the hub takes messages again; the outbox is being sent');
+        this.#lastFailure = null;
       }
     })().finally(() => {
       // cleared before the waiters hear of it, so that one told "not published" can start the next drain
@@ -183,7 +198,8 @@ export class Outbox {
 
   /**
    * Publishes entry `id`: resolves true once the hub holds it, or false when it waits in the
-   * outbox (the hub away). When nothing older waits, it goes straight out, with the others sent
+   * outbox (the hub away, or it refused a publish less than PUBLISH_BACKOFF_MS ago: the hub's
+   * next drain sends it). When nothing older waits, it goes straight out, with the others sent
    * in the same turn of the event loop (a bundle, to a host that reads them), and its mark
    * follows (a daemon that dies first sends it again: the hub drops a second copy of the same
    * parcel by its id, the recipient one that came in another). Otherwise the drain sends it
@@ -195,8 +211,11 @@ export class Outbox {
     if (this.#caughtUp && this.#draining === undefined) {
       if (await new Promise<boolean>((told) => this.#goStraight({ entry, told }, publish))) return true;
       this.#caughtUp = false;
+      this.#backOffUntil = Date.now() + PUBLISH_BACKOFF_MS;
     }
     for (let attempt = 0; attempt < 2; attempt++) {
+      // the hub refused a moment ago: the entry waits for the hub's next drain
+      if (Date.now() < this.#backOffUntil) return false;
       const published = new Promise<boolean>((resolve) => this.#publishing.set(entry.id, [...(this.#publishing.get(entry.id) ?? []), resolve]));
       void drain();
       if (await published) return true;

@@ -76,6 +76,8 @@ export class Hub {
   /** Joined the realm (the stream, this host's consumer and names); and why not, while not. */
   #joined = false;
   #error: string | null = null;
+  /** Why the last drain failed, if it did: logged once until it changes. */
+  #drainError: string | null = null;
   /** Aliases added before the hub was joined: claimed once it is. */
   readonly #pendingClaims = new Set<string>();
 
@@ -147,8 +149,8 @@ export class Hub {
 
   /**
    * Sends through the hub to the host that holds `message.to`. Resolves once the hub holds it
-   * durably (or, the hub away, once it waits in the outbox), saying whether the recipient has
-   * stored it yet.
+   * durably, saying whether the recipient has stored it yet; or, the hub not taking it within
+   * HUB_TAKE_WAIT_MS (away, busy, electing a leader), once it waits in the outbox.
    */
   async send(message: OutgoingMessage, host: string, kind: 'message' | 'relayed' = 'message'): Promise<SendReport> {
     const record = this.#registry?.host(host)?.record;
@@ -307,7 +309,15 @@ export class Hub {
   };
 
   #drain(): Promise<void> {
-    return this.#outbox.drain(this.#publish, () => !this.#stopping, this.#options.log).catch((error: unknown) => this.#options.log(`hub: the outbox could not be sent yet: ${String(error)}`));
+    return this.#outbox.drain(this.#publish, () => !this.#stopping, this.#options.log).then(
+      () => void (this.#drainError = null),
+      (error: unknown) => {
+        // said once until it changes: a drain is tried every few seconds, and by sends
+        const why = String(error);
+        if (why !== this.#drainError) this.#options.log(`hub: the outbox could not be sent yet: ${why}`);
+        this.#drainError = why;
+      },
+    );
   }
 
   /** The stream, this host's consumer, the registry (claiming this host's names) and the heartbeat. */

@@ -182,7 +182,8 @@ test('messages sent in one turn go straight out together, in one publish; a drai
 
 test('while the hub refuses (a leader election), sends do not each start a drain: they wait for the next one, and the refusal is logged once', () =>
   withStore(async (store) => {
-    const outbox = new Outbox(store.hub);
+    // a back-off no slow machine outlasts; the drain that gets through ends it
+    const outbox = new Outbox(store.hub, { backOffMs: 60_000 });
     let refusing = true;
     let publishes = 0;
     const publish: Publish = async (entries) => {
@@ -206,6 +207,24 @@ test('while the hub refuses (a leader election), sends do not each start a drain
     await drain();
     assert.equal(await outbox.pending(), 0, "the hub's next drain sends them all");
     assert.equal(logged.at(-1), 'hub: the hub takes messages again; the outbox is being sent');
+    assert.equal(await send('x-6'), true, 'the hub takes messages again: a send goes out at once, the back-off over');
+  }));
+
+test('once the back-off after a refusal is over, a send starts a drain again', () =>
+  withStore(async (store) => {
+    const outbox = new Outbox(store.hub, { backOffMs: 20 });
+    let refusing = true;
+    const publish: Publish = async (entries) => entries.map(() => (refusing ? { status: 'rejected', reason: new Error('refused') } : { status: 'fulfilled', value: true }));
+    const drain = () => outbox.drain(publish, () => true);
+    const send = async (envelopeId: string) => {
+      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
+      return outbox.publish({ ...entry, id: await outbox.add(entry) }, publish, drain);
+    };
+    assert.equal(await send('y-1'), false);
+    refusing = false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await send('y-2'), true, 'its own drain sends it, behind the one that waited');
+    assert.equal(await outbox.pending(), 0);
   }));
 
 test('a message the hub did not take when it went straight out waits for the drain, and goes with it', () =>

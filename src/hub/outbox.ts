@@ -103,7 +103,7 @@ const RECEIPT_BATCH = 500;
 /**
  * After a publish fails, how long a send leaves its entry to wait rather than start a drain: in a
  * leader election the hub refuses at once, and a drain per send would ask it again many times a
- * second. The hub's own drain (every few seconds, and on reconnect) goes on trying.
+ * second. The hub's own drain (every 3 seconds) goes on trying; one that gets through ends it.
  */
 export const PUBLISH_BACKOFF_MS = 1000;
 
@@ -119,8 +119,9 @@ export class Outbox {
   readonly #refusing = new Map<string, number>();
   /** Whether a drain found nothing left, with no publish failed since: a new entry may then go straight out. */
   #caughtUp = false;
-  /** Until when (ms since the epoch) a send does not start a drain, a publish having failed (PUBLISH_BACKOFF_MS). */
+  /** Until when (performance.now()) a send does not start a drain, a publish having failed. */
   #backOffUntil = 0;
+  readonly #backOffMs: number;
   /** Why the hub last did not take what a drain sent, said once until it changes or a drain gets through. */
   #lastFailure: string | null = null;
   /** Entries to go straight out together at the end of this turn; the publishes of those gone before, until they are marked. */
@@ -129,7 +130,9 @@ export class Outbox {
   /** Sends waiting for their entry to be published: told true once it is, false when a drain ends without it. */
   readonly #publishing = new Map<number, Array<(published: boolean) => void>>();
 
-  constructor(store: HubStore) {
+  /** `backOffMs`: PUBLISH_BACKOFF_MS unless a test says otherwise. */
+  constructor(store: HubStore, options: { backOffMs?: number } = {}) {
+    this.#backOffMs = options.backOffMs ?? PUBLISH_BACKOFF_MS;
     this.#store = store;
   }
 
@@ -164,6 +167,9 @@ export class Outbox {
         const waiting = await this.#store.waitingOutgoing(DRAIN_BATCH);
         if (waiting.length === 0) {
           this.#caughtUp = true;
+          this.#backOffUntil = 0;
+          // nothing left (what failed may have expired since): the next refusal is news again
+          this.#lastFailure = null;
           return;
         }
         const sent = await publish(waiting);
@@ -178,7 +184,7 @@ export class Outbox {
         }
         if (held.length < waiting.length) {
           this.#caughtUp = false;
-          this.#backOffUntil = Date.now() + PUBLISH_BACKOFF_MS;
+          this.#backOff();
           const failed = sent.find((result) => result.status === 'rejected');
           const why = failed === undefined ? 'the hub is away' : String(failed.reason);
           if (why !== this.#lastFailure) log(`hub: messages wait in the outbox: ${why}`);
@@ -187,20 +193,27 @@ export class Outbox {
         }
         if (this.#lastFailure !== null) log('hub: the hub takes messages again; the outbox is being sent');
         this.#lastFailure = null;
+        this.#backOffUntil = 0;
       }
-    })().finally(() => {
-      // cleared before the waiters hear of it, so that one told "not published" can start the next drain
-      this.#draining = undefined;
-      for (const id of [...this.#publishing.keys()]) this.#told(id, false);
-    });
+    })()
+      .catch((error: unknown) => {
+        // a read or a parcel that failed: not asked again by every send either
+        this.#backOff();
+        throw error;
+      })
+      .finally(() => {
+        // cleared before the waiters hear of it, so that one told "not published" can start the next drain
+        this.#draining = undefined;
+        for (const id of [...this.#publishing.keys()]) this.#told(id, false);
+      });
     return this.#draining;
   }
 
   /**
    * Publishes entry `id`: resolves true once the hub holds it, or false when it waits in the
-   * outbox (the hub away, or it refused a publish less than PUBLISH_BACKOFF_MS ago: the hub's
-   * next drain sends it). When nothing older waits, it goes straight out, with the others sent
-   * in the same turn of the event loop (a bundle, to a host that reads them), and its mark
+   * outbox (the hub away, or it refused a publish less than PUBLISH_BACKOFF_MS ago and no drain
+   * runs: the hub's next drain sends it). When nothing older waits, it goes straight out, with
+   * the others sent in the same turn of the event loop (a bundle, to a host that reads them), and its mark
    * follows (a daemon that dies first sends it again: the hub drops a second copy of the same
    * parcel by its id, the recipient one that came in another). Otherwise the drain sends it
    * behind what waits, oldest first, and this resolves without waiting for the rest of the drain
@@ -211,11 +224,11 @@ export class Outbox {
     if (this.#caughtUp && this.#draining === undefined) {
       if (await new Promise<boolean>((told) => this.#goStraight({ entry, told }, publish))) return true;
       this.#caughtUp = false;
-      this.#backOffUntil = Date.now() + PUBLISH_BACKOFF_MS;
+      this.#backOff();
     }
     for (let attempt = 0; attempt < 2; attempt++) {
-      // the hub refused a moment ago: the entry waits for the hub's next drain
-      if (Date.now() < this.#backOffUntil) return false;
+      // the hub refused a moment ago: the entry waits for the hub's next drain (or the one under way)
+      if (this.#draining === undefined && performance.now() < this.#backOffUntil) return false;
       const published = new Promise<boolean>((resolve) => this.#publishing.set(entry.id, [...(this.#publishing.get(entry.id) ?? []), resolve]));
       void drain();
       if (await published) return true;
@@ -248,6 +261,10 @@ export class Outbox {
       .finally(() => this.#straightRounds.delete(round));
     this.#straightRounds.add(round);
     setImmediate(started);
+  }
+
+  #backOff(): void {
+    this.#backOffUntil = performance.now() + this.#backOffMs;
   }
 
   #told(id: number, published: boolean): void {

@@ -85,8 +85,9 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
     }
     assert.equal(sent.code, 0, sent.stderr);
     assert.equal((JSON.parse(sent.stdout) as { hub?: string }).hub, 'outbox');
-    // 5 s for the hub to take it, and the CLI's own start; unbounded, it waited out every publish the outbox tried (17 s here)
-    assert.ok(tookMs < 10_000, `the send took ${tookMs} ms`);
+    // 5 s for the hub to take it, and the CLI's own start on a loaded machine; unbounded, it waited
+    // out every publish the outbox tried (over the 15 s the test's CLI runs may take, here)
+    assert.ok(tookMs < 13_000, `the send took ${tookMs} ms`);
     const [message] = await waitForMessages(b, (t) => t === 'while frozen', 1, 60_000);
     assert.equal(message?.from, 'SITEA');
   });

@@ -45,7 +45,8 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
   test('a message to a computer name held at another site goes through the hub, stored there and verified, with its title', async () => {
     const sent = await a.cli(['send', 'HOSTB', '--title', 'Canteen — Grüße', '--priority', 'high', 'lunch at the other site']);
     assert.equal(sent.code, 0, sent.stderr);
-    assert.match(sent.stdout, /^The message was successfully sent to HOSTB\.\n(The hub delivered it|It waits at the hub)/);
+    // a hub slow to take it on a loaded machine says so too ('outbox'); the message goes all the same
+    assert.match(sent.stdout, /^The message was successfully sent to HOSTB\.\n(The hub delivered it|It waits at the hub|The hub has not taken it yet)/);
     const message = await waitForMessage(b, 'lunch at the other site');
     assert.equal(message.from, 'HOSTA');
     assert.deepEqual([message.title, message.priority], ['Canteen — Grüße', 'high'], 'the title and priority travel, sealed, with the text');
@@ -155,7 +156,9 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
     const secret = 'the vault code is 7-Zebra-ÉPÉE';
     const sent = await a.cli(['send', 'HOSTB', secret]);
     assert.equal(sent.code, 0, sent.stderr);
-    assert.match(sent.stdout, /It waits at the hub \(queued\)/);
+    assert.match(sent.stdout, /It waits at the hub \(queued\)|The hub has not taken it yet/);
+    // a hub slow to take it (a loaded machine): the stream is searched once it holds it
+    for (let i = 0; i < 60 && (JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { pending: number }).pending !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 250));
     // every byte the cluster's nodes keep on disk, searched for the text in UTF-8
     const files = await collectFiles(cluster.dir);
     // in every form a text could be kept: UTF-8, UTF-16LE, base64 of either

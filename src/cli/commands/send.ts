@@ -88,7 +88,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       if (result.delivered === 'remote' && result.hub === 'stored') io.stdout.write('The hub delivered it: the recipient\'s host has stored it.\n');
       if (result.delivered === 'remote' && result.hub === 'queued') io.stdout.write('It waits at the hub (queued) until the recipient\'s host takes it.\n');
       if (result.delivered === 'remote' && result.hub === 'outbox') {
-        io.stdout.write('The hub has not taken it yet (away, or electing a leader): it waits in this host\'s outbox (`netsend hub status`) and goes as soon as the hub takes it.\n');
+        io.stdout.write('The hub has not taken it yet (away, busy, or electing a leader): it waits in this host\'s outbox (`netsend hub status`) and goes as soon as the hub takes it.\n');
       }
       const ask = receiptCommand(result);
       if (ask !== null && !values.wait) io.stdout.write(`Its id is ${ask.id}: \`${ask.command}\` tells what becomes of it.\n`);

@@ -213,12 +213,12 @@ export class Outbox {
    * Publishes entry `id`: resolves true once the hub holds it, or false when it waits in the
    * outbox (the hub away, or it refused a publish less than PUBLISH_BACKOFF_MS ago and no drain
    * runs: the hub's next drain sends it). When nothing older waits, it goes straight out, with
-   * the others sent in the same turn of the event loop (a bundle, to a host that reads them), and its mark
-   * follows (a daemon that dies first sends it again: the hub drops a second copy of the same
-   * parcel by its id, the recipient one that came in another). Otherwise the drain sends it
-   * behind what waits, oldest first, and this resolves without waiting for the rest of the drain
-   * (under load that goes on as long as sends come in). Tries the drain twice: one that was just
-   * ending when it was added may have missed it.
+   * the others sent in the same turn of the event loop (a bundle, to a host that reads them),
+   * and its mark follows (a daemon that dies first sends it again: the hub drops a second copy of
+   * the same parcel by its id, the recipient one that came in another). Otherwise the drain
+   * sends it behind what waits, oldest first, and this resolves without waiting for the rest of
+   * the drain (under load that goes on as long as sends come in). Tries the drain twice: one
+   * that was just ending when it was added may have missed it.
    */
   async publish(entry: PublishEntry & { id: number }, publish: Publish, drain: () => Promise<void>): Promise<boolean> {
     if (this.#caughtUp && this.#draining === undefined) {

@@ -32,6 +32,8 @@ test('a sent message waits in the outbox, oldest first, until the hub holds it',
     await store.hub.markPublished([first]);
     assert.deepEqual((await outbox.waiting(10)).map((e) => e.envelopeId), ['e-2']);
     assert.equal((await outbox.receipt(first, ALICE))?.state, 'queued');
+    assert.equal((await outbox.receipt(first, ALICE))?.inOutbox, undefined, 'the hub holds it');
+    assert.equal((await outbox.receipt(second, ALICE))?.inOutbox, true, 'it waits here still');
   }));
 
 test('the store commits outbox writes together, and a read asked after them, before their commit, sees them', () =>

@@ -404,6 +404,7 @@ export class Outbox {
     return {
       id,
       state: entry.state,
+      ...(entry.state === 'queued' && !entry.published ? { inOutbox: true as const } : {}),
       at: entry.stateAt,
       ...(entry.state === 'refused' && entry.refusal !== null ? { refusal: refusalFromJson(entry.refusal) } : {}),
       surfaces,

@@ -64,6 +64,8 @@ export interface Receipt {
    * (through the hub: no such name there now, or the name's rules), with its words in `refusal`.
    */
   readonly state: 'queued' | 'stored' | 'refused' | MessageState;
+  /** Through the hub, queued and not taken by the hub yet: it waits in the sending host's outbox. */
+  readonly inOutbox?: true;
   /** Why the recipient host refused it: the NET_API_STATUS and message it would have answered a direct send with. */
   readonly refusal?: { readonly status: number; readonly message: string };
   readonly at: string | null;

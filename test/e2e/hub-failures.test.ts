@@ -63,6 +63,9 @@ describe('the hub when nodes and hosts die', { skip: natsServerUnavailable() ?? 
     const status = JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { state: string; pending: number };
     assert.notEqual(status.state, 'connected');
     assert.equal(status.pending, 3);
+    // the command send printed asks where the message is: still here
+    const ask = /`(netsend receipt [^`]+)`/.exec(queued[0]?.stdout ?? '')?.[1]?.split(' ').slice(1) ?? [];
+    assert.match((await a.cli(ask)).stdout, /: queued[^\n]*\n {2}in the sending host's outbox: the hub has not taken it yet/);
     for (const node of cluster.nodes) node.spawn();
     await cluster.waitReady(WHOLE_CLUSTER_RESTART_MS);
     const arrived = await waitForMessages(b, (t) => t.startsWith('while away '), 3, 60_000);

@@ -18,6 +18,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     else {
       io.stdout.write(`Message ${id}: ${result.state}${result.at ? ` at ${localTime(result.at)}` : ''}${result.acknowledgedBy ? ` by ${printableName(result.acknowledgedBy)}` : ''}${result.acknowledgedOn ? ` on ${result.acknowledgedOn}` : ''}\n`);
+      if (result.inOutbox) io.stdout.write("  in the sending host's outbox: the hub has not taken it yet\n");
       if (result.refusal !== undefined) io.stdout.write(`  refused by the recipient's host (${result.refusal.status}): ${printableName(result.refusal.message)}\n`);
       for (const [surface, e] of Object.entries(result.surfaces)) io.stdout.write(`  ${surface}: ${e.state}${e.by ? ` (${printableName(e.by)})` : ''} at ${localTime(e.at)}\n`);
     }

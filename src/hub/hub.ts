@@ -76,8 +76,6 @@ export class Hub {
   /** Joined the realm (the stream, this host's consumer and names); and why not, while not. */
   #joined = false;
   #error: string | null = null;
-  /** Why the last drain failed, if it did: logged once until it changes. */
-  #drainError: string | null = null;
   /** Aliases added before the hub was joined: claimed once it is. */
   readonly #pendingClaims = new Set<string>();
 
@@ -309,15 +307,8 @@ export class Hub {
   };
 
   #drain(): Promise<void> {
-    return this.#outbox.drain(this.#publish, () => !this.#stopping, this.#options.log).then(
-      () => void (this.#drainError = null),
-      (error: unknown) => {
-        // said once until it changes: a drain is tried every few seconds, and by sends
-        const why = String(error);
-        if (why !== this.#drainError) this.#options.log(`hub: the outbox could not be sent yet: ${why}`);
-        this.#drainError = why;
-      },
-    );
+    // a failure is logged by the outbox, once until its reason changes (a drain is tried every few seconds, and by sends)
+    return this.#outbox.drain(this.#publish, () => !this.#stopping, this.#options.log).catch(() => {});
   }
 
   /** The stream, this host's consumer, the registry (claiming this host's names) and the heartbeat. */

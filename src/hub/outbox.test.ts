@@ -212,6 +212,46 @@ test('while the hub refuses (a leader election), sends do not each start a drain
     assert.equal(await send('x-6'), true, 'the hub takes messages again: a send goes out at once, the back-off over');
   }));
 
+test('a drain that throws (a read that failed) keeps later sends behind what it left, and is logged once, then its end', () =>
+  withStore(async (store) => {
+    let failingReads = 0;
+    const flaky = {
+      ...store.hub,
+      waitingOutgoing: async (limit: number) => {
+        if (failingReads > 0) {
+          failingReads--;
+          throw new Error('disk I/O error');
+        }
+        return store.hub.waitingOutgoing(limit);
+      },
+    };
+    const outbox = new Outbox(flaky, { backOffMs: 60_000 });
+    const calls: string[][] = [];
+    const publish: Publish = async (entries) => {
+      calls.push(entries.map((entry) => entry.envelopeId));
+      return entries.map(() => ({ status: 'fulfilled', value: true }));
+    };
+    const logged: string[] = [];
+    const drain = () => outbox.drain(publish, () => true, (line) => logged.push(line)).catch(() => {});
+    // caught up: a send may go straight out
+    await drain();
+    const add = async (envelopeId: string) => {
+      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
+      return { ...entry, id: await outbox.add(entry) };
+    };
+    const [first, second] = [await add('t-1'), await add('t-2')];
+    failingReads = 2;
+    const failing = drain();
+    assert.equal(await outbox.publish(first, publish, drain), false, 'it joined the drain that failed');
+    await failing;
+    assert.equal(await outbox.publish(second, publish, drain), false, 'not straight out, ahead of the first');
+    assert.deepEqual(calls, []);
+    failingReads = 0;
+    await drain();
+    assert.deepEqual(calls, [['t-1', 't-2']], 'in order, together');
+    assert.deepEqual(logged, ['hub: the outbox could not be sent yet: Error: disk I/O error', 'hub: the hub takes messages again; the outbox is being sent']);
+  }));
+
 test('once the back-off after a refusal is over, a send starts a drain again', () =>
   withStore(async (store) => {
     const outbox = new Outbox(store.hub, { backOffMs: 20 });

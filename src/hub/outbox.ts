@@ -197,8 +197,12 @@ export class Outbox {
       }
     })()
       .catch((error: unknown) => {
-        // a read or a parcel that failed: not asked again by every send either
+        // a read or a parcel that failed: what waits goes behind it, and no send asks again at once
+        this.#caughtUp = false;
         this.#backOff();
+        const why = String(error);
+        if (why !== this.#lastFailure) log(`hub: the outbox could not be sent yet: ${why}`);
+        this.#lastFailure = why;
         throw error;
       })
       .finally(() => {

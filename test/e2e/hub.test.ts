@@ -158,7 +158,12 @@ describe('the organisation hub on a 3-node JetStream cluster', { skip: natsServe
     assert.equal(sent.code, 0, sent.stderr);
     assert.match(sent.stdout, /It waits at the hub \(queued\)|The hub has not taken it yet/);
     // a hub slow to take it (a loaded machine): the stream is searched once it holds it
-    for (let i = 0; i < 60 && (JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { pending: number }).pending !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    let pending = -1;
+    for (let i = 0; i < 60 && pending !== 0; i++) {
+      pending = (JSON.parse((await a.cli(['hub', 'status', '--json'])).stdout) as { pending: number }).pending;
+      if (pending !== 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(pending, 0, 'the hub holds it');
     // every byte the cluster's nodes keep on disk, searched for the text in UTF-8
     const files = await collectFiles(cluster.dir);
     // in every form a text could be kept: UTF-8, UTF-16LE, base64 of either

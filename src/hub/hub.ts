@@ -166,9 +166,10 @@ export class Hub {
     }
     // committed before anything is published: a daemon that dies now sends it when it starts again
     const id = await this.#outbox.add(entry);
-    const taken = this.#taken({ ...entry, id });
+    const kept = { ...entry, id };
+    const taken = this.#taken(kept);
     // its receipt listened for from before it is published, so the store need not be looked at
-    const reached = await this.#outbox.waitFor({ ...entry, id }, 'stored', STORED_WAIT_MS, taken);
+    const reached = await this.#outbox.waitFor(kept, 'stored', STORED_WAIT_MS, taken);
     if (reached === 'refused') {
       // the recipient host said no, as it would have to a direct send: the sender hears it so (and the router does not try again)
       const { refusal } = await this.receipt(id, { name: null, administrator: true });

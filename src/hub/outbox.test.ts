@@ -11,6 +11,12 @@ const ALICE = { name: 'alice', administrator: false };
 /** An outbox entry to SITEB, for waitFor. */
 const toSiteB = (id: number, envelopeId: string) => ({ id, envelopeId, subject: 'netsend.r.SITEB.msg.SITEA' });
 
+/** alice's message `envelopeId` to SITEB, added to the outbox: what a send publishes. */
+async function added(outbox: Outbox, envelopeId: string) {
+  const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
+  return { ...entry, id: await outbox.add(entry) };
+}
+
 const receipt = (ref: string, state: string, surface = 'desktop', by: string | null = 'alice') => JSON.stringify({ ref, state, surface, by, at: '2026-12-06T05:00:00.000Z' });
 
 test('a message past its time to live is not sent: it is marked expired', () =>
@@ -170,10 +176,7 @@ test('messages sent in one turn go straight out together, in one publish; a drai
     const drain = () => outbox.drain(publish, () => true);
     // an empty outbox: what is sent next may go straight out
     await drain();
-    const entries = await Promise.all(['s-1', 's-2', 's-3'].map(async (envelopeId) => {
-      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
-      return { ...entry, id: await outbox.add(entry) };
-    }));
+    const entries = await Promise.all(['s-1', 's-2', 's-3'].map((envelopeId) => added(outbox, envelopeId)));
     const published = entries.map((entry) => outbox.publish(entry, publish, drain));
     const draining = drain();
     assert.deepEqual(await Promise.all(published), [true, true, true]);
@@ -194,10 +197,7 @@ test('while the hub refuses (a leader election), sends do not each start a drain
     };
     const logged: string[] = [];
     const drain = () => outbox.drain(publish, () => true, (line) => logged.push(line));
-    const send = async (envelopeId: string) => {
-      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
-      return outbox.publish({ ...entry, id: await outbox.add(entry) }, publish, drain);
-    };
+    const send = async (envelopeId: string) => outbox.publish(await added(outbox, envelopeId), publish, drain);
     assert.equal(await send('x-1'), false, 'refused: it waits in the outbox');
     const afterFirst = publishes;
     assert.deepEqual(await Promise.all(['x-2', 'x-3', 'x-4', 'x-5'].map(send)), [false, false, false, false]);
@@ -235,11 +235,7 @@ test('a drain that throws (a read that failed) keeps later sends behind what it 
     const drain = () => outbox.drain(publish, () => true, (line) => logged.push(line)).catch(() => {});
     // caught up: a send may go straight out
     await drain();
-    const add = async (envelopeId: string) => {
-      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
-      return { ...entry, id: await outbox.add(entry) };
-    };
-    const [first, second] = [await add('t-1'), await add('t-2')];
+    const [first, second] = [await added(outbox, 't-1'), await added(outbox, 't-2')];
     failingReads = 2;
     const failing = drain();
     assert.equal(await outbox.publish(first, publish, drain), false, 'it joined the drain that failed');
@@ -258,10 +254,7 @@ test('once the back-off after a refusal is over, a send starts a drain again', (
     let refusing = true;
     const publish: Publish = async (entries) => entries.map(() => (refusing ? { status: 'rejected', reason: new Error('refused') } : { status: 'fulfilled', value: true }));
     const drain = () => outbox.drain(publish, () => true);
-    const send = async (envelopeId: string) => {
-      const entry = { envelopeId, subject: 'netsend.r.SITEB.msg.SITEA', envelope: '{}', expiresAt: null, senderUser: 'alice' };
-      return outbox.publish({ ...entry, id: await outbox.add(entry) }, publish, drain);
-    };
+    const send = async (envelopeId: string) => outbox.publish(await added(outbox, envelopeId), publish, drain);
     assert.equal(await send('y-1'), false);
     refusing = false;
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -386,7 +386,7 @@ export class Outbox {
     try {
       // not published (yet): no receipt can come, unless one came already (a publish whose answer was lost)
       if (publishing !== undefined && !(await publishing)) waiter.resolve(null);
-      timer = setTimeout(() => waiter.resolve(null), ms);
+      else timer = setTimeout(() => waiter.resolve(null), ms);
       if (publishing === undefined) {
         const now = await this.#store.getOutgoing(entry.id);
         if (now !== null && settles(now.state, state)) waiter.resolve(now.state);

@@ -18,7 +18,7 @@ const input = (text: string, over: Partial<SealInput> = {}): SealInput => ({
 });
 /** A message from `sender` sealed to `to`, as the outbox keeps it (JSON, unsigned). */
 const kept = (text: string, sender: Host = A, to: Host = B, over: Partial<SealInput> = {}) =>
-  JSON.stringify(sealItem(input(text, { recipientHost: to.name, ...over }), { sender, recipientBox: to.boxPublic }));
+  JSON.stringify(sealItem(input(text, { recipientHost: to.name, ...over }), { sender, recipientBox: to.boxPublic, version: 2 }));
 const bundleOf = (texts: readonly string[], sender: Host = A, to: Host = B) => encodeBundle(texts.map((text) => kept(text, sender, to)), sender, to.name);
 /** What B reads from a bundle's bytes, its signature checked against `signer`'s key. */
 const readAtB = (bytes: Uint8Array, signer: Host = A) => openBundle(decodeBundle(bytes), signer.publicKey).map((item) => unseal(item, { host: B.name, box: B.box }).text);
@@ -98,7 +98,7 @@ test('bundle: hostile bytes (a good bundle mutated) are refused with a HubEnvelo
 });
 
 test('signatureFieldBytes: what signing adds to an envelope kept unsigned, for the size check made before it is signed', () => {
-  const item = sealItem(input('sized'), { sender: A, recipientBox: B.boxPublic });
+  const item = sealItem(input('sized'), { sender: A, recipientBox: B.boxPublic, version: 2 });
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   for (const key of [A.privateKey, rsa]) assert.equal(JSON.stringify(signEnvelope(item, key)).length - JSON.stringify(item).length, signatureFieldBytes(key));
 });

@@ -6,7 +6,7 @@ import iconv from 'iconv-lite';
 import { envelopeErrorCode, sealingHost, type SealingHost } from '../../test/helpers/envelopes.js';
 import {
   MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, boxPublicKey, decodeEnvelope, encodeEnvelope, open, seal, signBoxKey, verifyBoxKey,
-  type Envelope, type HubEnvelopeErrorCode, type SealInput,
+  type Envelope, type EnvelopeVersion, type HubEnvelopeErrorCode, type SealInput,
 } from './envelope.js';
 import { EPHEMERAL_KEY_MS } from './box-keys.js';
 import { nameFromToken, realmProblem, subjectToken } from './subject.js';
@@ -20,7 +20,9 @@ const input = (over: Partial<SealInput> = {}): SealInput => ({
   id: randomUUID(), from: 'ALICE', to: 'BOB', recipientHost: 'HOSTB', sentAt: '2026-11-25T10:31:05.123Z', expiresAt: 1_795_000_000_000,
   priority: 'high', kind: 'message', text: 'Lunch at noon?', title: 'Canteen', user: 'alice', ...over,
 });
-const sealAB = (over: Partial<SealInput> = {}, sender: Host = A) => seal(input(over), { sender, recipientBox: B.boxPublic });
+/** Sealed by `sender` to `to` as this version seals to a host of its own version (2), or an older host (1). */
+const sealTo = (to: Host, over: Partial<SealInput> = {}, sender: Host = A, version: EnvelopeVersion = 2) => seal(input(over), { sender, recipientBox: to.boxPublic, version });
+const sealAB = (over: Partial<SealInput> = {}, sender: Host = A, version: EnvelopeVersion = 2) => sealTo(B, over, sender, version);
 const openAt = (envelope: Envelope, opener: Host = B, sender: KeyObject = A.publicKey) => open(envelope, { host: opener.name, box: opener.box, senderPublicKey: sender });
 const wire = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 
@@ -39,33 +41,48 @@ test('envelope: seal → bytes → decode → open gives the secret back, for me
   assert.equal(envelope.senderHost, 'HOSTA');
   assert.equal(envelope.senderKey, A.fingerprint);
   const { title: _, ...noTitle } = input({ kind: 'receipt', text: '', user: null });
-  assert.deepEqual(openAt(seal(noTitle, { sender: A, recipientBox: B.boxPublic })), { text: '', user: null });
+  assert.deepEqual(openAt(seal(noTitle, { sender: A, recipientBox: B.boxPublic, version: 2 })), { text: '', user: null });
   const rsa = sealingHost('SITEHOST', 'rsa');
   assert.deepEqual(openAt(sealAB({}, rsa), B, rsa.publicKey).text, 'Lunch at noon?', 'a site CA host key (RSA) signs too');
 });
 
-test('envelope: the construction is the documented one (signature, HKDF salt/info, AAD, UTF-16LE secret)', () => {
-  const e = sealAB({ text: 'hi', title: 'T', user: null });
-  assert.equal(resign(e).sig, e.sig, 'Ed25519 is deterministic: the same bytes were signed');
-  const shared = diffieHellman({ privateKey: B.box, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: e.epk }, format: 'jwk' }) });
-  const context = createHash('sha256').update(JSON.stringify(['HOSTA', 'HOSTB', e.epk, B.boxPublic])).digest();
-  const key = hkdfSync('sha256', shared, e.id, Buffer.concat([Buffer.from('netsend hub v1\0'), context]), 32);
-  const ct = Buffer.from(e.ct, 'base64url');
-  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key), Buffer.from(e.nonce, 'base64url'));
-  decipher.setAAD(wire(['netsend-hub-aad-v1', ...headerOf(e)]));
-  decipher.setAuthTag(ct.subarray(-16));
-  const plain = Buffer.concat([decipher.update(ct.subarray(0, -16)), decipher.final()]);
-  assert.equal(plain.toString('hex'), `00000004${Buffer.from('hi', 'utf16le').toString('hex')}00000002${Buffer.from('T', 'utf16le').toString('hex')}ffffffff`);
+test('envelope: the construction is the documented one (signature, HKDF salt/info by version, AAD, UTF-16LE secret)', () => {
+  for (const version of [2, 1] as const) {
+    const e = sealAB({ text: 'hi', title: 'T', user: null }, A, version);
+    assert.equal(e.v, version);
+    assert.equal(resign(e).sig, e.sig, 'Ed25519 is deterministic: the same bytes were signed');
+    const shared = diffieHellman({ privateKey: B.box, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: e.epk }, format: 'jwk' }) });
+    const context = createHash('sha256').update(JSON.stringify(['HOSTA', 'HOSTB', e.epk, B.boxPublic])).digest();
+    // 2: one key for the ephemeral key's minute (no salt); 1: a key for each envelope (its id the salt)
+    const [salt, label] = version === 2 ? ['', 'netsend hub v2\0'] : [e.id, 'netsend hub v1\0'];
+    const key = hkdfSync('sha256', shared, salt, Buffer.concat([Buffer.from(label), context]), 32);
+    const ct = Buffer.from(e.ct, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key), Buffer.from(e.nonce, 'base64url'));
+    decipher.setAAD(wire(['netsend-hub-aad-v1', ...headerOf(e)]));
+    decipher.setAuthTag(ct.subarray(-16));
+    const plain = Buffer.concat([decipher.update(ct.subarray(0, -16)), decipher.final()]);
+    assert.equal(plain.toString('hex'), `00000004${Buffer.from('hi', 'utf16le').toString('hex')}00000002${Buffer.from('T', 'utf16le').toString('hex')}ffffffff`, `version ${version}`);
+  }
+});
+
+test('envelope: version 1 (what this host seals to an older one) still opens, and a version is bound into what it opens under', () => {
+  const old = sealAB({ text: 'from before' }, A, 1);
+  assert.equal(openAt(decodeEnvelope(encodeEnvelope(old))).text, 'from before');
+  const current = sealAB({ text: 'now' });
+  // the version is signed, and in the AAD: relabelled and signed again, it still does not open
+  assert.equal(codeOf(() => openAt({ ...current, v: 1 })), 'bad-signature');
+  assert.equal(codeOf(() => openAt(resign({ ...current, v: 1 }))), 'undecryptable');
+  assert.equal(codeOf(() => openAt(resign({ ...old, v: 2 }))), 'undecryptable');
 });
 
 test('envelope: changing any field, the ciphertext or the signature is refused with its code', () => {
   const e = sealAB();
   const other = sealAB();
   // another recipient's: envelopes to one recipient share their minute's ephemeral key
-  const otherEpk = seal(input(), { sender: A, recipientBox: C.boxPublic }).epk;
+  const otherEpk = sealTo(C).epk;
   const flip = (s: string) => (s[5] === 'A' ? `${s.slice(0, 5)}B${s.slice(6)}` : `${s.slice(0, 5)}A${s.slice(6)}`);
   const changes: { [K in keyof Envelope]: [unknown, HubEnvelopeErrorCode] } = {
-    v: [2, 'version'], id: ['another-id', 'bad-signature'], from: ['MALLORY', 'bad-signature'], to: ['CAROL', 'bad-signature'],
+    v: [3, 'version'], id: ['another-id', 'bad-signature'], from: ['MALLORY', 'bad-signature'], to: ['CAROL', 'bad-signature'],
     senderHost: ['HOSTM', 'bad-signature'], senderKey: [C.fingerprint, 'bad-signature'], recipientHost: ['HOSTC', 'bad-signature'],
     sentAt: ['2026-11-25T10:31:06.123Z', 'bad-signature'], expiresAt: [null, 'bad-signature'], priority: ['urgent', 'bad-signature'],
     kind: ['receipt', 'bad-signature'], epk: [otherEpk, 'bad-signature'], nonce: [other.nonce, 'bad-signature'],
@@ -77,24 +94,28 @@ test('envelope: changing any field, the ciphertext or the signature is refused w
   assert.equal(codeOf(() => openAt({ ...e, ct: other.ct })), 'bad-signature', 'another envelope’s ciphertext');
 });
 
-test('envelope: a sender seals to one recipient with one ephemeral key a minute, each envelope under its own key', (t) => {
+test('envelope: a sender seals to one recipient with one ephemeral key a minute; each ciphertext opens only under its own header', (t) => {
   t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
-  const [first, second] = [sealAB({ text: 'one' }), sealAB({ text: 'one' })];
-  assert.equal(second.epk, first.epk);
-  assert.notEqual(seal(input(), { sender: A, recipientBox: C.boxPublic }).epk, first.epk, 'another recipient, another key');
-  assert.notEqual(second.ct, first.ct, 'the same text under another id and nonce');
-  // the id is HKDF's salt: one envelope's ciphertext under another's header and nonce does not open
-  assert.equal(codeOf(() => openAt(resign({ ...second, ct: first.ct }))), 'undecryptable');
-  assert.deepEqual([openAt(first).text, openAt(second).text], ['one', 'one']);
-  t.mock.timers.tick(EPHEMERAL_KEY_MS);
-  const later = sealAB();
-  assert.notEqual(later.epk, first.epk, 'a new ephemeral key after a minute');
-  assert.equal(openAt(later).text, 'Lunch at noon?');
+  for (const version of [2, 1] as const) {
+    const [first, second] = [sealAB({ text: 'one' }, A, version), sealAB({ text: 'one' }, A, version)];
+    assert.equal(second.epk, first.epk);
+    assert.notEqual(sealTo(C, {}, A, version).epk, first.epk, 'another recipient, another key');
+    assert.notEqual(second.nonce, first.nonce);
+    assert.notEqual(second.ct, first.ct, 'the same text under another nonce');
+    // the id is in the AAD (in version 1 HKDF's salt too): one envelope's ciphertext under another's header and nonce does not open
+    assert.equal(codeOf(() => openAt(resign({ ...second, ct: first.ct }))), 'undecryptable');
+    assert.equal(codeOf(() => openAt(resign({ ...second, ct: first.ct, nonce: first.nonce }))), 'undecryptable', 'nor with its own nonce');
+    assert.deepEqual([openAt(first).text, openAt(second).text], ['one', 'one']);
+    t.mock.timers.tick(EPHEMERAL_KEY_MS);
+    const later = sealAB({}, A, version);
+    assert.notEqual(later.epk, first.epk, 'a new ephemeral key after a minute');
+    assert.equal(openAt(later).text, 'Lunch at noon?');
+  }
 });
 
 test('envelope: a header signed onto a ciphertext sealed under another header does not decrypt (AAD)', () => {
   const e = sealAB();
-  const otherEpk = seal(input(), { sender: A, recipientBox: C.boxPublic }).epk;
+  const otherEpk = sealTo(C).epk;
   for (const change of [{ from: 'MALLORY' }, { priority: 'urgent' as const }, { expiresAt: null }, { kind: 'receipt' as const }, { epk: otherEpk }]) {
     assert.equal(codeOf(() => openAt(resign({ ...e, ...change }))), 'undecryptable', JSON.stringify(change));
   }
@@ -106,9 +127,9 @@ test('envelope: only the named recipient host with its box key opens it, and onl
   assert.equal(codeOf(() => openAt(e, C)), 'wrong-recipient', 'C is not the recipient');
   assert.equal(codeOf(() => openAt(resign({ ...e, recipientHost: 'HOSTC' }), C)), 'undecryptable', 'renamed for C: C lacks the box key');
   assert.equal(codeOf(() => openAt(e, { ...C, name: 'HOSTB' })), 'undecryptable', 'C calling itself B');
-  assert.equal(codeOf(() => openAt(seal(input(), { sender: A, recipientBox: C.boxPublic }))), 'undecryptable', "sealed to C's box key");
+  assert.equal(codeOf(() => openAt(sealTo(C))), 'undecryptable', "sealed to C's box key");
   assert.equal(codeOf(() => openAt(e, B, C.publicKey)), 'bad-signature', 'the registry holds another key for HOSTA');
-  const forged = seal(input(), { sender: { ...C, name: 'HOSTA', fingerprint: A.fingerprint }, recipientBox: B.boxPublic });
+  const forged = sealAB({}, { ...C, name: 'HOSTA', fingerprint: A.fingerprint });
   assert.equal(codeOf(() => openAt(forged)), 'bad-signature', 'C passing for A');
 });
 
@@ -171,6 +192,7 @@ test('decodeEnvelope: size, JSON, types, lengths, base64url and version are chec
   ];
   for (const [field, value] of bad) assert.notEqual(decode({ ...e, [field]: value }), 'none', `${field}: ${String(value).slice(0, 20)}`);
   assert.equal(decode({ ...e, v: 0 }), 'version');
+  assert.equal(decode({ ...e, v: 3 }), 'version', 'a version after this one');
   assert.equal(decode({ ...e, note: 'x'.repeat(1_000_000) }), 'malformed', 'an extra (unsigned) field');
 });
 
@@ -179,14 +201,14 @@ test('envelope: the largest message, with every header field at its worst, fits 
   const sender = { ...A, name: worst.repeat(253) };
   const fields = { id: 'i'.repeat(128), from: worst.repeat(15), to: worst.repeat(15), recipientHost: worst.repeat(253), expiresAt: Number.MAX_SAFE_INTEGER, title: 't'.repeat(256), user: 'u'.repeat(256) };
   const text = '\u0001'.repeat(MAX_TEXT_BYTES / 2);
-  const bytes = encodeEnvelope(seal(input({ ...fields, text }), { sender, recipientBox: B.boxPublic }));
+  const bytes = encodeEnvelope(seal(input({ ...fields, text }), { sender, recipientBox: B.boxPublic, version: 2 }));
   assert.ok(bytes.length <= MAX_ENVELOPE_BYTES, `${bytes.length} > ${MAX_ENVELOPE_BYTES}`);
   assert.ok(bytes.length > MAX_ENVELOPE_BYTES - 4096, 'and the bound is not loose by more than the signature allowance');
   assert.equal(openAt(decodeEnvelope(bytes), { ...B, name: fields.recipientHost }).text.length, text.length);
   assert.equal(codeOf(() => sealAB({ text: `${text}x` })), 'too-large');
   assert.equal(codeOf(() => sealAB({ user: 'u'.repeat(257) })), 'malformed');
   assert.equal(codeOf(() => sealAB({ from: 'A'.repeat(16) })), 'malformed', 'seal refuses what receivers would');
-  assert.equal(codeOf(() => seal(input(), { sender: A, recipientBox: 'short' })), 'malformed');
+  assert.equal(codeOf(() => seal(input(), { sender: A, recipientBox: 'short', version: 2 })), 'malformed');
 });
 
 test('subjectToken: examples, and tokens subjectToken never makes map back to nothing', () => {

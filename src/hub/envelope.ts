@@ -4,14 +4,21 @@
  * X25519 box key, and the sending host's key signs the whole envelope end to end (alone, or in a
  * bundle of them: bundle.ts).
  *
- * Encryption: an ephemeral X25519 key agrees a secret with the recipient's box key; HKDF-SHA256
- * (salt: the id; info: "netsend hub v1", a NUL, and SHA-256 of the JSON [senderHost,
- * recipientHost, epk, recipient box key]) makes an AES-256-GCM key, used once, whose AAD is the
- * canonical header. A sender keeps one ephemeral key per recipient for a minute (at most 10,000
- * envelopes), not one per envelope: the agreement and the key's generation were a third of a
- * hub message's CPU. Each envelope's key still differs (its id is the salt). The ephemeral key is
- * never written anywhere; its agreed secret, which opens what was sealed under it, stays in the
- * sender's memory until its minute is over (swept at the next seal), never on its disk.
+ * Encryption: an ephemeral X25519 key agrees a secret with the recipient's box key, and HKDF-SHA256
+ * makes an AES-256-GCM key of it, whose AAD is the canonical header and whose nonce is 12 random
+ * bytes. A sender keeps one ephemeral key per recipient for a minute (at most 10,000 envelopes),
+ * not one per envelope: the agreement and the key's generation were a third of a hub message's
+ * CPU. The key, by the envelope's version `v`:
+ *  - 2: HKDF (no salt; info: "netsend hub v2", a NUL, and SHA-256 of the JSON [senderHost,
+ *    recipientHost, epk, recipient box key]), one key for everything one ephemeral key seals to one
+ *    host, derived once at each end: the derivation per envelope was a tenth of both hosts' CPU.
+ *    Random 96-bit nonces under one key for at most 10,000 envelopes repeat with a chance below
+ *    2^-70; the header in the AAD (its id, its version) still ties each ciphertext to its envelope.
+ *  - 1: the same with salt the id and "netsend hub v1": a key per envelope. Sealed to a host whose
+ *    registry record does not say it reads v2 (records.ts), and read from any.
+ * The ephemeral key is never written anywhere; its agreed secret and key, which open what was
+ * sealed under them, stay in the sender's memory until its minute is over (swept at the next
+ * seal), never on its disk.
  *
  * Canonical encoding: the UTF-8 of JSON.stringify of a fixed-order array, [label, v, id, from, to,
  * senderHost, senderKey, recipientHost, sentAt, expiresAt, priority, kind, epk, nonce] for the
@@ -43,13 +50,16 @@ export class HubEnvelopeError extends Error {
   }
 }
 
-export const ENVELOPE_VERSION = 1;
+/** The envelope versions this host reads (the key each is sealed under: above); it seals the newest to a host whose record says it reads it. */
+export const ENVELOPE_VERSIONS = [1, 2] as const;
+export type EnvelopeVersion = (typeof ENVELOPE_VERSIONS)[number];
+export const ENVELOPE_VERSION: EnvelopeVersion = 2;
 /** A message, a receipt back to its sender, or a message the hub gateway relayed from the legacy wire. */
 export const ENVELOPE_KINDS = ['message', 'receipt', 'relayed'] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {
-  readonly v: typeof ENVELOPE_VERSION;
+  readonly v: EnvelopeVersion;
   /** Unique per message (a UUID): the HKDF salt, and JetStream's Nats-Msg-Id when it goes alone. */
   readonly id: string;
   /** Sender and recipient NetBIOS names. */
@@ -87,6 +97,8 @@ export interface SealKeys {
   readonly sender: Pick<HostIdentity, 'name' | 'privateKey' | 'fingerprint'>;
   /** The recipient host's box public key, from a registry claim verifyBoxKey accepted. */
   readonly recipientBox: string;
+  /** The version the recipient host reads (records.ts, envelopeVersionFor). */
+  readonly version: EnvelopeVersion;
 }
 
 export interface OpenKeys {
@@ -155,18 +167,19 @@ export type SealedItem = Omit<Envelope, 'sig'>;
 export const seal = (input: SealInput, keys: SealKeys): Envelope => signEnvelope(sealItem(input, keys), keys.sender.privateKey);
 
 /** Encrypts `input`'s secret to the recipient's box key, leaving the signature to signEnvelope or a bundle. */
-export function sealItem(input: SealInput, keys: Pick<SealKeys, 'recipientBox'> & { readonly sender: Pick<SealKeys['sender'], 'name' | 'fingerprint'> }): SealedItem {
+export function sealItem(input: SealInput, keys: Pick<SealKeys, 'recipientBox' | 'version'> & { readonly sender: Pick<SealKeys['sender'], 'name' | 'fingerprint'> }): SealedItem {
+  const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
+  // The caller's fields checked first, as a receiver will check them: what seal makes, decodeEnvelope and decodeItem accept.
+  checkHeader({ v: keys.version, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind });
   const agreement = agreementWith(keys.recipientBox);
   if (agreement === null) throw new HubEnvelopeError('malformed', "The recipient's box key is not a base64url X25519 key.");
-  const { id, from, to, recipientHost, sentAt, expiresAt, priority, kind } = input;
   const nonce = randomBytes(NONCE_BYTES);
-  const header: Header = { v: ENVELOPE_VERSION, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: agreement.epk, nonce: nonce.toString('base64url') };
+  const header: Header = { v: keys.version, id, from, to, senderHost: keys.sender.name, senderKey: keys.sender.fingerprint, recipientHost, sentAt, expiresAt, priority, kind, epk: agreement.epk, nonce: nonce.toString('base64url') };
   const plain = encodeSecret(input);
   const cipher = createCipheriv('aes-256-gcm', messageKey(agreement.shared, header, keys.recipientBox), nonce);
   cipher.setAAD(canonical('netsend-hub-aad-v1', header));
-  const ct = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url');
-  // Checked as a receiver will: what seal makes, decodeEnvelope and decodeItem accept.
-  return checkItem({ ...header, ct });
+  // epk, nonce and ct are base64url of the right sizes by their making
+  return { ...header, ct: Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url') };
 }
 
 /** The envelope with the host key's signature over all of it (`item` is checked already: sealItem's, or parseStored's). */
@@ -281,11 +294,23 @@ function checkFields(value: unknown, keys: readonly string[]): SealedItem {
   const bad = malformed;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('body');
   const o = value as Record<string, unknown>;
-  if (Number.isSafeInteger(o.v) && o.v !== ENVELOPE_VERSION) throw new HubEnvelopeError('version', `Envelope version ${String(o.v)} is not one this host reads (${ENVELOPE_VERSION}).`);
+  if (Number.isSafeInteger(o.v) && !isVersion(o.v)) throw new HubEnvelopeError('version', `Envelope version ${String(o.v)} is not one this host reads (${ENVELOPE_VERSIONS.join(', ')}).`);
   const unknown = Object.keys(o).find((key) => !keys.includes(key));
   // Unknown fields are refused: they would travel unsigned.
   if (unknown !== undefined) throw bad(`field ${JSON.stringify(unknown.slice(0, 32))}`);
-  if (o.v !== ENVELOPE_VERSION) throw bad('version');
+  const header = checkHeader(o);
+  if (!isBase64url(o.epk, 32)) throw bad('epk');
+  if (!isBase64url(o.nonce, NONCE_BYTES)) throw bad('nonce');
+  if (!isBase64url(o.ct) || Math.floor((o.ct.length * 3) / 4) < TAG_BYTES) throw bad('ciphertext');
+  return { ...header, epk: o.epk, nonce: o.nonce, ct: o.ct };
+}
+
+const isVersion = (v: unknown): v is EnvelopeVersion => ENVELOPE_VERSIONS.includes(v as EnvelopeVersion);
+
+/** The header's fields but the key and nonce, each of the right type, length and form, as a fresh object. */
+function checkHeader(o: Record<string, unknown>): Omit<Header, 'epk' | 'nonce'> {
+  const bad = malformed;
+  if (!isVersion(o.v)) throw bad('version');
   if (typeof o.id !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(o.id)) throw bad('id');
   if (!bounded(o.from, FIELD_LIMITS.name)) throw bad('from name');
   if (!bounded(o.to, FIELD_LIMITS.name)) throw bad('to name');
@@ -297,20 +322,36 @@ function checkFields(value: unknown, keys: readonly string[]): SealedItem {
   if (expiresAt !== null && (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)) throw bad('expiresAt');
   if (!isPriority(o.priority)) throw bad('priority');
   if (!ENVELOPE_KINDS.includes(o.kind as EnvelopeKind)) throw bad('kind');
-  if (!isBase64url(o.epk, 32)) throw bad('epk');
-  if (!isBase64url(o.nonce, NONCE_BYTES)) throw bad('nonce');
-  if (!isBase64url(o.ct) || Math.floor((o.ct.length * 3) / 4) < TAG_BYTES) throw bad('ciphertext');
-  return { v: ENVELOPE_VERSION, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind, epk: o.epk, nonce: o.nonce, ct: o.ct };
+  return { v: o.v, id: o.id, from: o.from, to: o.to, senderHost: o.senderHost, senderKey: o.senderKey, recipientHost: o.recipientHost, sentAt: o.sentAt, expiresAt, priority: o.priority, kind: o.kind as EnvelopeKind };
 }
 
 type Header = Omit<SealedItem, 'ct'>;
 const canonical = (label: string, h: Header, ...rest: string[]): Buffer =>
   Buffer.from(JSON.stringify([label, h.v, h.id, h.from, h.to, h.senderHost, h.senderKey, h.recipientHost, h.sentAt, h.expiresAt, h.priority, h.kind, h.epk, h.nonce, ...rest]), 'utf8');
 
+/** Version 2's keys, by agreed secret (kept while it is: box-keys.ts) and then by the rest of the key's context. */
+const agreementKeys = new WeakMap<Buffer, Map<string, Buffer>>();
+/** A secret agrees keys with one host, or with one host of each name a sender's key was signed for: a few. */
+const KEYS_PER_SECRET = 16;
+
+/** The envelope's AES key (the versions: above). */
 function messageKey(shared: Buffer, h: Header, recipientBox: string): Buffer {
+  const context = JSON.stringify([h.senderHost, h.recipientHost, h.epk, recipientBox]);
+  if (h.v === 1) return deriveKey(shared, Buffer.from(h.id, 'utf8'), 'netsend hub v1\0', context);
+  let keys = agreementKeys.get(shared);
+  if (keys === undefined) agreementKeys.set(shared, (keys = new Map()));
+  let key = keys.get(context);
+  if (key === undefined) {
+    if (keys.size >= KEYS_PER_SECRET) keys.clear();
+    keys.set(context, (key = deriveKey(shared, Buffer.alloc(0), 'netsend hub v2\0', context)));
+  }
+  return key;
+}
+
+function deriveKey(shared: Buffer, salt: Buffer, label: string, context: string): Buffer {
   // Hashed: Node caps HKDF's info at 1,024 bytes, and two 253-character host names can pass that.
-  const context = createHash('sha256').update(JSON.stringify([h.senderHost, h.recipientHost, h.epk, recipientBox]), 'utf8').digest();
-  return Buffer.from(hkdfSync('sha256', shared, Buffer.from(h.id, 'utf8'), Buffer.concat([Buffer.from('netsend hub v1\0', 'utf8'), context]), 32));
+  const info = Buffer.concat([Buffer.from(label, 'utf8'), createHash('sha256').update(context, 'utf8').digest()]);
+  return Buffer.from(hkdfSync('sha256', shared, salt, info, 32));
 }
 
 // Ed25519 keys sign raw; a site CA's RSA or ECDSA host key with SHA-256, as signMessage does.

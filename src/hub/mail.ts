@@ -6,6 +6,7 @@ import type { OutgoingMessage } from '../messenger/outgoing.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { envelopeBytesFor, seal, sealItem, type Envelope, type SealedItem } from './envelope.js';
 import type { HubReceiptState } from './progress.js';
+import { envelopeVersionFor } from './records.js';
 import type { HostRecord } from './registry.js';
 
 /** A message received through the hub, as its receipts refer to it. */
@@ -34,7 +35,7 @@ export function messageEnvelope(identity: HostIdentity, message: OutgoingMessage
       ...(message.title === undefined ? {} : { title: message.title }),
       user: message.user ?? null,
     },
-    { sender: identity, recipientBox: recipient.boxKey },
+    { sender: identity, recipientBox: recipient.boxKey, version: envelopeVersionFor(recipient) },
   );
 }
 
@@ -93,7 +94,7 @@ export function receiptsEnvelopes(identity: HostIdentity, sender: HostRecord, re
           text,
           user: null,
         },
-        { sender: identity, recipientBox: sender.boxKey },
+        { sender: identity, recipientBox: sender.boxKey, version: envelopeVersionFor(sender) },
       ),
     );
   }

@@ -2,7 +2,7 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { keyFingerprint } from '../security/certificate.js';
 import type { HostIdentity } from '../security/host-identity.js';
-import { verifyBoxKey } from './envelope.js';
+import { verifyBoxKey, type EnvelopeVersion } from './envelope.js';
 
 /** A host of the realm: what others need to reach it and to check what it signs. */
 export interface HostRecord {
@@ -16,7 +16,8 @@ export interface HostRecord {
   readonly boxSig: string;
   readonly sig: string;
   /**
-   * What the host reads beyond envelopes on their own (`bundle-v1`: bundle.ts), comma-separated,
+   * What the host reads beyond version 1 envelopes on their own (`bundle-v1`: bundle.ts;
+   * `envelope-v2`: envelope.ts), comma-separated,
    * and its host key's signature of that. Signed apart from the fields above, which hosts of older
    * versions check alone: they still take a record that has these. Absent from theirs.
    */
@@ -38,11 +39,16 @@ export const hostFields = (r: Omit<HostRecord, 'sig'>) => [r.name, r.workgroup, 
 const readsFields = (r: Pick<HostRecord, 'name' | 'fingerprint' | 'sig'>, reads: string) => [r.name, r.fingerprint, r.sig, reads];
 export const claimFields = (c: Omit<NameClaim, 'sig'>) => [c.name, c.host];
 
-/** What this version reads: its host record says so, and senders bundle what they send it. */
-export const READS = 'bundle-v1';
+/** What this version reads: its host record says so, and senders bundle what they send it, in version 2 envelopes. */
+export const READS = 'bundle-v1,envelope-v2';
+
+const reads = (record: HostRecord, what: string): boolean => record.reads?.split(',').includes(what) === true;
 
 /** Whether a host (its record, as verifiedHost took it) reads bundles. */
-export const readsBundles = (record: HostRecord): boolean => record.reads?.split(',').includes('bundle-v1') === true;
+export const readsBundles = (record: HostRecord): boolean => reads(record, 'bundle-v1');
+
+/** The envelope version to seal for a host (its record, as verifiedHost took it): 1 unless it says it reads 2. */
+export const envelopeVersionFor = (record: HostRecord): EnvelopeVersion => (reads(record, 'envelope-v2') ? 2 : 1);
 
 /** A NetBIOS name as the registry takes it: 1-15 characters, well-formed Unicode. */
 export const validName = (name: string): boolean => name.length >= 1 && name.length <= 15 && name.isWellFormed();

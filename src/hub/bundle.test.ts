@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { envelopeErrorCode, sealingHost, type SealingHost } from '../../test/helpers/envelopes.js';
 import { decodeBundle, encodeBundle, isBundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_ITEMS, openBundle } from './bundle.js';
-import { decodeEnvelope, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type SealInput } from './envelope.js';
+import { decodeEnvelope, decodeItem, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type SealInput } from './envelope.js';
 import { parcelsOf, type PublishEntry } from './parcels.js';
 
 type Host = SealingHost;
@@ -131,6 +131,12 @@ test('parcels: one message alone, or to a host of an older version, goes as an e
   assert.deepEqual(textsAtB(alone.data), ['just one']);
   const older = parcels([entry('old 1'), entry('old 2')], []);
   assert.deepEqual(older.map((parcel) => [isBundle(parcel.data), textsAtB(parcel.data)]), [[false, ['old 1']], [false, ['old 2']]]);
+});
+
+test('parcels: an entry that carries the envelope as sealed (a send since the daemon started) makes the same bytes as one read back from the store', () => {
+  const entries = [entry('one'), entry('two'), entry('alone', C)];
+  const carried = entries.map((e) => ({ ...e, sealed: decodeItem(Buffer.from(e.envelope)) }));
+  assert.deepEqual(parcels(carried).map((parcel) => [parcel.id, Buffer.from(parcel.data).toString('base64')]), parcels(entries).map((parcel) => [parcel.id, Buffer.from(parcel.data).toString('base64')]));
 });
 
 test('parcels: what each host gets keeps its order around a message kept signed before bundles, and a bundle stays under max_payload', () => {

@@ -21,7 +21,7 @@ import type { SenderReceipts } from './receipts-out.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
 import { Outbox, type HubStore, type OutgoingEntry, type Publish } from './outbox.js';
-import { parcelsOf } from './parcels.js';
+import { parcelsOf, type PublishEntry } from './parcels.js';
 import { readsBundles } from './records.js';
 import { NameRegistry } from './registry.js';
 
@@ -166,7 +166,7 @@ export class Hub {
     }
     // committed before anything is published: a daemon that dies now sends it when it starts again
     const id = await this.#outbox.add(entry);
-    const kept = { ...entry, id };
+    const kept = { ...entry, id, sealed: envelope };
     const taken = this.#taken(kept);
     // its receipt listened for from before it is published, so the store need not be looked at
     const reached = await this.#outbox.waitFor(kept, 'stored', STORED_WAIT_MS, taken);
@@ -181,7 +181,7 @@ export class Hub {
   }
 
   /** Publishes outbox entry `entry`: true once the hub holds it, false when it still waits in the outbox after HUB_TAKE_WAIT_MS (or at once, the hub away). */
-  #taken(entry: OutgoingEntry & { id: number }): Promise<boolean> {
+  #taken(entry: OutgoingEntry & PublishEntry & { id: number }): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((resolve) => (timer = setTimeout(resolve, HUB_TAKE_WAIT_MS, false)));
     return Promise.race([this.#outbox.publish(entry, this.#publish, () => this.#drain()), late]).finally(() => clearTimeout(timer));
@@ -194,11 +194,11 @@ export class Hub {
    */
   async broadcast(message: OutgoingMessage, workgroup: string): Promise<number> {
     const hosts = this.#registry?.hostsOf(workgroup).filter((host) => host.name !== this.#options.identity.name) ?? [];
-    const entries: Array<OutgoingEntry & { id: number }> = [];
+    const entries: Array<OutgoingEntry & PublishEntry & { id: number }> = [];
     for (const host of hosts) {
       const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, host);
       const entry = this.#entry(envelope, host.name, message.user);
-      entries.push({ ...entry, id: await this.#outbox.add(entry) });
+      entries.push({ ...entry, id: await this.#outbox.add(entry), sealed: envelope });
     }
     // each waits until the hub holds it (or, the hub away, in the outbox), not for the whole drain
     await Promise.all(entries.map((entry) => this.#taken(entry)));

@@ -13,6 +13,8 @@ export interface PublishEntry {
   /** The sealed envelope, JSON (signed only if it was kept before bundles). */
   readonly envelope: string;
   readonly envelopeId: string;
+  /** The same envelope as sealed, when this daemon sealed it since it started: not parsed back from `envelope`. */
+  readonly sealed?: SealedItem;
 }
 
 /** One JetStream message: its subject, its Nats-Msg-Id (what the hub drops a repeat by), its bytes, and the entries it carries (their indexes). */
@@ -62,7 +64,7 @@ export function parcelsOf(entries: readonly PublishEntry[], options: ParcelOptio
   entries.forEach((entry, i) => {
     let stored: SealedItem | Envelope;
     try {
-      stored = parseStored(entry.envelope);
+      stored = entry.sealed ?? parseStored(entry.envelope);
     } catch {
       // not one this host could have kept: published as it is, as before bundles (its recipient drops it)
       close(entry.subject);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { envelopeErrorCode, sealingHost, type SealingHost } from '../../test/helpers/envelopes.js';
 import { decodeBundle, encodeBundle, isBundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_ITEMS, openBundle } from './bundle.js';
-import { decodeEnvelope, decodeItem, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type SealInput } from './envelope.js';
+import { decodeEnvelope, open, sealItem, signatureFieldBytes, signEnvelope, unseal, type SealInput } from './envelope.js';
 import { parcelsOf, type PublishEntry } from './parcels.js';
 
 type Host = SealingHost;
@@ -133,10 +133,24 @@ test('parcels: one message alone, or to a host of an older version, goes as an e
   assert.deepEqual(older.map((parcel) => [isBundle(parcel.data), textsAtB(parcel.data)]), [[false, ['old 1']], [false, ['old 2']]]);
 });
 
-test('parcels: an entry that carries the envelope as sealed (a send since the daemon started) makes the same bytes as one read back from the store', () => {
-  const entries = [entry('one'), entry('two'), entry('alone', C)];
-  const carried = entries.map((e) => ({ ...e, sealed: decodeItem(Buffer.from(e.envelope)) }));
-  assert.deepEqual(parcels(carried).map((parcel) => [parcel.id, Buffer.from(parcel.data).toString('base64')]), parcels(entries).map((parcel) => [parcel.id, Buffer.from(parcel.data).toString('base64')]));
+test('parcels: an entry that carries the envelope as sealed (a send since the daemon started) is published from it, as the bytes read back from the store would be', () => {
+  const sealed = ['one', 'two', 'three'].map((text) => sealItem(input(text), { sender: A, recipientBox: B.boxPublic, version: 2 }));
+  const fromStore = sealed.map((item) => ({ subject: 'netsend.x.HOSTB.msg.HOSTA', envelope: JSON.stringify(item), envelopeId: item.id }));
+  const carried: PublishEntry[] = sealed.map((item, i) => ({ ...(fromStore[i] as PublishEntry), sealed: item }));
+  const bytes = (made: readonly { id: string; data: Uint8Array }[]) => made.map((parcel) => [parcel.id, Buffer.from(parcel.data).toString('base64')]);
+  // alone (to a host that does not read bundles) and bundled
+  for (const readers of [[], ['HOSTB']]) assert.deepEqual(bytes(parcels(carried, readers)), bytes(parcels(fromStore, readers)), `readers ${readers.join()}`);
+  // what is published alone comes from the object: a stale JSON beside it would not be what goes
+  const [alone] = parcels([{ ...(carried[0] as PublishEntry), envelope: '{}' }], []);
+  assert.deepEqual(textsAtB(alone?.data ?? new Uint8Array()), ['one']);
+});
+
+test('parcels: outbox rows kept as version 1 before an upgrade still go, bundled with version 2 ones, and open', () => {
+  const v1 = sealItem(input('kept before'), { sender: A, recipientBox: B.boxPublic, version: 1 });
+  const v2 = sealItem(input('sealed now'), { sender: A, recipientBox: B.boxPublic, version: 2 });
+  const made = parcels([v1, v2].map((item) => ({ subject: 'netsend.x.HOSTB.msg.HOSTA', envelope: JSON.stringify(item), envelopeId: item.id })));
+  assert.equal(made.length, 1);
+  assert.deepEqual(textsAtB(made[0]?.data ?? new Uint8Array()), ['kept before', 'sealed now']);
 });
 
 test('parcels: what each host gets keeps its order around a message kept signed before bundles, and a bundle stays under max_payload', () => {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { envelopeErrorCode, sealingHost, type SealingHost } from '../../test/helpers/envelopes.js';
 import {
-  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, boxPublicKey, decodeEnvelope, encodeEnvelope, open, seal, signBoxKey, verifyBoxKey,
+  MAX_ENVELOPE_BYTES, MAX_TEXT_BYTES, boxPublicKey, decodeEnvelope, encodeEnvelope, open, seal, signBoxKey, unseal, verifyBoxKey,
   type Envelope, type EnvelopeVersion, type HubEnvelopeErrorCode, type SealInput,
 } from './envelope.js';
 import { EPHEMERAL_KEY_MS } from './box-keys.js';
@@ -63,6 +63,35 @@ test('envelope: the construction is the documented one (signature, HKDF salt/inf
     const plain = Buffer.concat([decipher.update(ct.subarray(0, -16)), decipher.final()]);
     assert.equal(plain.toString('hex'), `00000004${Buffer.from('hi', 'utf16le').toString('hex')}00000002${Buffer.from('T', 'utf16le').toString('hex')}ffffffff`, `version ${version}`);
   }
+});
+
+test('envelope: version 2 keys are per host pair within one ephemeral key: each opens under its own independently derived key', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  // one box key (B's) named by many recipients and sealed to by many senders in one minute: more contexts than one secret keeps keys for
+  const sealed = Array.from({ length: 20 }, (_, i) => seal(input({ text: `n${i}`, recipientHost: `HOST${i % 3}` }), { sender: { ...A, name: `SENDER${i}` }, recipientBox: B.boxPublic, version: 2 }));
+  assert.equal(new Set(sealed.map((e) => e.epk)).size, 1, 'one ephemeral key for the minute');
+  sealed.forEach((e, i) => {
+    const shared = diffieHellman({ privateKey: B.box, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: e.epk }, format: 'jwk' }) });
+    const context = createHash('sha256').update(JSON.stringify([e.senderHost, e.recipientHost, e.epk, B.boxPublic])).digest();
+    const key = hkdfSync('sha256', shared, '', Buffer.concat([Buffer.from('netsend hub v2\0'), context]), 32);
+    const ct = Buffer.from(e.ct, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key), Buffer.from(e.nonce, 'base64url'));
+    decipher.setAAD(wire(['netsend-hub-aad-v1', ...headerOf(e)]));
+    decipher.setAuthTag(ct.subarray(-16));
+    const plain = Buffer.concat([decipher.update(ct.subarray(0, -16)), decipher.final()]);
+    assert.equal(plain.subarray(4, 4 + plain.readUInt32BE(0)).toString('utf16le'), `n${i}`);
+    // and the host that holds the box key opens each, as whichever host name it was sealed to
+    assert.equal(unseal(e, { host: e.recipientHost, box: B.box }).text, `n${i}`);
+  });
+});
+
+test('sealItem refuses header fields a receiver would refuse, before it uses the ephemeral key', () => {
+  const refused: Partial<SealInput>[] = [
+    { id: 'has space' }, { id: '' }, { from: 'A'.repeat(16) }, { to: '' }, { recipientHost: 'H'.repeat(254) }, { sentAt: 'yesterday' },
+    { sentAt: '2026-13-45T99:00:00Z' }, { expiresAt: 1.5 }, { expiresAt: -1 }, { priority: 'max' as never }, { kind: 'Message' as never },
+  ];
+  for (const change of refused) assert.equal(codeOf(() => sealAB(change)), 'malformed', JSON.stringify(change));
+  assert.equal(codeOf(() => seal(input(), { sender: A, recipientBox: B.boxPublic, version: 3 as never })), 'malformed', 'a version this host does not make');
 });
 
 test('envelope: version 1 (what this host seals to an older one) still opens, and a version is bound into what it opens under', () => {

@@ -16,9 +16,10 @@
  *    2^-70; the header in the AAD (its id, its version) still ties each ciphertext to its envelope.
  *  - 1: the same with salt the id and "netsend hub v1": a key per envelope. Sealed to a host whose
  *    registry record does not say it reads v2 (records.ts), and read from any.
- * The ephemeral key is never written anywhere; its agreed secret and key, which open what was
- * sealed under them, stay in the sender's memory until its minute is over (swept at the next
- * seal), never on its disk.
+ * The ephemeral key is never written anywhere; its agreed secret and version 2 key, which open
+ * what was sealed under them, stay in the sender's memory until its minute is over (swept at the
+ * next seal, then collected), never on its disk. A recipient keeps the secrets (and keys) of the
+ * last 1,024 ephemeral keys it met, in memory only.
  *
  * Canonical encoding: the UTF-8 of JSON.stringify of a fixed-order array, [label, v, id, from, to,
  * senderHost, senderKey, recipientHost, sentAt, expiresAt, priority, kind, epk, nonce] for the
@@ -50,17 +51,16 @@ export class HubEnvelopeError extends Error {
   }
 }
 
-/** The envelope versions this host reads (the key each is sealed under: above); it seals the newest to a host whose record says it reads it. */
+/** The envelope versions this host reads (the key each is sealed under: above); it seals 2 to a host whose record says it reads it (records.ts). */
 export const ENVELOPE_VERSIONS = [1, 2] as const;
 export type EnvelopeVersion = (typeof ENVELOPE_VERSIONS)[number];
-export const ENVELOPE_VERSION: EnvelopeVersion = 2;
 /** A message, a receipt back to its sender, or a message the hub gateway relayed from the legacy wire. */
 export const ENVELOPE_KINDS = ['message', 'receipt', 'relayed'] as const;
 export type EnvelopeKind = (typeof ENVELOPE_KINDS)[number];
 
 export interface Envelope {
   readonly v: EnvelopeVersion;
-  /** Unique per message (a UUID): the HKDF salt, and JetStream's Nats-Msg-Id when it goes alone. */
+  /** Unique per message (a UUID): in the AAD (in version 1 the HKDF salt too), and JetStream's Nats-Msg-Id when it goes alone. */
   readonly id: string;
   /** Sender and recipient NetBIOS names. */
   readonly from: string;
@@ -337,7 +337,16 @@ const KEYS_PER_SECRET = 16;
 /** The envelope's AES key (the versions: above). */
 function messageKey(shared: Buffer, h: Header, recipientBox: string): Buffer {
   const context = JSON.stringify([h.senderHost, h.recipientHost, h.epk, recipientBox]);
-  if (h.v === 1) return deriveKey(shared, Buffer.from(h.id, 'utf8'), 'netsend hub v1\0', context);
+  switch (h.v) {
+    case 1:
+      return deriveKey(shared, Buffer.from(h.id, 'utf8'), 'netsend hub v1\0', context);
+    case 2:
+      return agreementKey(shared, context);
+  }
+}
+
+/** Version 2's key for `context` under `shared`: derived once. */
+function agreementKey(shared: Buffer, context: string): Buffer {
   let keys = agreementKeys.get(shared);
   if (keys === undefined) agreementKeys.set(shared, (keys = new Map()));
   let key = keys.get(context);

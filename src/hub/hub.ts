@@ -166,7 +166,7 @@ export class Hub {
     }
     // committed before anything is published: a daemon that dies now sends it when it starts again
     const id = await this.#outbox.add(entry);
-    const kept = { ...entry, id, sealed: envelope };
+    const kept = { ...entry, id };
     const taken = this.#taken(kept);
     // its receipt listened for from before it is published, so the store need not be looked at
     const reached = await this.#outbox.waitFor(kept, 'stored', STORED_WAIT_MS, taken);
@@ -198,17 +198,17 @@ export class Hub {
     for (const host of hosts) {
       const envelope = messageEnvelope(this.#options.identity, { ...message, to: workgroup, ttlSeconds: message.ttlSeconds ?? this.#options.messageTtlSeconds }, host);
       const entry = this.#entry(envelope, host.name, message.user);
-      entries.push({ ...entry, id: await this.#outbox.add(entry), sealed: envelope });
+      entries.push({ ...entry, id: await this.#outbox.add(entry) });
     }
     // each waits until the hub holds it (or, the hub away, in the outbox), not for the whole drain
     await Promise.all(entries.map((entry) => this.#taken(entry)));
     return hosts.length;
   }
 
-  /** The outbox's entry for an envelope to `host`. */
-  #entry(envelope: SealedItem, host: string, user: string | null | undefined): OutgoingEntry {
+  /** The outbox's entry for an envelope to `host`: its JSON to keep, and the envelope itself to publish from. */
+  #entry(envelope: SealedItem, host: string, user: string | null | undefined): OutgoingEntry & PublishEntry {
     const subject = realmNames(this.#options.settings.realm).message(host, this.#options.identity.name);
-    return { envelopeId: envelope.id, subject, envelope: JSON.stringify(envelope), expiresAt: envelope.expiresAt, senderUser: user ?? null };
+    return { envelopeId: envelope.id, subject, envelope: JSON.stringify(envelope), sealed: Object.freeze(envelope), expiresAt: envelope.expiresAt, senderUser: user ?? null };
   }
 
   /** What became of a message this host sent through the hub (its outbox id). */

@@ -13,7 +13,7 @@ export interface PublishEntry {
   /** The sealed envelope, JSON (signed only if it was kept before bundles). */
   readonly envelope: string;
   readonly envelopeId: string;
-  /** The same envelope as sealed, when this daemon sealed it since it started: not parsed back from `envelope`. */
+  /** The envelope `envelope` is the JSON of, as sealed, when this daemon sealed it since it started: not parsed back. */
   readonly sealed?: SealedItem;
 }
 

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { connect, credsAuthenticator, nkeyAuthenticator, PermissionViolationError, type Authenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type Consumer } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type Consumer } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { subjectToken } from './subject.js';
 
@@ -163,6 +163,8 @@ export class HubConnection {
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #state: HubState = 'connecting';
+  /** Called at the client's next reconnect. */
+  readonly #reconnectListeners = new Set<() => void>();
 
   private constructor(settings: HubSettings, log: (line: string) => void) {
     this.#settings = settings;
@@ -217,14 +219,28 @@ export class HubConnection {
     await ensureRealmStream(this.nc, this.#settings.realm, replicas);
   }
 
-  /** This host's durable consumer of its messages and receipts. */
+  /** Calls `listener` once, at the client's next reconnect (to another server, or to the same one again); returns what cancels that. */
+  onNextReconnect(listener: () => void): () => void {
+    const once = () => {
+      this.#reconnectListeners.delete(once);
+      listener();
+    };
+    this.#reconnectListeners.add(once);
+    return () => this.#reconnectListeners.delete(once);
+  }
+
+  /**
+   * This host's durable consumer of its messages and receipts, made if it is not there. Any other
+   * failure (a timeout while the cluster elects a leader, say) is thrown, for the caller to try again.
+   */
   async inbox(): Promise<Consumer> {
     const names = realmNames(this.#settings.realm);
     const durable = names.consumer(this.#settings.computerName);
     const jsm = await jetstreamManager(this.nc, { timeout: 5000 });
     try {
       await jsm.consumers.info(names.stream, durable);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
       await jsm.consumers.add(names.stream, {
         durable_name: durable,
         filter_subject: names.inbox(this.#settings.computerName),
@@ -264,6 +280,7 @@ export class HubConnection {
       } else if (status.type === 'reconnect') {
         this.#state = 'connected';
         this.#log(`hub: connected to ${status.server}`);
+        for (const listener of [...this.#reconnectListeners]) listener();
       }
     }
   }

@@ -334,11 +334,23 @@ export class Hub {
     this.#timers.push(setInterval(() => void registry.refresh().catch((error: unknown) => log(`hub: refreshing this host's names failed: ${String(error)}`)), HEARTBEAT_MS).unref());
   }
 
-  /** The inbox, taken again (with a growing pause) whenever its consumer ends, until the daemon stops. */
+  /**
+   * The inbox, taken again (with a growing pause, from 250 ms) whenever its consumption ends (two
+   * heartbeats missed, say), until the daemon stops, and after the connection moves to another
+   * server. nats.js would pull again there only once its consumer's info answered, waiting a
+   * whole pull's life (10 s) after each try that did not, as while the cluster elects a leader
+   * for it: 17 s without deliveries after a server died.
+   */
   async #keepConsuming(inbox: HubInbox, connection: HubConnection): Promise<void> {
     const consumeOnce = async () => {
-      await inbox.consume(await connection.inbox(), () => this.#stopping);
-      if (!this.#stopping) throw new Error('its consumer ended');
+      const retake = new AbortController();
+      const cancel = connection.onNextReconnect(() => retake.abort());
+      try {
+        await inbox.consume(await connection.inbox(), () => this.#stopping, retake.signal);
+      } finally {
+        cancel();
+      }
+      if (!this.#stopping) throw new Error(retake.signal.aborted ? 'the connection moved to another server' : 'its pull ended');
     };
     await untilDone(consumeOnce, () => this.#stopping, (error) => this.#options.log(`hub: the inbox stopped (${String(error)}); taking it again`));
   }

@@ -26,6 +26,12 @@ const MAX_TAKING = 4 * BATCH;
 const MAX_TRIES = 100;
 /** How long a pull request for deliveries lasts before it is renewed (nats.js's default is 30 s). */
 const PULL_EXPIRES_MS = 10_000;
+/**
+ * How often the server says a pull is alive while it has nothing to deliver (nats.js's default
+ * is half the pull's life): two missed, and the inbox is taken anew. One small message per idle
+ * host every 2 s is the server's cost; a pull that died with a server is found after 4-6 s, not 10-15 s.
+ */
+const PULL_HEARTBEAT_MS = 2_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
 /** Failed sends of a message's receipt, before the message is let go all the same (its sender keeps 'queued'), and how many messages are counted. */
@@ -74,10 +80,23 @@ export class HubInbox {
    * the hub's throughput at one fsync per message. They are started in delivery order, and the
    * store keeps the order its requests come in.
    */
-  async consume(consumer: Consumer, stopping: () => boolean): Promise<void> {
-    // a pull lives PULL_EXPIRES_MS; two missed heartbeats (half of it each) and it is asked again:
-    // after the server holding it dies, deliveries resume within that, not the client's default 30 s
-    const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
+  async consume(consumer: Consumer, stopping: () => boolean, retake?: AbortSignal): Promise<void> {
+    const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
+    // Ends this consumption (what was delivered is still taken), for the caller to take the inbox anew:
+    // when `retake` says so, and when two heartbeats are missed (the pull died with the server that
+    // held it). nats.js would pull again only once its consumer's info answered, waiting a whole
+    // pull's life after each try that did not, as while the cluster elects a leader.
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      messages.close().catch(() => {});
+    };
+    if (retake?.aborted === true) end();
+    retake?.addEventListener('abort', end, { once: true });
+    void (async () => {
+      for await (const status of messages.status()) if (status.type === 'heartbeats_missed') end();
+    })();
     // what became of messages while the hub was away (or the daemon down) goes now
     this.receipts.catchUp();
     /** Deliveries being taken, and how many messages each carries. */
@@ -103,6 +122,7 @@ export class HubInbox {
       messagesTaken += weight;
       while (taking.size >= BATCH || messagesTaken >= MAX_TAKING) await Promise.race(taking.keys());
     }
+    retake?.removeEventListener('abort', end);
     await Promise.allSettled(taking.keys());
   }
 

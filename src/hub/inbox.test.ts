@@ -1,0 +1,54 @@
+/** The inbox's consumption ends, for the hub to take the inbox anew, when its pull died with a server or the connection moved. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Consumer, ConsumerMessages, ConsumerNotification, JsMsg } from '@nats-io/jetstream';
+import { HubInbox, type InboxOptions } from './inbox.js';
+
+/** Deliveries that never come, and the notifications a test gives; closed as nats.js closes them (an end of both). */
+function fakeConsumer(notifications: ConsumerNotification[] = []) {
+  let closed = false;
+  let wake: () => void = () => {};
+  const until = new Promise<void>((resolve) => (wake = resolve));
+  const messages = {
+    async *[Symbol.asyncIterator](): AsyncGenerator<JsMsg> {
+      await until;
+    },
+    async *status(): AsyncGenerator<ConsumerNotification> {
+      yield* notifications;
+      await until;
+    },
+    close: async () => {
+      closed = true;
+      wake();
+    },
+  };
+  const consumer = { consume: async () => messages as unknown as ConsumerMessages } as unknown as Consumer;
+  return { consumer, closed: () => closed };
+}
+
+/** An inbox with nothing owed and nothing to receive: only its consumption is looked at. */
+const inbox = () =>
+  new HubInbox({ store: { owedReceipts: async () => [], receiptsTold: async () => {} }, log: () => {} } as unknown as InboxOptions);
+
+const within = <T>(ms: number, what: Promise<T>) =>
+  Promise.race([what, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref())]);
+
+test('two heartbeats missed (the pull died with its server): the consumption is closed and ends, for the hub to take the inbox anew', async () => {
+  const { consumer, closed } = fakeConsumer([{ type: 'heartbeats_missed', count: 2 }]);
+  await within(2000, inbox().consume(consumer, () => false));
+  assert.ok(closed());
+});
+
+test('the hub asks for a retake (its connection moved to another server): the consumption ends, at once if asked before it began', async () => {
+  const moving = new AbortController();
+  const { consumer, closed } = fakeConsumer([{ type: 'heartbeat', lastConsumerSequence: 1, lastStreamSequence: 1 }]);
+  const consuming = inbox().consume(consumer, () => false, moving.signal);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(closed(), false, 'a heartbeat ends nothing');
+  moving.abort();
+  await within(2000, consuming);
+  assert.ok(closed());
+  const early = fakeConsumer();
+  await within(2000, inbox().consume(early.consumer, () => false, AbortSignal.abort()));
+  assert.ok(early.closed());
+});

@@ -9,9 +9,13 @@
  * 1. R rounds of a pair, side by side, in alternating order: N netsend messages from HOSTA to
  *    HOSTB through the library client, C in flight; and N messages of the same text size through a
  *    raw JetStream client (its own R3 work-queue stream, a durable pull consumer acking them, C in
- *    flight end to end: a slot frees when the consumer has the message, as a netsend send's does
- *    when HOSTB has stored it). Latency: netsend send → stored at HOSTB (the store's receivedAt,
+ *    flight end to end: a slot frees when the consumer has the message; a netsend send's when it
+ *    answers, once HOSTB's 'stored' receipt is back at HOSTA or after 2 s). Latency: netsend send → stored at HOSTB (the store's receivedAt,
  *    read back from HOSTB's inbox, for 'stored' and 'queued' answers alike), raw publish → consumed.
+ *    Beside them, the raw client with a receipt back: its consumer publishes an 8-byte receipt for
+ *    each message and acks the message once the hub holds it, and a slot frees only when the
+ *    publisher has the receipt, as a netsend send waits for its 'stored' receipt; no disk, no
+ *    sealing. It says how much of the raw client's rate the receipt's way back leaves.
  * 2. Leader kill: a netsend burst of N; at N/3 answered sends the message stream's leader is
  *    SIGKILLed. The stall (longest gap between consecutive messages stored at HOSTB) and the loss
  *    (sent minus distinct messages at HOSTB, which must be 0) and duplicates.
@@ -75,6 +79,8 @@ const REALM = 'netsend';
 const STREAM = `NETSEND_${REALM}`;
 const RAW_STREAM = 'BENCH_RAW';
 const RAW_DURABLE = 'bench_raw';
+/** The raw floor's receipts back to the publisher (its second mode). */
+const RAW_RECEIPTS = 'bench_raw_receipts';
 /** No LAN (names and messages cross only through the hub), no pop-ups, rate limits out of the way. */
 const DAEMON_ARGS = ['--smb-ports', '0', '--nbt-port', '0', '--dgram-port', '0', '--terminal', 'no', '--tty-messages', 'no', '--desktop-notifications', 'no',
   '--source-message-rate', '100000', '--source-message-burst', '1000000', '--global-message-rate', '1000000'];
@@ -460,14 +466,17 @@ async function rawRig(cluster: NatsCluster): Promise<RawRig> {
   const sub = await natsConnect({ servers: cluster.urls, name: 'bench raw consumer' });
   const jsm = await jetstreamManager(pub, { timeout: 10_000 });
   await jsm.streams.add({ name: RAW_STREAM, subjects: ['benchraw.>'], retention: RetentionPolicy.Workqueue, num_replicas: 3, duplicate_window: 2 * 60_000 * 1_000_000 });
-  await jsm.consumers.add(RAW_STREAM, {
-    durable_name: RAW_DURABLE,
-    filter_subject: 'benchraw.>',
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: 30_000 * 1_000_000,
-    max_ack_pending: 256,
-  });
+  // messages and receipts: work-queue consumers whose filters do not overlap
+  for (const [durable, filter] of [[RAW_DURABLE, 'benchraw.msg.>'], [RAW_RECEIPTS, 'benchraw.receipt.>']] as const) {
+    await jsm.consumers.add(RAW_STREAM, {
+      durable_name: durable,
+      filter_subject: filter,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30_000 * 1_000_000,
+      max_ack_pending: 256,
+    });
+  }
   return { pub, sub };
 }
 
@@ -482,17 +491,30 @@ interface RawRun {
   max: number;
   pubAckP50: number;
   pubAckP99: number;
+  /** With a receipt back: publish → receipt at the publisher. */
+  receiptP50?: number;
+  receiptP99?: number;
   seconds: number;
   cpu: Record<string, number>;
 }
 
-async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number): Promise<RawRun> {
+/**
+ * N messages through the raw client, C in flight. With `receipt`, the consumer publishes a receipt
+ * back for each message (8 bytes, to a stream the publisher consumes) and acks the message once
+ * the hub holds it, and a slot frees only when the publisher has the receipt: what a netsend send
+ * does with its 'stored' receipt, without the disks, the sealing or the daemons. Messages per
+ * second count the messages consumed, as netsend's count those stored at HOSTB.
+ */
+async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number, options: { receipt?: boolean } = {}): Promise<RawRun> {
   const js = jetstream(raw.pub, { timeout: 5000 });
-  const consumer = await jetstream(raw.sub, { timeout: 5000 }).consumers.get(RAW_STREAM, RAW_DURABLE);
+  const jsSub = jetstream(raw.sub, { timeout: 5000 });
+  const consumer = await jsSub.consumers.get(RAW_STREAM, RAW_DURABLE);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+  const receipts: ConsumerMessages | null = options.receipt ? await (await js.consumers.get(RAW_STREAM, RAW_RECEIPTS)).consume({ max_messages: 64 }) : null;
   const t0 = new Float64Array(n);
   const latency: number[] = [];
   const pubAck: number[] = [];
+  const receiptLatency: number[] = [];
   const seen = new Uint8Array(n);
   const waiting = new Map<number, () => void>();
   let duplicates = 0;
@@ -507,8 +529,27 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number): Promis
           seen[i] = 1;
           lastConsumed = performance.now();
           latency.push(lastConsumed - (t0[i] ?? NaN));
-          waiting.get(i)?.();
+          if (receipts === null) waiting.get(i)?.();
         }
+        if (receipts !== null) {
+          // acked once the hub holds its receipt, as a netsend recipient does
+          void jsSub
+            .publish(`benchraw.receipt.${runId}`, m.data.subarray(0, 8), { msgID: `${runId}-${i}-receipt`, timeout: 5000 })
+            .then(() => m.ack(), () => m.nak());
+          continue;
+        }
+      }
+      m.ack();
+    }
+  })();
+  const answering = (async () => {
+    for await (const m of receipts ?? []) {
+      const view = new DataView(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      if (m.data.byteLength >= 8 && view.getUint32(0) === runId) {
+        const i = view.getUint32(4);
+        const slot = waiting.get(i);
+        if (slot !== undefined) receiptLatency.push(performance.now() - (t0[i] ?? NaN));
+        slot?.();
       }
       m.ack();
     }
@@ -535,7 +576,7 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number): Promis
         });
         t0[i] = performance.now();
         try {
-          await js.publish(`benchraw.${runId}`, payload, { msgID: `${runId}-${i}`, timeout: 5000 });
+          await js.publish(`benchraw.msg.${runId}`, payload, { msgID: `${runId}-${i}`, timeout: 5000 });
           pubAck.push(performance.now() - (t0[i] as number));
           await consumed;
         } catch {
@@ -547,10 +588,13 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number): Promis
   );
   const cpu = await meter();
   messages.stop();
-  await consuming.catch(() => {});
+  receipts?.stop();
+  await Promise.all([consuming.catch(() => {}), answering.catch(() => {})]);
   latency.sort((x, y) => x - y);
   pubAck.sort((x, y) => x - y);
+  receiptLatency.sort((x, y) => x - y);
   return {
+    ...(receipts === null ? {} : { receiptP50: percentile(receiptLatency, 50), receiptP99: percentile(receiptLatency, 99) }),
     messages: n,
     consumed: latency.length,
     duplicates,
@@ -710,9 +754,10 @@ function printNetsend(label: string, r: NetsendRun): void {
 }
 
 function printRaw(r: RawRun): void {
+  const receipt = r.receiptP50 === undefined ? '' : `; publish→receipt p50 ${fmt(r.receiptP50)} p99 ${fmt(r.receiptP99 ?? NaN)} ms`;
   console.log(
-    `  raw JetStream: ${rate(r.perSecond).padStart(6)} msg/s  publish→consumed p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} max ${fmt(r.max)} ms  ` +
-      `(PubAck p50 ${fmt(r.pubAckP50)} p99 ${fmt(r.pubAckP99)} ms; ${r.consumed}/${r.messages} consumed, ${r.duplicates} dup, ${r.errors} errors, ${r.seconds.toFixed(1)} s)`,
+    `  raw JetStream${r.receiptP50 === undefined ? '' : ', receipt back'}: ${rate(r.perSecond).padStart(6)} msg/s  publish→consumed p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} max ${fmt(r.max)} ms  ` +
+      `(PubAck p50 ${fmt(r.pubAckP50)} p99 ${fmt(r.pubAckP99)} ms${receipt}; ${r.consumed}/${r.messages} consumed, ${r.duplicates} dup, ${r.errors} errors, ${r.seconds.toFixed(1)} s)`,
   );
   console.log(`    ${showCpu(r.cpu, r.consumed)}`);
 }
@@ -751,25 +796,35 @@ async function main(): Promise<void> {
   console.log(`  set up in ${(setupMs / 1000).toFixed(1)} s (HOSTB reachable from HOSTA ${warmMs} ms after both joined)`);
 
   // 1. side by side
-  const pairs: Array<{ round: number; netsend: NetsendRun; raw: RawRun; rateRatio: number; p99Ratio: number }> = [];
+  const pairs: Array<{ round: number; netsend: NetsendRun; raw: RawRun; rawReceipt: RawRun; rateRatio: number; p99Ratio: number; receiptRateRatio: number }> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`round ${round} of ${ROUNDS}${round % 2 === 0 ? ' (netsend first)' : ' (raw first)'}`);
+    const raws = async (): Promise<[RawRun, RawRun]> => {
+      const plain = await rawBurst(rig, raw, 2 * round, N);
+      printRaw(plain);
+      const receipt = await rawBurst(rig, raw, 2 * round + 1, N, { receipt: true });
+      printRaw(receipt);
+      return [plain, receipt];
+    };
+    const netsend = async (): Promise<NetsendRun> => {
+      const run = await netsendBurst(rig, `r${round}`, N);
+      printNetsend('netsend', run);
+      return run;
+    };
     let ns: NetsendRun;
     let rw: RawRun;
+    let rr: RawRun;
     if (round % 2 === 0) {
-      ns = await netsendBurst(rig, `r${round}`, N);
-      printNetsend('netsend', ns);
-      rw = await rawBurst(rig, raw, round, N);
-      printRaw(rw);
+      ns = await netsend();
+      [rw, rr] = await raws();
     } else {
-      rw = await rawBurst(rig, raw, round, N);
-      printRaw(rw);
-      ns = await netsendBurst(rig, `r${round}`, N);
-      printNetsend('netsend', ns);
+      [rw, rr] = await raws();
+      ns = await netsend();
     }
-    const pair = { round, netsend: ns, raw: rw, rateRatio: ns.perSecond / rw.perSecond, p99Ratio: ns.p99 / rw.p99 };
+    const pair = { round, netsend: ns, raw: rw, rawReceipt: rr, rateRatio: ns.perSecond / rw.perSecond, p99Ratio: ns.p99 / rw.p99, receiptRateRatio: ns.perSecond / rr.perSecond };
     pairs.push(pair);
     console.log(`  netsend/raw: msg/s ${(pair.rateRatio * 100).toFixed(1)}% (target ≥ 50%), p99 ${pair.p99Ratio.toFixed(2)}× (target ≤ 2×)`);
+    console.log(`  raw with a receipt back / raw: msg/s ${((rr.perSecond / rw.perSecond) * 100).toFixed(1)}%; netsend / raw with a receipt back: ${(pair.receiptRateRatio * 100).toFixed(1)}%`);
   }
   const rateRatios = pairs.map((p) => p.rateRatio);
   const p99Ratios = pairs.map((p) => p.p99Ratio);
@@ -778,6 +833,7 @@ async function main(): Promise<void> {
   console.log(`  netsend p99 ${showRange(pairs.map((p) => p.netsend.p99), 1)} ms; raw p99 ${showRange(pairs.map((p) => p.raw.p99), 1)} ms`);
   console.log(`  ratio msg/s ${showRange(rateRatios.map((r) => r * 100), 1)} % — target ≥ 50%: ${rateRatios.filter((r) => r >= 0.5).length}/${ROUNDS} rounds meet it`);
   console.log(`  ratio p99   ${showRange(p99Ratios, 2)} × — target ≤ 2×: ${p99Ratios.filter((r) => r <= 2).length}/${ROUNDS} rounds meet it`);
+  console.log(`  raw with a receipt back (a slot frees on its receipt, as a netsend send waits for 'stored'): msg/s ${showRange(pairs.map((p) => p.rawReceipt.perSecond), 0)}, ${showRange(pairs.map((p) => (p.rawReceipt.perSecond / p.raw.perSecond) * 100), 1)} % of raw; netsend ${showRange(pairs.map((p) => p.receiptRateRatio * 100), 1)} % of it`);
 
   // 2. the stream leader killed at N/3
   let kill: NetsendRun | null = null;
@@ -885,6 +941,7 @@ async function main(): Promise<void> {
     warmUpMs: warmMs,
     netsend: { perSecond: summary(pairs.map((p) => p.netsend.perSecond), 0), p50: summary(pairs.map((p) => p.netsend.p50)), p99: summary(pairs.map((p) => p.netsend.p99)), max: summary(pairs.map((p) => p.netsend.max)), queued: pairs.map((p) => p.netsend.queued), lost: pairs.map((p) => p.netsend.lost) },
     raw: { perSecond: summary(pairs.map((p) => p.raw.perSecond), 0), p50: summary(pairs.map((p) => p.raw.p50)), p99: summary(pairs.map((p) => p.raw.p99)), max: summary(pairs.map((p) => p.raw.max)) },
+    rawReceipt: { perSecond: summary(pairs.map((p) => p.rawReceipt.perSecond), 0), p99: summary(pairs.map((p) => p.rawReceipt.p99)), receiptP50: summary(pairs.map((p) => p.rawReceipt.receiptP50 ?? NaN)), receiptP99: summary(pairs.map((p) => p.rawReceipt.receiptP99 ?? NaN)), ofRaw: summary(pairs.map((p) => p.rawReceipt.perSecond / p.raw.perSecond), 3), netsendOf: summary(pairs.map((p) => p.receiptRateRatio), 3) },
     ratio: { perSecond: summary(rateRatios, 3), p99: summary(p99Ratios, 2) },
     targets: { perSecondAtLeast: 0.5, p99AtMost: 2, perSecondMet: rateRatios.filter((r) => r >= 0.5).length, p99Met: p99Ratios.filter((r) => r <= 2).length },
     pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), callMax: round3(p.netsend.callMax), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, outbox: p.netsend.outbox, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu } })),

@@ -16,7 +16,7 @@ import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
 import { encodeEnvelope, signatureFieldBytes, type SealedItem } from './envelope.js';
-import { HubInbox } from './inbox.js';
+import { HubInbox, type ConsumptionEnd } from './inbox.js';
 import type { SenderReceipts } from './receipts-out.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
@@ -33,6 +33,8 @@ const STORED_WAIT_MS = 2000;
  * stream elects a leader waited for every publish the outbox tried (5 s each) and took up to 30 s.
  */
 const HUB_TAKE_WAIT_MS = 5000;
+/** Pulls made again at once (inbox.ts: a pull that died, a connection that moved) before the inbox's consumer is looked up again. */
+const RETAKES_PER_LOOKUP = 10;
 /** How often the outbox is looked at for what the hub has not taken (after a reconnect, a failed publish). */
 const DRAIN_INTERVAL_MS = 3000;
 
@@ -335,22 +337,31 @@ export class Hub {
   }
 
   /**
-   * The inbox, taken again (with a growing pause, from 250 ms) whenever its consumption ends (two
-   * heartbeats missed, say), until the daemon stops, and after the connection moves to another
-   * server. nats.js would pull again there only once its consumer's info answered, waiting a
-   * whole pull's life (10 s) after each try that did not, as while the cluster elects a leader
-   * for it: 17 s without deliveries after a server died.
+   * The inbox, consumed until the daemon stops. A pull that died with its server (two heartbeats
+   * missed), or a connection that moved to another server, is pulled again at once on the same
+   * consumer: no request, no pause, so deliveries resume as soon as the consumer has a leader.
+   * nats.js alone would pull again only once its consumer's info answered, waiting 5-15 s after
+   * each try that did not, as while the cluster elects a leader: 17 s without deliveries after a
+   * server died. After RETAKES_PER_LOOKUP such pulls, or when the consumption ends otherwise
+   * (its consumer deleted, say), the consumer is looked up (and made) again, with a growing pause
+   * after each failure.
    */
   async #keepConsuming(inbox: HubInbox, connection: HubConnection): Promise<void> {
     const consumeOnce = async () => {
-      const retake = new AbortController();
-      const cancel = connection.onNextReconnect(() => retake.abort());
-      try {
-        await inbox.consume(await connection.inbox(), () => this.#stopping, retake.signal);
-      } finally {
-        cancel();
+      while (!this.#stopping) {
+        const consumer = await connection.inbox();
+        for (let retakes = 0; retakes < RETAKES_PER_LOOKUP && !this.#stopping; retakes++) {
+          const retake = new AbortController();
+          const cancel = connection.onNextReconnect(() => retake.abort());
+          let why: ConsumptionEnd;
+          try {
+            why = await inbox.consume(consumer, () => this.#stopping, retake.signal);
+          } finally {
+            cancel();
+          }
+          if (why === 'ended' && !this.#stopping) throw new Error('its consumer ended');
+        }
       }
-      if (!this.#stopping) throw new Error(retake.signal.aborted ? 'the connection moved to another server' : 'its pull ended');
     };
     await untilDone(consumeOnce, () => this.#stopping, (error) => this.#options.log(`hub: the inbox stopped (${String(error)}); taking it again`));
   }

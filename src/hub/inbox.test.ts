@@ -1,4 +1,4 @@
-/** The inbox's consumption ends, for the hub to take the inbox anew, when its pull died with a server or the connection moved. */
+/** The inbox's consumption ends when its pull died with a server or the connection moved (the hub pulls again at once), or its consumer was deleted (the hub makes it again). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Consumer, ConsumerMessages, ConsumerNotification, JsMsg } from '@nats-io/jetstream';
@@ -33,9 +33,15 @@ const inbox = () =>
 const within = <T>(ms: number, what: Promise<T>) =>
   Promise.race([what, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref())]);
 
-test('two heartbeats missed (the pull died with its server): the consumption is closed and ends, for the hub to take the inbox anew', async () => {
+test('two heartbeats missed (the pull died with its server): the consumption is closed and ends, for the hub to pull again at once', async () => {
   const { consumer, closed } = fakeConsumer([{ type: 'heartbeats_missed', count: 2 }]);
-  await within(2000, inbox().consume(consumer, () => false));
+  assert.equal(await within(2000, inbox().consume(consumer, () => false)), 'retake');
+  assert.ok(closed());
+});
+
+test('its consumer deleted under it: the consumption ends, for the hub to make the consumer again', async () => {
+  const { consumer, closed } = fakeConsumer([{ type: 'consumer_deleted', code: 409, description: 'Consumer Deleted' }]);
+  assert.equal(await within(2000, inbox().consume(consumer, () => false)), 'ended');
   assert.ok(closed());
 });
 
@@ -46,9 +52,9 @@ test('the hub asks for a retake (its connection moved to another server): the co
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(closed(), false, 'a heartbeat ends nothing');
   moving.abort();
-  await within(2000, consuming);
+  assert.equal(await within(2000, consuming), 'retake');
   assert.ok(closed());
   const early = fakeConsumer();
-  await within(2000, inbox().consume(early.consumer, () => false, AbortSignal.abort()));
+  assert.equal(await within(2000, inbox().consume(early.consumer, () => false, AbortSignal.abort())), 'retake');
   assert.ok(early.closed());
 });

@@ -51,6 +51,9 @@ export interface InboxOptions extends SenderReceiptsOptions {
   receive(message: IncomingMessage): Promise<{ id: number }>;
 }
 
+/** Why a consumption of the inbox ended: to pull again at once on the same consumer, or for its consumer to be looked up (made) again. */
+export type ConsumptionEnd = 'retake' | 'ended';
+
 /** What a delivery is told once its messages are taken: acknowledged, asked again after RETRY_MS, or never again. */
 type Disposition = 'ack' | 'nak' | 'term';
 
@@ -80,50 +83,59 @@ export class HubInbox {
    * the hub's throughput at one fsync per message. They are started in delivery order, and the
    * store keeps the order its requests come in.
    */
-  async consume(consumer: Consumer, stopping: () => boolean, retake?: AbortSignal): Promise<void> {
+  async consume(consumer: Consumer, stopping: () => boolean, retake?: AbortSignal): Promise<ConsumptionEnd> {
     const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
-    // Ends this consumption (what was delivered is still taken), for the caller to take the inbox anew:
-    // when `retake` says so, and when two heartbeats are missed (the pull died with the server that
-    // held it). nats.js would pull again only once its consumer's info answered, waiting a whole
-    // pull's life after each try that did not, as while the cluster elects a leader.
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
+    // Ends this consumption (what was delivered still goes through), for the caller to pull again
+    // at once ('retake'), when `retake` says so and when two heartbeats are missed (the pull died
+    // with the server that held it): nats.js would pull again only once its consumer's info
+    // answered, waiting 5-15 s after each try that did not, as while the cluster elects a leader.
+    // A consumer deleted under it ends it too, for the caller to make it again ('ended').
+    let why: ConsumptionEnd | undefined;
+    const end = (reason: ConsumptionEnd) => {
+      if (why !== undefined) return;
+      why = reason;
       messages.close().catch(() => {});
     };
-    if (retake?.aborted === true) end();
-    retake?.addEventListener('abort', end, { once: true });
+    const retakeNow = () => end('retake');
+    if (retake?.aborted === true) retakeNow();
+    retake?.addEventListener('abort', retakeNow, { once: true });
     void (async () => {
-      for await (const status of messages.status()) if (status.type === 'heartbeats_missed') end();
+      for await (const status of messages.status()) {
+        if (status.type === 'heartbeats_missed') retakeNow();
+        else if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') end('ended');
+      }
     })();
     // what became of messages while the hub was away (or the daemon down) goes now
     this.receipts.catchUp();
     /** Deliveries being taken, and how many messages each carries. */
     const taking = new Map<Promise<void>, number>();
     let messagesTaken = 0;
-    for await (const m of messages) {
-      if (stopping()) break;
-      const parcel = this.#checked(m);
-      const weight = parcel === null ? 1 : 'items' in parcel ? parcel.items.length : 1;
-      const take: Promise<void> = this.#take(m, parcel)
-        .catch((error: unknown) => {
-          this.#options.log(`hub: a delivery could not be taken now: ${String(error)}`);
-          // the connection may be closing: the hub delivers it again after the ack wait
-          try {
-            m.nak(RETRY_MS);
-          } catch {}
-        })
-        .finally(() => {
-          taking.delete(take);
-          messagesTaken -= weight;
-        });
-      taking.set(take, weight);
-      messagesTaken += weight;
-      while (taking.size >= BATCH || messagesTaken >= MAX_TAKING) await Promise.race(taking.keys());
+    try {
+      for await (const m of messages) {
+        if (stopping()) break;
+        const parcel = this.#checked(m);
+        const weight = parcel === null ? 1 : 'items' in parcel ? parcel.items.length : 1;
+        const take: Promise<void> = this.#take(m, parcel)
+          .catch((error: unknown) => {
+            this.#options.log(`hub: a delivery could not be taken now: ${String(error)}`);
+            // the connection may be closing: the hub delivers it again after the ack wait
+            try {
+              m.nak(RETRY_MS);
+            } catch {}
+          })
+          .finally(() => {
+            taking.delete(take);
+            messagesTaken -= weight;
+          });
+        taking.set(take, weight);
+        messagesTaken += weight;
+        while (taking.size >= BATCH || messagesTaken >= MAX_TAKING) await Promise.race(taking.keys());
+      }
+    } finally {
+      retake?.removeEventListener('abort', retakeNow);
+      await Promise.allSettled(taking.keys());
     }
-    retake?.removeEventListener('abort', end);
-    await Promise.allSettled(taking.keys());
+    return why ?? 'ended';
   }
 
   /**

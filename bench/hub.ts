@@ -494,6 +494,8 @@ interface RawRun {
   /** With a receipt back: publish → receipt at the publisher. */
   receiptP50?: number;
   receiptP99?: number;
+  /** Slots freed after 30 s without their message (or receipt). */
+  timedOut: number;
   seconds: number;
   cpu: Record<string, number>;
 }
@@ -533,9 +535,13 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number, options
         }
         if (receipts !== null) {
           // acked once the hub holds its receipt, as a netsend recipient does
-          void jsSub
-            .publish(`benchraw.receipt.${runId}`, m.data.subarray(0, 8), { msgID: `${runId}-${i}-receipt`, timeout: 5000 })
-            .then(() => m.ack(), () => m.nak());
+          const settle = (held: boolean) => {
+            try {
+              if (held) m.ack();
+              else m.nak(1000);
+            } catch {}
+          };
+          void jsSub.publish(`benchraw.receipt.${runId}`, m.data.subarray(0, 8), { msgID: `${runId}-${i}-receipt`, timeout: 5000 }).then(() => settle(true), () => settle(false));
           continue;
         }
       }
@@ -557,6 +563,7 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number, options
   const meter = await cpuMeter(rig);
   let next = 0;
   let errors = 0;
+  let timedOut = 0;
   const started = performance.now();
   const deadline = Date.now() + burstMs(n);
   await Promise.all(
@@ -567,19 +574,22 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number, options
         payload.fill(120);
         new DataView(payload.buffer).setUint32(0, runId);
         new DataView(payload.buffer).setUint32(4, i);
-        const consumed = new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 30_000);
+        let timer: NodeJS.Timeout | undefined;
+        const consumed = new Promise<boolean>((resolve) => {
+          timer = setTimeout(resolve, 30_000, false);
           waiting.set(i, () => {
             clearTimeout(timer);
-            resolve();
+            resolve(true);
           });
         });
         t0[i] = performance.now();
         try {
           await js.publish(`benchraw.msg.${runId}`, payload, { msgID: `${runId}-${i}`, timeout: 5000 });
           pubAck.push(performance.now() - (t0[i] as number));
-          await consumed;
+          // a slot whose message (or receipt) never came is freed after 30 s, and counted
+          if (!(await consumed)) timedOut++;
         } catch {
+          clearTimeout(timer);
           errors++;
         }
         waiting.delete(i);
@@ -595,6 +605,7 @@ async function rawBurst(rig: Rig, raw: RawRig, runId: number, n: number, options
   receiptLatency.sort((x, y) => x - y);
   return {
     ...(receipts === null ? {} : { receiptP50: percentile(receiptLatency, 50), receiptP99: percentile(receiptLatency, 99) }),
+    timedOut,
     messages: n,
     consumed: latency.length,
     duplicates,
@@ -753,11 +764,18 @@ function printNetsend(label: string, r: NetsendRun): void {
   console.log(`    ${showCpu(r.cpu, r.sent)}`);
 }
 
+/** A raw run's figures for BENCH_RESULT. */
+const rawFigures = (r: RawRun) => ({
+  perSecond: Math.round(r.perSecond), p50: round3(r.p50), p99: round3(r.p99), max: round3(r.max), pubAckP50: round3(r.pubAckP50), pubAckP99: round3(r.pubAckP99),
+  ...(r.receiptP50 === undefined ? {} : { receiptP50: round3(r.receiptP50), receiptP99: round3(r.receiptP99 ?? NaN) }),
+  messages: r.messages, consumed: r.consumed, duplicates: r.duplicates, errors: r.errors, timedOut: r.timedOut, seconds: round3(r.seconds), cpu: r.cpu,
+});
+
 function printRaw(r: RawRun): void {
   const receipt = r.receiptP50 === undefined ? '' : `; publish→receipt p50 ${fmt(r.receiptP50)} p99 ${fmt(r.receiptP99 ?? NaN)} ms`;
   console.log(
     `  raw JetStream${r.receiptP50 === undefined ? '' : ', receipt back'}: ${rate(r.perSecond).padStart(6)} msg/s  publish→consumed p50 ${fmt(r.p50)} p99 ${fmt(r.p99)} max ${fmt(r.max)} ms  ` +
-      `(PubAck p50 ${fmt(r.pubAckP50)} p99 ${fmt(r.pubAckP99)} ms${receipt}; ${r.consumed}/${r.messages} consumed, ${r.duplicates} dup, ${r.errors} errors, ${r.seconds.toFixed(1)} s)`,
+      `(PubAck p50 ${fmt(r.pubAckP50)} p99 ${fmt(r.pubAckP99)} ms${receipt}; ${r.consumed}/${r.messages} consumed, ${r.duplicates} dup, ${r.errors} errors${r.timedOut > 0 ? `, ${r.timedOut} slots freed after 30 s` : ''}, ${r.seconds.toFixed(1)} s)`,
   );
   console.log(`    ${showCpu(r.cpu, r.consumed)}`);
 }
@@ -800,11 +818,15 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`round ${round} of ${ROUNDS}${round % 2 === 0 ? ' (netsend first)' : ' (raw first)'}`);
     const raws = async (): Promise<[RawRun, RawRun]> => {
-      const plain = await rawBurst(rig, raw, 2 * round, N);
-      printRaw(plain);
-      const receipt = await rawBurst(rig, raw, 2 * round + 1, N, { receipt: true });
-      printRaw(receipt);
-      return [plain, receipt];
+      const plain = () => rawBurst(rig, raw, 2 * round, N);
+      const receipt = () => rawBurst(rig, raw, 2 * round + 1, N, { receipt: true });
+      // in alternating order too
+      const [first, second] = round % 2 === 0 ? [receipt, plain] : [plain, receipt];
+      const a = await first();
+      printRaw(a);
+      const b = await second();
+      printRaw(b);
+      return round % 2 === 0 ? [b, a] : [a, b];
     };
     const netsend = async (): Promise<NetsendRun> => {
       const run = await netsendBurst(rig, `r${round}`, N);
@@ -944,7 +966,7 @@ async function main(): Promise<void> {
     rawReceipt: { perSecond: summary(pairs.map((p) => p.rawReceipt.perSecond), 0), p99: summary(pairs.map((p) => p.rawReceipt.p99)), receiptP50: summary(pairs.map((p) => p.rawReceipt.receiptP50 ?? NaN)), receiptP99: summary(pairs.map((p) => p.rawReceipt.receiptP99 ?? NaN)), ofRaw: summary(pairs.map((p) => p.rawReceipt.perSecond / p.raw.perSecond), 3), netsendOf: summary(pairs.map((p) => p.receiptRateRatio), 3) },
     ratio: { perSecond: summary(rateRatios, 3), p99: summary(p99Ratios, 2) },
     targets: { perSecondAtLeast: 0.5, p99AtMost: 2, perSecondMet: rateRatios.filter((r) => r >= 0.5).length, p99Met: p99Ratios.filter((r) => r <= 2).length },
-    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), callMax: round3(p.netsend.callMax), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, outbox: p.netsend.outbox, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu } })),
+    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), callMax: round3(p.netsend.callMax), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, outbox: p.netsend.outbox, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu }, rawReceipt: rawFigures(p.rawReceipt) })),
     leaderKill:
       kill === null
         ? null

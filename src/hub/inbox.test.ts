@@ -34,15 +34,25 @@ const within = <T>(ms: number, what: Promise<T>) =>
   Promise.race([what, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref())]);
 
 test('two heartbeats missed (the pull died with its server): the consumption is closed and ends, for the hub to pull again at once', async () => {
-  const { consumer, closed } = fakeConsumer([{ type: 'heartbeats_missed', count: 2 }]);
-  assert.equal(await within(2000, inbox().consume(consumer, () => false)), 'retake');
+  const { consumer, closed } = fakeConsumer([{ type: 'heartbeat', lastConsumerSequence: 1, lastStreamSequence: 1 }, { type: 'heartbeats_missed', count: 2 }]);
+  assert.deepEqual(await within(2000, inbox().consume(consumer, () => false)), { why: 'retake', heard: true });
   assert.ok(closed());
 });
 
-test('its consumer deleted under it: the consumption ends, for the hub to make the consumer again', async () => {
-  const { consumer, closed } = fakeConsumer([{ type: 'consumer_deleted', code: 409, description: 'Consumer Deleted' }]);
-  assert.equal(await within(2000, inbox().consume(consumer, () => false)), 'ended');
+test('a pull no server took (the consumer has no leader yet): pulled again shortly, and it heard nothing', async () => {
+  const { consumer, closed } = fakeConsumer([{ type: 'no_responders', code: 503 }]);
+  const started = performance.now();
+  assert.deepEqual(await within(2000, inbox().consume(consumer, () => false)), { why: 'retake', heard: false });
   assert.ok(closed());
+  assert.ok(performance.now() - started >= 400, 'not at once: a pause between pulls while there is no leader');
+});
+
+test('its consumer deleted under it, or limits its pulls exceed: the consumption ends, for the hub to look the consumer up (make it) again', async () => {
+  for (const notice of [{ type: 'consumer_deleted', code: 409, description: 'Consumer Deleted' }, { type: 'exceeded_limits', code: 409, description: 'Exceeded MaxWaiting' }] as const) {
+    const { consumer, closed } = fakeConsumer([notice]);
+    assert.equal((await within(2000, inbox().consume(consumer, () => false))).why, 'ended', notice.type);
+    assert.ok(closed());
+  }
 });
 
 test('the hub asks for a retake (its connection moved to another server): the consumption ends, at once if asked before it began', async () => {
@@ -52,9 +62,9 @@ test('the hub asks for a retake (its connection moved to another server): the co
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(closed(), false, 'a heartbeat ends nothing');
   moving.abort();
-  assert.equal(await within(2000, consuming), 'retake');
+  assert.deepEqual(await within(2000, consuming), { why: 'retake', heard: true });
   assert.ok(closed());
   const early = fakeConsumer();
-  assert.equal(await within(2000, inbox().consume(early.consumer, () => false, AbortSignal.abort())), 'retake');
+  assert.deepEqual(await within(2000, inbox().consume(early.consumer, () => false, AbortSignal.abort())), { why: 'retake', heard: false });
   assert.ok(early.closed());
 });

@@ -32,6 +32,8 @@ const PULL_EXPIRES_MS = 10_000;
  * host every 2 s is the server's cost; a pull that died with a server is found after 4-6 s, not 10-15 s.
  */
 const PULL_HEARTBEAT_MS = 2_000;
+/** A pull no server took (503: the consumer has no leader, as in an election) is made again after this. */
+const UNANSWERED_PULL_MS = 500;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
 /** Failed sends of a message's receipt, before the message is let go all the same (its sender keeps 'queued'), and how many messages are counted. */
@@ -53,6 +55,11 @@ export interface InboxOptions extends SenderReceiptsOptions {
 
 /** Why a consumption of the inbox ended: to pull again at once on the same consumer, or for its consumer to be looked up (made) again. */
 export type ConsumptionEnd = 'retake' | 'ended';
+/** How a consumption ended, and whether it heard from the server at all (a delivery or a heartbeat). */
+export interface Consumption {
+  readonly why: ConsumptionEnd;
+  readonly heard: boolean;
+}
 
 /** What a delivery is told once its messages are taken: acknowledged, asked again after RETRY_MS, or never again. */
 type Disposition = 'ack' | 'nak' | 'term';
@@ -83,14 +90,17 @@ export class HubInbox {
    * the hub's throughput at one fsync per message. They are started in delivery order, and the
    * store keeps the order its requests come in.
    */
-  async consume(consumer: Consumer, stopping: () => boolean, retake?: AbortSignal): Promise<ConsumptionEnd> {
+  async consume(consumer: Consumer, stopping: () => boolean, retake?: AbortSignal): Promise<Consumption> {
     const messages = await consumer.consume({ max_messages: BATCH, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS });
     // Ends this consumption (what was delivered still goes through), for the caller to pull again
-    // at once ('retake'), when `retake` says so and when two heartbeats are missed (the pull died
-    // with the server that held it): nats.js would pull again only once its consumer's info
-    // answered, waiting 5-15 s after each try that did not, as while the cluster elects a leader.
-    // A consumer deleted under it ends it too, for the caller to make it again ('ended').
+    // at once ('retake'): when `retake` says so, when two heartbeats are missed (the pull died
+    // with the server that held it), and shortly after a pull no server took (the consumer has
+    // no leader yet). nats.js would wait for more heartbeats missed, then pull again only once
+    // its consumer's info answered, 5-15 s after each try that did not. A consumer deleted under
+    // it, or limits its pulls exceed, end it too, for the caller to look the consumer up again.
     let why: ConsumptionEnd | undefined;
+    let heard = false;
+    let unanswered: NodeJS.Timeout | undefined;
     const end = (reason: ConsumptionEnd) => {
       if (why !== undefined) return;
       why = reason;
@@ -101,8 +111,14 @@ export class HubInbox {
     retake?.addEventListener('abort', retakeNow, { once: true });
     void (async () => {
       for await (const status of messages.status()) {
-        if (status.type === 'heartbeats_missed') retakeNow();
+        if (status.type === 'heartbeat') heard = true;
+        else if (status.type === 'heartbeats_missed') retakeNow();
+        else if (status.type === 'no_responders') unanswered ??= setTimeout(retakeNow, UNANSWERED_PULL_MS);
         else if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') end('ended');
+        else if (status.type === 'exceeded_limits') {
+          this.#options.log(`hub: the inbox's pulls exceed the consumer's limits (${status.description}); looking it up again`);
+          end('ended');
+        }
       }
     })();
     // what became of messages while the hub was away (or the daemon down) goes now
@@ -112,6 +128,7 @@ export class HubInbox {
     let messagesTaken = 0;
     try {
       for await (const m of messages) {
+        heard = true;
         if (stopping()) break;
         const parcel = this.#checked(m);
         const weight = parcel === null ? 1 : 'items' in parcel ? parcel.items.length : 1;
@@ -133,9 +150,10 @@ export class HubInbox {
       }
     } finally {
       retake?.removeEventListener('abort', retakeNow);
+      clearTimeout(unanswered);
       await Promise.allSettled(taking.keys());
     }
-    return why ?? 'ended';
+    return { why: why ?? 'ended', heard };
   }
 
   /**

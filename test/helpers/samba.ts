@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { waitUntil, type LoopbackNamespace } from './netns.js';
@@ -108,10 +108,17 @@ export class SambaHost {
         '   local master = no\n   preferred master = no\n   domain master = no\n' +
         (options.globals ?? []).map((line) => `   ${line}\n`).join(''),
     );
-    const daemon = (name: string) =>
-      spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '-k', '5', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
-        stdio: ['ignore', 'ignore', 'ignore'],
-      });
+    // each daemon's debug output (level 2) kept in DIR/NAME.log, for a test that fails to say why
+    const daemon = (name: string) => {
+      const log = openSync(join(dir, `${name}.log`), 'a');
+      try {
+        return spawn(prefix[0] as string, [...prefix.slice(1), 'timeout', '-k', '5', '300', name, '-F', '--no-process-group', '--debug-stdout', '-d', '2', '-l', join(dir, 'logs'), '-s', join(dir, 'smb.conf')], {
+          stdio: ['ignore', log, log],
+        });
+      } finally {
+        closeSync(log);
+      }
+    };
     return new SambaHost(dir, options.smbd === false ? [daemon('nmbd')] : [daemon('nmbd'), daemon('smbd')]);
   }
 

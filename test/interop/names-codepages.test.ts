@@ -13,7 +13,7 @@
 import { startCapture } from '../helpers/capture.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -195,13 +195,23 @@ describe('names in five code pages and NetBIOS scopes: netsend beside nmbd', { s
       ])),
     );
     // nmbd answers broadcasts once its own registrations are done; netsend logs each defence.
+    // A wait that times out says how that nmbd's log ends (seen once in a loaded full run: one nmbd
+    // of five had not registered after 30 s, the others had).
+    const registered = async (logDir: string, condition: () => boolean, what: string) => {
+      try {
+        await waitUntil(condition, 30_000, what);
+      } catch (error) {
+        const log = await readFile(join(logDir, 'nmbd.log'), 'utf8').catch((why: unknown) => `(no log: ${String(why)})`);
+        throw new Error(`${(error as Error).message}; its log ends:\n${log.split('\n').slice(-40).join('\n')}`);
+      }
+    };
     await Promise.all([
       ...CASES.map(async (c, i) => {
-        await waitUntil(() => spawnSync(host(CLIENT).prefix[0]!, [...host(CLIENT).prefix.slice(1), 'nmblookup', '-s', join(dir, `client-${c.charset}.conf`), '-B', lan.broadcast, `${twin(c.aliases[0]!)}#03`], { timeout: 10_000 }).status === 0, 30_000, `nmbd (${c.charset}) to register its names`);
+        await registered(join(dir, `nmbd-${i}`), () => spawnSync(host(CLIENT).prefix[0]!, [...host(CLIENT).prefix.slice(1), 'nmblookup', '-s', join(dir, `client-${c.charset}.conf`), '-B', lan.broadcast, `${twin(c.aliases[0]!)}#03`], { timeout: 10_000 }).status === 0, `nmbd (${c.charset}) to register its names`);
         await netsends[i]!.waitFor(() => c.aliases.every((a) => netsends[i]!.stderr.includes(`defended ${netbiosNames(c.charset).upper(a)}<03>`)), 20_000, `netsend (${c.charset}) to defend its aliases`);
       }),
       (async () => {
-        await waitUntil(() => spawnSync(host(CLIENT).prefix[0]!, [...host(CLIENT).prefix.slice(1), 'nmblookup', '-s', join(dir, 'client-CP850.conf'), '--netbios-scope=other', '-B', lan.broadcast, 'isla-scopes#03'], { timeout: 10_000 }).status === 0, 30_000, 'the scoped nmbd to register its names');
+        await registered(join(dir, 'nmbd-scoped'), () => spawnSync(host(CLIENT).prefix[0]!, [...host(CLIENT).prefix.slice(1), 'nmblookup', '-s', join(dir, 'client-CP850.conf'), '--netbios-scope=other', '-B', lan.broadcast, 'isla-scopes#03'], { timeout: 10_000 }).status === 0, 'the scoped nmbd to register its names');
         await scopedNetsend.waitFor(() => scopedNetsend.stderr.includes('defended ZONA-SCOPE<03>'), 20_000, 'the scoped netsend to defend its alias');
       })(),
     ]);

@@ -10,8 +10,9 @@
  *    HOSTB through the library client, C in flight; and N messages of the same text size through a
  *    raw JetStream client (its own R3 work-queue stream, a durable pull consumer acking them, C in
  *    flight end to end: a slot frees when the consumer has the message; a netsend send's when it
- *    answers, once HOSTB's 'stored' receipt is back at HOSTA or after 2 s). Latency: netsend send → stored at HOSTB (the store's receivedAt,
- *    read back from HOSTB's inbox, for 'stored' and 'queued' answers alike), raw publish → consumed.
+ *    answers, once HOSTB's 'stored' receipt is back at HOSTA or after 2 s). Latency: netsend send
+ *    → stored at HOSTB (the store's receivedAt, read back from HOSTB's inbox, for 'stored' and
+ *    'queued' answers alike), raw publish → consumed.
  *    Beside them, the raw client with a receipt back: its consumer publishes an 8-byte receipt for
  *    each message and acks the message once the hub holds it, and a slot frees only when the
  *    publisher has the receipt, as a netsend send waits for its 'stored' receipt; no disk, no
@@ -966,7 +967,7 @@ async function main(): Promise<void> {
     rawReceipt: { perSecond: summary(pairs.map((p) => p.rawReceipt.perSecond), 0), p99: summary(pairs.map((p) => p.rawReceipt.p99)), receiptP50: summary(pairs.map((p) => p.rawReceipt.receiptP50 ?? NaN)), receiptP99: summary(pairs.map((p) => p.rawReceipt.receiptP99 ?? NaN)), ofRaw: summary(pairs.map((p) => p.rawReceipt.perSecond / p.raw.perSecond), 3), netsendOf: summary(pairs.map((p) => p.receiptRateRatio), 3) },
     ratio: { perSecond: summary(rateRatios, 3), p99: summary(p99Ratios, 2) },
     targets: { perSecondAtLeast: 0.5, p99AtMost: 2, perSecondMet: rateRatios.filter((r) => r >= 0.5).length, p99Met: p99Ratios.filter((r) => r <= 2).length },
-    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), callMax: round3(p.netsend.callMax), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, outbox: p.netsend.outbox, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: { perSecond: Math.round(p.raw.perSecond), p50: round3(p.raw.p50), p99: round3(p.raw.p99), max: round3(p.raw.max), pubAckP50: round3(p.raw.pubAckP50), pubAckP99: round3(p.raw.pubAckP99), messages: p.raw.messages, consumed: p.raw.consumed, duplicates: p.raw.duplicates, errors: p.raw.errors, seconds: round3(p.raw.seconds), cpu: p.raw.cpu }, rawReceipt: rawFigures(p.rawReceipt) })),
+    pairs: pairs.map((p) => ({ round: p.round, netsend: { perSecond: Math.round(p.netsend.perSecond), p50: p.netsend.p50, p99: p.netsend.p99, max: p.netsend.max, callP50: round3(p.netsend.callP50), callP99: round3(p.netsend.callP99), callMax: round3(p.netsend.callMax), sent: p.netsend.sent, arrived: p.netsend.arrived, seconds: round3(p.netsend.seconds), stored: p.netsend.stored, queued: p.netsend.queued, outbox: p.netsend.outbox, errors: p.netsend.errors, lost: p.netsend.lost, duplicates: p.netsend.duplicates, cpu: p.netsend.cpu }, raw: rawFigures(p.raw), rawReceipt: rawFigures(p.rawReceipt) })),
     leaderKill:
       kill === null
         ? null

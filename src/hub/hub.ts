@@ -16,7 +16,7 @@ import type { NameResolver } from '../resolve/resolver.js';
 import type { HostIdentity } from '../security/host-identity.js';
 import { HubConnection, HEARTBEAT_MS, realmNames, untilDone, type HubSettings } from './connection.js';
 import { encodeEnvelope, signatureFieldBytes, type SealedItem } from './envelope.js';
-import { HubInbox, type Consumption } from './inbox.js';
+import { HubInbox } from './inbox.js';
 import type { SenderReceipts } from './receipts-out.js';
 import { messageEnvelope } from './mail.js';
 import type { HubKeys } from './keys.js';
@@ -33,12 +33,6 @@ const STORED_WAIT_MS = 2000;
  * stream elects a leader waited for every publish the outbox tried (5 s each) and took up to 30 s.
  */
 const HUB_TAKE_WAIT_MS = 5000;
-/**
- * How long pulls made again (inbox.ts: a pull that died or no server took, a connection that
- * moved) may hear nothing at all before the inbox's consumer is looked up again: longer than a
- * leader election, during which a lookup would only wait out its requests' timeouts.
- */
-const SILENT_LOOKUP_MS = 15_000;
 /** How often the outbox is looked at for what the hub has not taken (after a reconnect, a failed publish). */
 const DRAIN_INTERVAL_MS = 3000;
 
@@ -287,7 +281,7 @@ export class Hub {
       log,
     });
     this.#receipts = inbox.receipts;
-    void this.#keepConsuming(inbox, connection);
+    void inbox.keepConsuming(connection, () => this.#stopping);
     // what waits in the outbox goes now, and after any reconnect or failed publish, within seconds
     this.#timers.push(setInterval(() => void this.#drain(), DRAIN_INTERVAL_MS).unref());
     await this.#drain();
@@ -338,39 +332,5 @@ export class Hub {
     this.#registry = registry;
     this.#pendingClaims.clear();
     this.#timers.push(setInterval(() => void registry.refresh().catch((error: unknown) => log(`hub: refreshing this host's names failed: ${String(error)}`)), HEARTBEAT_MS).unref());
-  }
-
-  /**
-   * The inbox, consumed until the daemon stops. A pull that died with its server (two heartbeats
-   * missed), that no server took (the consumer has no leader yet), or a connection that moved to
-   * another server, is pulled again on the same consumer without waiting on a request, so
-   * deliveries resume soon after the consumer has a leader. nats.js alone would pull again only
-   * once its consumer's info answered, 5-15 s after each try that did not, as while the cluster
-   * elects a leader: 17 s without deliveries after a server died. After SILENT_LOOKUP_MS of pulls
-   * that heard nothing, or when the consumption ends otherwise (its consumer deleted, say), the
-   * consumer is looked up (and made) again, with a growing pause after each failure.
-   */
-  async #keepConsuming(inbox: HubInbox, connection: HubConnection): Promise<void> {
-    const consumeOnce = async () => {
-      while (!this.#stopping) {
-        const consumer = await connection.inbox();
-        // since when pulls heard nothing at all: after SILENT_LOOKUP_MS the consumer may be gone (deleted while no pull waited)
-        for (let silentSince: number | undefined; !this.#stopping; ) {
-          const started = performance.now();
-          const retake = new AbortController();
-          const cancel = connection.onNextReconnect(() => retake.abort());
-          let ended: Consumption;
-          try {
-            ended = await inbox.consume(consumer, () => this.#stopping, retake.signal);
-          } finally {
-            cancel();
-          }
-          if (ended.why === 'ended' && !this.#stopping) throw new Error('its consumer ended');
-          if (ended.heard) silentSince = undefined;
-          else if (performance.now() - (silentSince ??= started) >= SILENT_LOOKUP_MS) break;
-        }
-      }
-    };
-    await untilDone(consumeOnce, () => this.#stopping, (error) => this.#options.log(`hub: the inbox stopped (${String(error)}); taking it again`));
   }
 }

@@ -12,6 +12,7 @@ import { isTitleAsSent, type IncomingMessage } from '../messenger/message.js';
 import { parseEndpoint } from '../messenger/address.js';
 import { senderOf } from '../messenger/sender.js';
 import { decodeBundle, isBundle, openBundle, type RawBundle } from './bundle.js';
+import { untilDone, type HubConnection } from './connection.js';
 import { decodeEnvelope, open, unseal, type Envelope, type EnvelopeSecret, type SealedItem } from './envelope.js';
 import type { Origin, Refusal } from './mail.js';
 import type { HubReceiptState, HubStore, Outbox } from './outbox.js';
@@ -34,6 +35,12 @@ const PULL_EXPIRES_MS = 10_000;
 const PULL_HEARTBEAT_MS = 2_000;
 /** A pull no server took (503: the consumer has no leader, as in an election) is made again after this. */
 const UNANSWERED_PULL_MS = 500;
+/**
+ * How long pulls made again (a pull that died or no server took, a connection that moved) may
+ * hear nothing at all before the consumer is looked up again: longer than a leader election,
+ * during which a lookup would only wait out its requests' timeouts.
+ */
+const SILENT_LOOKUP_MS = 15_000;
 /** A delivery the front door turned away for now (a rate limit), or whose sender the replica does not know yet, comes again after this. */
 const RETRY_MS = 2000;
 /** Failed sends of a message's receipt, before the message is let go all the same (its sender keeps 'queued'), and how many messages are counted. */
@@ -52,6 +59,9 @@ export interface InboxOptions extends SenderReceiptsOptions {
   readonly maxMessageBytes: number;
   receive(message: IncomingMessage): Promise<{ id: number }>;
 }
+
+/** Where the inbox's consumer comes from (connection.ts): looked up (made if missing), and told of the connection's next reconnect. */
+export type ConsumerSource = Pick<HubConnection, 'inbox' | 'onNextReconnect'>;
 
 /** Why a consumption of the inbox ended: to pull again at once on the same consumer, or for its consumer to be looked up (made) again. */
 export type ConsumptionEnd = 'retake' | 'ended';
@@ -82,6 +92,40 @@ export class HubInbox {
   constructor(options: InboxOptions) {
     this.#options = options;
     this.receipts = new SenderReceipts(options);
+  }
+
+  /**
+   * The inbox, consumed until `stopping()`. A pull that died with its server (two heartbeats
+   * missed), that no server took (the consumer has no leader yet), or a connection that moved to
+   * another server, is pulled again on the same consumer without waiting on a request, so
+   * deliveries resume soon after the consumer has a leader. nats.js alone would pull again only
+   * once its consumer's info answered, 5-15 s after each try that did not, as while the cluster
+   * elects a leader: 17 s without deliveries after a server died. After SILENT_LOOKUP_MS of pulls
+   * that heard nothing, or when the consumption ends otherwise (its consumer deleted, say), the
+   * consumer is looked up (and made) again, with a growing pause after each failure.
+   */
+  async keepConsuming(source: ConsumerSource, stopping: () => boolean): Promise<void> {
+    const consumeOnce = async () => {
+      while (!stopping()) {
+        const consumer = await source.inbox();
+        // since when pulls heard nothing at all: after SILENT_LOOKUP_MS the consumer may be gone (deleted while no pull waited)
+        for (let silentSince: number | undefined; !stopping(); ) {
+          const started = performance.now();
+          const retake = new AbortController();
+          const cancel = source.onNextReconnect(() => retake.abort());
+          let ended: Consumption;
+          try {
+            ended = await this.consume(consumer, stopping, retake.signal);
+          } finally {
+            cancel();
+          }
+          if (ended.why === 'ended' && !stopping()) throw new Error('its consumer ended');
+          if (ended.heard) silentSince = undefined;
+          else if (performance.now() - (silentSince ??= started) >= SILENT_LOOKUP_MS) break;
+        }
+      }
+    };
+    await untilDone(consumeOnce, stopping, (error) => this.#options.log(`hub: the inbox stopped (${String(error)}); taking it again`));
   }
 
   /**
